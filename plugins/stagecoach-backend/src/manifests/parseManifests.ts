@@ -1,0 +1,243 @@
+import { parseAllDocuments } from 'yaml';
+import { z } from 'zod';
+import type { ManifestProblem } from '@stagecoach/plugin-stagecoach-common';
+import {
+  documentHeaderSchema,
+  stageSpecSchema,
+  StageSpec,
+  warehouseSpecSchema,
+  WarehouseSpec,
+} from './schemas';
+import { ManifestValidationError } from './ManifestValidationError';
+import { validateStepConfig } from '../promotion/steps';
+
+export interface WarehouseDefinition {
+  name: string;
+  spec: WarehouseSpec;
+}
+
+export interface StageDefinition {
+  name: string;
+  spec: StageSpec;
+}
+
+/** A project's validated pipeline: what `PUT .../manifests` stores. */
+export interface ProjectManifests {
+  project: string;
+  warehouses: WarehouseDefinition[];
+  stages: StageDefinition[];
+}
+
+/** Formats a zod issue path as `spec.subscriptions[0].git.repoURL`. */
+export function formatPath(prefix: string, path: (string | number)[]): string {
+  let out = prefix;
+  for (const seg of path) {
+    out += typeof seg === 'number' ? `[${seg}]` : out ? `.${seg}` : seg;
+  }
+  return out;
+}
+
+function issuesToProblems(
+  document: number,
+  resource: string | undefined,
+  prefix: string,
+  error: z.ZodError,
+): ManifestProblem[] {
+  return error.issues.map(issue => ({
+    document,
+    resource,
+    path: formatPath(prefix, issue.path),
+    message:
+      issue.code === 'unrecognized_keys'
+        ? `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map(k => `"${k}"`).join(', ')}`
+        : issue.message === 'Required'
+          ? 'is required'
+          : issue.message,
+  }));
+}
+
+/**
+ * Parses and validates a multi-document YAML set for one project. Either every document
+ * is valid and consistent with the others, or a ManifestValidationError lists every
+ * problem with its document and field path.
+ */
+export function parseManifests(project: string, text: string): ProjectManifests {
+  const problems: ManifestProblem[] = [];
+  const warehouses: WarehouseDefinition[] = [];
+  const stages: StageDefinition[] = [];
+
+  const docs = parseAllDocuments(text, { prettyErrors: true });
+  const list = Array.isArray(docs) ? docs : [docs];
+
+  list.forEach((doc, index) => {
+    if (doc.errors.length > 0) {
+      for (const e of doc.errors) {
+        problems.push({ document: index, path: '', message: `invalid YAML: ${e.message.split('\n')[0]}` });
+      }
+      return;
+    }
+    const value = doc.toJS();
+    if (value === null || value === undefined) return; // empty document between separators
+    if (typeof value !== 'object' || Array.isArray(value)) {
+      problems.push({ document: index, path: '', message: 'must be a mapping with apiVersion, kind, metadata and spec' });
+      return;
+    }
+    const header = documentHeaderSchema.safeParse(value);
+    if (!header.success) {
+      problems.push(...issuesToProblems(index, undefined, '', header.error));
+      return;
+    }
+    const { kind, metadata } = header.data;
+    const resource = `${kind}/${metadata.name}`;
+    if (metadata.namespace && metadata.namespace !== project) {
+      problems.push({
+        document: index,
+        resource,
+        path: 'metadata.namespace',
+        message: `is "${metadata.namespace}" but the manifests are applied to project "${project}"`,
+      });
+    }
+    const spec = (value as { spec?: unknown }).spec;
+    if (kind === 'Warehouse') {
+      const parsed = warehouseSpecSchema.safeParse(spec);
+      if (!parsed.success) problems.push(...issuesToProblems(index, resource, 'spec', parsed.error));
+      else warehouses.push({ name: metadata.name, spec: parsed.data, document: index } as WarehouseDefinition);
+    } else {
+      const parsed = stageSpecSchema.safeParse(spec);
+      if (!parsed.success) {
+        problems.push(...issuesToProblems(index, resource, 'spec', parsed.error));
+        return;
+      }
+      (parsed.data.promotionTemplate?.spec.steps ?? []).forEach((step, i) => {
+        for (const p of validateStepConfig(step.uses, step.config ?? {})) {
+          problems.push({
+            document: index,
+            resource,
+            path: formatPath(`spec.promotionTemplate.spec.steps[${i}]`, p.path),
+            message: p.message,
+          });
+        }
+      });
+      stages.push({ name: metadata.name, spec: parsed.data, document: index } as StageDefinition);
+    }
+  });
+
+  problems.push(...crossCheck(warehouses, stages));
+  if (problems.length > 0) throw new ManifestValidationError(problems);
+  for (const d of [...warehouses, ...stages]) delete (d as { document?: number }).document;
+  return { project, warehouses, stages };
+}
+
+/** Checks between documents: unique names, known origins and upstream stages, no cycles. */
+function crossCheck(
+  warehouses: WarehouseDefinition[],
+  stages: StageDefinition[],
+): ManifestProblem[] {
+  const problems: ManifestProblem[] = [];
+  const docOf = (d: WarehouseDefinition | StageDefinition) => (d as unknown as { document: number }).document;
+
+  const seen = new Map<string, number>();
+  for (const [kind, defs] of [['Warehouse', warehouses], ['Stage', stages]] as const) {
+    for (const d of defs) {
+      const key = `${kind}/${d.name}`;
+      if (seen.has(key)) {
+        problems.push({
+          document: docOf(d),
+          resource: key,
+          path: 'metadata.name',
+          message: `${key} is already defined in document ${seen.get(key)! + 1}`,
+        });
+      } else seen.set(key, docOf(d));
+    }
+  }
+
+  const warehouseNames = new Set(warehouses.map(w => w.name));
+  const stageByName = new Map(stages.map(s => [s.name, s]));
+  for (const stage of stages) {
+    stage.spec.requestedFreight.forEach((rf, i) => {
+      const at = `spec.requestedFreight[${i}]`;
+      if (!warehouseNames.has(rf.origin.name)) {
+        problems.push({
+          document: docOf(stage),
+          resource: `Stage/${stage.name}`,
+          path: `${at}.origin.name`,
+          message: `names Warehouse "${rf.origin.name}", which is not in this set of manifests`,
+        });
+      }
+      (rf.sources.stages ?? []).forEach((up, j) => {
+        const upstream = stageByName.get(up);
+        const path = `${at}.sources.stages[${j}]`;
+        if (!upstream) {
+          problems.push({ document: docOf(stage), resource: `Stage/${stage.name}`, path, message: `names Stage "${up}", which is not in this set of manifests` });
+        } else if (up === stage.name) {
+          problems.push({ document: docOf(stage), resource: `Stage/${stage.name}`, path, message: 'a stage cannot take freight from itself' });
+        } else if (!upstream.spec.requestedFreight.some(u => u.origin.name === rf.origin.name)) {
+          problems.push({
+            document: docOf(stage),
+            resource: `Stage/${stage.name}`,
+            path,
+            message: `Stage "${up}" does not request freight from Warehouse "${rf.origin.name}"`,
+          });
+        }
+      });
+    });
+  }
+
+  const cycle = findCycle(stages);
+  if (cycle) {
+    const first = stageByName.get(cycle[0])!;
+    problems.push({
+      document: docOf(first),
+      resource: `Stage/${first.name}`,
+      path: 'spec.requestedFreight',
+      message: `stages form a cycle: ${cycle.join(' -> ')}`,
+    });
+  }
+  return problems;
+}
+
+function findCycle(stages: StageDefinition[]): string[] | undefined {
+  const upstreams = new Map(
+    stages.map(s => [s.name, s.spec.requestedFreight.flatMap(rf => rf.sources.stages ?? [])]),
+  );
+  const state = new Map<string, 'visiting' | 'done'>();
+  const stack: string[] = [];
+  const visit = (n: string): string[] | undefined => {
+    if (state.get(n) === 'done' || !upstreams.has(n)) return undefined;
+    if (state.get(n) === 'visiting') return [...stack.slice(stack.indexOf(n)), n];
+    state.set(n, 'visiting');
+    stack.push(n);
+    for (const up of upstreams.get(n)!) {
+      if (up === n) continue; // reported separately
+      const c = visit(up);
+      if (c) return c;
+    }
+    stack.pop();
+    state.set(n, 'done');
+    return undefined;
+  };
+  for (const s of stages) {
+    const c = visit(s.name);
+    if (c) return c;
+  }
+  return undefined;
+}
+
+/** Stage names in pipeline order: each stage after every stage it takes freight from. */
+export function pipelineOrder(stages: { name: string; spec: StageSpec }[]): string[] {
+  const byName = new Map(stages.map(s => [s.name, s]));
+  const out: string[] = [];
+  const done = new Set<string>();
+  const visit = (n: string, path: Set<string>) => {
+    if (done.has(n) || path.has(n) || !byName.has(n)) return;
+    path.add(n);
+    for (const rf of byName.get(n)!.spec.requestedFreight) {
+      for (const up of rf.sources.stages ?? []) visit(up, path);
+    }
+    path.delete(n);
+    done.add(n);
+    out.push(n);
+  };
+  for (const s of stages) visit(s.name, new Set());
+  return out;
+}

@@ -1,0 +1,162 @@
+import { z } from 'zod';
+
+/**
+ * Kargo-format manifests (`kargo.akuity.io/v1alpha1`) as Stagecoach accepts them.
+ * Field names are Kargo's, so Kargo users bring their manifests unchanged.
+ */
+
+export const KARGO_API_VERSION = 'kargo.akuity.io/v1alpha1';
+
+/** A Kubernetes-style name: lowercase alphanumerics and '-', starting and ending alphanumeric. */
+const name = z
+  .string()
+  .min(1)
+  .max(253)
+  .regex(
+    /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/,
+    'must be a lowercase DNS-style name (a-z, 0-9, "-" and ".")',
+  );
+
+/** Go-style duration as Kargo writes it: `5m`, `1h30m`, `5m0s`, `30s`. */
+export const duration = z
+  .string()
+  .regex(
+    /^(\d+(\.\d+)?(ms|s|m|h))+$/,
+    'must be a duration such as "30s", "5m" or "1h30m"',
+  );
+
+export const metadataSchema = z.object({
+  name,
+  namespace: name.optional(),
+  labels: z.record(z.string()).optional(),
+  annotations: z.record(z.string()).optional(),
+});
+
+const regexString = z.string().refine(
+  s => {
+    try {
+      RegExp(s);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { message: 'must be a valid regular expression' },
+);
+
+export const gitSubscriptionSchema = z
+  .object({
+    repoURL: z
+      .string()
+      .url('must be an http(s) URL of a Git repository')
+      .refine(u => /^https?:\/\//.test(u), {
+        message: 'must be an http(s) URL of a Git repository',
+      }),
+    commitSelectionStrategy: z
+      .enum(['SemVer', 'NewestTag'], {
+        errorMap: () => ({
+          message:
+            'must be one of SemVer, NewestTag (NewestFromBranch and Lexical come with full discovery)',
+        }),
+      })
+      .default('NewestFromBranch' as never),
+    semverConstraint: z.string().optional(),
+    strictSemvers: z.boolean().default(true),
+    allowTagsRegexes: z.array(regexString).optional(),
+    ignoreTagsRegexes: z.array(regexString).optional(),
+    discoveryLimit: z.number().int().min(1).max(100).default(20),
+  })
+  .strict();
+
+export const subscriptionSchema = z
+  .object({ git: gitSubscriptionSchema })
+  .strict();
+
+export const warehouseSpecSchema = z
+  .object({
+    interval: duration.default('5m0s'),
+    freightCreationPolicy: z.enum(['Automatic']).default('Automatic'),
+    subscriptions: z.array(subscriptionSchema).min(1, 'needs at least one subscription'),
+  })
+  .strict();
+
+export const freightOriginSchema = z
+  .object({
+    kind: z.literal('Warehouse'),
+    name,
+  })
+  .strict();
+
+export const freightSourcesSchema = z
+  .object({
+    direct: z.boolean().optional(),
+    stages: z.array(name).optional(),
+  })
+  .strict()
+  .refine(s => s.direct || (s.stages?.length ?? 0) > 0, {
+    message: 'must set direct: true or name at least one upstream stage in stages',
+  });
+
+export const requestedFreightSchema = z
+  .object({
+    origin: freightOriginSchema,
+    sources: freightSourcesSchema,
+  })
+  .strict();
+
+export const varSchema = z
+  .object({ name: z.string().min(1), value: z.unknown().optional() })
+  .strict();
+
+export const promotionStepSchema = z
+  .object({
+    uses: z.string().min(1),
+    as: z
+      .string()
+      .regex(/^[a-zA-Z_][a-zA-Z0-9_-]*$/, 'must be letters, digits, "_" and "-", starting with a letter or "_"')
+      .optional(),
+    if: z.string().optional(),
+    continueOnError: z.boolean().optional(),
+    vars: z.array(varSchema).optional(),
+    config: z.record(z.unknown()).optional(),
+  })
+  .strict();
+
+export const stageSpecSchema = z
+  .object({
+    vars: z.array(varSchema).optional(),
+    requestedFreight: z
+      .array(requestedFreightSchema)
+      .min(1, 'needs at least one entry: the warehouse the stage takes freight from'),
+    promotionTemplate: z
+      .object({
+        spec: z
+          .object({
+            vars: z.array(varSchema).optional(),
+            steps: z.array(promotionStepSchema).default([]),
+          })
+          .strict(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+export const documentHeaderSchema = z.object({
+  apiVersion: z.literal(KARGO_API_VERSION, {
+    errorMap: () => ({ message: `must be ${KARGO_API_VERSION}` }),
+  }),
+  kind: z.enum(['Warehouse', 'Stage'], {
+    errorMap: () => ({
+      message: 'must be Warehouse or Stage',
+    }),
+  }),
+  metadata: metadataSchema,
+});
+
+export type GitSubscription = z.infer<typeof gitSubscriptionSchema>;
+export type Subscription = z.infer<typeof subscriptionSchema>;
+export type WarehouseSpec = z.infer<typeof warehouseSpecSchema>;
+export type StageSpec = z.infer<typeof stageSpecSchema>;
+export type PromotionStepDefinition = z.infer<typeof promotionStepSchema>;
+export type Var = z.infer<typeof varSchema>;

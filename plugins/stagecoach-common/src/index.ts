@@ -1,0 +1,8 @@
+/**
+ * Types, catalog annotations and permissions shared by the Stagecoach plugins.
+ *
+ * @packageDocumentation
+ */
+export * from './annotations';
+export * from './api';
+export * from './permissions';

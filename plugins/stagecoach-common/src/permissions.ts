@@ -1,0 +1,32 @@
+import { createPermission } from '@backstage/plugin-permission-common';
+
+/** Read any Stagecoach resource: projects, warehouses, freight, stages, promotions. */
+export const stagecoachReadPermission = createPermission({
+  name: 'stagecoach.read',
+  attributes: { action: 'read' },
+});
+
+/** Apply (create or replace) a project's manifests. */
+export const stagecoachManifestApplyPermission = createPermission({
+  name: 'stagecoach.manifests.apply',
+  attributes: { action: 'update' },
+});
+
+/** Start a promotion of freight into a stage. */
+export const stagecoachPromotePermission = createPermission({
+  name: 'stagecoach.promotion.create',
+  attributes: { action: 'create' },
+});
+
+/** Ask a warehouse to discover now. */
+export const stagecoachRefreshPermission = createPermission({
+  name: 'stagecoach.warehouse.refresh',
+  attributes: { action: 'update' },
+});
+
+export const stagecoachPermissions = [
+  stagecoachReadPermission,
+  stagecoachManifestApplyPermission,
+  stagecoachPromotePermission,
+  stagecoachRefreshPermission,
+];
