@@ -34,6 +34,8 @@ exports.up = async function up(knex) {
     table.string('name', 253).notNullable();
     table.text('spec_json').notNullable().comment('the Stage spec as applied');
     table.string('current_freight_id', 64).nullable();
+    table.string('current_promotion_id', 64).nullable()
+      .comment('the promotion running for this stage; claiming it is the one-per-stage lock');
     table.primary(['project', 'name']);
   });
 

@@ -1,1 +1,9 @@
-export {};
+/**
+ * Stagecoach's backend plugin: warehouses discover artifacts and make freight; stages
+ * receive freight through promotions that run steps against Git.
+ *
+ * @packageDocumentation
+ */
+export { stagecoachPlugin as default } from './plugin';
+export { StagecoachEngine } from './engine';
+export type { StagecoachEngineOptions } from './engine';

@@ -127,6 +127,8 @@ export interface WarehouseStatus {
   /** What went wrong last time, in words a user can act on. */
   lastError?: string;
   lastFreightId?: string;
+  /** What each subscription discovered last time, newest first. */
+  discovered?: Array<Record<string, unknown>>;
 }
 
 export interface Warehouse {
@@ -171,8 +173,15 @@ export interface EntityPipeline {
   freight: Freight[];
 }
 
-/** Answer of `GET /projects/{p}/freight?stage=` : what may enter that stage, and what may not, with why. */
-export interface StageFreightCandidates {
-  stage: string;
-  available: Freight[];
+/**
+ * Answer of `GET /projects/{p}/freight`, newest first. With `?stage=`, only the freight
+ * that may enter that stage now.
+ */
+export interface FreightList {
+  items: Freight[];
+}
+
+/** Answer of list endpoints for promotions. */
+export interface PromotionList {
+  items: Promotion[];
 }

@@ -9,6 +9,7 @@ import {
   WarehouseSpec,
 } from './schemas';
 import { ManifestValidationError } from './ManifestValidationError';
+import { describeIssue } from './describeIssue';
 import { validateStepConfig } from '../promotion/steps';
 
 export interface WarehouseDefinition {
@@ -47,12 +48,7 @@ function issuesToProblems(
     document,
     resource,
     path: formatPath(prefix, issue.path),
-    message:
-      issue.code === 'unrecognized_keys'
-        ? `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map(k => `"${k}"`).join(', ')}`
-        : issue.message === 'Required'
-          ? 'is required'
-          : issue.message,
+    message: describeIssue(issue),
   }));
 }
 

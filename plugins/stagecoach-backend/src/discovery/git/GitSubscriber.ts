@@ -1,0 +1,77 @@
+import { createHash } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { GitCommit } from '@stagecoach/plugin-stagecoach-common';
+import type { GitSubscription } from '../../manifests/schemas';
+import { listRemoteRefs, runGit } from '../../integrations/git/GitCli';
+import { normalizeGitURL } from '../freightIdentity';
+import { selectTags, TagCandidate } from './selectTags';
+
+export interface GitDiscovery {
+  repoURL: string;
+  /** Newest first. */
+  commits: GitCommit[];
+  /** Digest of the remote's refs: unchanged refs mean nothing new. */
+  refsHash: string;
+}
+
+/**
+ * Discovers commits for a git subscription. The remote's tags come from `git ls-remote`;
+ * NewestTag additionally needs tag dates, read from a blob-less mirror kept under the
+ * cache directory.
+ */
+export class GitSubscriber {
+  private readonly locks = new Map<string, Promise<unknown>>();
+
+  constructor(private readonly cacheDir: string) {}
+
+  /** The refs digest alone: cheap, tells whether a full discovery is needed. */
+  async refsHash(sub: GitSubscription): Promise<{ hash: string; tags: TagCandidate[] }> {
+    const refs = await listRemoteRefs(sub.repoURL, 'tags');
+    const hash = createHash('sha256')
+      .update(refs.map(r => `${r.name} ${r.commit}`).sort().join('\n'))
+      .digest('hex');
+    return { hash, tags: refs.map(r => ({ tag: r.name, commit: r.commit })) };
+  }
+
+  async discover(sub: GitSubscription, known?: { hash: string; tags: TagCandidate[] }): Promise<GitDiscovery> {
+    const { hash, tags } = known ?? (await this.refsHash(sub));
+    const candidates = sub.commitSelectionStrategy === 'NewestTag' ? await this.tagsWithDates(sub.repoURL) : tags;
+    const selected = selectTags(candidates, sub);
+    return {
+      repoURL: sub.repoURL,
+      refsHash: hash,
+      commits: selected.map(c => ({ repoURL: sub.repoURL, id: c.commit, tag: c.tag })),
+    };
+  }
+
+  private async tagsWithDates(repoURL: string): Promise<TagCandidate[]> {
+    const key = createHash('sha1').update(normalizeGitURL(repoURL)).digest('hex');
+    const dir = path.join(this.cacheDir, 'git', key);
+    return this.exclusive(key, async () => {
+      await fs.mkdir(dir, { recursive: true });
+      await runGit(['init', '-q', '--bare'], { cwd: dir });
+      await runGit(['fetch', '-q', '--prune', '--force', '--filter=blob:none', repoURL, '+refs/tags/*:refs/tags/*'], {
+        cwd: dir,
+      });
+      const out = await runGit(
+        ['for-each-ref', '--format=%(refname:short)\t%(objectname)\t%(*objectname)\t%(creatordate:iso-strict)', 'refs/tags'],
+        { cwd: dir },
+      );
+      return out
+        .split('\n')
+        .filter(Boolean)
+        .map(line => {
+          const [tag, obj, peeled, date] = line.split('\t');
+          return { tag, commit: peeled || obj, createdAt: new Date(date).toISOString() };
+        });
+    });
+  }
+
+  private async exclusive<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.locks.get(key) ?? Promise.resolve();
+    const next = prev.then(fn, fn);
+    this.locks.set(key, next.catch(() => undefined));
+    return next;
+  }
+}

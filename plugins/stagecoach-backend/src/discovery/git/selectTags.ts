@@ -1,0 +1,45 @@
+import semver from 'semver';
+import type { GitSubscription } from '../../manifests/schemas';
+
+export interface TagCandidate {
+  tag: string;
+  commit: string;
+  /** Tag creation time (ISO), needed by NewestTag. */
+  createdAt?: string;
+}
+
+function allowedByRegexes(tag: string, sub: GitSubscription): boolean {
+  if (sub.allowTagsRegexes?.length && !sub.allowTagsRegexes.some(r => new RegExp(r).test(tag))) return false;
+  if (sub.ignoreTagsRegexes?.some(r => new RegExp(r).test(tag))) return false;
+  return true;
+}
+
+function parseSemver(tag: string, strict: boolean): semver.SemVer | null {
+  if (strict) return semver.parse(tag);
+  return semver.parse(tag) ?? semver.coerce(tag, { includePrerelease: true });
+}
+
+/**
+ * Orders a repository's tags by the subscription's strategy, newest first, and keeps at
+ * most `discoveryLimit` of them.
+ *  - SemVer: tags that are semantic versions (and satisfy `semverConstraint`), highest first.
+ *  - NewestTag: every tag, most recently created first.
+ */
+export function selectTags(candidates: TagCandidate[], sub: GitSubscription): TagCandidate[] {
+  const allowed = candidates.filter(c => allowedByRegexes(c.tag, sub));
+  let ordered: TagCandidate[];
+  if (sub.commitSelectionStrategy === 'SemVer') {
+    const strict = sub.strictSemvers ?? true;
+    ordered = allowed
+      .map(c => ({ c, v: parseSemver(c.tag, strict) }))
+      .filter((x): x is { c: TagCandidate; v: semver.SemVer } => x.v !== null)
+      .filter(x => !sub.semverConstraint || semver.satisfies(x.v, sub.semverConstraint, { includePrerelease: false }))
+      .sort((a, b) => semver.rcompare(a.v, b.v) || a.c.tag.localeCompare(b.c.tag))
+      .map(x => x.c);
+  } else {
+    ordered = [...allowed].sort(
+      (a, b) => (b.createdAt ?? '').localeCompare(a.createdAt ?? '') || b.tag.localeCompare(a.tag),
+    );
+  }
+  return ordered.slice(0, sub.discoveryLimit ?? 20);
+}

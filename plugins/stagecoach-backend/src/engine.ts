@@ -1,0 +1,266 @@
+import os from 'node:os';
+import path from 'node:path';
+import { Knex } from 'knex';
+import { ConflictError, InputError } from '@backstage/errors';
+import type {
+  ApplyManifestsResult,
+  EntityPipeline,
+  Freight,
+  ProjectSummary,
+  Promotion,
+  Stage,
+  Warehouse,
+} from '@stagecoach/plugin-stagecoach-common';
+import { DiscoveryService } from './discovery/DiscoveryService';
+import { GitSubscriber } from './discovery/git/GitSubscriber';
+import { GitIdentity } from './integrations/git/GitCli';
+import { parseManifests, pipelineOrder } from './manifests/parseManifests';
+import { PromotionRunner } from './promotion/PromotionRunner';
+import { PromotionWorker } from './promotion/PromotionWorker';
+import { qualifies } from './stages/qualification';
+import { FreightStore, StoredFreight } from './store/FreightStore';
+import { applyMigrations } from './store/migrations';
+import { PipelineStore, StoredStage, StoredWarehouse } from './store/PipelineStore';
+import { PromotionStore } from './store/PromotionStore';
+import { Clock, Logger, systemClock } from './util/types';
+
+export interface StagecoachEngineOptions {
+  knex: Knex;
+  logger: Logger;
+  clock?: Clock;
+  /** Folder for promotion work directories and discovery caches (default: OS temp). */
+  workDir?: string;
+  gitIdentity?: GitIdentity;
+  /** Skip running migrations (when the host runs them). */
+  skipMigrations?: boolean;
+  worker?: { concurrency?: number; pollIntervalMs?: number; claimTtlMs?: number };
+}
+
+/**
+ * Stagecoach's engine: everything the REST API, the scheduler and the tests drive. It
+ * needs a Knex, a logger and a clock, and nothing from Backstage.
+ */
+export class StagecoachEngine {
+  readonly pipelines: PipelineStore;
+  readonly freight: FreightStore;
+  readonly promotions: PromotionStore;
+  readonly discovery: DiscoveryService;
+  readonly worker: PromotionWorker;
+  private readonly clock: Clock;
+
+  static async create(options: StagecoachEngineOptions): Promise<StagecoachEngine> {
+    if (!options.skipMigrations) await applyMigrations(options.knex);
+    return new StagecoachEngine(options);
+  }
+
+  private constructor(options: StagecoachEngineOptions) {
+    const { knex, logger } = options;
+    this.clock = options.clock ?? systemClock;
+    const workDir = options.workDir ?? path.join(os.tmpdir(), 'stagecoach');
+    this.pipelines = new PipelineStore(knex);
+    this.freight = new FreightStore(knex);
+    this.promotions = new PromotionStore(knex);
+    this.discovery = new DiscoveryService(
+      this.pipelines,
+      this.freight,
+      new GitSubscriber(path.join(workDir, 'cache')),
+      this.clock,
+      logger,
+    );
+    const runner = new PromotionRunner({
+      promotions: this.promotions,
+      freight: this.freight,
+      clock: this.clock,
+      logger,
+      workRoot: path.join(workDir, 'promotions'),
+      gitIdentity: options.gitIdentity,
+    });
+    this.worker = new PromotionWorker({
+      promotions: this.promotions,
+      runner,
+      clock: this.clock,
+      logger,
+      ...options.worker,
+    });
+  }
+
+  private now(): string {
+    return this.clock.now().toISOString();
+  }
+
+  /** Validates a multi-document YAML set and, only if all of it is valid, makes it the project's pipeline. */
+  async applyManifests(project: string, yamlText: string): Promise<ApplyManifestsResult> {
+    const manifests = parseManifests(project, yamlText);
+    await this.pipelines.applyManifests(manifests, this.now());
+    return {
+      project,
+      warehouses: manifests.warehouses.map(w => w.name),
+      stages: pipelineOrder(manifests.stages),
+    };
+  }
+
+  listProjects(): Promise<ProjectSummary[]> {
+    return this.pipelines.listProjects();
+  }
+
+  async getProject(project: string): Promise<ProjectSummary> {
+    await this.pipelines.assertProject(project);
+    return (await this.pipelines.listProjects()).find(p => p.name === project)!;
+  }
+
+  async listWarehouses(project: string): Promise<Warehouse[]> {
+    await this.pipelines.assertProject(project);
+    return (await this.pipelines.listWarehouses(project)).map(toWarehouseView);
+  }
+
+  async getWarehouse(project: string, name: string): Promise<Warehouse> {
+    return toWarehouseView(await this.pipelines.getWarehouse(project, name));
+  }
+
+  /** Makes a warehouse due for discovery now; the caller triggers the discovery task. */
+  async refreshWarehouse(project: string, name: string): Promise<void> {
+    await this.pipelines.requestDiscovery(project, name, this.now());
+  }
+
+  async listFreight(
+    project: string,
+    filter: { stage?: string; origin?: string; limit?: number } = {},
+  ): Promise<Freight[]> {
+    await this.pipelines.assertProject(project);
+    const stages = await this.pipelines.listStages(project);
+    let stage: StoredStage | undefined;
+    if (filter.stage) stage = await this.pipelines.getStage(project, filter.stage);
+    const all = await this.freight.list(project, {
+      warehouses: filter.origin ? [filter.origin] : undefined,
+      limit: stage ? undefined : filter.limit,
+    });
+    const verified = await this.freight.verifiedIn(project);
+    let items = all;
+    if (stage) {
+      items = all.filter(f => qualifies(stage!, f, verified.get(f.id) ?? []).ok);
+      if (filter.limit) items = items.slice(0, filter.limit);
+    }
+    return items.map(f => this.freightView(f, stages, verified));
+  }
+
+  async getFreight(project: string, idOrAlias: string): Promise<Freight> {
+    const f = await this.freight.get(project, idOrAlias);
+    const [stages, verified] = await Promise.all([
+      this.pipelines.listStages(project),
+      this.freight.verifiedIn(project, [f.id]),
+    ]);
+    return this.freightView(f, stages, verified);
+  }
+
+  /** The project's stages in pipeline order. */
+  async listStages(project: string): Promise<Stage[]> {
+    await this.pipelines.assertProject(project);
+    const stages = await this.pipelines.listStages(project);
+    return this.stageViews(project, stages);
+  }
+
+  async getStage(project: string, name: string): Promise<Stage> {
+    const stage = await this.pipelines.getStage(project, name);
+    return (await this.stageViews(project, [stage]))[0];
+  }
+
+  /**
+   * Queues a promotion of freight (by ID or alias) into a stage. Freight the stage does not
+   * accept is refused with a ConflictError that says why.
+   */
+  async promote(project: string, stageName: string, freightRef: string, actor?: string): Promise<Promotion> {
+    if (!freightRef) throw new InputError('name the freight to promote: {"freight": "<id or alias>"}');
+    const stage = await this.pipelines.getStage(project, stageName);
+    const freight = await this.freight.get(project, freightRef);
+    const verified = await this.freight.verifiedIn(project, [freight.id]);
+    const q = qualifies(stage, freight, verified.get(freight.id) ?? []);
+    if (!q.ok) throw new ConflictError(q.reason);
+    const template = stage.spec.promotionTemplate?.spec;
+    const id = await this.promotions.create(
+      {
+        project,
+        stage: stageName,
+        freightId: freight.id,
+        steps: template?.steps ?? [],
+        vars: [...(stage.spec.vars ?? []), ...(template?.vars ?? [])],
+        createdBy: actor,
+      },
+      this.now(),
+    );
+    this.worker.wake();
+    return this.promotions.get(project, id);
+  }
+
+  async listPromotions(project: string, filter: { stage?: string; limit?: number } = {}): Promise<Promotion[]> {
+    await this.pipelines.assertProject(project);
+    return this.promotions.list(project, filter);
+  }
+
+  getPromotion(project: string, id: string): Promise<Promotion> {
+    return this.promotions.get(project, id);
+  }
+
+  /** The stages and freight one catalog entity shows: optionally limited to some warehouses. */
+  async entityPipeline(project: string, warehouses?: string[]): Promise<EntityPipeline> {
+    await this.pipelines.assertProject(project);
+    let stages = await this.pipelines.listStages(project);
+    if (warehouses?.length) {
+      stages = stages.filter(s => s.spec.requestedFreight.some(r => warehouses.includes(r.origin.name)));
+    }
+    const [stageViews, freight] = await Promise.all([
+      this.stageViews(project, stages),
+      this.listFreight(project, { limit: 100 }),
+    ]);
+    return {
+      project,
+      stages: stageViews,
+      freight: warehouses?.length ? freight.filter(f => warehouses.includes(f.origin.name)) : freight,
+    };
+  }
+
+  private freightView(f: StoredFreight, stages: StoredStage[], verified: Map<string, string[]>): Freight {
+    const currentlyIn = stages.filter(s => s.currentFreightId === f.id).map(s => s.name);
+    return FreightStore.toView(f, currentlyIn, verified.get(f.id) ?? []);
+  }
+
+  private async stageViews(project: string, stages: StoredStage[]): Promise<Stage[]> {
+    const order = pipelineOrder(stages);
+    const byName = new Map(stages.map(s => [s.name, s]));
+    const last = await this.promotions.lastPerStage(project);
+    const freightIds = [...new Set(stages.map(s => s.currentFreightId).filter((x): x is string => !!x))];
+    const aliases = new Map<string, string>();
+    for (const id of freightIds) aliases.set(id, (await this.freight.get(project, id)).alias);
+    return order.map(name => {
+      const s = byName.get(name)!;
+      return {
+        project,
+        name,
+        requestedFreight: s.spec.requestedFreight.map(r => ({
+          origin: r.origin,
+          sources: { direct: !!r.sources.direct, stages: r.sources.stages ?? [] },
+        })),
+        stepCount: s.spec.promotionTemplate?.spec.steps.length ?? 0,
+        currentFreight: s.currentFreightId
+          ? { id: s.currentFreightId, alias: aliases.get(s.currentFreightId) ?? s.currentFreightId }
+          : undefined,
+        lastPromotion: last.get(name),
+      };
+    });
+  }
+}
+
+function toWarehouseView(w: StoredWarehouse): Warehouse {
+  return {
+    project: w.project,
+    name: w.name,
+    interval: w.spec.interval,
+    subscriptions: w.spec.subscriptions,
+    status: {
+      lastDiscoveryAt: w.row.last_discovery_at ?? undefined,
+      nextDiscoveryAt: w.row.next_discovery_at ?? undefined,
+      lastError: w.row.last_error ?? undefined,
+      lastFreightId: w.row.last_freight_id ?? undefined,
+      discovered: w.row.discovered_json ? JSON.parse(w.row.discovered_json) : undefined,
+    },
+  };
+}

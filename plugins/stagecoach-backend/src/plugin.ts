@@ -1,0 +1,85 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { coreServices, createBackendPlugin } from '@backstage/backend-plugin-api';
+import { catalogServiceRef } from '@backstage/plugin-catalog-node';
+import { stagecoachPermissions } from '@stagecoach/plugin-stagecoach-common';
+import { StagecoachEngine } from './engine';
+import { ManifestValidationError } from './manifests/ManifestValidationError';
+import { createRouter } from './service/router';
+
+const DISCOVERY_TASK = 'stagecoach-discovery';
+
+/** The Stagecoach backend plugin: wires Backstage's core services into the engine; nothing else. */
+export const stagecoachPlugin = createBackendPlugin({
+  pluginId: 'stagecoach',
+  register(env) {
+    env.registerInit({
+      deps: {
+        auth: coreServices.auth,
+        config: coreServices.rootConfig,
+        database: coreServices.database,
+        httpAuth: coreServices.httpAuth,
+        httpRouter: coreServices.httpRouter,
+        lifecycle: coreServices.lifecycle,
+        logger: coreServices.logger,
+        permissions: coreServices.permissions,
+        permissionsRegistry: coreServices.permissionsRegistry,
+        scheduler: coreServices.scheduler,
+        catalog: catalogServiceRef,
+      },
+      async init({ auth, config, database, httpAuth, httpRouter, lifecycle, logger, permissions, permissionsRegistry, scheduler, catalog }) {
+        const engine = await StagecoachEngine.create({
+          knex: await database.getClient(),
+          logger,
+          skipMigrations: database.migrations?.skip,
+          workDir: config.getOptionalString('stagecoach.workDir'),
+          gitIdentity: {
+            name: config.getOptionalString('stagecoach.gitClient.name') ?? 'Stagecoach',
+            email: config.getOptionalString('stagecoach.gitClient.email') ?? 'stagecoach@localhost',
+          },
+          worker: { concurrency: config.getOptionalNumber('stagecoach.worker.concurrency') },
+        });
+        permissionsRegistry.addPermissions(stagecoachPermissions);
+
+        for (const entry of config.getOptionalConfigArray('stagecoach.manifests') ?? []) {
+          const project = entry.getString('project');
+          const file = path.resolve(entry.getString('file'));
+          try {
+            const result = await engine.applyManifests(project, await fs.readFile(file, 'utf8'));
+            logger.info(
+              `applied ${file} to project ${project}: warehouses ${result.warehouses.join(', ')}; stages ${result.stages.join(', ')}`,
+            );
+          } catch (e) {
+            const detail = e instanceof ManifestValidationError ? e.message : `${e}`;
+            logger.error(`could not apply the manifests in ${file} to project ${project}: ${detail}`);
+          }
+        }
+
+        await scheduler.scheduleTask({
+          id: DISCOVERY_TASK,
+          scope: 'global',
+          frequency: { seconds: 5 },
+          timeout: { minutes: 10 },
+          fn: async () => {
+            await engine.discovery.runDue();
+          },
+        });
+
+        engine.worker.start();
+        lifecycle.addShutdownHook(() => engine.worker.stop());
+
+        httpRouter.use(
+          await createRouter({
+            engine,
+            auth,
+            httpAuth,
+            permissions,
+            catalog,
+            logger,
+            onRefresh: () => scheduler.triggerTask(DISCOVERY_TASK).catch(() => undefined),
+          }),
+        );
+      },
+    });
+  },
+});

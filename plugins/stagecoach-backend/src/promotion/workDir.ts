@@ -1,0 +1,25 @@
+import path from 'node:path';
+
+/**
+ * Resolves a path from step configuration inside the promotion's work directory. Absolute
+ * paths and paths that climb out of it are refused.
+ */
+export function resolveInWorkDir(workDir: string, relative: string, field = 'path'): string {
+  if (path.isAbsolute(relative)) {
+    throw new StepConfigError(`${field} "${relative}" must be relative to the promotion's work directory`);
+  }
+  const resolved = path.resolve(workDir, relative);
+  const rel = path.relative(workDir, resolved);
+  if (rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel)) {
+    throw new StepConfigError(`${field} "${relative}" leaves the promotion's work directory`);
+  }
+  return resolved;
+}
+
+/** A step's configuration is wrong: the message says which field and why. */
+export class StepConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StepConfigError';
+  }
+}

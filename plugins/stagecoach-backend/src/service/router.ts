@@ -1,0 +1,202 @@
+import express, { NextFunction, Request, Response } from 'express';
+import Router from 'express-promise-router';
+import type {
+  AuthService,
+  HttpAuthService,
+  LoggerService,
+  PermissionsService,
+} from '@backstage/backend-plugin-api';
+import type { CatalogService } from '@backstage/plugin-catalog-node';
+import { InputError, NotAllowedError, NotFoundError } from '@backstage/errors';
+import { AuthorizeResult, BasicPermission } from '@backstage/plugin-permission-common';
+import {
+  ANNOTATION_PROJECT,
+  ANNOTATION_WAREHOUSES,
+  stagecoachManifestApplyPermission,
+  stagecoachPromotePermission,
+  stagecoachRefreshPermission,
+} from '@stagecoach/plugin-stagecoach-common';
+import { StagecoachEngine } from '../engine';
+import { ManifestValidationError } from '../manifests/ManifestValidationError';
+
+export interface RouterOptions {
+  engine: StagecoachEngine;
+  httpAuth: HttpAuthService;
+  auth: AuthService;
+  permissions: PermissionsService;
+  catalog: CatalogService;
+  logger: LoggerService;
+  /** Called after a warehouse was asked to refresh, to run discovery now. */
+  onRefresh?: () => Promise<void>;
+}
+
+const MAX_BODY = '1mb';
+
+/** The REST API under /api/stagecoach. Every route needs user or service credentials. */
+export async function createRouter(options: RouterOptions): Promise<express.Router> {
+  const { engine, httpAuth, permissions, catalog } = options;
+  const router = Router();
+  router.use(express.json({ limit: MAX_BODY }));
+  router.use(express.text({ limit: MAX_BODY, type: ['application/yaml', 'application/x-yaml', 'text/*'] }));
+
+  const authorize = async (req: Request, permission: BasicPermission) => {
+    const credentials = await httpAuth.credentials(req);
+    const [decision] = await permissions.authorize([{ permission }], { credentials });
+    if (decision.result !== AuthorizeResult.ALLOW) {
+      throw new NotAllowedError(`not allowed to ${permission.name}`);
+    }
+    return credentials;
+  };
+
+  const actorOf = (credentials: Awaited<ReturnType<HttpAuthService['credentials']>>) => {
+    const p = credentials.principal as { type: string; userEntityRef?: string; subject?: string };
+    return p.userEntityRef ?? p.subject ?? p.type;
+  };
+
+  const limitParam = (req: Request) => {
+    const raw = req.query.limit;
+    if (raw === undefined) return undefined;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 1 || n > 1000) throw new InputError('limit must be an integer from 1 to 1000');
+    return n;
+  };
+
+  const stringParam = (req: Request, name: string) => {
+    const v = req.query[name];
+    if (v === undefined) return undefined;
+    if (typeof v !== 'string' || !v) throw new InputError(`${name} must be a single non-empty value`);
+    return v;
+  };
+
+  router.get('/projects', async (req, res) => {
+    await httpAuth.credentials(req);
+    res.json({ items: await engine.listProjects() });
+  });
+
+  router.get('/projects/:project', async (req, res) => {
+    await httpAuth.credentials(req);
+    res.json(await engine.getProject(req.params.project));
+  });
+
+  router.put('/projects/:project/manifests', async (req, res) => {
+    await authorize(req, stagecoachManifestApplyPermission);
+    const body: unknown = req.body;
+    const text =
+      typeof body === 'string'
+        ? body
+        : body && typeof body === 'object' && typeof (body as { manifests?: unknown }).manifests === 'string'
+          ? (body as { manifests: string }).manifests
+          : undefined;
+    if (!text?.trim()) {
+      throw new InputError(
+        'send the manifests as YAML (Content-Type: application/yaml) or as JSON {"manifests": "<yaml>"}',
+      );
+    }
+    res.json(await engine.applyManifests(req.params.project, text));
+  });
+
+  router.get('/projects/:project/warehouses', async (req, res) => {
+    await httpAuth.credentials(req);
+    res.json({ items: await engine.listWarehouses(req.params.project) });
+  });
+
+  router.get('/projects/:project/warehouses/:warehouse', async (req, res) => {
+    await httpAuth.credentials(req);
+    res.json(await engine.getWarehouse(req.params.project, req.params.warehouse));
+  });
+
+  router.post('/projects/:project/warehouses/:warehouse/refresh', async (req, res) => {
+    await authorize(req, stagecoachRefreshPermission);
+    await engine.refreshWarehouse(req.params.project, req.params.warehouse);
+    await options.onRefresh?.();
+    res.status(202).json(await engine.getWarehouse(req.params.project, req.params.warehouse));
+  });
+
+  router.get('/projects/:project/freight', async (req, res) => {
+    await httpAuth.credentials(req);
+    const items = await engine.listFreight(req.params.project, {
+      stage: stringParam(req, 'stage'),
+      origin: stringParam(req, 'origin'),
+      limit: limitParam(req),
+    });
+    res.json({ items });
+  });
+
+  router.get('/projects/:project/freight/:freight', async (req, res) => {
+    await httpAuth.credentials(req);
+    res.json(await engine.getFreight(req.params.project, req.params.freight));
+  });
+
+  router.get('/projects/:project/stages', async (req, res) => {
+    await httpAuth.credentials(req);
+    res.json({ items: await engine.listStages(req.params.project) });
+  });
+
+  router.get('/projects/:project/stages/:stage', async (req, res) => {
+    await httpAuth.credentials(req);
+    res.json(await engine.getStage(req.params.project, req.params.stage));
+  });
+
+  router.post('/projects/:project/stages/:stage/promotions', async (req, res) => {
+    const credentials = await authorize(req, stagecoachPromotePermission);
+    const body = (req.body ?? {}) as { freight?: unknown; freightAlias?: unknown };
+    const ref = body.freight ?? body.freightAlias;
+    if (typeof ref !== 'string' || !ref) {
+      throw new InputError('the body must name the freight to promote: {"freight": "<id or alias>"}');
+    }
+    const promotion = await engine.promote(req.params.project, req.params.stage, ref, actorOf(credentials));
+    res.status(202).json(promotion);
+  });
+
+  router.get('/projects/:project/promotions', async (req, res) => {
+    await httpAuth.credentials(req);
+    const items = await engine.listPromotions(req.params.project, {
+      stage: stringParam(req, 'stage'),
+      limit: limitParam(req),
+    });
+    res.json({ items });
+  });
+
+  router.get('/projects/:project/promotions/:id', async (req, res) => {
+    await httpAuth.credentials(req);
+    res.json(await engine.getPromotion(req.params.project, req.params.id));
+  });
+
+  router.get('/entities/:kind/:namespace/:name/pipeline', async (req, res) => {
+    const credentials = await httpAuth.credentials(req);
+    const { kind, namespace, name } = req.params;
+    const ref = `${kind}:${namespace}/${name}`.toLocaleLowerCase('en-US');
+    const entity = await catalog.getEntityByRef(ref, { credentials });
+    if (!entity) throw new NotFoundError(`entity ${ref} not found in the catalog`);
+    const project = entity.metadata.annotations?.[ANNOTATION_PROJECT];
+    if (!project) {
+      throw new NotFoundError(`entity ${ref} has no ${ANNOTATION_PROJECT} annotation`);
+    }
+    const warehouses = entity.metadata.annotations?.[ANNOTATION_WAREHOUSES]
+      ?.split(',')
+      .map(s => s.trim())
+      .filter(Boolean);
+    res.json(await engine.entityPipeline(project, warehouses));
+  });
+
+  // Manifest problems are listed one by one; a malformed body is the sender's error, not ours.
+  router.use((err: Error, req: Request, res: Response, next: NextFunction) => {
+    if (err instanceof ManifestValidationError) {
+      res.status(400).json({
+        error: { name: 'InputError', message: err.message },
+        problems: err.problems,
+        request: { method: req.method, url: req.originalUrl },
+        response: { statusCode: 400 },
+      });
+      return;
+    }
+    const status = (err as { status?: number; type?: string }).status;
+    if ((err as { type?: string }).type?.startsWith('entity.') && status && status < 500) {
+      next(new InputError(`the request body could not be read: ${err.message}`));
+      return;
+    }
+    next(err);
+  });
+
+  return router;
+}

@@ -1,0 +1,160 @@
+import { Knex } from 'knex';
+import { NotFoundError } from '@backstage/errors';
+import type { ProjectManifests, StageDefinition, WarehouseDefinition } from '../manifests/parseManifests';
+import type { StageSpec, WarehouseSpec } from '../manifests/schemas';
+import { StageRow, WarehouseRow } from './rows';
+
+export interface StoredWarehouse extends WarehouseDefinition {
+  project: string;
+  row: WarehouseRow;
+}
+
+export interface StoredStage extends StageDefinition {
+  project: string;
+  currentFreightId?: string;
+  currentPromotionId?: string;
+}
+
+export interface WarehouseDiscoveryUpdate {
+  lastDiscoveryAt: string;
+  nextDiscoveryAt: string;
+  lastError: string | null;
+  failureCount: number;
+  observedRefsHash?: string | null;
+  lastFreightId?: string | null;
+  discovered?: unknown;
+}
+
+const toWarehouse = (row: WarehouseRow): StoredWarehouse => ({
+  project: row.project,
+  name: row.name,
+  spec: JSON.parse(row.spec_json) as WarehouseSpec,
+  row,
+});
+
+const toStage = (row: StageRow): StoredStage => ({
+  project: row.project,
+  name: row.name,
+  spec: JSON.parse(row.spec_json) as StageSpec,
+  currentFreightId: row.current_freight_id ?? undefined,
+  currentPromotionId: row.current_promotion_id ?? undefined,
+});
+
+/** Projects and their pipeline definitions: warehouses and stages as applied from manifests. */
+export class PipelineStore {
+  constructor(private readonly knex: Knex) {}
+
+  /**
+   * Replaces a project's warehouses and stages with the given set, in one transaction.
+   * Discovery state of unchanged warehouses and the current freight of stages are kept;
+   * new or changed warehouses are due for discovery at `now`.
+   */
+  async applyManifests(manifests: ProjectManifests, now: string): Promise<void> {
+    const { project } = manifests;
+    await this.knex.transaction(async tx => {
+      await tx('stagecoach_projects')
+        .insert({ name: project, created_at: now, updated_at: now })
+        .onConflict('name')
+        .merge(['updated_at']);
+
+      const existing: WarehouseRow[] = await tx('stagecoach_warehouses').where({ project });
+      const byName = new Map(existing.map(w => [w.name, w]));
+      const keepW = manifests.warehouses.map(w => w.name);
+      await tx('stagecoach_warehouses').where({ project }).whereNotIn('name', keepW.length ? keepW : ['']).delete();
+      for (const w of manifests.warehouses) {
+        const specJson = JSON.stringify(w.spec);
+        const old = byName.get(w.name);
+        if (!old) {
+          await tx('stagecoach_warehouses').insert({
+            project,
+            name: w.name,
+            spec_json: specJson,
+            next_discovery_at: now,
+            failure_count: 0,
+          });
+        } else if (old.spec_json !== specJson) {
+          await tx('stagecoach_warehouses')
+            .where({ project, name: w.name })
+            .update({ spec_json: specJson, next_discovery_at: now, observed_refs_hash: null, failure_count: 0 });
+        }
+      }
+
+      const keepS = manifests.stages.map(s => s.name);
+      await tx('stagecoach_stages').where({ project }).whereNotIn('name', keepS.length ? keepS : ['']).delete();
+      for (const s of manifests.stages) {
+        await tx('stagecoach_stages')
+          .insert({ project, name: s.name, spec_json: JSON.stringify(s.spec) })
+          .onConflict(['project', 'name'])
+          .merge(['spec_json']);
+      }
+    });
+  }
+
+  async listProjects(): Promise<Array<{ name: string; warehouses: number; stages: number }>> {
+    const projects: { name: string }[] = await this.knex('stagecoach_projects').select('name').orderBy('name');
+    const count = async (table: string) => {
+      const rows: { project: string; n: number | string }[] = await this.knex(table)
+        .select('project')
+        .count({ n: '*' })
+        .groupBy('project');
+      return new Map(rows.map(r => [r.project, Number(r.n)]));
+    };
+    const [w, s] = await Promise.all([count('stagecoach_warehouses'), count('stagecoach_stages')]);
+    return projects.map(p => ({ name: p.name, warehouses: w.get(p.name) ?? 0, stages: s.get(p.name) ?? 0 }));
+  }
+
+  async assertProject(project: string): Promise<void> {
+    const row = await this.knex('stagecoach_projects').where({ name: project }).first();
+    if (!row) throw new NotFoundError(`project "${project}" not found`);
+  }
+
+  async listWarehouses(project: string): Promise<StoredWarehouse[]> {
+    const rows: WarehouseRow[] = await this.knex('stagecoach_warehouses').where({ project }).orderBy('name');
+    return rows.map(toWarehouse);
+  }
+
+  async getWarehouse(project: string, name: string): Promise<StoredWarehouse> {
+    const row: WarehouseRow | undefined = await this.knex('stagecoach_warehouses').where({ project, name }).first();
+    if (!row) throw new NotFoundError(`warehouse "${name}" not found in project "${project}"`);
+    return toWarehouse(row);
+  }
+
+  /** Warehouses whose next discovery is due at `now`, oldest first. */
+  async dueWarehouses(now: string, limit: number): Promise<StoredWarehouse[]> {
+    const rows: WarehouseRow[] = await this.knex('stagecoach_warehouses')
+      .where('next_discovery_at', '<=', now)
+      .orderBy('next_discovery_at')
+      .limit(limit);
+    return rows.map(toWarehouse);
+  }
+
+  async requestDiscovery(project: string, name: string, now: string): Promise<void> {
+    const n = await this.knex('stagecoach_warehouses').where({ project, name }).update({ next_discovery_at: now });
+    if (n === 0) throw new NotFoundError(`warehouse "${name}" not found in project "${project}"`);
+  }
+
+  /** Records a discovery result; returns the number of rows written (0 when nothing changed). */
+  async recordDiscovery(project: string, name: string, update: WarehouseDiscoveryUpdate): Promise<void> {
+    const values: Partial<WarehouseRow> = {
+      last_discovery_at: update.lastDiscoveryAt,
+      next_discovery_at: update.nextDiscoveryAt,
+      last_error: update.lastError,
+      failure_count: update.failureCount,
+    };
+    if (update.observedRefsHash !== undefined) values.observed_refs_hash = update.observedRefsHash;
+    if (update.lastFreightId !== undefined) values.last_freight_id = update.lastFreightId;
+    if (update.discovered !== undefined) values.discovered_json = JSON.stringify(update.discovered);
+    await this.knex('stagecoach_warehouses').where({ project, name }).update(values);
+  }
+
+  async listStages(project: string): Promise<StoredStage[]> {
+    const rows: StageRow[] = await this.knex('stagecoach_stages').where({ project }).orderBy('name');
+    return rows.map(toStage);
+  }
+
+  async getStage(project: string, name: string): Promise<StoredStage> {
+    const row: StageRow | undefined = await this.knex('stagecoach_stages').where({ project, name }).first();
+    if (!row) throw new NotFoundError(`stage "${name}" not found in project "${project}"`);
+    return toStage(row);
+  }
+}
