@@ -36,6 +36,9 @@ export const gitClone: StepDefinition<z.infer<typeof schema>> = {
     const repoDir = path.join(ctx.workDir, '.stagecoach', 'repos', `${ctx.alias}`);
     await fs.mkdir(path.dirname(repoDir), { recursive: true });
     await runGit(['clone', '-q', '--no-checkout', config.repoURL, repoDir]);
+    const defaultBranchName = await defaultBranch(repoDir);
+    // leave the shared clone on an unborn branch, so every branch can go to a worktree
+    await runGit(['symbolic-ref', 'HEAD', 'refs/heads/stagecoach-no-checkout'], { cwd: repoDir });
     const commits: Record<string, string> = {};
     for (const c of config.checkout) {
       const target = resolveInWorkDir(ctx.workDir, c.path, 'checkout.path');
@@ -44,7 +47,7 @@ export const gitClone: StepDefinition<z.infer<typeof schema>> = {
       } else if (c.commit) {
         await runGit(['worktree', 'add', '-q', '--detach', target, c.commit], { cwd: repoDir });
       } else {
-        const branch = c.branch ?? (await defaultBranch(repoDir));
+        const branch = c.branch ?? defaultBranchName;
         await runGit(['worktree', 'add', '-q', '-B', branch, target, `origin/${branch}`], { cwd: repoDir });
         await runGit(['branch', '-q', `--set-upstream-to=origin/${branch}`, branch], { cwd: target });
       }

@@ -1,0 +1,162 @@
+import { ConflictError, NotFoundError } from '@backstage/errors';
+import { Knex } from 'knex';
+import { StagecoachEngine } from './engine';
+import { ManifestValidationError } from './manifests/ManifestValidationError';
+import { createTestDatabases } from './testing/databases';
+import { createGitFixture, GitFixture, pipelineYaml } from './testing/gitFixture';
+import { silentLogger } from './util/types';
+
+jest.setTimeout(120_000);
+
+async function waitForFinalPhase(engine: StagecoachEngine, project: string, id: string) {
+  for (let i = 0; i < 600; i++) {
+    const p = await engine.getPromotion(project, id);
+    if (!['Pending', 'Running'].includes(p.phase)) return p;
+    await new Promise(r => setTimeout(r, 100));
+  }
+  throw new Error(`promotion ${id} did not finish`);
+}
+
+describe('StagecoachEngine against a real Git server over HTTP', () => {
+  const databases = createTestDatabases();
+
+  describe.each(databases.eachSupportedId())('on %p', databaseId => {
+    let knex: Knex;
+    let engine: StagecoachEngine;
+    let git: GitFixture;
+
+    beforeAll(async () => {
+      git = await createGitFixture();
+      knex = await databases.init(databaseId);
+      engine = await StagecoachEngine.create({
+        knex,
+        logger: silentLogger,
+        workDir: `${git.root}/work-${databaseId}`,
+        worker: { pollIntervalMs: 50 },
+      });
+      engine.worker.start();
+    });
+    afterAll(async () => {
+      await engine.worker.stop();
+      await knex.destroy();
+      await git.close();
+    });
+
+    it('discovers the newest semver tag as freight, once', async () => {
+      const applied = await engine.applyManifests('demo', pipelineYaml(git));
+      expect(applied).toEqual({ project: 'demo', warehouses: ['app'], stages: ['dev', 'staging'] });
+
+      const [first] = await engine.discovery.runDue();
+      expect(first.error).toBeUndefined();
+      expect(first.createdFreightId).toMatch(/^[0-9a-f]{40}$/);
+
+      const freight = await engine.listFreight('demo');
+      expect(freight).toHaveLength(1);
+      expect(freight[0].commits).toEqual([
+        expect.objectContaining({ repoURL: git.appURL, tag: 'v1.2.0', id: expect.stringMatching(/^[0-9a-f]{40}$/) }),
+      ]);
+      expect(freight[0].alias).toMatch(/^[a-z0-9]+(-[a-z0-9]+)+$/);
+      expect(await engine.getFreight('demo', freight[0].alias)).toMatchObject({ id: freight[0].id });
+
+      const warehouse = await engine.getWarehouse('demo', 'app');
+      expect(warehouse.status.lastError).toBeUndefined();
+      expect(warehouse.status.lastFreightId).toBe(freight[0].id);
+
+      // nothing new: nothing changes
+      await engine.refreshWarehouse('demo', 'app');
+      const [again] = await engine.discovery.runDue();
+      expect(again.unchanged).toBe(true);
+      expect(again.createdFreightId).toBeUndefined();
+      expect(await engine.listFreight('demo')).toEqual(freight);
+    });
+
+    it('refuses freight that has not succeeded upstream, with the reason', async () => {
+      const [freight] = await engine.listFreight('demo');
+      await expect(engine.promote('demo', 'staging', freight.alias)).rejects.toThrow(ConflictError);
+      await expect(engine.promote('demo', 'staging', freight.alias)).rejects.toThrow(
+        /has not been promoted successfully to "dev" yet/,
+      );
+      await expect(engine.promote('demo', 'dev', 'no-such-freight')).rejects.toThrow(NotFoundError);
+      expect(await engine.listFreight('demo', { stage: 'staging' })).toEqual([]);
+      expect(await engine.listFreight('demo', { stage: 'dev' })).toHaveLength(1);
+    });
+
+    it('promotes to dev and then staging, pushing a commit to the GitOps repository each time', async () => {
+      const [freight] = await engine.listFreight('demo');
+      const before = await git.commitCount('gitops', 'main');
+
+      const queued = await engine.promote('demo', 'dev', freight.alias, 'user:default/guest');
+      expect(queued).toMatchObject({ phase: 'Pending', stage: 'dev', freight: { id: freight.id, alias: freight.alias } });
+      const dev = await waitForFinalPhase(engine, 'demo', queued.id);
+      expect(dev.message).toBeUndefined();
+      expect(dev.phase).toBe('Succeeded');
+      expect(dev.createdBy).toBe('user:default/guest');
+      expect(dev.steps.map(s => [s.alias, s.uses, s.status])).toEqual([
+        ['step-1', 'git-clone', 'Succeeded'],
+        ['update', 'yaml-update', 'Succeeded'],
+        ['commit', 'git-commit', 'Succeeded'],
+        ['step-4', 'git-push', 'Succeeded'],
+      ]);
+
+      const values = await git.show('gitops', 'main', 'env/dev/values.yaml');
+      expect(values).toContain('tag: v1.2.0 # the running version');
+      expect(values).toContain('# values for dev: managed by Stagecoach');
+      expect(await git.commitCount('gitops', 'main')).toBe(before + 1);
+      expect(await git.show('gitops', 'main', 'env/staging/values.yaml')).toContain('tag: v0.9.0');
+
+      const stages = await engine.listStages('demo');
+      expect(stages.map(s => s.name)).toEqual(['dev', 'staging']);
+      expect(stages[0].currentFreight).toEqual({ id: freight.id, alias: freight.alias });
+      expect(stages[0].lastPromotion?.phase).toBe('Succeeded');
+
+      const staging = await waitForFinalPhase(engine, 'demo', (await engine.promote('demo', 'staging', freight.id)).id);
+      expect(staging.phase).toBe('Succeeded');
+      expect(await git.show('gitops', 'main', 'env/staging/values.yaml')).toContain('tag: v1.2.0');
+      expect(await git.commitCount('gitops', 'main')).toBe(before + 2);
+      expect((await engine.getFreight('demo', freight.id)).currentlyIn).toEqual(['dev', 'staging']);
+    });
+
+    it('promoting the same freight again succeeds without a new commit', async () => {
+      const [freight] = await engine.listFreight('demo');
+      const before = await git.commitCount('gitops', 'main');
+      const again = await waitForFinalPhase(engine, 'demo', (await engine.promote('demo', 'dev', freight.alias)).id);
+      expect(again.phase).toBe('Succeeded');
+      expect(again.steps[2].message).toMatch(/nothing to commit/);
+      expect(await git.commitCount('gitops', 'main')).toBe(before);
+    });
+
+    it('a new tag becomes new freight on the next discovery', async () => {
+      await git.tagApp('v1.3.0');
+      await engine.refreshWarehouse('demo', 'app');
+      const [result] = await engine.discovery.runDue();
+      expect(result.createdFreightId).toBeDefined();
+      const freight = await engine.listFreight('demo');
+      expect(freight[0].commits[0].tag).toBe('v1.3.0');
+      expect(freight).toHaveLength(2);
+    });
+
+    it('an invalid set changes nothing', async () => {
+      const bad = pipelineYaml(git).replace('commitSelectionStrategy: SemVer', 'commitSelectionStrategy: Newest');
+      await expect(engine.applyManifests('demo', `${bad}\n---\nkind: Nope\n`)).rejects.toThrow(ManifestValidationError);
+      expect((await engine.listStages('demo')).map(s => s.name)).toEqual(['dev', 'staging']);
+      expect((await engine.listWarehouses('demo'))[0].subscriptions).toEqual([
+        expect.objectContaining({ git: expect.objectContaining({ commitSelectionStrategy: 'SemVer' }) }),
+      ]);
+    });
+
+    it('a step that fails names the step and the expression, and the stage keeps its freight', async () => {
+      const broken = pipelineYaml(git, 'broken').replace(
+        '${{ commitFrom("' + git.appURL + '").tag }}',
+        '${{ imageFrom("ghcr.io/acme/app").tag }}',
+      );
+      await engine.applyManifests('broken', broken);
+      await engine.discovery.runDue();
+      const [freight] = await engine.listFreight('broken');
+      const p = await waitForFinalPhase(engine, 'broken', (await engine.promote('broken', 'dev', freight.id)).id);
+      expect(p.phase).toBe('Failed');
+      expect(p.message).toMatch(/step "update": in "imageFrom\("ghcr.io\/acme\/app"\).tag": freight .* has no image from ghcr.io\/acme\/app/);
+      expect(p.steps.map(s => s.status)).toEqual(['Succeeded', 'Failed', 'Aborted', 'Aborted']);
+      expect((await engine.getStage('broken', 'dev')).currentFreight).toBeUndefined();
+    });
+  });
+});

@@ -1,0 +1,35 @@
+import { createTestDatabases } from '../testing/databases';
+import { MIGRATIONS_DIR } from './migrations';
+
+const TABLES = [
+  'stagecoach_projects',
+  'stagecoach_warehouses',
+  'stagecoach_stages',
+  'stagecoach_freight',
+  'stagecoach_freight_stages',
+  'stagecoach_promotions',
+  'stagecoach_promotion_steps',
+];
+
+describe('migrations', () => {
+  const databases = createTestDatabases();
+
+  it.each(databases.eachSupportedId())('go up and down on %p', async databaseId => {
+    const knex = await databases.init(databaseId);
+    await knex.migrate.latest({ directory: MIGRATIONS_DIR });
+    for (const t of TABLES) expect(await knex.schema.hasTable(t)).toBe(true);
+
+    // the schema works: a project with a stage, and the cascade on delete
+    await knex('stagecoach_projects').insert({ name: 'p', created_at: 'x', updated_at: 'x' });
+    await knex('stagecoach_stages').insert({ project: 'p', name: 'dev', spec_json: '{}' });
+    await knex('stagecoach_projects').where({ name: 'p' }).delete();
+    if (knex.client.config.client !== 'better-sqlite3') {
+      expect(await knex('stagecoach_stages').count({ n: '*' })).toEqual([{ n: expect.anything() }]);
+      expect(Number((await knex('stagecoach_stages').count({ n: '*' }))[0].n)).toBe(0);
+    }
+
+    await knex.migrate.rollback({ directory: MIGRATIONS_DIR }, true);
+    for (const t of TABLES) expect(await knex.schema.hasTable(t)).toBe(false);
+    await knex.destroy();
+  });
+});
