@@ -59,8 +59,10 @@ function issuesToProblems(
  */
 export function parseManifests(project: string, text: string): ProjectManifests {
   const problems: ManifestProblem[] = [];
-  const warehouses: WarehouseDefinition[] = [];
-  const stages: StageDefinition[] = [];
+  /** Every resource a document declares, valid or not: others may refer to it. */
+  const declared = new Set<string>();
+  const warehouses: Located<WarehouseDefinition>[] = [];
+  const stages: Located<StageDefinition>[] = [];
 
   const docs = parseAllDocuments(text, { prettyErrors: true });
   const list = Array.isArray(docs) ? docs : [docs];
@@ -85,6 +87,7 @@ export function parseManifests(project: string, text: string): ProjectManifests 
     }
     const { kind, metadata } = header.data;
     const resource = `${kind}/${metadata.name}`;
+    declared.add(resource);
     if (metadata.namespace && metadata.namespace !== project) {
       problems.push({
         document: index,
@@ -97,7 +100,7 @@ export function parseManifests(project: string, text: string): ProjectManifests 
     if (kind === 'Warehouse') {
       const parsed = warehouseSpecSchema.safeParse(spec);
       if (!parsed.success) problems.push(...issuesToProblems(index, resource, 'spec', parsed.error));
-      else warehouses.push({ name: metadata.name, spec: parsed.data, document: index } as WarehouseDefinition);
+      else warehouses.push({ name: metadata.name, spec: parsed.data, document: index });
     } else {
       const parsed = stageSpecSchema.safeParse(spec);
       if (!parsed.success) {
@@ -114,23 +117,29 @@ export function parseManifests(project: string, text: string): ProjectManifests 
           });
         }
       });
-      stages.push({ name: metadata.name, spec: parsed.data, document: index } as StageDefinition);
+      stages.push({ name: metadata.name, spec: parsed.data, document: index });
     }
   });
 
-  problems.push(...crossCheck(warehouses, stages));
+  problems.push(...crossCheck(warehouses, stages, declared));
   if (problems.length > 0) throw new ManifestValidationError(problems);
-  for (const d of [...warehouses, ...stages]) delete (d as { document?: number }).document;
-  return { project, warehouses, stages };
+  return {
+    project,
+    warehouses: warehouses.map(({ name, spec }) => ({ name, spec })),
+    stages: stages.map(({ name, spec }) => ({ name, spec })),
+  };
 }
 
 /** Checks between documents: unique names, known origins and upstream stages, no cycles. */
+type Located<T> = T & { document: number };
+
 function crossCheck(
-  warehouses: WarehouseDefinition[],
-  stages: StageDefinition[],
+  warehouses: Located<WarehouseDefinition>[],
+  stages: Located<StageDefinition>[],
+  declared: Set<string>,
 ): ManifestProblem[] {
   const problems: ManifestProblem[] = [];
-  const docOf = (d: WarehouseDefinition | StageDefinition) => (d as unknown as { document: number }).document;
+  const docOf = (d: Located<unknown>) => d.document;
 
   const seen = new Map<string, number>();
   for (const [kind, defs] of [['Warehouse', warehouses], ['Stage', stages]] as const) {
@@ -147,12 +156,11 @@ function crossCheck(
     }
   }
 
-  const warehouseNames = new Set(warehouses.map(w => w.name));
   const stageByName = new Map(stages.map(s => [s.name, s]));
   for (const stage of stages) {
     stage.spec.requestedFreight.forEach((rf, i) => {
       const at = `spec.requestedFreight[${i}]`;
-      if (!warehouseNames.has(rf.origin.name)) {
+      if (!declared.has(`Warehouse/${rf.origin.name}`)) {
         problems.push({
           document: docOf(stage),
           resource: `Stage/${stage.name}`,
@@ -164,6 +172,7 @@ function crossCheck(
         const upstream = stageByName.get(up);
         const path = `${at}.sources.stages[${j}]`;
         if (!upstream) {
+          if (declared.has(`Stage/${up}`)) return; // that document has problems of its own
           problems.push({ document: docOf(stage), resource: `Stage/${stage.name}`, path, message: `names Stage "${up}", which is not in this set of manifests` });
         } else if (up === stage.name) {
           problems.push({ document: docOf(stage), resource: `Stage/${stage.name}`, path, message: 'a stage cannot take freight from itself' });

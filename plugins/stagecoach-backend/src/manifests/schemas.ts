@@ -32,6 +32,19 @@ export const metadataSchema = z.object({
   annotations: z.record(z.string()).optional(),
 });
 
+/** An absolute http(s) URL. */
+export const httpURL = (message: string) =>
+  z.string().refine(
+    u => {
+      try {
+        return ['http:', 'https:'].includes(new URL(u).protocol);
+      } catch {
+        return false;
+      }
+    },
+    { message },
+  );
+
 const regexString = z.string().refine(
   s => {
     try {
@@ -46,20 +59,14 @@ const regexString = z.string().refine(
 
 export const gitSubscriptionSchema = z
   .object({
-    repoURL: z
-      .string()
-      .url('must be an http(s) URL of a Git repository')
-      .refine(u => /^https?:\/\//.test(u), {
-        message: 'must be an http(s) URL of a Git repository',
-      }),
+    repoURL: httpURL('must be an http(s) URL of a Git repository'),
     commitSelectionStrategy: z
       .enum(['SemVer', 'NewestTag'], {
         errorMap: () => ({
           message:
-            'must be one of SemVer, NewestTag (NewestFromBranch and Lexical come with full discovery)',
+            "must be SemVer or NewestTag (Kargo's default, NewestFromBranch, is not supported yet)",
         }),
-      })
-      .default('NewestFromBranch' as never),
+      }),
     semverConstraint: z.string().optional(),
     strictSemvers: z.boolean().default(true),
     allowTagsRegexes: z.array(regexString).optional(),

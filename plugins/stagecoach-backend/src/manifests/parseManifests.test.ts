@@ -1,0 +1,122 @@
+import { parseManifests, pipelineOrder } from './parseManifests';
+import { ManifestValidationError } from './ManifestValidationError';
+
+const warehouse = `apiVersion: kargo.akuity.io/v1alpha1
+kind: Warehouse
+metadata:
+  name: app
+spec:
+  subscriptions:
+    - git:
+        repoURL: https://git.example.com/app.git
+        commitSelectionStrategy: SemVer
+        semverConstraint: ^1.0.0
+`;
+
+const stage = (name: string, sources: string) => `apiVersion: kargo.akuity.io/v1alpha1
+kind: Stage
+metadata:
+  name: ${name}
+spec:
+  requestedFreight:
+    - origin: {kind: Warehouse, name: app}
+      sources: ${sources}
+`;
+
+function problemsOf(text: string, project = 'demo') {
+  try {
+    parseManifests(project, text);
+  } catch (e) {
+    if (e instanceof ManifestValidationError) return e.problems;
+    throw e;
+  }
+  throw new Error('expected problems');
+}
+
+describe('parseManifests', () => {
+  it('accepts Kargo manifests and applies defaults', () => {
+    const m = parseManifests('demo', [warehouse, stage('prod', '{stages: [staging]}'), stage('staging', '{direct: true}')].join('---\n'));
+    expect(m.warehouses[0].spec).toMatchObject({ interval: '5m0s', freightCreationPolicy: 'Automatic' });
+    expect(m.warehouses[0].spec.subscriptions[0].git).toMatchObject({ discoveryLimit: 20, strictSemvers: true });
+    expect(pipelineOrder(m.stages)).toEqual(['staging', 'prod']);
+  });
+
+  it('lists every problem with its document and field path', () => {
+    const text = [
+      warehouse.replace('SemVer', 'Newest').replace('https://git.example.com/app.git', 'not a url'),
+      stage('dev', '{direct: true}').replace('name: app', 'name: missing'),
+      stage('staging', '{stages: [qa]}').replace('metadata:', 'metadata:\n  namespace: other'),
+      'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n',
+    ].join('---\n');
+    const problems = problemsOf(text);
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ document: 0, resource: 'Warehouse/app', path: 'spec.subscriptions[0].git.repoURL' }),
+        expect.objectContaining({
+          document: 0,
+          path: 'spec.subscriptions[0].git.commitSelectionStrategy',
+          message: expect.stringMatching(/SemVer or NewestTag/),
+        }),
+        expect.objectContaining({
+          document: 1,
+          resource: 'Stage/dev',
+          path: 'spec.requestedFreight[0].origin.name',
+          message: 'names Warehouse "missing", which is not in this set of manifests',
+        }),
+        expect.objectContaining({ document: 2, path: 'metadata.namespace', message: expect.stringMatching(/project "demo"/) }),
+        expect.objectContaining({ document: 2, path: 'spec.requestedFreight[0].sources.stages[0]' }),
+        expect.objectContaining({ document: 3, path: 'apiVersion', message: 'must be kargo.akuity.io/v1alpha1' }),
+        expect.objectContaining({ document: 3, path: 'kind' }),
+      ]),
+    );
+  });
+
+  it('names unknown fields, bad step configuration and unknown steps', () => {
+    const text = `${warehouse.replace('spec:', 'spec:\n  intervall: 5m')}---
+${stage('dev', '{direct: true}')}  promotionTemplate:
+    spec:
+      steps:
+        - uses: git-clone
+          config:
+            repoURL: \${{ vars.repo }}
+            checkout: []
+        - uses: yaml-update
+          config:
+            path: ./x.yaml
+            updates: \${{ vars.updates }}
+        - uses: helm-teleport
+`;
+    const problems = problemsOf(text);
+    expect(problems).toEqual([
+      { document: 0, resource: 'Warehouse/app', path: 'spec', message: 'unknown field "intervall"' },
+      {
+        document: 1,
+        resource: 'Stage/dev',
+        path: 'spec.promotionTemplate.spec.steps[0].config.checkout',
+        message: 'needs at least one checkout',
+      },
+      {
+        document: 1,
+        resource: 'Stage/dev',
+        path: 'spec.promotionTemplate.spec.steps[2].uses',
+        message: expect.stringMatching(/^unknown step "helm-teleport" \(known: git-clone, /),
+      },
+    ]);
+  });
+
+  it('finds cycles between stages and invalid YAML', () => {
+    const cyclic = [warehouse, stage('a', '{stages: [b]}'), stage('b', '{stages: [a]}')].join('---\n');
+    expect(problemsOf(cyclic)).toEqual([
+      expect.objectContaining({ message: 'stages form a cycle: a -> b -> a' }),
+    ]);
+    expect(problemsOf('kind: [unclosed\n')).toEqual([
+      expect.objectContaining({ document: 0, message: expect.stringMatching(/^invalid YAML/) }),
+    ]);
+  });
+
+  it('the error message lists the problems for humans', () => {
+    expect(() => parseManifests('demo', stage('dev', '{direct: true}'))).toThrow(
+      /1 problem in the manifests, nothing was applied:\n {2}- document 1 \(Stage\/dev\), spec.requestedFreight\[0\].origin.name: names Warehouse "app"/,
+    );
+  });
+});

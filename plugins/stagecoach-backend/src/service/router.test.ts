@@ -1,0 +1,147 @@
+import {
+  mockCredentials,
+  mockServices,
+  startTestBackend,
+} from '@backstage/backend-test-utils';
+import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
+import { AuthorizeResult } from '@backstage/plugin-permission-common';
+import request from 'supertest';
+import type { Server } from 'node:http';
+import { stagecoachPlugin } from '../plugin';
+import { createGitFixture, GitFixture, pipelineYaml } from '../testing/gitFixture';
+
+jest.setTimeout(120_000);
+
+const entity = {
+  apiVersion: 'backstage.io/v1alpha1',
+  kind: 'Component',
+  metadata: { name: 'demo-app', namespace: 'default', annotations: { 'stagecoach.io/project': 'demo' } },
+  spec: { type: 'service', owner: 'guests', lifecycle: 'experimental' },
+};
+
+async function startBackend(git: GitFixture, permission = AuthorizeResult.ALLOW) {
+  const { server } = await startTestBackend({
+    features: [
+      stagecoachPlugin,
+      catalogServiceMock.factory({ entities: [entity] }),
+      mockServices.permissions.factory({ result: permission }),
+      mockServices.rootConfig.factory({ data: { stagecoach: { workDir: `${git.root}/work` } } }),
+    ],
+  });
+  return server;
+}
+
+describe('REST API (real backend plugin, real Git server over HTTP on loopback)', () => {
+  let git: GitFixture;
+  let server: Server;
+
+  beforeAll(async () => {
+    git = await createGitFixture();
+    server = await startBackend(git);
+  });
+  afterAll(async () => {
+    await git.close();
+  });
+
+  const api = () => request(server);
+  const asUser = (r: request.Test) => r.set('Authorization', mockCredentials.user.header('user:default/guest'));
+
+  it('needs credentials', async () => {
+    const res = await api().get('/api/stagecoach/projects').set('Authorization', mockCredentials.none.header());
+    expect(res.status).toBe(401);
+  });
+
+  it('answers 400 listing every manifest problem, and 404 for unknown projects', async () => {
+    const bad = pipelineYaml(git).replace('SemVer', 'Semver').replace('name: dev', 'name: Dev!');
+    const res = await asUser(api().put('/api/stagecoach/projects/demo/manifests'))
+      .set('Content-Type', 'application/yaml')
+      .send(bad);
+    expect(res.status).toBe(400);
+    expect(res.body.error.name).toBe('InputError');
+    expect(res.body.problems).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ document: 0, path: 'spec.subscriptions[0].git.commitSelectionStrategy' }),
+        expect.objectContaining({ document: 1, path: 'metadata.name' }),
+      ]),
+    );
+    expect((await asUser(api().get('/api/stagecoach/projects/demo'))).status).toBe(404);
+
+    const empty = await asUser(api().put('/api/stagecoach/projects/demo/manifests')).send({});
+    expect(empty.status).toBe(400);
+    expect(empty.body.error.message).toMatch(/send the manifests as YAML/);
+
+    const malformed = await asUser(api().post('/api/stagecoach/projects/demo/stages/dev/promotions'))
+      .set('Content-Type', 'application/json')
+      .send('{"freight": ');
+    expect(malformed.status).toBe(400);
+  });
+
+  it('applies manifests, discovers, and promotes through the API', async () => {
+    const applied = await asUser(api().put('/api/stagecoach/projects/demo/manifests'))
+      .set('Content-Type', 'application/yaml')
+      .send(pipelineYaml(git));
+    expect(applied.status).toBe(200);
+    expect(applied.body).toEqual({ project: 'demo', warehouses: ['app'], stages: ['dev', 'staging'] });
+
+    expect((await asUser(api().post('/api/stagecoach/projects/demo/warehouses/app/refresh'))).status).toBe(202);
+    let freight: any[] = [];
+    for (let i = 0; i < 300 && freight.length === 0; i++) {
+      freight = (await asUser(api().get('/api/stagecoach/projects/demo/freight'))).body.items;
+      if (!freight.length) await new Promise(r => setTimeout(r, 100));
+    }
+    expect(freight).toHaveLength(1);
+    const alias = freight[0].alias;
+
+    const refused = await asUser(api().post('/api/stagecoach/projects/demo/stages/staging/promotions')).send({ freight: alias });
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.message).toMatch(/not been promoted successfully to "dev"/);
+
+    expect((await asUser(api().post('/api/stagecoach/projects/demo/stages/dev/promotions')).send({})).status).toBe(400);
+    expect(
+      (await asUser(api().post('/api/stagecoach/projects/demo/stages/dev/promotions')).send({ freight: 'nope' })).status,
+    ).toBe(404);
+    expect((await asUser(api().get('/api/stagecoach/projects/demo/freight?limit=0'))).status).toBe(400);
+
+    const queued = await asUser(api().post('/api/stagecoach/projects/demo/stages/dev/promotions')).send({ freight: alias });
+    expect(queued.status).toBe(202);
+    expect(queued.body).toMatchObject({ stage: 'dev', phase: 'Pending', createdBy: 'user:default/guest' });
+
+    let promotion = queued.body;
+    for (let i = 0; i < 300 && ['Pending', 'Running'].includes(promotion.phase); i++) {
+      await new Promise(r => setTimeout(r, 100));
+      promotion = (await asUser(api().get(`/api/stagecoach/projects/demo/promotions/${queued.body.id}`))).body;
+    }
+    expect(promotion.phase).toBe('Succeeded');
+    expect(await git.show('gitops', 'main', 'env/dev/values.yaml')).toContain('tag: v1.2.0');
+
+    const pipeline = await asUser(api().get('/api/stagecoach/entities/component/default/demo-app/pipeline'));
+    expect(pipeline.status).toBe(200);
+    expect(pipeline.body.stages.map((s: any) => [s.name, s.currentFreight?.alias, s.lastPromotion?.phase])).toEqual([
+      ['dev', alias, 'Succeeded'],
+      ['staging', undefined, undefined],
+    ]);
+    const candidates = await asUser(api().get('/api/stagecoach/projects/demo/freight?stage=staging'));
+    expect(candidates.body.items.map((f: any) => f.alias)).toEqual([alias]);
+
+    const list = await asUser(api().get('/api/stagecoach/projects/demo/promotions?stage=dev'));
+    expect(list.body.items).toHaveLength(1);
+    expect(
+      (await asUser(api().get('/api/stagecoach/entities/component/default/unknown/pipeline'))).status,
+    ).toBe(404);
+  });
+
+  it('refuses changes the permission policy denies', async () => {
+    const denied = await startBackend(git, AuthorizeResult.DENY);
+    const res = await request(denied)
+      .put('/api/stagecoach/projects/demo/manifests')
+      .set('Authorization', mockCredentials.user.header())
+      .set('Content-Type', 'application/yaml')
+      .send(pipelineYaml(git));
+    expect(res.status).toBe(403);
+    const promote = await request(denied)
+      .post('/api/stagecoach/projects/demo/stages/dev/promotions')
+      .set('Authorization', mockCredentials.user.header())
+      .send({ freight: 'x' });
+    expect(promote.status).toBe(403);
+  });
+});
