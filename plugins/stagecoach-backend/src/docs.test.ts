@@ -53,27 +53,38 @@ describe('documentation examples', () => {
     expect(yamlBlocks.length).toBeGreaterThanOrEqual(9);
   });
 
-  it.each(blocks.map(b => [`${b.file}:${b.line}`, b] as const))('%s is valid', (_, block) => {
-    if (block.lang === 'json') {
-      expect(() => JSON.parse(block.text)).not.toThrow();
-      return;
-    }
-    const docs = parseAllDocuments(block.text);
+  const label = (b: Block) => `${b.file}:${b.line}`;
+  const parsed = yamlBlocks.map(b => {
+    const docs = parseAllDocuments(b.text);
     const list = Array.isArray(docs) ? docs : [docs];
-    for (const d of list) expect(d.errors.map(e => e.message)).toEqual([]);
-    const values = list.map(d => d.toJS());
+    return { block: b, errors: list.flatMap(d => d.errors.map(e => e.message)), values: list.map(d => d.toJS()) };
+  });
+  const manifestSets = parsed.filter(p => p.values.some(v => v?.apiVersion === KARGO_API_VERSION));
+  const stepLists = parsed.filter(
+    p => Array.isArray(p.values[0]) && p.values[0].every((s: any) => typeof s?.uses === 'string'),
+  );
 
-    if (values.some(v => v && v.apiVersion === KARGO_API_VERSION)) {
-      const project = values.find(v => v?.metadata?.namespace)?.metadata.namespace ?? 'docs';
-      expect(() => parseManifests(project, block.text)).not.toThrow();
-    } else if (Array.isArray(values[0]) && values[0].every((s: any) => typeof s?.uses === 'string')) {
-      for (const step of values[0]) {
-        expect({ uses: step.uses, problems: validateStepConfig(step.uses, step.config ?? {}) }).toEqual({
-          uses: step.uses,
-          problems: [],
-        });
-      }
-    }
+  it.each(parsed.map(p => [label(p.block), p.errors] as const))('%s is YAML', (_, errors) => {
+    expect(errors).toEqual([]);
+  });
+
+  it.each(blocks.filter(b => b.lang === 'json').map(b => [label(b), b.text] as const))('%s is JSON', (_, text) => {
+    expect(() => JSON.parse(text)).not.toThrow();
+  });
+
+  it.each(manifestSets.map(p => [label(p.block), p] as const))('%s is a valid set of manifests', (_, p) => {
+    const project = p.values.find(v => v?.metadata?.namespace)?.metadata.namespace ?? 'docs';
+    expect(() => parseManifests(project, p.block.text)).not.toThrow();
+  });
+
+  it.each(stepLists.map(p => [label(p.block), p.values[0]] as const))('%s has valid steps', (_, steps) => {
+    const problems = steps.map((s: any) => ({ uses: s.uses, problems: validateStepConfig(s.uses, s.config ?? {}) }));
+    expect(problems).toEqual(steps.map((s: any) => ({ uses: s.uses, problems: [] })));
+  });
+
+  it('covers manifests and steps', () => {
+    expect(manifestSets.length).toBeGreaterThanOrEqual(2);
+    expect(stepLists.length).toBeGreaterThanOrEqual(5);
   });
 });
 

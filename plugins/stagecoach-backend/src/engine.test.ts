@@ -2,8 +2,8 @@ import { ConflictError, NotFoundError } from '@backstage/errors';
 import { Knex } from 'knex';
 import { StagecoachEngine } from './engine';
 import { ManifestValidationError } from './manifests/ManifestValidationError';
-import { createTestDatabases } from './testing/databases';
-import { createGitFixture, GitFixture, pipelineYaml } from './testing/gitFixture';
+import { createTestDatabases } from './__testUtils__/databases';
+import { createGitFixture, GitFixture, pipelineYaml } from './__testUtils__/gitFixture';
 import { silentLogger } from './util/types';
 
 jest.setTimeout(120_000);
@@ -146,7 +146,7 @@ describe('StagecoachEngine against a real Git server over HTTP', () => {
 
     it('a step that fails names the step and the expression, and the stage keeps its freight', async () => {
       const broken = pipelineYaml(git, 'broken').replace(
-        '${{ commitFrom("' + git.appURL + '").tag }}',
+        `\${{ commitFrom("${git.appURL}").tag }}`,
         '${{ imageFrom("ghcr.io/acme/app").tag }}',
       );
       await engine.applyManifests('broken', broken);

@@ -33,7 +33,8 @@ export interface ProjectManifests {
 export function formatPath(prefix: string, path: (string | number)[]): string {
   let out = prefix;
   for (const seg of path) {
-    out += typeof seg === 'number' ? `[${seg}]` : out ? `.${seg}` : seg;
+    if (typeof seg === 'number') out += `[${seg}]`;
+    else out += out ? `.${seg}` : seg;
   }
   return out;
 }

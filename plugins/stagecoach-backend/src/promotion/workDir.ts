@@ -1,5 +1,13 @@
 import path from 'node:path';
 
+/** A step's configuration is wrong: the message says which field and why. */
+export class StepConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StepConfigError';
+  }
+}
+
 /**
  * Resolves a path from step configuration inside the promotion's work directory. Absolute
  * paths and paths that climb out of it are refused.
@@ -16,10 +24,3 @@ export function resolveInWorkDir(workDir: string, relative: string, field = 'pat
   return resolved;
 }
 
-/** A step's configuration is wrong: the message says which field and why. */
-export class StepConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'StepConfigError';
-  }
-}

@@ -8,7 +8,7 @@ import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import request from 'supertest';
 import type { Server } from 'node:http';
 import { stagecoachPlugin } from '../plugin';
-import { createGitFixture, GitFixture, pipelineYaml } from '../testing/gitFixture';
+import { createGitFixture, GitFixture, pipelineYaml } from '../__testUtils__/gitFixture';
 
 jest.setTimeout(120_000);
 

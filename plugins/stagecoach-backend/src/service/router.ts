@@ -81,12 +81,11 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
   router.put('/projects/:project/manifests', async (req, res) => {
     await authorize(req, stagecoachManifestApplyPermission);
     const body: unknown = req.body;
-    const text =
-      typeof body === 'string'
-        ? body
-        : body && typeof body === 'object' && typeof (body as { manifests?: unknown }).manifests === 'string'
-          ? (body as { manifests: string }).manifests
-          : undefined;
+    let text: string | undefined;
+    if (typeof body === 'string') text = body;
+    else if (typeof (body as { manifests?: unknown } | undefined)?.manifests === 'string') {
+      text = (body as { manifests: string }).manifests;
+    }
     if (!text?.trim()) {
       throw new InputError(
         'send the manifests as YAML (Content-Type: application/yaml) or as JSON {"manifests": "<yaml>"}',

@@ -30,6 +30,9 @@ export interface ClaimedPromotion {
   createdBy?: string;
 }
 
+/** Another worker claimed the promotion between our two updates. */
+class LostRace extends Error {}
+
 export const stepAlias = (step: { as?: string }, index: number) => step.as ?? `step-${index + 1}`;
 
 /**
@@ -256,5 +259,3 @@ export class PromotionStore {
     }));
   }
 }
-
-class LostRace extends Error {}
