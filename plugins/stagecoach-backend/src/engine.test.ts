@@ -135,6 +135,25 @@ describe('StagecoachEngine against a real Git server over HTTP', () => {
       expect(freight).toHaveLength(2);
     });
 
+    it('two stages pushing to one branch at once both land (rebase and retry)', async () => {
+      const parallel = pipelineYaml(git, 'parallel').replace('sources: {stages: [dev]}', 'sources: {direct: true}');
+      await engine.applyManifests('parallel', parallel);
+      await engine.discovery.runDue();
+      const [freight] = await engine.listFreight('parallel');
+      const before = await git.commitCount('gitops', 'main');
+      const queued = await Promise.all(['dev', 'staging'].map(s => engine.promote('parallel', s, freight.id)));
+      const done = await Promise.all(queued.map(q => waitForFinalPhase(engine, 'parallel', q.id)));
+      expect(done.map(d => [d.stage, d.phase])).toEqual([
+        ['dev', 'Succeeded'],
+        ['staging', 'Succeeded'],
+      ]);
+      // both commits are on main: the second push rebased onto the first
+      expect(await git.commitCount('gitops', 'main')).toBe(before + 2);
+      for (const env of ['dev', 'staging']) {
+        expect(await git.show('gitops', 'main', `env/${env}/values.yaml`)).toContain(`tag: ${freight.commits[0].tag}`);
+      }
+    });
+
     it('an invalid set changes nothing', async () => {
       const bad = pipelineYaml(git).replace('commitSelectionStrategy: SemVer', 'commitSelectionStrategy: Newest');
       await expect(engine.applyManifests('demo', `${bad}\n---\nkind: Nope\n`)).rejects.toThrow(ManifestValidationError);
