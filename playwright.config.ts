@@ -1,66 +1,84 @@
-/*
- * Copyright 2023 The Backstage Authors
- *
- * Licensed under the Apache License, Version 2.0 (the "License");
- * you may not use this file except in compliance with the License.
- * You may obtain a copy of the License at
- *
- *     http://www.apache.org/licenses/LICENSE-2.0
- *
- * Unless required by applicable law or agreed to in writing, software
- * distributed under the License is distributed on an "AS IS" BASIS,
- * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
- * See the License for the specific language governing permissions and
- * limitations under the License.
- */
-
+import path from 'node:path';
 import { defineConfig } from '@playwright/test';
-import { generateProjects } from '@backstage/e2e-test-utils/playwright';
 
 /**
- * See https://playwright.dev/docs/test-configuration.
+ * End-to-end tests: the real app and backend with the demo pipeline, driven in Debian's
+ * Chromium. Run with `yarn test:e2e` (or `./stagecoachw test`, which installs Chromium).
+ *
+ * The backend starts with app-config.e2e.yaml on top of app-config.yaml: the demo on a
+ * throwaway data folder, deleted first so that every run starts fresh.
  */
+
+const root = __dirname;
+const e2eDataDir = path.join(root, 'node_modules/.cache/stagecoach-e2e');
+const configArgs = ['app-config.yaml', 'app-config.e2e.yaml']
+  .map(file => `--config ${JSON.stringify(path.join(root, file))}`)
+  .join(' ');
+
+// Webpack/rspack's first build of the app takes minutes on a small machine.
+const START_TIMEOUT = 300_000;
+
 export default defineConfig({
-  timeout: 60_000,
-
-  expect: {
-    timeout: 5_000,
-  },
-
-  // Run your local dev server before starting the tests
-  webServer: process.env.CI
-    ? []
-    : [
-        {
-          command: 'yarn start app',
-          port: 3000,
-          reuseExistingServer: true,
-          timeout: 60_000,
-        },
-        {
-          command: 'yarn start backend',
-          port: 7007,
-          reuseExistingServer: true,
-          timeout: 60_000,
-        },
-      ],
-
+  testDir: 'e2e-tests',
+  workers: 1,
+  fullyParallel: false,
   forbidOnly: !!process.env.CI,
+  // The promotion test changes the demo's state; a retry would not start from a fresh demo.
+  retries: 0,
+  timeout: 240_000,
+  expect: { timeout: 15_000 },
 
-  retries: process.env.CI ? 2 : 0,
+  reporter: [
+    ['list'],
+    ['html', { open: 'never', outputFolder: 'e2e-test-report' }],
+  ],
+  outputDir: 'test-results',
 
-  reporter: [['html', { open: 'never', outputFolder: 'e2e-test-report' }]],
+  webServer: [
+    {
+      name: 'backend',
+      command: `rm -rf ${JSON.stringify(
+        e2eDataDir,
+      )} && yarn workspace backend start ${configArgs}`,
+      url: 'http://localhost:7007/.backstage/health/v1/readiness',
+      reuseExistingServer: !process.env.CI,
+      timeout: START_TIMEOUT,
+      stdout: 'pipe',
+      stderr: 'pipe',
+      gracefulShutdown: { signal: 'SIGTERM', timeout: 10_000 },
+    },
+    {
+      name: 'app',
+      command: 'yarn workspace app start',
+      url: 'http://localhost:3000',
+      reuseExistingServer: !process.env.CI,
+      timeout: START_TIMEOUT,
+      stdout: 'ignore',
+      stderr: 'pipe',
+      env: { BROWSER: 'none' }, // no browser window for the dev server
+      gracefulShutdown: { signal: 'SIGTERM', timeout: 5_000 },
+    },
+  ],
 
   use: {
-    actionTimeout: 0,
-    baseURL:
-      process.env.PLAYWRIGHT_URL ??
-      (process.env.CI ? 'http://localhost:7007' : 'http://localhost:3000'),
+    baseURL: 'http://localhost:3000',
+    viewport: { width: 1440, height: 1000 },
     screenshot: 'only-on-failure',
-    trace: 'on-first-retry',
+    trace: 'retain-on-failure',
+    launchOptions: {
+      executablePath: '/usr/bin/chromium',
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    },
   },
 
-  outputDir: 'node_modules/.cache/e2e-test-results',
-
-  projects: generateProjects(), // Find all packages with e2e-test folders
+  projects: [{ name: 'chromium', use: { browserName: 'chromium' } }],
 });

@@ -20,6 +20,7 @@ backend.add(
   import('@backstage/plugin-permission-backend-module-allow-all-policy'),
 );
 
+backend.add(import('./demo'));
 backend.add(import('@stagecoach/plugin-stagecoach-backend'));
 
 backend.start();

@@ -1,0 +1,156 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { expect, Locator, Page, test } from '@playwright/test';
+import {
+  ARTIFACTS_DIR,
+  FreightSummary,
+  git,
+  openSignedIn,
+  waitForCatalogEntity,
+  waitForFreight,
+  withClone,
+} from './support';
+
+const TAB_URL = '/catalog/default/component/demo-app/stagecoach';
+const RELEASE = 'v1.2.0';
+
+/** Promotes through the dialog of the Promotions tab and waits for the promotion to succeed. */
+async function promoteThroughDialog(
+  page: Page,
+  stage: string,
+  freight: FreightSummary,
+) {
+  const container = page.getByTestId(`stage-${stage}`);
+  const dialog = page
+    .getByRole('dialog')
+    .filter({ hasText: `Promote to ${stage}` });
+  const firstChoice = dialog.getByRole('radio').first();
+
+  // Discovery runs on a schedule and the tab may have loaded before it: reopen the dialog
+  // (reloading the tab once in a while) until it lists the freight.
+  let attempt = 0;
+  await expect(async () => {
+    if (attempt++ % 3 === 2) {
+      await page.reload();
+      await expect(container).toBeVisible();
+    }
+    if (!(await dialog.isVisible())) {
+      await page
+        .getByRole('button', { name: `Promote to ${stage}`, exact: true })
+        .click();
+    }
+    await expect(dialog).toBeVisible({ timeout: 5_000 });
+    try {
+      await expect(firstChoice).toBeVisible({ timeout: 5_000 });
+    } catch (e) {
+      await page.keyboard.press('Escape');
+      await expect(dialog).toBeHidden();
+      throw e;
+    }
+  }).toPass({ timeout: 90_000, intervals: [1_000, 2_000, 5_000] });
+
+  // the first choice is the newest freight, named by its alias
+  await expect(firstChoice).toHaveAccessibleName(new RegExp(freight.alias));
+  await firstChoice.check();
+  await dialog.getByRole('button', { name: 'Promote', exact: true }).click();
+  await expect(dialog).toBeHidden();
+
+  await expect(container).toContainText('Succeeded', { timeout: 60_000 });
+  await expect(container).toContainText(RELEASE);
+}
+
+/** Whether `a` comes before `b` in the page. */
+async function isBefore(a: Locator, b: Locator): Promise<boolean> {
+  const handle = await b.elementHandle();
+  return a.evaluate(
+    (first, second) =>
+      !!second &&
+      (first.compareDocumentPosition(second) &
+        Node.DOCUMENT_POSITION_FOLLOWING) !==
+        0,
+    handle,
+  );
+}
+
+test('promote the demo release to dev, then staging, from the Promotions tab', async ({
+  page,
+  request,
+}, testInfo) => {
+  test.setTimeout(300_000);
+
+  const freight =
+    await test.step('the backend has the demo entity and discovered the release', async () => {
+      await waitForCatalogEntity(request, 'component:default/demo-app');
+      return waitForFreight(request, 'demo', RELEASE);
+    });
+
+  await test.step('open the Promotions tab of demo-app, signed in as guest', async () => {
+    await openSignedIn(page, TAB_URL);
+    await expect(page.getByRole('tab', { name: 'Promotions' })).toHaveAttribute(
+      'aria-selected',
+      'true',
+    );
+  });
+
+  await test.step('the stages are dev, then staging', async () => {
+    const dev = page.getByTestId('stage-dev');
+    const staging = page.getByTestId('stage-staging');
+    await expect(dev).toBeVisible({ timeout: 30_000 });
+    await expect(staging).toBeVisible();
+    expect(await isBefore(dev, staging)).toBe(true);
+  });
+
+  await test.step(`promote ${freight.alias} (${RELEASE}) to dev`, async () => {
+    await promoteThroughDialog(page, 'dev', freight);
+  });
+
+  await test.step(`promote ${freight.alias} (${RELEASE}) to staging`, async () => {
+    await promoteThroughDialog(page, 'staging', freight);
+    // dev keeps its freight
+    await expect(page.getByTestId('stage-dev')).toContainText(RELEASE);
+  });
+
+  await test.step('the GitOps repository has the release in both environments, comments kept', async () => {
+    await withClone('gitops', async dir => {
+      for (const env of ['dev', 'staging']) {
+        const values = await fs.readFile(
+          path.join(dir, `env/${env}/values.yaml`),
+          'utf8',
+        );
+        expect(values, `env/${env}/values.yaml`).toContain(`tag: ${RELEASE}`);
+        expect(values, `env/${env}/values.yaml`).not.toContain('tag: v0.9.0');
+        expect(values, `env/${env}/values.yaml`).toMatch(
+          new RegExp(
+            `^# Values for the ${env} environment\\. Stagecoach updates image\\.tag on promotion\\.$`,
+            'm',
+          ),
+        );
+        expect(values).toContain('repository: demo/app');
+        // the seed commit, then the promotion's
+        const commits = await git(
+          dir,
+          'log',
+          '--format=%H',
+          'main',
+          '--',
+          `env/${env}/values.yaml`,
+        );
+        expect(
+          commits.split('\n').length,
+          `commits changing env/${env}/values.yaml`,
+        ).toBeGreaterThanOrEqual(2);
+      }
+      // staging was promoted last
+      expect(await git(dir, 'show', '--name-only', '--format=', 'main')).toBe(
+        'env/staging/values.yaml',
+      );
+    });
+  });
+
+  await test.step('screenshot of the Promotions tab', async () => {
+    await fs.mkdir(ARTIFACTS_DIR, { recursive: true });
+    const file = path.join(ARTIFACTS_DIR, 'promotions-tab.png');
+    const body = await page.screenshot({ path: file, fullPage: true });
+    await testInfo.attach('promotions-tab', { body, contentType: 'image/png' });
+  });
+});
