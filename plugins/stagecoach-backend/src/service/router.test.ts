@@ -19,7 +19,10 @@ const entity = {
   spec: { type: 'service', owner: 'guests', lifecycle: 'experimental' },
 };
 
-async function startBackend(git: GitFixture, permission = AuthorizeResult.ALLOW) {
+async function startBackend(
+  git: GitFixture,
+  permission: AuthorizeResult.ALLOW | AuthorizeResult.DENY = AuthorizeResult.ALLOW,
+) {
   const { server } = await startTestBackend({
     features: [
       stagecoachPlugin,
