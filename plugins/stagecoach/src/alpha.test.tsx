@@ -1,0 +1,36 @@
+import { renderTestApp } from '@backstage/frontend-test-utils';
+import { createTestEntityPage } from '@backstage/plugin-catalog-react/testUtils';
+import { screen, within } from '@testing-library/react';
+import stagecoachPlugin, { stagecoachEntityContent } from './alpha';
+import { stagecoachApiRef } from './api';
+import { entity, mockStagecoachApi } from './__fixtures__/pipeline';
+
+describe('stagecoach plugin (new frontend system)', () => {
+  it('is a frontend plugin with the id stagecoach', () => {
+    expect(stagecoachPlugin.id).toBe('stagecoach');
+  });
+
+  it('renders the Promotions tab with the stages of an annotated entity', async () => {
+    const api = mockStagecoachApi();
+    renderTestApp({
+      extensions: [createTestEntityPage({ entity }), stagecoachEntityContent],
+      apis: [[stagecoachApiRef, api]],
+    });
+
+    const dev = await screen.findByTestId('stage-dev');
+    expect(
+      within(dev).getByText('direct from warehouse shop'),
+    ).toBeInTheDocument();
+    expect(
+      screen.getAllByTestId(/^stage-/).map(e => e.getAttribute('data-testid')),
+    ).toEqual(['stage-dev', 'stage-staging', 'stage-prod']);
+    expect(
+      screen.getByRole('button', { name: 'Promote to prod' }),
+    ).toBeInTheDocument();
+    expect(api.getEntityPipeline).toHaveBeenCalledWith({
+      kind: 'Component',
+      namespace: 'default',
+      name: 'shop',
+    });
+  });
+});

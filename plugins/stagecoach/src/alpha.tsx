@@ -1,0 +1,39 @@
+import {
+  ApiBlueprint,
+  createFrontendPlugin,
+  discoveryApiRef,
+  fetchApiRef,
+} from '@backstage/frontend-plugin-api';
+import { EntityContentBlueprint } from '@backstage/plugin-catalog-react/alpha';
+import { StagecoachClient, stagecoachApiRef } from './api';
+import { isStagecoachAvailable } from './conditions';
+
+/** The Stagecoach API client, for the new frontend system. */
+export const stagecoachApi = ApiBlueprint.make({
+  params: defineParams =>
+    defineParams({
+      api: stagecoachApiRef,
+      deps: { discoveryApi: discoveryApiRef, fetchApi: fetchApiRef },
+      factory: ({ discoveryApi, fetchApi }) =>
+        new StagecoachClient({ discoveryApi, fetchApi }),
+    }),
+});
+
+/** The Promotions tab on the pages of entities annotated with `stagecoach.io/project`. */
+export const stagecoachEntityContent = EntityContentBlueprint.make({
+  params: {
+    path: 'stagecoach',
+    title: 'Promotions',
+    filter: isStagecoachAvailable,
+    loader: () =>
+      import('./components/EntityStagecoachContent').then(m => (
+        <m.EntityStagecoachContent />
+      )),
+  },
+});
+
+/** Stagecoach for apps on the new frontend system. */
+export default createFrontendPlugin({
+  pluginId: 'stagecoach',
+  extensions: [stagecoachApi, stagecoachEntityContent],
+});

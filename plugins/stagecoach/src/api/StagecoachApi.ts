@@ -1,0 +1,31 @@
+import { createApiRef } from '@backstage/core-plugin-api';
+import type {
+  EntityPipeline,
+  FreightList,
+  Promotion,
+} from '@stagecoach/plugin-stagecoach-common';
+
+/** The catalog entity whose pipeline is asked for. */
+export interface StagecoachEntityRef {
+  kind: string;
+  namespace: string;
+  name: string;
+}
+
+/** What the Stagecoach frontend asks of the Stagecoach backend. */
+export interface StagecoachApi {
+  /** The stages (in pipeline order) and freight relevant to one catalog entity. */
+  getEntityPipeline(entityRef: StagecoachEntityRef): Promise<EntityPipeline>;
+  /** The freight that may be promoted into `stage` now. */
+  getStageFreight(
+    project: string,
+    stage: string,
+  ): Promise<FreightList>;
+  /** Queues a promotion of freight (by ID or alias) into `stage`. */
+  promote(project: string, stage: string, freight: string): Promise<Promotion>;
+  getPromotion(project: string, id: string): Promise<Promotion>;
+}
+
+export const stagecoachApiRef = createApiRef<StagecoachApi>({
+  id: 'plugin.stagecoach.service',
+});

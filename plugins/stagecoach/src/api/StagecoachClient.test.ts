@@ -1,0 +1,108 @@
+import { ResponseError } from '@backstage/errors';
+import { StagecoachClient } from './StagecoachClient';
+import { errorMessage } from './errors';
+
+const baseUrl = 'http://localhost:7007/api/stagecoach';
+
+function json(body: unknown, status = 200): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { 'Content-Type': 'application/json' },
+  });
+}
+
+function setup(...responses: Response[]) {
+  const fetch = jest.fn<Promise<Response>, [RequestInfo | URL, RequestInit?]>();
+  for (const r of responses) fetch.mockResolvedValueOnce(r);
+  const discoveryApi = { getBaseUrl: jest.fn().mockResolvedValue(baseUrl) };
+  const client = new StagecoachClient({ discoveryApi, fetchApi: { fetch } });
+  return { client, fetch, discoveryApi };
+}
+
+describe('StagecoachClient', () => {
+  it('loads an entity pipeline from the stagecoach plugin, encoding the path', async () => {
+    const pipeline = { project: 'shop', stages: [], freight: [] };
+    const { client, fetch, discoveryApi } = setup(json(pipeline));
+
+    await expect(
+      client.getEntityPipeline({
+        kind: 'Component',
+        namespace: 'default',
+        name: 'web/app',
+      }),
+    ).resolves.toEqual(pipeline);
+
+    expect(discoveryApi.getBaseUrl).toHaveBeenCalledWith('stagecoach');
+    expect(fetch).toHaveBeenCalledWith(
+      `${baseUrl}/entities/Component/default/web%2Fapp/pipeline`,
+      undefined,
+    );
+  });
+
+  it('asks for the freight that may enter a stage and returns it as candidates', async () => {
+    const freight = { id: 'abc', alias: 'brave-fox' };
+    const { client, fetch } = setup(json({ items: [freight] }));
+
+    await expect(client.getStageFreight('my shop', 'prod')).resolves.toEqual({
+      items: [freight],
+    });
+    expect(fetch.mock.calls[0][0]).toBe(
+      `${baseUrl}/projects/my%20shop/freight?stage=prod`,
+    );
+  });
+
+  it('posts a promotion with the freight in a JSON body', async () => {
+    const promotion = { id: 'p1', stage: 'prod', phase: 'Pending' };
+    const { client, fetch } = setup(json(promotion, 202));
+
+    await expect(client.promote('shop', 'prod', 'brave-fox')).resolves.toEqual(
+      promotion,
+    );
+    const [url, init] = fetch.mock.calls[0];
+    expect(url).toBe(`${baseUrl}/projects/shop/stages/prod/promotions`);
+    expect(init?.method).toBe('POST');
+    expect(new Headers(init?.headers).get('content-type')).toBe(
+      'application/json',
+    );
+    expect(JSON.parse(String(init?.body))).toEqual({ freight: 'brave-fox' });
+  });
+
+  it('gets one promotion', async () => {
+    const { client, fetch } = setup(json({ id: 'p/1' }));
+    await client.getPromotion('shop', 'p/1');
+    expect(fetch.mock.calls[0][0]).toBe(
+      `${baseUrl}/projects/shop/promotions/p%2F1`,
+    );
+  });
+
+  it('throws a ResponseError that carries the server message on non-2xx', async () => {
+    const message =
+      'freight brave-fox has not been promoted successfully to "staging" yet';
+    const { client } = setup(
+      json(
+        {
+          error: { name: 'ConflictError', message },
+          request: { method: 'POST', url: '/api/stagecoach/projects/shop' },
+          response: { statusCode: 409 },
+        },
+        409,
+      ),
+    );
+
+    const error = await client
+      .promote('shop', 'prod', 'brave-fox')
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ResponseError);
+    expect((error as ResponseError).statusCode).toBe(409);
+    expect(errorMessage(error)).toBe(message);
+  });
+
+  it('throws on a non-JSON error response too', async () => {
+    const { client } = setup(
+      new Response('upstream unavailable', { status: 502 }),
+    );
+    const error = await client.getPromotion('shop', 'p1').catch(e => e);
+    expect(error).toBeInstanceOf(ResponseError);
+    expect(errorMessage(error)).toContain('upstream unavailable');
+  });
+});

@@ -1,0 +1,77 @@
+import type { DiscoveryApi, FetchApi } from '@backstage/core-plugin-api';
+import { ResponseError } from '@backstage/errors';
+import type {
+  EntityPipeline,
+  FreightList,
+  Promotion,
+} from '@stagecoach/plugin-stagecoach-common';
+import type {
+  StagecoachApi,
+  StagecoachEntityRef,
+} from './StagecoachApi';
+
+export {
+  stagecoachApiRef,
+  type StagecoachApi,
+  type StagecoachEntityRef,
+} from './StagecoachApi';
+
+const seg = encodeURIComponent;
+
+/** Talks to the Stagecoach backend at `/api/stagecoach` through Backstage's fetch API. */
+export class StagecoachClient implements StagecoachApi {
+  private readonly discoveryApi: DiscoveryApi;
+  private readonly fetchApi: FetchApi;
+
+  constructor(options: { discoveryApi: DiscoveryApi; fetchApi: FetchApi }) {
+    this.discoveryApi = options.discoveryApi;
+    this.fetchApi = options.fetchApi;
+  }
+
+  async getEntityPipeline(ref: StagecoachEntityRef): Promise<EntityPipeline> {
+    return this.request<EntityPipeline>(
+      `/entities/${seg(ref.kind)}/${seg(ref.namespace)}/${seg(
+        ref.name,
+      )}/pipeline`,
+    );
+  }
+
+  async getStageFreight(
+    project: string,
+    stage: string,
+  ): Promise<FreightList> {
+    return this.request<FreightList>(
+      `/projects/${seg(project)}/freight?stage=${seg(stage)}`,
+    );
+  }
+
+  async promote(
+    project: string,
+    stage: string,
+    freight: string,
+  ): Promise<Promotion> {
+    return this.request<Promotion>(
+      `/projects/${seg(project)}/stages/${seg(stage)}/promotions`,
+      {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ freight }),
+      },
+    );
+  }
+
+  async getPromotion(project: string, id: string): Promise<Promotion> {
+    return this.request<Promotion>(
+      `/projects/${seg(project)}/promotions/${seg(id)}`,
+    );
+  }
+
+  private async request<T>(path: string, init?: RequestInit): Promise<T> {
+    const baseUrl = await this.discoveryApi.getBaseUrl('stagecoach');
+    const response = await this.fetchApi.fetch(`${baseUrl}${path}`, init);
+    if (!response.ok) {
+      throw await ResponseError.fromResponse(response);
+    }
+    return (await response.json()) as T;
+  }
+}

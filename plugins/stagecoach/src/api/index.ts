@@ -1,0 +1,7 @@
+export {
+  StagecoachClient,
+  stagecoachApiRef,
+  type StagecoachApi,
+  type StagecoachEntityRef,
+} from './StagecoachClient';
+export { errorMessage, errorStatus } from './errors';

@@ -1,0 +1,1 @@
+export { EntityStagecoachContent } from './EntityStagecoachContent';

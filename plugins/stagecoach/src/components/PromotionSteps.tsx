@@ -1,0 +1,112 @@
+import Box from '@material-ui/core/Box';
+import Typography from '@material-ui/core/Typography';
+import { makeStyles } from '@material-ui/core/styles';
+import type { PromotionStep } from '@stagecoach/plugin-stagecoach-common';
+import { PhaseStatus } from './PhaseStatus';
+import { durationBetween } from './format';
+
+const useStyles = makeStyles(theme => ({
+  list: {
+    listStyle: 'none',
+    margin: 0,
+    padding: 0,
+  },
+  step: {
+    display: 'grid',
+    gridTemplateColumns: 'minmax(0, 1fr) auto auto',
+    alignItems: 'baseline',
+    columnGap: theme.spacing(1.5),
+    padding: theme.spacing(0.75, 0),
+    borderTop: `1px solid ${theme.palette.divider}`,
+    '&:first-child': { borderTop: 'none' },
+  },
+  name: {
+    display: 'flex',
+    alignItems: 'baseline',
+    flexWrap: 'wrap',
+    gap: theme.spacing(1),
+    minWidth: 0,
+  },
+  alias: { fontWeight: 500 },
+  uses: {
+    fontFamily: 'monospace',
+    color: theme.palette.text.secondary,
+    fontSize: '0.75rem',
+  },
+  duration: {
+    whiteSpace: 'nowrap',
+    fontVariantNumeric: 'tabular-nums',
+  },
+  message: {
+    gridColumn: '1 / -1',
+    whiteSpace: 'pre-wrap',
+    wordBreak: 'break-word',
+  },
+  failed: { color: theme.palette.error.main },
+}));
+
+/** A promotion's steps in order: alias, the step it uses, status, message and duration. */
+export function PromotionSteps(props: {
+  steps: PromotionStep[];
+  now?: number;
+  'aria-label'?: string;
+}) {
+  const classes = useStyles();
+  const { steps, now } = props;
+  if (!steps.length) {
+    return (
+      <Typography variant="body2" color="textSecondary">
+        This promotion has no steps.
+      </Typography>
+    );
+  }
+  return (
+    <ol className={classes.list} aria-label={props['aria-label'] ?? 'Steps'}>
+      {[...steps]
+        .sort((a, b) => a.index - b.index)
+        .map(step => {
+          const failed = step.status === 'Failed' || step.status === 'Errored';
+          const duration = durationBetween(
+            step.startedAt,
+            step.status === 'Running' ? undefined : step.finishedAt,
+            now,
+          );
+          return (
+            <li key={step.index} className={classes.step}>
+              <div className={classes.name}>
+                <Typography
+                  variant="body2"
+                  component="span"
+                  className={classes.alias}
+                >
+                  {step.alias}
+                </Typography>
+                <span className={classes.uses}>{step.uses}</span>
+              </div>
+              <Typography
+                variant="caption"
+                color="textSecondary"
+                className={classes.duration}
+              >
+                {duration}
+              </Typography>
+              <Typography variant="body2" component="span">
+                <PhaseStatus phase={step.status} />
+              </Typography>
+              {step.message && (
+                <Box className={classes.message}>
+                  <Typography
+                    variant="caption"
+                    className={failed ? classes.failed : undefined}
+                    color={failed ? undefined : 'textSecondary'}
+                  >
+                    {step.message}
+                  </Typography>
+                </Box>
+              )}
+            </li>
+          );
+        })}
+    </ol>
+  );
+}

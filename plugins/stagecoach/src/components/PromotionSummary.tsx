@@ -1,0 +1,89 @@
+import Box from '@material-ui/core/Box';
+import Typography from '@material-ui/core/Typography';
+import { makeStyles } from '@material-ui/core/styles';
+import type { Promotion } from '@stagecoach/plugin-stagecoach-common';
+import { PhaseStatus } from './PhaseStatus';
+import { PromotionSteps } from './PromotionSteps';
+import { absoluteTime, durationBetween, timeAgo } from './format';
+
+const useStyles = makeStyles(theme => ({
+  headline: {
+    display: 'flex',
+    alignItems: 'baseline',
+    flexWrap: 'wrap',
+    gap: theme.spacing(1),
+  },
+  alias: { fontFamily: 'monospace', fontWeight: 600 },
+  message: {
+    marginTop: theme.spacing(0.5),
+    whiteSpace: 'pre-wrap',
+    wordBreak: 'break-word',
+  },
+  failed: { color: theme.palette.error.main },
+  steps: { marginTop: theme.spacing(1) },
+}));
+
+function When(props: { promotion: Promotion; now?: number }) {
+  const { promotion: p, now } = props;
+  let text: string;
+  let at: string | undefined;
+  if (p.phase === 'Pending') {
+    at = p.createdAt;
+    text = `queued ${timeAgo(at, now)}`;
+  } else if (p.phase === 'Running') {
+    at = p.startedAt ?? p.createdAt;
+    text = `started ${timeAgo(at, now)}`;
+  } else {
+    at = p.finishedAt ?? p.createdAt;
+    text = `finished ${timeAgo(at, now)}`;
+    const took = durationBetween(p.startedAt, p.finishedAt, now);
+    if (took) text += ` · took ${took}`;
+  }
+  if (p.createdBy) text += ` · by ${p.createdBy}`;
+  return (
+    <Typography variant="caption" color="textSecondary" component="div">
+      <time dateTime={at} title={absoluteTime(at)}>
+        {text}
+      </time>
+    </Typography>
+  );
+}
+
+/** One promotion: phase, freight, when, its message and its steps' progress. */
+export function PromotionSummary(props: {
+  promotion: Promotion;
+  now?: number;
+}) {
+  const classes = useStyles();
+  const { promotion, now } = props;
+  const failed = promotion.phase === 'Failed' || promotion.phase === 'Errored';
+  return (
+    <div>
+      <div className={classes.headline}>
+        <Typography variant="body2" component="span">
+          <PhaseStatus phase={promotion.phase} />
+        </Typography>
+        <Typography variant="body2" component="span" color="textSecondary">
+          promotion of{' '}
+          <span className={classes.alias}>{promotion.freight.alias}</span>
+        </Typography>
+      </div>
+      <When promotion={promotion} now={now} />
+      {promotion.message && (
+        <Typography
+          variant="body2"
+          className={`${classes.message} ${failed ? classes.failed : ''}`}
+        >
+          {promotion.message}
+        </Typography>
+      )}
+      <Box className={classes.steps}>
+        <PromotionSteps
+          steps={promotion.steps}
+          now={now}
+          aria-label={`Steps of the promotion of ${promotion.freight.alias} to ${promotion.stage}`}
+        />
+      </Box>
+    </div>
+  );
+}

@@ -1,0 +1,38 @@
+import {
+  createApiFactory,
+  createPlugin,
+  createRoutableExtension,
+  discoveryApiRef,
+  fetchApiRef,
+} from '@backstage/core-plugin-api';
+import { StagecoachClient, stagecoachApiRef } from './api';
+import { rootRouteRef } from './routes';
+
+export { isStagecoachAvailable } from './conditions';
+
+export const stagecoachPlugin = createPlugin({
+  id: 'stagecoach',
+  apis: [
+    createApiFactory({
+      api: stagecoachApiRef,
+      deps: { discoveryApi: discoveryApiRef, fetchApi: fetchApiRef },
+      factory: ({ discoveryApi, fetchApi }) =>
+        new StagecoachClient({ discoveryApi, fetchApi }),
+    }),
+  ],
+  routes: {
+    root: rootRouteRef,
+  },
+});
+
+/** The entity page's Promotions tab: stages, their freight, promotions and progress. */
+export const EntityStagecoachContent = stagecoachPlugin.provide(
+  createRoutableExtension({
+    name: 'EntityStagecoachContent',
+    component: () =>
+      import('./components/EntityStagecoachContent').then(
+        m => m.EntityStagecoachContent,
+      ),
+    mountPoint: rootRouteRef,
+  }),
+);
