@@ -37,13 +37,12 @@ export default defineConfig({
   webServer: [
     {
       name: 'backend',
-      command: `rm -rf ${JSON.stringify(
-        e2eDataDir,
-      )} && yarn workspace backend start ${configArgs}`,
+      // the backend log goes to e2e-tests/artifacts/backend.log: read it when a test fails
+      command: `rm -rf ${JSON.stringify(e2eDataDir)} && exec yarn workspace backend start ${configArgs} > e2e-tests/artifacts/backend.log 2>&1`,
       url: 'http://localhost:7007/.backstage/health/v1/readiness',
       reuseExistingServer: !process.env.CI,
       timeout: START_TIMEOUT,
-      stdout: 'pipe',
+      stdout: 'ignore',
       stderr: 'pipe',
       gracefulShutdown: { signal: 'SIGTERM', timeout: 10_000 },
     },

@@ -44,6 +44,7 @@ export class PromotionWorker {
     if (this.stopped) return;
     clearTimeout(this.timer);
     this.timer = setTimeout(() => this.tick().catch(e => this.options.logger.error(`promotion worker: ${e}`)), 0);
+    this.timer.unref();
   }
 
   async stop(): Promise<void> {
@@ -70,6 +71,7 @@ export class PromotionWorker {
           const expires = new Date(clock.now().getTime() + ttl).toISOString();
           promotions.heartbeat(claimed.id, this.id, expires).catch(() => undefined);
         }, Math.max(ttl / 4, 250));
+        heartbeat.unref();
         const run = this.options.runner
           .run(claimed)
           .catch(e => this.options.logger.error(`promotion ${claimed.id} could not be run: ${e}`))
@@ -88,6 +90,7 @@ export class PromotionWorker {
           () => this.tick().catch(e => this.options.logger.error(`promotion worker: ${e}`)),
           this.options.pollIntervalMs ?? 1000,
         );
+        this.timer.unref();
       }
     }
   }
