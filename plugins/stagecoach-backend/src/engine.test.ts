@@ -103,6 +103,7 @@ describe('StagecoachEngine against a real Git server over HTTP', () => {
       expect(values).toContain('# values for dev: managed by Stagecoach');
       expect(await git.commitCount('gitops', 'main')).toBe(before + 1);
       expect(await git.show('gitops', 'main', 'env/staging/values.yaml')).toContain('tag: v0.9.0');
+      expect(await git.log('gitops', 'main')).toBe('Updated env/dev/values.yaml\n\n- image.tag: "v1.2.0"');
 
       const stages = await engine.listStages('demo');
       expect(stages.map(s => s.name)).toEqual(['dev', 'staging']);

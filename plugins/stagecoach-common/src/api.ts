@@ -155,7 +155,7 @@ export interface ApplyManifestsResult {
 
 /** One problem in a set of manifests: the document, the field path and what was expected. */
 export interface ManifestProblem {
-  /** 0-based index of the YAML document in the set. */
+  /** Position of the YAML document in the set, counted from 1. */
   document: number;
   /** `Kind/name` when the document got that far. */
   resource?: string;

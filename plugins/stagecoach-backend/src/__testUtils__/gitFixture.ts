@@ -11,6 +11,8 @@ export interface GitFixture {
   /** Reads a file from the tip of a branch of a served bare repository. */
   show(repo: string, ref: string, file: string): Promise<string>;
   commitCount(repo: string, ref: string): Promise<number>;
+  /** The full message of a branch's newest commit. */
+  log(repo: string, ref: string): Promise<string>;
   /** Adds a tagged commit to the app repository. */
   tagApp(tag: string): Promise<void>;
   close(): Promise<void>;
@@ -43,6 +45,7 @@ export async function createGitFixture(): Promise<GitFixture> {
     appURL: `${server.url}/app.git`,
     gitopsURL: `${server.url}/gitops.git`,
     show: (repo, ref, file) => git(bare(repo), 'show', `${ref}:${file}`),
+    log: (repo, ref) => git(bare(repo), 'log', '-1', '--format=%B', ref),
     commitCount: async (repo, ref) => Number(await git(bare(repo), 'rev-list', '--count', ref)),
     async tagApp(tag) {
       const work = await fs.mkdtemp(path.join(root, 'work-'));

@@ -2,7 +2,7 @@ import { InputError } from '@backstage/errors';
 import type { ManifestProblem } from '@stagecoach/plugin-stagecoach-common';
 
 export function formatProblem(p: ManifestProblem): string {
-  const where = `document ${p.document + 1}${p.resource ? ` (${p.resource})` : ''}`;
+  const where = `document ${p.document}${p.resource ? ` (${p.resource})` : ''}`;
   return p.path ? `${where}, ${p.path}: ${p.message}` : `${where}: ${p.message}`;
 }
 

@@ -51,22 +51,22 @@ describe('parseManifests', () => {
     const problems = problemsOf(text);
     expect(problems).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ document: 0, resource: 'Warehouse/app', path: 'spec.subscriptions[0].git.repoURL' }),
+        expect.objectContaining({ document: 1, resource: 'Warehouse/app', path: 'spec.subscriptions[0].git.repoURL' }),
         expect.objectContaining({
-          document: 0,
+          document: 1,
           path: 'spec.subscriptions[0].git.commitSelectionStrategy',
           message: expect.stringMatching(/SemVer or NewestTag/),
         }),
         expect.objectContaining({
-          document: 1,
+          document: 2,
           resource: 'Stage/dev',
           path: 'spec.requestedFreight[0].origin.name',
           message: 'names Warehouse "missing", which is not in this set of manifests',
         }),
-        expect.objectContaining({ document: 2, path: 'metadata.namespace', message: expect.stringMatching(/project "demo"/) }),
-        expect.objectContaining({ document: 2, path: 'spec.requestedFreight[0].sources.stages[0]' }),
-        expect.objectContaining({ document: 3, path: 'apiVersion', message: 'must be kargo.akuity.io/v1alpha1' }),
-        expect.objectContaining({ document: 3, path: 'kind' }),
+        expect.objectContaining({ document: 3, path: 'metadata.namespace', message: expect.stringMatching(/project "demo"/) }),
+        expect.objectContaining({ document: 3, path: 'spec.requestedFreight[0].sources.stages[0]' }),
+        expect.objectContaining({ document: 4, path: 'apiVersion', message: 'must be kargo.akuity.io/v1alpha1' }),
+        expect.objectContaining({ document: 4, path: 'kind' }),
       ]),
     );
   });
@@ -88,15 +88,15 @@ ${stage('dev', '{direct: true}')}  promotionTemplate:
 `;
     const problems = problemsOf(text);
     expect(problems).toEqual([
-      { document: 0, resource: 'Warehouse/app', path: 'spec', message: 'unknown field "intervall"' },
+      { document: 1, resource: 'Warehouse/app', path: 'spec', message: 'unknown field "intervall"' },
       {
-        document: 1,
+        document: 2,
         resource: 'Stage/dev',
         path: 'spec.promotionTemplate.spec.steps[0].config.checkout',
         message: 'needs at least one checkout',
       },
       {
-        document: 1,
+        document: 2,
         resource: 'Stage/dev',
         path: 'spec.promotionTemplate.spec.steps[2].uses',
         message: expect.stringMatching(/^unknown step "helm-teleport" \(known: git-clone, /),
@@ -110,7 +110,7 @@ ${stage('dev', '{direct: true}')}  promotionTemplate:
       expect.objectContaining({ message: 'stages form a cycle: a -> b -> a' }),
     ]);
     expect(problemsOf('kind: [unclosed\n')).toEqual([
-      expect.objectContaining({ document: 0, message: expect.stringMatching(/^invalid YAML/) }),
+      expect.objectContaining({ document: 1, message: expect.stringMatching(/^invalid YAML/) }),
     ]);
   });
 

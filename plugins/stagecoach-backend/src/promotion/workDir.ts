@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 
 /** A step's configuration is wrong: the message says which field and why. */
@@ -24,3 +25,14 @@ export function resolveInWorkDir(workDir: string, relative: string, field = 'pat
   return resolved;
 }
 
+
+/**
+ * A file's path relative to the Git working tree that holds it (the nearest folder with a
+ * `.git`), for messages and commits; the path as given when it is in no working tree.
+ */
+export function pathInRepository(workDir: string, file: string, given: string): string {
+  for (let dir = path.dirname(file); dir.startsWith(workDir) && dir !== workDir; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, '.git'))) return path.relative(dir, file);
+  }
+  return given;
+}

@@ -63,8 +63,8 @@ describe('REST API (real backend plugin, real Git server over HTTP on loopback)'
     expect(res.body.error.name).toBe('InputError');
     expect(res.body.problems).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ document: 0, path: 'spec.subscriptions[0].git.commitSelectionStrategy' }),
-        expect.objectContaining({ document: 1, path: 'metadata.name' }),
+        expect.objectContaining({ document: 1, path: 'spec.subscriptions[0].git.commitSelectionStrategy' }),
+        expect.objectContaining({ document: 2, path: 'metadata.name' }),
       ]),
     );
     expect((await asUser(api().get('/api/stagecoach/projects/demo'))).status).toBe(404);

@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import { isMap, isSeq, parseDocument } from 'yaml';
 import { z } from 'zod';
-import { resolveInWorkDir, StepConfigError } from '../workDir';
+import { pathInRepository, resolveInWorkDir, StepConfigError } from '../workDir';
 import { StepDefinition } from './types';
 
 const schema = z
@@ -60,10 +60,11 @@ export const yamlUpdate: StepDefinition<z.infer<typeof schema>> = {
     }
     await fs.writeFile(file, doc.toString());
     const lines = config.updates.map(u => `- ${u.key}: ${JSON.stringify(u.value)}`);
+    const shown = pathInRepository(ctx.workDir, file, config.path);
     return {
       status: 'Succeeded',
-      message: `updated ${config.path}: ${config.updates.map(u => u.key).join(', ')}`,
-      outputs: { commitMessage: `Updated ${config.path}\n\n${lines.join('\n')}` },
+      message: `updated ${shown}: ${config.updates.map(u => u.key).join(', ')}`,
+      outputs: { commitMessage: `Updated ${shown}\n\n${lines.join('\n')}` },
     };
   },
 };
