@@ -34,9 +34,8 @@ export async function startGitHttpServer(options: GitHttpServerOptions): Promise
     const url = new URL(req.url ?? '/', 'http://localhost');
     let user = 'anonymous';
     if (options.credentials) {
-      const expected =
-        'Basic ' +
-        Buffer.from(`${options.credentials.username}:${options.credentials.password}`).toString('base64');
+      const { username, password } = options.credentials;
+      const expected = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
       if (req.headers.authorization !== expected) {
         res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="git"' });
         res.end('authentication required\n');

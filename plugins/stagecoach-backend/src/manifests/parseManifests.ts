@@ -68,8 +68,8 @@ export function parseManifests(project: string, text: string): ProjectManifests 
   const docs = parseAllDocuments(text, { prettyErrors: true });
   const list = Array.isArray(docs) ? docs : [docs];
 
-  list.forEach((doc, i) => {
-    const index = i + 1; // documents are counted from 1, as people count them
+  list.forEach((doc, position) => {
+    const index = position + 1; // documents are counted from 1, as people count them
     if (doc.errors.length > 0) {
       for (const e of doc.errors) {
         problems.push({ document: index, path: '', message: `invalid YAML: ${e.message.split('\n')[0]}` });
