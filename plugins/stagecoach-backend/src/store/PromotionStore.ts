@@ -20,14 +20,8 @@ export interface NewPromotion {
 }
 
 /** A promotion claimed by a worker, with what it needs to run. */
-export interface ClaimedPromotion {
+export interface ClaimedPromotion extends NewPromotion {
   id: string;
-  project: string;
-  stage: string;
-  freightId: string;
-  steps: PromotionStepDefinition[];
-  vars: Var[];
-  createdBy?: string;
 }
 
 /** Another worker claimed the promotion between our two updates. */

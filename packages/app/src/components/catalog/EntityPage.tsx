@@ -28,6 +28,17 @@ import {
   isStagecoachAvailable,
 } from '@stagecoach/plugin-stagecoach';
 
+// The Stagecoach tab, on every entity annotated stagecoach.io/project
+const promotionsRoute = (
+  <EntityLayout.Route
+    path="/stagecoach"
+    title="Promotions"
+    if={isStagecoachAvailable}
+  >
+    <EntityStagecoachContent />
+  </EntityLayout.Route>
+);
+
 const entityWarningContent = (
   <>
     <EntitySwitch>
@@ -74,13 +85,7 @@ const componentPage = (
     <EntityLayout.Route path="/" title="Overview">
       {overviewContent}
     </EntityLayout.Route>
-    <EntityLayout.Route
-      path="/stagecoach"
-      title="Promotions"
-      if={isStagecoachAvailable}
-    >
-      <EntityStagecoachContent />
-    </EntityLayout.Route>
+    {promotionsRoute}
     <EntityLayout.Route path="/dependencies" title="Dependencies">
       <Grid container spacing={3} alignItems="stretch">
         <Grid item md={6}>
@@ -145,13 +150,7 @@ const systemPage = (
         </Grid>
       </Grid>
     </EntityLayout.Route>
-    <EntityLayout.Route
-      path="/stagecoach"
-      title="Promotions"
-      if={isStagecoachAvailable}
-    >
-      <EntityStagecoachContent />
-    </EntityLayout.Route>
+    {promotionsRoute}
   </EntityLayout>
 );
 
@@ -160,13 +159,7 @@ const defaultEntityPage = (
     <EntityLayout.Route path="/" title="Overview">
       {overviewContent}
     </EntityLayout.Route>
-    <EntityLayout.Route
-      path="/stagecoach"
-      title="Promotions"
-      if={isStagecoachAvailable}
-    >
-      <EntityStagecoachContent />
-    </EntityLayout.Route>
+    {promotionsRoute}
   </EntityLayout>
 );
 
