@@ -17,7 +17,10 @@ export interface GitCommit {
 export interface Image {
   repoURL: string;
   tag: string;
+  /** The manifest digest (for multi-arch images: of the selected platform's manifest). */
   digest: string;
+  /** When the image was built (its config's `created`), if known. */
+  createdAt?: string;
 }
 
 /** A Helm chart discovered by a chart subscription (issue: discovery). */

@@ -75,9 +75,63 @@ export const gitSubscriptionSchema = z
   })
   .strict();
 
+export const imageSubscriptionSchema = z
+  .object({
+    /** `nginx`, `library/nginx`, `ghcr.io/acme/api`, `registry.example.com:5000/team/app` */
+    repoURL: z
+      .string()
+      .min(1)
+      .regex(/^[a-z0-9]+([._:/-][a-zA-Z0-9]+)*$/, 'must be an image repository such as ghcr.io/acme/api (no tag, no scheme)'),
+    imageSelectionStrategy: z
+      .enum(['SemVer', 'Lexical', 'NewestBuild', 'Digest'], {
+        errorMap: () => ({ message: 'must be one of SemVer, Lexical, NewestBuild, Digest' }),
+      })
+      .default('SemVer'),
+    /** A semver range for SemVer; the mutable tag to follow for Digest. */
+    constraint: z.string().optional(),
+    strictSemvers: z.boolean().default(true),
+    allowTagsRegexes: z.array(regexString).optional(),
+    ignoreTagsRegexes: z.array(regexString).optional(),
+    /** `os/arch[/variant]`, e.g. linux/amd64, for multi-arch images. */
+    platform: z
+      .string()
+      .regex(/^[a-z0-9]+\/[a-z0-9]+(\/[a-z0-9]+)?$/, 'must be os/arch or os/arch/variant, such as linux/amd64')
+      .optional(),
+    discoveryLimit: z.number().int().min(1).max(100).default(20),
+    insecureSkipTLSVerify: z.boolean().optional(),
+  })
+  .strict()
+  .refine(s => s.imageSelectionStrategy !== 'Digest' || !!s.constraint, {
+    message: 'imageSelectionStrategy Digest needs constraint: the tag to follow',
+    path: ['constraint'],
+  });
+
+export const chartSubscriptionSchema = z
+  .object({
+    /** An http(s) chart repository (with `name`) or an `oci://` chart reference. */
+    repoURL: z
+      .string()
+      .regex(/^(https?|oci):\/\/\S+$/, 'must be an http(s) chart repository or an oci:// chart'),
+    name: z.string().min(1).optional(),
+    semverConstraint: z.string().optional(),
+    discoveryLimit: z.number().int().min(1).max(100).default(20),
+  })
+  .strict()
+  .refine(s => s.repoURL.startsWith('oci://') || !!s.name, {
+    message: 'a chart from an http(s) repository needs name',
+    path: ['name'],
+  });
+
 export const subscriptionSchema = z
-  .object({ git: gitSubscriptionSchema })
-  .strict();
+  .object({
+    git: gitSubscriptionSchema.optional(),
+    image: imageSubscriptionSchema.optional(),
+    chart: chartSubscriptionSchema.optional(),
+  })
+  .strict()
+  .refine(s => [s.git, s.image, s.chart].filter(Boolean).length === 1, {
+    message: 'must have exactly one of git, image or chart',
+  });
 
 export const warehouseSpecSchema = z
   .object({
@@ -162,6 +216,8 @@ export const documentHeaderSchema = z.object({
 });
 
 export type GitSubscription = z.infer<typeof gitSubscriptionSchema>;
+export type ImageSubscription = z.infer<typeof imageSubscriptionSchema>;
+export type ChartSubscription = z.infer<typeof chartSubscriptionSchema>;
 export type Subscription = z.infer<typeof subscriptionSchema>;
 export type WarehouseSpec = z.infer<typeof warehouseSpecSchema>;
 export type StageSpec = z.infer<typeof stageSpecSchema>;
