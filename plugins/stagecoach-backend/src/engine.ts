@@ -11,7 +11,7 @@ import type {
   Stage,
   Warehouse,
 } from '@stagecoach/plugin-stagecoach-common';
-import { DiscoveryService } from './discovery/DiscoveryService';
+import { DiscoveryService, Subscribers } from './discovery/DiscoveryService';
 import { GitSubscriber } from './discovery/git/GitSubscriber';
 import { GitIdentity } from './integrations/git/GitCli';
 import { parseManifests, pipelineOrder } from './manifests/parseManifests';
@@ -34,6 +34,8 @@ export interface StagecoachEngineOptions {
   /** Skip running migrations (when the host runs them). */
   skipMigrations?: boolean;
   worker?: { concurrency?: number; pollIntervalMs?: number; claimTtlMs?: number };
+  /** Artifact sources besides git (images, charts). */
+  subscribers?: Omit<Subscribers, 'git'>;
 }
 
 /**
@@ -63,7 +65,7 @@ export class StagecoachEngine {
     this.discovery = new DiscoveryService(
       this.pipelines,
       this.freight,
-      new GitSubscriber(path.join(workDir, 'cache')),
+      { git: new GitSubscriber(path.join(workDir, 'cache')), ...options.subscribers },
       this.clock,
       logger,
     );

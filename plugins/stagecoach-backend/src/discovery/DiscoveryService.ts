@@ -1,30 +1,47 @@
 import { createHash } from 'node:crypto';
-import type { GitCommit } from '@stagecoach/plugin-stagecoach-common';
+import type { Chart, GitCommit, Image } from '@stagecoach/plugin-stagecoach-common';
+import type { ChartSubscription, GitSubscription, ImageSubscription, Subscription } from '../manifests/schemas';
 import { FreightStore } from '../store/FreightStore';
 import { PipelineStore, StoredWarehouse } from '../store/PipelineStore';
 import { parseDuration } from '../util/duration';
 import { redactSecrets } from '../util/secrets';
 import { Clock, Logger } from '../util/types';
-import { GitSubscriber } from './git/GitSubscriber';
+import { FreightArtifacts } from './freightIdentity';
+import { Probe, Subscriber } from './types';
 
 export interface DiscoveryResult {
   project: string;
   warehouse: string;
   /** Freight created by this run, if any. */
   createdFreightId?: string;
-  /** True when the remote refs had not moved and nothing further was done. */
+  /** True when no source had moved and nothing further was done. */
   unchanged: boolean;
   error?: string;
 }
 
+/** The artifact sources this backend can discover, by subscription kind. */
+export interface Subscribers {
+  git: Subscriber<GitSubscription, GitCommit>;
+  image?: Subscriber<ImageSubscription, Image>;
+  chart?: Subscriber<ChartSubscription, Chart>;
+}
+
+type Kind = keyof Subscribers;
+
 const FIRST_RETRY_MS = 10_000;
+
+function kindOf(s: Subscription): { kind: Kind; sub: GitSubscription | ImageSubscription | ChartSubscription } {
+  if (s.git) return { kind: 'git', sub: s.git };
+  if (s.image) return { kind: 'image', sub: s.image };
+  return { kind: 'chart', sub: s.chart! };
+}
 
 /** Runs the discovery of due warehouses: new artifacts become freight. */
 export class DiscoveryService {
   constructor(
     private readonly pipelines: PipelineStore,
     private readonly freight: FreightStore,
-    private readonly git: GitSubscriber,
+    private readonly subscribers: Subscribers,
     private readonly clock: Clock,
     private readonly logger: Logger,
   ) {}
@@ -48,7 +65,12 @@ export class DiscoveryService {
     const intervalMs = parseDuration(spec.interval);
     try {
       const probes = await Promise.all(
-        spec.subscriptions.map(async s => ({ sub: s.git, probe: await this.git.refsHash(s.git) })),
+        spec.subscriptions.map(async s => {
+          const { kind, sub } = kindOf(s);
+          const subscriber = this.subscribers[kind] as Subscriber<typeof sub, unknown> | undefined;
+          if (!subscriber) throw new Error(`${kind} subscriptions are not available in this backend`);
+          return { kind, sub, subscriber, probe: (await subscriber.probe(sub)) as Probe };
+        }),
       );
       const refsHash = createHash('sha256').update(probes.map(p => p.probe.hash).join(',')).digest('hex');
       const next = new Date(started.getTime() + intervalMs).toISOString();
@@ -63,23 +85,22 @@ export class DiscoveryService {
         return { project, warehouse: name, unchanged: true };
       }
 
-      const discovered = await Promise.all(probes.map(p => this.git.discover(p.sub, p.probe)));
-      const commits: GitCommit[] = [];
+      const found = await Promise.all(probes.map(p => p.subscriber.discover(p.sub, p.probe)));
+      const artifacts: FreightArtifacts = { commits: [], images: [], charts: [] };
       const missing: string[] = [];
-      discovered.forEach((d, i) => {
-        if (d.commits.length > 0) commits.push(d.commits[0]);
-        else missing.push(describeNoMatch(spec.subscriptions[i].git));
+      const discovered = probes.map((p, i) => {
+        const list = found[i];
+        if (list.length === 0) missing.push(describeNoMatch(p.kind, p.sub));
+        else if (p.kind === 'git') artifacts.commits.push(list[0] as GitCommit);
+        else if (p.kind === 'image') artifacts.images.push(list[0] as Image);
+        else artifacts.charts.push(list[0] as Chart);
+        return { [p.kind]: { repoURL: p.sub.repoURL, artifacts: list } };
       });
 
       let createdFreightId: string | undefined;
       let lastFreightId: string | undefined;
       if (missing.length === 0) {
-        const { freight, created } = await this.freight.ensure(
-          project,
-          name,
-          { commits, images: [], charts: [] },
-          started.toISOString(),
-        );
+        const { freight, created } = await this.freight.ensure(project, name, artifacts, started.toISOString());
         lastFreightId = freight.id;
         if (created) {
           createdFreightId = freight.id;
@@ -93,9 +114,7 @@ export class DiscoveryService {
         failureCount: 0,
         observedRefsHash: refsHash,
         lastFreightId,
-        discovered: discovered.map(d => ({
-          git: { repoURL: d.repoURL, commits: d.commits.map(c => ({ id: c.id, tag: c.tag })) },
-        })),
+        discovered,
       });
       return { project, warehouse: name, unchanged: false, createdFreightId };
     } catch (e) {
@@ -115,10 +134,12 @@ export class DiscoveryService {
   }
 }
 
-function describeNoMatch(sub: { repoURL: string; commitSelectionStrategy: string; semverConstraint?: string }) {
+function describeNoMatch(kind: Kind, sub: { repoURL: string }): string {
+  const s = sub as { repoURL: string; commitSelectionStrategy?: string; semverConstraint?: string; constraint?: string };
+  const constraint = s.semverConstraint ?? s.constraint;
   const what =
-    sub.commitSelectionStrategy === 'SemVer'
-      ? `no tag of ${sub.repoURL} is a semantic version${sub.semverConstraint ? ` matching "${sub.semverConstraint}"` : ''}`
-      : `${sub.repoURL} has no tags`;
+    kind === 'git' && s.commitSelectionStrategy === 'NewestTag'
+      ? `${s.repoURL} has no tags`
+      : `nothing in ${s.repoURL} matches the subscription${constraint ? ` (constraint "${constraint}")` : ''}`;
   return `${what}: no freight can be made until one is pushed`;
 }

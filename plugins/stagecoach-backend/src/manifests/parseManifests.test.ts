@@ -37,7 +37,7 @@ describe('parseManifests', () => {
   it('accepts Kargo manifests and applies defaults', () => {
     const m = parseManifests('demo', [warehouse, stage('prod', '{stages: [staging]}'), stage('staging', '{direct: true}')].join('---\n'));
     expect(m.warehouses[0].spec).toMatchObject({ interval: '5m0s', freightCreationPolicy: 'Automatic' });
-    expect(m.warehouses[0].spec.subscriptions[0].git).toMatchObject({ discoveryLimit: 20, strictSemvers: true });
+    expect(m.warehouses[0].spec.subscriptions[0].git!).toMatchObject({ discoveryLimit: 20, strictSemvers: true });
     expect(pipelineOrder(m.stages)).toEqual(['staging', 'prod']);
   });
 

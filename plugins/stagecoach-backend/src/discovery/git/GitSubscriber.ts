@@ -6,43 +6,32 @@ import type { GitSubscription } from '../../manifests/schemas';
 import { listRemoteRefs, runGit } from '../../integrations/git/GitCli';
 import { normalizeGitURL } from '../freightIdentity';
 import { selectTags, TagCandidate } from './selectTags';
-
-export interface GitDiscovery {
-  repoURL: string;
-  /** Newest first. */
-  commits: GitCommit[];
-  /** Digest of the remote's refs: unchanged refs mean nothing new. */
-  refsHash: string;
-}
+import { Probe, Subscriber } from '../types';
 
 /**
  * Discovers commits for a git subscription. The remote's tags come from `git ls-remote`;
  * NewestTag additionally needs tag dates, read from a blob-less mirror kept under the
  * cache directory.
  */
-export class GitSubscriber {
+export class GitSubscriber implements Subscriber<GitSubscription, GitCommit> {
   private readonly locks = new Map<string, Promise<unknown>>();
 
   constructor(private readonly cacheDir: string) {}
 
-  /** The refs digest alone: cheap, tells whether a full discovery is needed. */
-  async refsHash(sub: GitSubscription): Promise<{ hash: string; tags: TagCandidate[] }> {
+  /** The digest of the remote's tags (`git ls-remote`): cheap, tells whether anything moved. */
+  async probe(sub: GitSubscription): Promise<Probe> {
     const refs = await listRemoteRefs(sub.repoURL, 'tags');
     const hash = createHash('sha256')
       .update(refs.map(r => `${r.name} ${r.commit}`).sort().join('\n'))
       .digest('hex');
-    return { hash, tags: refs.map(r => ({ tag: r.name, commit: r.commit })) };
+    const tags: TagCandidate[] = refs.map(r => ({ tag: r.name, commit: r.commit }));
+    return { hash, state: tags };
   }
 
-  async discover(sub: GitSubscription, known?: { hash: string; tags: TagCandidate[] }): Promise<GitDiscovery> {
-    const { hash, tags } = known ?? (await this.refsHash(sub));
-    const candidates = sub.commitSelectionStrategy === 'NewestTag' ? await this.tagsWithDates(sub.repoURL) : tags;
-    const selected = selectTags(candidates, sub);
-    return {
-      repoURL: sub.repoURL,
-      refsHash: hash,
-      commits: selected.map(c => ({ repoURL: sub.repoURL, id: c.commit, tag: c.tag })),
-    };
+  async discover(sub: GitSubscription, probe: Probe): Promise<GitCommit[]> {
+    const candidates =
+      sub.commitSelectionStrategy === 'NewestTag' ? await this.tagsWithDates(sub.repoURL) : (probe.state as TagCandidate[]);
+    return selectTags(candidates, sub).map(c => ({ repoURL: sub.repoURL, id: c.commit, tag: c.tag }));
   }
 
   private async tagsWithDates(repoURL: string): Promise<TagCandidate[]> {
