@@ -12,6 +12,7 @@ import type {
   Warehouse,
 } from '@stagecoach/plugin-stagecoach-common';
 import { DiscoveryService, Subscribers } from './discovery/DiscoveryService';
+import { ChartSubscriber } from './discovery/chart/ChartSubscriber';
 import { GitSubscriber } from './discovery/git/GitSubscriber';
 import { GitIdentity } from './integrations/git/GitCli';
 import { parseManifests, pipelineOrder } from './manifests/parseManifests';
@@ -65,7 +66,11 @@ export class StagecoachEngine {
     this.discovery = new DiscoveryService(
       this.pipelines,
       this.freight,
-      { git: new GitSubscriber(path.join(workDir, 'cache')), ...options.subscribers },
+      {
+        git: new GitSubscriber(path.join(workDir, 'cache')),
+        chart: new ChartSubscriber(),
+        ...options.subscribers,
+      },
       this.clock,
       logger,
     );

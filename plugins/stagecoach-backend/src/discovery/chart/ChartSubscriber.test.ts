@@ -1,0 +1,94 @@
+import fs from 'node:fs/promises';
+import http from 'node:http';
+import { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { ChartSubscriber } from './ChartSubscriber';
+
+/** A Helm repository served as static files from a folder, like any web server would. */
+async function staticServer(root: string) {
+  const requests: Array<{ url: string; status: number }> = [];
+  const server = http.createServer(async (req, res) => {
+    const file = path.join(root, decodeURIComponent(new URL(req.url!, 'http://x').pathname));
+    try {
+      const stat = await fs.stat(file);
+      const etag = `"${stat.size}-${stat.mtimeMs}"`;
+      if (req.headers['if-none-match'] === etag) {
+        requests.push({ url: req.url!, status: 304 });
+        res.writeHead(304).end();
+        return;
+      }
+      requests.push({ url: req.url!, status: 200 });
+      res.writeHead(200, { ETag: etag, 'Content-Type': 'application/x-yaml' });
+      res.end(await fs.readFile(file));
+    } catch {
+      requests.push({ url: req.url!, status: 404 });
+      res.writeHead(404).end('not found');
+    }
+  });
+  await new Promise<void>(r => server.listen(0, '127.0.0.1', r));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, requests, close: () => server.close() };
+}
+
+const index = (versions: string[]) =>
+  `apiVersion: v1\nentries:\n  app:\n${versions
+    .map(v => `    - name: app\n      version: ${v}\n      urls: [app-${v}.tgz]\n`)
+    .join('')}  other:\n    - name: other\n      version: 9.9.9\n`;
+
+describe('ChartSubscriber (classic repository served as static files over HTTP)', () => {
+  let dir: string;
+  let server: Awaited<ReturnType<typeof staticServer>>;
+
+  beforeEach(async () => {
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'helm-repo-'));
+    await fs.mkdir(path.join(dir, 'charts'));
+    await fs.writeFile(path.join(dir, 'charts/index.yaml'), index(['1.0.0', '1.2.0', '1.10.0', '2.0.0-rc.1', 'latest']));
+    server = await staticServer(dir);
+  });
+  afterEach(async () => {
+    server.close();
+    await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  it('selects versions by semver constraint, highest first, and revalidates the index with its ETag', async () => {
+    const subscriber = new ChartSubscriber();
+    const sub = { repoURL: `${server.url}/charts/`, name: 'app', semverConstraint: '^1.0.0', discoveryLimit: 2 };
+    const probe = await subscriber.probe(sub);
+    expect(await subscriber.discover(sub, probe)).toEqual([
+      { repoURL: sub.repoURL, name: 'app', version: '1.10.0' },
+      { repoURL: sub.repoURL, name: 'app', version: '1.2.0' },
+    ]);
+    const again = await subscriber.probe(sub);
+    expect(again.hash).toBe(probe.hash);
+    expect(server.requests.map(r => r.status)).toEqual([200, 304]);
+
+    await fs.writeFile(path.join(dir, 'charts/index.yaml'), index(['1.0.0', '1.11.0']));
+    const moved = await subscriber.probe(sub);
+    expect(moved.hash).not.toBe(probe.hash);
+    expect((await subscriber.discover(sub, moved))[0].version).toBe('1.11.0');
+  });
+
+  it('says what is wrong: unknown chart, missing repository, unreachable host', async () => {
+    const subscriber = new ChartSubscriber({ timeoutMs: 2000 });
+    await expect(
+      subscriber.probe({ repoURL: `${server.url}/charts`, name: 'nope', discoveryLimit: 20 }),
+    ).rejects.toThrow(`chart repository ${server.url}/charts has no chart named "nope" (it has: app, other)`);
+    await expect(
+      subscriber.probe({ repoURL: `${server.url}/missing`, name: 'app', discoveryLimit: 20 }),
+    ).rejects.toThrow(/answered 404 for index.yaml: check repoURL/);
+    await expect(
+      subscriber.probe({ repoURL: 'http://127.0.0.1:1/charts', name: 'app', discoveryLimit: 20 }),
+    ).rejects.toThrow(/could not be reached/);
+  });
+
+  it('lists oci:// chart versions through the registry', async () => {
+    const listOciTags = jest.fn(async () => ['0.1.0', '0.2.0', 'not-semver']);
+    const subscriber = new ChartSubscriber({ listOciTags });
+    const sub = { repoURL: 'oci://127.0.0.1:5000/charts/app', discoveryLimit: 20 };
+    expect(await subscriber.discover(sub, await subscriber.probe(sub))).toEqual([
+      { repoURL: sub.repoURL, version: '0.2.0' },
+      { repoURL: sub.repoURL, version: '0.1.0' },
+    ]);
+    expect(listOciTags).toHaveBeenCalledWith('127.0.0.1:5000/charts/app');
+  });
+});

@@ -1,0 +1,129 @@
+import { createHash } from 'node:crypto';
+import semver from 'semver';
+import { parse } from 'yaml';
+import type { Chart } from '@stagecoach/plugin-stagecoach-common';
+import type { ChartSubscription } from '../../manifests/schemas';
+import { Probe, Subscriber } from '../types';
+
+export interface ChartSubscriberOptions {
+  /** Lists the tags of an OCI repository (`host/path/chart`), for `oci://` charts. */
+  listOciTags?: (repository: string) => Promise<string[]>;
+  /** Basic credentials for a classic repository's host, if it needs them. */
+  credentials?: (host: string) => { username: string; password: string } | undefined;
+  timeoutMs?: number;
+  fetch?: typeof fetch;
+}
+
+interface CachedIndex {
+  etag?: string;
+  lastModified?: string;
+  /** chart name -> versions */
+  versions: Map<string, string[]>;
+}
+
+/**
+ * Discovers Helm chart versions: from a classic repository's `index.yaml` (fetched with
+ * If-None-Match / If-Modified-Since, so an unchanged index costs one 304), or from the tags
+ * of an `oci://` chart.
+ */
+export class ChartSubscriber implements Subscriber<ChartSubscription, Chart> {
+  private readonly indexes = new Map<string, CachedIndex>();
+  private readonly fetchImpl: typeof fetch;
+
+  constructor(private readonly options: ChartSubscriberOptions = {}) {
+    this.fetchImpl = options.fetch ?? fetch;
+  }
+
+  async probe(sub: ChartSubscription): Promise<Probe> {
+    const versions = await this.versions(sub);
+    const hash = createHash('sha256').update(`${sub.repoURL}\n${versions.join('\n')}`).digest('hex');
+    return { hash, state: versions };
+  }
+
+  async discover(sub: ChartSubscription, probe: Probe): Promise<Chart[]> {
+    const versions = (probe.state as string[] | undefined) ?? (await this.versions(sub));
+    return selectVersions(versions, sub.semverConstraint, sub.discoveryLimit ?? 20).map(version => ({
+      repoURL: sub.repoURL,
+      ...(sub.name ? { name: sub.name } : {}),
+      version,
+    }));
+  }
+
+  private async versions(sub: ChartSubscription): Promise<string[]> {
+    if (sub.repoURL.startsWith('oci://')) {
+      if (!this.options.listOciTags) throw new Error('oci:// charts need the registry client, which is not configured');
+      return this.options.listOciTags(sub.repoURL.slice('oci://'.length));
+    }
+    const index = await this.index(sub.repoURL);
+    const versions = index.versions.get(sub.name!);
+    if (!versions) {
+      throw new Error(
+        `chart repository ${sub.repoURL} has no chart named "${sub.name}" (it has: ${[...index.versions.keys()].slice(0, 20).join(', ') || 'none'})`,
+      );
+    }
+    return versions;
+  }
+
+  private async index(repoURL: string): Promise<CachedIndex> {
+    const url = `${repoURL.replace(/\/+$/, '')}/index.yaml`;
+    const cached = this.indexes.get(url);
+    const headers: Record<string, string> = { Accept: 'application/x-yaml, text/yaml, */*' };
+    if (cached?.etag) headers['If-None-Match'] = cached.etag;
+    if (cached?.lastModified) headers['If-Modified-Since'] = cached.lastModified;
+    const host = new URL(url).host;
+    const creds = this.options.credentials?.(host);
+    if (creds) headers.Authorization = `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}`;
+
+    const timeoutMs = this.options.timeoutMs ?? 30_000;
+    let res: Response;
+    try {
+      res = await this.fetchImpl(url, { headers, signal: AbortSignal.timeout(timeoutMs) });
+    } catch (e) {
+      const timedOut = (e as Error).name === 'TimeoutError';
+      throw new Error(
+        timedOut
+          ? `chart repository ${repoURL} did not answer within ${timeoutMs / 1000}s`
+          : `chart repository ${repoURL} could not be reached: ${(e as Error).message}`,
+      );
+    }
+    if (res.status === 304 && cached) return cached;
+    if (res.status === 401 || res.status === 403) {
+      throw new Error(`chart repository ${repoURL} answered ${res.status} for index.yaml: check the credentials for ${host}`);
+    }
+    if (!res.ok) throw new Error(`chart repository ${repoURL} answered ${res.status} for index.yaml: check repoURL`);
+    let doc: { entries?: Record<string, Array<{ version?: unknown }>> };
+    try {
+      doc = parse(await res.text()) ?? {};
+    } catch (e) {
+      throw new Error(`chart repository ${repoURL} sent an index.yaml that is not valid YAML`);
+    }
+    if (typeof doc !== 'object' || typeof doc.entries !== 'object' || doc.entries === null) {
+      throw new Error(`chart repository ${repoURL} sent an index.yaml without entries`);
+    }
+    const versions = new Map<string, string[]>();
+    for (const [name, list] of Object.entries(doc.entries)) {
+      versions.set(
+        name,
+        (Array.isArray(list) ? list : []).map(e => String(e?.version ?? '')).filter(Boolean),
+      );
+    }
+    const fresh: CachedIndex = {
+      etag: res.headers.get('etag') ?? undefined,
+      lastModified: res.headers.get('last-modified') ?? undefined,
+      versions,
+    };
+    this.indexes.set(url, fresh);
+    return fresh;
+  }
+}
+
+/** Semantic versions matching the constraint, highest first. */
+export function selectVersions(versions: string[], constraint: string | undefined, limit: number): string[] {
+  return versions
+    .map(v => ({ v, parsed: semver.parse(v) }))
+    .filter((x): x is { v: string; parsed: semver.SemVer } => x.parsed !== null)
+    .filter(x => !constraint || semver.satisfies(x.parsed, constraint))
+    .sort((a, b) => semver.rcompare(a.parsed, b.parsed))
+    .slice(0, limit)
+    .map(x => x.v);
+}
