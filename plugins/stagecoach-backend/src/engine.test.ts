@@ -62,12 +62,22 @@ describe('StagecoachEngine against a real Git server over HTTP', () => {
       expect(warehouse.status.lastError).toBeUndefined();
       expect(warehouse.status.lastFreightId).toBe(freight[0].id);
 
-      // nothing new: nothing changes
+      // nothing new: nothing changes, and not a single row is written
       await engine.refreshWarehouse('demo', 'app');
+      const writes: string[] = [];
+      const onQuery = (q: { method: string; sql: string }) => {
+        if (['insert', 'update', 'del'].includes(q.method)) writes.push(q.sql);
+      };
+      knex.on('query', onQuery);
       const [again] = await engine.discovery.runDue();
+      expect(await engine.discovery.runDue()).toEqual([]); // not due again until the interval passes
+      knex.off('query', onQuery);
+      expect(writes).toEqual([]);
       expect(again.unchanged).toBe(true);
       expect(again.createdFreightId).toBeUndefined();
       expect(await engine.listFreight('demo')).toEqual(freight);
+      const status = (await engine.getWarehouse('demo', 'app')).status;
+      expect(Date.parse(status.nextDiscoveryAt!) - Date.parse(status.lastDiscoveryAt!)).toBe(5 * 60_000);
     });
 
     it('refuses freight that has not succeeded upstream, with the reason', async () => {

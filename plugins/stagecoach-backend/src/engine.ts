@@ -11,7 +11,7 @@ import type {
   Stage,
   Warehouse,
 } from '@stagecoach/plugin-stagecoach-common';
-import { DiscoveryService, Subscribers } from './discovery/DiscoveryService';
+import { DiscoveryService, mergeQuietCheck, Subscribers } from './discovery/DiscoveryService';
 import { ChartSubscriber } from './discovery/chart/ChartSubscriber';
 import { GitSubscriber } from './discovery/git/GitSubscriber';
 import { GitIdentity } from './integrations/git/GitCli';
@@ -117,11 +117,17 @@ export class StagecoachEngine {
 
   async listWarehouses(project: string): Promise<Warehouse[]> {
     await this.pipelines.assertProject(project);
-    return (await this.pipelines.listWarehouses(project)).map(toWarehouseView);
+    return (await this.pipelines.listWarehouses(project)).map(w => this.warehouseView(w));
   }
 
   async getWarehouse(project: string, name: string): Promise<Warehouse> {
-    return toWarehouseView(await this.pipelines.getWarehouse(project, name));
+    return this.warehouseView(await this.pipelines.getWarehouse(project, name));
+  }
+
+  private warehouseView(w: StoredWarehouse): Warehouse {
+    const view = toWarehouseView(w);
+    const times = mergeQuietCheck(view.status, this.discovery.quietCheck(w.project, w.name));
+    return { ...view, status: { ...view.status, ...times } };
   }
 
   /** Makes a warehouse due for discovery now; the caller triggers the discovery task. */

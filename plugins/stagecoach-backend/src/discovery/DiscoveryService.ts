@@ -36,8 +36,20 @@ function kindOf(s: Subscription): { kind: Kind; sub: GitSubscription | ImageSubs
   return { kind: 'chart', sub: s.chart! };
 }
 
-/** Runs the discovery of due warehouses: new artifacts become freight. */
+/** When this process last looked at a warehouse whose sources had not moved. */
+interface QuietCheck {
+  at: string;
+  next: string;
+}
+
+/**
+ * Runs the discovery of due warehouses: new artifacts become freight. A look that finds
+ * nothing new writes nothing: its time and the next one are kept in memory (and shown by
+ * the API), so an idle cycle costs the sources' probes and no database writes.
+ */
 export class DiscoveryService {
+  private readonly quiet = new Map<string, QuietCheck>();
+
   constructor(
     private readonly pipelines: PipelineStore,
     private readonly freight: FreightStore,
@@ -48,7 +60,12 @@ export class DiscoveryService {
 
   /** Discovers every warehouse that is due, a few at a time. */
   async runDue(options: { concurrency?: number; limit?: number } = {}): Promise<DiscoveryResult[]> {
-    const due = await this.pipelines.dueWarehouses(this.clock.now().toISOString(), options.limit ?? 1000);
+    const now = this.clock.now().toISOString();
+    const due = (await this.pipelines.dueWarehouses(now, options.limit ?? 1000)).filter(w => {
+      const q = this.quiet.get(`${w.project}/${w.name}`);
+      // due unless a quiet look scheduled it later, and nobody asked for a refresh since
+      return !q || q.next <= now || (w.row.next_discovery_at ?? '') > q.at;
+    });
     const results: DiscoveryResult[] = [];
     const queue = [...due];
     const workers = Array.from({ length: Math.min(options.concurrency ?? 8, queue.length) }, async () => {
@@ -56,6 +73,10 @@ export class DiscoveryService {
     });
     await Promise.all(workers);
     return results;
+  }
+
+  quietCheck(project: string, name: string): QuietCheck | undefined {
+    return this.quiet.get(`${project}/${name}`);
   }
 
   /** Discovers one warehouse now. Failures are recorded on the warehouse and retried with backoff. */
@@ -76,14 +97,10 @@ export class DiscoveryService {
       const next = new Date(started.getTime() + intervalMs).toISOString();
 
       if (refsHash === row.observed_refs_hash && row.last_error === null) {
-        await this.pipelines.recordDiscovery(project, name, {
-          lastDiscoveryAt: started.toISOString(),
-          nextDiscoveryAt: next,
-          lastError: null,
-          failureCount: 0,
-        });
+        this.quiet.set(`${project}/${name}`, { at: started.toISOString(), next });
         return { project, warehouse: name, unchanged: true };
       }
+      this.quiet.delete(`${project}/${name}`);
 
       const found = await Promise.all(probes.map(p => p.subscriber.discover(p.sub, p.probe)));
       const artifacts: FreightArtifacts = { commits: [], images: [], charts: [] };
@@ -118,6 +135,7 @@ export class DiscoveryService {
       });
       return { project, warehouse: name, unchanged: false, createdFreightId };
     } catch (e) {
+      this.quiet.delete(`${project}/${name}`);
       const failureCount = row.failure_count + 1;
       const retryMs = Math.min(FIRST_RETRY_MS * 2 ** (failureCount - 1), Math.max(intervalMs, FIRST_RETRY_MS));
       const message = redactSecrets(e instanceof Error ? e.message : String(e));
@@ -132,6 +150,15 @@ export class DiscoveryService {
       return { project, warehouse: name, unchanged: false, error };
     }
   }
+}
+
+/** The last quiet look at a warehouse by this process, if it is newer than what the database holds. */
+export function mergeQuietCheck(
+  status: { lastDiscoveryAt?: string; nextDiscoveryAt?: string },
+  quiet: QuietCheck | undefined,
+): { lastDiscoveryAt?: string; nextDiscoveryAt?: string } {
+  if (!quiet || (status.lastDiscoveryAt && status.lastDiscoveryAt > quiet.at)) return status;
+  return { lastDiscoveryAt: quiet.at, nextDiscoveryAt: quiet.next };
 }
 
 function describeNoMatch(kind: Kind, sub: { repoURL: string }): string {
