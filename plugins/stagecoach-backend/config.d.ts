@@ -17,6 +17,27 @@ export interface Config {
       name?: string;
       email?: string;
     };
+    /** Credentials and transport per image or chart registry host (e.g. ghcr.io, registry-1.docker.io). */
+    registries?: Array<{
+      host: string;
+      username?: string;
+      /** @visibility secret */
+      password?: string;
+      /** A bearer token used as is (instead of username/password). @visibility secret */
+      token?: string;
+      /** Talk plain HTTP to this host (loopback hosts always do). */
+      plainHTTP?: boolean;
+    }>;
+    /** Inbound webhooks: POST /api/stagecoach/webhooks/{name} refreshes the warehouses that subscribe to what changed. */
+    webhooks?: {
+      receivers?: Array<{
+        name: string;
+        /** github | gitlab | gitea | bitbucket | dockerhub | harbor | quay | distribution | generic */
+        type: string;
+        /** @visibility secret */
+        secret: string;
+      }>;
+    };
     /** Promotion worker tuning. */
     worker?: {
       /** Promotions (of different stages) run at once by this backend instance. Default 4. */

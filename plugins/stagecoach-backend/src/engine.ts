@@ -16,6 +16,7 @@ import { ChartSubscriber } from './discovery/chart/ChartSubscriber';
 import { GitSubscriber } from './discovery/git/GitSubscriber';
 import { GitIdentity } from './integrations/git/GitCli';
 import { parseManifests, pipelineOrder } from './manifests/parseManifests';
+import type { Subscription } from './manifests/schemas';
 import { PromotionRunner } from './promotion/PromotionRunner';
 import { PromotionWorker } from './promotion/PromotionWorker';
 import { qualifies } from './stages/qualification';
@@ -133,6 +134,23 @@ export class StagecoachEngine {
   /** Makes a warehouse due for discovery now; the caller triggers the discovery task. */
   async refreshWarehouse(project: string, name: string): Promise<void> {
     await this.pipelines.requestDiscovery(project, name, this.now());
+  }
+
+  /**
+   * Discovers now every warehouse with a subscription the predicate selects (a webhook said
+   * that source changed). Returns `project/warehouse` of each; discovery runs in the background.
+   */
+  async refreshMatching(matches: (subscription: Subscription) => boolean): Promise<string[]> {
+    const hit = (await this.pipelines.listAllWarehouses()).filter(w => w.spec.subscriptions.some(matches));
+    const now = this.now();
+    for (const w of hit) await this.pipelines.requestDiscovery(w.project, w.name, now);
+    for (const w of hit) {
+      this.pipelines
+        .getWarehouse(w.project, w.name)
+        .then(fresh => this.discovery.discover(fresh))
+        .catch(() => undefined); // recorded on the warehouse by discover()
+    }
+    return hit.map(w => `${w.project}/${w.name}`);
   }
 
   async listFreight(

@@ -113,6 +113,11 @@ export class PipelineStore {
     return rows.map(toWarehouse);
   }
 
+  async listAllWarehouses(): Promise<StoredWarehouse[]> {
+    const rows: WarehouseRow[] = await this.knex('stagecoach_warehouses').orderBy(['project', 'name']);
+    return rows.map(toWarehouse);
+  }
+
   async getWarehouse(project: string, name: string): Promise<StoredWarehouse> {
     const row: WarehouseRow | undefined = await this.knex('stagecoach_warehouses').where({ project, name }).first();
     if (!row) throw new NotFoundError(`warehouse "${name}" not found in project "${project}"`);
