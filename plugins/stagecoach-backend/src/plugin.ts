@@ -1,4 +1,5 @@
 import fs from 'node:fs/promises';
+import express from 'express';
 import path from 'node:path';
 import { coreServices, createBackendPlugin } from '@backstage/backend-plugin-api';
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
@@ -6,6 +7,7 @@ import { stagecoachPermissions } from '@stagecoach/plugin-stagecoach-common';
 import { StagecoachEngine } from './engine';
 import { ManifestValidationError } from './manifests/ManifestValidationError';
 import { createRouter } from './service/router';
+import { createWebhookRouter, matchesSubscription, readWebhookReceivers } from './service/webhooks';
 
 const DISCOVERY_TASK = 'stagecoach-discovery';
 
@@ -67,6 +69,21 @@ export const stagecoachPlugin = createBackendPlugin({
 
         engine.worker.start();
         lifecycle.addShutdownHook(() => engine.worker.stop());
+
+        // webhooks read the raw body (signatures): mounted ahead of the API's body parsers
+        const webhooks = express.Router();
+        webhooks.use(
+          '/webhooks',
+          createWebhookRouter({
+            receivers: readWebhookReceivers(config),
+            logger,
+            onEvent: async event => ({
+              warehouses: await engine.refreshMatching(s => matchesSubscription(event, s)),
+            }),
+          }),
+        );
+        httpRouter.use(webhooks);
+        httpRouter.addAuthPolicy({ path: '/webhooks', allow: 'unauthenticated' });
 
         httpRouter.use(
           await createRouter({

@@ -6,11 +6,14 @@ import {
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import request from 'supertest';
+import { createHmac } from 'node:crypto';
 import type { Server } from 'node:http';
 import { stagecoachPlugin } from '../plugin';
 import { createGitFixture, GitFixture, pipelineYaml } from '../__testUtils__/gitFixture';
 
 jest.setTimeout(120_000);
+
+const WEBHOOK_SECRET = 'webhook-secret-for-tests';
 
 const entity = {
   apiVersion: 'backstage.io/v1alpha1',
@@ -28,7 +31,14 @@ async function startBackend(
       stagecoachPlugin,
       catalogServiceMock.factory({ entities: [entity] }),
       mockServices.permissions.factory({ result: permission }),
-      mockServices.rootConfig.factory({ data: { stagecoach: { workDir: `${git.root}/work` } } }),
+      mockServices.rootConfig.factory({
+        data: {
+          stagecoach: {
+            workDir: `${git.root}/work`,
+            webhooks: { receivers: [{ name: 'github', type: 'github', secret: WEBHOOK_SECRET }] },
+          },
+        },
+      }),
     ],
   });
   return server;
@@ -131,6 +141,41 @@ describe('REST API (real backend plugin, real Git server over HTTP on loopback)'
     expect(
       (await asUser(api().get('/api/stagecoach/entities/component/default/unknown/pipeline'))).status,
     ).toBe(404);
+  });
+
+  it('a signed GitHub push webhook turns a new tag into freight at once', async () => {
+    await git.tagApp('v2.0.0');
+    const body = JSON.stringify({
+      ref: 'refs/tags/v2.0.0',
+      repository: { full_name: 'acme/app', clone_url: git.appURL, html_url: git.appURL.replace(/\.git$/, '') },
+    });
+    const sign = (secret: string) => `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+
+    const forged = await api()
+      .post('/api/stagecoach/webhooks/github')
+      .set('Content-Type', 'application/json')
+      .set('X-GitHub-Event', 'push')
+      .set('X-Hub-Signature-256', sign('not-the-secret'))
+      .send(body);
+    expect(forged.status).toBe(401);
+    expect(JSON.stringify(forged.body)).not.toContain(WEBHOOK_SECRET);
+
+    const res = await api()
+      .post('/api/stagecoach/webhooks/github')
+      .set('Content-Type', 'application/json')
+      .set('X-GitHub-Event', 'push')
+      .set('X-Hub-Signature-256', sign(WEBHOOK_SECRET))
+      .send(body);
+    expect(res.status).toBe(202);
+    expect(res.body.warehouses).toEqual(['demo/app']);
+
+    let newest: string | undefined;
+    for (let i = 0; i < 100 && newest !== 'v2.0.0'; i++) {
+      const items = (await asUser(api().get('/api/stagecoach/projects/demo/freight?limit=1'))).body.items;
+      newest = items[0]?.commits[0]?.tag;
+      if (newest !== 'v2.0.0') await new Promise(r => setTimeout(r, 50));
+    }
+    expect(newest).toBe('v2.0.0');
   });
 
   it('refuses changes the permission policy denies', async () => {
