@@ -13,6 +13,8 @@ import type {
 } from '@stagecoach/plugin-stagecoach-common';
 import { DiscoveryService, mergeQuietCheck, Subscribers } from './discovery/DiscoveryService';
 import { ChartSubscriber } from './discovery/chart/ChartSubscriber';
+import { ImageSubscriber } from './discovery/image/ImageSubscriber';
+import { parseImageRepository, RegistryClient, RegistryClientOptions } from './integrations/registry';
 import { GitSubscriber } from './discovery/git/GitSubscriber';
 import { GitIdentity } from './integrations/git/GitCli';
 import { parseManifests, pipelineOrder } from './manifests/parseManifests';
@@ -36,7 +38,9 @@ export interface StagecoachEngineOptions {
   /** Skip running migrations (when the host runs them). */
   skipMigrations?: boolean;
   worker?: { concurrency?: number; pollIntervalMs?: number; claimTtlMs?: number };
-  /** Artifact sources besides git (images, charts). */
+  /** Registry credentials, transport and limits (images and oci:// charts). */
+  registry?: RegistryClientOptions;
+  /** Replaces the default artifact sources besides git (images, charts). */
   subscribers?: Omit<Subscribers, 'git'>;
 }
 
@@ -50,6 +54,8 @@ export class StagecoachEngine {
   readonly promotions: PromotionStore;
   readonly discovery: DiscoveryService;
   readonly worker: PromotionWorker;
+  /** One client for every registry: its per-host limits and digest caches are shared. */
+  readonly registry: RegistryClient;
   private readonly clock: Clock;
 
   static async create(options: StagecoachEngineOptions): Promise<StagecoachEngine> {
@@ -59,6 +65,7 @@ export class StagecoachEngine {
 
   private constructor(options: StagecoachEngineOptions) {
     const { knex, logger } = options;
+    this.registry = new RegistryClient(options.registry);
     this.clock = options.clock ?? systemClock;
     const workDir = options.workDir ?? path.join(os.tmpdir(), 'stagecoach');
     this.pipelines = new PipelineStore(knex);
@@ -69,7 +76,8 @@ export class StagecoachEngine {
       this.freight,
       {
         git: new GitSubscriber(path.join(workDir, 'cache')),
-        chart: new ChartSubscriber(),
+        image: new ImageSubscriber(this.registry),
+        chart: new ChartSubscriber({ listOciTags: repo => this.registry.listTags(parseImageRepository(repo)) }),
         ...options.subscribers,
       },
       this.clock,
@@ -90,6 +98,12 @@ export class StagecoachEngine {
       logger,
       ...options.worker,
     });
+  }
+
+  /** Stops the worker and releases connections. */
+  async close(): Promise<void> {
+    await this.worker.stop();
+    this.registry.close();
   }
 
   private now(): string {

@@ -5,6 +5,7 @@ import { coreServices, createBackendPlugin } from '@backstage/backend-plugin-api
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
 import { stagecoachPermissions } from '@stagecoach/plugin-stagecoach-common';
 import { StagecoachEngine } from './engine';
+import { readRegistryHostSettings, registryAccessFromSettings } from './integrations/registry';
 import { ManifestValidationError } from './manifests/ManifestValidationError';
 import { createRouter } from './service/router';
 import { createWebhookRouter, matchesSubscription, readWebhookReceivers } from './service/webhooks';
@@ -40,6 +41,7 @@ export const stagecoachPlugin = createBackendPlugin({
             email: config.getOptionalString('stagecoach.gitClient.email') ?? 'stagecoach@localhost',
           },
           worker: { concurrency: config.getOptionalNumber('stagecoach.worker.concurrency') },
+          registry: registryAccessFromSettings(readRegistryHostSettings(config)),
         });
         permissionsRegistry.addPermissions(stagecoachPermissions);
 
@@ -68,7 +70,7 @@ export const stagecoachPlugin = createBackendPlugin({
         });
 
         engine.worker.start();
-        lifecycle.addShutdownHook(() => engine.worker.stop());
+        lifecycle.addShutdownHook(() => engine.close());
 
         // webhooks read the raw body (signatures): mounted ahead of the API's body parsers
         const webhooks = express.Router();

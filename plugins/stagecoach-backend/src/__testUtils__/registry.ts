@@ -1,0 +1,373 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import fs from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+/**
+ * A real OCI registry for tests: Debian's `docker-registry` (distribution 2.8) on a free
+ * loopback port with storage in a temp folder, and helpers that push images through its
+ * HTTP API the way a client without Docker does: POST an upload, PUT each blob with
+ * `?digest=`, PUT the manifest under a tag (or its digest).
+ */
+
+export const REGISTRY_BINARY =
+  process.env.STAGECOACH_DOCKER_REGISTRY ?? '/usr/bin/docker-registry';
+
+export const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
+export const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
+export const DOCKER_MANIFEST =
+  'application/vnd.docker.distribution.manifest.v2+json';
+export const DOCKER_MANIFEST_LIST =
+  'application/vnd.docker.distribution.manifest.list.v2+json';
+
+export interface TestPlatform {
+  os: string;
+  architecture: string;
+  variant?: string;
+}
+
+export interface PushImageOptions {
+  /** The config's build time (ISO). Default: now. */
+  created?: string;
+  platform?: TestPlatform;
+  /** Docker v2 media types instead of OCI ones. */
+  docker?: boolean;
+  /** Anything that should make this push's content differ from another with the same options. */
+  salt?: string;
+}
+
+export interface PushedImage {
+  digest: string;
+  configDigest: string;
+}
+
+export interface PushedIndex {
+  digest: string;
+  /** The image digest per platform, keyed `os/arch[/variant]`. */
+  platforms: Record<string, string>;
+}
+
+export interface TestRegistry {
+  /** `127.0.0.1:port`: what an image name starts with. */
+  host: string;
+  /** `http://127.0.0.1:port` */
+  url: string;
+  pushBlob(repo: string, content: Buffer): Promise<string>;
+  /** A single-platform image (config with `created`, one small layer) under `tag`, or by digest only when tag is undefined. */
+  pushImage(
+    repo: string,
+    tag: string | undefined,
+    options?: PushImageOptions,
+  ): Promise<PushedImage>;
+  /** A multi-platform index over one image per platform. */
+  pushIndex(
+    repo: string,
+    tag: string,
+    platforms: TestPlatform[],
+    options?: Omit<PushImageOptions, 'platform'>,
+  ): Promise<PushedIndex>;
+  /** The same manifest under many more tags: a repository with many tags, fast (one PUT each). */
+  tagMany(repo: string, digest: string, tags: string[]): Promise<void>;
+  /** Many single-platform tags, a few at a time. */
+  pushTags(
+    repo: string,
+    tags: string[],
+    options?: (tag: string, i: number) => PushImageOptions,
+  ): Promise<Record<string, PushedImage>>;
+  close(): Promise<void>;
+}
+
+const sha256 = (b: Buffer) =>
+  `sha256:${createHash('sha256').update(b).digest('hex')}`;
+const platformKey = (p: TestPlatform) =>
+  [p.os, p.architecture, p.variant].filter(Boolean).join('/');
+
+/** A port nobody listens on right now. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitUntilServing(
+  url: string,
+  child: ChildProcess,
+  output: () => string,
+): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new Error(
+        `docker-registry exited with ${child.exitCode}: ${output()}`,
+      );
+    try {
+      const res = await fetch(`${url}/v2/`);
+      if (res.ok) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline)
+      throw new Error(`docker-registry did not start within 15s: ${output()}`);
+    await new Promise(r => setTimeout(r, 50));
+  }
+}
+
+export async function startTestRegistry(): Promise<TestRegistry> {
+  const root = await fs.mkdtemp(path.join(os.tmpdir(), 'stagecoach-registry-'));
+  const port = await freePort();
+  const configFile = path.join(root, 'config.yml');
+  await fs.writeFile(
+    configFile,
+    [
+      'version: 0.1',
+      'log:',
+      '  level: error',
+      '  accesslog:',
+      '    disabled: true',
+      'storage:',
+      '  filesystem:',
+      `    rootdirectory: ${path.join(root, 'data')}`,
+      '  delete:',
+      '    enabled: true',
+      'http:',
+      `  addr: 127.0.0.1:${port}`,
+      '',
+    ].join('\n'),
+  );
+  const child = spawn(REGISTRY_BINARY, ['serve', configFile], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const keep = (d: Buffer) => {
+    output = (output + d.toString()).slice(-4000);
+  };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  const spawnError = new Promise<never>((_, reject) =>
+    child.on('error', e =>
+      reject(
+        new Error(
+          `cannot start ${REGISTRY_BINARY}: ${e.message} (install Debian's docker-registry)`,
+        ),
+      ),
+    ),
+  );
+  const url = `http://127.0.0.1:${port}`;
+  await Promise.race([waitUntilServing(url, child, () => output), spawnError]);
+
+  async function pushBlob(repo: string, content: Buffer): Promise<string> {
+    const digest = sha256(content);
+    const exists = await fetch(`${url}/v2/${repo}/blobs/${digest}`, {
+      method: 'HEAD',
+    });
+    if (exists.ok) return digest;
+    const start = await fetch(`${url}/v2/${repo}/blobs/uploads/`, {
+      method: 'POST',
+    });
+    if (start.status !== 202)
+      throw new Error(
+        `upload start answered ${start.status}: ${await start.text()}`,
+      );
+    const location = new URL(start.headers.get('location')!, url);
+    location.searchParams.set('digest', digest);
+    const put = await fetch(location, {
+      method: 'PUT',
+      body: content,
+      headers: {
+        'content-type': 'application/octet-stream',
+        'content-length': String(content.length),
+      },
+    });
+    if (put.status !== 201)
+      throw new Error(
+        `blob upload answered ${put.status}: ${await put.text()}`,
+      );
+    return digest;
+  }
+
+  async function putManifest(
+    repo: string,
+    reference: string,
+    mediaType: string,
+    body: Buffer,
+  ): Promise<string> {
+    const res = await fetch(`${url}/v2/${repo}/manifests/${reference}`, {
+      method: 'PUT',
+      body,
+      headers: { 'content-type': mediaType },
+    });
+    if (res.status !== 201)
+      throw new Error(
+        `manifest upload answered ${res.status}: ${await res.text()}`,
+      );
+    return sha256(body);
+  }
+
+  async function pushImage(
+    repo: string,
+    tag: string | undefined,
+    options: PushImageOptions = {},
+  ): Promise<PushedImage> {
+    const platform = options.platform ?? { os: 'linux', architecture: 'amd64' };
+    const created = options.created ?? new Date().toISOString();
+    const layer = Buffer.from(
+      `layer of ${repo}:${tag ?? ''} ${platformKey(platform)} ${created} ${
+        options.salt ?? ''
+      }`,
+    );
+    const config = Buffer.from(
+      JSON.stringify({
+        created,
+        architecture: platform.architecture,
+        os: platform.os,
+        ...(platform.variant ? { variant: platform.variant } : {}),
+        config: { Labels: { salt: options.salt ?? '' } },
+        rootfs: { type: 'layers', diff_ids: [sha256(layer)] },
+      }),
+    );
+    const configDigest = await pushBlob(repo, config);
+    const layerDigest = await pushBlob(repo, layer);
+    const mediaType = options.docker ? DOCKER_MANIFEST : OCI_MANIFEST;
+    const manifest = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType,
+        config: {
+          mediaType: options.docker
+            ? 'application/vnd.docker.container.image.v1+json'
+            : 'application/vnd.oci.image.config.v1+json',
+          digest: configDigest,
+          size: config.length,
+        },
+        layers: [
+          {
+            mediaType: options.docker
+              ? 'application/vnd.docker.image.rootfs.diff.tar.gzip'
+              : 'application/vnd.oci.image.layer.v1.tar',
+            digest: layerDigest,
+            size: layer.length,
+          },
+        ],
+      }),
+    );
+    const digest = await putManifest(
+      repo,
+      tag ?? sha256(manifest),
+      mediaType,
+      manifest,
+    );
+    return { digest, configDigest };
+  }
+
+  async function pushIndex(
+    repo: string,
+    tag: string,
+    platforms: TestPlatform[],
+    options: Omit<PushImageOptions, 'platform'> = {},
+  ): Promise<PushedIndex> {
+    const images = [];
+    for (const platform of platforms)
+      images.push({
+        platform,
+        ...(await pushImage(repo, undefined, { ...options, platform })),
+      });
+    const mediaType = options.docker ? DOCKER_MANIFEST_LIST : OCI_INDEX;
+    const entries = await Promise.all(
+      images.map(async i => {
+        const res = await fetch(`${url}/v2/${repo}/manifests/${i.digest}`, {
+          headers: { accept: options.docker ? DOCKER_MANIFEST : OCI_MANIFEST },
+        });
+        const size = (await res.arrayBuffer()).byteLength;
+        return {
+          mediaType: options.docker ? DOCKER_MANIFEST : OCI_MANIFEST,
+          digest: i.digest,
+          size,
+          platform: {
+            os: i.platform.os,
+            architecture: i.platform.architecture,
+            ...(i.platform.variant ? { variant: i.platform.variant } : {}),
+          },
+        };
+      }),
+    );
+    const index = Buffer.from(
+      JSON.stringify({ schemaVersion: 2, mediaType, manifests: entries }),
+    );
+    const digest = await putManifest(repo, tag, mediaType, index);
+    return {
+      digest,
+      platforms: Object.fromEntries(
+        images.map(i => [platformKey(i.platform), i.digest]),
+      ),
+    };
+  }
+
+  async function tagMany(
+    repo: string,
+    digest: string,
+    tags: string[],
+  ): Promise<void> {
+    const res = await fetch(`${url}/v2/${repo}/manifests/${digest}`, {
+      headers: { accept: `${OCI_MANIFEST}, ${DOCKER_MANIFEST}` },
+    });
+    if (!res.ok) throw new Error(`manifest ${digest} answered ${res.status}`);
+    const mediaType = res.headers.get('content-type')!;
+    const body = Buffer.from(await res.arrayBuffer());
+    const queue = [...tags];
+    await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        for (let tag = queue.shift(); tag !== undefined; tag = queue.shift())
+          await putManifest(repo, tag, mediaType, body);
+      }),
+    );
+  }
+
+  async function pushTags(
+    repo: string,
+    tags: string[],
+    options?: (tag: string, i: number) => PushImageOptions,
+  ) {
+    const pushed: Record<string, PushedImage> = {};
+    const queue = tags.map((tag, i) => ({ tag, i }));
+    await Promise.all(
+      Array.from({ length: 6 }, async () => {
+        for (let item = queue.shift(); item; item = queue.shift()) {
+          pushed[item.tag] = await pushImage(
+            repo,
+            item.tag,
+            options?.(item.tag, item.i),
+          );
+        }
+      }),
+    );
+    return pushed;
+  }
+
+  return {
+    host: `127.0.0.1:${port}`,
+    url,
+    pushBlob,
+    pushImage,
+    pushIndex,
+    pushTags,
+    tagMany,
+    async close() {
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise(resolve => child.once('exit', resolve));
+        child.kill('SIGTERM');
+        await Promise.race([exited, new Promise(r => setTimeout(r, 3000))]);
+        if (child.exitCode === null && child.signalCode === null)
+          child.kill('SIGKILL');
+      }
+      await fs.rm(root, { recursive: true, force: true });
+    },
+  };
+}

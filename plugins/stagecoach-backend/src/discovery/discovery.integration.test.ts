@@ -1,0 +1,101 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { Knex } from 'knex';
+import { StagecoachEngine } from '../engine';
+import { createTestDatabases } from '../__testUtils__/databases';
+import { createGitFixture, GitFixture } from '../__testUtils__/gitFixture';
+import { startTestRegistry, TestRegistry } from '../__testUtils__/registry';
+import { staticServer } from '../__testUtils__/staticServer';
+import { silentLogger } from '../util/types';
+
+jest.setTimeout(120_000);
+
+const helmIndex = (versions: string[]) =>
+  `apiVersion: v1\nentries:\n  web:\n${versions.map(v => `    - {name: web, version: ${v}}\n`).join('')}`;
+
+describe('discovery of git tags, images and charts together (real Git server, real OCI registry, static Helm repository, all on loopback)', () => {
+  const databases = createTestDatabases();
+
+  describe.each(databases.eachSupportedId())('on %p', databaseId => {
+    let knex: Knex;
+    let engine: StagecoachEngine;
+    let git: GitFixture;
+    let registry: TestRegistry;
+    let charts: Awaited<ReturnType<typeof staticServer>>;
+
+    beforeAll(async () => {
+      git = await createGitFixture();
+      registry = await startTestRegistry();
+      await fs.mkdir(path.join(git.root, 'helm'));
+      await fs.writeFile(path.join(git.root, 'helm/index.yaml'), helmIndex(['0.9.0', '1.0.0', '1.1.0']));
+      charts = await staticServer(path.join(git.root, 'helm'));
+      knex = await databases.init(databaseId);
+      engine = await StagecoachEngine.create({ knex, logger: silentLogger, workDir: `${git.root}/work` });
+
+      await registry.pushTags('acme/api', ['v1.0.0', 'v1.1.0', 'v2.0.0-rc.1', 'latest']);
+      const ociChart = await registry.pushImage('charts/worker', '0.1.0');
+      await registry.tagMany('charts/worker', ociChart.digest, ['0.2.0']);
+    });
+    afterAll(async () => {
+      await engine.close();
+      await knex.destroy();
+      charts.close();
+      await registry.close();
+      await git.close();
+    });
+
+    const manifests = () => `apiVersion: kargo.akuity.io/v1alpha1
+kind: Warehouse
+metadata: {name: everything, namespace: mixed}
+spec:
+  interval: 1h
+  subscriptions:
+    - git: {repoURL: ${git.appURL}, commitSelectionStrategy: SemVer}
+    - image: {repoURL: ${registry.host}/acme/api, constraint: ^1.0.0}
+    - chart: {repoURL: ${charts.url}, name: web}
+    - chart: {repoURL: oci://${registry.host}/charts/worker}
+`;
+
+    it('makes one freight of the newest artifact of each subscription', async () => {
+      await engine.applyManifests('mixed', manifests());
+      const [result] = await engine.discovery.runDue();
+      expect(result.error).toBeUndefined();
+      const [freight] = await engine.listFreight('mixed');
+      expect(freight.commits.map(c => c.tag)).toEqual(['v1.2.0']);
+      expect(freight.images).toEqual([
+        expect.objectContaining({ repoURL: `${registry.host}/acme/api`, tag: 'v1.1.0', digest: expect.stringMatching(/^sha256:/) }),
+      ]);
+      expect(freight.charts).toEqual([
+        { repoURL: charts.url, name: 'web', version: '1.1.0' },
+        { repoURL: `oci://${registry.host}/charts/worker`, version: '0.2.0' },
+      ]);
+      const status = (await engine.getWarehouse('mixed', 'everything')).status;
+      expect(status.lastError).toBeUndefined();
+      expect(status.discovered).toHaveLength(4);
+    });
+
+    it('a tag pushed again with new content makes new freight', async () => {
+      const [before] = await engine.listFreight('mixed');
+      await registry.pushImage('acme/api', 'v1.1.0', { salt: 'rebuilt' });
+      await engine.refreshWarehouse('mixed', 'everything');
+      const [result] = await engine.discovery.runDue();
+      expect(result.createdFreightId).toBeDefined();
+      const [after] = await engine.listFreight('mixed');
+      expect(after.images[0].tag).toBe('v1.1.0');
+      expect(after.images[0].digest).not.toBe(before.images[0].digest);
+      expect(after.id).not.toBe(before.id);
+    });
+
+    it('a registry that cannot be reached is reported on the warehouse, retried with backoff, and loses no freight', async () => {
+      const count = (await engine.listFreight('mixed')).length;
+      await registry.close();
+      await engine.refreshWarehouse('mixed', 'everything');
+      const [result] = await engine.discovery.runDue();
+      expect(result.error).toMatch(/discovery failed \(attempt 1, next try in 10s\): .*127\.0\.0\.1/);
+      const status = (await engine.getWarehouse('mixed', 'everything')).status;
+      expect(status.lastError).toBe(result.error);
+      expect(Date.parse(status.nextDiscoveryAt!) - Date.parse(status.lastDiscoveryAt!)).toBe(10_000);
+      expect(await engine.listFreight('mixed')).toHaveLength(count);
+    });
+  });
+});

@@ -1,0 +1,529 @@
+import { createHash } from 'node:crypto';
+import { BoundedCache } from './boundedCache';
+import type { CredentialsProvider } from './credentials';
+import { formatTimeout, RegistryError } from './errors';
+import { HostLimiter } from './hostLimiter';
+import {
+  HttpTransport,
+  TransportFailure,
+  TransportResponse,
+} from './httpTransport';
+import {
+  describeRepository,
+  displayRegistry,
+  ImageRepository,
+  isLoopbackHost,
+} from './imageReference';
+import { nextPageURL } from './linkHeader';
+import {
+  Descriptor,
+  ImageConfigSummary,
+  Manifest,
+  MANIFEST_ACCEPT,
+  readImageConfig,
+  readManifest,
+} from './manifests';
+import { RegistryAuth, unauthorized } from './RegistryAuth';
+
+export interface RegistryClientOptions {
+  /** Credentials per registry host; none means anonymous access. */
+  credentials?: CredentialsProvider;
+  /** Whether to speak plain HTTP to a host. Default: only to loopback hosts (127.0.0.1, localhost, [::1]). */
+  plainHTTP?: (registry: string) => boolean;
+  /** Deadline for one request, from sending it to the last byte of the answer. Default 30 s. */
+  timeoutMs?: number;
+  /** Requests in flight at once per host. Default 8. */
+  maxConcurrentRequestsPerHost?: number;
+  /** Manifests and config blobs kept by digest (least recently used dropped first). Default 10,000. */
+  digestCacheEntries?: number;
+  /** Tags asked for per page of a tag list (`n=`); registries cap it at their own maximum. Default 1000. */
+  tagPageSize?: number;
+  /** Told of every request sent (for metrics and benchmarks). */
+  onRequest?: (event: RegistryRequestEvent) => void;
+}
+
+export interface RegistryRequestEvent {
+  host: string;
+  method: 'GET' | 'HEAD';
+  kind: 'tags' | 'manifest' | 'blob' | 'token' | 'other';
+  /** 0 when no answer came (timeout, connection failure). */
+  status: number;
+  durationMs: number;
+}
+
+/** Per-call transport choices that come from the subscription rather than the host. */
+export interface CallOptions {
+  insecureSkipTLSVerify?: boolean;
+}
+
+export interface ManifestResult {
+  digest: string;
+  manifest: Manifest;
+}
+
+export interface ManifestHead {
+  digest: string;
+  /** The Content-Type of the answer: tells an index from a single image without fetching it. */
+  mediaType?: string;
+}
+
+interface Exchange {
+  url: URL;
+  method: 'GET' | 'HEAD';
+  accept?: string;
+  authorization?: string;
+  /** `registry 127.0.0.1:5000` or `token service auth.docker.io`: who is named in messages. */
+  party: string;
+  /** What was asked for, e.g. `app/tags/list`. */
+  what: string;
+  kind: RegistryRequestEvent['kind'];
+  maxBodyBytes: number;
+  insecureSkipTLSVerify?: boolean;
+}
+
+const MAX_MANIFEST_BYTES = 4 * 1024 * 1024; // what the OCI spec asks registries to accept
+const MAX_CONFIG_BYTES = 8 * 1024 * 1024;
+const MAX_TAG_PAGE_BYTES = 32 * 1024 * 1024;
+const MAX_REDIRECTS = 5;
+const MAX_TAG_PAGES = 10_000;
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+
+export const isDigest = (reference: string) =>
+  /^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/.test(reference);
+
+/**
+ * A client of the OCI distribution API, for discovery: tag lists (paginated), manifests
+ * (OCI and Docker v2, images and indexes) and image configs. Everything addressed by digest
+ * is verified against its digest and cached, since it can never change.
+ */
+export class RegistryClient {
+  private readonly transport: HttpTransport;
+  private readonly limiter: HostLimiter;
+  private readonly auth: RegistryAuth;
+  private readonly manifests: BoundedCache<Manifest>;
+  private readonly configs: BoundedCache<ImageConfigSummary>;
+  private readonly credentials: CredentialsProvider;
+  private readonly plainHTTP: (registry: string) => boolean;
+  private readonly timeoutMs: number;
+  private readonly tagPageSize: number;
+
+  constructor(private readonly options: RegistryClientOptions = {}) {
+    const perHost = options.maxConcurrentRequestsPerHost ?? 8;
+    this.transport = new HttpTransport(perHost);
+    this.limiter = new HostLimiter(perHost);
+    this.credentials = options.credentials ?? (() => undefined);
+    this.plainHTTP = options.plainHTTP ?? isLoopbackHost;
+    this.timeoutMs = options.timeoutMs ?? 30_000;
+    this.tagPageSize = options.tagPageSize ?? 1000;
+    this.manifests = new BoundedCache(options.digestCacheEntries ?? 10_000);
+    this.configs = new BoundedCache(options.digestCacheEntries ?? 10_000);
+    this.auth = new RegistryAuth(
+      this.credentials,
+      (url, authorization, repo, insecure) =>
+        this.fetchToken(url, authorization, repo, insecure),
+      this.plainHTTP,
+    );
+  }
+
+  /** Every tag of a repository, following `Link: <...>; rel="next"` pages. */
+  async listTags(
+    repo: ImageRepository,
+    call: CallOptions = {},
+  ): Promise<string[]> {
+    let url = this.url(repo, `tags/list`);
+    url.searchParams.set('n', String(this.tagPageSize));
+    const tags = new Set<string>();
+    const seen = new Set<string>();
+    for (let page = 0; page < MAX_TAG_PAGES; page++) {
+      seen.add(url.href);
+      const res = await this.send(repo, {
+        url,
+        method: 'GET',
+        kind: 'tags',
+        what: `${repo.repository}/tags/list`,
+        maxBodyBytes: MAX_TAG_PAGE_BYTES,
+        ...call,
+      });
+      if (res.status === 404) throw notFoundRepository(repo);
+      const body = this.json(res, repo, `${repo.repository}/tags/list`) as {
+        tags?: unknown;
+      } | null;
+      const pageTags = body?.tags ?? [];
+      if (
+        !Array.isArray(pageTags) ||
+        pageTags.some(t => typeof t !== 'string')
+      ) {
+        throw malformed(repo, `${repo.repository}/tags/list`);
+      }
+      for (const t of pageTags as string[]) tags.add(t);
+      const next = nextPageURL(res.headers.link, url);
+      // a next page elsewhere would receive our credentials; a page seen before would loop
+      if (
+        !next ||
+        next.origin !== url.origin ||
+        seen.has(next.href) ||
+        pageTags.length === 0
+      )
+        break;
+      url = next;
+    }
+    return [...tags];
+  }
+
+  /**
+   * The digest a tag (or digest) points at now, and its media type, with one HEAD request.
+   * Undefined when there is no such manifest.
+   */
+  async headManifest(
+    repo: ImageRepository,
+    reference: string,
+    call: CallOptions = {},
+  ): Promise<ManifestHead | undefined> {
+    const what = `${repo.repository}/manifests/${reference}`;
+    const res = await this.send(repo, {
+      url: this.url(repo, `manifests/${reference}`),
+      method: 'HEAD',
+      accept: MANIFEST_ACCEPT,
+      kind: 'manifest',
+      what,
+      maxBodyBytes: MAX_MANIFEST_BYTES,
+      ...call,
+    });
+    if (res.status === 404) return undefined;
+    const digest = header(res, 'docker-content-digest');
+    const mediaType = header(res, 'content-type')?.split(';')[0].trim();
+    if (digest && isDigest(digest)) return { digest, mediaType };
+    // a registry that does not say the digest on HEAD: fetch the manifest and hash it
+    const got = await this.getManifest(repo, reference, call);
+    return { digest: got.digest, mediaType: got.manifest.mediaType };
+  }
+
+  /** A manifest by tag or digest; by digest it is served from the cache when seen before. */
+  async getManifest(
+    repo: ImageRepository,
+    reference: string,
+    call: CallOptions = {},
+  ): Promise<ManifestResult> {
+    if (isDigest(reference)) {
+      const cached = this.manifests.get(reference);
+      if (cached) return { digest: reference, manifest: cached };
+    }
+    const what = `${repo.repository}/manifests/${reference}`;
+    const res = await this.send(repo, {
+      url: this.url(repo, `manifests/${reference}`),
+      method: 'GET',
+      accept: MANIFEST_ACCEPT,
+      kind: 'manifest',
+      what,
+      maxBodyBytes: MAX_MANIFEST_BYTES,
+      ...call,
+    });
+    if (res.status === 404) {
+      throw new RegistryError(
+        'not-found',
+        `manifest ${reference} not found in ${describeRepository(repo)}`,
+        404,
+      );
+    }
+    const digest = isDigest(reference)
+      ? verifyDigest(res.body, reference, repo, what)
+      : sha256(res.body);
+    const manifest = readManifest(
+      this.json(res, repo, what),
+      header(res, 'content-type'),
+    );
+    if (!manifest)
+      throw new RegistryError(
+        'malformed',
+        `registry ${displayRegistry(
+          repo.registry,
+        )} sent a manifest of an unexpected shape for ${what}`,
+      );
+    this.manifests.set(digest, manifest);
+    return { digest, manifest };
+  }
+
+  /** The parts of an image's config blob discovery uses (build time, platform); cached by digest. */
+  async getConfig(
+    repo: ImageRepository,
+    config: Descriptor,
+    call: CallOptions = {},
+  ): Promise<ImageConfigSummary> {
+    const cached = this.configs.get(config.digest);
+    if (cached) return cached;
+    const what = `${repo.repository}/blobs/${config.digest}`;
+    const res = await this.send(repo, {
+      url: this.url(repo, `blobs/${config.digest}`),
+      method: 'GET',
+      kind: 'blob',
+      what,
+      maxBodyBytes: MAX_CONFIG_BYTES,
+      ...call,
+    });
+    if (res.status === 404) {
+      throw new RegistryError(
+        'not-found',
+        `config blob ${config.digest} not found in ${describeRepository(repo)}`,
+        404,
+      );
+    }
+    verifyDigest(res.body, config.digest, repo, what);
+    const summary = readImageConfig(this.json(res, repo, what));
+    if (!summary) throw malformed(repo, what);
+    this.configs.set(config.digest, summary);
+    return summary;
+  }
+
+  /** Closes idle connections. */
+  close(): void {
+    this.transport.close();
+  }
+
+  private url(repo: ImageRepository, path: string): URL {
+    const scheme = this.plainHTTP(repo.registry) ? 'http' : 'https';
+    return new URL(
+      `${scheme}://${repo.registry}/v2/${repo.repository}/${path}`,
+    );
+  }
+
+  private json(
+    res: TransportResponse,
+    repo: ImageRepository,
+    what: string,
+  ): unknown {
+    try {
+      return JSON.parse(res.body.toString('utf8'));
+    } catch {
+      throw malformed(repo, what);
+    }
+  }
+
+  /**
+   * One registry request with authentication: sent with what the host is known to want,
+   * retried once after a 401 with what its challenge asked for. Answers 2xx and 404 are
+   * returned; anything else becomes a RegistryError.
+   */
+  private async send(
+    repo: ImageRepository,
+    req: Omit<Exchange, 'party' | 'authorization'>,
+  ): Promise<TransportResponse> {
+    const party = `registry ${displayRegistry(repo.registry)}`;
+    const { header: first, done } = await this.auth.authorize(
+      repo,
+      req.insecureSkipTLSVerify,
+    );
+    try {
+      let res = await this.exchange({ ...req, party, authorization: first });
+      if (res.status === 401) {
+        const retryWith = await this.auth.onUnauthorized(
+          repo,
+          res.headers['www-authenticate'],
+          first,
+          req.insecureSkipTLSVerify,
+        );
+        res = await this.exchange({ ...req, party, authorization: retryWith });
+      }
+      if ((res.status >= 200 && res.status < 300) || res.status === 404)
+        return res;
+      throw this.statusError(repo, res, req.what, party);
+    } finally {
+      done();
+    }
+  }
+
+  private statusError(
+    repo: ImageRepository,
+    res: TransportResponse,
+    what: string,
+    party: string,
+  ): RegistryError {
+    const creds = this.credentials(repo.registry);
+    const host = displayRegistry(repo.registry);
+    switch (res.status) {
+      case 401:
+        return unauthorized(repo, creds);
+      case 403:
+        return new RegistryError(
+          'forbidden',
+          `registry answered 403 for ${describeRepository(repo)}: ${
+            creds
+              ? `the credentials for ${host} do not allow pulling it`
+              : `it needs credentials for ${host} (none are configured for it in stagecoach.registries)`
+          }`,
+          403,
+        );
+      case 429:
+        return new RegistryError(
+          'rate-limited',
+          `${party} is rate-limiting requests (429) for ${what}; discovery will try again later`,
+          429,
+        );
+      default:
+        return new RegistryError(
+          res.status >= 500 ? 'server' : 'unexpected-status',
+          `${party} answered ${res.status} for ${what}`,
+          res.status,
+        );
+    }
+  }
+
+  private async fetchToken(
+    url: URL,
+    authorization: string | undefined,
+    repo: ImageRepository,
+    insecureSkipTLSVerify: boolean | undefined,
+  ) {
+    const what = `a token for ${describeRepository(repo)}`;
+    const party = `token service ${url.host}`;
+    const res = await this.exchange({
+      url,
+      method: 'GET',
+      authorization,
+      party,
+      what,
+      kind: 'token',
+      maxBodyBytes: 1024 * 1024,
+      insecureSkipTLSVerify,
+    });
+    if (res.status !== 200) return { status: res.status, json: undefined };
+    try {
+      return {
+        status: res.status,
+        json: JSON.parse(res.body.toString('utf8')) as unknown,
+      };
+    } catch {
+      throw new RegistryError(
+        'malformed',
+        `${party} sent malformed JSON for ${what}`,
+      );
+    }
+  }
+
+  /** One HTTP exchange, redirects followed (credentials never follow a redirect to another host). */
+  private async exchange(req: Exchange): Promise<TransportResponse> {
+    let url = req.url;
+    let authorization = req.authorization;
+    for (let hop = 0; ; hop++) {
+      const headers: Record<string, string> = { 'user-agent': 'stagecoach' };
+      if (req.accept) headers.accept = req.accept;
+      if (authorization) headers.authorization = authorization;
+      const target = url;
+      const res = await this.limiter.run(target.host, () =>
+        this.timed(req, target, headers),
+      );
+      const location = header(res, 'location');
+      if (!REDIRECTS.has(res.status) || !location || hop >= MAX_REDIRECTS)
+        return res;
+      const next = new URL(location, url);
+      if (next.origin !== url.origin) authorization = undefined;
+      url = next;
+    }
+  }
+
+  private async timed(
+    req: Exchange,
+    url: URL,
+    headers: Record<string, string>,
+  ): Promise<TransportResponse> {
+    const started = Date.now();
+    let status = 0;
+    try {
+      const res = await this.transport.send({
+        url,
+        method: req.method,
+        headers,
+        timeoutMs: this.timeoutMs,
+        insecureSkipTLSVerify: req.insecureSkipTLSVerify,
+        maxBodyBytes: req.maxBodyBytes,
+      });
+      status = res.status;
+      return res;
+    } catch (e) {
+      if (!(e instanceof TransportFailure)) throw e;
+      throw this.transportError(e, req);
+    } finally {
+      this.options.onRequest?.({
+        host: url.host,
+        method: req.method,
+        kind: req.kind,
+        status,
+        durationMs: Date.now() - started,
+      });
+    }
+  }
+
+  private transportError(e: TransportFailure, req: Exchange): RegistryError {
+    switch (e.reason) {
+      case 'timeout':
+        return new RegistryError(
+          'timeout',
+          `${req.party} did not answer within ${formatTimeout(
+            this.timeoutMs,
+          )} for ${req.what}`,
+        );
+      case 'too-large':
+        return new RegistryError(
+          'too-large',
+          `${req.party} sent ${e.detail} for ${req.what}, more than is accepted`,
+        );
+      case 'tls':
+        return new RegistryError(
+          'tls',
+          `the TLS certificate of ${req.party} could not be verified (${e.detail}); for a registry with a self-signed certificate set insecureSkipTLSVerify on the subscription`,
+        );
+      default:
+        return new RegistryError(
+          'network',
+          `could not reach ${req.party} (${e.detail}) for ${req.what}`,
+        );
+    }
+  }
+}
+
+function header(res: TransportResponse, name: string): string | undefined {
+  const v = res.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+function sha256(body: Buffer): string {
+  return `sha256:${createHash('sha256').update(body).digest('hex')}`;
+}
+
+/** Content fetched by digest must hash to it: that is what makes caching it forever safe. */
+function verifyDigest(
+  body: Buffer,
+  digest: string,
+  repo: ImageRepository,
+  what: string,
+): string {
+  const [algorithm, hex] = digest.split(':');
+  if (algorithm !== 'sha256' && algorithm !== 'sha512') return digest;
+  if (createHash(algorithm).update(body).digest('hex') !== hex) {
+    throw new RegistryError(
+      'integrity',
+      `registry ${displayRegistry(
+        repo.registry,
+      )} sent content that does not match its digest for ${what}`,
+    );
+  }
+  return digest;
+}
+
+function malformed(repo: ImageRepository, what: string): RegistryError {
+  return new RegistryError(
+    'malformed',
+    `registry ${displayRegistry(
+      repo.registry,
+    )} sent malformed JSON for ${what}`,
+  );
+}
+
+function notFoundRepository(repo: ImageRepository): RegistryError {
+  return new RegistryError(
+    'not-found',
+    `repository ${repo.repository} not found on ${displayRegistry(
+      repo.registry,
+    )}`,
+    404,
+  );
+}
