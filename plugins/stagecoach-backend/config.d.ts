@@ -38,6 +38,13 @@ export interface Config {
         secret: string;
       }>;
     };
+    freight?: {
+      /**
+       * Garbage collection keeps this many of the newest freight per warehouse (default 20);
+       * freight that a stage holds or a promotion refers to is always kept.
+       */
+      keepPerWarehouse?: number;
+    };
     /** Promotion worker tuning. */
     worker?: {
       /** Promotions (of different stages) run at once by this backend instance. Default 4. */

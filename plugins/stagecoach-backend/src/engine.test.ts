@@ -1,4 +1,4 @@
-import { ConflictError, NotFoundError } from '@backstage/errors';
+import { ConflictError, InputError, NotFoundError } from '@backstage/errors';
 import { Knex } from 'knex';
 import { StagecoachEngine } from './engine';
 import { ManifestValidationError } from './manifests/ManifestValidationError';
@@ -162,6 +162,36 @@ describe('StagecoachEngine against a real Git server over HTTP', () => {
       expect(await git.commitCount('gitops', 'main')).toBe(before + 2);
       for (const env of ['dev', 'staging']) {
         expect(await git.show('gitops', 'main', `env/${env}/values.yaml`)).toContain(`tag: ${freight.commits[0].tag}`);
+      }
+    });
+
+    it('freight can be renamed; aliases stay unique', async () => {
+      const [newest, older] = await engine.listFreight('demo');
+      expect((await engine.setFreightAlias('demo', newest.alias, 'release-candidate')).alias).toBe('release-candidate');
+      expect((await engine.getFreight('demo', 'release-candidate')).id).toBe(newest.id);
+      await expect(engine.setFreightAlias('demo', older.id, 'release-candidate')).rejects.toThrow(
+        /alias "release-candidate" is already used by freight/,
+      );
+      await expect(engine.setFreightAlias('demo', older.id, 'Not An Alias')).rejects.toThrow(InputError);
+    });
+
+    it('garbage collection keeps the newest freight and all freight in use', async () => {
+      for (const tag of ['v1.4.0', 'v1.5.0', 'v1.6.0']) {
+        await git.tagApp(tag);
+        await engine.refreshWarehouse('demo', 'app');
+        await engine.discovery.runDue();
+      }
+      const all = await engine.listFreight('demo', { origin: 'app' });
+      const inUse = all.filter(f => f.currentlyIn.length > 0).map(f => f.id);
+      expect(inUse.length).toBeGreaterThan(0);
+      await engine.collectGarbage(1);
+      const left = (await engine.listFreight('demo', { origin: 'app' })).map(f => f.id);
+      expect(left[0]).toBe(all[0].id); // the newest
+      expect(left).toEqual(expect.arrayContaining(inUse));
+      // freight that only a (finished) promotion refers to is kept too: dev and staging promoted v1.2.0
+      expect(left.length).toBeLessThan(all.length);
+      for (const id of all.map(f => f.id).filter(id => !left.includes(id))) {
+        expect((await engine.listPromotions('demo')).some(p => p.freight.id === id)).toBe(false);
       }
     });
 

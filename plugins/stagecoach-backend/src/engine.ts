@@ -188,6 +188,26 @@ export class StagecoachEngine {
     return items.map(f => this.freightView(f, stages, verified));
   }
 
+  /** Renames freight. Aliases are unique per project and look like `brave-otter`. */
+  async setFreightAlias(project: string, idOrAlias: string, alias: unknown): Promise<Freight> {
+    if (typeof alias !== 'string' || !ALIAS.test(alias)) {
+      throw new InputError(
+        'alias must be 1 to 63 lowercase letters, digits and "-", starting and ending with a letter or digit',
+      );
+    }
+    const f = await this.freight.setAlias(project, idOrAlias, alias);
+    return this.getFreight(project, f.id);
+  }
+
+  /** Garbage collection: keeps the `keep` newest freight of each warehouse, and all freight in use. */
+  async collectGarbage(keep: number): Promise<number> {
+    let deleted = 0;
+    for (const w of await this.pipelines.listAllWarehouses()) {
+      deleted += (await this.freight.collectGarbage(w.project, w.name, keep)).length;
+    }
+    return deleted;
+  }
+
   async getFreight(project: string, idOrAlias: string): Promise<Freight> {
     const f = await this.freight.get(project, idOrAlias);
     const [stages, verified] = await Promise.all([
@@ -293,6 +313,8 @@ export class StagecoachEngine {
     });
   }
 }
+
+const ALIAS = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
 function toWarehouseView(w: StoredWarehouse): Warehouse {
   return {

@@ -69,6 +69,18 @@ export const stagecoachPlugin = createBackendPlugin({
           },
         });
 
+        const keep = config.getOptionalNumber('stagecoach.freight.keepPerWarehouse') ?? 20;
+        await scheduler.scheduleTask({
+          id: 'stagecoach-freight-gc',
+          scope: 'global',
+          frequency: { minutes: 10 },
+          timeout: { minutes: 5 },
+          fn: async () => {
+            const deleted = await engine.collectGarbage(keep);
+            if (deleted > 0) logger.info(`freight garbage collection deleted ${deleted} freight`);
+          },
+        });
+
         engine.worker.start();
         lifecycle.addShutdownHook(() => engine.close());
 

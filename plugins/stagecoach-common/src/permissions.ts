@@ -24,7 +24,14 @@ export const stagecoachRefreshPermission = createPermission({
   attributes: { action: 'update' },
 });
 
+/** Change freight: its alias. */
+export const stagecoachFreightUpdatePermission = createPermission({
+  name: 'stagecoach.freight.update',
+  attributes: { action: 'update' },
+});
+
 export const stagecoachPermissions = [
+  stagecoachFreightUpdatePermission,
   stagecoachReadPermission,
   stagecoachManifestApplyPermission,
   stagecoachPromotePermission,

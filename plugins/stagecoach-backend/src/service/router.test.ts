@@ -136,6 +136,14 @@ describe('REST API (real backend plugin, real Git server over HTTP on loopback)'
     const candidates = await asUser(api().get('/api/stagecoach/projects/demo/freight?stage=staging'));
     expect(candidates.body.items.map((f: any) => f.alias)).toEqual([alias]);
 
+    const renamed = await asUser(api().patch(`/api/stagecoach/projects/demo/freight/${alias}`)).send({ alias: 'first-release' });
+    expect(renamed.status).toBe(200);
+    expect(renamed.body).toMatchObject({ alias: 'first-release', currentlyIn: ['dev'] });
+    const badAlias = await asUser(api().patch('/api/stagecoach/projects/demo/freight/first-release')).send({ alias: 'No Spaces' });
+    expect(badAlias.status).toBe(400);
+    expect(badAlias.body.error.message).toMatch(/alias must be/);
+    await asUser(api().patch('/api/stagecoach/projects/demo/freight/first-release')).send({ alias: alias });
+
     const list = await asUser(api().get('/api/stagecoach/projects/demo/promotions?stage=dev'));
     expect(list.body.items).toHaveLength(1);
     expect(

@@ -12,6 +12,7 @@ import { AuthorizeResult, BasicPermission } from '@backstage/plugin-permission-c
 import {
   ANNOTATION_PROJECT,
   ANNOTATION_WAREHOUSES,
+  stagecoachFreightUpdatePermission,
   stagecoachManifestApplyPermission,
   stagecoachPromotePermission,
   stagecoachRefreshPermission,
@@ -124,6 +125,13 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
   router.get('/projects/:project/freight/:freight', async (req, res) => {
     await httpAuth.credentials(req);
     res.json(await engine.getFreight(req.params.project, req.params.freight));
+  });
+
+  router.patch('/projects/:project/freight/:freight', async (req, res) => {
+    await authorize(req, stagecoachFreightUpdatePermission);
+    const body = (req.body ?? {}) as { alias?: unknown };
+    if (!('alias' in body)) throw new InputError('send the new alias: {"alias": "<alias>"}');
+    res.json(await engine.setFreightAlias(req.params.project, req.params.freight, body.alias));
   });
 
   router.get('/projects/:project/stages', async (req, res) => {

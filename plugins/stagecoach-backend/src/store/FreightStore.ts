@@ -1,5 +1,5 @@
 import { Knex } from 'knex';
-import { NotFoundError } from '@backstage/errors';
+import { ConflictError, NotFoundError } from '@backstage/errors';
 import type { Freight } from '@stagecoach/plugin-stagecoach-common';
 import { FreightArtifacts, freightId, randomAlias } from '../discovery/freightIdentity';
 import { FreightRow, FreightStageRow } from './rows';
@@ -92,6 +92,53 @@ export class FreightStore {
     if (filter.limit) q.limit(filter.limit);
     const rows: FreightRow[] = await q;
     return rows.map(toFreight);
+  }
+
+  /** Gives freight a new alias; ConflictError when another freight of the project has it. */
+  async setAlias(project: string, idOrAlias: string, alias: string): Promise<StoredFreight> {
+    const f = await this.get(project, idOrAlias);
+    if (f.alias === alias) return f;
+    const taken = await this.knex('stagecoach_freight').where({ project, alias }).first();
+    if (taken) throw new ConflictError(`alias "${alias}" is already used by freight ${taken.id} in project "${project}"`);
+    try {
+      await this.knex('stagecoach_freight').where({ project, id: f.id }).update({ alias });
+    } catch (e) {
+      // lost a race for the same alias: the unique index says no
+      throw new ConflictError(`alias "${alias}" is already used in project "${project}"`);
+    }
+    return { ...f, alias };
+  }
+
+  /**
+   * Deletes all but the `keep` newest freight of a warehouse, never one a stage holds or a
+   * promotion refers to. Returns the IDs deleted.
+   */
+  async collectGarbage(project: string, warehouse: string, keep: number): Promise<string[]> {
+    const doomed: { id: string }[] = await this.knex('stagecoach_freight')
+      .where({ project, warehouse })
+      .orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id', order: 'asc' }])
+      .offset(keep)
+      .limit(10_000)
+      .select('id');
+    if (doomed.length === 0) return [];
+    const ids = doomed.map(d => d.id);
+    return this.knex.transaction(async tx => {
+      const held: { id: string }[] = await tx('stagecoach_stages')
+        .where({ project })
+        .whereIn('current_freight_id', ids)
+        .select({ id: 'current_freight_id' });
+      const referenced: { id: string }[] = await tx('stagecoach_promotions')
+        .where({ project })
+        .whereIn('freight_id', ids)
+        .distinct({ id: 'freight_id' });
+      const keepIds = new Set([...held, ...referenced].map(r => r.id));
+      const remove = ids.filter(id => !keepIds.has(id));
+      if (remove.length > 0) {
+        await tx('stagecoach_freight_stages').where({ project }).whereIn('freight_id', remove).delete();
+        await tx('stagecoach_freight').where({ project }).whereIn('id', remove).delete();
+      }
+      return remove;
+    });
   }
 
   async markVerified(project: string, freightIdValue: string, stage: string, now: string, tx: Knex = this.knex) {
