@@ -55,7 +55,7 @@ describe('parseManifests', () => {
         expect.objectContaining({
           document: 1,
           path: 'spec.subscriptions[0].git.commitSelectionStrategy',
-          message: expect.stringMatching(/SemVer or NewestTag/),
+          message: expect.stringMatching(/SemVer, Lexical or NewestTag/),
         }),
         expect.objectContaining({
           document: 2,

@@ -61,10 +61,10 @@ export const gitSubscriptionSchema = z
   .object({
     repoURL: httpURL('must be an http(s) URL of a Git repository'),
     commitSelectionStrategy: z
-      .enum(['SemVer', 'NewestTag'], {
+      .enum(['SemVer', 'Lexical', 'NewestTag'], {
         errorMap: () => ({
           message:
-            "must be SemVer or NewestTag (Kargo's default, NewestFromBranch, is not supported yet)",
+            "must be SemVer, Lexical or NewestTag (Kargo's default, NewestFromBranch, is not supported yet)",
         }),
       }),
     semverConstraint: z.string().optional(),
