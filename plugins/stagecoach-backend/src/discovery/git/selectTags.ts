@@ -59,9 +59,7 @@ export function selectTags(
       )
       .map(x => x.c);
   } else if (sub.commitSelectionStrategy === 'Lexical') {
-    ordered = [...allowed].sort((a, b) =>
-      a.tag < b.tag ? 1 : a.tag > b.tag ? -1 : 0,
-    );
+    ordered = [...allowed].sort((a, b) => byCodePoints(b.tag, a.tag));
   } else {
     ordered = [...allowed].sort(
       (a, b) =>
