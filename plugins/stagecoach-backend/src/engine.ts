@@ -272,14 +272,17 @@ export class StagecoachEngine {
     if (warehouses?.length) {
       stages = stages.filter(s => s.spec.requestedFreight.some(r => warehouses.includes(r.origin.name)));
     }
-    const [stageViews, freight] = await Promise.all([
+    const [stageViews, freight, allWarehouses] = await Promise.all([
       this.stageViews(project, stages),
       this.listFreight(project, { limit: 100 }),
+      this.listWarehouses(project),
     ]);
+    const relevant = (name: string) => !warehouses?.length || warehouses.includes(name);
     return {
       project,
       stages: stageViews,
-      freight: warehouses?.length ? freight.filter(f => warehouses.includes(f.origin.name)) : freight,
+      freight: freight.filter(f => relevant(f.origin.name)),
+      warehouses: allWarehouses.filter(w => relevant(w.name)),
     };
   }
 

@@ -174,6 +174,8 @@ export interface EntityPipeline {
   stages: Stage[];
   /** Freight of the relevant warehouses, newest first. */
   freight: Freight[];
+  /** The relevant warehouses, with their discovery status. */
+  warehouses: Warehouse[];
 }
 
 /**

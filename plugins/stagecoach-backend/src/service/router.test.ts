@@ -133,6 +133,7 @@ describe('REST API (real backend plugin, real Git server over HTTP on loopback)'
       ['dev', alias, 'Succeeded'],
       ['staging', undefined, undefined],
     ]);
+    expect(pipeline.body.warehouses.map((w: any) => [w.name, w.status.lastError])).toEqual([['app', undefined]]);
     const candidates = await asUser(api().get('/api/stagecoach/projects/demo/freight?stage=staging'));
     expect(candidates.body.items.map((f: any) => f.alias)).toEqual([alias]);
 

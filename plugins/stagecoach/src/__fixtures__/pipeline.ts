@@ -4,6 +4,7 @@ import type {
   Freight,
   Promotion,
   Stage,
+  Warehouse,
 } from '@stagecoach/plugin-stagecoach-common';
 import type { StagecoachApi } from '../api';
 
@@ -189,10 +190,22 @@ export const stages: Stage[] = [
   ),
 ];
 
+export const warehouse: Warehouse = {
+  project: 'shop',
+  name: 'shop',
+  interval: '5m0s',
+  subscriptions: [{ image: { repoURL: 'ghcr.io/acme/shop' } }],
+  status: {
+    lastDiscoveryAt: '2026-11-20T10:00:00.000Z',
+    nextDiscoveryAt: '2026-11-20T10:05:00.000Z',
+  },
+};
+
 export const pipeline: EntityPipeline = {
   project: 'shop',
   stages,
   freight: [braveFox, calmOwl],
+  warehouses: [warehouse],
 };
 
 /** A StagecoachApi whose methods are jest mocks, answering with the pipeline above. */

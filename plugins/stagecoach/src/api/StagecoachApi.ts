@@ -17,10 +17,7 @@ export interface StagecoachApi {
   /** The stages (in pipeline order) and freight relevant to one catalog entity. */
   getEntityPipeline(entityRef: StagecoachEntityRef): Promise<EntityPipeline>;
   /** The freight that may be promoted into `stage` now. */
-  getStageFreight(
-    project: string,
-    stage: string,
-  ): Promise<FreightList>;
+  getStageFreight(project: string, stage: string): Promise<FreightList>;
   /** Queues a promotion of freight (by ID or alias) into `stage`. */
   promote(project: string, stage: string, freight: string): Promise<Promotion>;
   getPromotion(project: string, id: string): Promise<Promotion>;

@@ -5,10 +5,7 @@ import type {
   FreightList,
   Promotion,
 } from '@stagecoach/plugin-stagecoach-common';
-import type {
-  StagecoachApi,
-  StagecoachEntityRef,
-} from './StagecoachApi';
+import type { StagecoachApi, StagecoachEntityRef } from './StagecoachApi';
 
 export {
   stagecoachApiRef,
@@ -36,10 +33,7 @@ export class StagecoachClient implements StagecoachApi {
     );
   }
 
-  async getStageFreight(
-    project: string,
-    stage: string,
-  ): Promise<FreightList> {
+  async getStageFreight(project: string, stage: string): Promise<FreightList> {
     return this.request<FreightList>(
       `/projects/${seg(project)}/freight?stage=${seg(stage)}`,
     );

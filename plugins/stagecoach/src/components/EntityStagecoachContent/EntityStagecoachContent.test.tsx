@@ -13,6 +13,7 @@ import {
   mockStagecoachApi,
   pipeline,
   stagingPromotion,
+  warehouse,
 } from '../../__fixtures__/pipeline';
 import { EntityStagecoachContent } from './EntityStagecoachContent';
 
@@ -243,12 +244,42 @@ describe('EntityStagecoachContent', () => {
     expect(api.promote).not.toHaveBeenCalled();
   });
 
+  it('warns when discovery for a warehouse fails, with the reason', async () => {
+    await renderTab(
+      mockStagecoachApi({
+        getEntityPipeline: jest.fn().mockResolvedValue({
+          ...pipeline,
+          warehouses: [
+            {
+              ...warehouse,
+              status: {
+                lastError:
+                  'discovery failed (attempt 2, next try in 20s): registry answered 401 for ghcr.io/acme/shop: check the credentials for ghcr.io',
+              },
+            },
+          ],
+        }),
+      }),
+    );
+    expect(
+      await screen.findByText(/Discovery for warehouse shop needs attention/),
+    ).toBeInTheDocument();
+    expect(
+      screen.getByText(/check the credentials for ghcr.io/),
+    ).toBeInTheDocument();
+  });
+
   it('explains how to apply manifests when the project has no stages', async () => {
     await renderTab(
       mockStagecoachApi({
         getEntityPipeline: jest
           .fn()
-          .mockResolvedValue({ project: 'shop', stages: [], freight: [] }),
+          .mockResolvedValue({
+            project: 'shop',
+            stages: [],
+            freight: [],
+            warehouses: [],
+          }),
       }),
     );
     expect(

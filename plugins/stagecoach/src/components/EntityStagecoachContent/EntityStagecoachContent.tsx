@@ -153,6 +153,16 @@ export function EntityStagecoachContent() {
             />
           </Grid>
         )}
+        {(pipeline.warehouses ?? [])
+          .filter(w => w.status.lastError)
+          .map(w => (
+            <Grid item xs={12} key={`discovery-${w.name}`}>
+              <WarningPanel
+                title={`Discovery for warehouse ${w.name} needs attention`}
+                message={w.status.lastError}
+              />
+            </Grid>
+          ))}
         <Grid item xs={12}>
           <Box className={classes.toolbar}>
             <Typography variant="h5" component="h2">
