@@ -190,8 +190,8 @@ describe('StagecoachEngine against a real Git server over HTTP', () => {
       expect(left).toEqual(expect.arrayContaining(inUse));
       // freight that only a (finished) promotion refers to is kept too: dev and staging promoted v1.2.0
       expect(left.length).toBeLessThan(all.length);
-      for (const id of all.map(f => f.id).filter(id => !left.includes(id))) {
-        expect((await engine.listPromotions('demo')).some(p => p.freight.id === id)).toBe(false);
+      for (const gone of all.map(f => f.id).filter(f => !left.includes(f))) {
+        expect((await engine.listPromotions('demo')).some(p => p.freight.id === gone)).toBe(false);
       }
     });
 

@@ -28,6 +28,8 @@ import { PipelineStore, StoredStage, StoredWarehouse } from './store/PipelineSto
 import { PromotionStore } from './store/PromotionStore';
 import { Clock, Logger, systemClock } from './util/types';
 
+const ALIAS = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
 export interface StagecoachEngineOptions {
   knex: Knex;
   logger: Logger;
@@ -316,8 +318,6 @@ export class StagecoachEngine {
     });
   }
 }
-
-const ALIAS = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
 function toWarehouseView(w: StoredWarehouse): Warehouse {
   return {

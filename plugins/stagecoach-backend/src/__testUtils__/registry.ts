@@ -1,5 +1,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import fsSync from 'node:fs';
 import fs from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
@@ -70,6 +71,13 @@ export interface TestRegistry {
   ): Promise<PushedIndex>;
   /** The same manifest under many more tags: a repository with many tags, fast (one PUT each). */
   tagMany(repo: string, digest: string, tags: string[]): Promise<void>;
+  /**
+   * What tagMany does, written straight into the registry's storage instead of over HTTP:
+   * for setups of a hundred thousand tags (the benchmark). The manifest must already be in
+   * the repository (pushed there under some tag). The registry keeps no cache of tags, so
+   * it serves them at once, exactly as if they had been pushed.
+   */
+  writeTags(repo: string, digest: string, tags: string[]): Promise<void>;
   /** Many single-platform tags, a few at a time. */
   pushTags(
     repo: string,
@@ -330,6 +338,31 @@ export async function startTestRegistry(): Promise<TestRegistry> {
     );
   }
 
+  async function writeTags(
+    repo: string,
+    digest: string,
+    tags: string[],
+  ): Promise<void> {
+    const [algorithm, hex] = digest.split(':');
+    const manifests = path.join(
+      root,
+      'data/docker/registry/v2/repositories',
+      repo,
+      '_manifests',
+    );
+    // the manifest must be a revision of this repository, or the tags would point at nothing
+    await fs.access(path.join(manifests, 'revisions', algorithm, hex, 'link'));
+    // one file at a time, synchronously: on ext4, concurrent creation in one folder is slower
+    for (const tag of tags) {
+      const current = path.join(manifests, 'tags', tag, 'current');
+      const index = path.join(manifests, 'tags', tag, 'index', algorithm, hex);
+      fsSync.mkdirSync(current, { recursive: true });
+      fsSync.mkdirSync(index, { recursive: true });
+      fsSync.writeFileSync(path.join(index, 'link'), digest);
+      fsSync.writeFileSync(path.join(current, 'link'), digest);
+    }
+  }
+
   async function pushTags(
     repo: string,
     tags: string[],
@@ -359,6 +392,7 @@ export async function startTestRegistry(): Promise<TestRegistry> {
     pushIndex,
     pushTags,
     tagMany,
+    writeTags,
     async close() {
       if (child.exitCode === null && child.signalCode === null) {
         const exited = new Promise(resolve => child.once('exit', resolve));

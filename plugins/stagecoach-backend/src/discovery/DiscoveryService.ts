@@ -105,13 +105,14 @@ export class DiscoveryService {
       const found = await Promise.all(probes.map(p => p.subscriber.discover(p.sub, p.probe)));
       const artifacts: FreightArtifacts = { commits: [], images: [], charts: [] };
       const missing: string[] = [];
+      // freight is made of each subscription's latest; the status shows what each one lists
       const discovered = probes.map((p, i) => {
-        const list = found[i];
-        if (list.length === 0) missing.push(describeNoMatch(p.kind, p.sub));
-        else if (p.kind === 'git') artifacts.commits.push(list[0] as GitCommit);
-        else if (p.kind === 'image') artifacts.images.push(list[0] as Image);
-        else artifacts.charts.push(list[0] as Chart);
-        return { [p.kind]: { repoURL: p.sub.repoURL, artifacts: list } };
+        const { latest, listed } = found[i];
+        if (latest === undefined) missing.push(describeNoMatch(p.kind, p.sub));
+        else if (p.kind === 'git') artifacts.commits.push(latest as GitCommit);
+        else if (p.kind === 'image') artifacts.images.push(latest as Image);
+        else artifacts.charts.push(latest as Chart);
+        return { [p.kind]: { repoURL: p.sub.repoURL, artifacts: listed } };
       });
 
       let createdFreightId: string | undefined;

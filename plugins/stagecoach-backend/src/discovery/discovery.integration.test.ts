@@ -72,6 +72,13 @@ spec:
       const status = (await engine.getWarehouse('mixed', 'everything')).status;
       expect(status.lastError).toBeUndefined();
       expect(status.discovered).toHaveLength(4);
+      // the image the freight uses has its digest; the tags below it are listed by name
+      expect(status.discovered![1]).toEqual({
+        image: {
+          repoURL: `${registry.host}/acme/api`,
+          artifacts: [{ tag: 'v1.1.0', digest: freight.images[0].digest }, { tag: 'v1.0.0' }],
+        },
+      });
     });
 
     it('a tag pushed again with new content makes new freight', async () => {

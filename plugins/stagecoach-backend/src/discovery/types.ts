@@ -10,12 +10,27 @@ export interface Probe {
   state?: unknown;
 }
 
+/** What a subscription selects now. */
+export interface Discovery<Artifact> {
+  /**
+   * The artifact freight is made of: the best one the subscription selects, complete (an
+   * image with its digest). Undefined when nothing matches.
+   */
+  latest?: Artifact;
+  /**
+   * What the warehouse's status shows for the subscription: best first, at most
+   * discoveryLimit entries. Entries may be less complete than `latest` (an image tag whose
+   * digest was not looked up): showing them must cost no extra requests.
+   */
+  listed: Array<Record<string, unknown>>;
+}
+
 /** One kind of artifact source (git, image, chart): a module behind this interface. */
 export interface Subscriber<Sub, Artifact> {
   /** Cheap look at the source: a digest of what is there now. */
   probe(sub: Sub): Promise<Probe>;
-  /** The artifacts the subscription selects, newest (or best) first, at most discoveryLimit. */
-  discover(sub: Sub, probe: Probe): Promise<Artifact[]>;
+  /** What the subscription selects, given what the probe found. */
+  discover(sub: Sub, probe: Probe): Promise<Discovery<Artifact>>;
 }
 
 export type DiscoveredArtifacts =

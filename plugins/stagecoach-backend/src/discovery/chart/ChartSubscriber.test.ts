@@ -28,10 +28,13 @@ describe('ChartSubscriber (classic repository served as static files over HTTP)'
     const subscriber = new ChartSubscriber();
     const sub = { repoURL: `${server.url}/charts/`, name: 'app', semverConstraint: '^1.0.0', discoveryLimit: 2 };
     const probe = await subscriber.probe(sub);
-    expect(await subscriber.discover(sub, probe)).toEqual([
-      { repoURL: sub.repoURL, name: 'app', version: '1.10.0' },
-      { repoURL: sub.repoURL, name: 'app', version: '1.2.0' },
-    ]);
+    expect(await subscriber.discover(sub, probe)).toEqual({
+      latest: { repoURL: sub.repoURL, name: 'app', version: '1.10.0' },
+      listed: [
+        { repoURL: sub.repoURL, name: 'app', version: '1.10.0' },
+        { repoURL: sub.repoURL, name: 'app', version: '1.2.0' },
+      ],
+    });
     const again = await subscriber.probe(sub);
     expect(again.hash).toBe(probe.hash);
     expect(server.requests.map(r => r.status)).toEqual([200, 304]);
@@ -39,7 +42,7 @@ describe('ChartSubscriber (classic repository served as static files over HTTP)'
     await fs.writeFile(path.join(dir, 'charts/index.yaml'), index(['1.0.0', '1.11.0']));
     const moved = await subscriber.probe(sub);
     expect(moved.hash).not.toBe(probe.hash);
-    expect((await subscriber.discover(sub, moved))[0].version).toBe('1.11.0');
+    expect((await subscriber.discover(sub, moved)).latest?.version).toBe('1.11.0');
   });
 
   it('says what is wrong: unknown chart, missing repository, unreachable host', async () => {
@@ -59,10 +62,13 @@ describe('ChartSubscriber (classic repository served as static files over HTTP)'
     const listOciTags = jest.fn(async () => ['0.1.0', '0.2.0', 'not-semver']);
     const subscriber = new ChartSubscriber({ listOciTags });
     const sub = { repoURL: 'oci://127.0.0.1:5000/charts/app', discoveryLimit: 20 };
-    expect(await subscriber.discover(sub, await subscriber.probe(sub))).toEqual([
-      { repoURL: sub.repoURL, version: '0.2.0' },
-      { repoURL: sub.repoURL, version: '0.1.0' },
-    ]);
+    expect(await subscriber.discover(sub, await subscriber.probe(sub))).toEqual({
+      latest: { repoURL: sub.repoURL, version: '0.2.0' },
+      listed: [
+        { repoURL: sub.repoURL, version: '0.2.0' },
+        { repoURL: sub.repoURL, version: '0.1.0' },
+      ],
+    });
     expect(listOciTags).toHaveBeenCalledWith('127.0.0.1:5000/charts/app');
   });
 });

@@ -3,7 +3,7 @@ import semver from 'semver';
 import { parse } from 'yaml';
 import type { Chart } from '@stagecoach/plugin-stagecoach-common';
 import type { ChartSubscription } from '../../manifests/schemas';
-import { Probe, Subscriber } from '../types';
+import { Discovery, Probe, Subscriber } from '../types';
 
 export interface ChartSubscriberOptions {
   /** Lists the tags of an OCI repository (`host/path/chart`), for `oci://` charts. */
@@ -40,13 +40,14 @@ export class ChartSubscriber implements Subscriber<ChartSubscription, Chart> {
     return { hash, state: versions };
   }
 
-  async discover(sub: ChartSubscription, probe: Probe): Promise<Chart[]> {
+  async discover(sub: ChartSubscription, probe: Probe): Promise<Discovery<Chart>> {
     const versions = (probe.state as string[] | undefined) ?? (await this.versions(sub));
-    return selectVersions(versions, sub.semverConstraint, sub.discoveryLimit ?? 20).map(version => ({
+    const charts: Chart[] = selectVersions(versions, sub.semverConstraint, sub.discoveryLimit ?? 20).map(version => ({
       repoURL: sub.repoURL,
       ...(sub.name ? { name: sub.name } : {}),
       version,
     }));
+    return { latest: charts[0], listed: charts.map(c => ({ ...c })) };
   }
 
   private async versions(sub: ChartSubscription): Promise<string[]> {

@@ -6,7 +6,7 @@ import type { GitSubscription } from '../../manifests/schemas';
 import { listRemoteRefs, runGit } from '../../integrations/git/GitCli';
 import { normalizeGitURL } from '../freightIdentity';
 import { selectTags, TagCandidate } from './selectTags';
-import { Probe, Subscriber } from '../types';
+import { Discovery, Probe, Subscriber } from '../types';
 
 /**
  * Discovers commits for a git subscription. The remote's tags come from `git ls-remote`;
@@ -28,10 +28,11 @@ export class GitSubscriber implements Subscriber<GitSubscription, GitCommit> {
     return { hash, state: tags };
   }
 
-  async discover(sub: GitSubscription, probe: Probe): Promise<GitCommit[]> {
+  async discover(sub: GitSubscription, probe: Probe): Promise<Discovery<GitCommit>> {
     const candidates =
       sub.commitSelectionStrategy === 'NewestTag' ? await this.tagsWithDates(sub.repoURL) : (probe.state as TagCandidate[]);
-    return selectTags(candidates, sub).map(c => ({ repoURL: sub.repoURL, id: c.commit, tag: c.tag }));
+    const commits: GitCommit[] = selectTags(candidates, sub).map(c => ({ repoURL: sub.repoURL, id: c.commit, tag: c.tag }));
+    return { latest: commits[0], listed: commits.map(c => ({ ...c })) };
   }
 
   private async tagsWithDates(repoURL: string): Promise<TagCandidate[]> {

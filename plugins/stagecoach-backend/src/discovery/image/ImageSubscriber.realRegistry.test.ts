@@ -54,7 +54,7 @@ describe('ImageSubscriber against a real docker-registry on loopback', () => {
   const run = async (s: ImageSubscriber, subscription: ImageSubscription) =>
     s.discover(subscription, await s.probe(subscription));
   const tagsOf = async (s: ImageSubscriber, subscription: ImageSubscription) =>
-    (await run(s, subscription)).map(i => i.tag);
+    (await run(s, subscription)).listed.map(i => i.tag);
 
   beforeAll(async () => {
     registry = await startTestRegistry();
@@ -108,14 +108,24 @@ describe('ImageSubscriber against a real docker-registry on loopback', () => {
     it('SemVer: highest versions first, with constraint, strictSemvers and discoveryLimit', async () => {
       const s = subscriber();
       const repoURL = `${registry.host}/app`;
-      const images = await run(s, sub(repoURL));
-      expect(images).toEqual(
-        ['2.0.0', '2.0.0-rc.1', '1.2.0', '1.1.0', '1.0.0'].map(tag => ({
-          repoURL,
-          tag,
-          digest: app[tag].digest,
-        })),
-      );
+      const found = await run(s, sub(repoURL));
+      // freight takes the highest, with its digest; the rest is listed by tag alone
+      expect(found.latest).toEqual({
+        repoURL,
+        tag: '2.0.0',
+        digest: app['2.0.0'].digest,
+      });
+      expect(found.listed).toEqual([
+        { tag: '2.0.0', digest: app['2.0.0'].digest },
+        ...['2.0.0-rc.1', '1.2.0', '1.1.0', '1.0.0'].map(tag => ({ tag })),
+      ]);
+      expect(
+        (await run(s, sub(repoURL, { constraint: '^1.0.0' }))).latest,
+      ).toEqual({
+        repoURL,
+        tag: '1.2.0',
+        digest: app['1.2.0'].digest,
+      });
       expect(await tagsOf(s, sub(repoURL, { constraint: '^1.0.0' }))).toEqual([
         '1.2.0',
         '1.1.0',
@@ -146,7 +156,7 @@ describe('ImageSubscriber against a real docker-registry on loopback', () => {
     });
 
     it('NewestBuild: by the image config’s build time, with createdAt', async () => {
-      const images = await run(
+      const { latest, listed: images } = await run(
         subscriber(),
         sub(`${registry.host}/app`, {
           imageSelectionStrategy: 'NewestBuild',
@@ -161,6 +171,12 @@ describe('ImageSubscriber against a real docker-registry on loopback', () => {
         ['1.1.0', '2026-01-05T00:00:00.000Z'],
       ]);
       expect(images[0].digest).toBe(app.latest.digest);
+      expect(latest).toEqual({
+        repoURL: `${registry.host}/app`,
+        tag: 'latest',
+        digest: app.latest.digest,
+        createdAt: '2026-01-19T00:00:00.000Z',
+      });
     });
 
     it('allow and ignore regexes filter tags before any strategy', async () => {
@@ -200,35 +216,74 @@ describe('ImageSubscriber against a real docker-registry on loopback', () => {
     it('selects the platform’s image, skipping tags that have none, linux/amd64 when none is set', async () => {
       const s = subscriber();
       const repoURL = `${registry.host}/multi`;
-      const pairs = async (over: Partial<ImageSubscription>) =>
-        (await run(s, sub(repoURL, over))).map(i => [i.tag, i.digest]);
-      expect(await pairs({ platform: 'linux/arm64' })).toEqual([
-        ['2.5.0', multi['2.5.0 arm64']],
-        ['2.0.0', multi['2.0.0 arm64']],
-        ['1.0.0', multi['1.0.0 arm64']],
-      ]);
-      expect(await pairs({ platform: 'linux/amd64' })).toEqual([
-        ['3.0.0', multi['3.0.0 amd64']],
-        ['2.0.0', multi['2.0.0 amd64']],
-        ['1.0.0', multi['1.0.0 amd64']],
-      ]);
-      // no platform: an index resolves to linux/amd64; a single image is taken as it is
-      expect(await pairs({})).toEqual([
-        ['3.0.0', multi['3.0.0 amd64']],
-        ['2.5.0', multi['2.5.0 arm64']],
-        ['2.0.0', multi['2.0.0 amd64']],
-        ['1.0.0', multi['1.0.0 amd64']],
+      const latest = async (over: Partial<ImageSubscription>) => {
+        const found = (await run(s, sub(repoURL, over))).latest;
+        return found && [found.tag, found.digest];
+      };
+      expect(await latest({ platform: 'linux/arm64' })).toEqual([
+        '2.5.0',
+        multi['2.5.0 arm64'],
       ]);
       expect(
-        await pairs({ platform: 'linux/arm64', discoveryLimit: 2 }),
+        await latest({ platform: 'linux/arm64', constraint: '<2.5.0' }),
+      ).toEqual(['2.0.0', multi['2.0.0 arm64']]);
+      expect(
+        await latest({ platform: 'linux/arm64', constraint: '<2.0.0' }),
+      ).toEqual(['1.0.0', multi['1.0.0 arm64']]);
+      expect(await latest({ platform: 'linux/amd64' })).toEqual([
+        '3.0.0',
+        multi['3.0.0 amd64'],
+      ]);
+      // 2.5.0 has no linux/amd64 image: passed over
+      expect(
+        await latest({ platform: 'linux/amd64', constraint: '<3.0.0' }),
+      ).toEqual(['2.0.0', multi['2.0.0 amd64']]);
+      expect(
+        await latest({ platform: 'linux/amd64', constraint: '<2.0.0' }),
+      ).toEqual(['1.0.0', multi['1.0.0 amd64']]);
+      // no platform: an index resolves to linux/amd64; a single image is taken as it is
+      expect(await latest({})).toEqual(['3.0.0', multi['3.0.0 amd64']]);
+      expect(await latest({ constraint: '<3.0.0' })).toEqual([
+        '2.5.0',
+        multi['2.5.0 arm64'],
+      ]);
+      expect(await latest({ constraint: '<2.5.0' })).toEqual([
+        '2.0.0',
+        multi['2.0.0 amd64'],
+      ]);
+      expect(
+        await latest({ platform: 'linux/s390x', constraint: '<2.5.0' }),
+      ).toBeUndefined();
+    });
+
+    it('lists tags best first, without those found to lack the platform; tags below the latest are not looked at', async () => {
+      const s = subscriber();
+      const repoURL = `${registry.host}/multi`;
+      const listed = async (over: Partial<ImageSubscription>) =>
+        (await run(s, sub(repoURL, over))).listed;
+      // 3.0.0 (amd64 only) was looked at and passed over; 2.5.0 and 2.0.0 were looked at together
+      expect(await listed({ platform: 'linux/arm64' })).toEqual([
+        { tag: '2.5.0', digest: multi['2.5.0 arm64'] },
+        { tag: '2.0.0', digest: multi['2.0.0 arm64'] },
+        { tag: '1.0.0' },
+      ]);
+      expect(
+        await listed({ platform: 'linux/arm64', discoveryLimit: 2 }),
       ).toEqual([
-        ['2.5.0', multi['2.5.0 arm64']],
-        ['2.0.0', multi['2.0.0 arm64']],
+        { tag: '2.5.0', digest: multi['2.5.0 arm64'] },
+        { tag: '2.0.0', digest: multi['2.0.0 arm64'] },
+      ]);
+      // 3.0.0 has an amd64 image: nothing below it is looked at
+      expect(await listed({ platform: 'linux/amd64' })).toEqual([
+        { tag: '3.0.0', digest: multi['3.0.0 amd64'] },
+        { tag: '2.5.0' },
+        { tag: '2.0.0' },
+        { tag: '1.0.0' },
       ]);
     });
 
     it('NewestBuild reads the build time of the platform’s image', async () => {
-      const images = await run(
+      const { listed: images } = await run(
         subscriber(),
         sub(`${registry.host}/multi`, {
           imageSelectionStrategy: 'NewestBuild',
@@ -254,9 +309,14 @@ describe('ImageSubscriber against a real docker-registry on loopback', () => {
         salt: 'first',
       });
       const p1 = await s.probe(subscription);
-      expect(await s.discover(subscription, p1)).toEqual([
-        { repoURL: subscription.repoURL, tag: 'stable', digest: first.digest },
-      ]);
+      expect(await s.discover(subscription, p1)).toEqual({
+        latest: {
+          repoURL: subscription.repoURL,
+          tag: 'stable',
+          digest: first.digest,
+        },
+        listed: [{ tag: 'stable', digest: first.digest }],
+      });
       expect((await s.probe(subscription)).hash).toBe(p1.hash);
 
       const second = await registry.pushImage('mutable', 'stable', {
@@ -265,29 +325,31 @@ describe('ImageSubscriber against a real docker-registry on loopback', () => {
       expect(second.digest).not.toBe(first.digest);
       const p2 = await s.probe(subscription);
       expect(p2.hash).not.toBe(p1.hash);
-      expect(await s.discover(subscription, p2)).toEqual([
-        { repoURL: subscription.repoURL, tag: 'stable', digest: second.digest },
-      ]);
+      expect((await s.discover(subscription, p2)).latest).toEqual({
+        repoURL: subscription.repoURL,
+        tag: 'stable',
+        digest: second.digest,
+      });
     });
 
     it('Digest on a multi-arch tag gives the platform’s image; a missing tag selects nothing; a missing repository is an error', async () => {
       const s = subscriber();
       expect(
-        await run(
-          s,
-          sub(`${registry.host}/multi`, {
-            imageSelectionStrategy: 'Digest',
-            constraint: '2.0.0',
-            platform: 'linux/arm64',
-          }),
-        ),
-      ).toEqual([
-        {
-          repoURL: `${registry.host}/multi`,
-          tag: '2.0.0',
-          digest: multi['2.0.0 arm64'],
-        },
-      ]);
+        (
+          await run(
+            s,
+            sub(`${registry.host}/multi`, {
+              imageSelectionStrategy: 'Digest',
+              constraint: '2.0.0',
+              platform: 'linux/arm64',
+            }),
+          )
+        ).latest,
+      ).toEqual({
+        repoURL: `${registry.host}/multi`,
+        tag: '2.0.0',
+        digest: multi['2.0.0 arm64'],
+      });
       expect(
         await run(
           s,
@@ -296,7 +358,7 @@ describe('ImageSubscriber against a real docker-registry on loopback', () => {
             constraint: 'nightly',
           }),
         ),
-      ).toEqual([]);
+      ).toEqual({ latest: undefined, listed: [] });
       await expect(
         s.probe(
           sub(`${registry.host}/acme/nope`, {
@@ -321,10 +383,52 @@ describe('ImageSubscriber against a real docker-registry on loopback', () => {
       });
       const after = await s.probe(subscription);
       expect(after.hash).not.toBe(before.hash);
-      expect(await s.discover(subscription, after)).toEqual([
-        { repoURL: subscription.repoURL, tag: '1.0.0', digest: again.digest },
-      ]);
+      expect((await s.discover(subscription, after)).latest).toEqual({
+        repoURL: subscription.repoURL,
+        tag: '1.0.0',
+        digest: again.digest,
+      });
       expect((await cached.probe(subscription)).hash).toBe(beforeCached.hash);
+    });
+
+    it('SemVer: a tag below the latest re-pushed leaves the probe hash alone; a new tag in the listing changes it', async () => {
+      const s = subscriber();
+      const subscription = sub(`${registry.host}/below`);
+      await registry.pushImage('below', '1.0.0', { salt: 'first' });
+      const top = await registry.pushImage('below', '2.0.0');
+      const before = await s.probe(subscription);
+      await registry.pushImage('below', '1.0.0', { salt: 'second' });
+      expect((await s.probe(subscription)).hash).toBe(before.hash);
+      await registry.pushImage('below', '1.5.0');
+      const after = await s.probe(subscription);
+      expect(after.hash).not.toBe(before.hash);
+      expect(await s.discover(subscription, after)).toEqual({
+        latest: {
+          repoURL: subscription.repoURL,
+          tag: '2.0.0',
+          digest: top.digest,
+        },
+        listed: [
+          { tag: '2.0.0', digest: top.digest },
+          { tag: '1.5.0' },
+          { tag: '1.0.0' },
+        ],
+      });
+    });
+
+    it('with cacheByTag, tags resolved before are listed with their digest, at no cost', async () => {
+      const cached = subscriber({}, { cacheByTag: true });
+      const subscription = sub(`${registry.host}/remembered`);
+      const one = await registry.pushImage('remembered', '1.0.0');
+      await cached.probe(subscription);
+      const two = await registry.pushImage('remembered', '1.1.0');
+      expect(
+        (await cached.discover(subscription, await cached.probe(subscription)))
+          .listed,
+      ).toEqual([
+        { tag: '1.1.0', digest: two.digest },
+        { tag: '1.0.0', digest: one.digest },
+      ]);
     });
 
     it('an unchanged registry gives an identical probe hash, for every strategy', async () => {
@@ -395,11 +499,11 @@ describe('ImageSubscriber against a real docker-registry on loopback', () => {
       });
     });
 
-    it('SemVer and Lexical: the tag list and one HEAD per selected tag; with cacheByTag an unchanged repository costs the tag list', async () => {
+    it('SemVer and Lexical: the tag list and one HEAD, for the latest tag only; with cacheByTag an unchanged repository costs the tag list', async () => {
       const s = subscriber();
       expect(await measure(s, sub(`${p.host}/app`))).toEqual({
         tags: 1,
-        headByTag: 5,
+        headByTag: 1,
         getByTag: 0,
         getByDigest: 0,
         blobs: 0,
@@ -414,7 +518,7 @@ describe('ImageSubscriber against a real docker-registry on loopback', () => {
         ),
       ).toEqual({
         tags: 1,
-        headByTag: 3,
+        headByTag: 1,
         getByTag: 0,
         getByDigest: 0,
         blobs: 0,
@@ -422,7 +526,7 @@ describe('ImageSubscriber against a real docker-registry on loopback', () => {
       const cached = subscriber({}, { cacheByTag: true });
       expect(await measure(cached, sub(`${p.host}/app`))).toEqual({
         tags: 1,
-        headByTag: 5,
+        headByTag: 1,
         getByTag: 0,
         getByDigest: 0,
         blobs: 0,
@@ -439,17 +543,18 @@ describe('ImageSubscriber against a real docker-registry on loopback', () => {
     it('platforms: an index is read once per digest; a single image is checked through its config once per digest', async () => {
       const s = subscriber();
       const subscription = sub(`${p.host}/multi`, { platform: 'linux/arm64' });
-      // 4 HEADs; 2 indexes read; 2 single images (2.5.0, 3.0.0) checked through manifest + config
+      // 3.0.0 first: a single amd64 image, checked through manifest + config, passed over; then
+      // 2.5.0 (checked the same way: arm64) and 2.0.0 (an index, read) together
       expect(await measure(s, subscription)).toEqual({
         tags: 1,
-        headByTag: 4,
+        headByTag: 3,
         getByTag: 0,
-        getByDigest: 4,
+        getByDigest: 3,
         blobs: 2,
       });
       expect(await measure(s, subscription)).toEqual({
         tags: 1,
-        headByTag: 4,
+        headByTag: 3,
         getByTag: 0,
         getByDigest: 0,
         blobs: 0,
@@ -494,7 +599,7 @@ describe('ImageSubscriber against a real docker-registry on loopback', () => {
       ]);
       expect(await measure(s, subscription)).toEqual({
         tags: 3,
-        headByTag: 3,
+        headByTag: 1,
         getByTag: 0,
         getByDigest: 0,
         blobs: 0,
@@ -514,7 +619,7 @@ describe('ImageSubscriber against a real docker-registry on loopback', () => {
             ? { username: 'puller', password: PASSWORD }
             : undefined,
       });
-      expect((await run(s, subscription)).map(i => i.tag)).toEqual([
+      expect(await tagsOf(s, subscription)).toEqual([
         '1.2.0',
         '1.1.0',
         '1.0.0',

@@ -13,7 +13,7 @@ import {
   ResolveOptions,
   resolveTag,
 } from '../../integrations/registry/resolveImage';
-import { Probe, Subscriber } from '../types';
+import { Discovery, Probe, Subscriber } from '../types';
 import {
   filterTags,
   orderBySemver,
@@ -38,12 +38,15 @@ export interface ImageSubscriberOptions {
 /**
  * Discovers images for image subscriptions.
  *
- * The probe does the selection itself and hashes its result: that hash changes exactly when
- * the selected images change (a new tag, or a tag re-pushed with new content), and discover()
- * then returns what the probe found without asking the registry again. Requests per probe
- * (T = pages of the tag list, 1 for up to 1000 tags; N = discoveryLimit; A = tags left after
- * the regexes):
- *  - SemVer, Lexical: T + N HEADs (more HEADs only when tags turn out to lack the platform);
+ * Only the image freight is made of (`latest`) needs a digest; the rest of what the status
+ * lists is shown by tag, with a digest only when one is already known without asking. The
+ * probe does the selection itself and hashes the listed tags together with the latest image's
+ * digest, so the hash changes exactly when the listing changes or the latest tag is re-pushed
+ * with new content; discover() then returns what the probe found without asking the registry
+ * again. Requests per probe (T = pages of the tag list, 1 for up to 1000 tags; A = tags left
+ * after the regexes):
+ *  - SemVer, Lexical: T + 1 HEAD, for the best tag (more only when the best tags turn out to
+ *    lack the platform, or vanish between the list and the HEAD);
  *  - NewestBuild: T + A HEADs (every candidate's build time is needed to order them);
  *  - Digest: 1 HEAD (plus a tag list only when the tag is missing, to tell a missing
  *    repository from a missing tag).
@@ -65,39 +68,48 @@ export class ImageSubscriber implements Subscriber<ImageSubscription, Image> {
   }
 
   async probe(sub: ImageSubscription): Promise<Probe> {
-    const images = await this.select(sub);
+    const found = await this.select(sub);
+    const { latest } = found;
     const hash = createHash('sha256')
       .update(
-        JSON.stringify(images.map(i => [i.tag, i.digest, i.createdAt ?? null])),
+        JSON.stringify([
+          found.listed.map(i => i.tag),
+          latest ? [latest.tag, latest.digest, latest.createdAt ?? null] : null,
+        ]),
       )
       .digest('hex');
-    return { hash, state: images };
+    return { hash, state: found };
   }
 
-  async discover(sub: ImageSubscription, probe: Probe): Promise<Image[]> {
-    return Array.isArray(probe.state)
-      ? (probe.state as Image[])
-      : this.select(sub);
+  async discover(
+    sub: ImageSubscription,
+    probe: Probe,
+  ): Promise<Discovery<Image>> {
+    return isDiscovery(probe.state) ? probe.state : this.select(sub);
   }
 
-  private async select(sub: ImageSubscription): Promise<Image[]> {
+  private async select(
+    sub: ImageSubscription,
+  ): Promise<Discovery<Image> & { listed: ListedImage[] }> {
     const repo = parseImageRepository(sub.repoURL);
     const limit = sub.discoveryLimit ?? 20;
     const resolve: ResolveOptions = {
       platform: sub.platform ? parsePlatform(sub.platform) : undefined,
       insecureSkipTLSVerify: sub.insecureSkipTLSVerify,
     };
-    const toImage = (tag: string, r: Resolution): Image[] =>
+    const toImage = (tag: string, r: Resolution): Image | undefined =>
       r.found && r.image
-        ? [
-            {
-              repoURL: sub.repoURL,
-              tag,
-              digest: r.image.digest,
-              ...(r.image.createdAt ? { createdAt: r.image.createdAt } : {}),
-            },
-          ]
-        : [];
+        ? {
+            repoURL: sub.repoURL,
+            tag,
+            digest: r.image.digest,
+            ...(r.image.createdAt ? { createdAt: r.image.createdAt } : {}),
+          }
+        : undefined;
+    const complete = (images: Image[]) => ({
+      latest: images[0],
+      listed: images.map(line),
+    });
 
     switch (sub.imageSelectionStrategy ?? 'SemVer') {
       case 'Digest': {
@@ -106,14 +118,15 @@ export class ImageSubscriber implements Subscriber<ImageSubscription, Image> {
           throw new Error(
             'imageSelectionStrategy Digest needs constraint: the tag to follow',
           );
-        if (filterTags([tag], sub).length === 0) return [];
+        if (filterTags([tag], sub).length === 0) return complete([]);
         const r = await resolveTag(this.client, repo, tag, {
           ...resolve,
           withCreated: this.options.readBuildTimes,
         });
         // a missing tag selects nothing; a missing repository is an error worth reporting
         if (!r.found) await this.client.listTags(repo, resolve);
-        return toImage(tag, r);
+        const image = toImage(tag, r);
+        return complete(image ? [image] : []);
       }
       case 'NewestBuild': {
         const tags = filterTags(await this.client.listTags(repo, resolve), sub);
@@ -125,7 +138,8 @@ export class ImageSubscriber implements Subscriber<ImageSubscription, Image> {
             ),
           ),
         );
-        return orderByBuildTime(found.flat()).slice(0, limit);
+        const images = found.filter((i): i is Image => i !== undefined);
+        return complete(orderByBuildTime(images).slice(0, limit));
       }
       case 'Lexical':
       case 'SemVer': {
@@ -134,23 +148,41 @@ export class ImageSubscriber implements Subscriber<ImageSubscription, Image> {
           sub.imageSelectionStrategy === 'Lexical'
             ? orderLexically(tags)
             : orderBySemver(tags, sub);
-        const withCreated = this.options.readBuildTimes;
-        const images: Image[] = [];
-        // resolve in order, a batch at a time, until enough tags have an image for the platform
-        for (let next = 0; images.length < limit && next < ordered.length; ) {
-          const batch = ordered.slice(next, next + (limit - images.length));
+        const options = {
+          ...resolve,
+          withCreated: this.options.readBuildTimes,
+        };
+        // the best tag that has an image for the platform: one HEAD when the best one has;
+        // past tags that do not, a few more at a time
+        const resolved = new Map<string, Image>();
+        const lacking = new Set<string>();
+        let latest: Image | undefined;
+        for (let next = 0, size = 1; !latest && next < ordered.length; ) {
+          const batch = ordered.slice(next, next + size);
           next += batch.length;
+          size = Math.min(size * 2, Math.max(limit, 1));
           const found = await Promise.all(
             batch.map(async tag =>
-              toImage(
-                tag,
-                await this.resolve(repo, tag, { ...resolve, withCreated }),
-              ),
+              toImage(tag, await this.resolve(repo, tag, options)),
             ),
           );
-          images.push(...found.flat());
+          batch.forEach((tag, i) => {
+            const image = found[i];
+            if (image) resolved.set(tag, image);
+            else lacking.add(tag);
+          });
+          latest = batch.map(tag => resolved.get(tag)).find(Boolean);
         }
-        return images;
+        const listed: ListedImage[] = ordered
+          .filter(tag => !lacking.has(tag))
+          .slice(0, limit)
+          .map(tag => {
+            const image = resolved.get(tag);
+            return image
+              ? line(image)
+              : { tag, ...this.known(repo, tag, options) };
+          });
+        return { latest, listed };
       }
       default:
         throw new Error(
@@ -159,19 +191,39 @@ export class ImageSubscriber implements Subscriber<ImageSubscription, Image> {
     }
   }
 
-  private async resolve(
+  private cacheKey(
     repo: ImageRepository,
     tag: string,
     options: ResolveOptions,
-  ): Promise<Resolution> {
-    if (!this.tagCache) return resolveTag(this.client, repo, tag, options);
-    const key = JSON.stringify([
+  ): string {
+    return JSON.stringify([
       repo.registry,
       repo.repository,
       tag,
       options.platform ?? null,
       !!options.withCreated,
     ]);
+  }
+
+  /** What a tag is already known to resolve to (with cacheByTag), without a request. */
+  private known(
+    repo: ImageRepository,
+    tag: string,
+    options: ResolveOptions,
+  ): { digest?: string; createdAt?: string } {
+    const r = this.tagCache?.get(this.cacheKey(repo, tag, options));
+    if (!r?.found || !r.image) return {};
+    const { digest, createdAt } = r.image;
+    return createdAt ? { digest, createdAt } : { digest };
+  }
+
+  private async resolve(
+    repo: ImageRepository,
+    tag: string,
+    options: ResolveOptions,
+  ): Promise<Resolution> {
+    if (!this.tagCache) return resolveTag(this.client, repo, tag, options);
+    const key = this.cacheKey(repo, tag, options);
     const cached = this.tagCache.get(key);
     if (cached) return cached;
     const r = await resolveTag(this.client, repo, tag, options);
@@ -179,4 +231,24 @@ export class ImageSubscriber implements Subscriber<ImageSubscription, Image> {
     if (r.found) this.tagCache.set(key, r);
     return r;
   }
+}
+
+/** One line of an image subscription's status: the tag, and its digest when known. */
+interface ListedImage {
+  [key: string]: unknown;
+  tag: string;
+  digest?: string;
+  createdAt?: string;
+}
+
+function line({ tag, digest, createdAt }: Image): ListedImage {
+  return createdAt ? { tag, digest, createdAt } : { tag, digest };
+}
+
+function isDiscovery(state: unknown): state is Discovery<Image> {
+  return (
+    typeof state === 'object' &&
+    state !== null &&
+    Array.isArray((state as Discovery<Image>).listed)
+  );
 }
