@@ -1,9 +1,11 @@
-import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { APIRequestContext, expect, Page } from '@playwright/test';
+// git with no user or system config: the same helper the demo and the backend tests use
+import { git } from '../packages/git-server/src/repos';
+
+export { git };
 
 export const BACKEND_URL = 'http://localhost:7007';
 export const API = `${BACKEND_URL}/api/stagecoach`;
@@ -100,23 +102,6 @@ export async function openSignedIn(page: Page, urlPath: string) {
     await expect(sidebar).toBeVisible();
     if (!page.url().endsWith(urlPath)) await page.goto(urlPath);
   }
-}
-
-const execFileAsync = promisify(execFile);
-
-/** git with no user or system config, so results never depend on the machine. */
-export async function git(cwd: string, ...args: string[]): Promise<string> {
-  const { stdout } = await execFileAsync('git', args, {
-    cwd,
-    env: {
-      PATH: process.env.PATH,
-      HOME: os.tmpdir(),
-      GIT_CONFIG_NOSYSTEM: '1',
-      GIT_CONFIG_GLOBAL: '/dev/null',
-      GIT_TERMINAL_PROMPT: '0',
-    },
-  });
-  return stdout.trim();
 }
 
 /** Clones a demo repository over HTTP into a temporary folder, runs `fn` in it, then removes it. */

@@ -15,6 +15,7 @@ export async function git(cwd: string, ...args: string[]): Promise<string> {
       HOME: os.tmpdir(),
       GIT_CONFIG_NOSYSTEM: '1',
       GIT_CONFIG_GLOBAL: '/dev/null',
+      GIT_TERMINAL_PROMPT: '0',
       GIT_AUTHOR_NAME: 'Stagecoach Demo',
       GIT_AUTHOR_EMAIL: 'demo@stagecoach.invalid',
       GIT_COMMITTER_NAME: 'Stagecoach Demo',
