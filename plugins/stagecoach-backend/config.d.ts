@@ -27,6 +27,8 @@ export interface Config {
       token?: string;
       /** Talk plain HTTP to this host (loopback hosts always do). */
       plainHTTP?: boolean;
+      /** At most this many requests per second to this host (Kargo uses 20); default no limit. */
+      requestsPerSecond?: number;
     }>;
     /** Inbound webhooks: POST /api/stagecoach/webhooks/{name} refreshes the warehouses that subscribe to what changed. */
     webhooks?: {

@@ -90,6 +90,20 @@ describe('RegistryClient against a real docker-registry on loopback', () => {
     ).toEqual([null, expect.any(String), expect.any(String)]);
   });
 
+  it('keeps to the requests per second configured for a host', async () => {
+    // 2 a second: the first two at once, the next ones at least 500 ms apart
+    const sent: number[] = [];
+    const limited = client({
+      requestsPerSecond: host => (host === registry.host ? 2 : undefined),
+      onRequest: () => sent.push(performance.now()),
+    });
+    const started = performance.now();
+    for (let i = 0; i < 4; i++) await limited.listTags(parseImageRepository(`${registry.host}/app`));
+    // the requests are answered once each; what matters is when they could leave
+    expect(sent).toHaveLength(4);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(950);
+  });
+
   it('reads OCI and Docker v2 manifests, configs, and digests that match what was pushed', async () => {
     const c = client();
     const oci = await registry.pushImage('app', '1.1.0', {

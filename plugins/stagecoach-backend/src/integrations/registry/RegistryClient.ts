@@ -3,6 +3,7 @@ import { BoundedCache } from './boundedCache';
 import type { CredentialsProvider } from './credentials';
 import { formatTimeout, RegistryError } from './errors';
 import { HostLimiter } from './hostLimiter';
+import { RateLimiter } from './rateLimiter';
 import {
   HttpTransport,
   TransportFailure,
@@ -12,6 +13,7 @@ import {
   describeRepository,
   displayRegistry,
   ImageRepository,
+  canonicalRegistryHost,
   isLoopbackHost,
 } from './imageReference';
 import { nextPageURL } from './linkHeader';
@@ -34,6 +36,8 @@ export interface RegistryClientOptions {
   timeoutMs?: number;
   /** Requests in flight at once per host. Default 8. */
   maxConcurrentRequestsPerHost?: number;
+  /** Requests per second to a registry host (as in ImageRepository.registry); undefined: no limit. */
+  requestsPerSecond?: (registry: string) => number | undefined;
   /** Manifests and config blobs kept by digest (least recently used dropped first). Default 10,000. */
   digestCacheEntries?: number;
   /** Tags asked for per page of a tag list (`n=`); registries cap it at their own maximum. Default 1000. */
@@ -99,6 +103,7 @@ export const isDigest = (reference: string) =>
 export class RegistryClient {
   private readonly transport: HttpTransport;
   private readonly limiter: HostLimiter;
+  private readonly rates: RateLimiter;
   private readonly auth: RegistryAuth;
   private readonly manifests: BoundedCache<Manifest>;
   private readonly configs: BoundedCache<ImageConfigSummary>;
@@ -111,6 +116,8 @@ export class RegistryClient {
     const perHost = options.maxConcurrentRequestsPerHost ?? 8;
     this.transport = new HttpTransport(perHost);
     this.limiter = new HostLimiter(perHost);
+    const rateFor = options.requestsPerSecond ?? (() => undefined);
+    this.rates = new RateLimiter(host => rateFor(canonicalRegistryHost(host)));
     this.credentials = options.credentials ?? (() => undefined);
     this.plainHTTP = options.plainHTTP ?? isLoopbackHost;
     this.timeoutMs = options.timeoutMs ?? 30_000;
@@ -408,9 +415,10 @@ export class RegistryClient {
       if (req.accept) headers.accept = req.accept;
       if (authorization) headers.authorization = authorization;
       const target = url;
-      const res = await this.limiter.run(target.host, () =>
-        this.timed(req, target, headers),
-      );
+      const res = await this.limiter.run(target.host, async () => {
+        await this.rates.acquire(target.host);
+        return this.timed(req, target, headers);
+      });
       const location = header(res, 'location');
       if (!REDIRECTS.has(res.status) || !location || hop >= MAX_REDIRECTS)
         return res;

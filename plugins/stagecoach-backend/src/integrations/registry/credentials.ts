@@ -18,6 +18,8 @@ export interface RegistryHostSettings {
   password?: string;
   token?: string;
   plainHTTP?: boolean;
+  /** At most this many requests per second to the host. */
+  requestsPerSecond?: number;
 }
 
 /** Reads `stagecoach.registries`; a half-given credential is a configuration error that names the entry, never its secret. */
@@ -32,6 +34,7 @@ export function readRegistryHostSettings(
         password: c.getOptionalString('password'),
         token: c.getOptionalString('token'),
         plainHTTP: c.getOptionalBoolean('plainHTTP'),
+        requestsPerSecond: c.getOptionalNumber('requestsPerSecond'),
       };
       const where = `stagecoach.registries[${i}] (host ${s.host})`;
       if (s.token && (s.username || s.password))
@@ -40,6 +43,13 @@ export function readRegistryHostSettings(
         );
       if (!s.username !== !s.password)
         throw new Error(`${where}: username and password go together`);
+      if (
+        s.requestsPerSecond !== undefined &&
+        !(Number.isFinite(s.requestsPerSecond) && s.requestsPerSecond > 0)
+      )
+        throw new Error(
+          `${where}: requestsPerSecond must be a number above 0, not ${s.requestsPerSecond}`,
+        );
       return s;
     },
   );
@@ -52,6 +62,7 @@ export function readRegistryHostSettings(
 export function registryAccessFromSettings(settings: RegistryHostSettings[]): {
   credentials: CredentialsProvider;
   plainHTTP: (registry: string) => boolean;
+  requestsPerSecond: (registry: string) => number | undefined;
 } {
   const byHost = new Map(settings.map(s => [canonicalRegistryHost(s.host), s]));
   return {
@@ -65,5 +76,7 @@ export function registryAccessFromSettings(settings: RegistryHostSettings[]): {
     plainHTTP: registry =>
       byHost.get(canonicalRegistryHost(registry))?.plainHTTP === true ||
       isLoopbackHost(registry),
+    requestsPerSecond: registry =>
+      byHost.get(canonicalRegistryHost(registry))?.requestsPerSecond,
   };
 }

@@ -169,6 +169,16 @@ describe('registry host settings', () => {
     expect(access.plainHTTP('127.0.0.1:5000')).toBe(true);
     expect(access.plainHTTP('ghcr.io')).toBe(false);
   });
+
+  it('limits the request rate of the hosts that ask for it, Docker Hub by any of its names', () => {
+    const access = registryAccessFromSettings([
+      { host: 'index.docker.io', requestsPerSecond: 5 },
+      { host: 'ghcr.io', token: 't' },
+    ]);
+    expect(access.requestsPerSecond('registry-1.docker.io')).toBe(5);
+    expect(access.requestsPerSecond('docker.io')).toBe(5);
+    expect(access.requestsPerSecond('ghcr.io')).toBeUndefined();
+  });
 });
 
 describe('stagecoach.registries in app-config', () => {
@@ -187,6 +197,7 @@ describe('stagecoach.registries in app-config', () => {
         password: 'pw',
         token: undefined,
         plainHTTP: undefined,
+        requestsPerSecond: undefined,
       },
       {
         host: 'r.internal',
@@ -194,6 +205,7 @@ describe('stagecoach.registries in app-config', () => {
         password: undefined,
         token: undefined,
         plainHTTP: true,
+        requestsPerSecond: undefined,
       },
     ]);
     expect(readRegistryHostSettings(new ConfigReader({}))).toEqual([]);
@@ -222,5 +234,11 @@ describe('stagecoach.registries in app-config', () => {
         },
       ]),
     ).not.toThrow(/xyz/);
+  });
+  it('refuses a request rate that is not above 0, naming the entry', () => {
+    expect(() => read([{ host: 'docker.io', requestsPerSecond: 0 }])).toThrow(
+      'stagecoach.registries[0] (host docker.io): requestsPerSecond must be a number above 0, not 0',
+    );
+    expect(read([{ host: 'docker.io', requestsPerSecond: 20 }])[0].requestsPerSecond).toBe(20);
   });
 });

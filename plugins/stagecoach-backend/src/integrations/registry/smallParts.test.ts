@@ -1,5 +1,6 @@
 import { BoundedCache } from './boundedCache';
 import { HostLimiter } from './hostLimiter';
+import { RateLimiter } from './rateLimiter';
 
 describe('HostLimiter', () => {
   it('keeps at most the limit in flight per host, in order, and hosts apart', async () => {
@@ -47,5 +48,30 @@ describe('BoundedCache', () => {
       cache.get('c'),
       cache.size,
     ]).toEqual([1, undefined, 3, 2]);
+  });
+});
+
+describe('RateLimiter', () => {
+  it('lets a burst of one second’s worth through, then spaces requests 1/rate apart, per host', async () => {
+    let clock = 0;
+    const waits: Array<{ host: string; ms: number }> = [];
+    const limiter = new RateLimiter(
+      host => (host === 'docker.io' ? 2 : undefined),
+      () => clock,
+      async ms => {
+        waits.push({ host: 'docker.io', ms });
+      },
+    );
+    // 2 per second: the first two go at once, then one every 500 ms
+    for (let i = 0; i < 5; i++) await limiter.acquire('docker.io');
+    expect(waits.map(w => w.ms)).toEqual([500, 1000, 1500]);
+    // an unlimited host never waits
+    await limiter.acquire('ghcr.io');
+    expect(waits).toHaveLength(3);
+    // after a quiet spell the allowance is back, but never more than one second's worth
+    clock = 60_000;
+    waits.length = 0;
+    for (let i = 0; i < 3; i++) await limiter.acquire('docker.io');
+    expect(waits.map(w => w.ms)).toEqual([500]);
   });
 });
