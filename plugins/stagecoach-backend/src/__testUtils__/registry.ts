@@ -1,4 +1,4 @@
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess, execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fsSync from 'node:fs';
 import fs from 'node:fs/promises';
@@ -69,6 +69,12 @@ export interface TestRegistry {
     platforms: TestPlatform[],
     options?: Omit<PushImageOptions, 'platform'>,
   ): Promise<PushedIndex>;
+  /**
+   * A Helm chart as `helm push` stores it: Helm's config and chart-content media types, the
+   * packaged chart (a .tgz made by tar) as the layer, tagged by its version with `+` written
+   * as `_` (OCI tags cannot hold `+`).
+   */
+  pushHelmChart(repo: string, name: string, version: string): Promise<PushedImage>;
   /** The same manifest under many more tags: a repository with many tags, fast (one PUT each). */
   tagMany(repo: string, digest: string, tags: string[]): Promise<void>;
   /**
@@ -141,6 +147,9 @@ export async function startTestRegistry(): Promise<TestRegistry> {
       '  accesslog:',
       '    disabled: true',
       'storage:',
+      // as the registry ships (its default config.yml): blob descriptors cached in memory
+      '  cache:',
+      '    blobdescriptor: inmemory',
       '  filesystem:',
       `    rootdirectory: ${path.join(root, 'data')}`,
       '  delete:',
@@ -384,11 +393,42 @@ export async function startTestRegistry(): Promise<TestRegistry> {
     return pushed;
   }
 
+  async function pushHelmChart(repo: string, name: string, version: string): Promise<PushedImage> {
+    const work = await fs.mkdtemp(path.join(root, 'chart-'));
+    await fs.mkdir(path.join(work, name));
+    await fs.writeFile(path.join(work, name, 'Chart.yaml'), `apiVersion: v2\nname: ${name}\nversion: ${version}\n`);
+    const packaged = await new Promise<Buffer>((resolve, reject) =>
+      execFile('tar', ['-czf', '-', '-C', work, name], { encoding: 'buffer' }, (err, stdout) =>
+        err ? reject(err) : resolve(stdout),
+      ),
+    );
+    const config = Buffer.from(JSON.stringify({ apiVersion: 'v2', name, version }));
+    const configDigest = await pushBlob(repo, config);
+    const layerDigest = await pushBlob(repo, packaged);
+    const manifest = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: OCI_MANIFEST,
+        config: { mediaType: 'application/vnd.cncf.helm.config.v1+json', digest: configDigest, size: config.length },
+        layers: [
+          {
+            mediaType: 'application/vnd.cncf.helm.chart.content.v1.tar+gzip',
+            digest: layerDigest,
+            size: packaged.length,
+          },
+        ],
+      }),
+    );
+    const digest = await putManifest(repo, version.replace(/\+/g, '_'), OCI_MANIFEST, manifest);
+    return { digest, configDigest };
+  }
+
   return {
     host: `127.0.0.1:${port}`,
     url,
     pushBlob,
     pushImage,
+    pushHelmChart,
     pushIndex,
     pushTags,
     tagMany,

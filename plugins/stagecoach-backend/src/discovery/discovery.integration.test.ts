@@ -33,8 +33,8 @@ describe('discovery of git tags, images and charts together (real Git server, re
       engine = await StagecoachEngine.create({ knex, logger: silentLogger, workDir: `${git.root}/work` });
 
       await registry.pushTags('acme/api', ['v1.0.0', 'v1.1.0', 'v2.0.0-rc.1', 'latest']);
-      const ociChart = await registry.pushImage('charts/worker', '0.1.0');
-      await registry.tagMany('charts/worker', ociChart.digest, ['0.2.0']);
+      await registry.pushHelmChart('charts/worker', 'worker', '0.1.0');
+      await registry.pushHelmChart('charts/worker', 'worker', '0.2.0+build.7');
     });
     afterAll(async () => {
       await engine.close();
@@ -67,7 +67,7 @@ spec:
       ]);
       expect(freight.charts).toEqual([
         { repoURL: charts.url, name: 'web', version: '1.1.0' },
-        { repoURL: `oci://${registry.host}/charts/worker`, version: '0.2.0' },
+        { repoURL: `oci://${registry.host}/charts/worker`, version: '0.2.0+build.7' },
       ]);
       const status = (await engine.getWarehouse('mixed', 'everything')).status;
       expect(status.lastError).toBeUndefined();

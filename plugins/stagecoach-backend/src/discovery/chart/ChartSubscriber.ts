@@ -53,7 +53,9 @@ export class ChartSubscriber implements Subscriber<ChartSubscription, Chart> {
   private async versions(sub: ChartSubscription): Promise<string[]> {
     if (sub.repoURL.startsWith('oci://')) {
       if (!this.options.listOciTags) throw new Error('oci:// charts need the registry client, which is not configured');
-      return this.options.listOciTags(sub.repoURL.slice('oci://'.length));
+      // Helm writes a version's `+` as `_` in OCI tags (which cannot hold `+`): read it back
+      const tags = await this.options.listOciTags(sub.repoURL.slice('oci://'.length));
+      return tags.map(t => t.replace(/_/g, '+'));
     }
     const index = await this.index(sub.repoURL);
     const versions = index.versions.get(sub.name!);
