@@ -64,12 +64,6 @@ const WEBHOOK_SAMPLES = Math.min(
  * URL (e.g. postgresql://postgres@127.0.0.1:5432), on which a scratch database is made and dropped.
  */
 const POSTGRES_URL = process.env.BENCH_POSTGRES_URL;
-/** SQLite's journal mode for the engine's database file: `delete` (SQLite's default) or `wal`. */
-const JOURNAL = (process.env.BENCH_SQLITE_JOURNAL ?? 'delete').toLowerCase();
-if (JOURNAL !== 'delete' && JOURNAL !== 'wal')
-  throw new Error(
-    `BENCH_SQLITE_JOURNAL must be delete or wal, not "${JOURNAL}"`,
-  );
 const PROJECT = 'bench';
 const INTERVAL_MS = 5 * 60_000;
 
@@ -197,19 +191,11 @@ async function openDatabase(
   cleanup: Array<() => unknown>,
 ): Promise<{ knex: Knex; rowsWritten: () => Promise<number> }> {
   if (!POSTGRES_URL) {
+    // journal and sync settings are the engine's own (it turns on write-ahead logging)
     const knex = knexFactory({
       client: 'better-sqlite3',
       connection: { filename: path.join(tmp, 'stagecoach.sqlite') },
       useNullAsDefault: true,
-      pool: {
-        afterCreate: (
-          db: { pragma(p: string): unknown },
-          done: (err: Error | null, db: unknown) => void,
-        ) => {
-          db.pragma(`journal_mode = ${JOURNAL}`);
-          done(null, db);
-        },
-      },
     });
     cleanup.unshift(() => knex.destroy());
     return {
@@ -496,7 +482,7 @@ async function main() {
       floorWithHeadSeconds: seconds(floorWithHeadMs),
       ratioToFloorWithHead: Math.round((cycleMs / floorWithHeadMs) * 100) / 100,
       idleRatio: Math.round((idleMs / floorMs) * 100) / 100,
-      database: POSTGRES_URL ? 'postgresql' : `sqlite (journal ${JOURNAL})`,
+      database: POSTGRES_URL ? 'postgresql' : 'sqlite',
       cycleRequests: cycle.requests,
       cycleRequestsByKind: cycle.byKind,
       floorRequests: WAREHOUSES,

@@ -40,6 +40,23 @@ export interface Config {
         secret: string;
       }>;
     };
+    /**
+     * Backstage's events service: Git pushes published on it (by the events backend's GitHub,
+     * GitLab, Gitea and Bitbucket modules) refresh warehouses as webhooks do, and Stagecoach
+     * publishes freight.created and promotion.finished on the topic `stagecoach`.
+     */
+    events?: {
+      /** Subscribe to `topics` and publish on `stagecoach`. Default true. */
+      enabled?: boolean;
+      /**
+       * The topics to read Git pushes from: `github`, `gitlab`, `gitea`, `bitbucketCloud`,
+       * `bitbucketServer`, or sub-topics of them such as `github.push`. Default: github.push,
+       * github.package, github.registry_package, gitlab.push, gitlab.tag_push, gitea,
+       * bitbucketCloud.repo:push, bitbucketServer.repo:refs_changed,
+       * bitbucketServer.mirror:repo_synchronized.
+       */
+      topics?: string[];
+    };
     freight?: {
       /**
        * Garbage collection keeps this many of the newest freight per warehouse (default 20);

@@ -4,6 +4,7 @@ import { Knex } from 'knex';
 import { ConflictError, InputError } from '@backstage/errors';
 import type {
   ApplyManifestsResult,
+  CreateFreightRequest,
   EntityPipeline,
   Freight,
   ProjectSummary,
@@ -14,14 +15,18 @@ import type {
 import { DiscoveryService, mergeQuietCheck, Subscribers } from './discovery/DiscoveryService';
 import { ChartSubscriber } from './discovery/chart/ChartSubscriber';
 import { ImageSubscriber } from './discovery/image/ImageSubscriber';
+import { assembleFreight, parseCreateFreightRequest } from './discovery/manualFreight';
 import { parseImageRepository, RegistryClient, RegistryClientOptions } from './integrations/registry';
 import { GitSubscriber } from './discovery/git/GitSubscriber';
 import { GitIdentity } from './integrations/git/GitCli';
+import type { StagecoachEvent } from './engineEvents';
 import { parseManifests, pipelineOrder } from './manifests/parseManifests';
 import type { Subscription } from './manifests/schemas';
 import { PromotionRunner } from './promotion/PromotionRunner';
 import { PromotionWorker } from './promotion/PromotionWorker';
 import { qualifies } from './stages/qualification';
+import { GroupCommit } from './store/GroupCommit';
+import { tuneSqlite } from './store/sqliteTuning';
 import { FreightStore, StoredFreight } from './store/FreightStore';
 import { applyMigrations } from './store/migrations';
 import { PipelineStore, StoredStage, StoredWarehouse } from './store/PipelineStore';
@@ -44,7 +49,14 @@ export interface StagecoachEngineOptions {
   registry?: RegistryClientOptions;
   /** Replaces the default artifact sources besides git (images, charts). */
   subscribers?: Omit<Subscribers, 'git'>;
+  /**
+   * Told about freight once it is created and about promotions once they reach a final phase
+   * (see StagecoachEvent), in the background: a slow or failing host delays or fails neither
+   * discovery nor the promotion; a failure is logged as a warning.
+   */
+  onEvent?: (event: StagecoachEvent) => void | Promise<void>;
 }
+
 
 /**
  * Stagecoach's engine: everything the REST API, the scheduler and the tests drive. It
@@ -59,8 +71,15 @@ export class StagecoachEngine {
   /** One client for every registry: its per-host limits and digest caches are shared. */
   readonly registry: RegistryClient;
   private readonly clock: Clock;
+  private readonly logger: Logger;
+  /** The artifact sources, shared by discovery and freight assembled by hand. */
+  private readonly subscribers: Subscribers;
+  private readonly onEvent?: (event: StagecoachEvent) => void | Promise<void>;
+  /** Events being handed to onEvent; close() waits for them. */
+  private readonly reporting = new Set<Promise<void>>();
 
   static async create(options: StagecoachEngineOptions): Promise<StagecoachEngine> {
+    await tuneSqlite(options.knex);
     if (!options.skipMigrations) await applyMigrations(options.knex);
     return new StagecoachEngine(options);
   }
@@ -69,22 +88,28 @@ export class StagecoachEngine {
     const { knex, logger } = options;
     this.registry = new RegistryClient(options.registry);
     this.clock = options.clock ?? systemClock;
+    this.logger = logger;
+    this.onEvent = options.onEvent;
     const workDir = options.workDir ?? path.join(os.tmpdir(), 'stagecoach');
     this.pipelines = new PipelineStore(knex);
     this.freight = new FreightStore(knex);
     this.promotions = new PromotionStore(knex);
-    this.discovery = new DiscoveryService(
-      this.pipelines,
-      this.freight,
-      {
-        git: new GitSubscriber(path.join(workDir, 'cache')),
-        image: new ImageSubscriber(this.registry),
-        chart: new ChartSubscriber({ listOciTags: repo => this.registry.listTags(parseImageRepository(repo)) }),
-        ...options.subscribers,
-      },
-      this.clock,
+    this.subscribers = {
+      git: new GitSubscriber(path.join(workDir, 'cache')),
+      image: new ImageSubscriber(this.registry),
+      chart: new ChartSubscriber({ listOciTags: repo => this.registry.listTags(parseImageRepository(repo)) }),
+      ...options.subscribers,
+    };
+    this.discovery = new DiscoveryService({
+      pipelines: this.pipelines,
+      freight: this.freight,
+      subscribers: this.subscribers,
+      clock: this.clock,
       logger,
-    );
+      writes: new GroupCommit(knex),
+      onFreightCreated: created =>
+        this.reportFreight(created.project, created.warehouse, created.createdFreightId!, 'discovery'),
+    });
     const runner = new PromotionRunner({
       promotions: this.promotions,
       freight: this.freight,
@@ -99,13 +124,48 @@ export class StagecoachEngine {
       clock: this.clock,
       logger,
       ...options.worker,
+      onFinished: p => this.reportPromotion(p.project, p.id),
     });
   }
 
   /** Stops the worker and releases connections. */
   async close(): Promise<void> {
     await this.worker.stop();
+    await Promise.allSettled([...this.reporting]);
     this.registry.close();
+  }
+
+  /** Hands an event to options.onEvent without waiting for it; a failure is logged, never thrown. */
+  private report(what: string, build: () => Promise<StagecoachEvent>): void {
+    const onEvent = this.onEvent;
+    if (!onEvent) return;
+    const done = (async () => {
+      try {
+        await onEvent(await build());
+      } catch (e) {
+        this.logger.warn(`could not report ${what}: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    })();
+    this.reporting.add(done);
+    void done.then(() => this.reporting.delete(done));
+  }
+
+  private reportFreight(project: string, warehouse: string, id: string, source: 'discovery' | 'manual', createdBy?: string) {
+    this.report(`freight.created (freight ${id} of warehouse ${project}/${warehouse})`, async () => ({
+      type: 'freight.created',
+      project,
+      warehouse,
+      source,
+      ...(createdBy ? { createdBy } : {}),
+      freight: await this.getFreight(project, id),
+    }));
+  }
+
+  private reportPromotion(project: string, id: string) {
+    this.report(`promotion.finished (promotion ${id} in project ${project})`, async () => {
+      const promotion = await this.promotions.get(project, id);
+      return { type: 'promotion.finished', project, stage: promotion.stage, phase: promotion.phase, promotion };
+    });
   }
 
   private now(): string {
@@ -192,13 +252,39 @@ export class StagecoachEngine {
 
   /** Renames freight. Aliases are unique per project and look like `brave-otter`. */
   async setFreightAlias(project: string, idOrAlias: string, alias: unknown): Promise<Freight> {
-    if (typeof alias !== 'string' || !ALIAS.test(alias)) {
-      throw new InputError(
-        'alias must be 1 to 63 lowercase letters, digits and "-", starting and ending with a letter or digit',
-      );
-    }
-    const f = await this.freight.setAlias(project, idOrAlias, alias);
+    const f = await this.freight.setAlias(project, idOrAlias, assertAlias(alias));
     return this.getFreight(project, f.id);
+  }
+
+  /**
+   * Assembles freight by hand from artifacts its warehouse has discovered (whatever the
+   * warehouse's freightCreationPolicy): one per subscription, each matched against the
+   * warehouse's status listing, an image's digest looked up when the listing lacks it. The
+   * ID is the one discovery would give the same artifacts, so asking twice gives the same
+   * freight: `created` is false the second time. With `alias`, the freight gets (or is
+   * renamed to) it.
+   */
+  async createFreight(
+    project: string,
+    request: CreateFreightRequest,
+    actor?: string,
+  ): Promise<{ freight: Freight; created: boolean }> {
+    const req = parseCreateFreightRequest(request);
+    const alias = req.alias === undefined ? undefined : assertAlias(req.alias);
+    const warehouse = await this.pipelines.getWarehouse(project, req.origin.name);
+    const artifacts = await assembleFreight(warehouse, req, {
+      subscribers: this.subscribers,
+      refreshHint: `refresh the warehouse (POST /api/stagecoach/projects/${project}/warehouses/${warehouse.name}/refresh)`,
+    });
+    const { freight, created } = await this.freight.ensure(project, warehouse.name, artifacts, this.now(), { alias });
+    if (!created && alias && freight.alias !== alias) await this.freight.setAlias(project, freight.id, alias);
+    if (created) {
+      this.logger.info(
+        `freight ${freight.alias} (${freight.id}) of warehouse ${project}/${warehouse.name} assembled by ${actor ?? 'an unnamed caller'}`,
+      );
+      this.reportFreight(project, warehouse.name, freight.id, 'manual', actor);
+    }
+    return { freight: await this.getFreight(project, freight.id), created };
   }
 
   /** Garbage collection: keeps the `keep` newest freight of each warehouse, and all freight in use. */
@@ -319,11 +405,22 @@ export class StagecoachEngine {
   }
 }
 
+/** An alias as setFreightAlias and createFreight accept it. */
+function assertAlias(alias: unknown): string {
+  if (typeof alias !== 'string' || !ALIAS.test(alias)) {
+    throw new InputError(
+      'alias must be 1 to 63 lowercase letters, digits and "-", starting and ending with a letter or digit',
+    );
+  }
+  return alias;
+}
+
 function toWarehouseView(w: StoredWarehouse): Warehouse {
   return {
     project: w.project,
     name: w.name,
     interval: w.spec.interval,
+    freightCreationPolicy: w.spec.freightCreationPolicy ?? 'Automatic',
     subscriptions: w.spec.subscriptions,
     status: {
       lastDiscoveryAt: w.row.last_discovery_at ?? undefined,

@@ -3,12 +3,14 @@ import express from 'express';
 import path from 'node:path';
 import { coreServices, createBackendPlugin } from '@backstage/backend-plugin-api';
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
+import { eventsServiceRef } from '@backstage/plugin-events-node';
 import { stagecoachPermissions } from '@stagecoach/plugin-stagecoach-common';
 import { StagecoachEngine } from './engine';
 import { readRegistryHostSettings, registryAccessFromSettings } from './integrations/registry';
 import { ManifestValidationError } from './manifests/ManifestValidationError';
+import { createEventPublisher, readEventsSettings, subscribeToEvents } from './service/events';
 import { createRouter } from './service/router';
-import { createWebhookRouter, matchesSubscription, readWebhookReceivers } from './service/webhooks';
+import { createWebhookRouter, matchesSubscription, readWebhookReceivers, WebhookEvent } from './service/webhooks';
 
 const DISCOVERY_TASK = 'stagecoach-discovery';
 
@@ -29,8 +31,23 @@ export const stagecoachPlugin = createBackendPlugin({
         permissionsRegistry: coreServices.permissionsRegistry,
         scheduler: coreServices.scheduler,
         catalog: catalogServiceRef,
+        events: eventsServiceRef,
       },
-      async init({ auth, config, database, httpAuth, httpRouter, lifecycle, logger, permissions, permissionsRegistry, scheduler, catalog }) {
+      async init({
+        auth,
+        config,
+        database,
+        httpAuth,
+        httpRouter,
+        lifecycle,
+        logger,
+        permissions,
+        permissionsRegistry,
+        scheduler,
+        catalog,
+        events,
+      }) {
+        const eventsSettings = readEventsSettings(config);
         const engine = await StagecoachEngine.create({
           knex: await database.getClient(),
           logger,
@@ -42,6 +59,8 @@ export const stagecoachPlugin = createBackendPlugin({
           },
           worker: { concurrency: config.getOptionalNumber('stagecoach.worker.concurrency') },
           registry: registryAccessFromSettings(readRegistryHostSettings(config)),
+          // freight.created and promotion.finished, for other plugins, on the events topic `stagecoach`
+          onEvent: eventsSettings.enabled ? createEventPublisher(events) : undefined,
         });
         permissionsRegistry.addPermissions(stagecoachPermissions);
 
@@ -84,6 +103,12 @@ export const stagecoachPlugin = createBackendPlugin({
         engine.worker.start();
         lifecycle.addShutdownHook(() => engine.close());
 
+        // a webhook receiver and an event from Backstage's events system refresh the same way
+        const refreshFor = async (event: WebhookEvent) => ({
+          warehouses: await engine.refreshMatching(s => matchesSubscription(event, s)),
+        });
+        await subscribeToEvents({ events, topics: eventsSettings.topics, logger, onEvent: refreshFor });
+
         // webhooks read the raw body (signatures): mounted ahead of the API's body parsers
         const webhooks = express.Router();
         webhooks.use(
@@ -91,9 +116,7 @@ export const stagecoachPlugin = createBackendPlugin({
           createWebhookRouter({
             receivers: readWebhookReceivers(config),
             logger,
-            onEvent: async event => ({
-              warehouses: await engine.refreshMatching(s => matchesSubscription(event, s)),
-            }),
+            onEvent: refreshFor,
           }),
         );
         httpRouter.use(webhooks);

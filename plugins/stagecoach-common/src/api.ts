@@ -10,7 +10,16 @@ export interface GitCommit {
   /** The full commit SHA. */
   id: string;
   tag?: string;
+  /** The branch the commit was selected from (NewestFromBranch). */
   branch?: string;
+  /** The commit message's subject (its first line). */
+  message?: string;
+  /** `Name <email>` */
+  author?: string;
+  /** `Name <email>` */
+  committer?: string;
+  /** The commit date (ISO-8601). */
+  committedAt?: string;
 }
 
 /** A container image discovered by an image subscription (issue: discovery). */
@@ -134,13 +143,37 @@ export interface WarehouseStatus {
   discovered?: Array<Record<string, unknown>>;
 }
 
+/**
+ * `Automatic`: discovery turns the newest artifacts into freight. `Manual`: discovery only
+ * lists what it found; freight is assembled with `POST /projects/{p}/freight`.
+ */
+export type FreightCreationPolicy = 'Automatic' | 'Manual';
+
 export interface Warehouse {
   project: string;
   name: string;
   /** The subscriptions as written in the manifest. */
   subscriptions: Array<Record<string, unknown>>;
   interval: string;
+  freightCreationPolicy?: FreightCreationPolicy;
   status: WarehouseStatus;
+}
+
+/**
+ * Body of `POST /projects/{p}/freight`: freight assembled by hand from artifacts its
+ * warehouse has discovered (listed in the warehouse's `status.discovered`), exactly one per
+ * subscription of the warehouse, in any order. Answered with the Freight: `201` when it was
+ * created, `200` when freight with these artifacts already existed.
+ */
+export interface CreateFreightRequest {
+  origin: FreightOrigin;
+  /** A commit by `id` (full SHA, or at least 7 leading characters), `tag`, or both. */
+  commits?: Array<{ repoURL: string; id?: string; tag?: string }>;
+  /** An image by `tag`, `digest`, or both. */
+  images?: Array<{ repoURL: string; tag?: string; digest?: string }>;
+  charts?: Array<{ repoURL: string; name?: string; version: string }>;
+  /** The new freight's alias; when freight with these artifacts exists, it is renamed. */
+  alias?: string;
 }
 
 export interface ProjectSummary {

@@ -30,7 +30,14 @@ export const stagecoachFreightUpdatePermission = createPermission({
   attributes: { action: 'update' },
 });
 
+/** Assemble freight by hand from artifacts a warehouse discovered. */
+export const stagecoachFreightCreatePermission = createPermission({
+  name: 'stagecoach.freight.create',
+  attributes: { action: 'create' },
+});
+
 export const stagecoachPermissions = [
+  stagecoachFreightCreatePermission,
   stagecoachFreightUpdatePermission,
   stagecoachReadPermission,
   stagecoachManifestApplyPermission,

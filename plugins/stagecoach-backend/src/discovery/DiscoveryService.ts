@@ -2,11 +2,13 @@ import { createHash } from 'node:crypto';
 import type { Chart, GitCommit, Image } from '@stagecoach/plugin-stagecoach-common';
 import type { ChartSubscription, GitSubscription, ImageSubscription, Subscription } from '../manifests/schemas';
 import { FreightStore } from '../store/FreightStore';
+import { GroupCommit } from '../store/GroupCommit';
 import { PipelineStore, StoredWarehouse } from '../store/PipelineStore';
 import { parseDuration } from '../util/duration';
 import { redactSecrets } from '../util/secrets';
 import { Clock, Logger } from '../util/types';
 import { FreightArtifacts } from './freightIdentity';
+import { decideFreightCreation } from './freightCreation';
 import { Probe, Subscriber } from './types';
 
 export interface DiscoveryResult {
@@ -36,6 +38,18 @@ function kindOf(s: Subscription): { kind: Kind; sub: GitSubscription | ImageSubs
   return { kind: 'chart', sub: s.chart! };
 }
 
+export interface DiscoveryServiceOptions {
+  pipelines: PipelineStore;
+  freight: FreightStore;
+  subscribers: Subscribers;
+  clock: Clock;
+  logger: Logger;
+  /** Discovery's writes: many warehouses' in one commit when they finish together. */
+  writes: GroupCommit;
+  /** Told of each freight discovery creates, once it is committed, whatever started the discovery. */
+  onFreightCreated?: (result: DiscoveryResult) => void;
+}
+
 /** When this process last looked at a warehouse whose sources had not moved. */
 interface QuietCheck {
   at: string;
@@ -50,13 +64,23 @@ interface QuietCheck {
 export class DiscoveryService {
   private readonly quiet = new Map<string, QuietCheck>();
 
-  constructor(
-    private readonly pipelines: PipelineStore,
-    private readonly freight: FreightStore,
-    private readonly subscribers: Subscribers,
-    private readonly clock: Clock,
-    private readonly logger: Logger,
-  ) {}
+  private readonly pipelines: PipelineStore;
+  private readonly freight: FreightStore;
+  private readonly subscribers: Subscribers;
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+  private readonly writes: GroupCommit;
+  private readonly onFreightCreated: (result: DiscoveryResult) => void;
+
+  constructor(options: DiscoveryServiceOptions) {
+    this.pipelines = options.pipelines;
+    this.freight = options.freight;
+    this.subscribers = options.subscribers;
+    this.clock = options.clock;
+    this.logger = options.logger;
+    this.writes = options.writes;
+    this.onFreightCreated = options.onFreightCreated ?? (() => undefined);
+  }
 
   /** Discovers every warehouse that is due, a few at a time. */
   async runDue(options: { concurrency?: number; limit?: number } = {}): Promise<DiscoveryResult[]> {
@@ -73,6 +97,15 @@ export class DiscoveryService {
     });
     await Promise.all(workers);
     return results;
+  }
+
+  /** A listener's failure is logged: the freight is made and stays made. */
+  private tellCreated(result: DiscoveryResult): void {
+    try {
+      this.onFreightCreated(result);
+    } catch (e) {
+      this.logger.warn(`could not report freight ${result.createdFreightId}: ${e instanceof Error ? e.message : String(e)}`);
+    }
   }
 
   quietCheck(project: string, name: string): QuietCheck | undefined {
@@ -115,26 +148,32 @@ export class DiscoveryService {
         return { [p.kind]: { repoURL: p.sub.repoURL, artifacts: listed } };
       });
 
-      let createdFreightId: string | undefined;
-      let lastFreightId: string | undefined;
-      if (missing.length === 0) {
-        const { freight, created } = await this.freight.ensure(project, name, artifacts, started.toISOString());
-        lastFreightId = freight.id;
-        if (created) {
-          createdFreightId = freight.id;
-          this.logger.info(`warehouse ${project}/${name} created freight ${freight.alias} (${freight.id})`);
-        }
-      }
-      await this.pipelines.recordDiscovery(project, name, {
-        lastDiscoveryAt: started.toISOString(),
-        nextDiscoveryAt: next,
-        lastError: missing.length ? missing.join('; ') : null,
-        failureCount: 0,
-        observedRefsHash: refsHash,
-        lastFreightId,
-        discovered,
+      // a Manual warehouse, or criteria that say no, only records what was discovered
+      const creation = missing.length === 0 ? decideFreightCreation(spec, artifacts) : undefined;
+      if (creation && !creation.create && creation.error) missing.push(creation.error);
+      // freight and the status that names it are written together, in a shared commit
+      const stored = await this.writes.run(async tx => {
+        const made = creation?.create
+          ? await this.freight.transacting(tx).ensure(project, name, artifacts, started.toISOString())
+          : undefined;
+        await this.pipelines.transacting(tx).recordDiscovery(project, name, {
+          lastDiscoveryAt: started.toISOString(),
+          nextDiscoveryAt: next,
+          lastError: missing.length ? missing.join('; ') : null,
+          failureCount: 0,
+          observedRefsHash: refsHash,
+          lastFreightId: made?.freight.id,
+          discovered,
+        });
+        return made;
       });
-      return { project, warehouse: name, unchanged: false, createdFreightId };
+      const result: DiscoveryResult = { project, warehouse: name, unchanged: false };
+      if (stored?.created) {
+        result.createdFreightId = stored.freight.id;
+        this.logger.info(`warehouse ${project}/${name} created freight ${stored.freight.alias} (${stored.freight.id})`);
+        this.tellCreated(result);
+      }
+      return result;
     } catch (e) {
       this.quiet.delete(`${project}/${name}`);
       const failureCount = row.failure_count + 1;
@@ -142,12 +181,14 @@ export class DiscoveryService {
       const message = redactSecrets(e instanceof Error ? e.message : String(e));
       const error = `discovery failed (attempt ${failureCount}, next try in ${Math.round(retryMs / 1000)}s): ${message}`;
       this.logger.warn(`warehouse ${project}/${name}: ${error}`);
-      await this.pipelines.recordDiscovery(project, name, {
-        lastDiscoveryAt: started.toISOString(),
-        nextDiscoveryAt: new Date(started.getTime() + retryMs).toISOString(),
-        lastError: error,
-        failureCount,
-      });
+      await this.writes.run(tx =>
+        this.pipelines.transacting(tx).recordDiscovery(project, name, {
+          lastDiscoveryAt: started.toISOString(),
+          nextDiscoveryAt: new Date(started.getTime() + retryMs).toISOString(),
+          lastError: error,
+          failureCount,
+        }),
+      );
       return { project, warehouse: name, unchanged: false, error };
     }
   }
@@ -163,11 +204,30 @@ export function mergeQuietCheck(
 }
 
 function describeNoMatch(kind: Kind, sub: { repoURL: string }): string {
-  const s = sub as { repoURL: string; commitSelectionStrategy?: string; semverConstraint?: string; constraint?: string };
-  const constraint = s.semverConstraint ?? s.constraint;
-  const what =
-    kind === 'git' && s.commitSelectionStrategy === 'NewestTag'
-      ? `${s.repoURL} has no tags`
-      : `nothing in ${s.repoURL} matches the subscription${constraint ? ` (constraint "${constraint}")` : ''}`;
+  const s = sub as {
+    repoURL: string;
+    commitSelectionStrategy?: string;
+    branch?: string;
+    semverConstraint?: string;
+    constraint?: string;
+    includePaths?: string[];
+    excludePaths?: string[];
+  };
+  const repo = redactSecrets(s.repoURL);
+  const paths = kind === 'git' && !!(s.includePaths?.length || s.excludePaths?.length);
+  const fromBranch = kind === 'git' && (s.commitSelectionStrategy ?? 'NewestFromBranch') === 'NewestFromBranch';
+  let what: string;
+  if (fromBranch) {
+    const branch = s.branch ? `branch "${s.branch}"` : 'the default branch';
+    what = paths
+      ? `nothing in ${repo} matches the subscription (no recent commit on ${branch} changes a file that includePaths/excludePaths select)`
+      : `${repo} has no commits`;
+  } else if (kind === 'git' && s.commitSelectionStrategy === 'NewestTag' && !paths) {
+    what = `${repo} has no tags`;
+  } else {
+    const constraint = s.semverConstraint ?? s.constraint;
+    const by = [constraint && `constraint "${constraint}"`, paths && 'includePaths/excludePaths'].filter(Boolean);
+    what = `nothing in ${repo} matches the subscription${by.length ? ` (${by.join(', ')})` : ''}`;
+  }
   return `${what}: no freight can be made until one is pushed`;
 }

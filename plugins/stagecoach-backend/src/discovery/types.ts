@@ -31,6 +31,13 @@ export interface Subscriber<Sub, Artifact> {
   probe(sub: Sub): Promise<Probe>;
   /** What the subscription selects, given what the probe found. */
   discover(sub: Sub, probe: Probe): Promise<Discovery<Artifact>>;
+  /**
+   * Completes one entry of `listed` into an artifact freight can be made of, exactly as
+   * `latest` would be (an image tag with its digest), for freight assembled by hand.
+   * Undefined when the source no longer has it. Subscribers whose listed entries are
+   * complete need not implement it.
+   */
+  resolve?(sub: Sub, listed: Record<string, unknown>): Promise<Artifact | undefined>;
 }
 
 export type DiscoveredArtifacts =

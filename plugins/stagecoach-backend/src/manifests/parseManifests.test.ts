@@ -55,7 +55,7 @@ describe('parseManifests', () => {
         expect.objectContaining({
           document: 1,
           path: 'spec.subscriptions[0].git.commitSelectionStrategy',
-          message: expect.stringMatching(/SemVer, Lexical or NewestTag/),
+          message: 'must be NewestFromBranch (the default), SemVer, Lexical or NewestTag',
         }),
         expect.objectContaining({
           document: 2,
@@ -69,6 +69,65 @@ describe('parseManifests', () => {
         expect.objectContaining({ document: 4, path: 'kind' }),
       ]),
     );
+  });
+
+  it('git subscriptions: NewestFromBranch by default, branch, and path filters checked entry by entry', () => {
+    const git = (fields: string) => `apiVersion: kargo.akuity.io/v1alpha1
+kind: Warehouse
+metadata:
+  name: app
+spec:
+  subscriptions:
+    - git:
+        repoURL: https://git.example.com/app.git
+${fields
+  .split('\n')
+  .filter(Boolean)
+  .map(l => `        ${l}`)
+  .join('\n')}
+`;
+    const [w] = parseManifests('demo', git('includePaths: [apps/api, "glob:charts/**", "regexp:^docs/"]')).warehouses;
+    expect(w.spec.subscriptions[0].git).toEqual({
+      repoURL: 'https://git.example.com/app.git',
+      commitSelectionStrategy: 'NewestFromBranch',
+      strictSemvers: true,
+      discoveryLimit: 20,
+      includePaths: ['apps/api', 'glob:charts/**', 'regexp:^docs/'],
+    });
+    expect(
+      parseManifests('demo', git('branch: release/1.x\nexcludePaths: [docs]')).warehouses[0].spec.subscriptions[0].git,
+    ).toMatchObject({ commitSelectionStrategy: 'NewestFromBranch', branch: 'release/1.x', excludePaths: ['docs'] });
+    // as in Kargo, fields of the other kind of strategy are accepted and have no effect
+    expect(() => parseManifests('demo', git('commitSelectionStrategy: SemVer\nbranch: main'))).not.toThrow();
+    expect(() => parseManifests('demo', git('branch: main\nsemverConstraint: ^1.0.0\nallowTagsRegexes: [^v]'))).not.toThrow();
+
+    const at = 'spec.subscriptions[0].git';
+    expect(
+      problemsOf(git('includePaths: [apps, "glob:apps/[abc", "regex:(api"]\nexcludePaths: ["", "regexp:ok", "glob:{a,b"]')),
+    ).toEqual([
+      expect.objectContaining({
+        path: `${at}.includePaths[1]`,
+        message: '"glob:apps/[abc" is not a valid glob: "[" at position 6 is not closed by "]"',
+      }),
+      expect.objectContaining({
+        path: `${at}.includePaths[2]`,
+        message: expect.stringMatching(/^"regex:\(api" is not a valid regular expression: /),
+      }),
+      expect.objectContaining({ path: `${at}.excludePaths[0]`, message: expect.stringMatching(/must not be empty/) }),
+      expect.objectContaining({
+        path: `${at}.excludePaths[2]`,
+        message: '"glob:{a,b" is not a valid glob: "{" is not closed by "}"',
+      }),
+    ]);
+    expect(problemsOf(git('branch: "-x"'))).toEqual([
+      expect.objectContaining({ path: `${at}.branch`, message: expect.stringMatching(/^must be a branch name/) }),
+    ]);
+    expect(problemsOf(git('commitSelectionStrategy: NewestCommit'))).toEqual([
+      expect.objectContaining({
+        path: `${at}.commitSelectionStrategy`,
+        message: 'must be NewestFromBranch (the default), SemVer, Lexical or NewestTag',
+      }),
+    ]);
   });
 
   it('names unknown fields, bad step configuration and unknown steps', () => {

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { pathSelectorProblem } from '../discovery/git/pathFilters';
+import { syntaxProblem, unwrapExpression } from '../promotion/expressions';
 
 /**
  * Kargo-format manifests (`kargo.akuity.io/v1alpha1`) as Stagecoach accepts them.
@@ -57,20 +59,40 @@ const regexString = z.string().refine(
   { message: 'must be a valid regular expression' },
 );
 
+/** An includePaths / excludePaths entry: a path, `glob:<pattern>` or `regex:<pattern>`. */
+const pathSelector = z.string().superRefine((s, ctx) => {
+  const problem = pathSelectorProblem(s);
+  if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, message: `"${s}" ${problem}` });
+});
+
 export const gitSubscriptionSchema = z
   .object({
     repoURL: httpURL('must be an http(s) URL of a Git repository'),
+    /**
+     * NewestFromBranch (Kargo's default): the newest commits of `branch`. SemVer, Lexical,
+     * NewestTag: tagged commits. Fields that belong to the other kind of strategy (`branch`;
+     * the tag fields) are accepted and ignored, as Kargo does.
+     */
     commitSelectionStrategy: z
-      .enum(['SemVer', 'Lexical', 'NewestTag'], {
-        errorMap: () => ({
-          message:
-            "must be SemVer, Lexical or NewestTag (Kargo's default, NewestFromBranch, is not supported yet)",
-        }),
-      }),
+      .enum(['NewestFromBranch', 'SemVer', 'Lexical', 'NewestTag'], {
+        errorMap: () => ({ message: 'must be NewestFromBranch (the default), SemVer, Lexical or NewestTag' }),
+      })
+      .default('NewestFromBranch'),
+    /** NewestFromBranch only; when absent, the branch the remote's HEAD names. */
+    branch: z
+      .string()
+      .max(255, 'must be at most 255 characters')
+      .regex(
+        /^[a-zA-Z0-9]([a-zA-Z0-9._/-]*[a-zA-Z0-9_-])?$/,
+        'must be a branch name such as main or release/1.x (letters, digits, ".", "_", "-" and "/")',
+      )
+      .optional(),
     semverConstraint: z.string().optional(),
     strictSemvers: z.boolean().default(true),
     allowTagsRegexes: z.array(regexString).optional(),
     ignoreTagsRegexes: z.array(regexString).optional(),
+    includePaths: z.array(pathSelector).optional(),
+    excludePaths: z.array(pathSelector).optional(),
     discoveryLimit: z.number().int().min(1).max(100).default(20),
   })
   .strict();
@@ -136,7 +158,19 @@ export const subscriptionSchema = z
 export const warehouseSpecSchema = z
   .object({
     interval: duration.default('5m0s'),
-    freightCreationPolicy: z.enum(['Automatic']).default('Automatic'),
+    freightCreationPolicy: z
+      .enum(['Automatic', 'Manual'], { errorMap: () => ({ message: 'must be Automatic or Manual' }) })
+      .default('Automatic'),
+    /** Automatic only: freight is made when this expression over the discovered artifacts is true. */
+    freightCreationCriteria: z
+      .object({
+        expression: z.string().superRefine((text, ctx) => {
+          const problem = syntaxProblem(unwrapExpression(text));
+          if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, message: problem });
+        }),
+      })
+      .strict()
+      .optional(),
     subscriptions: z.array(subscriptionSchema).min(1, 'needs at least one subscription'),
   })
   .strict();

@@ -15,6 +15,8 @@ export interface PromotionWorkerOptions {
   pollIntervalMs?: number;
   /** A claim not renewed for this long is considered abandoned. */
   claimTtlMs?: number;
+  /** Called once a promotion this worker ran, or ended as abandoned, is in a final phase. Must not throw. */
+  onFinished?: (promotion: { id: string; project: string; stage: string }) => void;
 }
 
 /**
@@ -74,6 +76,7 @@ export class PromotionWorker {
         heartbeat.unref();
         const run = this.options.runner
           .run(claimed)
+          .then(() => this.options.onFinished?.(claimed))
           .catch(e => this.options.logger.error(`promotion ${claimed.id} could not be run: ${e}`))
           .finally(() => {
             clearInterval(heartbeat);
@@ -108,12 +111,13 @@ export class PromotionWorker {
         `the backend running this promotion (${row.claimed_by}) stopped answering before it finished; ` +
         'check the stage\'s Git repository and promote again';
       logger.warn(`promotion ${row.id}: ${message}`);
-      await promotions.finish(
+      const ended = await promotions.finish(
         { id: row.id, project: row.project, stage: row.stage, freightId: row.freight_id },
         'Errored',
         message,
         now,
       );
+      if (ended) this.options.onFinished?.({ id: row.id, project: row.project, stage: row.stage });
     }
   }
 }

@@ -37,6 +37,15 @@ export function hasExpression(value: unknown): boolean {
 }
 
 /**
+ * The expression in a field that holds exactly one (Kargo writes some bare, such as
+ * `freightCreationCriteria.expression`): the text inside `${{ }}` if it is wrapped, else all of it.
+ */
+export function unwrapExpression(text: string): string {
+  const whole = WHOLE_EXPRESSION.exec(text);
+  return whole && !whole[1].includes('}}') ? whole[1] : text;
+}
+
+/**
  * Evaluates every expression inside a configuration value. A string that is exactly one
  * expression takes the expression's type (number, object, ...); expressions embedded in
  * longer text are converted to text. Keys are never evaluated.
@@ -77,6 +86,74 @@ export function evaluate(expression: string, env: ExpressionEnv): unknown {
     }
     throw new ExpressionError(`in "${expression.trim()}": ${(e as Error).message}`);
   }
+}
+
+const SUPPORTED_NODES = new Set([
+  'Literal',
+  'Identifier',
+  'MemberExpression',
+  'CallExpression',
+  'UnaryExpression',
+  'BinaryExpression',
+  'ConditionalExpression',
+  'ArrayExpression',
+]);
+const UNARY_OPERATORS = new Set(['!', 'not', '-', '+']);
+const BINARY_OPERATORS = new Set(
+  ['&&', 'and', '||', 'or', '??', '==', '===', '!=', '!==', '+', '-', '*', '/', '%', '<', '>', '<=', '>='],
+);
+
+/**
+ * What makes an expression fail whatever names and values it is given (it does not parse,
+ * is not one expression, or uses something the evaluator does not support), or undefined.
+ * For checking manifests when they are applied, before anything is evaluated.
+ */
+export function syntaxProblem(expression: string): string | undefined {
+  const text = expression.trim();
+  let ast: jsep.Expression;
+  try {
+    ast = jsep(text);
+  } catch (e) {
+    return `cannot parse "${text}": ${(e as Error).message}`;
+  }
+  const check = (node: jsep.Expression | null | undefined): string | undefined => {
+    if (!node) return undefined;
+    if (node.type === 'Compound') {
+      return (node as jsep.Compound).body.length === 0 ? 'must not be empty' : 'must be a single expression';
+    }
+    if (!SUPPORTED_NODES.has(node.type)) return `${node.type} is not supported in expressions`;
+    switch (node.type) {
+      case 'MemberExpression': {
+        const m = node as jsep.MemberExpression;
+        return check(m.object) ?? (m.computed ? check(m.property) : undefined);
+      }
+      case 'CallExpression': {
+        const c = node as jsep.CallExpression;
+        if (c.callee.type !== 'Identifier') return 'only named functions can be called';
+        return c.arguments.map(check).find(Boolean);
+      }
+      case 'UnaryExpression': {
+        const u = node as jsep.UnaryExpression;
+        return UNARY_OPERATORS.has(u.operator) ? check(u.argument) : `operator "${u.operator}" is not supported`;
+      }
+      case 'BinaryExpression': {
+        const b = node as jsep.BinaryExpression;
+        if (!BINARY_OPERATORS.has(b.operator)) return `operator "${b.operator}" is not supported`;
+        return check(b.left) ?? check(b.right);
+      }
+      case 'ConditionalExpression': {
+        const c = node as jsep.ConditionalExpression;
+        return check(c.test) ?? check(c.consequent) ?? check(c.alternate);
+      }
+      case 'ArrayExpression':
+        return (node as jsep.ArrayExpression).elements.map(check).find(Boolean);
+      default:
+        return undefined;
+    }
+  };
+  const problem = check(ast);
+  if (!problem) return undefined;
+  return text ? `in "${text}": ${problem}` : problem;
 }
 
 function readProperty(target: unknown, key: unknown, text: string): unknown {

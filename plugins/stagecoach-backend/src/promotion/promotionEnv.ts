@@ -1,5 +1,5 @@
 import type { StoredFreight } from '../store/FreightStore';
-import { normalizeGitURL } from '../discovery/freightIdentity';
+import { FreightArtifacts, normalizeGitURL } from '../discovery/freightIdentity';
 import { ExpressionEnv, ExpressionError, ExprFunction } from './expressions';
 
 export interface PromotionEnvInput {
@@ -12,38 +12,42 @@ export interface PromotionEnvInput {
   outputs: Record<string, unknown>;
 }
 
-/** The names and functions that `${{ }}` expressions in a promotion's steps can use. */
-export function promotionEnv(input: PromotionEnvInput): ExpressionEnv {
-  const { freight } = input;
+/**
+ * `commitFrom`, `imageFrom` and `chartFrom` over one set of artifacts. `owner` names the set
+ * in errors: `freight brave-otter`, `the candidate freight`.
+ */
+export function artifactFunctions(artifacts: FreightArtifacts, owner: string): Record<string, ExprFunction> {
   const commitFrom: ExprFunction = repoURL => {
     if (typeof repoURL !== 'string') throw new ExpressionError('commitFrom(repoURL) needs a repository URL');
     const want = normalizeGitURL(repoURL);
-    const found = freight.artifacts.commits.find(c => normalizeGitURL(c.repoURL) === want);
+    const found = artifacts.commits.find(c => normalizeGitURL(c.repoURL) === want);
     if (!found) {
       throw new ExpressionError(
-        `freight ${freight.alias} has no commit from ${repoURL} (it has: ${
-          freight.artifacts.commits.map(c => c.repoURL).join(', ') || 'no commits'
+        `${owner} has no commit from ${repoURL} (it has: ${
+          artifacts.commits.map(c => c.repoURL).join(', ') || 'no commits'
         })`,
       );
     }
     return found;
   };
   const imageFrom: ExprFunction = repoURL => {
-    const found = freight.artifacts.images.find(i => i.repoURL === repoURL);
-    if (!found) throw new ExpressionError(`freight ${freight.alias} has no image from ${String(repoURL)}`);
+    const found = artifacts.images.find(i => i.repoURL === repoURL);
+    if (!found) throw new ExpressionError(`${owner} has no image from ${String(repoURL)}`);
     return found;
   };
   const chartFrom: ExprFunction = (repoURL, name) => {
-    const found = freight.artifacts.charts.find(
-      c => c.repoURL === repoURL && (name === undefined || c.name === name),
-    );
+    const found = artifacts.charts.find(c => c.repoURL === repoURL && (name === undefined || c.name === name));
     if (!found) {
-      throw new ExpressionError(
-        `freight ${freight.alias} has no chart from ${String(repoURL)}${name ? ` named ${String(name)}` : ''}`,
-      );
+      throw new ExpressionError(`${owner} has no chart from ${String(repoURL)}${name ? ` named ${String(name)}` : ''}`);
     }
     return found;
   };
+  return { commitFrom, imageFrom, chartFrom };
+}
+
+/** The names and functions that `${{ }}` expressions in a promotion's steps can use. */
+export function promotionEnv(input: PromotionEnvInput): ExpressionEnv {
+  const { freight } = input;
   return {
     values: {
       ctx: {
@@ -57,9 +61,7 @@ export function promotionEnv(input: PromotionEnvInput): ExpressionEnv {
       outputs: input.outputs,
     },
     functions: {
-      commitFrom,
-      imageFrom,
-      chartFrom,
+      ...artifactFunctions(freight.artifacts, `freight ${freight.alias}`),
       warehouse: name => ({ kind: 'Warehouse', name }),
       quote: v => (typeof v === 'string' ? v : JSON.stringify(v)),
     },

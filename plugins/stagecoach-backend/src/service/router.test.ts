@@ -200,5 +200,11 @@ describe('REST API (real backend plugin, real Git server over HTTP on loopback)'
       .set('Authorization', mockCredentials.user.header())
       .send({ freight: 'x' });
     expect(promote.status).toBe(403);
+    const assemble = await request(denied)
+      .post('/api/stagecoach/projects/demo/freight')
+      .set('Authorization', mockCredentials.user.header())
+      .send({ origin: { kind: 'Warehouse', name: 'app' }, commits: [{ repoURL: git.appURL, tag: 'v1.2.0' }] });
+    expect(assemble.status).toBe(403);
+    expect(assemble.body.error.message).toMatch(/stagecoach\.freight\.create/);
   });
 });

@@ -12,6 +12,7 @@ import { AuthorizeResult, BasicPermission } from '@backstage/plugin-permission-c
 import {
   ANNOTATION_PROJECT,
   ANNOTATION_WAREHOUSES,
+  stagecoachFreightCreatePermission,
   stagecoachFreightUpdatePermission,
   stagecoachManifestApplyPermission,
   stagecoachPromotePermission,
@@ -120,6 +121,15 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
       limit: limitParam(req),
     });
     res.json({ items });
+  });
+
+  // freight assembled by hand from what a warehouse discovered: 201 when new, 200 when it existed
+  router.post('/projects/:project/freight', async (req, res) => {
+    const credentials = await authorize(req, stagecoachFreightCreatePermission);
+    const { project } = req.params;
+    const { freight, created } = await engine.createFreight(project, req.body, actorOf(credentials));
+    res.location(`${req.baseUrl}/projects/${encodeURIComponent(project)}/freight/${freight.id}`);
+    res.status(created ? 201 : 200).json(freight);
   });
 
   router.get('/projects/:project/freight/:freight', async (req, res) => {

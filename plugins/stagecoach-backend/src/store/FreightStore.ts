@@ -29,22 +29,33 @@ export class FreightStore {
     private readonly newAlias: () => string = randomAlias,
   ) {}
 
+  /** The same store, writing inside a transaction. */
+  transacting(tx: Knex.Transaction): FreightStore {
+    return new FreightStore(tx, this.newAlias);
+  }
+
   /**
    * Stores freight for these artifacts unless it exists. Returns it and whether it was created.
    * Identical artifacts give the identical ID, so discovering them again writes nothing.
+   * New freight gets `options.alias` when given (ConflictError when another freight has
+   * it), else a random one; existing freight keeps its alias.
    */
   async ensure(
     project: string,
     warehouse: string,
     artifacts: FreightArtifacts,
     now: string,
+    options: { alias?: string } = {},
   ): Promise<{ freight: StoredFreight; created: boolean }> {
     const id = freightId(warehouse, artifacts);
-    const existing: FreightRow | undefined = await this.knex('stagecoach_freight').where({ project, id }).first();
-    if (existing) return { freight: toFreight(existing), created: false };
-
+    if (options.alias) {
+      const existing: FreightRow | undefined = await this.knex('stagecoach_freight').where({ project, id }).first();
+      if (existing) return { freight: toFreight(existing), created: false };
+      await this.assertAliasFree(project, options.alias);
+    }
+    // new freight is the common case: try the insert first, and look only when it is refused
     for (let attempt = 0; attempt < 20; attempt++) {
-      const alias = attempt < 10 ? this.newAlias() : `${this.newAlias()}-${id.slice(0, 6)}`;
+      const alias = options.alias ?? (attempt < 10 ? this.newAlias() : `${this.newAlias()}-${id.slice(0, 6)}`);
       const row: FreightRow = {
         project,
         id,
@@ -65,6 +76,7 @@ export class FreightStore {
       if (inserted) return { freight: toFreight(row), created: true };
       const raced: FreightRow | undefined = await this.knex('stagecoach_freight').where({ project, id }).first();
       if (raced) return { freight: toFreight(raced), created: false };
+      if (options.alias) throw new ConflictError(`alias "${alias}" is already used in project "${project}"`);
       // the alias was taken: try another
     }
     throw new Error(`could not find a free alias for freight ${id} in project "${project}"`);
@@ -98,8 +110,7 @@ export class FreightStore {
   async setAlias(project: string, idOrAlias: string, alias: string): Promise<StoredFreight> {
     const f = await this.get(project, idOrAlias);
     if (f.alias === alias) return f;
-    const taken = await this.knex('stagecoach_freight').where({ project, alias }).first();
-    if (taken) throw new ConflictError(`alias "${alias}" is already used by freight ${taken.id} in project "${project}"`);
+    await this.assertAliasFree(project, alias);
     try {
       await this.knex('stagecoach_freight').where({ project, id: f.id }).update({ alias });
     } catch (e) {
@@ -107,6 +118,11 @@ export class FreightStore {
       throw new ConflictError(`alias "${alias}" is already used in project "${project}"`);
     }
     return { ...f, alias };
+  }
+
+  private async assertAliasFree(project: string, alias: string): Promise<void> {
+    const taken: FreightRow | undefined = await this.knex('stagecoach_freight').where({ project, alias }).first();
+    if (taken) throw new ConflictError(`alias "${alias}" is already used by freight ${taken.id} in project "${project}"`);
   }
 
   /**

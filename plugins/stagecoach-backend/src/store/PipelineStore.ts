@@ -44,6 +44,11 @@ const toStage = (row: StageRow): StoredStage => ({
 export class PipelineStore {
   constructor(private readonly knex: Knex) {}
 
+  /** The same store, writing inside a transaction. */
+  transacting(tx: Knex.Transaction): PipelineStore {
+    return new PipelineStore(tx);
+  }
+
   /**
    * Replaces a project's warehouses and stages with the given set, in one transaction.
    * Discovery state of unchanged warehouses and the current freight of stages are kept;

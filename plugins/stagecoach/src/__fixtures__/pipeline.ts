@@ -220,6 +220,7 @@ export function mockStagecoachApi(
         items: stageName === 'staging' ? [braveFox, calmOwl] : [],
       })),
     promote: jest.fn(),
+    createFreight: jest.fn(),
     getPromotion: jest.fn(),
     ...overrides,
   };

@@ -1,6 +1,8 @@
 import { createApiRef } from '@backstage/core-plugin-api';
 import type {
+  CreateFreightRequest,
   EntityPipeline,
+  Freight,
   FreightList,
   Promotion,
 } from '@stagecoach/plugin-stagecoach-common';
@@ -20,6 +22,14 @@ export interface StagecoachApi {
   getStageFreight(project: string, stage: string): Promise<FreightList>;
   /** Queues a promotion of freight (by ID or alias) into `stage`. */
   promote(project: string, stage: string, freight: string): Promise<Promotion>;
+  /**
+   * Assembles freight from artifacts a warehouse discovered (one per subscription); the
+   * existing freight when it already exists.
+   */
+  createFreight(
+    project: string,
+    request: CreateFreightRequest,
+  ): Promise<Freight>;
   getPromotion(project: string, id: string): Promise<Promotion>;
 }
 

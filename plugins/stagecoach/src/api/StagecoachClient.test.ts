@@ -67,6 +67,30 @@ describe('StagecoachClient', () => {
     expect(JSON.parse(String(init?.body))).toEqual({ freight: 'brave-fox' });
   });
 
+  it('posts freight to assemble as JSON, for created (201) and existing (200) freight alike', async () => {
+    const freight = { id: 'f1', alias: 'first-release' };
+    const { client, fetch } = setup(json(freight, 201), json(freight, 200));
+    const request = {
+      origin: { kind: 'Warehouse' as const, name: 'app' },
+      commits: [{ repoURL: 'https://git.example.com/app.git', tag: 'v1.1.0' }],
+      alias: 'first-release',
+    };
+
+    await expect(client.createFreight('my shop', request)).resolves.toEqual(
+      freight,
+    );
+    await expect(client.createFreight('my shop', request)).resolves.toEqual(
+      freight,
+    );
+    const [url, init] = fetch.mock.calls[0];
+    expect(url).toBe(`${baseUrl}/projects/my%20shop/freight`);
+    expect(init?.method).toBe('POST');
+    expect(new Headers(init?.headers).get('content-type')).toBe(
+      'application/json',
+    );
+    expect(JSON.parse(String(init?.body))).toEqual(request);
+  });
+
   it('gets one promotion', async () => {
     const { client, fetch } = setup(json({ id: 'p/1' }));
     await client.getPromotion('shop', 'p/1');

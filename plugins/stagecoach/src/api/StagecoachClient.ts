@@ -1,7 +1,9 @@
 import type { DiscoveryApi, FetchApi } from '@backstage/core-plugin-api';
 import { ResponseError } from '@backstage/errors';
 import type {
+  CreateFreightRequest,
   EntityPipeline,
+  Freight,
   FreightList,
   Promotion,
 } from '@stagecoach/plugin-stagecoach-common';
@@ -52,6 +54,17 @@ export class StagecoachClient implements StagecoachApi {
         body: JSON.stringify({ freight }),
       },
     );
+  }
+
+  async createFreight(
+    project: string,
+    request: CreateFreightRequest,
+  ): Promise<Freight> {
+    return this.request<Freight>(`/projects/${seg(project)}/freight`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(request),
+    });
   }
 
   async getPromotion(project: string, id: string): Promise<Promotion> {

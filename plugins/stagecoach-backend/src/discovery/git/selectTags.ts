@@ -40,6 +40,14 @@ export function selectTags(
   candidates: TagCandidate[],
   sub: GitSubscription,
 ): TagCandidate[] {
+  return orderTags(candidates, sub).slice(0, sub.discoveryLimit ?? 20);
+}
+
+/** The tags selectTags would pick from, best first, without the `discoveryLimit` cut. */
+export function orderTags(
+  candidates: TagCandidate[],
+  sub: GitSubscription,
+): TagCandidate[] {
   const allowed = candidates.filter(c => allowedByRegexes(c.tag, sub));
   let ordered: TagCandidate[];
   if (sub.commitSelectionStrategy === 'SemVer') {
@@ -67,5 +75,5 @@ export function selectTags(
         b.tag.localeCompare(a.tag),
     );
   }
-  return ordered.slice(0, sub.discoveryLimit ?? 20);
+  return ordered;
 }

@@ -88,24 +88,39 @@ export class ImageSubscriber implements Subscriber<ImageSubscription, Image> {
     return isDiscovery(probe.state) ? probe.state : this.select(sub);
   }
 
+  /**
+   * A listed tag as the image freight is made of: resolved (digest, and build time when
+   * discovery reads those) the way select() resolves the latest one, through the same tag
+   * cache. Undefined when the tag is gone or has no image for the platform.
+   */
+  async resolve(
+    sub: ImageSubscription,
+    listed: Record<string, unknown>,
+  ): Promise<Image | undefined> {
+    const tag = listed.tag;
+    if (typeof tag !== 'string' || !tag)
+      throw new Error('a listed image needs its tag');
+    const repo = parseImageRepository(sub.repoURL);
+    const strategy = sub.imageSelectionStrategy ?? 'SemVer';
+    const options: ResolveOptions = {
+      ...resolveOptions(sub),
+      withCreated: strategy === 'NewestBuild' || this.options.readBuildTimes,
+    };
+    // Digest follows a mutable tag: like select(), it never answers from the tag cache
+    const r =
+      strategy === 'Digest'
+        ? await resolveTag(this.client, repo, tag, options)
+        : await this.lookUp(repo, tag, options);
+    return imageOf(sub, tag, r);
+  }
+
   private async select(
     sub: ImageSubscription,
   ): Promise<Discovery<Image> & { listed: ListedImage[] }> {
     const repo = parseImageRepository(sub.repoURL);
     const limit = sub.discoveryLimit ?? 20;
-    const resolve: ResolveOptions = {
-      platform: sub.platform ? parsePlatform(sub.platform) : undefined,
-      insecureSkipTLSVerify: sub.insecureSkipTLSVerify,
-    };
-    const toImage = (tag: string, r: Resolution): Image | undefined =>
-      r.found && r.image
-        ? {
-            repoURL: sub.repoURL,
-            tag,
-            digest: r.image.digest,
-            ...(r.image.createdAt ? { createdAt: r.image.createdAt } : {}),
-          }
-        : undefined;
+    const resolve = resolveOptions(sub);
+    const toImage = (tag: string, r: Resolution) => imageOf(sub, tag, r);
     const complete = (images: Image[]) => ({
       latest: images[0],
       listed: images.map(line),
@@ -134,7 +149,7 @@ export class ImageSubscriber implements Subscriber<ImageSubscription, Image> {
           tags.map(async tag =>
             toImage(
               tag,
-              await this.resolve(repo, tag, { ...resolve, withCreated: true }),
+              await this.lookUp(repo, tag, { ...resolve, withCreated: true }),
             ),
           ),
         );
@@ -163,7 +178,7 @@ export class ImageSubscriber implements Subscriber<ImageSubscription, Image> {
           size = Math.min(size * 2, Math.max(limit, 1));
           const found = await Promise.all(
             batch.map(async tag =>
-              toImage(tag, await this.resolve(repo, tag, options)),
+              toImage(tag, await this.lookUp(repo, tag, options)),
             ),
           );
           batch.forEach((tag, i) => {
@@ -217,7 +232,7 @@ export class ImageSubscriber implements Subscriber<ImageSubscription, Image> {
     return createdAt ? { digest, createdAt } : { digest };
   }
 
-  private async resolve(
+  private async lookUp(
     repo: ImageRepository,
     tag: string,
     options: ResolveOptions,
@@ -231,6 +246,30 @@ export class ImageSubscriber implements Subscriber<ImageSubscription, Image> {
     if (r.found) this.tagCache.set(key, r);
     return r;
   }
+}
+
+/** How a subscription's tags are resolved: its platform, its TLS setting. */
+function resolveOptions(sub: ImageSubscription): ResolveOptions {
+  return {
+    platform: sub.platform ? parsePlatform(sub.platform) : undefined,
+    insecureSkipTLSVerify: sub.insecureSkipTLSVerify,
+  };
+}
+
+/** The image a resolved tag gives the subscription, if the tag has one for its platform. */
+function imageOf(
+  sub: ImageSubscription,
+  tag: string,
+  r: Resolution,
+): Image | undefined {
+  return r.found && r.image
+    ? {
+        repoURL: sub.repoURL,
+        tag,
+        digest: r.image.digest,
+        ...(r.image.createdAt ? { createdAt: r.image.createdAt } : {}),
+      }
+    : undefined;
 }
 
 /** One line of an image subscription's status: the tag, and its digest when known. */

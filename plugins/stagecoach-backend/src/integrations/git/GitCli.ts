@@ -85,3 +85,33 @@ export async function listRemoteRefs(repoURL: string, kind: 'tags' | 'heads'): P
   }
   return [...refs].map(([name, sha]) => ({ name, commit: peeled.get(name) ?? sha }));
 }
+
+export interface RemoteBranchHead {
+  /** The branch's name; undefined when the remote's HEAD names no branch (a server without symref support). */
+  branch?: string;
+  /** The ref to fetch: `refs/heads/<branch>`, or `HEAD`. */
+  ref: string;
+  /** The commit at its tip; undefined when the branch does not exist (or the repository is empty). */
+  commit?: string;
+}
+
+/**
+ * The tip of a remote branch (`git ls-remote <url> refs/heads/<branch>`) or, without a
+ * branch, of the remote's default branch: what its HEAD points to (`git ls-remote --symref
+ * <url> HEAD`). One round trip either way.
+ */
+export async function remoteBranchHead(repoURL: string, branch?: string): Promise<RemoteBranchHead> {
+  const ref = branch ? `refs/heads/${branch}` : 'HEAD';
+  const out = await runGit(['ls-remote', ...(branch ? [] : ['--symref']), repoURL, ref]);
+  const head: RemoteBranchHead = { branch, ref };
+  for (const line of out.split('\n')) {
+    const [left, name] = line.split('\t');
+    if (name !== ref || !left) continue;
+    const symref = /^ref: refs\/heads\/(.+)$/.exec(left);
+    if (symref) {
+      head.branch = symref[1];
+      head.ref = `refs/heads/${symref[1]}`;
+    } else if (/^[0-9a-f]{40,64}$/.test(left)) head.commit = left;
+  }
+  return head;
+}

@@ -151,7 +151,7 @@ export function createWebhookRouter(options: WebhookRouterOptions): express.Rout
     const event = parsed;
     const { warehouses } = await onEvent(event, { receiver: name, type });
     logger.info(
-      `webhook receiver ${name} (${type}): ${describe(event)} changed; refreshing ${warehouses.length} warehouse(s)${
+      `webhook receiver ${name} (${type}): ${describeEvent(event)} changed; refreshing ${warehouses.length} warehouse(s)${
         warehouses.length ? `: ${warehouses.join(', ')}` : ''
       }`,
     );
@@ -191,7 +191,8 @@ function decodeBody(req: Request, rawBody: Buffer): unknown {
   }
 }
 
-function describe(event: WebhookEvent): string {
+/** What an event says changed, for log lines: `Git repository https://...`. */
+export function describeEvent(event: WebhookEvent): string {
   switch (event.kind) {
     case 'git':
       return `Git repository ${event.repoURLs.join(', ')}`;

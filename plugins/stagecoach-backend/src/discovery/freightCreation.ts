@@ -1,0 +1,57 @@
+import type { WarehouseSpec } from '../manifests/schemas';
+import { evaluate, ExprFunction, unwrapExpression } from '../promotion/expressions';
+import { artifactFunctions } from '../promotion/promotionEnv';
+import type { FreightArtifacts } from './freightIdentity';
+
+/** Whether discovery makes freight of what it found: `error` is for the warehouse's status. */
+export type FreightCreationDecision = { create: true } | { create: false; reason: string; error?: string };
+
+/** Kargo's spelling of artifact fields (`imageFrom(...).Tag`), accepted next to Stagecoach's (`.tag`). */
+const KARGO_FIELDS: Record<string, string> = {
+  repoURL: 'RepoURL',
+  id: 'ID',
+  tag: 'Tag',
+  digest: 'Digest',
+  branch: 'Branch',
+  name: 'Name',
+  version: 'Version',
+};
+
+function withKargoFields(fn: ExprFunction): ExprFunction {
+  return (...args) => {
+    const found = fn(...args) as Record<string, unknown>;
+    const extra = Object.entries(found)
+      .filter(([k]) => KARGO_FIELDS[k])
+      .map(([k, v]) => [KARGO_FIELDS[k], v]);
+    return { ...found, ...Object.fromEntries(extra) };
+  };
+}
+
+/**
+ * Decides whether discovery turns the newest artifacts into freight: never for a `Manual`
+ * warehouse; for an `Automatic` one, when it has no `freightCreationCriteria` or its
+ * expression is true over those artifacts. An expression that fails, or is not true or
+ * false, creates nothing and says why.
+ */
+export function decideFreightCreation(spec: WarehouseSpec, artifacts: FreightArtifacts): FreightCreationDecision {
+  if (spec.freightCreationPolicy === 'Manual') return { create: false, reason: 'freightCreationPolicy is Manual' };
+  const expression = spec.freightCreationCriteria?.expression;
+  if (!expression) return { create: true };
+  const functions = Object.fromEntries(
+    Object.entries(artifactFunctions(artifacts, 'the candidate freight')).map(([n, fn]) => [n, withKargoFields(fn)]),
+  );
+  let result: unknown;
+  try {
+    result = evaluate(unwrapExpression(expression), { values: {}, functions });
+  } catch (e) {
+    const error = `spec.freightCreationCriteria.expression failed, so no freight was created: ${(e as Error).message}`;
+    return { create: false, reason: error, error };
+  }
+  if (typeof result !== 'boolean') {
+    const error = `spec.freightCreationCriteria.expression must be true or false, but it is ${
+      JSON.stringify(result) ?? 'undefined'
+    }: no freight was created`;
+    return { create: false, reason: error, error };
+  }
+  return result ? { create: true } : { create: false, reason: 'spec.freightCreationCriteria.expression is false' };
+}

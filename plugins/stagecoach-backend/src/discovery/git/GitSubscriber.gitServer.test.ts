@@ -1,0 +1,280 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { createBareRepo, git, GitHttpServer, startGitHttpServer } from '@stagecoach/git-server';
+import { gitSubscriptionSchema } from '../../manifests/schemas';
+import { GitSubscriber } from './GitSubscriber';
+
+/**
+ * GitSubscriber against real git over smart HTTP (git http-backend on loopback), with
+ * partial clone allowed on the server as on GitHub, GitLab and Gitea.
+ */
+describe('GitSubscriber (real git over HTTP)', () => {
+  let root: string;
+  let repos: string;
+  let server: GitHttpServer;
+  let cacheDir: string;
+  let subscriber: GitSubscriber;
+  let monoURL: string;
+  const AUTHOR = 'Stagecoach Demo <demo@stagecoach.invalid>';
+
+  const bare = (name: string) => path.join(repos, `${name}.git`);
+  const sub = (over: Record<string, unknown>) => gitSubscriptionSchema.parse({ repoURL: monoURL, ...over });
+  const discover = async (over: Record<string, unknown>) => {
+    const s = sub(over);
+    return subscriber.discover(s, await subscriber.probe(s));
+  };
+  const messages = async (over: Record<string, unknown>) => (await discover(over)).listed.map(c => c.message);
+  const tags = async (over: Record<string, unknown>) => (await discover(over)).listed.map(c => c.tag);
+  const firstParents = async (repo: string, ref: string) =>
+    (await git(bare(repo), 'rev-list', '--first-parent', ref)).split('\n');
+
+  /** Commits to a branch of a served repository through a clone, as a developer would. */
+  async function commitTo(repo: string, branch: string, files: Record<string, string>, message: string) {
+    const work = await fs.mkdtemp(path.join(root, 'work-'));
+    await git(work, 'clone', '-q', bare(repo), '.');
+    await git(work, 'checkout', '-q', '-B', branch, `origin/${branch}`);
+    for (const [file, text] of Object.entries(files)) {
+      await fs.mkdir(path.dirname(path.join(work, file)), { recursive: true });
+      await fs.writeFile(path.join(work, file), text);
+    }
+    await git(work, 'add', '-A');
+    await git(work, 'commit', '-q', '-m', message);
+    await git(work, 'push', '-q', 'origin', `HEAD:refs/heads/${branch}`);
+    await fs.rm(work, { recursive: true, force: true });
+    return git(bare(repo), 'rev-parse', `refs/heads/${branch}`);
+  }
+
+  /** `count` commits that only touch noise.txt, on a new branch from `from`, written by fast-import (fast). */
+  function noiseBranch(repo: string, branch: string, from: string, count: number) {
+    let stream = '';
+    for (let i = 1; i <= count; i++) {
+      const message = `noise ${i}`;
+      const content = `${i}\n`;
+      stream +=
+        `commit refs/heads/${branch}\nmark :${i}\ncommitter Noise <noise@example.invalid> ${1_700_000_000 + i} +0000\n` +
+        `data ${message.length}\n${message}\n${i === 1 ? `from ${from}` : `from :${i - 1}`}\n` +
+        `M 644 inline noise.txt\ndata ${content.length}\n${content}\n`;
+    }
+    execFileSync('git', ['fast-import', '--quiet'], {
+      cwd: bare(repo),
+      input: stream,
+      env: { PATH: process.env.PATH, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null' },
+    });
+  }
+
+  beforeAll(async () => {
+    root = await fs.mkdtemp(path.join(os.tmpdir(), 'git-subscriber-'));
+    repos = path.join(root, 'repos');
+    await createBareRepo(repos, 'mono', [
+      { files: { 'README.md': 'mono\n' }, message: 'init' },
+      { files: { 'apps/api/main.go': 'package main // 1\n' }, message: 'api v1', tag: 'v1.0.0' },
+      { files: { 'apps/web/index.ts': 'export {}; // 1\n' }, message: 'web v1', tag: 'v1.1.0', annotated: true },
+      { files: { 'docs/guide.md': 'guide\n' }, message: 'docs', tag: 'v1.2.0' },
+      { files: { 'apps/api/README.md': 'api\n' }, message: 'api readme', tag: 'v1.3.0' },
+      { files: { 'apps/api/main.go': 'package main // 2\n' }, message: 'api v2' },
+    ]);
+    await createBareRepo(repos, 'empty', []);
+    for (const repo of ['mono', 'empty']) await git(bare(repo), 'config', 'uploadpack.allowFilter', 'true');
+
+    // release/1.x: from "web v1", with a hotfix of the api
+    await git(bare('mono'), 'branch', 'release/1.x', 'v1.1.0');
+    await commitTo('mono', 'release/1.x', { 'apps/api/main.go': 'package main // 1.1\n' }, 'hotfix');
+    // merged: a feature branch merged with a merge commit
+    await git(bare('mono'), 'branch', 'feature', 'main');
+    await commitTo('mono', 'feature', { 'apps/web/feature.ts': 'export {};\n' }, 'web feature');
+    await git(bare('mono'), 'branch', 'merged', 'main');
+    const work = await fs.mkdtemp(path.join(root, 'work-'));
+    await git(work, 'clone', '-q', '-b', 'merged', bare('mono'), '.');
+    await git(work, 'merge', '-q', '--no-ff', '-m', 'merge the web feature', 'origin/feature');
+    await git(work, 'push', '-q', 'origin', 'HEAD:refs/heads/merged');
+    // busy: 250 commits that only touch noise.txt, on top of main
+    noiseBranch('mono', 'busy', await git(bare('mono'), 'rev-parse', 'main'), 250);
+
+    server = await startGitHttpServer({ root: repos });
+    monoURL = `${server.url}/mono.git`;
+  });
+
+  afterAll(async () => {
+    await server?.close();
+    await fs.rm(root, { recursive: true, force: true });
+  });
+
+  beforeEach(async () => {
+    cacheDir = await fs.mkdtemp(path.join(root, 'cache-'));
+    subscriber = new GitSubscriber(cacheDir);
+  });
+
+  describe('NewestFromBranch', () => {
+    it('is the default: the newest commits of the default branch, newest first, with their metadata', async () => {
+      const s = sub({});
+      expect(s.commitSelectionStrategy).toBe('NewestFromBranch');
+      const found = await subscriber.discover(s, await subscriber.probe(s));
+      const main = await firstParents('mono', 'main');
+      expect(found.listed.map(c => c.id)).toEqual(main);
+      expect(found.latest).toEqual({
+        repoURL: monoURL,
+        id: main[0],
+        branch: 'main',
+        message: 'api v2',
+        author: AUTHOR,
+        committer: AUTHOR,
+        committedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000Z$/),
+      });
+      expect(found.listed.map(c => c.message)).toEqual(['api v2', 'api readme', 'docs', 'web v1', 'api v1', 'init']);
+    });
+
+    it('follows a named branch, and the branch the remote HEAD names when there is none', async () => {
+      const release = await discover({ branch: 'release/1.x' });
+      expect(release.latest).toMatchObject({ branch: 'release/1.x', message: 'hotfix' });
+      expect(release.listed.map(c => c.message)).toEqual(['hotfix', 'web v1', 'api v1', 'init']);
+
+      await git(bare('mono'), 'symbolic-ref', 'HEAD', 'refs/heads/release/1.x');
+      try {
+        const probe = await subscriber.probe(sub({}));
+        expect(probe.hash).not.toBe((await subscriber.probe(sub({ branch: 'main' }))).hash);
+        expect((await subscriber.discover(sub({}), probe)).latest).toMatchObject({
+          branch: 'release/1.x',
+          message: 'hotfix',
+        });
+      } finally {
+        await git(bare('mono'), 'symbolic-ref', 'HEAD', 'refs/heads/main');
+      }
+    });
+
+    it('reads first-parent history: a merge commit carries what it merged', async () => {
+      expect(await messages({ branch: 'merged', discoveryLimit: 3 })).toEqual([
+        'merge the web feature',
+        'api v2',
+        'api readme',
+      ]);
+      expect(await messages({ branch: 'merged', includePaths: ['apps/web'] })).toEqual([
+        'merge the web feature',
+        'web v1',
+      ]);
+    });
+
+    it('keeps at most discoveryLimit commits', async () => {
+      expect(await messages({ discoveryLimit: 2 })).toEqual(['api v2', 'api readme']);
+      expect(await messages({ discoveryLimit: 1, includePaths: ['apps'] })).toEqual(['api v2']);
+    });
+
+    it('includePaths / excludePaths: prefixes, globs and regular expressions', async () => {
+      expect(await messages({ includePaths: ['apps/api'] })).toEqual(['api v2', 'api readme', 'api v1']);
+      expect(await messages({ includePaths: ['apps/api'], excludePaths: ['glob:**/*.md'] })).toEqual([
+        'api v2',
+        'api v1',
+      ]);
+      expect(await messages({ includePaths: ['regex:\\.ts$'] })).toEqual(['web v1']);
+      expect(await messages({ includePaths: ['regexp:^docs/'] })).toEqual(['docs']);
+      expect(await messages({ includePaths: ['glob:apps/*/README.md', 'docs'] })).toEqual(['api readme', 'docs']);
+      expect(await messages({ excludePaths: ['apps'] })).toEqual(['docs', 'init']);
+      expect(await messages({ excludePaths: ['apps', 'glob:*.md', 'docs/'] })).toEqual([]);
+      expect((await discover({ includePaths: ['nowhere'] })).latest).toBeUndefined();
+    });
+
+    it('reads history in batches until enough commits match', async () => {
+      // 250 commits of noise first: three batches (100, 200, 400) reach the api commits
+      const found = await discover({ branch: 'busy', includePaths: ['apps/api'], discoveryLimit: 2 });
+      expect(found.listed.map(c => c.message)).toEqual(['api v2', 'api readme']);
+      expect(await messages({ branch: 'busy', excludePaths: ['noise.txt'], discoveryLimit: 3 })).toEqual([
+        'api v2',
+        'api readme',
+        'docs',
+      ]);
+      expect(await messages({ branch: 'busy', discoveryLimit: 2 })).toEqual(['noise 250', 'noise 249']);
+    });
+
+    it('fetches no file content: the mirror holds commits and trees only', async () => {
+      await discover({ includePaths: ['apps/api'], excludePaths: ['glob:**/*.md'] });
+      const [mirror] = await fs.readdir(path.join(cacheDir, 'git'));
+      const types = await git(
+        path.join(cacheDir, 'git', mirror),
+        'cat-file',
+        '--batch-all-objects',
+        '--batch-check=%(objecttype)',
+      );
+      expect(new Set(types.split('\n'))).toEqual(new Set(['commit', 'tree']));
+    });
+
+    it('the probe is one ls-remote: the same hash until the branch moves, whatever else is pushed', async () => {
+      await createBareRepo(repos, 'moving', [{ files: { 'a.txt': '1\n' }, message: 'one' }]);
+      const s = gitSubscriptionSchema.parse({ repoURL: `${server.url}/moving.git` });
+      const first = await subscriber.probe(s);
+      expect((await subscriber.probe(s)).hash).toBe(first.hash);
+      await expect(fs.readdir(path.join(cacheDir, 'git'))).rejects.toThrow(/ENOENT/); // no mirror for a probe
+
+      await git(bare('moving'), 'branch', 'other', 'main');
+      await commitTo('moving', 'other', { 'b.txt': '2\n' }, 'elsewhere');
+      await git(bare('moving'), 'tag', 'v9.9.9', 'other');
+      expect((await subscriber.probe(s)).hash).toBe(first.hash);
+
+      expect((await subscriber.discover(s, first)).latest?.message).toBe('one');
+      const two = await commitTo('moving', 'main', { 'a.txt': '2\n' }, 'two');
+      const second = await subscriber.probe(s);
+      expect(second.hash).not.toBe(first.hash);
+      expect((await subscriber.discover(s, second)).latest).toMatchObject({ id: two, message: 'two', branch: 'main' });
+    });
+
+    it('a branch that does not exist is an error that names it, without credentials', async () => {
+      const withCredentials = monoURL.replace('http://', 'http://ci:s3cret@');
+      const s = gitSubscriptionSchema.parse({ repoURL: withCredentials, branch: 'nope' });
+      const failure = subscriber.probe(s);
+      await expect(failure).rejects.toThrow(`branch "nope" not found in ${monoURL.replace('http://', 'http://***@')}`);
+      await expect(failure).rejects.not.toThrow(/s3cret/);
+    });
+
+    it('a branch deleted between probe and discovery is the same error', async () => {
+      await git(bare('mono'), 'branch', 'short-lived', 'main');
+      const s = sub({ branch: 'short-lived' });
+      const probe = await subscriber.probe(s);
+      await git(bare('mono'), 'branch', '-D', 'short-lived');
+      await expect(subscriber.discover(s, probe)).rejects.toThrow(`branch "short-lived" not found in ${monoURL}`);
+    });
+
+    it('an empty repository selects nothing', async () => {
+      const s = gitSubscriptionSchema.parse({ repoURL: `${server.url}/empty.git` });
+      expect(await subscriber.discover(s, await subscriber.probe(s))).toEqual({ latest: undefined, listed: [] });
+    });
+  });
+
+  describe('tag strategies with includePaths / excludePaths: the tagged commit’s own changes count', () => {
+    it('SemVer', async () => {
+      expect(await tags({ commitSelectionStrategy: 'SemVer' })).toEqual(['v1.3.0', 'v1.2.0', 'v1.1.0', 'v1.0.0']);
+      expect(await tags({ commitSelectionStrategy: 'SemVer', includePaths: ['apps/api'] })).toEqual([
+        'v1.3.0',
+        'v1.0.0',
+      ]);
+      expect(
+        await tags({ commitSelectionStrategy: 'SemVer', includePaths: ['apps/api'], excludePaths: ['glob:**/*.md'] }),
+      ).toEqual(['v1.0.0']);
+      expect(
+        await tags({ commitSelectionStrategy: 'SemVer', semverConstraint: '<1.3.0', excludePaths: ['docs'] }),
+      ).toEqual(['v1.1.0', 'v1.0.0']);
+      expect(await tags({ commitSelectionStrategy: 'SemVer', includePaths: ['apps'], discoveryLimit: 2 })).toEqual([
+        'v1.3.0',
+        'v1.1.0',
+      ]);
+    });
+
+    it('Lexical and NewestTag, annotated tags included', async () => {
+      expect(await tags({ commitSelectionStrategy: 'Lexical', includePaths: ['regex:^apps/web/'] })).toEqual([
+        'v1.1.0',
+      ]);
+      expect(await tags({ commitSelectionStrategy: 'NewestTag', includePaths: ['docs'] })).toEqual(['v1.2.0']);
+      const found = await discover({ commitSelectionStrategy: 'NewestTag', includePaths: ['apps/web'] });
+      expect(found.latest).toEqual({
+        repoURL: monoURL,
+        tag: 'v1.1.0',
+        id: await git(bare('mono'), 'rev-parse', 'v1.1.0^{commit}'),
+      });
+      expect((await discover({ commitSelectionStrategy: 'Lexical', includePaths: ['nowhere'] })).latest).toBeUndefined();
+    });
+
+    it('without path filters SemVer and Lexical need no mirror', async () => {
+      expect(await tags({ commitSelectionStrategy: 'Lexical', discoveryLimit: 2 })).toEqual(['v1.3.0', 'v1.2.0']);
+      await expect(fs.readdir(path.join(cacheDir, 'git'))).rejects.toThrow(/ENOENT/);
+    });
+  });
+});

@@ -1,0 +1,159 @@
+import { Knex } from 'knex';
+import { StagecoachEngine, StagecoachEngineOptions } from './engine';
+import type { FreightCreatedEvent, PromotionFinishedEvent, StagecoachEvent } from './engineEvents';
+import { createTestDatabases } from './__testUtils__/databases';
+import { createGitFixture, GitFixture, pipelineYaml } from './__testUtils__/gitFixture';
+import { Logger } from './util/types';
+
+jest.setTimeout(120_000);
+
+async function eventually<T>(what: string, probe: () => T | undefined): Promise<T> {
+  for (let i = 0; i < 600; i++) {
+    const value = probe();
+    if (value !== undefined) return value;
+    await new Promise(r => setTimeout(r, 50));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+function recordingLogger(): Logger & { warnings: string[] } {
+  const warnings: string[] = [];
+  return { warnings, debug() {}, info() {}, error() {}, warn: m => warnings.push(m) };
+}
+
+/** The engine's onEvent hook, without Backstage: what it reports, and that reporting never gets in the way. */
+describe('StagecoachEngine onEvent', () => {
+  const databases = createTestDatabases();
+
+  describe.each(databases.eachSupportedId())('on %p', databaseId => {
+    let knex: Knex;
+    let git: GitFixture;
+    const engines: StagecoachEngine[] = [];
+
+    /** Discovers the project's warehouse (all engines share one database: runDue sees every project). */
+    const discover = async (engine: StagecoachEngine, project: string) =>
+      (await engine.discovery.runDue()).find(r => r.project === project)!;
+
+    async function engineWith(project: string, onEvent: StagecoachEngineOptions['onEvent'], logger: Logger = recordingLogger()) {
+      const engine = await StagecoachEngine.create({
+        knex,
+        logger,
+        workDir: `${git.root}/work-${databaseId}-${project}`,
+        worker: { pollIntervalMs: 50 },
+        onEvent,
+      });
+      engines.push(engine);
+      await engine.applyManifests(project, pipelineYaml(git, project));
+      return engine;
+    }
+
+    beforeAll(async () => {
+      git = await createGitFixture();
+      knex = await databases.init(databaseId);
+    });
+    afterAll(async () => {
+      for (const engine of engines) await engine.close();
+      await knex.destroy();
+      await git.close();
+    });
+
+    it('reports freight from discovery and from the API, and promotions that finish', async () => {
+      const events: StagecoachEvent[] = [];
+      const engine = await engineWith('reported', async e => {
+        events.push(e);
+      });
+      const created = () => events.filter((e): e is FreightCreatedEvent => e.type === 'freight.created');
+
+      const result = await discover(engine, 'reported');
+      const discovered = await eventually('freight.created', () => created()[0]);
+      expect(discovered).toMatchObject({
+        type: 'freight.created',
+        project: 'reported',
+        warehouse: 'app',
+        source: 'discovery',
+        freight: { id: result.createdFreightId, commits: [{ repoURL: git.appURL, tag: 'v1.2.0' }] },
+      });
+      expect(discovered.createdBy).toBeUndefined();
+
+      // nothing new, nothing reported
+      await engine.refreshWarehouse('reported', 'app');
+      await engine.discovery.runDue();
+
+      const { freight } = await engine.createFreight(
+        'reported',
+        { origin: { kind: 'Warehouse', name: 'app' }, commits: [{ repoURL: git.appURL, tag: 'v1.0.0' }] },
+        'user:default/jane',
+      );
+      const manual = await eventually('a second freight.created', () => created()[1]);
+      expect(manual).toMatchObject({ source: 'manual', createdBy: 'user:default/jane', freight: { id: freight.id } });
+      // the same artifacts again: no new freight, no event
+      await engine.createFreight('reported', { origin: { kind: 'Warehouse', name: 'app' }, commits: [{ repoURL: git.appURL, tag: 'v1.0.0' }] });
+
+      engine.worker.start();
+      const queued = await engine.promote('reported', 'dev', discovered.freight.alias, 'user:default/jane');
+      const finished = await eventually('promotion.finished', () =>
+        events.find((e): e is PromotionFinishedEvent => e.type === 'promotion.finished'),
+      );
+      expect(finished).toMatchObject({
+        type: 'promotion.finished',
+        project: 'reported',
+        stage: 'dev',
+        phase: 'Succeeded',
+        promotion: { id: queued.id, phase: 'Succeeded', createdBy: 'user:default/jane', freight: { id: discovered.freight.id } },
+      });
+      await engine.worker.stop();
+      expect(events.map(e => e.type)).toEqual(['freight.created', 'freight.created', 'promotion.finished']);
+    });
+
+    it('reports a promotion that its backend abandoned as Errored', async () => {
+      const events: StagecoachEvent[] = [];
+      const engine = await engineWith('abandoned', async e => {
+        events.push(e);
+      });
+      const result = await discover(engine, 'abandoned');
+      const queued = await engine.promote('abandoned', 'dev', result.createdFreightId!);
+      // another backend claims it and dies
+      await engine.promotions.claimNext('gone:1:dead', new Date().toISOString(), 1);
+      await new Promise(r => setTimeout(r, 20));
+
+      engine.worker.start();
+      const finished = await eventually('promotion.finished', () =>
+        events.find((e): e is PromotionFinishedEvent => e.type === 'promotion.finished'),
+      );
+      await engine.worker.stop();
+      expect(finished).toMatchObject({ stage: 'dev', phase: 'Errored', promotion: { id: queued.id, phase: 'Errored' } });
+      expect(finished.promotion.message).toMatch(/stopped answering/);
+    });
+
+    it('a host that fails to take an event fails neither discovery nor the promotion: it is logged', async () => {
+      const logger = recordingLogger();
+      const engine = await engineWith(
+        'failing',
+        e => {
+          if (e.type === 'freight.created') throw new Error('events service is down');
+          return Promise.reject(new Error('events service is still down'));
+        },
+        logger,
+      );
+
+      const result = await discover(engine, 'failing');
+      expect(result.error).toBeUndefined();
+      expect(result.createdFreightId).toMatch(/^[0-9a-f]{40}$/);
+      expect((await engine.getWarehouse('failing', 'app')).status.lastError).toBeUndefined();
+
+      engine.worker.start();
+      const queued = await engine.promote('failing', 'dev', result.createdFreightId!);
+      for (let i = 0; i < 600 && ['Pending', 'Running'].includes((await engine.getPromotion('failing', queued.id)).phase); i++) {
+        await new Promise(r => setTimeout(r, 50));
+      }
+      await engine.worker.stop();
+      expect((await engine.getPromotion('failing', queued.id)).phase).toBe('Succeeded');
+
+      await eventually('two warnings', () => (logger.warnings.length >= 2 ? logger.warnings : undefined));
+      expect(logger.warnings).toEqual([
+        expect.stringMatching(/could not report freight.created .*failing\/app\): events service is down/),
+        expect.stringMatching(/could not report promotion.finished .*: events service is still down/),
+      ]);
+    });
+  });
+});
