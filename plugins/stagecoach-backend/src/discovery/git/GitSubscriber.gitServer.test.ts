@@ -3,7 +3,9 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { createBareRepo, git, GitHttpServer, startGitHttpServer } from '@stagecoach/git-server';
+import { createHash } from 'node:crypto';
 import { gitSubscriptionSchema } from '../../manifests/schemas';
+import { freightId, normalizeGitURL } from '../freightIdentity';
 import { GitSubscriber } from './GitSubscriber';
 
 /**
@@ -123,6 +125,10 @@ describe('GitSubscriber (real git over HTTP)', () => {
         committedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000Z$/),
       });
       expect(found.listed.map(c => c.message)).toEqual(['api v2', 'api readme', 'docs', 'web v1', 'api v1', 'init']);
+      // Kargo's freight ID: a commit without a tag is normURL:sha; branch and metadata are not part of it
+      expect(freightId('app', { commits: [found.latest!], images: [], charts: [] })).toBe(
+        createHash('sha1').update(`Warehouse/app:${normalizeGitURL(monoURL)}:${main[0]}`).digest('hex'),
+      );
     });
 
     it('follows a named branch, and the branch the remote HEAD names when there is none', async () => {
