@@ -11,6 +11,7 @@
  *   yarn bench:discovery
  *   BENCH_REPOSITORIES=50 BENCH_TAGS=20 yarn bench:discovery
  */
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -262,6 +263,11 @@ async function main() {
     log(
       `setup (${SETUP}): ${REPOSITORIES * TAGS} tags in ${seconds(setupMs)}s`,
     );
+    // the setup's files are still being written back to disk: let that finish first, or its
+    // I/O lands in whichever measurement runs at the time
+    const syncStarted = Date.now();
+    execFileSync('sync');
+    log(`setup written to disk (sync) in ${seconds(Date.now() - syncStarted)}s`);
 
     const { knex, rowsWritten } = await openDatabase(tmp, cleanup);
     knex.on('query', (q: { method?: string }) => {
