@@ -41,6 +41,17 @@ describe('parseManifests', () => {
     expect(pipelineOrder(m.stages)).toEqual(['staging', 'prod']);
   });
 
+  it('refuses credentials written into a repository URL, without repeating them', () => {
+    const problems = problemsOf(warehouse.replace('https://git.example.com', 'https://bot:hunter2-secret@git.example.com'));
+    expect(problems).toEqual([
+      expect.objectContaining({
+        path: 'spec.subscriptions[0].git.repoURL',
+        message: 'must not carry credentials (user:password@): give them in app-config, never in a manifest',
+      }),
+    ]);
+    expect(JSON.stringify(problems)).not.toContain('hunter2');
+  });
+
   it('lists every problem with its document and field path', () => {
     const text = [
       warehouse.replace('SemVer', 'Newest').replace('https://git.example.com/app.git', 'not a url'),

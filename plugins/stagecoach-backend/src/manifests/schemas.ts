@@ -36,16 +36,22 @@ export const metadataSchema = z.object({
 
 /** An absolute http(s) URL. */
 export const httpURL = (message: string) =>
-  z.string().refine(
-    u => {
-      try {
-        return ['http:', 'https:'].includes(new URL(u).protocol);
-      } catch {
-        return false;
-      }
-    },
-    { message },
-  );
+  z.string().superRefine((u, ctx) => {
+    let url: URL;
+    try {
+      url = new URL(u);
+    } catch {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message });
+      return;
+    }
+    if (!['http:', 'https:'].includes(url.protocol)) ctx.addIssue({ code: z.ZodIssueCode.custom, message });
+    // manifests are stored and shown by the API: a secret written into a URL would be shown too
+    else if (url.username || url.password)
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        message: 'must not carry credentials (user:password@): give them in app-config, never in a manifest',
+      });
+  });
 
 const regexString = z.string().refine(
   s => {
