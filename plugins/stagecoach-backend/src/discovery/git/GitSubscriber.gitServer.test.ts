@@ -225,7 +225,8 @@ describe('GitSubscriber (real git over HTTP)', () => {
 
     it('a branch that does not exist is an error that names it, without credentials', async () => {
       const withCredentials = monoURL.replace('http://', 'http://ci:s3cret@');
-      const s = gitSubscriptionSchema.parse({ repoURL: withCredentials, branch: 'nope' });
+      // manifests refuse such URLs; the subscriber still keeps credentials out of what it says
+      const s = { ...gitSubscriptionSchema.parse({ repoURL: monoURL, branch: 'nope' }), repoURL: withCredentials };
       const failure = subscriber.probe(s);
       await expect(failure).rejects.toThrow(`branch "nope" not found in ${monoURL.replace('http://', 'http://***@')}`);
       await expect(failure).rejects.not.toThrow(/s3cret/);
