@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Chart, GitCommit, Image } from '@stagecoach/plugin-stagecoach-common';
-import type { ChartSubscription, GitSubscription, ImageSubscription, Subscription } from '../manifests/schemas';
+import { subscriptionKind } from '../manifests/schemas';
+import type { ChartSubscription, GitSubscription, ImageSubscription } from '../manifests/schemas';
 import { FreightStore } from '../store/FreightStore';
 import { GroupCommit } from '../store/GroupCommit';
 import { PipelineStore, StoredWarehouse } from '../store/PipelineStore';
@@ -31,12 +32,6 @@ export interface Subscribers {
 type Kind = keyof Subscribers;
 
 const FIRST_RETRY_MS = 10_000;
-
-function kindOf(s: Subscription): { kind: Kind; sub: GitSubscription | ImageSubscription | ChartSubscription } {
-  if (s.git) return { kind: 'git', sub: s.git };
-  if (s.image) return { kind: 'image', sub: s.image };
-  return { kind: 'chart', sub: s.chart! };
-}
 
 export interface DiscoveryServiceOptions {
   pipelines: PipelineStore;
@@ -120,7 +115,7 @@ export class DiscoveryService {
     try {
       const probes = await Promise.all(
         spec.subscriptions.map(async s => {
-          const { kind, sub } = kindOf(s);
+          const { kind, sub } = subscriptionKind(s);
           const subscriber = this.subscribers[kind] as Subscriber<typeof sub, unknown> | undefined;
           if (!subscriber) throw new Error(`${kind} subscriptions are not available in this backend`);
           return { kind, sub, subscriber, probe: (await subscriber.probe(sub)) as Probe };

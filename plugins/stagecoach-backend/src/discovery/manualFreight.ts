@@ -9,7 +9,7 @@ import {
   freightOriginSchema,
   GitSubscription,
   ImageSubscription,
-  Subscription,
+  subscriptionKind,
 } from '../manifests/schemas';
 import type { StoredWarehouse } from '../store/PipelineStore';
 import { redactSecrets } from '../util/secrets';
@@ -96,12 +96,6 @@ interface Slot {
 }
 
 const SHOWN = 5;
-
-function kindOf(s: Subscription): { kind: Kind; sub: AnySubscription } {
-  if (s.git) return { kind: 'git', sub: s.git };
-  if (s.image) return { kind: 'image', sub: s.image };
-  return { kind: 'chart', sub: s.chart! };
-}
 
 function sameImageRepo(a: string, b: string): boolean {
   try {
@@ -296,7 +290,7 @@ function discoveredSlots(warehouse: StoredWarehouse): Slot[] {
     }
   }
   return warehouse.spec.subscriptions.map((s, index) => {
-    const { kind, sub } = kindOf(s);
+    const { kind, sub } = subscriptionKind(s);
     const listing = (discovered[index] as Record<string, { repoURL?: unknown; artifacts?: unknown }> | undefined)?.[kind];
     const current = listing && listing.repoURL === sub.repoURL && Array.isArray(listing.artifacts);
     return { index, kind, sub, listed: current ? (listing.artifacts as Entry[]) : undefined };

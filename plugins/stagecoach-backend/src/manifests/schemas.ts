@@ -259,6 +259,18 @@ export type GitSubscription = z.infer<typeof gitSubscriptionSchema>;
 export type ImageSubscription = z.infer<typeof imageSubscriptionSchema>;
 export type ChartSubscription = z.infer<typeof chartSubscriptionSchema>;
 export type Subscription = z.infer<typeof subscriptionSchema>;
+
+export type SubscriptionKind = 'git' | 'image' | 'chart';
+
+/** Which artifact source a subscription names (the schema allows exactly one), and its settings. */
+export function subscriptionKind(s: Subscription): {
+  kind: SubscriptionKind;
+  sub: GitSubscription | ImageSubscription | ChartSubscription;
+} {
+  if (s.git) return { kind: 'git', sub: s.git };
+  if (s.image) return { kind: 'image', sub: s.image };
+  return { kind: 'chart', sub: s.chart! };
+}
 export type WarehouseSpec = z.infer<typeof warehouseSpecSchema>;
 export type StageSpec = z.infer<typeof stageSpecSchema>;
 export type PromotionStepDefinition = z.infer<typeof promotionStepSchema>;
