@@ -11,7 +11,8 @@ import { Clock, Logger } from '../util/types';
 import { evaluate, evaluateTemplate, ExpressionEnv } from './expressions';
 import { promotionEnv } from './promotionEnv';
 import { builtinSteps } from './steps';
-import { StepDefinition } from './steps/types';
+import { StepContext, StepDefinition } from './steps/types';
+import { noScmCredentials, ScmCredentials } from '../integrations/scm/ScmCredentials';
 import { formatPath } from '../manifests/parseManifests';
 import { describeIssue } from '../manifests/describeIssue';
 
@@ -24,6 +25,8 @@ export interface PromotionRunnerOptions {
   workRoot?: string;
   gitIdentity?: GitIdentity;
   steps?: ReadonlyMap<string, StepDefinition>;
+  credentials?: ScmCredentials;
+  fetch?: typeof fetch;
 }
 
 /** Thrown for a step whose configuration cannot be used: the promotion fails with the reason. */
@@ -85,6 +88,11 @@ export class PromotionRunner {
               alias,
               gitIdentity: this.options.gitIdentity ?? DEFAULT_GIT_IDENTITY,
               logger,
+              outputs: outputs as StepContext['outputs'],
+              signal: new AbortController().signal,
+              credentials: this.options.credentials ?? noScmCredentials,
+              metadata: { set: async () => undefined },
+              fetch: this.options.fetch ?? globalThis.fetch,
             },
             parsed.data,
           );

@@ -10,7 +10,20 @@ export type { StepContext, StepDefinition, StepResult } from './types';
 
 /** Every built-in step, by the name a manifest `uses`. */
 export const builtinSteps: ReadonlyMap<string, StepDefinition> = new Map(
-  [gitClone, yamlUpdate, gitCommit, gitPush].map(s => [s.name, s]),
+  (
+    [
+      // Git
+      gitClone,
+      gitCommit,
+      gitPush,
+      // pull requests
+      // files and structured data
+      yamlUpdate,
+      // Helm and Kustomize
+      // HTTP
+      // flow control and metadata
+    ] as StepDefinition[]
+  ).map(s => [s.name, s]),
 );
 
 function valueAt(value: unknown, path: (string | number)[]): unknown {

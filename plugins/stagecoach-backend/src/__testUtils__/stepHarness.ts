@@ -1,0 +1,61 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { DEFAULT_GIT_IDENTITY } from '../integrations/git/GitCli';
+import { noScmCredentials } from '../integrations/scm/ScmCredentials';
+import { StepConfigError } from '../promotion/workDir';
+import type { StepContext, StepDefinition, StepResult } from '../promotion/steps/types';
+import type { StoredFreight } from '../store/FreightStore';
+import { silentLogger } from '../util/types';
+
+/** Freight with nothing in it unless told otherwise. */
+export function testFreight(over: Partial<StoredFreight> = {}): StoredFreight {
+  return {
+    project: 'test',
+    id: 'f'.repeat(40),
+    alias: 'brave-otter',
+    warehouse: 'app',
+    artifacts: { commits: [], images: [], charts: [] },
+    createdAt: '2026-01-01T00:00:00.000Z',
+    ...over,
+  };
+}
+
+/** A fresh work directory under the OS temp folder; remove it with cleanup(). */
+export async function tempWorkDir(): Promise<{ dir: string; cleanup(): Promise<void> }> {
+  const dir = await fs.realpath(await fs.mkdtemp(path.join(os.tmpdir(), 'stagecoach-step-')));
+  return { dir, cleanup: () => fs.rm(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * Runs one step the way the runner does: the config (already free of `${{ }}`) is parsed by
+ * the step's schema first, and a schema problem throws StepConfigError naming the fields.
+ */
+export async function runStep<C>(
+  step: StepDefinition<C>,
+  config: unknown,
+  ctx: Partial<StepContext> & { workDir: string },
+): Promise<StepResult> {
+  const parsed = step.schema.safeParse(config);
+  if (!parsed.success) {
+    throw new StepConfigError(
+      parsed.error.issues.map(i => `config.${i.path.join('.')}: ${i.message}`).join('; '),
+    );
+  }
+  const full: StepContext = {
+    project: 'test',
+    stage: 'dev',
+    promotionId: 'dev.test.00000000',
+    freight: testFreight(),
+    alias: 'step-1',
+    gitIdentity: DEFAULT_GIT_IDENTITY,
+    logger: silentLogger,
+    outputs: {},
+    signal: new AbortController().signal,
+    credentials: noScmCredentials,
+    metadata: { set: async () => undefined },
+    fetch: globalThis.fetch,
+    ...ctx,
+  };
+  return step.run(full, parsed.data);
+}
