@@ -34,12 +34,17 @@ describe('StagecoachEngine onEvent', () => {
     const discover = async (engine: StagecoachEngine, project: string) =>
       (await engine.discovery.runDue()).find(r => r.project === project)!;
 
-    async function engineWith(project: string, onEvent: StagecoachEngineOptions['onEvent'], logger: Logger = recordingLogger()) {
+    async function engineWith(
+      project: string,
+      onEvent: StagecoachEngineOptions['onEvent'],
+      logger: Logger = recordingLogger(),
+      worker: StagecoachEngineOptions['worker'] = {},
+    ) {
       const engine = await StagecoachEngine.create({
         knex,
         logger,
         workDir: `${git.root}/work-${databaseId}-${project}`,
-        worker: { pollIntervalMs: 50 },
+        worker: { pollIntervalMs: 50, ...worker },
         onEvent,
       });
       engines.push(engine);
@@ -105,11 +110,16 @@ describe('StagecoachEngine onEvent', () => {
       expect(events.map(e => e.type)).toEqual(['freight.created', 'freight.created', 'promotion.finished']);
     });
 
-    it('reports a promotion that its backend abandoned as Errored', async () => {
+    it('reports a promotion whose backend died more often than maxAttempts allows as Errored', async () => {
       const events: StagecoachEvent[] = [];
-      const engine = await engineWith('abandoned', async e => {
-        events.push(e);
-      });
+      const engine = await engineWith(
+        'abandoned',
+        async e => {
+          events.push(e);
+        },
+        recordingLogger(),
+        { maxAttempts: 1 },
+      );
       const result = await discover(engine, 'abandoned');
       const queued = await engine.promote('abandoned', 'dev', result.createdFreightId!);
       // another backend claims it and dies

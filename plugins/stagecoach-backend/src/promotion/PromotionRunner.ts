@@ -1,24 +1,28 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { PromotionPhase } from '@stagecoach/plugin-stagecoach-common';
+import type { StepStatus } from '@stagecoach/plugin-stagecoach-common';
 import { DEFAULT_GIT_IDENTITY, GitIdentity } from '../integrations/git/GitCli';
-import type { Var } from '../manifests/schemas';
-import { FreightStore } from '../store/FreightStore';
-import { ClaimedPromotion, PromotionStore, stepAlias } from '../store/PromotionStore';
+import { noScmCredentials, ScmCredentials } from '../integrations/scm/ScmCredentials';
+import { describeIssue } from '../manifests/describeIssue';
+import { formatPath } from '../manifests/parseManifests';
+import type { RunnableStep, Var } from '../manifests/schemas';
+import { FreightStore, StoredFreight } from '../store/FreightStore';
+import { MetadataStore } from '../store/MetadataStore';
+import { ClaimedPromotion, FinalPhase, PromotionStore, StepRecord, stepAlias } from '../store/PromotionStore';
+import { parseDuration } from '../util/duration';
 import { redactSecrets } from '../util/secrets';
 import { Clock, Logger } from '../util/types';
-import { evaluate, evaluateTemplate, ExpressionEnv } from './expressions';
-import { promotionEnv } from './promotionEnv';
+import { evaluate, evaluateTemplate, ExpressionEnv, ExpressionError, unwrapExpression } from './expressions';
+import { MetadataSnapshot, promotionEnv } from './promotionEnv';
 import { builtinSteps } from './steps';
-import { StepContext, StepDefinition } from './steps/types';
-import { noScmCredentials, ScmCredentials } from '../integrations/scm/ScmCredentials';
-import { formatPath } from '../manifests/parseManifests';
-import { describeIssue } from '../manifests/describeIssue';
+import { StepContext, StepDefinition, StepResult } from './steps/types';
+import { StepConfigError } from './workDir';
 
 export interface PromotionRunnerOptions {
   promotions: PromotionStore;
   freight: FreightStore;
+  metadata: MetadataStore;
   clock: Clock;
   logger: Logger;
   /** Parent folder of the per-promotion work directories (default: the OS temp folder). */
@@ -29,10 +33,53 @@ export interface PromotionRunnerOptions {
   fetch?: typeof fetch;
 }
 
-/** Thrown for a step whose configuration cannot be used: the promotion fails with the reason. */
+/** Why a running promotion is told to stop. */
+export type StopReason = 'abort' | 'shutdown' | 'lost';
+
+/** How the worker talks to a running promotion. */
+export interface RunControl {
+  signal: AbortSignal;
+  /** Why the signal fired, once it has. */
+  reason(): StopReason | undefined;
+  /** Who asked to abort, for reason `abort`. */
+  abortedBy(): string | undefined;
+}
+
+/**
+ * What became of a run: a final phase; `waiting` (a step is still running, or errored and
+ * will be tried again: the promotion was put aside, keeping its stage); `requeued` (given
+ * back at shutdown, to start over on any worker); `lost` (another worker took it over).
+ */
+export type RunOutcome = FinalPhase | 'waiting' | 'requeued' | 'lost';
+
+/** How long a step that says it is still running waits before it runs again, by default. */
+const DEFAULT_RETRY_AFTER_MS = 30_000;
+/** A step that errored and may be retried waits 10 s, doubling each time, at most 5 min. */
+const errorBackoffMs = (errors: number) => Math.min(10_000 * 2 ** (errors - 1), 300_000);
+
+/** The promotion cannot go on with this step, and trying again will not help. */
 class StepFailure extends Error {}
 
-/** Runs one claimed promotion's steps, in a work directory that is always removed afterwards. */
+const isTerminal = (e: unknown) =>
+  e instanceof StepFailure || e instanceof StepConfigError || e instanceof ExpressionError;
+
+const FAILED: ReadonlySet<StepStatus> = new Set(['Failed', 'Errored']);
+
+/** What the steps so far add up to, for `if` conditions and the promotion's phase. */
+interface Progress {
+  outputs: Record<string, Record<string, unknown>>;
+  statuses: Map<string, string>;
+  /** A step failed or errored (without continueOnError): what it said. */
+  problem?: { phase: 'Failed' | 'Errored'; message: string };
+}
+
+/**
+ * Runs a claimed promotion's steps in order, with Kargo's semantics: `if` (default
+ * `success()`), `continueOnError`, `retry.errorThreshold` and `retry.timeout`, step and
+ * task vars, outputs by alias. A step that reports it is still running puts the promotion
+ * aside (it keeps its stage, frees its worker) and resumes there later, on any worker.
+ * Work directories are per attempt, and removed when the promotion ends.
+ */
 export class PromotionRunner {
   private readonly steps: ReadonlyMap<string, StepDefinition>;
 
@@ -40,129 +87,287 @@ export class PromotionRunner {
     this.steps = options.steps ?? builtinSteps;
   }
 
-  async run(p: ClaimedPromotion): Promise<PromotionPhase> {
-    const { promotions, clock, logger } = this.options;
-    const now = () => clock.now().toISOString();
-    const workRoot = this.options.workRoot ?? os.tmpdir();
-    await fs.mkdir(workRoot, { recursive: true });
-    const workDir = await fs.mkdtemp(path.join(workRoot, 'promotion-'));
-    let phase: Exclude<PromotionPhase, 'Pending' | 'Running'> = 'Succeeded';
-    let message: string | undefined;
+  private now(): string {
+    return this.options.clock.now().toISOString();
+  }
+
+  async run(p: ClaimedPromotion, control: RunControl): Promise<RunOutcome> {
+    const { promotions, logger } = this.options;
+    const workRoot = this.options.workRoot ?? path.join(os.tmpdir(), 'stagecoach-promotions');
+    const workDir = path.join(workRoot, `promotion-${p.id.replace(/[^A-Za-z0-9._-]/g, '_')}-${p.attempts}`);
+    if (p.fresh) await fs.rm(workDir, { recursive: true, force: true });
+    await fs.mkdir(workDir, { recursive: true });
+
+    let outcome: RunOutcome | { phase: FinalPhase; message?: string };
     try {
-      const freight = await this.options.freight.get(p.project, p.freightId);
-      const outputs: Record<string, unknown> = {};
-      const baseVars = resolveVars(p.vars, {}, this.envFor(p, freight, {}, outputs));
-
-      for (let idx = 0; idx < p.steps.length; idx++) {
-        const step = p.steps[idx];
-        const alias = stepAlias(step, idx);
-        const startedAt = now();
-        await promotions.updateStep(p.id, idx, { status: 'Running', startedAt });
-        try {
-          const vars = resolveVars(step.vars ?? [], baseVars, this.envFor(p, freight, baseVars, outputs));
-          const env = this.envFor(p, freight, vars, outputs);
-          if (step.if !== undefined && !evaluate(step.if.replace(/^\s*\$\{\{([\s\S]*)\}\}\s*$/, '$1'), env)) {
-            await promotions.updateStep(p.id, idx, { status: 'Skipped', message: `skipped: "${step.if}" is false`, finishedAt: now() });
-            continue;
-          }
-          const def = this.steps.get(step.uses);
-          if (!def) throw new StepFailure(`unknown step "${step.uses}"`);
-          let config: unknown;
-          try {
-            config = evaluateTemplate(step.config ?? {}, env);
-          } catch (e) {
-            throw new StepFailure(`step "${alias}": ${(e as Error).message}`);
-          }
-          const parsed = def.schema.safeParse(config);
-          if (!parsed.success) {
-            const issues = parsed.error.issues.map(i => `${formatPath('config', i.path)}: ${describeIssue(i)}`);
-            throw new StepFailure(`step "${alias}" (${step.uses}): ${issues.join('; ')}`);
-          }
-          const result = await def.run(
-            {
-              workDir,
-              project: p.project,
-              stage: p.stage,
-              promotionId: p.id,
-              freight,
-              alias,
-              gitIdentity: this.options.gitIdentity ?? DEFAULT_GIT_IDENTITY,
-              logger,
-              outputs: outputs as StepContext['outputs'],
-              signal: new AbortController().signal,
-              credentials: this.options.credentials ?? noScmCredentials,
-              metadata: { set: async () => undefined },
-              fetch: this.options.fetch ?? globalThis.fetch,
-            },
-            parsed.data,
-          );
-          outputs[alias] = result.outputs ?? {};
-          await promotions.updateStep(p.id, idx, {
-            status: result.status,
-            message: result.message ? redactSecrets(result.message) : null,
-            outputs: result.outputs ?? {},
-            finishedAt: now(),
-          });
-          if (result.status === 'Failed' && !step.continueOnError) {
-            phase = 'Failed';
-            message = `step "${alias}" failed${result.message ? `: ${redactSecrets(result.message)}` : ''}`;
-            break;
-          }
-        } catch (e) {
-          const text = redactSecrets(e instanceof Error ? e.message : String(e));
-          const failed = e instanceof StepFailure;
-          await promotions.updateStep(p.id, idx, { status: failed ? 'Failed' : 'Errored', message: text, finishedAt: now() });
-          if (step.continueOnError) continue;
-          phase = failed ? 'Failed' : 'Errored';
-          message = failed ? text : `step "${alias}" (${step.uses}) errored: ${text}`;
-          break;
-        }
-      }
+      outcome = await this.runSteps(p, workDir, control);
     } catch (e) {
-      phase = 'Errored';
-      message = redactSecrets(e instanceof Error ? e.message : String(e));
-    } finally {
-      await fs.rm(workDir, { recursive: true, force: true });
+      outcome = { phase: 'Errored', message: redactSecrets(e instanceof Error ? e.message : String(e)) };
     }
-
-    await promotions.finish(p, phase, message, now(), async tx => {
-      await this.options.freight.markVerified(p.project, p.freightId, p.stage, now(), tx);
+    if (typeof outcome === 'string') {
+      if (outcome !== 'waiting') await fs.rm(workDir, { recursive: true, force: true });
+      return outcome;
+    }
+    await fs.rm(workDir, { recursive: true, force: true });
+    const { phase, message } = outcome;
+    const ended = await promotions.finish(p, phase, message, this.now(), {
+      claimedBy: p.claimedBy,
+      onSuccess: async tx => {
+        await this.options.freight.markVerified(p.project, p.freightId, p.stage, this.now(), tx);
+      },
     });
+    if (!ended) return 'lost';
     logger.info(`promotion ${p.id} of ${p.project}/${p.stage}: ${phase}${message ? ` (${message})` : ''}`);
     return phase;
   }
 
-  private envFor(
+  private async runSteps(
     p: ClaimedPromotion,
-    freight: Awaited<ReturnType<FreightStore['get']>>,
-    vars: Record<string, unknown>,
-    outputs: Record<string, unknown>,
-  ): ExpressionEnv {
-    return promotionEnv({
+    workDir: string,
+    control: RunControl,
+  ): Promise<RunOutcome | { phase: FinalPhase; message?: string }> {
+    const { promotions } = this.options;
+    const freight = await this.options.freight.get(p.project, p.freightId);
+    const records = new Map((await promotions.stepRecords(p.id)).map(r => [r.idx, r]));
+    const progress: Progress = { outputs: {}, statuses: new Map() };
+    for (let idx = 0; idx < p.currentStep; idx++) {
+      const rec = records.get(idx);
+      if (rec) this.record(progress, p.steps[idx], idx, rec.status, rec.outputs, rec.status);
+    }
+    let metadata: MetadataSnapshot | undefined;
+    const metadataWriter = {
+      set: async (kind: 'Stage' | 'Freight', name: string, values: Record<string, unknown>) => {
+        await this.options.metadata.set(p.project, kind, name, values);
+        metadata = undefined; // read again before the next step
+      },
+    };
+    const envFor = (step: RunnableStep, alias: string, vars: Record<string, unknown>): ExpressionEnv =>
+      promotionEnv({
+        project: p.project,
+        stage: p.stage,
+        promotionId: p.id,
+        actor: p.createdBy,
+        freight,
+        vars,
+        outputs: progress.outputs,
+        stepAlias: alias,
+        taskOutputs: step.task ? taskOutputs(progress.outputs, step.task.alias) : undefined,
+        statuses: progress.statuses,
+        failed: !!progress.problem,
+        metadata,
+      });
+    const baseVars = resolveVars(p.vars, {}, v => envFor({ uses: '' }, '', v));
+
+    for (let idx = p.currentStep; idx < p.steps.length; idx++) {
+      if (control.signal.aborted) return this.stop(p, idx, control);
+      const step = p.steps[idx];
+      const alias = stepAlias(step, idx);
+      const rec = records.get(idx);
+      const resumed = rec?.status === 'Running';
+      metadata ??= await this.options.metadata.snapshot(p.project);
+      let startedAt = rec?.startedAt ?? this.now();
+      let result: StepResult;
+      let def: StepDefinition | undefined;
+      try {
+        let vars = resolveVars(step.task?.vars ?? [], baseVars, v => envFor(step, alias, v));
+        vars = resolveVars(step.vars ?? [], vars, v => envFor(step, alias, v));
+        const env = envFor(step, alias, vars);
+        if (!resumed) {
+          // `if` is decided once, before the step first runs; without one, an earlier failure skips it
+          const run = step.if?.trim() ? evaluate(unwrapExpression(step.if), env) : !progress.problem;
+          if (typeof run !== 'boolean') {
+            throw new StepFailure(`if must be true or false, but "${step.if}" is ${JSON.stringify(run)}`);
+          }
+          if (!run) {
+            const why = step.if?.trim() ? `skipped: ${step.if} is false` : 'skipped: an earlier step failed';
+            await promotions.updateStep(p.id, idx, { status: 'Skipped', message: why, finishedAt: this.now() });
+            progress.statuses.set(alias, 'Skipped');
+            continue;
+          }
+          startedAt = this.now();
+          await promotions.updateStep(p.id, idx, { status: 'Running', startedAt, finishedAt: null });
+        }
+        def = this.steps.get(step.uses);
+        if (!def) throw new StepFailure(`unknown step "${step.uses}"`);
+        result = await def.run(this.context(p, freight, alias, workDir, control, progress, rec, metadataWriter), this.config(def, step, env));
+      } catch (e) {
+        if (control.signal.aborted) return this.stop(p, idx, control);
+        const text = redactSecrets(e instanceof Error ? e.message : String(e));
+        if (!isTerminal(e)) {
+          const errors = (rec?.errorCount ?? 0) + 1;
+          const threshold = step.retry?.errorThreshold ?? 1;
+          if (errors < threshold) {
+            const waitMs = errorBackoffMs(errors);
+            await promotions.updateStep(p.id, idx, {
+              status: 'Running',
+              message: `error ${errors} of ${threshold} allowed in a row: ${text}; trying again in ${Math.round(waitMs / 1000)} s`,
+              errorCount: errors,
+            });
+            return this.wait(p, idx, waitMs);
+          }
+        }
+        const status = isTerminal(e) ? 'Failed' : 'Errored';
+        const message = isTerminal(e) ? text : `${step.uses} errored: ${text}`;
+        await promotions.updateStep(p.id, idx, { status, message, finishedAt: this.now(), state: null });
+        this.record(progress, step, idx, status, undefined, `step "${alias}" ${status === 'Failed' ? 'failed' : 'errored'}: ${message}`);
+        continue;
+      }
+
+      const message = result.message ? redactSecrets(result.message) : null;
+      if (result.status === 'Running') {
+        const limit = step.retry?.timeout ? parseDuration(step.retry.timeout) : def.defaultTimeoutMs;
+        const elapsed = this.options.clock.now().getTime() - Date.parse(startedAt);
+        if (limit === undefined || elapsed < limit) {
+          await promotions.updateStep(p.id, idx, { status: 'Running', message, state: result.state ?? null, errorCount: 0 });
+          return this.wait(p, idx, Math.max(1000, result.retryAfterMs ?? DEFAULT_RETRY_AFTER_MS));
+        }
+        const timedOut = `still running after ${formatMs(limit)} (${step.retry?.timeout ? 'retry.timeout' : `the ${step.uses} step's limit`})${message ? `: ${message}` : ''}`;
+        await promotions.updateStep(p.id, idx, { status: 'Failed', message: timedOut, finishedAt: this.now(), state: null });
+        this.record(progress, step, idx, 'Failed', undefined, `step "${alias}" failed: ${timedOut}`);
+        continue;
+      }
+      await promotions.updateStep(p.id, idx, {
+        status: result.status,
+        message,
+        outputs: result.outputs ?? {},
+        finishedAt: this.now(),
+        errorCount: 0,
+        state: null,
+      });
+      this.record(progress, step, idx, result.status, result.outputs ?? {}, `step "${alias}" failed${message ? `: ${message}` : ''}`);
+    }
+    if (progress.problem) return progress.problem;
+    return { phase: 'Succeeded' };
+  }
+
+  /** Adds a finished step to the progress: its status, outputs, and whether it failed the promotion. */
+  private record(
+    progress: Progress,
+    step: RunnableStep,
+    idx: number,
+    status: StepStatus,
+    outputs: Record<string, unknown> | undefined,
+    problem: string,
+  ) {
+    const alias = stepAlias(step, idx);
+    progress.statuses.set(alias, status);
+    if (outputs) {
+      progress.outputs[alias] = outputs;
+      // compose-output inside a PromotionTask speaks for the task: outputs.<calling step>
+      if (step.task && step.uses === 'compose-output') {
+        progress.outputs[step.task.alias] = { ...progress.outputs[step.task.alias], ...outputs };
+      }
+    }
+    if (FAILED.has(status) && !step.continueOnError && !progress.problem) {
+      progress.problem = { phase: status === 'Errored' ? 'Errored' : 'Failed', message: problem };
+    }
+  }
+
+  /** The step's config with its expressions evaluated, checked against the step's schema. */
+  private config(def: StepDefinition, step: RunnableStep, env: ExpressionEnv): unknown {
+    let config: unknown;
+    try {
+      config = evaluateTemplate(step.config ?? {}, env);
+    } catch (e) {
+      throw new StepFailure((e as Error).message);
+    }
+    const parsed = def.schema.safeParse(config);
+    if (!parsed.success) {
+      const issues = parsed.error.issues.map(i => `${formatPath('config', i.path)}: ${describeIssue(i)}`);
+      throw new StepFailure(issues.join('; '));
+    }
+    return parsed.data;
+  }
+
+  private context(
+    p: ClaimedPromotion,
+    freight: StoredFreight,
+    alias: string,
+    workDir: string,
+    control: RunControl,
+    progress: Progress,
+    rec: StepRecord | undefined,
+    metadata: StepContext['metadata'],
+  ): StepContext {
+    return {
+      workDir,
       project: p.project,
       stage: p.stage,
       promotionId: p.id,
-      actor: p.createdBy,
       freight,
-      vars,
-      outputs,
-    });
+      alias,
+      gitIdentity: this.options.gitIdentity ?? DEFAULT_GIT_IDENTITY,
+      logger: this.options.logger,
+      outputs: progress.outputs,
+      signal: control.signal,
+      credentials: this.options.credentials ?? noScmCredentials,
+      state: rec?.status === 'Running' ? rec.state : undefined,
+      metadata,
+      fetch: this.options.fetch ?? globalThis.fetch,
+    };
   }
+
+  /** Puts the promotion aside until a step runs again. */
+  private async wait(p: ClaimedPromotion, idx: number, afterMs: number): Promise<RunOutcome> {
+    const wakeAt = new Date(this.options.clock.now().getTime() + afterMs).toISOString();
+    return (await this.options.promotions.park(p.id, p.claimedBy, idx, wakeAt)) ? 'waiting' : 'lost';
+  }
+
+  /** The worker told the promotion to stop: aborted, given back at shutdown, or lost. */
+  private async stop(
+    p: ClaimedPromotion,
+    idx: number,
+    control: RunControl,
+  ): Promise<RunOutcome | { phase: FinalPhase; message?: string }> {
+    const reason = control.reason();
+    if (reason === 'lost') return 'lost';
+    if (reason === 'shutdown') {
+      const message = 'the backend running it shut down: it starts over from its first step';
+      const ok = await this.options.promotions.requeue(p.id, { claimedBy: p.claimedBy }, this.now(), message);
+      return ok ? 'requeued' : 'lost';
+    }
+    const by = control.abortedBy() ?? 'a user';
+    if (idx < p.steps.length) {
+      await this.options.promotions.updateStep(p.id, idx, {
+        status: 'Aborted',
+        message: `aborted by ${by}`,
+        finishedAt: this.now(),
+      });
+    }
+    return { phase: 'Aborted', message: `aborted by ${by}` };
+  }
+}
+
+/** The outputs of one call of a PromotionTask, by each step's alias inside the task. */
+function taskOutputs(outputs: Record<string, Record<string, unknown>>, taskAlias: string) {
+  const prefix = `${taskAlias}::`;
+  return Object.fromEntries(
+    Object.entries(outputs)
+      .filter(([alias]) => alias.startsWith(prefix))
+      .map(([alias, values]) => [alias.slice(prefix.length), values]),
+  );
 }
 
 /** Evaluates vars in order; each may use the ones before it. */
 function resolveVars(
   defs: Var[],
   inherited: Record<string, unknown>,
-  env: ExpressionEnv,
+  envWith: (vars: Record<string, unknown>) => ExpressionEnv,
 ): Record<string, unknown> {
   const vars: Record<string, unknown> = { ...inherited };
   for (const v of defs) {
     try {
-      vars[v.name] = evaluateTemplate(v.value, { ...env, values: { ...env.values, vars: { ...vars } } });
+      vars[v.name] = evaluateTemplate(v.value, envWith({ ...vars }));
     } catch (e) {
       throw new StepFailure(`var "${v.name}": ${(e as Error).message}`);
     }
   }
   return vars;
+}
+
+function formatMs(ms: number): string {
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
+  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
+  if (ms % 1000 === 0) return `${ms / 1000}s`;
+  return `${ms}ms`;
 }

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
-import { PromotionStore } from '../store/PromotionStore';
+import { ClaimedPromotion, PromotionStore } from '../store/PromotionStore';
 import { Clock, Logger } from '../util/types';
-import { PromotionRunner } from './PromotionRunner';
+import { PromotionRunner, RunControl, StopReason } from './PromotionRunner';
 
 export interface PromotionWorkerOptions {
   promotions: PromotionStore;
@@ -15,15 +15,22 @@ export interface PromotionWorkerOptions {
   pollIntervalMs?: number;
   /** A claim not renewed for this long is considered abandoned. */
   claimTtlMs?: number;
+  /**
+   * How many times a promotion is started over after its backend died before it is ended
+   * as Errored (default 3).
+   */
+  maxAttempts?: number;
   /** Called once a promotion this worker ran, or ended as abandoned, is in a final phase. Must not throw. */
   onFinished?: (promotion: { id: string; project: string; stage: string }) => void;
 }
 
 /**
- * Claims pending promotions from the database and runs them. Several workers (in one
- * process or in several backend replicas sharing a database) never run the same promotion
- * or two promotions of one stage at once. A running promotion's claim is renewed while it
- * runs; one whose claim expired (its backend died) is ended as Errored, never left Running.
+ * Claims promotions from the database and runs them. Several workers (in one process or in
+ * several backend replicas sharing a database) never run the same promotion or two
+ * promotions of one stage at once. A running promotion's claim is renewed while it runs;
+ * the renewal also carries abort requests. A promotion whose claim expired (its backend
+ * died) is started over from its first step, up to maxAttempts times; steps are idempotent,
+ * so a second run does not commit or push twice.
  */
 export class PromotionWorker {
   readonly id = `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
@@ -31,6 +38,7 @@ export class PromotionWorker {
   private stopped = true;
   private timer?: NodeJS.Timeout;
   private readonly inFlight = new Set<Promise<unknown>>();
+  private readonly controllers = new Map<string, { abort(reason: StopReason): void }>();
   private lastJanitor = 0;
 
   constructor(private readonly options: PromotionWorkerOptions) {}
@@ -49,9 +57,14 @@ export class PromotionWorker {
     this.timer.unref();
   }
 
+  /**
+   * Stops claiming work. Promotions still running are given back to the queue (they start
+   * over on any worker), so a rolling restart loses none and waits for none.
+   */
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    for (const c of this.controllers.values()) c.abort('shutdown');
     await Promise.allSettled([...this.inFlight]);
   }
 
@@ -63,28 +76,12 @@ export class PromotionWorker {
     try {
       if (clock.now().getTime() - this.lastJanitor > Math.min(ttl / 2, 15_000)) {
         this.lastJanitor = clock.now().getTime();
-        await this.endAbandoned();
+        await this.recoverAbandoned();
       }
       while (!this.stopped && this.running < concurrency) {
         const claimed = await promotions.claimNext(this.id, clock.now().toISOString(), ttl);
         if (!claimed) break;
-        this.running++;
-        const heartbeat = setInterval(() => {
-          const expires = new Date(clock.now().getTime() + ttl).toISOString();
-          promotions.heartbeat(claimed.id, this.id, expires).catch(() => undefined);
-        }, Math.max(ttl / 4, 250));
-        heartbeat.unref();
-        const run = this.options.runner
-          .run(claimed)
-          .then(() => this.options.onFinished?.(claimed))
-          .catch(e => this.options.logger.error(`promotion ${claimed.id} could not be run: ${e}`))
-          .finally(() => {
-            clearInterval(heartbeat);
-            this.running--;
-            this.inFlight.delete(run);
-            this.wake();
-          });
-        this.inFlight.add(run);
+        this.start1(claimed, ttl);
       }
     } finally {
       if (!this.stopped) {
@@ -98,26 +95,84 @@ export class PromotionWorker {
     }
   }
 
+  /** Runs one claimed promotion in the background, renewing its claim until it returns. */
+  private start1(claimed: ClaimedPromotion, ttl: number): void {
+    const { promotions, clock, logger } = this.options;
+    this.running++;
+    const abort = new AbortController();
+    let reason: StopReason | undefined;
+    let abortedBy: string | undefined;
+    const stop = (why: StopReason) => {
+      if (reason) return;
+      reason = why;
+      abort.abort(new Error(`promotion ${why === 'abort' ? 'aborted' : why === 'shutdown' ? 'given back at shutdown' : 'taken over'}`));
+    };
+    this.controllers.set(claimed.id, { abort: stop });
+    const control: RunControl = { signal: abort.signal, reason: () => reason, abortedBy: () => abortedBy };
+    const heartbeat = setInterval(() => {
+      const expires = new Date(clock.now().getTime() + ttl).toISOString();
+      promotions
+        .heartbeat(claimed.id, this.id, expires)
+        .then(s => {
+          if (!s.held) stop('lost');
+          else if (s.abortRequestedBy) {
+            abortedBy = s.abortRequestedBy;
+            stop('abort');
+          }
+        })
+        .catch(() => undefined);
+    }, Math.max(Math.min(ttl / 4, 5000), 100));
+    heartbeat.unref();
+    const run = this.options.runner
+      .run(claimed, control)
+      .then(outcome => {
+        if (outcome === 'lost') logger.warn(`promotion ${claimed.id}: another worker took it over`);
+        else if (outcome !== 'waiting' && outcome !== 'requeued') this.options.onFinished?.(claimed);
+      })
+      .catch(e => logger.error(`promotion ${claimed.id} could not be run: ${e}`))
+      .finally(() => {
+        clearInterval(heartbeat);
+        this.controllers.delete(claimed.id);
+        this.running--;
+        this.inFlight.delete(run);
+        this.wake();
+      });
+    this.inFlight.add(run);
+  }
+
   /** Waits until no promotion started by this worker is running (tests, shutdown). */
   async idle(): Promise<void> {
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
   }
 
-  private async endAbandoned(): Promise<void> {
+  /** Starts over the promotions whose backend stopped renewing its claim; ends those tried too often. */
+  private async recoverAbandoned(): Promise<void> {
     const { promotions, clock, logger } = this.options;
+    const maxAttempts = this.options.maxAttempts ?? 3;
     const now = clock.now().toISOString();
     for (const row of await promotions.expiredClaims(now)) {
+      const who = row.claimed_by!;
+      if (row.attempts < maxAttempts) {
+        const message = `the backend running it (${who}) stopped answering: starting over (attempt ${row.attempts + 1} of ${maxAttempts})`;
+        if (await promotions.requeue(row.id, { claimedBy: who, expiredBefore: now }, now, message)) {
+          logger.warn(`promotion ${row.id}: ${message}`);
+        }
+        continue;
+      }
       const message =
-        `the backend running this promotion (${row.claimed_by}) stopped answering before it finished; ` +
-        'check the stage\'s Git repository and promote again';
-      logger.warn(`promotion ${row.id}: ${message}`);
+        `the backend running this promotion (${who}) stopped answering ${row.attempts} times; ` +
+        "check the stage's Git repository and promote again";
       const ended = await promotions.finish(
         { id: row.id, project: row.project, stage: row.stage, freightId: row.freight_id },
         'Errored',
         message,
         now,
+        { claimedBy: who },
       );
-      if (ended) this.options.onFinished?.({ id: row.id, project: row.project, stage: row.stage });
+      if (ended) {
+        logger.warn(`promotion ${row.id}: ${message}`);
+        this.options.onFinished?.({ id: row.id, project: row.project, stage: row.stage });
+      }
     }
   }
 }

@@ -1,6 +1,7 @@
 import type { StoredFreight } from '../store/FreightStore';
 import { FreightArtifacts, normalizeGitURL } from '../discovery/freightIdentity';
 import { ExpressionEnv, ExpressionError, ExprFunction } from './expressions';
+import { valueFunctions } from './valueFunctions';
 
 export interface PromotionEnvInput {
   project: string;
@@ -10,6 +11,20 @@ export interface PromotionEnvInput {
   freight: StoredFreight;
   vars: Record<string, unknown>;
   outputs: Record<string, unknown>;
+  /** The alias of the step whose config is evaluated. */
+  stepAlias?: string;
+  /** Inside a PromotionTask: the outputs of the task's own steps, by their alias in the task. */
+  taskOutputs?: Record<string, unknown>;
+  /** The status of every step so far, by alias; and whether an earlier step failed. */
+  statuses?: ReadonlyMap<string, string>;
+  failed?: boolean;
+  /** Metadata written by set-metadata: stages by name, freight by ID and by alias. */
+  metadata?: MetadataSnapshot;
+}
+
+export interface MetadataSnapshot {
+  stages: ReadonlyMap<string, Record<string, unknown>>;
+  freight: ReadonlyMap<string, Record<string, unknown>>;
 }
 
 /**
@@ -55,15 +70,52 @@ export function promotionEnv(input: PromotionEnvInput): ExpressionEnv {
         stage: input.stage,
         promotion: input.promotionId,
         targetFreight: { name: freight.id, alias: freight.alias, origin: { name: freight.warehouse } },
-        meta: { promotion: { actor: input.actor ?? '' } },
+        meta: { promotion: { actor: input.actor ?? '' }, ...(input.stepAlias ? { step: { alias: input.stepAlias } } : {}) },
       },
       vars: input.vars,
       outputs: input.outputs,
+      ...(input.taskOutputs ? { task: { outputs: input.taskOutputs } } : {}),
     },
     functions: {
       ...artifactFunctions(freight.artifacts, `freight ${freight.alias}`),
+      ...valueFunctions,
+      ...statusFunctions(input.statuses ?? new Map(), input.failed ?? false),
+      ...metadataFunctions(input.metadata),
       warehouse: name => ({ kind: 'Warehouse', name }),
-      quote: v => (typeof v === 'string' ? v : JSON.stringify(v)),
     },
+  };
+}
+
+/** `success()`, `failure()`, `always()` and `status(alias)`, for a step's `if`. */
+function statusFunctions(statuses: ReadonlyMap<string, string>, failed: boolean): Record<string, ExprFunction> {
+  return {
+    success: () => !failed,
+    failure: () => failed,
+    always: () => true,
+    status: alias => {
+      if (typeof alias !== 'string') throw new ExpressionError('status(alias) needs the alias of an earlier step');
+      const s = statuses.get(alias);
+      if (s === undefined) {
+        throw new ExpressionError(
+          `status("${alias}"): no earlier step has that alias (earlier: ${[...statuses.keys()].join(', ') || 'none'})`,
+        );
+      }
+      return s;
+    },
+  };
+}
+
+function metadataFunctions(metadata: MetadataSnapshot | undefined): Record<string, ExprFunction> {
+  const lookup = (map: ReadonlyMap<string, Record<string, unknown>> | undefined, fn: string) =>
+    (name: unknown, key?: unknown) => {
+      if (typeof name !== 'string' || !name) throw new ExpressionError(`${fn}(name[, key]) needs a name`);
+      const values = map?.get(name) ?? {};
+      if (key === undefined) return values;
+      if (typeof key !== 'string') throw new ExpressionError(`${fn}(name, key): key must be a string`);
+      return Object.prototype.hasOwnProperty.call(values, key) ? values[key] : null;
+    };
+  return {
+    freightMetadata: lookup(metadata?.freight, 'freightMetadata'),
+    stageMetadata: lookup(metadata?.stages, 'stageMetadata'),
   };
 }

@@ -16,6 +16,7 @@ import {
   stagecoachFreightUpdatePermission,
   stagecoachManifestApplyPermission,
   stagecoachPromotePermission,
+  stagecoachPromotionAbortPermission,
   stagecoachRefreshPermission,
 } from '@stagecoach/plugin-stagecoach-common';
 import { StagecoachEngine } from '../engine';
@@ -156,12 +157,17 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
 
   router.post('/projects/:project/stages/:stage/promotions', async (req, res) => {
     const credentials = await authorize(req, stagecoachPromotePermission);
-    const body = (req.body ?? {}) as { freight?: unknown; freightAlias?: unknown };
+    const body = (req.body ?? {}) as { freight?: unknown; freightAlias?: unknown; supersede?: unknown };
     const ref = body.freight ?? body.freightAlias;
     if (typeof ref !== 'string' || !ref) {
       throw new InputError('the body must name the freight to promote: {"freight": "<id or alias>"}');
     }
-    const promotion = await engine.promote(req.params.project, req.params.stage, ref, actorOf(credentials));
+    if (body.supersede !== undefined && typeof body.supersede !== 'boolean') {
+      throw new InputError('supersede must be true or false');
+    }
+    const promotion = await engine.promote(req.params.project, req.params.stage, ref, actorOf(credentials), {
+      supersede: body.supersede,
+    });
     res.status(202).json(promotion);
   });
 
@@ -177,6 +183,11 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
   router.get('/projects/:project/promotions/:id', async (req, res) => {
     await httpAuth.credentials(req);
     res.json(await engine.getPromotion(req.params.project, req.params.id));
+  });
+
+  router.post('/projects/:project/promotions/:id/abort', async (req, res) => {
+    const credentials = await authorize(req, stagecoachPromotionAbortPermission);
+    res.status(202).json(await engine.abortPromotion(req.params.project, req.params.id, actorOf(credentials)));
   });
 
   router.get('/entities/:kind/:namespace/:name/pipeline', async (req, res) => {

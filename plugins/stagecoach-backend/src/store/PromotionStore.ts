@@ -1,20 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import { Knex } from 'knex';
-import { NotFoundError } from '@backstage/errors';
+import { ConflictError, NotFoundError } from '@backstage/errors';
 import type {
   Promotion,
   PromotionPhase,
   PromotionStep,
   StepStatus,
 } from '@stagecoach/plugin-stagecoach-common';
-import type { PromotionStepDefinition, Var } from '../manifests/schemas';
+import type { RunnableStep, Var } from '../manifests/schemas';
+import { defaultStepAlias } from '../manifests/promotionTasks';
 import { PromotionRow, PromotionStepRow } from './rows';
 
 export interface NewPromotion {
   project: string;
   stage: string;
   freightId: string;
-  steps: PromotionStepDefinition[];
+  steps: RunnableStep[];
   vars: Var[];
   createdBy?: string;
 }
@@ -22,23 +23,87 @@ export interface NewPromotion {
 /** A promotion claimed by a worker, with what it needs to run. */
 export interface ClaimedPromotion extends NewPromotion {
   id: string;
+  /** The step to start at: 0 for a fresh start, else the step a waiting promotion waited in. */
+  currentStep: number;
+  /** How many times the promotion was started from its first step (1 the first time). */
+  attempts: number;
+  /** The worker that holds the claim. */
+  claimedBy: string;
+  /** Starting from the first step (a new promotion, or one started over), not resuming. */
+  fresh: boolean;
 }
+
+/** What a step left behind, for a promotion that resumes after waiting. */
+export interface StepRecord {
+  idx: number;
+  status: StepStatus;
+  outputs?: Record<string, unknown>;
+  errorCount: number;
+  state?: Record<string, unknown>;
+  startedAt?: string;
+}
+
+/** How a running promotion stands, as seen by the worker's heartbeat. */
+export interface ClaimStatus {
+  /** False when the claim was lost (it expired and another worker took the promotion). */
+  held: boolean;
+  abortRequestedBy?: string;
+}
+
+export type FinalPhase = Exclude<PromotionPhase, 'Pending' | 'Running'>;
 
 /** Another worker claimed the promotion between our two updates. */
 class LostRace extends Error {}
 
-export const stepAlias = (step: { as?: string }, index: number) => step.as ?? `step-${index + 1}`;
+export const stepAlias = (step: { as?: string }, index: number) => step.as ?? defaultStepAlias(index);
+
+/** current_step of a promotion given back to the queue to start over (see requeue). */
+const START_OVER = -1;
+
+const toClaimed = (r: PromotionRow, workerId: string, fresh: boolean): ClaimedPromotion => ({
+  id: r.id,
+  project: r.project,
+  stage: r.stage,
+  freightId: r.freight_id,
+  steps: JSON.parse(r.steps_json),
+  vars: JSON.parse(r.vars_json),
+  createdBy: r.created_by ?? undefined,
+  currentStep: fresh ? 0 : r.current_step,
+  attempts: r.attempts,
+  claimedBy: workerId,
+  fresh,
+});
 
 /**
- * Promotions and their steps, and the queue that runs them: one running promotion per
- * stage, claimed through the stage row so that two workers never run one stage at once.
+ * Promotions and their steps, and the queue that runs them. One promotion per stage runs at
+ * a time: a worker claims a pending promotion through the stage row (current_promotion_id IS
+ * NULL), so two workers never run one stage at once. A running promotion is held by one
+ * worker (claimed_by) whose claim expires unless renewed; a promotion whose step waits (a
+ * pull request still open) keeps its stage but lets go of its worker until wake_at.
  */
 export class PromotionStore {
   constructor(private readonly knex: Knex) {}
 
-  async create(p: NewPromotion, now: string): Promise<string> {
+  /**
+   * Queues a promotion. With `supersede`, the stage's older pending promotions are aborted
+   * in the same transaction (their message names the newer one).
+   */
+  async create(p: NewPromotion, now: string, options: { supersede?: boolean } = {}): Promise<string> {
     const id = `${p.stage}.${Date.parse(now).toString(36)}.${randomUUID().slice(0, 8)}`;
     await this.knex.transaction(async tx => {
+      if (options.supersede) {
+        const older: { id: string }[] = await tx('stagecoach_promotions')
+          .where({ project: p.project, stage: p.stage, phase: 'Pending' })
+          .select('id');
+        if (older.length > 0) {
+          const ids = older.map(o => o.id);
+          await tx('stagecoach_promotions')
+            .whereIn('id', ids)
+            .andWhere({ phase: 'Pending' })
+            .update({ phase: 'Aborted', message: `superseded by promotion ${id}`, finished_at: now });
+          await tx('stagecoach_promotion_steps').whereIn('promotion_id', ids).update({ status: 'Aborted' });
+        }
+      }
       await tx('stagecoach_promotions').insert({
         id,
         project: p.project,
@@ -50,6 +115,7 @@ export class PromotionStore {
         created_by: p.createdBy ?? null,
         created_at: now,
         attempts: 0,
+        current_step: 0,
       } satisfies Partial<PromotionRow>);
       if (p.steps.length > 0) {
         await tx('stagecoach_promotion_steps').insert(
@@ -67,11 +133,34 @@ export class PromotionStore {
   }
 
   /**
-   * Claims the oldest pending promotion of a stage that has none running. The claim is a
-   * conditional update of the stage row (current_promotion_id IS NULL) and of the promotion
-   * (phase = Pending) in one transaction: exactly one worker wins.
+   * Claims work: a waiting promotion whose time has come, or else the oldest pending
+   * promotion of a stage that has none running. Every claim is a conditional update, so
+   * exactly one of several racing workers wins each promotion.
    */
   async claimNext(workerId: string, now: string, claimTtlMs: number): Promise<ClaimedPromotion | undefined> {
+    const expires = new Date(Date.parse(now) + claimTtlMs).toISOString();
+    const waking: PromotionRow[] = await this.knex('stagecoach_promotions')
+      .where({ phase: 'Running' })
+      .whereNull('claimed_by')
+      .andWhere('wake_at', '<=', now)
+      .orderBy('wake_at')
+      .limit(10);
+    for (const w of waking) {
+      const fresh = w.current_step === START_OVER;
+      const attempts = fresh ? w.attempts + 1 : w.attempts;
+      const won = await this.knex('stagecoach_promotions')
+        .where({ id: w.id, phase: 'Running', wake_at: w.wake_at })
+        .whereNull('claimed_by')
+        .update({
+          claimed_by: workerId,
+          claim_expires_at: expires,
+          wake_at: null,
+          attempts,
+          ...(fresh ? { current_step: 0 } : {}),
+        });
+      if (won === 1) return toClaimed({ ...w, attempts }, workerId, fresh);
+    }
+
     const candidates: PromotionRow[] = await this.knex('stagecoach_promotions as p')
       .join('stagecoach_stages as s', function on() {
         this.on('s.project', '=', 'p.project').andOn('s.name', '=', 'p.stage');
@@ -86,78 +175,151 @@ export class PromotionStore {
       const stageKey = `${c.project}/${c.stage}`;
       if (seenStages.has(stageKey)) continue; // only the oldest per stage
       seenStages.add(stageKey);
-      const expires = new Date(Date.parse(now) + claimTtlMs).toISOString();
-      const won = await this.knex.transaction(async tx => {
-        const locked = await tx('stagecoach_stages')
-          .where({ project: c.project, name: c.stage })
-          .whereNull('current_promotion_id')
-          .update({ current_promotion_id: c.id });
-        if (locked !== 1) return false;
-        const claimed = await tx('stagecoach_promotions')
-          .where({ id: c.id, phase: 'Pending' })
-          .update({
-            phase: 'Running',
-            started_at: now,
-            claimed_by: workerId,
-            claim_expires_at: expires,
-            attempts: c.attempts + 1,
-          });
-        if (claimed !== 1) throw new LostRace();
-        return true;
-      }).catch(e => {
-        if (e instanceof LostRace) return false;
-        throw e;
-      });
-      if (won) {
-        return {
-          id: c.id,
-          project: c.project,
-          stage: c.stage,
-          freightId: c.freight_id,
-          steps: JSON.parse(c.steps_json),
-          vars: JSON.parse(c.vars_json),
-          createdBy: c.created_by ?? undefined,
-        };
-      }
+      const won = await this.knex
+        .transaction(async tx => {
+          const locked = await tx('stagecoach_stages')
+            .where({ project: c.project, name: c.stage })
+            .whereNull('current_promotion_id')
+            .update({ current_promotion_id: c.id });
+          if (locked !== 1) return false;
+          const claimed = await tx('stagecoach_promotions')
+            .where({ id: c.id, phase: 'Pending' })
+            .update({
+              phase: 'Running',
+              started_at: now,
+              claimed_by: workerId,
+              claim_expires_at: expires,
+              attempts: c.attempts + 1,
+              current_step: 0,
+            });
+          if (claimed !== 1) throw new LostRace();
+          return true;
+        })
+        .catch(e => {
+          if (e instanceof LostRace) return false;
+          throw e;
+        });
+      if (won) return toClaimed({ ...c, attempts: c.attempts + 1 }, workerId, true);
     }
     return undefined;
   }
 
-  async heartbeat(id: string, workerId: string, expiresAt: string): Promise<void> {
-    await this.knex('stagecoach_promotions')
+  /** Renews a claim; tells whether it is still held and whether someone asked to abort. */
+  async heartbeat(id: string, workerId: string, expiresAt: string): Promise<ClaimStatus> {
+    const held = await this.knex('stagecoach_promotions')
       .where({ id, claimed_by: workerId, phase: 'Running' })
       .update({ claim_expires_at: expiresAt });
+    if (held !== 1) return { held: false };
+    const row: Pick<PromotionRow, 'abort_requested_by'> | undefined = await this.knex('stagecoach_promotions')
+      .where({ id })
+      .first('abort_requested_by');
+    return { held: true, abortRequestedBy: row?.abort_requested_by ?? undefined };
+  }
+
+  /** What each step of a promotion left behind (outputs, error counts, state). */
+  async stepRecords(promotionId: string): Promise<StepRecord[]> {
+    const rows: PromotionStepRow[] = await this.knex('stagecoach_promotion_steps')
+      .where({ promotion_id: promotionId })
+      .orderBy('idx');
+    return rows.map(r => ({
+      idx: r.idx,
+      status: r.status as StepStatus,
+      outputs: r.outputs_json ? JSON.parse(r.outputs_json) : undefined,
+      errorCount: r.error_count ?? 0,
+      state: r.state_json ? JSON.parse(r.state_json) : undefined,
+      startedAt: r.started_at ?? undefined,
+    }));
   }
 
   async updateStep(
     promotionId: string,
     idx: number,
-    values: { status: StepStatus; message?: string | null; outputs?: unknown; startedAt?: string; finishedAt?: string },
+    values: {
+      status: StepStatus;
+      message?: string | null;
+      outputs?: unknown;
+      startedAt?: string;
+      finishedAt?: string | null;
+      errorCount?: number;
+      state?: unknown;
+    },
   ): Promise<void> {
     const row: Partial<PromotionStepRow> = { status: values.status };
     if (values.message !== undefined) row.message = values.message;
     if (values.outputs !== undefined) row.outputs_json = JSON.stringify(values.outputs);
     if (values.startedAt) row.started_at = values.startedAt;
-    if (values.finishedAt) row.finished_at = values.finishedAt;
+    if (values.finishedAt !== undefined) row.finished_at = values.finishedAt;
+    if (values.errorCount !== undefined) row.error_count = values.errorCount;
+    if (values.state !== undefined) row.state_json = values.state === null ? null : JSON.stringify(values.state);
     await this.knex('stagecoach_promotion_steps').where({ promotion_id: promotionId, idx }).update(row);
   }
 
   /**
-   * Ends a running promotion and releases its stage. On success the stage's current
-   * freight moves and the freight counts as verified there (verification arrives later).
+   * Puts a running promotion aside until `wakeAt`: it keeps its stage, lets go of its worker,
+   * and resumes at `currentStep` on whichever worker claims it then.
+   */
+  async park(id: string, workerId: string, currentStep: number, wakeAt: string): Promise<boolean> {
+    const n = await this.knex('stagecoach_promotions')
+      .where({ id, claimed_by: workerId, phase: 'Running' })
+      .update({ claimed_by: null, claim_expires_at: null, wake_at: wakeAt, current_step: currentStep });
+    return n === 1;
+  }
+
+  /**
+   * Starts a running promotion over from its first step, on any worker, now: for a claim
+   * that expired (its backend died) or one given back at shutdown. Its steps are reset.
+   * `claimedBy` (and `expiredBefore`) make it conditional on the claim still being that one.
+   */
+  async requeue(
+    id: string,
+    claim: { claimedBy: string; expiredBefore?: string },
+    now: string,
+    message: string,
+  ): Promise<boolean> {
+    return this.knex.transaction(async tx => {
+      const q = tx('stagecoach_promotions').where({ id, phase: 'Running', claimed_by: claim.claimedBy });
+      if (claim.expiredBefore) q.andWhere('claim_expires_at', '<', claim.expiredBefore);
+      const n = await q.update({ claimed_by: null, claim_expires_at: null, wake_at: now, current_step: START_OVER, message });
+      if (n !== 1) return false;
+      await tx('stagecoach_promotion_steps').where({ promotion_id: id }).update({
+        status: 'Pending',
+        message: null,
+        outputs_json: null,
+        started_at: null,
+        finished_at: null,
+        error_count: 0,
+        state_json: null,
+      });
+      return true;
+    });
+  }
+
+  /**
+   * Ends a running promotion and releases its stage. With `claimedBy`, only while that worker
+   * holds it (a worker that lost its claim cannot end what another now runs); with
+   * `unclaimed`, only while no worker holds it (a waiting promotion). On success the stage's
+   * current freight moves and `onSuccess` runs in the same transaction.
    */
   async finish(
     p: { id: string; project: string; stage: string; freightId: string },
-    phase: Exclude<PromotionPhase, 'Pending' | 'Running'>,
+    phase: FinalPhase,
     message: string | undefined,
     now: string,
-    onSuccess?: (tx: Knex.Transaction) => Promise<void>,
+    options: { claimedBy?: string; unclaimed?: boolean; onSuccess?: (tx: Knex.Transaction) => Promise<void> } = {},
   ): Promise<boolean> {
     return this.knex.transaction(async tx => {
-      const ended = await tx('stagecoach_promotions')
-        .where({ id: p.id, phase: 'Running' })
-        .update({ phase, message: message ?? null, finished_at: now, claim_expires_at: null });
-      if (ended !== 1) return false; // already ended elsewhere (e.g. its claim expired)
+      const q = tx('stagecoach_promotions').where({ id: p.id, phase: 'Running' });
+      if (options.claimedBy) q.andWhere({ claimed_by: options.claimedBy });
+      if (options.unclaimed) q.whereNull('claimed_by');
+      const ended = await q.update({
+        phase,
+        message: message ?? null,
+        finished_at: now,
+        claimed_by: null,
+        claim_expires_at: null,
+        wake_at: null,
+      });
+      if (ended !== 1) return false; // already ended elsewhere, or no longer ours
       await tx('stagecoach_promotion_steps')
         .where({ promotion_id: p.id })
         .whereIn('status', ['Pending', 'Running'])
@@ -167,15 +329,51 @@ export class PromotionStore {
       await tx('stagecoach_stages')
         .where({ project: p.project, name: p.stage, current_promotion_id: p.id })
         .update(stageUpdate);
-      if (phase === 'Succeeded' && onSuccess) await onSuccess(tx);
+      if (phase === 'Succeeded' && options.onSuccess) await options.onSuccess(tx);
       return true;
     });
   }
 
-  /** Running promotions whose worker stopped heartbeating (a crashed or stopped backend). */
+  /**
+   * Aborts a promotion. A pending one, or one waiting with no worker, ends Aborted at once;
+   * a running one is flagged, and its worker stops it within a heartbeat. Returns what
+   * happened; ConflictError for a promotion that already ended.
+   */
+  async requestAbort(
+    project: string,
+    id: string,
+    actor: string,
+    now: string,
+  ): Promise<'aborted' | 'requested'> {
+    const row: PromotionRow | undefined = await this.knex('stagecoach_promotions').where({ project, id }).first();
+    if (!row) throw new NotFoundError(`promotion "${id}" not found in project "${project}"`);
+    const message = `aborted by ${actor}`;
+    if (row.phase === 'Pending') {
+      const n = await this.knex('stagecoach_promotions')
+        .where({ id, phase: 'Pending' })
+        .update({ phase: 'Aborted', message, finished_at: now, abort_requested_by: actor, abort_requested_at: now });
+      if (n === 1) {
+        await this.knex('stagecoach_promotion_steps').where({ promotion_id: id }).update({ status: 'Aborted' });
+        return 'aborted';
+      }
+      return this.requestAbort(project, id, actor, now); // it started meanwhile
+    }
+    if (row.phase === 'Running') {
+      await this.knex('stagecoach_promotions')
+        .where({ id, phase: 'Running' })
+        .update({ abort_requested_by: actor, abort_requested_at: now });
+      const ref = { id, project, stage: row.stage, freightId: row.freight_id };
+      if (await this.finish(ref, 'Aborted', message, now, { unclaimed: true })) return 'aborted';
+      return 'requested';
+    }
+    throw new ConflictError(`promotion "${id}" already ended: it is ${row.phase}`);
+  }
+
+  /** Running promotions whose worker stopped renewing its claim (a crashed or stopped backend). */
   async expiredClaims(now: string): Promise<PromotionRow[]> {
     return this.knex('stagecoach_promotions')
       .where({ phase: 'Running' })
+      .whereNotNull('claimed_by')
       .andWhere('claim_expires_at', '<', now);
   }
 
@@ -235,6 +433,8 @@ export class PromotionStore {
         message: s.message ?? undefined,
         startedAt: s.started_at ?? undefined,
         finishedAt: s.finished_at ?? undefined,
+        ...(s.error_count ? { errorCount: s.error_count } : {}),
+        ...(s.outputs_json ? { outputs: JSON.parse(s.outputs_json) } : {}),
       });
       stepsOf.set(s.promotion_id, list);
     }
@@ -249,6 +449,9 @@ export class PromotionStore {
       createdAt: r.created_at,
       startedAt: r.started_at ?? undefined,
       finishedAt: r.finished_at ?? undefined,
+      attempts: r.attempts,
+      ...(r.phase === 'Running' && r.wake_at ? { waitingUntil: r.wake_at } : {}),
+      ...(r.abort_requested_by ? { abortRequestedBy: r.abort_requested_by } : {}),
       steps: stepsOf.get(r.id) ?? [],
     }));
   }

@@ -53,6 +53,10 @@ export interface PromotionRow {
   claimed_by: string | null;
   claim_expires_at: string | null;
   attempts: number;
+  current_step: number;
+  wake_at: string | null;
+  abort_requested_at: string | null;
+  abort_requested_by: string | null;
 }
 
 export interface PromotionStepRow {
@@ -65,4 +69,6 @@ export interface PromotionStepRow {
   outputs_json: string | null;
   started_at: string | null;
   finished_at: string | null;
+  error_count: number;
+  state_json: string | null;
 }

@@ -1,0 +1,81 @@
+import type { PromotionStepDefinition, PromotionTaskSpec, RunnableStep } from './schemas';
+
+export interface InflationProblem {
+  /** Path under the stage's `spec.promotionTemplate.spec.steps`, e.g. `[2].vars`. */
+  path: (string | number)[];
+  message: string;
+}
+
+/** The alias a step gets when it has no `as`: its position, counted from 1. */
+export const defaultStepAlias = (index: number) => `step-${index + 1}`;
+
+/**
+ * Replaces every `task:` step of a promotion template by the PromotionTask's steps. Each
+ * inflated step is aliased `<calling step>::<task step>` and carries the task's vars with the
+ * caller's inputs applied; an input the task requires (a var without a value) that the
+ * caller does not give is a problem, as is a task that is not in the set of manifests.
+ */
+export function inflateTasks(
+  steps: PromotionStepDefinition[],
+  tasks: ReadonlyMap<string, PromotionTaskSpec>,
+): { steps: RunnableStep[]; problems: InflationProblem[] } {
+  const out: RunnableStep[] = [];
+  const problems: InflationProblem[] = [];
+  steps.forEach((step, i) => {
+    const { task: ref, uses, ...rest } = step;
+    if (!ref) {
+      out.push({ ...rest, uses: uses! });
+      return;
+    }
+    const alias = step.as ?? defaultStepAlias(i);
+    if (ref.kind === 'ClusterPromotionTask') {
+      problems.push({
+        path: [i, 'task', 'kind'],
+        message: 'ClusterPromotionTask is not supported: define a PromotionTask in the project',
+      });
+      return;
+    }
+    const task = tasks.get(ref.name);
+    if (!task) {
+      problems.push({ path: [i, 'task', 'name'], message: `names PromotionTask "${ref.name}", which is not in this set of manifests` });
+      return;
+    }
+    const given = new Map((step.vars ?? []).map(v => [v.name, v]));
+    const vars = (task.vars ?? []).map(v => given.get(v.name) ?? v);
+    for (const v of task.vars ?? []) {
+      if (v.value === undefined && given.get(v.name)?.value === undefined) {
+        problems.push({
+          path: [i, 'vars'],
+          message: `PromotionTask "${ref.name}" needs the input "${v.name}": add {name: ${v.name}, value: ...} to this step's vars`,
+        });
+      }
+    }
+    for (const name of given.keys()) {
+      if (!(task.vars ?? []).some(v => v.name === name)) {
+        problems.push({
+          path: [i, 'vars'],
+          message: `PromotionTask "${ref.name}" has no var "${name}" (it has: ${(task.vars ?? []).map(v => v.name).join(', ') || 'none'})`,
+        });
+      }
+    }
+    task.steps.forEach((inner, j) => {
+      out.push({
+        ...inner,
+        as: `${alias}::${inner.as ?? defaultStepAlias(j)}`,
+        // the calling step's own condition and error handling wrap every step of the task
+        if: combineConditions(step.if, inner.if),
+        continueOnError: inner.continueOnError ?? step.continueOnError,
+        retry: inner.retry ?? step.retry,
+        task: { alias, vars },
+      });
+    });
+  });
+  return { steps: out, problems };
+}
+
+function combineConditions(outer?: string, inner?: string): string | undefined {
+  if (!outer) return inner;
+  if (!inner) return outer;
+  const bare = (s: string) => s.trim().replace(/^\$\{\{([\s\S]*)\}\}$/, '$1').trim();
+  return `\${{ (${bare(outer)}) && (${bare(inner)}) }}`;
+}

@@ -1,0 +1,54 @@
+import semver from 'semver';
+import { ExpressionError, ExprFunction } from './expressions';
+
+/**
+ * Expression functions over plain values: quoting and versions. They need nothing from the
+ * promotion, so freight creation criteria and verification arguments can use them too.
+ */
+
+/** A value as text, so that a number-like or boolean-like value stays a string in YAML/JSON. */
+const quote: ExprFunction = v => (typeof v === 'string' ? v : v === null || v === undefined ? '' : JSON.stringify(v));
+
+function parseVersion(v: unknown, fn: string): semver.SemVer {
+  if (typeof v !== 'string') throw new ExpressionError(`${fn} needs a version string, got ${v === null ? 'null' : typeof v}`);
+  const parsed = semver.parse(v.replace(/^v(?=\d)/, ''), { loose: true });
+  if (!parsed) throw new ExpressionError(`${fn}: "${v}" is not a semantic version`);
+  return parsed;
+}
+
+/** `semverParse("v1.2.3-rc.1+b5")`: major, minor, patch, prerelease, metadata and the original text. */
+const semverParse: ExprFunction = v => {
+  const p = parseVersion(v, 'semverParse');
+  return {
+    major: p.major,
+    minor: p.minor,
+    patch: p.patch,
+    prerelease: p.prerelease.join('.'),
+    metadata: p.build.join('.'),
+    original: v,
+  };
+};
+
+/**
+ * `semverDiff(a, b)`: the most significant part in which two versions differ — Major, Minor,
+ * Patch, Metadata (prerelease or build metadata only) or None; Incomparable when either
+ * is not a semantic version.
+ */
+const semverDiff: ExprFunction = (a, b) => {
+  const pa = typeof a === 'string' ? semver.parse(a.replace(/^v(?=\d)/, ''), { loose: true }) : null;
+  const pb = typeof b === 'string' ? semver.parse(b.replace(/^v(?=\d)/, ''), { loose: true }) : null;
+  if (!pa || !pb) return 'Incomparable';
+  if (pa.major !== pb.major) return 'Major';
+  if (pa.minor !== pb.minor) return 'Minor';
+  if (pa.patch !== pb.patch) return 'Patch';
+  if (pa.prerelease.join('.') !== pb.prerelease.join('.') || pa.build.join('.') !== pb.build.join('.')) return 'Metadata';
+  return 'None';
+};
+
+export const valueFunctions: Record<string, ExprFunction> = {
+  quote,
+  // Kargo has both; with typed results here, both give the value as text
+  unsafeQuote: quote,
+  semverParse,
+  semverDiff,
+};
