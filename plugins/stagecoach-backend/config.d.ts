@@ -68,6 +68,20 @@ export interface Config {
     worker?: {
       /** Promotions (of different stages) run at once by this backend instance. Default 4. */
       concurrency?: number;
+      /**
+       * A running promotion's claim lasts this long unless its backend renews it (it does, every
+       * quarter of it); a backend that died loses its claims after this. Default 60000.
+       */
+      claimTtlMs?: number;
+      /** Times a promotion is started over after its backend died, before it ends Errored. Default 3. */
+      maxAttempts?: number;
+    };
+    promotions?: {
+      /**
+       * A new promotion aborts the older pending promotions of its stage ("superseded by ...").
+       * Default false: they run in order. A request may ask for it with `supersede: true`.
+       */
+      supersedePending?: boolean;
     };
   };
 }

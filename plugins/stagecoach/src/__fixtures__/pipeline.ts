@@ -222,6 +222,7 @@ export function mockStagecoachApi(
     promote: jest.fn(),
     createFreight: jest.fn(),
     getPromotion: jest.fn(),
+    abortPromotion: jest.fn(),
     ...overrides,
   };
 }

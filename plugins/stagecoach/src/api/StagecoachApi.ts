@@ -31,6 +31,8 @@ export interface StagecoachApi {
     request: CreateFreightRequest,
   ): Promise<Freight>;
   getPromotion(project: string, id: string): Promise<Promotion>;
+  /** Aborts a pending, waiting or running promotion; answers it as it is then. */
+  abortPromotion(project: string, id: string): Promise<Promotion>;
 }
 
 export const stagecoachApiRef = createApiRef<StagecoachApi>({

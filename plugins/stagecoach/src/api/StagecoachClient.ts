@@ -73,6 +73,13 @@ export class StagecoachClient implements StagecoachApi {
     );
   }
 
+  async abortPromotion(project: string, id: string): Promise<Promotion> {
+    return this.request<Promotion>(
+      `/projects/${seg(project)}/promotions/${seg(id)}/abort`,
+      { method: 'POST' },
+    );
+  }
+
   private async request<T>(path: string, init?: RequestInit): Promise<T> {
     const baseUrl = await this.discoveryApi.getBaseUrl('stagecoach');
     const response = await this.fetchApi.fetch(`${baseUrl}${path}`, init);

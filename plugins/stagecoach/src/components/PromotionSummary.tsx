@@ -1,4 +1,5 @@
 import Box from '@material-ui/core/Box';
+import Button from '@material-ui/core/Button';
 import Typography from '@material-ui/core/Typography';
 import { makeStyles } from '@material-ui/core/styles';
 import type { Promotion } from '@stagecoach/plugin-stagecoach-common';
@@ -21,6 +22,7 @@ const useStyles = makeStyles(theme => ({
   },
   failed: { color: theme.palette.error.main },
   steps: { marginTop: theme.spacing(1) },
+  abort: { marginLeft: 'auto', padding: theme.spacing(0, 1) },
 }));
 
 function When(props: { promotion: Promotion; now?: number }) {
@@ -33,6 +35,8 @@ function When(props: { promotion: Promotion; now?: number }) {
   } else if (p.phase === 'Running') {
     at = p.startedAt ?? p.createdAt;
     text = `started ${timeAgo(at, now)}`;
+    if (p.waitingUntil)
+      text += ` · waiting, next look ${absoluteTime(p.waitingUntil)}`;
   } else {
     at = p.finishedAt ?? p.createdAt;
     text = `finished ${timeAgo(at, now)}`;
@@ -53,10 +57,13 @@ function When(props: { promotion: Promotion; now?: number }) {
 export function PromotionSummary(props: {
   promotion: Promotion;
   now?: number;
+  /** Offered while the promotion is pending or running. */
+  onAbort?(promotion: Promotion): void;
 }) {
   const classes = useStyles();
-  const { promotion, now } = props;
+  const { promotion, now, onAbort } = props;
   const failed = promotion.phase === 'Failed' || promotion.phase === 'Errored';
+  const active = promotion.phase === 'Pending' || promotion.phase === 'Running';
   return (
     <div>
       <div className={classes.headline}>
@@ -67,6 +74,18 @@ export function PromotionSummary(props: {
           promotion of{' '}
           <span className={classes.alias}>{promotion.freight.alias}</span>
         </Typography>
+        {active && onAbort && (
+          <Button
+            size="small"
+            color="secondary"
+            className={classes.abort}
+            disabled={!!promotion.abortRequestedBy}
+            aria-label={`Abort the promotion of ${promotion.freight.alias} to ${promotion.stage}`}
+            onClick={() => onAbort(promotion)}
+          >
+            {promotion.abortRequestedBy ? 'Aborting…' : 'Abort'}
+          </Button>
+        )}
       </div>
       <When promotion={promotion} now={now} />
       {promotion.message && (

@@ -76,6 +76,7 @@ export function StageCard(props: {
   promotion?: Promotion;
   now?: number;
   onPromote(stage: Stage): void;
+  onAbort?(promotion: Promotion): void;
 }) {
   const classes = useStyles();
   const { stage, now, onPromote } = props;
@@ -139,7 +140,11 @@ export function StageCard(props: {
         </Section>
         <Section title="Last promotion">
           {promotion ? (
-            <PromotionSummary promotion={promotion} now={now} />
+            <PromotionSummary
+              promotion={promotion}
+              now={now}
+              onAbort={props.onAbort}
+            />
           ) : (
             <Typography variant="body2" color="textSecondary">
               No promotions yet.

@@ -190,6 +190,59 @@ describe('EntityStagecoachContent', () => {
     expect(staging.queryByText('set-image')).not.toBeInTheDocument();
   });
 
+  it('aborts the running promotion from its stage card and says so', async () => {
+    const aborted: Promotion = {
+      ...stagingPromotion,
+      phase: 'Aborted',
+      message: 'aborted by user:default/guest',
+      finishedAt: new Date().toISOString(),
+    };
+    const afterAbort = {
+      ...pipeline,
+      stages: pipeline.stages.map(s =>
+        s.name === 'staging' ? { ...s, lastPromotion: aborted } : s,
+      ),
+    };
+    const api = mockStagecoachApi({
+      // the first load shows the running promotion; the reload after the abort, the aborted one
+      getEntityPipeline: jest
+        .fn()
+        .mockResolvedValueOnce(pipeline)
+        .mockResolvedValue(afterAbort),
+      abortPromotion: jest.fn().mockResolvedValue(aborted),
+      getPromotion: jest.fn().mockResolvedValue(aborted),
+    });
+    const alertApi = { post: jest.fn() };
+    await renderTab(api, alertApi);
+    const user = userEvent.setup();
+
+    const staging = stageCard('staging');
+    // only an active promotion can be aborted: dev's finished one offers no button
+    expect(
+      stageCard('dev').queryByRole('button', { name: /^Abort/ }),
+    ).not.toBeInTheDocument();
+    await user.click(
+      await staging.findByRole('button', {
+        name: `Abort the promotion of ${stagingPromotion.freight.alias} to staging`,
+      }),
+    );
+    expect(api.abortPromotion).toHaveBeenCalledWith(
+      'shop',
+      stagingPromotion.id,
+    );
+    expect(alertApi.post).toHaveBeenCalledWith(
+      expect.objectContaining({
+        message: `Promotion of ${stagingPromotion.freight.alias} to staging aborted`,
+      }),
+    );
+    expect(
+      await staging.findByText('aborted by user:default/guest'),
+    ).toBeInTheDocument();
+    expect(
+      staging.queryByRole('button', { name: /^Abort/ }),
+    ).not.toBeInTheDocument();
+  });
+
   it('shows why the API refused a promotion, and keeps the dialog open', async () => {
     const message =
       'freight brave-fox has not been promoted successfully to "dev" yet';
@@ -272,14 +325,12 @@ describe('EntityStagecoachContent', () => {
   it('explains how to apply manifests when the project has no stages', async () => {
     await renderTab(
       mockStagecoachApi({
-        getEntityPipeline: jest
-          .fn()
-          .mockResolvedValue({
-            project: 'shop',
-            stages: [],
-            freight: [],
-            warehouses: [],
-          }),
+        getEntityPipeline: jest.fn().mockResolvedValue({
+          project: 'shop',
+          stages: [],
+          freight: [],
+          warehouses: [],
+        }),
       }),
     );
     expect(

@@ -20,7 +20,7 @@ import {
   type Stage,
 } from '@stagecoach/plugin-stagecoach-common';
 import { useState } from 'react';
-import { errorMessage, errorStatus } from '../../api';
+import { errorMessage, errorStatus, stagecoachApiRef } from '../../api';
 import { FreightCard } from '../FreightCard';
 import { PromoteDialog } from '../PromoteDialog';
 import { StageCard } from '../StageCard';
@@ -92,6 +92,7 @@ export function EntityStagecoachContent() {
   const classes = useStyles();
   const { entity } = useEntity();
   const alertApi = useApi(alertApiRef);
+  const stagecoachApi = useApi(stagecoachApiRef);
   const project = entity.metadata.annotations?.[ANNOTATION_PROJECT];
   const { pipeline, error, loading, created, live, refresh, addPromotion } =
     usePipeline({
@@ -140,6 +141,29 @@ export function EntityStagecoachContent() {
       severity: 'success',
       display: 'transient',
     });
+  };
+
+  const onAbort = async (promotion: Promotion) => {
+    try {
+      const result = await stagecoachApi.abortPromotion(
+        pipeline.project,
+        promotion.id,
+      );
+      addPromotion(result);
+      alertApi.post({
+        message:
+          result.phase === 'Aborted'
+            ? `Promotion of ${result.freight.alias} to ${result.stage} aborted`
+            : `Aborting the promotion of ${result.freight.alias} to ${result.stage}: its running step is being stopped`,
+        severity: 'info',
+        display: 'transient',
+      });
+    } catch (e) {
+      alertApi.post({
+        message: `Could not abort: ${errorMessage(e)}`,
+        severity: 'error',
+      });
+    }
   };
 
   return (
@@ -200,6 +224,7 @@ export function EntityStagecoachContent() {
               )}
               now={now}
               onPromote={setPromoteTo}
+              onAbort={onAbort}
             />
           </Grid>
         ))}
