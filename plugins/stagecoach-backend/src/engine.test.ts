@@ -84,7 +84,7 @@ describe('StagecoachEngine against a real Git server over HTTP', () => {
       const [freight] = await engine.listFreight('demo');
       await expect(engine.promote('demo', 'staging', freight.alias)).rejects.toThrow(ConflictError);
       await expect(engine.promote('demo', 'staging', freight.alias)).rejects.toThrow(
-        /has not been promoted successfully to "dev" yet/,
+        /^freight [a-z0-9-]+ cannot be promoted to staging: not verified in dev$/,
       );
       await expect(engine.promote('demo', 'dev', 'no-such-freight')).rejects.toThrow(NotFoundError);
       expect(await engine.listFreight('demo', { stage: 'staging' })).toEqual([]);

@@ -1,7 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { Knex } from 'knex';
-import { ConflictError, InputError } from '@backstage/errors';
+import { ConflictError, InputError, NotFoundError } from '@backstage/errors';
 import type {
   ApplyManifestsResult,
   CreateFreightRequest,
@@ -10,6 +10,7 @@ import type {
   ProjectSummary,
   Promotion,
   Stage,
+  StageFreightList,
   Warehouse,
 } from '@stagecoach/plugin-stagecoach-common';
 import { DiscoveryService, mergeQuietCheck, Subscribers } from './discovery/DiscoveryService';
@@ -24,7 +25,11 @@ import { parseManifests, pipelineOrder } from './manifests/parseManifests';
 import type { Subscription } from './manifests/schemas';
 import { PromotionRunner } from './promotion/PromotionRunner';
 import { PromotionWorker } from './promotion/PromotionWorker';
-import { qualifies } from './stages/qualification';
+import type { StepDefinition } from './promotion/steps';
+import type { ScmCredentials } from './integrations/scm/ScmCredentials';
+import { MetadataStore } from './store/MetadataStore';
+import { AUTO_PROMOTION_ACTOR, AutoPromoter, autoPromotionCandidate } from './stages/autoPromotion';
+import { PolicyContext, StagePolicies } from './stages/StagePolicies';
 import { GroupCommit } from './store/GroupCommit';
 import { tuneSqlite } from './store/sqliteTuning';
 import { FreightStore, StoredFreight } from './store/FreightStore';
@@ -44,7 +49,15 @@ export interface StagecoachEngineOptions {
   gitIdentity?: GitIdentity;
   /** Skip running migrations (when the host runs them). */
   skipMigrations?: boolean;
-  worker?: { concurrency?: number; pollIntervalMs?: number; claimTtlMs?: number };
+  worker?: { concurrency?: number; pollIntervalMs?: number; claimTtlMs?: number; maxAttempts?: number };
+  /** Credentials for Git over HTTP(S) and SCM APIs (pull requests); default: none. */
+  credentials?: ScmCredentials;
+  /** Replaces the built-in promotion steps (tests). */
+  steps?: ReadonlyMap<string, StepDefinition>;
+  /** The `fetch` steps use (tests). */
+  fetch?: typeof fetch;
+  /** Whether a new promotion aborts the stage's older pending ones (default false; a request may ask). */
+  supersedePending?: boolean;
   /** Registry credentials, transport and limits (images and oci:// charts). */
   registry?: RegistryClientOptions;
   /** Replaces the default artifact sources besides git (images, charts). */
@@ -68,6 +81,9 @@ export class StagecoachEngine {
   readonly promotions: PromotionStore;
   readonly discovery: DiscoveryService;
   readonly worker: PromotionWorker;
+  /** Auto-promotion per ProjectConfig policies: run by the scheduler and after freight or promotions change. */
+  readonly autoPromotion: AutoPromoter;
+  private readonly policies: StagePolicies;
   /** One client for every registry: its per-host limits and digest caches are shared. */
   readonly registry: RegistryClient;
   private readonly clock: Clock;
@@ -75,6 +91,7 @@ export class StagecoachEngine {
   /** The artifact sources, shared by discovery and freight assembled by hand. */
   private readonly subscribers: Subscribers;
   private readonly onEvent?: (event: StagecoachEvent) => void | Promise<void>;
+  private readonly supersedePending: boolean;
   /** Events being handed to onEvent; close() waits for them. */
   private readonly reporting = new Set<Promise<void>>();
 
@@ -90,10 +107,12 @@ export class StagecoachEngine {
     this.clock = options.clock ?? systemClock;
     this.logger = logger;
     this.onEvent = options.onEvent;
+    this.supersedePending = options.supersedePending ?? false;
     const workDir = options.workDir ?? path.join(os.tmpdir(), 'stagecoach');
     this.pipelines = new PipelineStore(knex);
     this.freight = new FreightStore(knex);
     this.promotions = new PromotionStore(knex);
+    this.policies = new StagePolicies({ pipelines: this.pipelines, freight: this.freight, clock: this.clock });
     this.subscribers = {
       git: new GitSubscriber(path.join(workDir, 'cache')),
       image: new ImageSubscriber(this.registry),
@@ -107,16 +126,22 @@ export class StagecoachEngine {
       clock: this.clock,
       logger,
       writes: new GroupCommit(knex),
-      onFreightCreated: created =>
-        this.reportFreight(created.project, created.warehouse, created.createdFreightId!, 'discovery'),
+      onFreightCreated: created => {
+        this.reportFreight(created.project, created.warehouse, created.createdFreightId!, 'discovery');
+        this.autoPromotion.kick(created.project);
+      },
     });
     const runner = new PromotionRunner({
       promotions: this.promotions,
       freight: this.freight,
+      metadata: new MetadataStore(knex),
       clock: this.clock,
       logger,
       workRoot: path.join(workDir, 'promotions'),
       gitIdentity: options.gitIdentity,
+      credentials: options.credentials,
+      steps: options.steps,
+      fetch: options.fetch,
     });
     this.worker = new PromotionWorker({
       promotions: this.promotions,
@@ -124,12 +149,25 @@ export class StagecoachEngine {
       clock: this.clock,
       logger,
       ...options.worker,
-      onFinished: p => this.reportPromotion(p.project, p.id),
+      onFinished: p => {
+        this.reportPromotion(p.project, p.id);
+        this.autoPromotion.kick(p.project);
+      },
+    });
+    this.autoPromotion = new AutoPromoter({
+      pipelines: this.pipelines,
+      freight: this.freight,
+      policies: this.policies,
+      clock: this.clock,
+      logger,
+      promote: async (project, stage, freightId) =>
+        (await this.promote(project, stage, freightId, AUTO_PROMOTION_ACTOR, { automatic: true })).id,
     });
   }
 
   /** Stops the worker and releases connections. */
   async close(): Promise<void> {
+    await this.autoPromotion.stop();
     await this.worker.stop();
     await Promise.allSettled([...this.reporting]);
     this.registry.close();
@@ -234,20 +272,19 @@ export class StagecoachEngine {
     filter: { stage?: string; origin?: string; limit?: number } = {},
   ): Promise<Freight[]> {
     await this.pipelines.assertProject(project);
-    const stages = await this.pipelines.listStages(project);
     let stage: StoredStage | undefined;
     if (filter.stage) stage = await this.pipelines.getStage(project, filter.stage);
     const all = await this.freight.list(project, {
       warehouses: filter.origin ? [filter.origin] : undefined,
       limit: stage ? undefined : filter.limit,
     });
-    const verified = await this.freight.verifiedIn(project);
+    const ctx = await this.policies.context(project, { freightIds: all.map(f => f.id) });
     let items = all;
     if (stage) {
-      items = all.filter(f => qualifies(stage!, f, verified.get(f.id) ?? []).ok);
+      items = all.filter(f => this.policies.availability(ctx, stage!, f).available);
       if (filter.limit) items = items.slice(0, filter.limit);
     }
-    return items.map(f => this.freightView(f, stages, verified));
+    return items.map(f => this.freightView(f, ctx));
   }
 
   /** Renames freight. Aliases are unique per project and look like `brave-otter`. */
@@ -283,6 +320,7 @@ export class StagecoachEngine {
         `freight ${freight.alias} (${freight.id}) of warehouse ${project}/${warehouse.name} assembled by ${actor ?? 'an unnamed caller'}`,
       );
       this.reportFreight(project, warehouse.name, freight.id, 'manual', actor);
+      this.autoPromotion.kick(project);
     }
     return { freight: await this.getFreight(project, freight.id), created };
   }
@@ -298,11 +336,8 @@ export class StagecoachEngine {
 
   async getFreight(project: string, idOrAlias: string): Promise<Freight> {
     const f = await this.freight.get(project, idOrAlias);
-    const [stages, verified] = await Promise.all([
-      this.pipelines.listStages(project),
-      this.freight.verifiedIn(project, [f.id]),
-    ]);
-    return this.freightView(f, stages, verified);
+    const ctx = await this.policies.context(project, { freightIds: [f.id] });
+    return this.freightView(f, ctx);
   }
 
   /** The project's stages in pipeline order. */
@@ -321,13 +356,24 @@ export class StagecoachEngine {
    * Queues a promotion of freight (by ID or alias) into a stage. Freight the stage does not
    * accept is refused with a ConflictError that says why.
    */
-  async promote(project: string, stageName: string, freightRef: string, actor?: string): Promise<Promotion> {
+  async promote(
+    project: string,
+    stageName: string,
+    freightRef: string,
+    actor?: string,
+    options: { supersede?: boolean; automatic?: boolean } = {},
+  ): Promise<Promotion> {
     if (!freightRef) throw new InputError('name the freight to promote: {"freight": "<id or alias>"}');
     const stage = await this.pipelines.getStage(project, stageName);
     const freight = await this.freight.get(project, freightRef);
-    const verified = await this.freight.verifiedIn(project, [freight.id]);
-    const q = qualifies(stage, freight, verified.get(freight.id) ?? []);
-    if (!q.ok) throw new ConflictError(q.reason);
+    const ctx = await this.policies.context(project, { freightIds: [freight.id] });
+    const availability = this.policies.availability(ctx, stage, freight);
+    if (!availability.available) {
+      throw new ConflictError(`freight ${freight.alias} cannot be promoted to ${stageName}: ${availability.reason}`);
+    }
+    // auto-promotions never hold; a person promoting other freight than the candidate does
+    const hold = options.automatic ? undefined : await this.autoPromotion.manualPromotionHold(stage, freight);
+    if (hold) await this.autoPromotion.applyHold(hold, stage, freight, actor);
     const template = stage.spec.promotionTemplate?.spec;
     const id = await this.promotions.create(
       {
@@ -339,8 +385,25 @@ export class StagecoachEngine {
         createdBy: actor,
       },
       this.now(),
+      { supersede: options.supersede ?? this.supersedePending },
     );
+    if (hold && !hold.release) await this.pipelines.linkHold(project, stageName, hold.origin, freight.id, id);
     this.worker.wake();
+    return this.promotions.get(project, id);
+  }
+
+  /**
+   * Aborts a promotion: a pending or waiting one ends at once; a running one stops within a
+   * heartbeat (its running step is interrupted). ConflictError when it has already ended.
+   */
+  async abortPromotion(project: string, id: string, actor: string): Promise<Promotion> {
+    const outcome = await this.promotions.requestAbort(project, id, actor, this.now());
+    if (outcome === 'aborted') {
+      const p = await this.promotions.get(project, id);
+      this.reportPromotion(project, id);
+      this.worker.wake();
+      return p;
+    }
     return this.promotions.get(project, id);
   }
 
@@ -374,18 +437,96 @@ export class StagecoachEngine {
     };
   }
 
-  private freightView(f: StoredFreight, stages: StoredStage[], verified: Map<string, string[]>): Freight {
-    const currentlyIn = stages.filter(s => s.currentFreightId === f.id).map(s => s.name);
-    return FreightStore.toView(f, currentlyIn, verified.get(f.id) ?? []);
+  private freightView(f: StoredFreight, ctx: PolicyContext): Freight {
+    const facts = ctx.facts(f.id);
+    const verifiedIn = [...facts.records.values()].filter(r => r.verifiedAt).map(r => r.stage);
+    return FreightStore.toView(f, [...facts.currentlyIn], verifiedIn, this.policies.freightStatus(ctx, f));
+  }
+
+  /**
+   * Approves freight for a stage by hand: it may then enter the stage without being verified
+   * or soaked upstream. Approving again keeps the first approval.
+   */
+  async approveFreight(project: string, idOrAlias: string, stageName: unknown, actor?: string): Promise<Freight> {
+    if (typeof stageName !== 'string' || !stageName) {
+      throw new InputError('name the stage to approve the freight for: {"stage": "<stage>"}');
+    }
+    const freight = await this.freight.get(project, idOrAlias);
+    const stage = await this.pipelines.getStage(project, stageName);
+    if (!stage.spec.requestedFreight.some(r => r.origin.name === freight.warehouse)) {
+      const origins = stage.spec.requestedFreight.map(r => r.origin.name).join(', ');
+      throw new InputError(
+        `stage ${stageName} takes freight from warehouse ${origins}, not from warehouse ${freight.warehouse}: ` +
+          `freight ${freight.alias} cannot be approved for it`,
+      );
+    }
+    if (await this.freight.approve(project, freight.id, stageName, actor, this.now())) {
+      this.logger.info(`freight ${freight.alias} (${freight.id}) approved for ${project}/${stageName} by ${actor ?? 'an unnamed caller'}`);
+      this.autoPromotion.kick(project);
+    }
+    return this.getFreight(project, freight.id);
+  }
+
+  /**
+   * Every freight of the stage's warehouses, newest first, with whether it may enter the
+   * stage now and why (not), and which one auto-promotion would promote.
+   */
+  async stageFreight(project: string, stageName: string, filter: { limit?: number } = {}): Promise<StageFreightList> {
+    const stage = await this.pipelines.getStage(project, stageName);
+    const all = await this.freight.list(project, { warehouses: stage.spec.requestedFreight.map(r => r.origin.name) });
+    const ctx = await this.policies.context(project, { freightIds: all.map(f => f.id) });
+    const candidates = new Set<string>();
+    if (this.policies.autoPromotion(ctx, stage).enabled) {
+      for (const r of stage.spec.requestedFreight) {
+        const c = autoPromotionCandidate(this.policies, ctx, stage, r, all.filter(f => f.warehouse === r.origin.name));
+        if (c) candidates.add(c.id);
+      }
+    }
+    const items = all.slice(0, filter.limit ?? all.length).map(f => {
+      const a = this.policies.availability(ctx, stage, f);
+      return {
+        freight: this.freightView(f, ctx),
+        available: a.available,
+        reason: a.reason,
+        ...(a.availableAt ? { availableAt: a.availableAt } : {}),
+        ...(candidates.has(f.id) ? { autoPromotionCandidate: true } : {}),
+      };
+    });
+    return { stage: stageName, items };
+  }
+
+  /** Releases a stage's auto-promotion hold (of one origin, or all), so that auto-promotion resumes. */
+  async releaseAutoPromotionHold(project: string, stageName: string, origin?: string, actor?: string): Promise<Stage> {
+    const stage = await this.pipelines.getStage(project, stageName);
+    if (origin !== undefined && !stage.spec.requestedFreight.some(r => r.origin.name === origin)) {
+      throw new InputError(`stage ${stageName} takes no freight from warehouse ${origin}, so it has no hold for it`);
+    }
+    const released = await this.pipelines.releaseHolds(project, stageName, origin);
+    if (released.length === 0) {
+      throw new NotFoundError(`stage ${stageName} has no auto-promotion hold${origin ? ` for warehouse ${origin}` : ''}`);
+    }
+    this.logger.info(
+      `auto-promotion hold of ${project}/${stageName} (${released.map(h => h.origin).join(', ')}) released by ${actor ?? 'an unnamed caller'}`,
+    );
+    this.autoPromotion.kick(project);
+    return this.getStage(project, stageName);
   }
 
   private async stageViews(project: string, stages: StoredStage[]): Promise<Stage[]> {
     const order = pipelineOrder(stages);
     const byName = new Map(stages.map(s => [s.name, s]));
-    const last = await this.promotions.lastPerStage(project);
-    const freightIds = [...new Set(stages.map(s => s.currentFreightId).filter((x): x is string => !!x))];
+    const [last, config, holds] = await Promise.all([
+      this.promotions.lastPerStage(project),
+      this.pipelines.getProjectConfig(project),
+      this.pipelines.listHolds(project),
+    ]);
+    const freightIds = [
+      ...new Set([...stages.map(s => s.currentFreightId), ...holds.map(h => h.freightId)].filter((x): x is string => !!x)),
+    ];
     const aliases = new Map<string, string>();
-    for (const id of freightIds) aliases.set(id, (await this.freight.get(project, id)).alias);
+    for (const id of freightIds) {
+      aliases.set(id, await this.freight.get(project, id).then(f => f.alias, () => id));
+    }
     return order.map(name => {
       const s = byName.get(name)!;
       return {
@@ -393,13 +534,20 @@ export class StagecoachEngine {
         name,
         requestedFreight: s.spec.requestedFreight.map(r => ({
           origin: r.origin,
-          sources: { direct: !!r.sources.direct, stages: r.sources.stages ?? [] },
+          sources: {
+            direct: !!r.sources.direct,
+            stages: r.sources.stages ?? [],
+            ...(r.sources.availabilityStrategy ? { availabilityStrategy: r.sources.availabilityStrategy } : {}),
+            ...(r.sources.requiredSoakTime ? { requiredSoakTime: r.sources.requiredSoakTime } : {}),
+            ...(r.sources.autoPromotionOptions ? { autoPromotionOptions: r.sources.autoPromotionOptions } : {}),
+          },
         })),
         stepCount: s.spec.promotionTemplate?.spec.steps.length ?? 0,
         currentFreight: s.currentFreightId
           ? { id: s.currentFreightId, alias: aliases.get(s.currentFreightId) ?? s.currentFreightId }
           : undefined,
         lastPromotion: last.get(name),
+        ...this.policies.stageExtras({ config }, s, holds, id => aliases.get(id) ?? id),
       };
     });
   }

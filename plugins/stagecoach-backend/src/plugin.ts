@@ -7,6 +7,7 @@ import { eventsServiceRef } from '@backstage/plugin-events-node';
 import { stagecoachPermissions } from '@stagecoach/plugin-stagecoach-common';
 import { StagecoachEngine } from './engine';
 import { readRegistryHostSettings, registryAccessFromSettings } from './integrations/registry';
+import { scmCredentialsFromConfig } from './integrations/scm/fromIntegrations';
 import { ManifestValidationError } from './manifests/ManifestValidationError';
 import { createEventPublisher, readEventsSettings, subscribeToEvents } from './service/events';
 import { createRouter } from './service/router';
@@ -57,7 +58,14 @@ export const stagecoachPlugin = createBackendPlugin({
             name: config.getOptionalString('stagecoach.gitClient.name') ?? 'Stagecoach',
             email: config.getOptionalString('stagecoach.gitClient.email') ?? 'stagecoach@localhost',
           },
-          worker: { concurrency: config.getOptionalNumber('stagecoach.worker.concurrency') },
+          worker: {
+            concurrency: config.getOptionalNumber('stagecoach.worker.concurrency'),
+            claimTtlMs: config.getOptionalNumber('stagecoach.worker.claimTtlMs'),
+            maxAttempts: config.getOptionalNumber('stagecoach.worker.maxAttempts'),
+          },
+          supersedePending: config.getOptionalBoolean('stagecoach.promotions.supersedePending'),
+          // Git over HTTP(S) and pull requests authenticate with Backstage's `integrations`
+          credentials: scmCredentialsFromConfig(config),
           registry: registryAccessFromSettings(readRegistryHostSettings(config)),
           // freight.created and promotion.finished, for other plugins, on the events topic `stagecoach`
           onEvent: eventsSettings.enabled ? createEventPublisher(events) : undefined,
@@ -85,6 +93,17 @@ export const stagecoachPlugin = createBackendPlugin({
           timeout: { minutes: 10 },
           fn: async () => {
             await engine.discovery.runDue();
+          },
+        });
+
+        // auto-promotion per ProjectConfig policies; engine hooks also run it when freight or promotions change
+        await scheduler.scheduleTask({
+          id: 'stagecoach-auto-promotion',
+          scope: 'global',
+          frequency: { seconds: 10 },
+          timeout: { minutes: 5 },
+          fn: async () => {
+            await engine.autoPromotion.runAll();
           },
         });
 

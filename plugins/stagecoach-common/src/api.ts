@@ -62,11 +62,45 @@ export interface Freight extends FreightRef {
   currentlyIn: string[];
   /** Stages where a promotion of this freight succeeded (and, later, verification). */
   verifiedIn: string[];
+  /** Stages this freight was approved for by hand: it may enter them unverified. */
+  approvedFor?: string[];
+  /** Per stage: since when it is there, when it was verified and how long it soaked, who approved it. */
+  status?: FreightStatus;
+}
+
+/** Per-stage details of a freight, in the shape of Kargo's Freight status. */
+export interface FreightStatus {
+  currentlyIn: Record<string, { since?: string }>;
+  verifiedIn: Record<string, FreightVerification>;
+  approvedFor: Record<string, FreightApproval>;
+}
+
+export interface FreightVerification {
+  /** When it was first verified in the stage (ISO-8601). */
+  verifiedAt: string;
+  /**
+   * Kargo's longestSoak: the longest the freight has stayed in the stage since it was
+   * verified there (the current stay, or an earlier one if it has left), as a Go duration
+   * such as `1h2m3s`.
+   */
+  longestSoak: string;
+  longestSoakSeconds: number;
+}
+
+export interface FreightApproval {
+  approvedAt: string;
+  /** The user or service that approved it. */
+  approvedBy?: string;
 }
 
 export interface FreightSources {
   direct: boolean;
   stages: string[];
+  /** `OneOf` (the default): verified in one upstream stage; `All`: in every one. */
+  availabilityStrategy?: 'OneOf' | 'All';
+  /** How long freight must have stayed in an upstream stage since it was verified there (`10m`). */
+  requiredSoakTime?: string;
+  autoPromotionOptions?: { selectionPolicy?: 'NewestFreight' | 'MatchUpstream' };
 }
 
 export interface RequestedFreight {
@@ -107,6 +141,10 @@ export interface PromotionStep {
   message?: string;
   startedAt?: string;
   finishedAt?: string;
+  /** Errors in a row so far (a step with `retry.errorThreshold` is tried again after an error). */
+  errorCount?: number;
+  /** What the step produced, addressable by later steps as `outputs.<alias>`. */
+  outputs?: Record<string, unknown>;
 }
 
 export interface Promotion {
@@ -120,6 +158,12 @@ export interface Promotion {
   createdAt: string;
   startedAt?: string;
   finishedAt?: string;
+  /** How many times the promotion was started from its first step (more than 1 after its backend died). */
+  attempts?: number;
+  /** A running promotion whose step waits (a pull request still open) is looked at again then. */
+  waitingUntil?: string;
+  /** Who asked to abort it. */
+  abortRequestedBy?: string;
   steps: PromotionStep[];
 }
 
@@ -131,6 +175,53 @@ export interface Stage {
   stepCount: number;
   currentFreight?: FreightRef;
   lastPromotion?: Promotion;
+  /** The Stage's metadata.labels (matched by ProjectConfig stage selectors). */
+  labels?: Record<string, string>;
+  /** Whether a ProjectConfig promotion policy enables auto-promotion for this stage. */
+  autoPromotionEnabled?: boolean;
+  /** Which promotion policy applies, in words: `spec.promotionPolicies[0] (stage "dev")`. */
+  autoPromotionPolicy?: string;
+  /** Origins whose auto-promotion is paused because someone promoted other freight by hand. */
+  autoPromotionHolds?: AutoPromotionHold[];
+}
+
+/**
+ * A manual promotion of freight other than the auto-promotion candidate (a rollback, say)
+ * pauses auto-promotion of that stage for that freight's origin until it is released
+ * (`DELETE /projects/{p}/stages/{s}/auto-promotion-hold`).
+ */
+export interface AutoPromotionHold {
+  origin: FreightOrigin;
+  /** The freight promoted by hand. */
+  freight: FreightRef;
+  promotionId?: string;
+  createdBy?: string;
+  createdAt: string;
+  /** Why, in words. */
+  reason: string;
+}
+
+/** Body of `POST /projects/{p}/freight/{id-or-alias}/approve`. */
+export interface ApproveFreightRequest {
+  stage: string;
+}
+
+/** One freight of a stage's origins, and whether (and why not) it may enter the stage. */
+export interface StageFreightAvailability {
+  freight: Freight;
+  available: boolean;
+  /** Why it is or is not available, in words: `verified in dev 3m ago; needs 10m of soak there: available in 7m`. */
+  reason: string;
+  /** When it becomes available by soaking alone, if nothing else is missing (ISO-8601). */
+  availableAt?: string;
+  /** True for the freight auto-promotion would promote to this stage now. */
+  autoPromotionCandidate?: boolean;
+}
+
+/** Answer of `GET /projects/{p}/stages/{s}/freight`, newest freight first. */
+export interface StageFreightList {
+  stage: string;
+  items: StageFreightAvailability[];
 }
 
 export interface WarehouseStatus {

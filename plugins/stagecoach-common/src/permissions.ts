@@ -18,6 +18,12 @@ export const stagecoachPromotePermission = createPermission({
   attributes: { action: 'create' },
 });
 
+/** Abort a pending, waiting or running promotion. */
+export const stagecoachPromotionAbortPermission = createPermission({
+  name: 'stagecoach.promotion.abort',
+  attributes: { action: 'update' },
+});
+
 /** Ask a warehouse to discover now. */
 export const stagecoachRefreshPermission = createPermission({
   name: 'stagecoach.warehouse.refresh',
@@ -36,11 +42,26 @@ export const stagecoachFreightCreatePermission = createPermission({
   attributes: { action: 'create' },
 });
 
+/** Approve freight for a stage: it may then enter that stage unverified and unsoaked. */
+export const stagecoachFreightApprovePermission = createPermission({
+  name: 'stagecoach.freight.approve',
+  attributes: { action: 'update' },
+});
+
+/** Release a stage's auto-promotion hold, so that auto-promotion resumes there. */
+export const stagecoachAutoPromotionHoldReleasePermission = createPermission({
+  name: 'stagecoach.stage.auto-promotion-hold.release',
+  attributes: { action: 'update' },
+});
+
 export const stagecoachPermissions = [
+  stagecoachFreightApprovePermission,
+  stagecoachAutoPromotionHoldReleasePermission,
   stagecoachFreightCreatePermission,
   stagecoachFreightUpdatePermission,
   stagecoachReadPermission,
   stagecoachManifestApplyPermission,
   stagecoachPromotePermission,
+  stagecoachPromotionAbortPermission,
   stagecoachRefreshPermission,
 ];

@@ -1,25 +1,33 @@
 import { parseAllDocuments } from 'yaml';
 import { z } from 'zod';
 import type { ManifestProblem } from '@stagecoach/plugin-stagecoach-common';
+import { inflateTasks } from './promotionTasks';
 import {
   documentHeaderSchema,
+  promotionTaskSpecSchema,
+  PromotionTaskSpec,
   stageSpecSchema,
   StageSpec,
+  RunnableStageSpec,
   warehouseSpecSchema,
   WarehouseSpec,
 } from './schemas';
 import { ManifestValidationError } from './ManifestValidationError';
 import { describeIssue } from './describeIssue';
 import { validateStepConfig } from '../promotion/steps';
+import { projectConfigSpecSchema, ProjectConfigSpec } from './projectConfig';
 
 export interface WarehouseDefinition {
   name: string;
   spec: WarehouseSpec;
 }
 
+/** A stage as stored and run: its PromotionTasks inflated into plain steps. */
 export interface StageDefinition {
   name: string;
-  spec: StageSpec;
+  spec: RunnableStageSpec;
+  /** metadata.labels: what ProjectConfig stage selectors match. */
+  labels?: Record<string, string>;
 }
 
 /** A project's validated pipeline: what `PUT .../manifests` stores. */
@@ -27,6 +35,8 @@ export interface ProjectManifests {
   project: string;
   warehouses: WarehouseDefinition[];
   stages: StageDefinition[];
+  /** The project's ProjectConfig, when the set has one. */
+  projectConfig?: ProjectConfigSpec;
 }
 
 /** Formats a zod issue path as `spec.subscriptions[0].git.repoURL`. */
@@ -63,7 +73,9 @@ export function parseManifests(project: string, text: string): ProjectManifests 
   /** Every resource a document declares, valid or not: others may refer to it. */
   const declared = new Set<string>();
   const warehouses: Located<WarehouseDefinition>[] = [];
-  const stages: Located<StageDefinition>[] = [];
+  const stages: Located<{ name: string; spec: StageSpec; labels?: Record<string, string> }>[] = [];
+  const tasks = new Map<string, PromotionTaskSpec>();
+  let projectConfig: Located<{ spec: ProjectConfigSpec }> | undefined;
 
   const docs = parseAllDocuments(text, { prettyErrors: true });
   const list = Array.isArray(docs) ? docs : [docs];
@@ -103,13 +115,14 @@ export function parseManifests(project: string, text: string): ProjectManifests 
       const parsed = warehouseSpecSchema.safeParse(spec);
       if (!parsed.success) problems.push(...issuesToProblems(index, resource, 'spec', parsed.error));
       else warehouses.push({ name: metadata.name, spec: parsed.data, document: index });
-    } else {
+    } else if (kind === 'Stage') {
       const parsed = stageSpecSchema.safeParse(spec);
       if (!parsed.success) {
         problems.push(...issuesToProblems(index, resource, 'spec', parsed.error));
         return;
       }
       (parsed.data.promotionTemplate?.spec.steps ?? []).forEach((step, i) => {
+        if (!step.uses) return; // a task's steps are checked in the PromotionTask's document
         for (const p of validateStepConfig(step.uses, step.config ?? {})) {
           problems.push({
             document: index,
@@ -119,16 +132,64 @@ export function parseManifests(project: string, text: string): ProjectManifests 
           });
         }
       });
-      stages.push({ name: metadata.name, spec: parsed.data, document: index });
+      stages.push({ name: metadata.name, spec: parsed.data, labels: metadata.labels, document: index });
+    } else if (kind === 'PromotionTask') {
+      const parsed = promotionTaskSpecSchema.safeParse(spec);
+      if (!parsed.success) {
+        problems.push(...issuesToProblems(index, resource, 'spec', parsed.error));
+        return;
+      }
+      parsed.data.steps.forEach((step, i) => {
+        for (const p of validateStepConfig(step.uses, step.config ?? {})) {
+          problems.push({ document: index, resource, path: formatPath(`spec.steps[${i}]`, p.path), message: p.message });
+        }
+      });
+      tasks.set(metadata.name, parsed.data);
+    } else if (kind === 'ProjectConfig') {
+      if (metadata.name !== project) {
+        problems.push({
+          document: index,
+          resource,
+          path: 'metadata.name',
+          message: `is "${metadata.name}" but a ProjectConfig is named after its project: "${project}"`,
+        });
+      }
+      const parsed = projectConfigSpecSchema.safeParse(spec ?? {});
+      if (!parsed.success) problems.push(...issuesToProblems(index, resource, 'spec', parsed.error));
+      else if (projectConfig) {
+        problems.push({
+          document: index,
+          resource,
+          path: 'kind',
+          message: `a project has one ProjectConfig; document ${projectConfig.document} is one already`,
+        });
+      } else projectConfig = { spec: parsed.data, document: index };
     }
   });
 
-  problems.push(...crossCheck(warehouses, stages, declared));
+  // PromotionTasks are inflated into the stages that use them: a stage stores the steps it runs
+  const runnable: Located<StageDefinition>[] = stages.map(stage => {
+    const { promotionTemplate, ...rest } = stage.spec;
+    if (!promotionTemplate) return { ...stage, spec: rest };
+    const inflated = inflateTasks(promotionTemplate.spec.steps, tasks);
+    for (const p of inflated.problems) {
+      problems.push({
+        document: stage.document,
+        resource: `Stage/${stage.name}`,
+        path: formatPath('spec.promotionTemplate.spec.steps', p.path),
+        message: p.message,
+      });
+    }
+    return { ...stage, spec: { ...rest, promotionTemplate: { spec: { ...promotionTemplate.spec, steps: inflated.steps } } } };
+  });
+
+  problems.push(...crossCheck(warehouses, runnable, declared));
   if (problems.length > 0) throw new ManifestValidationError(problems);
   return {
     project,
     warehouses: warehouses.map(({ name, spec }) => ({ name, spec })),
-    stages: stages.map(({ name, spec }) => ({ name, spec })),
+    stages: runnable.map(({ name, spec, labels }) => ({ name, spec, ...(labels ? { labels } : {}) })),
+    ...(projectConfig ? { projectConfig: projectConfig.spec } : {}),
   };
 }
 
@@ -231,7 +292,7 @@ function findCycle(stages: StageDefinition[]): string[] | undefined {
 }
 
 /** Stage names in pipeline order: each stage after every stage it takes freight from. */
-export function pipelineOrder(stages: { name: string; spec: StageSpec }[]): string[] {
+export function pipelineOrder(stages: { name: string; spec: Pick<StageSpec, 'requestedFreight'> }[]): string[] {
   const byName = new Map(stages.map(s => [s.name, s]));
   const out: string[] = [];
   const done = new Set<string>();

@@ -9,6 +9,9 @@ export interface InflationProblem {
 /** The alias a step gets when it has no `as`: its position, counted from 1. */
 export const defaultStepAlias = (index: number) => `step-${index + 1}`;
 
+/** The alias a step calling a PromotionTask gets when it has no `as` (Kargo's `task-<n>`). */
+const defaultTaskAlias = (index: number) => `task-${index + 1}`;
+
 /**
  * Replaces every `task:` step of a promotion template by the PromotionTask's steps. Each
  * inflated step is aliased `<calling step>::<task step>` and carries the task's vars with the
@@ -24,10 +27,12 @@ export function inflateTasks(
   steps.forEach((step, i) => {
     const { task: ref, uses, ...rest } = step;
     if (!ref) {
-      out.push({ ...rest, uses: uses! });
+      // once a task has added steps, positions shift: a step keeps the alias of its place in the manifest
+      const pinned = step.as === undefined && out.length !== i ? { as: defaultStepAlias(i) } : {};
+      out.push({ ...rest, ...pinned, uses: uses! });
       return;
     }
-    const alias = step.as ?? defaultStepAlias(i);
+    const alias = step.as ?? defaultTaskAlias(i);
     if (ref.kind === 'ClusterPromotionTask') {
       problems.push({
         path: [i, 'task', 'kind'],

@@ -192,10 +192,45 @@ export const freightSourcesSchema = z
   .object({
     direct: z.boolean().optional(),
     stages: z.array(name).optional(),
+    /** How long freight must have been in an upstream stage since it was verified there. */
+    requiredSoakTime: duration.optional(),
+    /** OneOf (the default): verified (and soaked) in one upstream stage; All: in every one. */
+    availabilityStrategy: z
+      .enum(['OneOf', 'All'], { errorMap: () => ({ message: 'must be OneOf (the default) or All' }) })
+      .optional(),
+    autoPromotionOptions: z
+      .object({
+        /**
+         * NewestFreight (the default): the newest available freight. MatchUpstream: the
+         * freight now in the one upstream stage.
+         */
+        selectionPolicy: z
+          .enum(['NewestFreight', 'MatchUpstream'], {
+            errorMap: () => ({ message: 'must be NewestFreight (the default) or MatchUpstream' }),
+          })
+          .optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict()
-  .refine(s => s.direct || (s.stages?.length ?? 0) > 0, {
-    message: 'must set direct: true or name at least one upstream stage in stages',
+  .superRefine((s, ctx) => {
+    const upstream = s.stages?.length ?? 0;
+    if (!s.direct && upstream === 0) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        message: 'must set direct: true or name at least one upstream stage in stages',
+      });
+    }
+    if (s.autoPromotionOptions?.selectionPolicy === 'MatchUpstream' && (s.direct || upstream !== 1)) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ['autoPromotionOptions', 'selectionPolicy'],
+        message: s.direct
+          ? 'MatchUpstream cannot be used with direct: true: freight straight from the warehouse has no upstream stage to match'
+          : `MatchUpstream needs exactly one upstream stage in stages (there are ${upstream})`,
+      });
+    }
   });
 
 export const requestedFreightSchema = z
@@ -209,17 +244,61 @@ export const varSchema = z
   .object({ name: z.string().min(1), value: z.unknown().optional() })
   .strict();
 
+/** How a step is retried: Kargo's `retry`. */
+export const stepRetrySchema = z
+  .object({
+    /** Errors in a row after which the step fails (default 1: the first error fails it). */
+    errorThreshold: z.number().int().min(1, 'must be at least 1').max(1000).optional(),
+    /** How long a step may keep reporting it is still running (waiting for a pull request). */
+    timeout: duration.optional(),
+  })
+  .strict();
+
+const stepAliasSchema = z
+  .string()
+  .regex(/^[a-zA-Z_][a-zA-Z0-9_-]*$/, 'must be letters, digits, "_" and "-", starting with a letter or "_"');
+
+const stepFields = {
+  as: stepAliasSchema.optional(),
+  if: z.string().optional(),
+  continueOnError: z.boolean().optional(),
+  retry: stepRetrySchema.optional(),
+  vars: z.array(varSchema).optional(),
+  config: z.record(z.unknown()).optional(),
+};
+
+/** A step that runs a built-in step (`uses`). */
+export const promotionTaskStepSchema = z.object({ uses: z.string().min(1), ...stepFields }).strict();
+
+/** A step of a stage's promotion template: a built-in step (`uses`) or a PromotionTask (`task`). */
 export const promotionStepSchema = z
   .object({
-    uses: z.string().min(1),
-    as: z
-      .string()
-      .regex(/^[a-zA-Z_][a-zA-Z0-9_-]*$/, 'must be letters, digits, "_" and "-", starting with a letter or "_"')
+    uses: z.string().min(1).optional(),
+    task: z
+      .object({
+        name,
+        kind: z
+          .enum(['PromotionTask', 'ClusterPromotionTask'], {
+            errorMap: () => ({ message: 'must be PromotionTask' }),
+          })
+          .default('PromotionTask'),
+      })
+      .strict()
       .optional(),
-    if: z.string().optional(),
-    continueOnError: z.boolean().optional(),
+    ...stepFields,
+  })
+  .strict()
+  .superRefine((s, ctx) => {
+    if (!s.uses === !s.task) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'must have exactly one of uses (a step) or task (a PromotionTask)' });
+    }
+  });
+
+/** A PromotionTask: reusable steps; a var without a value is an input the calling step must give. */
+export const promotionTaskSpecSchema = z
+  .object({
     vars: z.array(varSchema).optional(),
-    config: z.record(z.unknown()).optional(),
+    steps: z.array(promotionTaskStepSchema).min(1, 'needs at least one step'),
   })
   .strict();
 
@@ -247,9 +326,9 @@ export const documentHeaderSchema = z.object({
   apiVersion: z.literal(KARGO_API_VERSION, {
     errorMap: () => ({ message: `must be ${KARGO_API_VERSION}` }),
   }),
-  kind: z.enum(['Warehouse', 'Stage'], {
+  kind: z.enum(['Warehouse', 'Stage', 'PromotionTask', 'ProjectConfig'], {
     errorMap: () => ({
-      message: 'must be Warehouse or Stage',
+      message: 'must be Warehouse, Stage, PromotionTask or ProjectConfig',
     }),
   }),
   metadata: metadataSchema,
@@ -274,4 +353,24 @@ export function subscriptionKind(s: Subscription): {
 export type WarehouseSpec = z.infer<typeof warehouseSpecSchema>;
 export type StageSpec = z.infer<typeof stageSpecSchema>;
 export type PromotionStepDefinition = z.infer<typeof promotionStepSchema>;
+/** A stage's spec as stored: PromotionTasks inflated, every step a `uses` step. */
+export type RunnableStageSpec = Omit<StageSpec, 'promotionTemplate'> & {
+  promotionTemplate?: { spec: { vars?: Var[]; steps: RunnableStep[] } };
+};
+export type PromotionTaskSpec = z.infer<typeof promotionTaskSpecSchema>;
+export type StepRetry = z.infer<typeof stepRetrySchema>;
+
+/**
+ * A step as a promotion runs it: a built-in step, perhaps inflated from a PromotionTask
+ * (its alias is then `<calling step>::<task step>`, and `task` says which call it belongs to).
+ */
+export interface RunnableStep extends Omit<PromotionStepDefinition, 'uses' | 'task'> {
+  uses: string;
+  task?: {
+    /** The calling step's alias: `task.outputs` and compose-output gather under it. */
+    alias: string;
+    /** The task's vars, the caller's inputs applied: seen by the task's steps. */
+    vars: Var[];
+  };
+}
 export type Var = z.infer<typeof varSchema>;

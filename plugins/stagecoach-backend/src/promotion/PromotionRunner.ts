@@ -65,6 +65,10 @@ const isTerminal = (e: unknown) =>
 
 const FAILED: ReadonlySet<StepStatus> = new Set(['Failed', 'Errored']);
 
+/** What a failed or errored step makes the promotion's message. */
+const problemText = (alias: string, status: StepStatus, message?: string | null) =>
+  `step "${alias}" ${status === 'Errored' ? 'errored' : 'failed'}${message ? `: ${message}` : ''}`;
+
 /** What the steps so far add up to, for `if` conditions and the promotion's phase. */
 interface Progress {
   outputs: Record<string, Record<string, unknown>>;
@@ -132,7 +136,8 @@ export class PromotionRunner {
     const progress: Progress = { outputs: {}, statuses: new Map() };
     for (let idx = 0; idx < p.currentStep; idx++) {
       const rec = records.get(idx);
-      if (rec) this.record(progress, p.steps[idx], idx, rec.status, rec.outputs, rec.status);
+      const alias = stepAlias(p.steps[idx], idx);
+      if (rec) this.record(progress, p.steps[idx], idx, rec.status, rec.outputs, problemText(alias, rec.status, rec.message));
     }
     let metadata: MetadataSnapshot | undefined;
     const metadataWriter = {
@@ -193,8 +198,8 @@ export class PromotionRunner {
       } catch (e) {
         if (control.signal.aborted) return this.stop(p, idx, control);
         const text = redactSecrets(e instanceof Error ? e.message : String(e));
+        const errors = (rec?.errorCount ?? 0) + 1;
         if (!isTerminal(e)) {
-          const errors = (rec?.errorCount ?? 0) + 1;
           const threshold = step.retry?.errorThreshold ?? 1;
           if (errors < threshold) {
             const waitMs = errorBackoffMs(errors);
@@ -208,8 +213,14 @@ export class PromotionRunner {
         }
         const status = isTerminal(e) ? 'Failed' : 'Errored';
         const message = isTerminal(e) ? text : `${step.uses} errored: ${text}`;
-        await promotions.updateStep(p.id, idx, { status, message, finishedAt: this.now(), state: null });
-        this.record(progress, step, idx, status, undefined, `step "${alias}" ${status === 'Failed' ? 'failed' : 'errored'}: ${message}`);
+        await promotions.updateStep(p.id, idx, {
+          status,
+          message,
+          finishedAt: this.now(),
+          state: null,
+          ...(status === 'Errored' ? { errorCount: errors } : {}),
+        });
+        this.record(progress, step, idx, status, undefined, problemText(alias, status, message));
         continue;
       }
 
@@ -223,7 +234,7 @@ export class PromotionRunner {
         }
         const timedOut = `still running after ${formatMs(limit)} (${step.retry?.timeout ? 'retry.timeout' : `the ${step.uses} step's limit`})${message ? `: ${message}` : ''}`;
         await promotions.updateStep(p.id, idx, { status: 'Failed', message: timedOut, finishedAt: this.now(), state: null });
-        this.record(progress, step, idx, 'Failed', undefined, `step "${alias}" failed: ${timedOut}`);
+        this.record(progress, step, idx, 'Failed', undefined, problemText(alias, 'Failed', timedOut));
         continue;
       }
       await promotions.updateStep(p.id, idx, {
@@ -234,7 +245,7 @@ export class PromotionRunner {
         errorCount: 0,
         state: null,
       });
-      this.record(progress, step, idx, result.status, result.outputs ?? {}, `step "${alias}" failed${message ? `: ${message}` : ''}`);
+      this.record(progress, step, idx, result.status, result.outputs ?? {}, problemText(alias, result.status, message));
     }
     if (progress.problem) return progress.problem;
     return { phase: 'Succeeded' };
@@ -307,10 +318,22 @@ export class PromotionRunner {
     };
   }
 
-  /** Puts the promotion aside until a step runs again. */
-  private async wait(p: ClaimedPromotion, idx: number, afterMs: number): Promise<RunOutcome> {
-    const wakeAt = new Date(this.options.clock.now().getTime() + afterMs).toISOString();
-    return (await this.options.promotions.park(p.id, p.claimedBy, idx, wakeAt)) ? 'waiting' : 'lost';
+  /**
+   * Puts the promotion aside until a step runs again; or ends it Aborted when someone asked
+   * to abort while the step ran (the store will not park it then).
+   */
+  private async wait(
+    p: ClaimedPromotion,
+    idx: number,
+    afterMs: number,
+  ): Promise<RunOutcome | { phase: FinalPhase; message?: string }> {
+    const { promotions, clock } = this.options;
+    const wakeAt = new Date(clock.now().getTime() + afterMs).toISOString();
+    if (await promotions.park(p.id, p.claimedBy, idx, wakeAt)) return 'waiting';
+    // read the claim (renewing it the while: the worker's own heartbeat goes on renewing it)
+    const claim = await promotions.heartbeat(p.id, p.claimedBy, wakeAt);
+    if (!claim.held || !claim.abortRequestedBy) return 'lost';
+    return this.aborted(p, idx, claim.abortRequestedBy);
   }
 
   /** The worker told the promotion to stop: aborted, given back at shutdown, or lost. */
@@ -326,7 +349,11 @@ export class PromotionRunner {
       const ok = await this.options.promotions.requeue(p.id, { claimedBy: p.claimedBy }, this.now(), message);
       return ok ? 'requeued' : 'lost';
     }
-    const by = control.abortedBy() ?? 'a user';
+    return this.aborted(p, idx, control.abortedBy() ?? 'a user');
+  }
+
+  /** Ends the promotion Aborted, in (or before) step idx. */
+  private async aborted(p: ClaimedPromotion, idx: number, by: string): Promise<{ phase: FinalPhase; message: string }> {
     if (idx < p.steps.length) {
       await this.options.promotions.updateStep(p.id, idx, {
         status: 'Aborted',

@@ -4,6 +4,12 @@ import { ClaimedPromotion, PromotionStore } from '../store/PromotionStore';
 import { Clock, Logger } from '../util/types';
 import { PromotionRunner, RunControl, StopReason } from './PromotionRunner';
 
+const STOP_WORDS: Record<StopReason, string> = {
+  abort: 'promotion aborted',
+  shutdown: 'promotion given back at shutdown',
+  lost: 'promotion taken over by another worker',
+};
+
 export interface PromotionWorkerOptions {
   promotions: PromotionStore;
   runner: PromotionRunner;
@@ -40,6 +46,10 @@ export class PromotionWorker {
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly controllers = new Map<string, { abort(reason: StopReason): void }>();
   private lastJanitor = 0;
+  /** The tick under way: ticks never overlap (see tick). */
+  private ticking?: Promise<void>;
+  /** Work may have appeared while a tick was under way: the next tick comes at once. */
+  private wakeAgain = false;
 
   constructor(private readonly options: PromotionWorkerOptions) {}
 
@@ -64,34 +74,46 @@ export class PromotionWorker {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    // a claim the tick under way wins is started by it: give that one back too
+    await this.ticking?.catch(() => undefined);
     for (const c of this.controllers.values()) c.abort('shutdown');
     await Promise.allSettled([...this.inFlight]);
   }
 
-  /** Claims and starts as many promotions as capacity allows. Resolves once they are started. */
-  async tick(): Promise<void> {
+  /**
+   * Claims and starts as many promotions as capacity allows. Resolves once they are started.
+   * One tick at a time: every promotion that ends wakes the worker, and overlapping ticks
+   * would race each other for the same candidates (and could claim past the concurrency).
+   */
+  tick(): Promise<void> {
+    if (this.ticking) {
+      this.wakeAgain = true;
+      return this.ticking;
+    }
+    this.ticking = this.claimAndStart().finally(() => {
+      this.ticking = undefined;
+      if (this.stopped) return;
+      const delay = this.wakeAgain ? 0 : this.options.pollIntervalMs ?? 1000;
+      this.wakeAgain = false;
+      clearTimeout(this.timer);
+      this.timer = setTimeout(() => this.tick().catch(e => this.options.logger.error(`promotion worker: ${e}`)), delay);
+      this.timer.unref();
+    });
+    return this.ticking;
+  }
+
+  private async claimAndStart(): Promise<void> {
     const { promotions, clock } = this.options;
     const concurrency = this.options.concurrency ?? 4;
     const ttl = this.options.claimTtlMs ?? 60_000;
-    try {
-      if (clock.now().getTime() - this.lastJanitor > Math.min(ttl / 2, 15_000)) {
-        this.lastJanitor = clock.now().getTime();
-        await this.recoverAbandoned();
-      }
-      while (!this.stopped && this.running < concurrency) {
-        const claimed = await promotions.claimNext(this.id, clock.now().toISOString(), ttl);
-        if (!claimed) break;
-        this.start1(claimed, ttl);
-      }
-    } finally {
-      if (!this.stopped) {
-        clearTimeout(this.timer);
-        this.timer = setTimeout(
-          () => this.tick().catch(e => this.options.logger.error(`promotion worker: ${e}`)),
-          this.options.pollIntervalMs ?? 1000,
-        );
-        this.timer.unref();
-      }
+    if (clock.now().getTime() - this.lastJanitor > Math.min(ttl / 2, 15_000)) {
+      this.lastJanitor = clock.now().getTime();
+      await this.recoverAbandoned();
+    }
+    while (!this.stopped && this.running < concurrency) {
+      const claimed = await promotions.claimBatch(this.id, clock.now().toISOString(), ttl, concurrency - this.running);
+      if (!claimed.length) break;
+      for (const c of claimed) this.start1(c, ttl);
     }
   }
 
@@ -105,7 +127,7 @@ export class PromotionWorker {
     const stop = (why: StopReason) => {
       if (reason) return;
       reason = why;
-      abort.abort(new Error(`promotion ${why === 'abort' ? 'aborted' : why === 'shutdown' ? 'given back at shutdown' : 'taken over'}`));
+      abort.abort(new Error(STOP_WORDS[why]));
     };
     this.controllers.set(claimed.id, { abort: stop });
     const control: RunControl = { signal: abort.signal, reason: () => reason, abortedBy: () => abortedBy };
@@ -160,7 +182,7 @@ export class PromotionWorker {
         continue;
       }
       const message =
-        `the backend running this promotion (${who}) stopped answering ${row.attempts} times; ` +
+        `the backend running this promotion (${who}) stopped answering ${row.attempts} time${row.attempts === 1 ? '' : 's'}; ` +
         "check the stage's Git repository and promote again";
       const ended = await promotions.finish(
         { id: row.id, project: row.project, stage: row.stage, freightId: row.freight_id },

@@ -7,7 +7,11 @@ import { ExpressionError, ExprFunction } from './expressions';
  */
 
 /** A value as text, so that a number-like or boolean-like value stays a string in YAML/JSON. */
-const quote: ExprFunction = v => (typeof v === 'string' ? v : v === null || v === undefined ? '' : JSON.stringify(v));
+const quote: ExprFunction = v => {
+  if (typeof v === 'string') return v;
+  if (v === null || v === undefined) return '';
+  return JSON.stringify(v);
+};
 
 function parseVersion(v: unknown, fn: string): semver.SemVer {
   if (typeof v !== 'string') throw new ExpressionError(`${fn} needs a version string, got ${v === null ? 'null' : typeof v}`);

@@ -107,7 +107,7 @@ describe('REST API (real backend plugin, real Git server over HTTP on loopback)'
 
     const refused = await asUser(api().post('/api/stagecoach/projects/demo/stages/staging/promotions')).send({ freight: alias });
     expect(refused.status).toBe(409);
-    expect(refused.body.error.message).toMatch(/not been promoted successfully to "dev"/);
+    expect(refused.body.error.message).toMatch(/cannot be promoted to staging: not verified in dev$/);
 
     expect((await asUser(api().post('/api/stagecoach/projects/demo/stages/dev/promotions')).send({})).status).toBe(400);
     expect(

@@ -12,6 +12,8 @@ import { AuthorizeResult, BasicPermission } from '@backstage/plugin-permission-c
 import {
   ANNOTATION_PROJECT,
   ANNOTATION_WAREHOUSES,
+  stagecoachAutoPromotionHoldReleasePermission,
+  stagecoachFreightApprovePermission,
   stagecoachFreightCreatePermission,
   stagecoachFreightUpdatePermission,
   stagecoachManifestApplyPermission,
@@ -143,6 +145,24 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
     const body = (req.body ?? {}) as { alias?: unknown };
     if (!('alias' in body)) throw new InputError('send the new alias: {"alias": "<alias>"}');
     res.json(await engine.setFreightAlias(req.params.project, req.params.freight, body.alias));
+  });
+
+  router.post('/projects/:project/freight/:freight/approve', async (req, res) => {
+    const credentials = await authorize(req, stagecoachFreightApprovePermission);
+    const body = (req.body ?? {}) as { stage?: unknown };
+    res.json(await engine.approveFreight(req.params.project, req.params.freight, body.stage, actorOf(credentials)));
+  });
+
+  // every freight of the stage's warehouses: available or not, and why
+  router.get('/projects/:project/stages/:stage/freight', async (req, res) => {
+    await httpAuth.credentials(req);
+    res.json(await engine.stageFreight(req.params.project, req.params.stage, { limit: limitParam(req) }));
+  });
+
+  router.delete('/projects/:project/stages/:stage/auto-promotion-hold', async (req, res) => {
+    const credentials = await authorize(req, stagecoachAutoPromotionHoldReleasePermission);
+    const origin = stringParam(req, 'origin');
+    res.json(await engine.releaseAutoPromotionHold(req.params.project, req.params.stage, origin, actorOf(credentials)));
   });
 
   router.get('/projects/:project/stages', async (req, res) => {

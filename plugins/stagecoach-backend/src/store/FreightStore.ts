@@ -1,8 +1,9 @@
 import { Knex } from 'knex';
 import { ConflictError, NotFoundError } from '@backstage/errors';
-import type { Freight } from '@stagecoach/plugin-stagecoach-common';
+import type { Freight, FreightStatus } from '@stagecoach/plugin-stagecoach-common';
 import { FreightArtifacts, freightId, randomAlias } from '../discovery/freightIdentity';
 import { FreightRow, FreightStageRow } from './rows';
+import type { FreightApprovalColumns } from './policyRows';
 
 export interface StoredFreight {
   project: string;
@@ -11,6 +12,33 @@ export interface StoredFreight {
   warehouse: string;
   artifacts: FreightArtifacts;
   createdAt: string;
+}
+
+/** IDs per `IN (...)` list: well under SQLite's and PostgreSQL's limits on bound parameters. */
+const IN_LIST_MAX = 500;
+
+async function inChunks<T>(ids: string[], read: (chunk: string[]) => Promise<T[]>): Promise<T[]> {
+  const out: T[] = [];
+  for (let i = 0; i < ids.length; i += IN_LIST_MAX) out.push(...(await read(ids.slice(i, i + IN_LIST_MAX))));
+  return out;
+}
+
+/** How freight stands in one stage: verified, approved. */
+export interface FreightStageRecord {
+  freightId: string;
+  stage: string;
+  verifiedAt?: string;
+  approvedAt?: string;
+  approvedBy?: string;
+}
+
+/** A time freight spent in a stage: from the promotion that brought it to the one that replaced it. */
+export interface FreightStay {
+  freightId: string;
+  stage: string;
+  startedAt: string;
+  /** Absent while the freight is still there. */
+  endedAt?: string;
 }
 
 const toFreight = (row: FreightRow): StoredFreight => ({
@@ -157,11 +185,86 @@ export class FreightStore {
     });
   }
 
+  /**
+   * Records that freight is verified in a stage. The first verification is kept (as Kargo
+   * keeps it): soak is measured from it, and verifying again does not start the soak over.
+   */
   async markVerified(project: string, freightIdValue: string, stage: string, now: string, tx: Knex = this.knex) {
     await tx('stagecoach_freight_stages')
       .insert({ project, freight_id: freightIdValue, stage, verified_at: now })
       .onConflict(['project', 'freight_id', 'stage'])
-      .merge(['verified_at']);
+      .merge({ verified_at: tx.raw('COALESCE(stagecoach_freight_stages.verified_at, excluded.verified_at)') });
+  }
+
+  /**
+   * Approves freight for a stage (it may enter unverified). Approving again keeps the first
+   * approval; returns false then.
+   */
+  async approve(project: string, freightIdValue: string, stage: string, by: string | undefined, now: string): Promise<boolean> {
+    await this.knex('stagecoach_freight_stages')
+      .insert({ project, freight_id: freightIdValue, stage })
+      .onConflict(['project', 'freight_id', 'stage'])
+      .ignore();
+    const n = await this.knex('stagecoach_freight_stages')
+      .where({ project, freight_id: freightIdValue, stage })
+      .whereNull('approved_at')
+      .update({ approved_at: now, approved_by: by ?? null });
+    return n === 1;
+  }
+
+  /** Verification and approval of freight per stage (all of the project's, or of some freight). */
+  async stageRecords(project: string, freightIds?: string[]): Promise<FreightStageRecord[]> {
+    if (freightIds && freightIds.length > IN_LIST_MAX) return inChunks(freightIds, ids => this.stageRecords(project, ids));
+    const q = this.knex('stagecoach_freight_stages').where({ project });
+    if (freightIds) q.whereIn('freight_id', freightIds);
+    const rows: (FreightStageRow & FreightApprovalColumns)[] = await q;
+    return rows.map(r => ({
+      freightId: r.freight_id,
+      stage: r.stage,
+      verifiedAt: r.verified_at ?? undefined,
+      approvedAt: r.approved_at ?? undefined,
+      approvedBy: r.approved_by ?? undefined,
+    }));
+  }
+
+  /**
+   * The stays of freight in stages, from the promotion history: each successful promotion
+   * of a freight into a stage starts a stay, which ends when a later successful promotion
+   * brings other freight of the same warehouse there (ongoing when none has).
+   */
+  async stays(project: string, freightIds: string[]): Promise<FreightStay[]> {
+    if (freightIds.length === 0) return [];
+    if (freightIds.length > IN_LIST_MAX) return inChunks(freightIds, ids => this.stays(project, ids));
+    const k = this.knex;
+    const ended = k('stagecoach_promotions as q')
+      .join('stagecoach_freight as qf', function on() {
+        this.on('qf.project', '=', 'q.project').andOn('qf.id', '=', 'q.freight_id');
+      })
+      .whereRaw('q.project = p.project')
+      .whereRaw('q.stage = p.stage')
+      .where('q.phase', 'Succeeded')
+      .whereRaw('q.finished_at > p.finished_at')
+      .whereRaw('q.freight_id <> p.freight_id')
+      .whereRaw('qf.warehouse = pf.warehouse')
+      .min('q.finished_at')
+      .as('ended_at');
+    const rows: { stage: string; freight_id: string; started_at: string; ended_at: string | null }[] = await k(
+      'stagecoach_promotions as p',
+    )
+      .join('stagecoach_freight as pf', function on() {
+        this.on('pf.project', '=', 'p.project').andOn('pf.id', '=', 'p.freight_id');
+      })
+      .where('p.project', project)
+      .where('p.phase', 'Succeeded')
+      .whereNotNull('p.finished_at')
+      .whereIn('p.freight_id', freightIds)
+      .select('p.stage', 'p.freight_id', { started_at: 'p.finished_at' }, ended);
+    return rows.map(r => ({
+      freightId: r.freight_id,
+      stage: r.stage,
+      startedAt: r.started_at,
+      endedAt: r.ended_at ?? undefined,
+    }));
   }
 
   /** freight ID -> stages it is verified in. */
@@ -174,11 +277,22 @@ export class FreightStore {
     return out;
   }
 
+  /** The phases of a freight's promotions to a stage, newest first. */
+  async promotionPhases(project: string, stage: string, freightIdValue: string): Promise<string[]> {
+    const rows: { phase: string }[] = await this.knex('stagecoach_promotions')
+      .where({ project, stage, freight_id: freightIdValue })
+      .orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id', order: 'desc' }])
+      .limit(50)
+      .select('phase');
+    return rows.map(r => r.phase);
+  }
+
   /** Builds the API view, given where freight currently is and where it is verified. */
   static toView(
     f: StoredFreight,
     currentlyIn: string[],
     verifiedIn: string[],
+    details?: FreightStatus,
   ): Freight {
     return {
       id: f.id,
@@ -191,6 +305,7 @@ export class FreightStore {
       createdAt: f.createdAt,
       currentlyIn: [...currentlyIn].sort(),
       verifiedIn: [...verifiedIn].sort(),
+      ...(details ? { approvedFor: Object.keys(details.approvedFor).sort(), status: details } : {}),
     };
   }
 }

@@ -1,8 +1,10 @@
 import { Knex } from 'knex';
 import { NotFoundError } from '@backstage/errors';
 import type { ProjectManifests, StageDefinition, WarehouseDefinition } from '../manifests/parseManifests';
-import type { StageSpec, WarehouseSpec } from '../manifests/schemas';
+import type { RunnableStageSpec, WarehouseSpec } from '../manifests/schemas';
 import { StageRow, WarehouseRow } from './rows';
+import type { ProjectConfigSpec } from '../manifests/projectConfig';
+import type { AutoPromotionHoldRow, ProjectConfigRow, StageLabelsColumn } from './policyRows';
 
 export interface StoredWarehouse extends WarehouseDefinition {
   project: string;
@@ -32,10 +34,35 @@ const toWarehouse = (row: WarehouseRow): StoredWarehouse => ({
   row,
 });
 
-const toStage = (row: StageRow): StoredStage => ({
+/** A stage's auto-promotion hold for one origin: a person promoted other freight by hand. */
+export interface StoredHold {
+  project: string;
+  stage: string;
+  /** The warehouse whose freight auto-promotion leaves alone. */
+  origin: string;
+  freightId: string;
+  promotionId?: string;
+  createdBy?: string;
+  createdAt: string;
+  reason: string;
+}
+
+const toHold = (r: AutoPromotionHoldRow): StoredHold => ({
+  project: r.project,
+  stage: r.stage,
+  origin: r.origin,
+  freightId: r.freight_id,
+  promotionId: r.promotion_id ?? undefined,
+  createdBy: r.created_by ?? undefined,
+  createdAt: r.created_at,
+  reason: r.reason,
+});
+
+const toStage = (row: StageRow & StageLabelsColumn): StoredStage => ({
   project: row.project,
   name: row.name,
-  spec: JSON.parse(row.spec_json) as StageSpec,
+  ...(row.labels_json ? { labels: JSON.parse(row.labels_json) as Record<string, string> } : {}),
+  spec: JSON.parse(row.spec_json) as RunnableStageSpec,
   currentFreightId: row.current_freight_id ?? undefined,
   currentPromotionId: row.current_promotion_id ?? undefined,
 });
@@ -86,11 +113,23 @@ export class PipelineStore {
 
       const keepS = manifests.stages.map(s => s.name);
       await tx('stagecoach_stages').where({ project }).whereNotIn('name', keepS.length ? keepS : ['']).delete();
+      await tx('stagecoach_auto_promotion_holds').where({ project }).whereNotIn('stage', keepS.length ? keepS : ['']).delete();
       for (const s of manifests.stages) {
+        const labels = s.labels && Object.keys(s.labels).length > 0 ? JSON.stringify(s.labels) : null;
         await tx('stagecoach_stages')
-          .insert({ project, name: s.name, spec_json: JSON.stringify(s.spec) })
+          .insert({ project, name: s.name, spec_json: JSON.stringify(s.spec), labels_json: labels })
           .onConflict(['project', 'name'])
-          .merge(['spec_json']);
+          .merge(['spec_json', 'labels_json']);
+      }
+
+      // the set is the whole pipeline: a set without a ProjectConfig removes the project's
+      if (manifests.projectConfig) {
+        await tx('stagecoach_project_configs')
+          .insert({ project, spec_json: JSON.stringify(manifests.projectConfig), applied_at: now } satisfies ProjectConfigRow)
+          .onConflict('project')
+          .merge(['spec_json', 'applied_at']);
+      } else {
+        await tx('stagecoach_project_configs').where({ project }).delete();
       }
     });
   }
@@ -166,5 +205,87 @@ export class PipelineStore {
     const row: StageRow | undefined = await this.knex('stagecoach_stages').where({ project, name }).first();
     if (!row) throw new NotFoundError(`stage "${name}" not found in project "${project}"`);
     return toStage(row);
+  }
+  /** The project's ProjectConfig spec, or undefined when its manifests have none. */
+  async getProjectConfig(project: string): Promise<ProjectConfigSpec | undefined> {
+    const row: ProjectConfigRow | undefined = await this.knex('stagecoach_project_configs').where({ project }).first();
+    return row ? (JSON.parse(row.spec_json) as ProjectConfigSpec) : undefined;
+  }
+
+  /** Every project's ProjectConfig spec, by project. */
+  async listProjectConfigs(): Promise<Map<string, ProjectConfigSpec>> {
+    const rows: ProjectConfigRow[] = await this.knex('stagecoach_project_configs').orderBy('project');
+    return new Map(rows.map(r => [r.project, JSON.parse(r.spec_json) as ProjectConfigSpec]));
+  }
+
+  async listHolds(project: string, stage?: string): Promise<StoredHold[]> {
+    const q = this.knex('stagecoach_auto_promotion_holds').where({ project }).orderBy(['stage', 'origin']);
+    if (stage) q.andWhere({ stage });
+    const rows: AutoPromotionHoldRow[] = await q;
+    return rows.map(toHold);
+  }
+
+  /** Records (or replaces) the hold of a stage's origin. */
+  async putHold(hold: StoredHold): Promise<void> {
+    const row: AutoPromotionHoldRow = {
+      project: hold.project,
+      stage: hold.stage,
+      origin: hold.origin,
+      freight_id: hold.freightId,
+      promotion_id: hold.promotionId ?? null,
+      created_by: hold.createdBy ?? null,
+      created_at: hold.createdAt,
+      reason: hold.reason,
+    };
+    await this.knex('stagecoach_auto_promotion_holds')
+      .insert(row)
+      .onConflict(['project', 'stage', 'origin'])
+      .merge(['freight_id', 'promotion_id', 'created_by', 'created_at', 'reason']);
+  }
+
+  /** Names the promotion that made a hold (written before the promotion existed). */
+  async linkHold(project: string, stage: string, origin: string, freightId: string, promotionId: string): Promise<void> {
+    await this.knex('stagecoach_auto_promotion_holds')
+      .where({ project, stage, origin, freight_id: freightId })
+      .whereNull('promotion_id')
+      .update({ promotion_id: promotionId });
+  }
+
+  /** Removes a stage's holds (of one origin, or all); returns the holds removed. */
+  async releaseHolds(project: string, stage: string, origin?: string): Promise<StoredHold[]> {
+    return this.knex.transaction(async tx => {
+      const q = () => {
+        const b = tx('stagecoach_auto_promotion_holds').where({ project, stage });
+        if (origin) b.andWhere({ origin });
+        return b;
+      };
+      const rows: AutoPromotionHoldRow[] = await q();
+      if (rows.length > 0) await q().delete();
+      return rows.map(toHold);
+    });
+  }
+
+  /**
+   * Takes the lease on deciding a stage's auto-promotion until `expiresAt`, unless another
+   * holder has an unexpired one. Both paths are single conditional statements, so of
+   * several replicas racing, exactly one gets it.
+   */
+  async acquireLease(project: string, stage: string, holder: string, now: string, expiresAt: string): Promise<boolean> {
+    const inserted = await this.knex('stagecoach_auto_promotion_leases')
+      .insert({ project, stage, holder, expires_at: expiresAt })
+      .onConflict(['project', 'stage'])
+      .ignore()
+      .returning('stage')
+      .then(r => r.length > 0);
+    if (inserted) return true;
+    const taken = await this.knex('stagecoach_auto_promotion_leases')
+      .where({ project, stage })
+      .andWhere('expires_at', '<', now)
+      .update({ holder, expires_at: expiresAt });
+    return taken === 1;
+  }
+
+  async releaseLease(project: string, stage: string, holder: string): Promise<void> {
+    await this.knex('stagecoach_auto_promotion_leases').where({ project, stage, holder }).delete();
   }
 }

@@ -37,6 +37,7 @@ export interface ClaimedPromotion extends NewPromotion {
 export interface StepRecord {
   idx: number;
   status: StepStatus;
+  message?: string;
   outputs?: Record<string, unknown>;
   errorCount: number;
   state?: Record<string, unknown>;
@@ -73,6 +74,18 @@ const toClaimed = (r: PromotionRow, workerId: string, fresh: boolean): ClaimedPr
   claimedBy: workerId,
   fresh,
 });
+
+/**
+ * The claims won among claims made side by side. A claim that failed (the database) is
+ * thrown only when none was won: those that were are the caller's to run, and a lasting
+ * failure shows again at the next claim.
+ */
+function wonClaims(results: PromiseSettledResult<ClaimedPromotion | undefined>[], wonBefore = 0): ClaimedPromotion[] {
+  const won = results.flatMap(r => (r.status === 'fulfilled' && r.value ? [r.value] : []));
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed && won.length + wonBefore === 0) throw failed.reason;
+  return won;
+}
 
 /**
  * Promotions and their steps, and the queue that runs them. One promotion per stage runs at
@@ -139,26 +152,9 @@ export class PromotionStore {
    */
   async claimNext(workerId: string, now: string, claimTtlMs: number): Promise<ClaimedPromotion | undefined> {
     const expires = new Date(Date.parse(now) + claimTtlMs).toISOString();
-    const waking: PromotionRow[] = await this.knex('stagecoach_promotions')
-      .where({ phase: 'Running' })
-      .whereNull('claimed_by')
-      .andWhere('wake_at', '<=', now)
-      .orderBy('wake_at')
-      .limit(10);
-    for (const w of waking) {
-      const fresh = w.current_step === START_OVER;
-      const attempts = fresh ? w.attempts + 1 : w.attempts;
-      const won = await this.knex('stagecoach_promotions')
-        .where({ id: w.id, phase: 'Running', wake_at: w.wake_at })
-        .whereNull('claimed_by')
-        .update({
-          claimed_by: workerId,
-          claim_expires_at: expires,
-          wake_at: null,
-          attempts,
-          ...(fresh ? { current_step: 0 } : {}),
-        });
-      if (won === 1) return toClaimed({ ...w, attempts }, workerId, fresh);
+    for (const w of await this.waking(now, 10)) {
+      const won = await this.claimWaking(w, workerId, expires);
+      if (won) return won;
     }
 
     const candidates: PromotionRow[] = await this.knex('stagecoach_promotions as p')
@@ -175,33 +171,108 @@ export class PromotionStore {
       const stageKey = `${c.project}/${c.stage}`;
       if (seenStages.has(stageKey)) continue; // only the oldest per stage
       seenStages.add(stageKey);
-      const won = await this.knex
-        .transaction(async tx => {
-          const locked = await tx('stagecoach_stages')
-            .where({ project: c.project, name: c.stage })
-            .whereNull('current_promotion_id')
-            .update({ current_promotion_id: c.id });
-          if (locked !== 1) return false;
-          const claimed = await tx('stagecoach_promotions')
-            .where({ id: c.id, phase: 'Pending' })
-            .update({
-              phase: 'Running',
-              started_at: now,
-              claimed_by: workerId,
-              claim_expires_at: expires,
-              attempts: c.attempts + 1,
-              current_step: 0,
-            });
-          if (claimed !== 1) throw new LostRace();
-          return true;
-        })
-        .catch(e => {
-          if (e instanceof LostRace) return false;
-          throw e;
-        });
-      if (won) return toClaimed({ ...c, attempts: c.attempts + 1 }, workerId, true);
+      const won = await this.claimPending(c, workerId, now, expires);
+      if (won) return won;
     }
     return undefined;
+  }
+
+  /**
+   * Claims up to `max` promotions, as that many claimNext calls would, in a few round trips:
+   * waiting promotions whose time has come first, then the oldest pending promotion of each
+   * stage that has none running. The conditional updates run side by side (they touch
+   * different rows); racing workers each win different promotions. May claim fewer than
+   * there are (a race lost): claim again until it returns none.
+   */
+  async claimBatch(workerId: string, now: string, claimTtlMs: number, max: number): Promise<ClaimedPromotion[]> {
+    const expires = new Date(Date.parse(now) + claimTtlMs).toISOString();
+    const claimed = wonClaims(
+      await Promise.allSettled((await this.waking(now, max)).map(w => this.claimWaking(w, workerId, expires))),
+    );
+    if (claimed.length >= max) return claimed;
+    const candidates: PromotionRow[] = await this.knex('stagecoach_promotions as p')
+      .join('stagecoach_stages as s', function on() {
+        this.on('s.project', '=', 'p.project').andOn('s.name', '=', 'p.stage');
+      })
+      .whereNull('s.current_promotion_id')
+      .andWhere('p.phase', 'Pending')
+      // only the oldest pending promotion of each stage
+      .whereNotExists(function older() {
+        this.select(1)
+          .from('stagecoach_promotions as o')
+          .whereRaw('o.project = p.project')
+          .andWhereRaw('o.stage = p.stage')
+          .andWhere('o.phase', 'Pending')
+          .andWhere(q =>
+            q.whereRaw('o.created_at < p.created_at').orWhere(e => e.whereRaw('o.created_at = p.created_at').andWhereRaw('o.id < p.id')),
+          );
+      })
+      .orderBy([{ column: 'p.created_at' }, { column: 'p.id' }])
+      .select('p.*')
+      .limit(max - claimed.length);
+    const pending = await Promise.allSettled(candidates.map(c => this.claimPending(c, workerId, now, expires)));
+    return [...claimed, ...wonClaims(pending, claimed.length)];
+  }
+
+  /** Waiting promotions whose time has come (they hold their stage, and no worker). */
+  private waking(now: string, limit: number): Promise<PromotionRow[]> {
+    return this.knex('stagecoach_promotions')
+      .where({ phase: 'Running' })
+      .whereNull('claimed_by')
+      .andWhere('wake_at', '<=', now)
+      .orderBy('wake_at')
+      .limit(limit);
+  }
+
+  /** Takes a waiting promotion, unless another worker took it first. */
+  private async claimWaking(w: PromotionRow, workerId: string, expires: string): Promise<ClaimedPromotion | undefined> {
+    const fresh = w.current_step === START_OVER;
+    const attempts = fresh ? w.attempts + 1 : w.attempts;
+    const won = await this.knex('stagecoach_promotions')
+      .where({ id: w.id, phase: 'Running', wake_at: w.wake_at })
+      .whereNull('claimed_by')
+      .update({
+        claimed_by: workerId,
+        claim_expires_at: expires,
+        wake_at: null,
+        attempts,
+        ...(fresh ? { current_step: 0 } : {}),
+      });
+    return won === 1 ? toClaimed({ ...w, attempts }, workerId, fresh) : undefined;
+  }
+
+  /** Starts a pending promotion: takes its stage, then the promotion, unless another worker was first. */
+  private async claimPending(
+    c: PromotionRow,
+    workerId: string,
+    now: string,
+    expires: string,
+  ): Promise<ClaimedPromotion | undefined> {
+    const won = await this.knex
+      .transaction(async tx => {
+        const locked = await tx('stagecoach_stages')
+          .where({ project: c.project, name: c.stage })
+          .whereNull('current_promotion_id')
+          .update({ current_promotion_id: c.id });
+        if (locked !== 1) return false;
+        const claimed = await tx('stagecoach_promotions')
+          .where({ id: c.id, phase: 'Pending' })
+          .update({
+            phase: 'Running',
+            started_at: now,
+            claimed_by: workerId,
+            claim_expires_at: expires,
+            attempts: c.attempts + 1,
+            current_step: 0,
+          });
+        if (claimed !== 1) throw new LostRace();
+        return true;
+      })
+      .catch(e => {
+        if (e instanceof LostRace) return false;
+        throw e;
+      });
+    return won ? toClaimed({ ...c, attempts: c.attempts + 1 }, workerId, true) : undefined;
   }
 
   /** Renews a claim; tells whether it is still held and whether someone asked to abort. */
@@ -224,6 +295,7 @@ export class PromotionStore {
     return rows.map(r => ({
       idx: r.idx,
       status: r.status as StepStatus,
+      message: r.message ?? undefined,
       outputs: r.outputs_json ? JSON.parse(r.outputs_json) : undefined,
       errorCount: r.error_count ?? 0,
       state: r.state_json ? JSON.parse(r.state_json) : undefined,
@@ -256,11 +328,14 @@ export class PromotionStore {
 
   /**
    * Puts a running promotion aside until `wakeAt`: it keeps its stage, lets go of its worker,
-   * and resumes at `currentStep` on whichever worker claims it then.
+   * and resumes at `currentStep` on whichever worker claims it then. Refused (false) for a
+   * promotion someone asked to abort meanwhile: parked, it would run its step again before
+   * a heartbeat could see the request, and again, and never stop.
    */
   async park(id: string, workerId: string, currentStep: number, wakeAt: string): Promise<boolean> {
     const n = await this.knex('stagecoach_promotions')
       .where({ id, claimed_by: workerId, phase: 'Running' })
+      .whereNull('abort_requested_by')
       .update({ claimed_by: null, claim_expires_at: null, wake_at: wakeAt, current_step: currentStep });
     return n === 1;
   }
@@ -363,7 +438,13 @@ export class PromotionStore {
         .where({ id, phase: 'Running' })
         .update({ abort_requested_by: actor, abort_requested_at: now });
       const ref = { id, project, stage: row.stage, freightId: row.freight_id };
-      if (await this.finish(ref, 'Aborted', message, now, { unclaimed: true })) return 'aborted';
+      if (await this.finish(ref, 'Aborted', message, now, { unclaimed: true })) {
+        // the step it waited in says so too, as a running step that is interrupted does
+        await this.knex('stagecoach_promotion_steps')
+          .where({ promotion_id: id, idx: row.current_step, status: 'Aborted' })
+          .update({ message, finished_at: now });
+        return 'aborted';
+      }
       return 'requested';
     }
     throw new ConflictError(`promotion "${id}" already ended: it is ${row.phase}`);

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import type { GitCredentials } from '../scm/ScmCredentials';
 import { redactSecrets } from '../../util/secrets';
 
 export interface GitIdentity {
@@ -17,6 +18,8 @@ export class GitError extends Error {
     readonly args: string[],
     readonly stderr: string,
     readonly exitCode: number | null,
+    /** What git wrote to stdout (`push --porcelain` reports rejected refs there). */
+    readonly stdout = '',
   ) {
     const first = redactSecrets(stderr.trim().split('\n').filter(Boolean).slice(-3).join('; '));
     super(`git ${redactSecrets(args.join(' '))} failed${first ? `: ${first}` : ''}`);
@@ -24,15 +27,35 @@ export class GitError extends Error {
   }
 }
 
+/** Credentials for one repository URL, handed to git for requests under that URL only. */
+export interface GitAuth {
+  url: string;
+  credentials: GitCredentials;
+}
+
+export interface GitRunOptions {
+  cwd?: string;
+  /**
+   * Author and committer. `'repository'`: whatever the repository's own config says (git-clone
+   * writes the promotion's identity there), so that an author chosen at clone time is kept.
+   */
+  identity?: GitIdentity | 'repository';
+  timeoutMs?: number;
+  /** Sent as an HTTP basic `Authorization` header, through the environment only. */
+  auth?: GitAuth;
+  signal?: AbortSignal;
+}
+
 /**
  * Runs the `git` CLI with an environment that ignores the machine's own git config and
  * never prompts, so results depend only on the arguments.
+ *
+ * Credentials travel as `http.<url>.extraHeader` in GIT_CONFIG_* variables: not on the
+ * command line (visible to every process), not in `.git/config` (it outlives the command),
+ * and git sends them only to that URL.
  */
-export async function runGit(
-  args: string[],
-  options: { cwd?: string; identity?: GitIdentity; timeoutMs?: number } = {},
-): Promise<string> {
-  const identity = options.identity ?? DEFAULT_GIT_IDENTITY;
+export async function runGit(args: string[], options: GitRunOptions = {}): Promise<string> {
+  const secrets = options.auth ? secretForms(options.auth.credentials) : [];
   return new Promise((resolve, reject) => {
     execFile(
       'git',
@@ -41,6 +64,7 @@ export async function runGit(
         cwd: options.cwd,
         timeout: options.timeoutMs ?? 120_000,
         maxBuffer: 256 * 1024 * 1024,
+        signal: options.signal,
         env: {
           PATH: process.env.PATH,
           HOME: process.env.HOME,
@@ -48,21 +72,76 @@ export async function runGit(
           GIT_CONFIG_GLOBAL: '/dev/null',
           GIT_TERMINAL_PROMPT: '0',
           GIT_ASKPASS: 'echo',
-          GIT_AUTHOR_NAME: identity.name,
-          GIT_AUTHOR_EMAIL: identity.email,
-          GIT_COMMITTER_NAME: identity.name,
-          GIT_COMMITTER_EMAIL: identity.email,
+          ...identityEnv(options.identity ?? DEFAULT_GIT_IDENTITY),
+          ...configEnv(options),
         },
       },
       (error, stdout, stderr) => {
         if (error) {
           const code = typeof error.code === 'number' ? error.code : null;
-          const why = error.killed ? `${stderr}\ntimed out` : stderr || error.message;
-          reject(new GitError(args, why, code));
+          let why = error.killed ? `${stderr}\ntimed out` : stderr || error.message;
+          if (error.name === 'AbortError') why = 'aborted';
+          reject(new GitError(args, scrub(why, secrets), code, scrub(String(stdout), secrets)));
         } else resolve(stdout.toString());
       },
     );
   });
+}
+
+function identityEnv(identity: GitIdentity | 'repository'): Record<string, string> {
+  if (identity === 'repository') return {};
+  return {
+    GIT_AUTHOR_NAME: identity.name,
+    GIT_AUTHOR_EMAIL: identity.email,
+    GIT_COMMITTER_NAME: identity.name,
+    GIT_COMMITTER_EMAIL: identity.email,
+  };
+}
+
+/** Config entries passed as GIT_CONFIG_COUNT / GIT_CONFIG_KEY_n / GIT_CONFIG_VALUE_n. */
+function configEnv(options: GitRunOptions): Record<string, string> {
+  const entries: [string, string][] = [];
+  // never let git guess an identity from the machine's user and host name
+  if (options.identity === 'repository') entries.push(['user.useConfigOnly', 'true']);
+  if (options.auth) {
+    entries.push([`http.${options.auth.url}.extraHeader`, `Authorization: Basic ${basicHeader(options.auth.credentials)}`]);
+  }
+  const env: Record<string, string> = {};
+  if (!entries.length) return env;
+  env.GIT_CONFIG_COUNT = String(entries.length);
+  entries.forEach(([key, value], i) => {
+    env[`GIT_CONFIG_KEY_${i}`] = key;
+    env[`GIT_CONFIG_VALUE_${i}`] = value;
+  });
+  return env;
+}
+
+function basicHeader(c: GitCredentials): string {
+  return Buffer.from(`${c.username}:${c.password}`).toString('base64');
+}
+
+/** True when git could not find an author or committer in the repository's config. */
+export function isMissingIdentity(e: unknown): boolean {
+  return e instanceof GitError && /identity unknown|auto-detection is disabled|empty ident/i.test(e.stderr);
+}
+
+/** Every form in which a credential could come back in git's output. */
+function secretForms(c: GitCredentials): string[] {
+  return [basicHeader(c), c.password, encodeURIComponent(c.password)].filter(s => s.length >= 4);
+}
+
+function scrub(text: string, secrets: string[]): string {
+  return secrets.reduce((t, s) => t.split(s).join('***'), text);
+}
+
+/** True when git failed because the host wants (other) credentials. */
+export function isAuthFailure(e: unknown): boolean {
+  return (
+    e instanceof GitError &&
+    /Authentication failed|could not read (Username|Password)|HTTP 401|HTTP 403|returned error: 40[13]|invalid credentials/i.test(
+      e.stderr,
+    )
+  );
 }
 
 export interface RemoteRef {
@@ -72,8 +151,12 @@ export interface RemoteRef {
 }
 
 /** `git ls-remote` of tags (or heads), with annotated tags peeled to their commits. */
-export async function listRemoteRefs(repoURL: string, kind: 'tags' | 'heads'): Promise<RemoteRef[]> {
-  const out = await runGit(['ls-remote', `--${kind}`, repoURL]);
+export async function listRemoteRefs(
+  repoURL: string,
+  kind: 'tags' | 'heads',
+  options: GitRunOptions = {},
+): Promise<RemoteRef[]> {
+  const out = await runGit(['ls-remote', `--${kind}`, repoURL], options);
   const refs = new Map<string, string>();
   const peeled = new Map<string, string>();
   for (const line of out.split('\n')) {
@@ -100,9 +183,13 @@ export interface RemoteBranchHead {
  * branch, of the remote's default branch: what its HEAD points to (`git ls-remote --symref
  * <url> HEAD`). One round trip either way.
  */
-export async function remoteBranchHead(repoURL: string, branch?: string): Promise<RemoteBranchHead> {
+export async function remoteBranchHead(
+  repoURL: string,
+  branch?: string,
+  options: GitRunOptions = {},
+): Promise<RemoteBranchHead> {
   const ref = branch ? `refs/heads/${branch}` : 'HEAD';
-  const out = await runGit(['ls-remote', ...(branch ? [] : ['--symref']), repoURL, ref]);
+  const out = await runGit(['ls-remote', ...(branch ? [] : ['--symref']), repoURL, ref], options);
   const head: RemoteBranchHead = { branch, ref };
   for (const line of out.split('\n')) {
     const [left, name] = line.split('\t');

@@ -1,7 +1,29 @@
 import { gitClone } from './git-clone';
 import { gitCommit } from './git-commit';
 import { gitPush } from './git-push';
+import { gitClear } from './git-clear';
+import { gitTag } from './git-tag';
 import { yamlUpdate } from './yaml-update';
+import { copy } from './copy';
+import { deleteStep } from './delete';
+import { fileWrite } from './file-write';
+import { jsonUpdate } from './json-update';
+import { jsonParse } from './json-parse';
+import { yamlParse } from './yaml-parse';
+import { yamlMerge } from './yaml-merge';
+import { composeOutput } from './compose-output';
+import { setMetadata } from './set-metadata';
+import { fail } from './fail';
+import { httpRequest } from './http';
+import { httpDownload } from './http-download';
+import { kustomizeSetImage } from './kustomize-set-image';
+import { kustomizeBuild } from './kustomize-build';
+import { helmUpdateChart } from './helm-update-chart';
+import { helmTemplate } from './helm-template';
+import { helmUpdateImage } from './helm-update-image';
+import { gitOpenPr } from './git-open-pr';
+import { gitWaitForPr } from './git-wait-for-pr';
+import { gitMergePr } from './git-merge-pr';
 import { StepDefinition } from './types';
 import { hasExpression } from '../expressions';
 import { describeIssue } from '../../manifests/describeIssue';
@@ -16,12 +38,21 @@ export const builtinSteps: ReadonlyMap<string, StepDefinition> = new Map(
       gitClone,
       gitCommit,
       gitPush,
+      gitClear,
+      gitTag,
       // pull requests
+      gitOpenPr,
+      gitWaitForPr,
+      gitMergePr,
       // files and structured data
+      copy, deleteStep, fileWrite, jsonUpdate, jsonParse, yamlParse, yamlMerge,
       yamlUpdate,
       // Helm and Kustomize
+      kustomizeSetImage, kustomizeBuild, helmUpdateChart, helmTemplate, helmUpdateImage,
       // HTTP
+      httpRequest, httpDownload,
       // flow control and metadata
+      composeOutput, setMetadata, fail,
     ] as StepDefinition[]
   ).map(s => [s.name, s]),
 );

@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import { isMap, isSeq, parseDocument } from 'yaml';
 import { z } from 'zod';
-import { pathInRepository, resolveInWorkDir, StepConfigError } from '../workDir';
+import { confinedPath, pathInRepository, StepConfigError } from '../workDir';
 import { StepDefinition } from './types';
 
 const schema = z
@@ -37,7 +37,7 @@ export const yamlUpdate: StepDefinition<z.infer<typeof schema>> = {
   description: 'Set values in a YAML file by key path, keeping comments and formatting.',
   schema,
   async run(ctx, config) {
-    const file = resolveInWorkDir(ctx.workDir, config.path);
+    const file = await confinedPath(ctx.workDir, config.path, 'path', { writes: true });
     const text = await fs.readFile(file, 'utf8').catch(e => {
       throw new StepConfigError(
         e.code === 'ENOENT' ? `path "${config.path}" does not exist` : `cannot read "${config.path}": ${e.message}`,

@@ -1,0 +1,592 @@
+/*
+ * Promotion benchmark: promotions of git-clone → yaml-update → git-commit → git-push
+ * against the loopback Git server (@stagecoach/git-server), run by the engine's promotion
+ * queue, next to a shell script that runs the same git commands, in the same run:
+ *  - serially: BENCH_PROMOTIONS promotions queued on one stage (the queue runs them one
+ *    after another) vs the script BENCH_PROMOTIONS times in a row;
+ *  - at once: one promotion on each of BENCH_STAGES stages vs BENCH_STAGES scripts at once.
+ * Before measuring, one promotion and one script run with a `git` on PATH that records its
+ * arguments, to check that the script runs exactly the steps' git commands.
+ * Progress goes to stderr; the last line of stdout is one JSON object. See bench/README.md.
+ *
+ *   yarn bench:promotion
+ *   BENCH_PROMOTIONS=20 BENCH_STAGES=20 yarn bench:promotion
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import knexFactory, { Knex } from 'knex';
+import readline from 'node:readline';
+import { git, startGitHttpServer } from '@stagecoach/git-server';
+import { StagecoachEngine } from '../plugins/stagecoach-backend/src/engine';
+import {
+  createQueueFreight,
+  createQueueRepo,
+  freightCommit,
+  freightTag,
+  queuePipelineYaml,
+  GitServe,
+  QueueRepo,
+  stageBranch,
+  stageNames,
+} from '../plugins/stagecoach-backend/src/__testUtils__/promotionQueue';
+import type { Logger } from '../plugins/stagecoach-backend/src/util/types';
+
+function intFromEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1)
+    throw new Error(`${name} must be a positive integer, not "${raw}"`);
+  return n;
+}
+
+/** Promotions run one after another on one stage (and script runs in a row). */
+const PROMOTIONS = intFromEnv('BENCH_PROMOTIONS', 50);
+/** Stages promoted at once (and scripts run at once). */
+const STAGES = intFromEnv('BENCH_STAGES', 100);
+/** Promotions the worker runs at once: enough for every stage by default. */
+const WORKER_CONCURRENCY = intFromEnv('BENCH_WORKER_CONCURRENCY', STAGES);
+/** How often the idle worker looks for work; unset: the engine's default. */
+const POLL_MS = process.env.BENCH_POLL_MS
+  ? intFromEnv('BENCH_POLL_MS', 1000)
+  : undefined;
+/**
+ * The engine's database: unset for a SQLite file in a temp folder, or a PostgreSQL server's
+ * URL (e.g. postgresql://postgres@127.0.0.1:5432), on which a scratch database is made and dropped.
+ */
+const POSTGRES_URL = process.env.BENCH_POSTGRES_URL;
+const PROJECT = 'bench';
+
+const log = (message: string) =>
+  process.stderr.write(`[bench ${new Date().toISOString()}] ${message}\n`);
+const seconds = (ms: number) => Math.round(ms) / 1000;
+const round2 = (x: number) => Math.round(x * 100) / 100;
+
+/**
+ * The git commands of one promotion, in the order the steps run them, with the environment
+ * runGit gives git (src/integrations/git/GitCli.ts). Taken from git-clone.ts (bare clone
+ * with the identity in its config, one for-each-ref for the checkout's branch, one worktree
+ * add), git-commit.ts (add, status, commit, rev-parse) and git-push.ts (remote get-url,
+ * rev-parse, push --porcelain, rev-parse). The file change stands for yaml-update (which
+ * runs no git); the last line is the engine removing the work directory.
+ * Arguments: repository URL, branch, work directory, new value, commit message.
+ */
+const SCRIPT = `#!/bin/sh
+set -eu
+url=$1 branch=$2 work=$3 value=$4 message=$5
+export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null GIT_TERMINAL_PROMPT=0 GIT_ASKPASS=echo
+export GIT_AUTHOR_NAME=Stagecoach GIT_AUTHOR_EMAIL=stagecoach@localhost
+export GIT_COMMITTER_NAME=Stagecoach GIT_COMMITTER_EMAIL=stagecoach@localhost
+repo=$work/.stagecoach/repos/step-1
+mkdir -p "$work/.stagecoach/repos"
+# git-clone
+git clone -q --bare -c user.name=Stagecoach -c user.email=stagecoach@localhost -- "$url" "$repo"
+cd "$repo"
+git for-each-ref '--format=%(HEAD)%09%(refname)%09%(objectname)%09%(*objectname)' "refs/heads/$branch" >/dev/null
+git worktree add -q "$work/out" "$branch"
+# yaml-update
+printf '# managed by Stagecoach\\nimage:\\n  tag: %s\\n' "$value" >"$work/out/values.yaml"
+# git-commit
+cd "$work/out"
+git add -A
+git -c core.abbrev=no commit --no-verify -m "$message" >/dev/null
+# git-push
+git remote get-url origin >/dev/null
+git rev-parse HEAD --abbrev-ref HEAD >/dev/null
+git push --porcelain origin "HEAD:refs/heads/$branch" >/dev/null
+cd /
+rm -rf "$work"
+`;
+
+/** A `git` that appends its working directory and arguments to `logFile`, then runs the real one. */
+function tracingGit(dir: string, logFile: string): string {
+  const realGit = execFileSync('sh', ['-c', 'command -v git'])
+    .toString()
+    .trim();
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(
+    path.join(dir, 'git'),
+    `#!/bin/sh\n{ printf '%s\\037' "$PWD" "$@"; printf '\\n'; } >>'${logFile}'\nexec '${realGit}' "$@"\n`,
+    { mode: 0o755 },
+  );
+  return dir;
+}
+
+/** The recorded commands with what differs between two runs (paths, branch, message) named. */
+function readTrace(
+  logFile: string,
+  names: { work: RegExp; branch: string },
+): string[] {
+  if (!fs.existsSync(logFile)) return [];
+  return (
+    fs
+      .readFileSync(logFile, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map(line => line.split('\x1f').slice(0, -1))
+      // the Git server runs in this process: its CGI is no part of a promotion
+      .filter(([, command]) => command !== 'http-backend')
+      .map(([cwd, ...args]) => {
+        for (let i = 0; i < args.length; i++)
+          if (args[i - 1] === '-m') args[i] = '<message>';
+        return [`(in ${cwd})`, 'git', ...args]
+          .join(' ')
+          .replace(names.work, '<work>')
+          .split(names.branch)
+          .join('<branch>');
+      })
+  );
+}
+
+function runScript(
+  script: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('sh', [script, ...args], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env,
+    });
+    let stderr = '';
+    child.stderr.on('data', d => (stderr += d));
+    child.on('error', reject);
+    child.on('exit', code =>
+      code === 0
+        ? resolve()
+        : reject(new Error(`script exited ${code}: ${stderr}`)),
+    );
+  });
+}
+
+/**
+ * The Git server runs in a process of its own, as a Git host is another machine: its
+ * request handling (and the `git http-backend` it starts per request) shares no event loop
+ * with the engine or with the scripts' runner.
+ */
+const serveInChildProcess: GitServe = async reposRoot => {
+  const child = spawn(
+    process.execPath,
+    [
+      '--require',
+      require.resolve('@backstage/cli/config/nodeTransform.cjs'),
+      __filename,
+      '--serve-git',
+      reposRoot,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const url = await new Promise<string>((resolve, reject) => {
+    readline
+      .createInterface({ input: child.stdout! })
+      .once('line', line => resolve(line.trim()));
+    child.once('exit', code =>
+      reject(new Error(`the Git server process exited (${code})`)),
+    );
+  });
+  return {
+    url,
+    close: async () => {
+      child.kill('SIGTERM');
+      await new Promise(resolve => child.once('exit', resolve));
+    },
+  };
+};
+
+/** `--serve-git <folder>`: serves it, prints the URL, and runs until told to stop. */
+async function serveGit(reposRoot: string) {
+  const server = await startGitHttpServer({ root: reposRoot });
+  process.stdout.write(`${server.url}\n`);
+  process.once(
+    'SIGTERM',
+    () => void server.close().then(() => process.exit(0)),
+  );
+}
+
+async function openDatabase(
+  tmp: string,
+  cleanup: Array<() => unknown>,
+): Promise<Knex> {
+  if (!POSTGRES_URL) {
+    const knex = knexFactory({
+      client: 'better-sqlite3',
+      connection: { filename: path.join(tmp, 'stagecoach.sqlite') },
+      useNullAsDefault: true,
+    });
+    cleanup.unshift(() => knex.destroy());
+    return knex;
+  }
+  const database = `stagecoach_bench_${process.pid}_${Date.now()}`;
+  const admin = knexFactory({ client: 'pg', connection: POSTGRES_URL });
+  await admin.raw(`create database ${database}`);
+  cleanup.unshift(async () => {
+    await admin.raw(`drop database if exists ${database} with (force)`);
+    await admin.destroy();
+  });
+  const url = new URL(POSTGRES_URL);
+  url.pathname = `/${database}`;
+  const knex = knexFactory({
+    client: 'pg',
+    connection: url.href,
+    pool: { min: 0, max: 20 },
+  });
+  cleanup.unshift(() => knex.destroy());
+  return knex;
+}
+
+/** Resolves as the runner logs promotions as ended: `promotion <id> of <project>/<stage>: <phase>`. */
+class FinishWatch {
+  private waiting?: { count: number; resolve: () => void };
+  readonly ended: { id: string; phase: string; message: string }[] = [];
+
+  readonly logger: Logger = {
+    debug: () => undefined,
+    info: m => this.line(m),
+    warn: m => log(`engine warn: ${m}`),
+    error: m => log(`engine error: ${m}`),
+  };
+
+  private line(message: string) {
+    const m = /^promotion (\S+) of [^/\s]+\/\S+: (\w+)/.exec(message);
+    if (!m) return;
+    this.ended.push({ id: m[1], phase: m[2], message });
+    if (this.waiting && this.ended.length >= this.waiting.count)
+      this.waiting.resolve();
+  }
+
+  /** Waits until `count` promotions in all have ended. */
+  until(count: number): Promise<void> {
+    if (this.ended.length >= count) return Promise.resolve();
+    return new Promise(resolve => {
+      this.waiting = { count, resolve };
+    });
+  }
+}
+
+/** Counts the statements the engine sends, by kind, between start() and pause(). */
+function statementCounter(knex: Knex) {
+  const counts: Record<string, number> = {};
+  let on = false;
+  knex.on('query', (q: { method?: string; sql?: string }) => {
+    if (!on) return;
+    const kind = q.method ?? q.sql?.split(' ')[0]?.toLowerCase() ?? 'other';
+    counts[kind] = (counts[kind] ?? 0) + 1;
+  });
+  return {
+    start: () => {
+      on = true;
+    },
+    pause: () => {
+      on = false;
+    },
+    counts: () => ({ ...counts }),
+  };
+}
+
+/**
+ * Where a promotion's time went, from the times the engine recorded (milliseconds, means):
+ * waiting to be claimed, from its claim to its first step, each step, the engine's work
+ * between steps, and from its last step to its end. `serial` counts the wait from the end
+ * of the promotion before; `concurrent` from `since`, when the worker was started.
+ */
+async function breakdown(
+  knex: Knex,
+  ids: string[],
+  kind: 'serial' | 'concurrent',
+  since?: number,
+): Promise<Record<string, number>> {
+  const promotions = await knex('stagecoach_promotions')
+    .whereIn('id', ids)
+    .orderBy('created_at');
+  const steps = await knex('stagecoach_promotion_steps')
+    .whereIn('promotion_id', ids)
+    .orderBy(['promotion_id', 'idx']);
+  const t = (iso: string) => Date.parse(iso);
+  const parts: Record<string, number[]> = {};
+  const add = (k: string, v: number) => (parts[k] ??= []).push(v);
+  promotions.forEach((p, i) => {
+    const own = steps.filter(s => s.promotion_id === p.id);
+    const previous = promotions[i - 1];
+    // (not across a restart of the worker: one queued after the one before had ended)
+    if (
+      kind === 'serial' &&
+      previous &&
+      t(p.created_at) < t(previous.finished_at)
+    )
+      add('claimAfterPrevious', t(p.started_at) - t(previous.finished_at));
+    if (kind === 'concurrent') add('claimAfterStart', t(p.started_at) - since!);
+    add('claimToFirstStep', t(own[0].started_at) - t(p.started_at));
+    own.forEach((st, j) => {
+      add(st.uses, t(st.finished_at) - t(st.started_at));
+      if (j > 0)
+        add('betweenSteps', t(st.started_at) - t(own[j - 1].finished_at));
+    });
+    add('lastStepToEnd', t(p.finished_at) - t(own[own.length - 1].finished_at));
+    add('total', t(p.finished_at) - t(p.started_at));
+  });
+  const mean = (xs: number[]) =>
+    round2(xs.reduce((a, b) => a + b, 0) / xs.length);
+  const out = Object.fromEntries(
+    Object.entries(parts).map(([k, xs]) => [k, mean(xs)]),
+  );
+  if (kind === 'concurrent')
+    out.lastClaimAfterStart = Math.max(...parts.claimAfterStart);
+  return out;
+}
+
+async function main() {
+  const benchStarted = Date.now();
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'stagecoach-bench-'));
+  const cleanup: Array<() => Promise<unknown> | unknown> = [
+    () => fs.rmSync(tmp, { recursive: true, force: true }),
+  ];
+  try {
+    const concurrentStages = stageNames(STAGES, 'c');
+    const engineStages = ['trace', 'serial', ...concurrentStages];
+    const rawStages = engineStages.map(s => `raw-${s}`);
+    log(
+      `${PROMOTIONS} promotions in a row, ${STAGES} at once; worker concurrency ${WORKER_CONCURRENCY}; ` +
+        `${POSTGRES_URL ? 'PostgreSQL' : 'SQLite'}`,
+    );
+    const repo: QueueRepo = await createQueueRepo(
+      tmp,
+      [...engineStages, ...rawStages],
+      serveInChildProcess,
+    );
+    cleanup.unshift(() => repo.close());
+    const knex = await openDatabase(tmp, cleanup);
+    const watch = new FinishWatch();
+    const engine = await StagecoachEngine.create({
+      knex,
+      logger: watch.logger,
+      workDir: path.join(tmp, 'engine'),
+      worker: { concurrency: WORKER_CONCURRENCY, pollIntervalMs: POLL_MS },
+    });
+    cleanup.unshift(() => engine.close());
+    await engine.applyManifests(
+      PROJECT,
+      queuePipelineYaml(PROJECT, repo, engineStages),
+    );
+    const freight = await createQueueFreight(
+      engine,
+      PROJECT,
+      repo.appURL,
+      Math.max(PROMOTIONS, 2),
+    );
+    const script = path.join(tmp, 'promotion.sh');
+    fs.writeFileSync(script, SCRIPT, { mode: 0o755 });
+    const rawWork = (name: string) => path.join(tmp, 'raw', name);
+    const rawArgs = (stage: string, work: string, i: number) => [
+      repo.gitopsURL,
+      stageBranch(stage),
+      work,
+      freightCommit(i),
+      `${stage}: ${freightTag(i)} by promotion ${stage}-${i}`,
+    ];
+    const promote = (stage: string, i: number) =>
+      engine.promote(PROJECT, stage, freight[i].id, 'bench');
+    const runQueued = async (count: number) => {
+      const target = watch.ended.length + count;
+      const started = performance.now();
+      engine.worker.start();
+      await watch.until(target);
+      const ms = performance.now() - started;
+      await engine.worker.stop();
+      return ms;
+    };
+
+    // the script's git commands against the steps', recorded by a tracing git
+    const pathBefore = process.env.PATH;
+    const engineTrace = path.join(tmp, 'trace-engine.log');
+    const scriptTrace = path.join(tmp, 'trace-script.log');
+    process.env.PATH = `${tracingGit(
+      path.join(tmp, 'trace-engine-bin'),
+      engineTrace,
+    )}:${pathBefore}`;
+    await promote('trace', 0);
+    await runQueued(1);
+    process.env.PATH = pathBefore;
+    await runScript(script, rawArgs('raw-trace', rawWork('trace'), 0), {
+      ...process.env,
+      PATH: `${tracingGit(
+        path.join(tmp, 'trace-script-bin'),
+        scriptTrace,
+      )}:${pathBefore}`,
+    });
+    const steps = readTrace(engineTrace, {
+      work: /\/\S*\/promotion-[^/\s]+-1/g,
+      branch: stageBranch('trace'),
+    });
+    const scripted = readTrace(scriptTrace, {
+      work: new RegExp(
+        rawWork('trace').replace(/[.*+?^${}()|[\]\\]/g, '\\$&'),
+        'g',
+      ),
+      branch: stageBranch('raw-trace'),
+    });
+    const scriptMatchesSteps =
+      steps.length > 0 && JSON.stringify(steps) === JSON.stringify(scripted);
+    log(`the steps ran ${steps.length} git commands:\n  ${steps.join('\n  ')}`);
+    if (!scriptMatchesSteps)
+      log(
+        `THE SCRIPT DIFFERS from the steps; it ran:\n  ${scripted.join(
+          '\n  ',
+        )}`,
+      );
+
+    // Each comparison runs raw, engine, engine, raw (half of the work each time), so that
+    // the machine getting busier or quieter during the run weighs on both sides alike.
+    const half = Math.floor(PROMOTIONS / 2);
+    const serialHalves: [number, number][] = [
+      [0, half],
+      [half, PROMOTIONS],
+    ];
+    let rawMs = 0;
+    let engineMs = 0;
+    const serialIds: string[] = [];
+    const statements = statementCounter(knex);
+    const rawSerial = async ([from, to]: [number, number]) => {
+      const started = performance.now();
+      for (let i = from; i < to; i++)
+        await runScript(
+          script,
+          rawArgs('raw-serial', rawWork(`serial-${i}`), i),
+        );
+      rawMs += performance.now() - started;
+    };
+    const engineSerial = async ([from, to]: [number, number]) => {
+      for (let i = from; i < to; i++)
+        serialIds.push((await promote('serial', i)).id);
+      statements.start();
+      engineMs += await runQueued(to - from);
+      statements.pause();
+    };
+    log(
+      `serial: ${PROMOTIONS} script runs in a row and ${PROMOTIONS} promotions queued on one stage`,
+    );
+    await rawSerial(serialHalves[0]);
+    await engineSerial(serialHalves[0]);
+    await engineSerial(serialHalves[1]);
+    await rawSerial(serialHalves[1]);
+    const serialStatements = statements.counts();
+    log(`serial: script ${seconds(rawMs)}s, engine ${seconds(engineMs)}s`);
+
+    const rawRounds: number[] = [];
+    const engineRounds: number[] = [];
+    const concurrentIds: string[][] = [];
+    const rawConcurrent = async (round: number) => {
+      const started = performance.now();
+      await Promise.all(
+        concurrentStages.map(s =>
+          runScript(
+            script,
+            rawArgs(`raw-${s}`, rawWork(`${s}-${round}`), round),
+          ),
+        ),
+      );
+      rawRounds.push(performance.now() - started);
+    };
+    const engineConcurrent = async (round: number) => {
+      const ids: string[] = [];
+      for (const s of concurrentStages) ids.push((await promote(s, round)).id);
+      concurrentIds.push(ids);
+      const started = Date.now();
+      engineRounds.push(await runQueued(STAGES));
+      return started;
+    };
+    log(
+      `at once: ${STAGES} scripts at once and ${STAGES} promotions on ${STAGES} stages, twice each`,
+    );
+    await rawConcurrent(0);
+    const firstRoundStarted = await engineConcurrent(0);
+    await engineConcurrent(1);
+    await rawConcurrent(1);
+    const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+    const concurrentMs = sum(engineRounds) / engineRounds.length;
+    const rawConcurrentMs = sum(rawRounds) / rawRounds.length;
+    log(
+      `at once: scripts ${rawRounds
+        .map(seconds)
+        .join(', ')}s, engine ${engineRounds.map(seconds).join(', ')}s`,
+    );
+
+    // the work was done: every promotion succeeded, one commit each
+    const failed = watch.ended.filter(e => e.phase !== 'Succeeded');
+    if (failed.length)
+      throw new Error(
+        `promotions failed: ${failed.map(f => f.message).join('; ')}`,
+      );
+    const commits = async (stage: string) =>
+      Number(
+        await git(
+          repo.bare,
+          'rev-list',
+          '--count',
+          `main..${stageBranch(stage)}`,
+        ),
+      );
+    for (const [stage, want] of [
+      ['serial', PROMOTIONS],
+      ['raw-serial', PROMOTIONS],
+      [concurrentStages[STAGES - 1], 2],
+      [`raw-${concurrentStages[STAGES - 1]}`, 2],
+    ] as const) {
+      const got = await commits(stage);
+      if (got !== want)
+        throw new Error(
+          `${stageBranch(stage)} has ${got} new commits, not ${want}`,
+        );
+    }
+
+    const perStatement = (n: number) => round2(n / PROMOTIONS);
+    const result = {
+      promotions: PROMOTIONS,
+      seconds: seconds(engineMs),
+      rawSeconds: seconds(rawMs),
+      ratio: round2(engineMs / rawMs),
+      perPromotionMs: Math.round(engineMs / PROMOTIONS),
+      rawPerPromotionMs: Math.round(rawMs / PROMOTIONS),
+      concurrentPromotions: STAGES,
+      concurrentSeconds: seconds(concurrentMs),
+      concurrentRawSeconds: seconds(rawConcurrentMs),
+      concurrentRatio: round2(concurrentMs / rawConcurrentMs),
+      concurrentRunsSeconds: engineRounds.map(seconds),
+      concurrentRawRunsSeconds: rawRounds.map(seconds),
+      workerConcurrency: WORKER_CONCURRENCY,
+      statementsPerPromotion: Object.fromEntries(
+        Object.entries(serialStatements).map(([k, n]) => [k, perStatement(n)]),
+      ),
+      serialBreakdownMs: await breakdown(knex, serialIds, 'serial'),
+      concurrentBreakdownMs: await breakdown(
+        knex,
+        concurrentIds[0],
+        'concurrent',
+        firstRoundStarted,
+      ),
+      gitCommandsPerPromotion: steps.length,
+      scriptMatchesSteps,
+      database: POSTGRES_URL ? 'postgresql' : 'sqlite',
+      totalSeconds: seconds(Date.now() - benchStarted),
+      node: process.version,
+      cpus: os.cpus().length,
+    };
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+  } finally {
+    for (const step of cleanup) {
+      try {
+        await step();
+      } catch (e) {
+        log(`cleanup: ${(e as Error).message}`);
+      }
+    }
+  }
+}
+
+if (process.argv[2] === '--serve-git') void serveGit(process.argv[3]);
+else
+  main().catch(e => {
+    log(`failed: ${e instanceof Error ? e.stack : e}`);
+    process.exitCode = 1;
+  });

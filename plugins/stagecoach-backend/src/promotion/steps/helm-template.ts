@@ -1,0 +1,177 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { isMap, isSeq, parseDocument } from 'yaml';
+import { z } from 'zod';
+import { confinedPath, StepConfigError } from '../workDir';
+import { findExecutable, runTool } from './externalTool';
+import { isYamlFilePath, RenderedResource, splitResources, writeResourceFiles } from './renderedManifests';
+import { StepContext, StepDefinition, StepResult } from './types';
+
+// Expressions yield JSON types: `${{ imageFrom(repo).Tag }}` may well be the number 1.2.
+const scalarText = z.union([z.string(), z.number(), z.boolean()]).transform(String);
+
+const schema = z
+  .object({
+    path: z.string().min(1),
+    outPath: z.string().min(1),
+    outLayout: z.enum(['helm', 'flat']).optional(),
+    releaseName: z.string().min(1),
+    useReleaseName: z.boolean().optional(),
+    namespace: z.string().optional(),
+    valuesFiles: z
+      .array(z.string().min(1).refine(f => !f.includes(','), { message: 'must not contain a comma (helm splits --values at commas)' }))
+      .optional(),
+    ignoreMissingValueFiles: z.boolean().optional(),
+    setValues: z
+      .array(z.object({ key: z.string().min(1), value: scalarText, literal: z.boolean().optional() }).strict())
+      .optional(),
+    buildDependencies: z.boolean().optional(),
+    includeCRDs: z.boolean().optional(),
+    disableHooks: z.boolean().optional(),
+    skipTests: z.boolean().optional(),
+    kubeVersion: z.string().optional(),
+    apiVersions: z.array(z.string().min(1)).optional(),
+  })
+  .strict();
+
+type Config = z.infer<typeof schema>;
+
+export const HELM_MISSING =
+  "helm-template needs the helm CLI on the backend's PATH: install Helm 3 or later (https://helm.sh/docs/intro/install/) " +
+  'on every machine that runs promotions';
+
+interface Paths {
+  chart: string;
+  out: string;
+  valuesFiles: string[];
+}
+
+async function resolvePaths(ctx: StepContext, config: Config): Promise<Paths> {
+  const chart = await confinedPath(ctx.workDir, config.path, 'path');
+  const hasChart = await fs.stat(path.join(chart, 'Chart.yaml')).then(s => s.isFile(), () => false);
+  if (!hasChart) throw new StepConfigError(`path "${config.path}" is not a Helm chart: it has no Chart.yaml`);
+  const out = await confinedPath(ctx.workDir, config.outPath, 'outPath', { writes: true });
+  const valuesFiles: string[] = [];
+  for (const [i, given] of (config.valuesFiles ?? []).entries()) {
+    const file = await confinedPath(ctx.workDir, given, `valuesFiles[${i}]`);
+    const found = await fs.stat(file).then(s => s.isFile(), () => false);
+    if (found) valuesFiles.push(file);
+    else if (!config.ignoreMissingValueFiles) {
+      throw new StepConfigError(
+        `valuesFiles[${i}] "${given}" does not exist (set ignoreMissingValueFiles: true to skip missing ones)`,
+      );
+    }
+  }
+  return { chart, out, valuesFiles };
+}
+
+/** The arguments of `helm template`, in the order a person would type them. */
+export function templateArgs(config: Config, paths: Paths, project: string): string[] {
+  const args = ['template', config.releaseName, paths.chart, '--namespace', config.namespace || project];
+  for (const f of paths.valuesFiles) args.push('--values', f);
+  for (const v of config.setValues ?? []) args.push(v.literal ? '--set-literal' : '--set', `${v.key}=${v.value}`);
+  if (config.includeCRDs) args.push('--include-crds');
+  if (config.disableHooks) args.push('--no-hooks');
+  if (config.skipTests) args.push('--skip-tests');
+  if (config.kubeVersion) args.push('--kube-version', config.kubeVersion);
+  for (const v of config.apiVersions ?? []) args.push('--api-versions', v);
+  if (!isYamlFilePath(paths.out) && (config.outLayout ?? 'helm') === 'helm') {
+    args.push('--output-dir', paths.out);
+    if (config.useReleaseName) args.push('--release-name');
+  }
+  return args;
+}
+
+/**
+ * The chart repositories its dependencies come from. `helm dependency build` only fetches
+ * from repositories it has been told about, so they go into the run's own repositories.yaml.
+ */
+async function dependencyRepositories(chart: string): Promise<string[]> {
+  const doc = parseDocument(await fs.readFile(path.join(chart, 'Chart.yaml'), 'utf8'));
+  const deps = doc.get('dependencies', true);
+  if (!isSeq(deps)) return [];
+  const urls = deps.items
+    .filter(isMap)
+    .map(d => String(d.get('repository') ?? '').replace(/\/+$/, ''))
+    .filter(url => /^https?:\/\//.test(url));
+  return [...new Set(urls)];
+}
+
+/**
+ * A Helm home for this run only: no repositories, credentials or cache from the machine,
+ * and nothing of the run left behind.
+ */
+async function withHelmHome<T>(use: (env: Record<string, string>) => Promise<T>): Promise<T> {
+  const home = await fs.mkdtemp(path.join(os.tmpdir(), 'stagecoach-helm-'));
+  try {
+    return await use({
+      HELM_CACHE_HOME: path.join(home, 'cache'),
+      HELM_CONFIG_HOME: path.join(home, 'config'),
+      HELM_DATA_HOME: path.join(home, 'data'),
+      HELM_REPOSITORY_CONFIG: path.join(home, 'config', 'repositories.yaml'),
+    });
+  } finally {
+    await fs.rm(home, { recursive: true, force: true });
+  }
+}
+
+async function buildDependencies(helm: string, ctx: StepContext, chart: string, env: Record<string, string>) {
+  const repos = await dependencyRepositories(chart);
+  const lines = ['apiVersion: ""', 'repositories:'];
+  repos.forEach((url, i) => lines.push(`- name: stagecoach-${i + 1}`, `  url: ${JSON.stringify(url)}`));
+  if (repos.length === 0) lines[1] = 'repositories: []';
+  await fs.mkdir(path.dirname(env.HELM_REPOSITORY_CONFIG), { recursive: true });
+  await fs.writeFile(env.HELM_REPOSITORY_CONFIG, `${lines.join('\n')}\n`);
+  await runTool(helm, ['dependency', 'build', chart], {
+    cwd: ctx.workDir,
+    signal: ctx.signal,
+    env,
+    label: 'helm dependency build',
+  });
+}
+
+/** Flat layout: `[group-]kind[-namespace]-name.yaml`, Kargo's names. */
+function flatFileName(r: RenderedResource, i: number): string {
+  if (!r.kind || !r.name) return `resource-${i}.yaml`;
+  const slash = r.apiVersion.lastIndexOf('/');
+  const group = slash > 0 ? r.apiVersion.slice(0, slash).replace(/\./g, '_') : '';
+  return `${group ? `${group}-` : ''}${r.kind}${r.namespace ? `-${r.namespace}` : ''}-${r.name}.yaml`.toLowerCase();
+}
+
+async function writeOutput(config: Config, out: string, stdout: string): Promise<string> {
+  if (isYamlFilePath(out)) {
+    await fs.mkdir(path.dirname(out), { recursive: true });
+    await fs.writeFile(out, `${stdout.trim()}\n`);
+    return config.outPath;
+  }
+  if ((config.outLayout ?? 'helm') === 'flat') {
+    const resources = splitResources(stdout);
+    await writeResourceFiles(out, resources, resources.map(flatFileName));
+    return `${config.outPath} (${resources.length} files)`;
+  }
+  return config.outPath; // helm wrote the files itself (--output-dir)
+}
+
+/** Renders a Helm chart with `helm template` into a file or a folder. */
+export const helmTemplate: StepDefinition<Config> = {
+  name: 'helm-template',
+  description: 'Render a Helm chart with the helm CLI into one file, or into a folder.',
+  schema,
+  async run(ctx, config): Promise<StepResult> {
+    const paths = await resolvePaths(ctx, config);
+    const helm = findExecutable('helm');
+    if (!helm) return { status: 'Failed', message: HELM_MISSING };
+    return withHelmHome(async env => {
+      if (config.buildDependencies) await buildDependencies(helm, ctx, paths.chart, env);
+      const stdout = await runTool(helm, templateArgs(config, paths, ctx.project), {
+        cwd: ctx.workDir,
+        signal: ctx.signal,
+        env,
+        label: 'helm template',
+      });
+      const written = await writeOutput(config, paths.out, stdout);
+      return { status: 'Succeeded', message: `rendered ${config.path} as release "${config.releaseName}" into ${written}` };
+    });
+  },
+};

@@ -1,0 +1,143 @@
+import { Knex } from 'knex';
+import { StagecoachEngine } from '../engine';
+import { createTestDatabases } from '../__testUtils__/databases';
+import { createGitFixture, GitFixture, pipelineYaml } from '../__testUtils__/gitFixture';
+import { silentLogger } from '../util/types';
+import { AUTO_PROMOTION_ACTOR } from './autoPromotion';
+
+jest.setTimeout(180_000);
+
+/**
+ * The demo pipeline (warehouse -> dev -> staging, each stage committing to a GitOps
+ * repository on a real Git server), with auto-promotion on for both stages: dev takes the
+ * newest freight (NewestFreight, the default), staging whatever dev has (MatchUpstream).
+ */
+function autoPipeline(git: GitFixture, project: string): string {
+  const base = pipelineYaml(git, project).replace(
+    'sources: {stages: [dev]}',
+    'sources: {stages: [dev], autoPromotionOptions: {selectionPolicy: MatchUpstream}}',
+  );
+  return `${base}---
+apiVersion: kargo.akuity.io/v1alpha1
+kind: ProjectConfig
+metadata:
+  name: ${project}
+  namespace: ${project}
+spec:
+  promotionPolicies:
+    - stageSelector: {name: dev}
+      autoPromotionEnabled: true
+    - stageSelector: {name: "regex:^stag"}
+      autoPromotionEnabled: true
+`;
+}
+
+describe('auto-promotion through the engine, against a real Git server over HTTP', () => {
+  const databases = createTestDatabases();
+
+  describe.each(databases.eachSupportedId())('on %p', databaseId => {
+    let knex: Knex;
+    let engine: StagecoachEngine;
+    let git: GitFixture;
+    const project = 'auto';
+
+    beforeAll(async () => {
+      git = await createGitFixture();
+      knex = await databases.init(databaseId);
+      engine = await StagecoachEngine.create({
+        knex,
+        logger: silentLogger,
+        workDir: `${git.root}/work-${databaseId}`,
+        worker: { pollIntervalMs: 50 },
+      });
+      engine.worker.start();
+    });
+    afterAll(async () => {
+      await engine.close();
+      await knex.destroy();
+      await git.close();
+    });
+
+    /** Waits until no promotion is queued or running and the auto-promotion runs they started are done. */
+    async function settle() {
+      for (let i = 0; i < 1200; i++) {
+        await engine.autoPromotion.idle();
+        await engine.worker.idle();
+        await engine.autoPromotion.idle();
+        const promotions = await engine.listPromotions(project);
+        if (!promotions.some(p => ['Pending', 'Running'].includes(p.phase))) return promotions;
+        await new Promise(r => setTimeout(r, 50));
+      }
+      throw new Error('promotions did not settle');
+    }
+
+    const tags = async () => ({
+      dev: /tag: (\S+)/.exec(await git.show('gitops', 'main', 'env/dev/values.yaml'))![1],
+      staging: /tag: (\S+)/.exec(await git.show('gitops', 'main', 'env/staging/values.yaml'))![1],
+    });
+
+    const where = async () =>
+      Object.fromEntries((await engine.listStages(project)).map(s => [s.name, s.currentFreight?.alias]));
+
+    it('new freight goes to dev (NewestFreight) and on to staging (MatchUpstream) by itself', async () => {
+      await engine.applyManifests(project, autoPipeline(git, project));
+      // discovery makes freight; the engine's hook promotes it, and each success promotes further
+      const [discovered] = await engine.discovery.runDue();
+      expect(discovered.createdFreightId).toBeDefined();
+      const promotions = await settle();
+      const [freight] = await engine.listFreight(project);
+      expect(freight.commits[0].tag).toBe('v1.2.0');
+      expect(promotions.map(p => [p.stage, p.phase, p.createdBy, p.freight.alias]).sort()).toEqual([
+        ['dev', 'Succeeded', AUTO_PROMOTION_ACTOR, freight.alias],
+        ['staging', 'Succeeded', AUTO_PROMOTION_ACTOR, freight.alias],
+      ]);
+      expect(await tags()).toEqual({ dev: 'v1.2.0', staging: 'v1.2.0' });
+
+      // nothing more to do: a scheduled pass creates nothing
+      expect((await engine.autoPromotion.runAll()).filter(o => o.promotionId)).toEqual([]);
+    });
+
+    it('a newer tag follows the same way', async () => {
+      await git.tagApp('v1.3.0');
+      await engine.refreshWarehouse(project, 'app');
+      await engine.discovery.runDue();
+      await settle();
+      const [newest] = await engine.listFreight(project);
+      expect(newest.commits[0].tag).toBe('v1.3.0');
+      expect(await where()).toEqual({ dev: newest.alias, staging: newest.alias });
+      expect(await tags()).toEqual({ dev: 'v1.3.0', staging: 'v1.3.0' });
+    });
+
+    it('a rollback of dev by hand holds dev; staging matches dev; releasing the hold brings the newest back', async () => {
+      const [newest, older] = await engine.listFreight(project);
+      const rollback = await engine.promote(project, 'dev', older.alias, 'user:default/ada');
+      await settle();
+      // dev keeps the older freight: auto-promotion would take the newest, but the hold stops it
+      const dev = await engine.getStage(project, 'dev');
+      expect(dev.currentFreight?.alias).toBe(older.alias);
+      expect(dev.autoPromotionHolds).toEqual([
+        expect.objectContaining({
+          origin: { kind: 'Warehouse', name: 'app' },
+          freight: { id: older.id, alias: older.alias },
+          promotionId: rollback.id,
+          createdBy: 'user:default/ada',
+          reason: `older freight ${older.alias} was promoted by hand instead of the auto-promotion candidate ${newest.alias} (a rollback)`,
+        }),
+      ]);
+      // MatchUpstream: staging follows dev back, and an auto-promotion holds nothing
+      const staging = await engine.getStage(project, 'staging');
+      expect(staging.currentFreight?.alias).toBe(older.alias);
+      expect(staging.autoPromotionHolds).toEqual([]);
+      expect(staging.lastPromotion?.createdBy).toBe(AUTO_PROMOTION_ACTOR);
+      expect(await tags()).toEqual({ dev: 'v1.2.0', staging: 'v1.2.0' });
+      const explained = await engine.stageFreight(project, 'dev');
+      expect(explained.items.find(i => i.autoPromotionCandidate)?.freight.alias).toBe(newest.alias);
+
+      await engine.releaseAutoPromotionHold(project, 'dev', 'app', 'user:default/ada');
+      await settle();
+      expect(await where()).toEqual({ dev: newest.alias, staging: newest.alias });
+      expect(await tags()).toEqual({ dev: 'v1.3.0', staging: 'v1.3.0' });
+      expect((await engine.getStage(project, 'dev')).autoPromotionHolds).toEqual([]);
+    });
+  });
+});
