@@ -3,7 +3,7 @@ import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { parseManifests } from './manifests/parseManifests';
 import { KARGO_API_VERSION } from './manifests/schemas';
-import { validateStepConfig } from './promotion/steps';
+import { builtinSteps, validateStepConfig } from './promotion/steps';
 
 /**
  * Docs are product: every YAML (and JSON) example in docs/, examples/ and the README is
@@ -85,6 +85,18 @@ describe('documentation examples', () => {
   it('covers manifests and steps', () => {
     expect(manifestSets.length).toBeGreaterThanOrEqual(2);
     expect(stepLists.length).toBeGreaterThanOrEqual(5);
+  });
+});
+
+describe('step reference', () => {
+  const index = fs.readFileSync(path.join(repoRoot, 'docs/steps/README.md'), 'utf8');
+
+  it.each([...builtinSteps.keys()])('%s has a page with an example, listed in docs/steps/README.md', name => {
+    const page = path.join(repoRoot, 'docs/steps', `${name}.md`);
+    expect(fs.existsSync(page)).toBe(true);
+    const examples = codeBlocks(page).filter(b => b.lang !== 'json' && new RegExp(`^- uses: ${name}$`, 'm').test(b.text));
+    expect(examples.length).toBeGreaterThan(0);
+    expect(index).toContain(`[${name}](${name}.md)`);
   });
 });
 

@@ -25,7 +25,7 @@ import { parseManifests, pipelineOrder } from './manifests/parseManifests';
 import type { Subscription } from './manifests/schemas';
 import { PromotionRunner } from './promotion/PromotionRunner';
 import { PromotionWorker } from './promotion/PromotionWorker';
-import type { StepDefinition } from './promotion/steps';
+import { builtinSteps, StepDefinition } from './promotion/steps';
 import type { ScmCredentials } from './integrations/scm/ScmCredentials';
 import { MetadataStore } from './store/MetadataStore';
 import { AUTO_PROMOTION_ACTOR, AutoPromoter, autoPromotionCandidate } from './stages/autoPromotion';
@@ -92,6 +92,8 @@ export class StagecoachEngine {
   private readonly subscribers: Subscribers;
   private readonly onEvent?: (event: StagecoachEvent) => void | Promise<void>;
   private readonly supersedePending: boolean;
+  /** The steps promotions run, and manifests may name. */
+  private readonly steps: ReadonlyMap<string, StepDefinition>;
   /** Events being handed to onEvent; close() waits for them. */
   private readonly reporting = new Set<Promise<void>>();
 
@@ -108,6 +110,7 @@ export class StagecoachEngine {
     this.logger = logger;
     this.onEvent = options.onEvent;
     this.supersedePending = options.supersedePending ?? false;
+    this.steps = options.steps ?? builtinSteps;
     const workDir = options.workDir ?? path.join(os.tmpdir(), 'stagecoach');
     this.pipelines = new PipelineStore(knex);
     this.freight = new FreightStore(knex);
@@ -140,7 +143,7 @@ export class StagecoachEngine {
       workRoot: path.join(workDir, 'promotions'),
       gitIdentity: options.gitIdentity,
       credentials: options.credentials,
-      steps: options.steps,
+      steps: this.steps,
       fetch: options.fetch,
     });
     this.worker = new PromotionWorker({
@@ -212,7 +215,7 @@ export class StagecoachEngine {
 
   /** Validates a multi-document YAML set and, only if all of it is valid, makes it the project's pipeline. */
   async applyManifests(project: string, yamlText: string): Promise<ApplyManifestsResult> {
-    const manifests = parseManifests(project, yamlText);
+    const manifests = parseManifests(project, yamlText, this.steps);
     await this.pipelines.applyManifests(manifests, this.now());
     return {
       project,
@@ -390,6 +393,31 @@ export class StagecoachEngine {
     if (hold && !hold.release) await this.pipelines.linkHold(project, stageName, hold.origin, freight.id, id);
     this.worker.wake();
     return this.promotions.get(project, id);
+  }
+
+  /**
+   * The freight a promotion by origin takes (Kargo's Promotion with `origin` instead of
+   * `freight`): the one auto-promotion would choose for that warehouse — the newest freight
+   * available to the stage, or with MatchUpstream the freight in the upstream stage.
+   * ConflictError naming why when there is none.
+   */
+  async candidateFreight(project: string, stageName: string, origin: string): Promise<Freight> {
+    const stage = await this.pipelines.getStage(project, stageName);
+    const requested = stage.spec.requestedFreight.find(r => r.origin.name === origin);
+    if (!requested) {
+      const known = stage.spec.requestedFreight.map(r => r.origin.name).join(', ');
+      throw new InputError(`stage "${stageName}" takes freight from warehouse ${known}, not from "${origin}"`);
+    }
+    const ofOrigin = await this.freight.list(project, { warehouses: [origin] });
+    const ctx = await this.policies.context(project, { freightIds: ofOrigin.map(f => f.id) });
+    const candidate = autoPromotionCandidate(this.policies, ctx, stage, requested, ofOrigin);
+    if (!candidate) {
+      throw new ConflictError(
+        `no freight of warehouse "${origin}" can be promoted to ${stageName} now ` +
+          `(GET /api/stagecoach/projects/${project}/stages/${stageName}/freight says why for each)`,
+      );
+    }
+    return this.getFreight(project, candidate.id);
   }
 
   /**

@@ -14,7 +14,7 @@ import {
 } from './schemas';
 import { ManifestValidationError } from './ManifestValidationError';
 import { describeIssue } from './describeIssue';
-import { validateStepConfig } from '../promotion/steps';
+import { builtinSteps, StepDefinition, validateStepConfig } from '../promotion/steps';
 import { projectConfigSpecSchema, ProjectConfigSpec } from './projectConfig';
 
 export interface WarehouseDefinition {
@@ -68,7 +68,12 @@ function issuesToProblems(
  * is valid and consistent with the others, or a ManifestValidationError lists every
  * problem with its document and field path.
  */
-export function parseManifests(project: string, text: string): ProjectManifests {
+export function parseManifests(
+  project: string,
+  text: string,
+  /** The steps a `uses` may name (the engine's: the built-in steps unless it was given others). */
+  steps: ReadonlyMap<string, StepDefinition> = builtinSteps,
+): ProjectManifests {
   const problems: ManifestProblem[] = [];
   /** Every resource a document declares, valid or not: others may refer to it. */
   const declared = new Set<string>();
@@ -123,7 +128,7 @@ export function parseManifests(project: string, text: string): ProjectManifests 
       }
       (parsed.data.promotionTemplate?.spec.steps ?? []).forEach((step, i) => {
         if (!step.uses) return; // a task's steps are checked in the PromotionTask's document
-        for (const p of validateStepConfig(step.uses, step.config ?? {})) {
+        for (const p of validateStepConfig(step.uses, step.config ?? {}, steps)) {
           problems.push({
             document: index,
             resource,
@@ -140,7 +145,7 @@ export function parseManifests(project: string, text: string): ProjectManifests 
         return;
       }
       parsed.data.steps.forEach((step, i) => {
-        for (const p of validateStepConfig(step.uses, step.config ?? {})) {
+        for (const p of validateStepConfig(step.uses, step.config ?? {}, steps)) {
           problems.push({ document: index, resource, path: formatPath(`spec.steps[${i}]`, p.path), message: p.message });
         }
       });

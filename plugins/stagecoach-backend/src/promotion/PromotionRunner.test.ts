@@ -693,11 +693,11 @@ describe('promotion runner, worker and queue, through the engine', () => {
         expect(p.steps[0]).toMatchObject({
           status: 'Running',
           errorCount: 1,
-          message: 'error 1 of 3 allowed in a row: connection reset (1); trying again in 10 s',
+          message: 'error 1 in a row (retry.errorThreshold 3 fails the step): connection reset (1); trying again in 10 s',
         });
         advance(10_000);
         p = await waitingUntil('errors', dev.id, at(20_000));
-        expect(p.steps[0]).toMatchObject({ errorCount: 2, message: 'error 2 of 3 allowed in a row: connection reset (2); trying again in 20 s' });
+        expect(p.steps[0]).toMatchObject({ errorCount: 2, message: 'error 2 in a row (retry.errorThreshold 3 fails the step): connection reset (2); trying again in 20 s' });
         advance(20_000);
         p = await finished('errors', dev.id);
         expect(p.phase).toBe('Succeeded');

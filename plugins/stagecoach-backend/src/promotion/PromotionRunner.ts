@@ -185,12 +185,12 @@ export class PromotionRunner {
           }
           if (!run) {
             const why = step.if?.trim() ? `skipped: ${step.if} is false` : 'skipped: an earlier step failed';
-            await promotions.updateStep(p.id, idx, { status: 'Skipped', message: why, finishedAt: this.now() });
+            await this.updateStep(p, idx, { status: 'Skipped', message: why, finishedAt: this.now() });
             progress.statuses.set(alias, 'Skipped');
             continue;
           }
           startedAt = this.now();
-          await promotions.updateStep(p.id, idx, { status: 'Running', startedAt, finishedAt: null });
+          await this.updateStep(p, idx, { status: 'Running', startedAt, finishedAt: null });
         }
         def = this.steps.get(step.uses);
         if (!def) throw new StepFailure(`unknown step "${step.uses}"`);
@@ -203,9 +203,9 @@ export class PromotionRunner {
           const threshold = step.retry?.errorThreshold ?? 1;
           if (errors < threshold) {
             const waitMs = errorBackoffMs(errors);
-            await promotions.updateStep(p.id, idx, {
+            await this.updateStep(p, idx, {
               status: 'Running',
-              message: `error ${errors} of ${threshold} allowed in a row: ${text}; trying again in ${Math.round(waitMs / 1000)} s`,
+              message: `error ${errors} in a row (retry.errorThreshold ${threshold} fails the step): ${text}; trying again in ${Math.round(waitMs / 1000)} s`,
               errorCount: errors,
             });
             return this.wait(p, idx, waitMs);
@@ -213,7 +213,7 @@ export class PromotionRunner {
         }
         const status = isTerminal(e) ? 'Failed' : 'Errored';
         const message = isTerminal(e) ? text : `${step.uses} errored: ${text}`;
-        await promotions.updateStep(p.id, idx, {
+        await this.updateStep(p, idx, {
           status,
           message,
           finishedAt: this.now(),
@@ -229,15 +229,15 @@ export class PromotionRunner {
         const limit = step.retry?.timeout ? parseDuration(step.retry.timeout) : def.defaultTimeoutMs;
         const elapsed = this.options.clock.now().getTime() - Date.parse(startedAt);
         if (limit === undefined || elapsed < limit) {
-          await promotions.updateStep(p.id, idx, { status: 'Running', message, state: result.state ?? null, errorCount: 0 });
+          await this.updateStep(p, idx, { status: 'Running', message, state: result.state ?? null, errorCount: 0 });
           return this.wait(p, idx, Math.max(1000, result.retryAfterMs ?? DEFAULT_RETRY_AFTER_MS));
         }
         const timedOut = `still running after ${formatMs(limit)} (${step.retry?.timeout ? 'retry.timeout' : `the ${step.uses} step's limit`})${message ? `: ${message}` : ''}`;
-        await promotions.updateStep(p.id, idx, { status: 'Failed', message: timedOut, finishedAt: this.now(), state: null });
+        await this.updateStep(p, idx, { status: 'Failed', message: timedOut, finishedAt: this.now(), state: null });
         this.record(progress, step, idx, 'Failed', undefined, problemText(alias, 'Failed', timedOut));
         continue;
       }
-      await promotions.updateStep(p.id, idx, {
+      await this.updateStep(p, idx, {
         status: result.status,
         message,
         outputs: result.outputs ?? {},
@@ -318,6 +318,11 @@ export class PromotionRunner {
     };
   }
 
+  /** Records a step's progress, as long as this worker still holds the promotion. */
+  private updateStep(p: ClaimedPromotion, idx: number, values: Parameters<PromotionStore['updateStep']>[2]) {
+    return this.options.promotions.updateStep(p.id, idx, values, p.claimedBy);
+  }
+
   /**
    * Puts the promotion aside until a step runs again; or ends it Aborted when someone asked
    * to abort while the step ran (the store will not park it then).
@@ -355,7 +360,7 @@ export class PromotionRunner {
   /** Ends the promotion Aborted, in (or before) step idx. */
   private async aborted(p: ClaimedPromotion, idx: number, by: string): Promise<{ phase: FinalPhase; message: string }> {
     if (idx < p.steps.length) {
-      await this.options.promotions.updateStep(p.id, idx, {
+      await this.updateStep(p, idx, {
         status: 'Aborted',
         message: `aborted by ${by}`,
         finishedAt: this.now(),

@@ -147,6 +147,41 @@ describe('REST API (real backend plugin, real Git server over HTTP on loopback)'
 
     const list = await asUser(api().get('/api/stagecoach/projects/demo/promotions?stage=dev'));
     expect(list.body.items).toHaveLength(1);
+
+    // by origin: the newest freight of that warehouse the stage may take (here: the one in dev)
+    const byOrigin = await asUser(api().post('/api/stagecoach/projects/demo/stages/staging/promotions')).send({
+      origin: { kind: 'Warehouse', name: 'app' },
+    });
+    expect(byOrigin.status).toBe(202);
+    expect(byOrigin.body.freight.alias).toBe(alias);
+    const unknownOrigin = await asUser(api().post('/api/stagecoach/projects/demo/stages/staging/promotions')).send({
+      origin: { kind: 'Warehouse', name: 'nope' },
+    });
+    expect(unknownOrigin.status).toBe(400);
+    expect(unknownOrigin.body.error.message).toBe('stage "staging" takes freight from warehouse app, not from "nope"');
+    const both = await asUser(api().post('/api/stagecoach/projects/demo/stages/staging/promotions')).send({
+      freight: alias,
+      origin: { name: 'app' },
+    });
+    expect(both.status).toBe(400);
+    expect(both.body.error.message).toMatch(/name the freight to promote, one way/);
+    const badSupersede = await asUser(api().post('/api/stagecoach/projects/demo/stages/staging/promotions')).send({
+      freight: alias,
+      supersede: 'yes',
+    });
+    expect(badSupersede.status).toBe(400);
+
+    // a finished promotion cannot be aborted; an unknown one is not found
+    let staged = byOrigin.body;
+    for (let i = 0; i < 300 && ['Pending', 'Running'].includes(staged.phase); i++) {
+      await new Promise(r => setTimeout(r, 100));
+      staged = (await asUser(api().get(`/api/stagecoach/projects/demo/promotions/${staged.id}`))).body;
+    }
+    expect(staged.phase).toBe('Succeeded');
+    const late = await asUser(api().post(`/api/stagecoach/projects/demo/promotions/${staged.id}/abort`));
+    expect(late.status).toBe(409);
+    expect(late.body.error.message).toBe(`promotion "${staged.id}" already ended: it is Succeeded`);
+    expect((await asUser(api().post('/api/stagecoach/projects/demo/promotions/nope/abort'))).status).toBe(404);
     expect(
       (await asUser(api().get('/api/stagecoach/entities/component/default/unknown/pipeline'))).status,
     ).toBe(404);
@@ -206,5 +241,10 @@ describe('REST API (real backend plugin, real Git server over HTTP on loopback)'
       .send({ origin: { kind: 'Warehouse', name: 'app' }, commits: [{ repoURL: git.appURL, tag: 'v1.2.0' }] });
     expect(assemble.status).toBe(403);
     expect(assemble.body.error.message).toMatch(/stagecoach\.freight\.create/);
+    const abort = await request(denied)
+      .post('/api/stagecoach/projects/demo/promotions/anything/abort')
+      .set('Authorization', mockCredentials.user.header());
+    expect(abort.status).toBe(403);
+    expect(abort.body.error.message).toMatch(/stagecoach\.promotion\.abort/);
   });
 });

@@ -177,15 +177,35 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
 
   router.post('/projects/:project/stages/:stage/promotions', async (req, res) => {
     const credentials = await authorize(req, stagecoachPromotePermission);
-    const body = (req.body ?? {}) as { freight?: unknown; freightAlias?: unknown; supersede?: unknown };
-    const ref = body.freight ?? body.freightAlias;
-    if (typeof ref !== 'string' || !ref) {
-      throw new InputError('the body must name the freight to promote: {"freight": "<id or alias>"}');
+    const body = (req.body ?? {}) as {
+      freight?: unknown;
+      freightAlias?: unknown;
+      origin?: unknown;
+      supersede?: unknown;
+    };
+    const given = [body.freight, body.freightAlias, body.origin].filter(v => v !== undefined).length;
+    if (given !== 1) {
+      throw new InputError(
+        'the body must name the freight to promote, one way: {"freight": "<id or alias>"}, {"freightAlias": "<alias>"} ' +
+          'or {"origin": {"kind": "Warehouse", "name": "<warehouse>"}} (the newest freight of that warehouse the stage may take)',
+      );
     }
     if (body.supersede !== undefined && typeof body.supersede !== 'boolean') {
       throw new InputError('supersede must be true or false');
     }
-    const promotion = await engine.promote(req.params.project, req.params.stage, ref, actorOf(credentials), {
+    const { project, stage } = req.params;
+    let ref = body.freight ?? body.freightAlias;
+    if (body.origin !== undefined) {
+      const origin = body.origin as { kind?: unknown; name?: unknown } | null;
+      if (typeof origin !== 'object' || origin === null || (origin.kind ?? 'Warehouse') !== 'Warehouse' || typeof origin.name !== 'string' || !origin.name) {
+        throw new InputError('origin must be {"kind": "Warehouse", "name": "<warehouse>"}');
+      }
+      ref = (await engine.candidateFreight(project, stage, origin.name)).id;
+    }
+    if (typeof ref !== 'string' || !ref) {
+      throw new InputError('freight must be the ID or alias of a freight');
+    }
+    const promotion = await engine.promote(project, stage, ref, actorOf(credentials), {
       supersede: body.supersede,
     });
     res.status(202).json(promotion);

@@ -315,6 +315,8 @@ export class PromotionStore {
       errorCount?: number;
       state?: unknown;
     },
+    /** Only while this worker holds the promotion: one that lost its claim writes nothing. */
+    claimedBy?: string,
   ): Promise<void> {
     const row: Partial<PromotionStepRow> = { status: values.status };
     if (values.message !== undefined) row.message = values.message;
@@ -323,7 +325,11 @@ export class PromotionStore {
     if (values.finishedAt !== undefined) row.finished_at = values.finishedAt;
     if (values.errorCount !== undefined) row.error_count = values.errorCount;
     if (values.state !== undefined) row.state_json = values.state === null ? null : JSON.stringify(values.state);
-    await this.knex('stagecoach_promotion_steps').where({ promotion_id: promotionId, idx }).update(row);
+    const q = this.knex('stagecoach_promotion_steps').where({ promotion_id: promotionId, idx });
+    if (claimedBy) {
+      q.whereIn('promotion_id', this.knex('stagecoach_promotions').select('id').where({ id: promotionId, claimed_by: claimedBy }));
+    }
+    await q.update(row);
   }
 
   /**

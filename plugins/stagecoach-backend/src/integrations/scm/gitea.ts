@@ -1,38 +1,24 @@
-import { ownerAndRepo, RepoLocation } from './repoUrl';
-import { MergeAttempt, NewPullRequest, PullRequest, ScmConfigError, ScmProvider } from './ScmProvider';
-import { ScmHttp } from './scmHttp';
+import { githubShapedPullRequest, GithubShapedProvider, MergeCandidate } from './githubShaped';
+import { MergeAttempt, NewPullRequest, PullRequest, ScmConfigError } from './ScmProvider';
+import { ScmResponse } from './scmHttp';
 
 const PAGE = 50;
 /** Open pull requests are listed in full up to this many pages (Gitea cannot filter by branch). */
 const MAX_PAGES = 10;
 
 /** Pull requests through Gitea's REST API v1 (Forgejo speaks it too). */
-export class GiteaProvider implements ScmProvider {
+export class GiteaProvider extends GithubShapedProvider {
   readonly kind = 'gitea' as const;
   readonly label = 'Gitea';
   readonly mergeMethods = ['merge', 'rebase', 'rebase-merge', 'squash', 'fast-forward-only', 'manually-merged'] as const;
-  readonly supportsLabels = true;
-  readonly repository: string;
-  private readonly owner: string;
-  private readonly base: string;
+  protected readonly createRefusals = [409, 422];
 
-  constructor(
-    private readonly http: ScmHttp,
-    loc: RepoLocation,
-  ) {
-    const { owner, repo } = ownerAndRepo(loc);
-    this.owner = owner;
-    this.repository = `${owner}/${repo}`;
-    this.base = `/repos/${encodeURIComponent(owner)}/${encodeURIComponent(repo)}`;
+  protected tipOf(commit: any) {
+    return { sha: String(commit.id), message: String(commit.message ?? '') };
   }
 
-  async branchHead(branch: string) {
-    const res = await this.http.request('GET', `${this.base}/branches/${encodeURIComponent(branch)}`, {
-      what: `read branch ${branch} of ${this.repository}`,
-      accept: [404],
-    });
-    if (res.status === 404) return undefined;
-    return { sha: String(res.data.commit.id), message: String(res.data.commit.message ?? '') };
+  protected toPullRequest(d: any): PullRequest {
+    return githubShapedPullRequest(d, d.merged === true);
   }
 
   async findPullRequests(source: string, target: string): Promise<PullRequest[]> {
@@ -48,41 +34,20 @@ export class GiteaProvider implements ScmProvider {
     return found.sort((a, b) => b.number - a.number);
   }
 
-  async createPullRequest(pr: NewPullRequest): Promise<PullRequest | 'exists'> {
-    const what = `open a pull request from ${pr.sourceBranch} into ${pr.targetBranch} in ${this.repository}`;
-    const res = await this.http.request('POST', `${this.base}/pulls`, {
-      what,
-      body: { head: pr.sourceBranch, base: pr.targetBranch, title: pr.title, body: pr.description ?? '' },
-      accept: [409, 422],
-    });
-    if (res.status === 201 || res.status === 200) return toPullRequest(res.data);
+  protected refusedToCreate(_pr: NewPullRequest, what: string, res: ScmResponse<any>): 'exists' {
     if (res.status === 409) return 'exists';
     throw this.http.refusal(what, res.status, res.data, 'check sourceBranch and targetBranch');
   }
 
   async addLabels(pr: PullRequest, labels: string[]): Promise<void> {
     // older Gitea versions take label IDs only
-    const ids = await this.labelIds(labels);
-    await this.http.request('POST', `${this.base}/issues/${pr.number}/labels`, {
-      what: `label pull request #${pr.number} of ${this.repository}`,
-      body: { labels: ids },
-    });
+    await this.postLabels(pr, await this.labelIds(labels));
   }
 
-  async getPullRequest(number: number): Promise<PullRequest> {
-    return toPullRequest(await this.raw(number));
-  }
-
-  async mergePullRequest(number: number, method?: string): Promise<MergeAttempt> {
-    const raw = await this.raw(number);
-    const pr = toPullRequest(raw);
-    if (pr.merged) return { merged: true, pr };
-    if (!pr.open) return { merged: false, reason: 'it was closed without being merged', final: true };
-    if (raw.draft === true) return { merged: false, reason: 'it is a draft', final: false };
+  protected async mergeOpen({ number, raw, pr, what }: MergeCandidate, method?: string): Promise<MergeAttempt> {
     if (raw.mergeable === false) {
       return { merged: false, reason: 'Gitea reports it cannot be merged yet (conflicts, checks or approvals)', final: false };
     }
-    const what = `merge pull request #${number} of ${this.repository}`;
     const res = await this.http.request('POST', `${this.base}/pulls/${number}/merge`, {
       what,
       body: { Do: method ?? this.mergeMethods[0], head_commit_id: pr.headSha },
@@ -107,7 +72,7 @@ export class GiteaProvider implements ScmProvider {
       what: `list pull requests of ${this.repository}`,
       query: { state, sort: 'newest', limit: PAGE, page },
     });
-    return (res.data ?? []).map(toPullRequest);
+    return (res.data ?? []).map(d => this.toPullRequest(d));
   }
 
   private async labelIds(names: string[]): Promise<number[]> {
@@ -137,26 +102,4 @@ export class GiteaProvider implements ScmProvider {
     }
     return names.map(n => known.get(n)!);
   }
-
-  private async raw(number: number): Promise<any> {
-    const res = await this.http.request('GET', `${this.base}/pulls/${number}`, {
-      what: `read pull request #${number} of ${this.repository}`,
-    });
-    return res.data;
-  }
-}
-
-function toPullRequest(d: any): PullRequest {
-  const merged = d.merged === true;
-  return {
-    number: Number(d.number),
-    url: String(d.html_url),
-    open: d.state === 'open',
-    merged,
-    mergeCommit: merged && d.merge_commit_sha ? String(d.merge_commit_sha) : undefined,
-    headSha: d.head?.sha ?? undefined,
-    sourceBranch: String(d.head?.ref ?? ''),
-    targetBranch: String(d.base?.ref ?? ''),
-    labels: Array.isArray(d.labels) ? d.labels.map((l: any) => String(l.name ?? l)) : [],
-  };
 }

@@ -1,34 +1,21 @@
-import { ownerAndRepo, RepoLocation } from './repoUrl';
-import { MergeAttempt, NewPullRequest, PullRequest, ScmProvider } from './ScmProvider';
-import { ScmHttp } from './scmHttp';
+import { githubShapedPullRequest, GithubShapedProvider, MergeCandidate } from './githubShaped';
+import { MergeAttempt, NewPullRequest, PullRequest } from './ScmProvider';
+import { ScmResponse } from './scmHttp';
 
 /** Pull requests through GitHub's REST API v3 (github.com, GitHub Enterprise Server and Cloud). */
-export class GithubProvider implements ScmProvider {
+export class GithubProvider extends GithubShapedProvider {
   readonly kind = 'github' as const;
   readonly label = 'GitHub';
   readonly mergeMethods = ['merge', 'squash', 'rebase'] as const;
-  readonly supportsLabels = true;
-  readonly repository: string;
-  private readonly owner: string;
-  private readonly base: string;
+  protected readonly createRefusals = [422];
 
-  constructor(
-    private readonly http: ScmHttp,
-    loc: RepoLocation,
-  ) {
-    const { owner, repo } = ownerAndRepo(loc);
-    this.owner = owner;
-    this.repository = `${owner}/${repo}`;
-    this.base = `/repos/${encodeURIComponent(owner)}/${encodeURIComponent(repo)}`;
+  protected tipOf(commit: any) {
+    return { sha: String(commit.sha), message: String(commit.commit?.message ?? '') };
   }
 
-  async branchHead(branch: string) {
-    const res = await this.http.request('GET', `${this.base}/branches/${encodeURIComponent(branch)}`, {
-      what: `read branch ${branch} of ${this.repository}`,
-      accept: [404],
-    });
-    if (res.status === 404) return undefined;
-    return { sha: String(res.data.commit.sha), message: String(res.data.commit.commit?.message ?? '') };
+  protected toPullRequest(d: any): PullRequest {
+    // lists carry merged_at but not merged
+    return githubShapedPullRequest(d, d.merged === true || Boolean(d.merged_at));
   }
 
   async findPullRequests(source: string, target: string): Promise<PullRequest[]> {
@@ -37,17 +24,10 @@ export class GithubProvider implements ScmProvider {
       // `head` needs the owner even for a branch of the same repository
       query: { state: 'all', head: `${this.owner}:${source}`, base: target, sort: 'created', direction: 'desc', per_page: 100 },
     });
-    return res.data.map(toPullRequest).filter(p => p.sourceBranch === source && p.targetBranch === target);
+    return res.data.map(d => this.toPullRequest(d)).filter(p => p.sourceBranch === source && p.targetBranch === target);
   }
 
-  async createPullRequest(pr: NewPullRequest): Promise<PullRequest | 'exists'> {
-    const what = `open a pull request from ${pr.sourceBranch} into ${pr.targetBranch} in ${this.repository}`;
-    const res = await this.http.request('POST', `${this.base}/pulls`, {
-      what,
-      body: { title: pr.title, head: pr.sourceBranch, base: pr.targetBranch, body: pr.description ?? '' },
-      accept: [422],
-    });
-    if (res.status === 201 || res.status === 200) return toPullRequest(res.data);
+  protected refusedToCreate(pr: NewPullRequest, what: string, res: ScmResponse<any>): 'exists' {
     const said = this.http.providerMessage(res.data) ?? '';
     if (/already exists/i.test(said)) return 'exists';
     if (/no commits between/i.test(said)) {
@@ -57,28 +37,14 @@ export class GithubProvider implements ScmProvider {
   }
 
   async addLabels(pr: PullRequest, labels: string[]): Promise<void> {
-    // pull requests are issues as far as labels go
-    await this.http.request('POST', `${this.base}/issues/${pr.number}/labels`, {
-      what: `label pull request #${pr.number} of ${this.repository}`,
-      body: { labels },
-    });
+    await this.postLabels(pr, labels);
   }
 
-  async getPullRequest(number: number): Promise<PullRequest> {
-    return toPullRequest(await this.raw(number));
-  }
-
-  async mergePullRequest(number: number, method?: string): Promise<MergeAttempt> {
-    const raw = await this.raw(number);
-    const pr = toPullRequest(raw);
-    if (pr.merged) return { merged: true, pr };
-    if (!pr.open) return { merged: false, reason: 'it was closed without being merged', final: true };
-    if (raw.draft) return { merged: false, reason: 'it is a draft', final: false };
+  protected async mergeOpen({ number, raw, pr, what }: MergeCandidate, method?: string): Promise<MergeAttempt> {
     if (raw.mergeable === null || raw.mergeable_state === 'unknown') {
       return { merged: false, reason: 'GitHub is still working out whether it can be merged', final: false };
     }
     if (raw.mergeable_state === 'dirty') return { merged: false, reason: 'it has merge conflicts', final: true };
-    const what = `merge pull request #${number} of ${this.repository}`;
     const res = await this.http.request('PUT', `${this.base}/pulls/${number}/merge`, {
       what,
       // the head we looked at: commits pushed since are not merged unseen
@@ -95,28 +61,4 @@ export class GithubProvider implements ScmProvider {
     // 405: reviews or checks still missing; 409: the head or base moved meanwhile
     return { merged: false, reason: `GitHub refused the merge for now: ${said}`, final: false };
   }
-
-  private async raw(number: number): Promise<any> {
-    const res = await this.http.request('GET', `${this.base}/pulls/${number}`, {
-      what: `read pull request #${number} of ${this.repository}`,
-    });
-    return res.data;
-  }
-}
-
-function toPullRequest(d: any): PullRequest {
-  // lists carry merged_at but not merged
-  const merged = d.merged === true || Boolean(d.merged_at);
-  return {
-    number: Number(d.number),
-    url: String(d.html_url),
-    open: d.state === 'open',
-    merged,
-    // an open pull request's merge_commit_sha is GitHub's test merge, not a real commit
-    mergeCommit: merged && d.merge_commit_sha ? String(d.merge_commit_sha) : undefined,
-    headSha: d.head?.sha,
-    sourceBranch: String(d.head?.ref ?? ''),
-    targetBranch: String(d.base?.ref ?? ''),
-    labels: Array.isArray(d.labels) ? d.labels.map((l: any) => String(l.name ?? l)) : [],
-  };
 }

@@ -2,14 +2,14 @@ import { z } from 'zod';
 import { StepConfigError } from '../workDir';
 import {
   connect,
+  connectionFields,
+  mergeCommitNote,
+  mergedOutputs,
   pollIntervalMs,
   pollIntervalSchema,
   prName,
   prNumberSchema,
-  prOutput,
-  providerSchema,
   reportingScmErrors,
-  repoURLSchema,
 } from './pullRequestSupport';
 import { StepDefinition } from './types';
 
@@ -17,13 +17,11 @@ const DEFAULT_POLL_MS = 10_000;
 
 const schema = z
   .object({
-    repoURL: repoURLSchema,
+    ...connectionFields,
     prNumber: prNumberSchema,
-    provider: providerSchema.optional(),
     mergeMethod: z.string().min(1).optional(),
     wait: z.boolean().default(false),
     pollInterval: pollIntervalSchema.optional(),
-    insecureSkipTLSVerify: z.boolean().default(false),
   })
   .strict();
 
@@ -48,10 +46,7 @@ export const gitMergePr: StepDefinition<z.infer<typeof schema>> = {
       const attempt = await provider.mergePullRequest(config.prNumber, config.mergeMethod);
       if (attempt.merged) {
         const { pr } = attempt;
-        const outputs: Record<string, unknown> = { pr: prOutput(pr, true) };
-        if (pr.mergeCommit) outputs.commit = pr.mergeCommit;
-        const commit = pr.mergeCommit ? ` as ${pr.mergeCommit.slice(0, 7)}` : '';
-        return { status: 'Succeeded', message: `merged ${name}${commit}`, outputs };
+        return { status: 'Succeeded', message: `merged ${name}${mergeCommitNote(pr)}`, outputs: mergedOutputs(pr) };
       }
       if (config.wait && !attempt.final) {
         return {

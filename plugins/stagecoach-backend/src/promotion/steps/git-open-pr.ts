@@ -1,22 +1,14 @@
 import { z } from 'zod';
 import { openPullRequest } from '../../integrations/scm';
 import { StepConfigError } from '../workDir';
-import {
-  connect,
-  outputOfStep,
-  prName,
-  prOutput,
-  providerSchema,
-  reportingScmErrors,
-  repoURLSchema,
-} from './pullRequestSupport';
+import { connect, connectionFields, outputOfStep, prName, prOutput, reportingScmErrors } from './pullRequestSupport';
 import type { StepContext, StepDefinition } from './types';
 
 const branch = z.string().min(1);
 
 const schema = z
   .object({
-    repoURL: repoURLSchema,
+    ...connectionFields,
     sourceBranch: branch.optional(),
     /** Older manifests: the `branch` output of an earlier step (git-push). */
     sourceBranchFromStep: z.string().min(1).optional(),
@@ -24,8 +16,6 @@ const schema = z
     title: z.string().min(1).optional(),
     description: z.string().min(1).optional(),
     labels: z.array(z.string().min(1)).default([]),
-    provider: providerSchema.optional(),
-    insecureSkipTLSVerify: z.boolean().default(false),
     /** Deprecated by Kargo and ignored there too: target branches must exist. */
     createTargetBranch: z.boolean().optional(),
   })

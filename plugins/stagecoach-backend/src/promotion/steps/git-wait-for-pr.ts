@@ -2,15 +2,15 @@ import { z } from 'zod';
 import { StepConfigError } from '../workDir';
 import {
   connect,
+  connectionFields,
+  mergeCommitNote,
+  mergedOutputs,
   outputOfStep,
   pollIntervalMs,
   pollIntervalSchema,
   prName,
   prNumberSchema,
-  prOutput,
-  providerSchema,
   reportingScmErrors,
-  repoURLSchema,
 } from './pullRequestSupport';
 import type { StepContext, StepDefinition } from './types';
 
@@ -18,13 +18,11 @@ const DEFAULT_POLL_MS = 30_000;
 
 const schema = z
   .object({
-    repoURL: repoURLSchema,
+    ...connectionFields,
     prNumber: prNumberSchema.optional(),
     /** Older manifests: the `prNumber` output of an earlier git-open-pr. */
     prNumberFromStep: z.string().min(1).optional(),
-    provider: providerSchema.optional(),
     pollInterval: pollIntervalSchema.optional(),
-    insecureSkipTLSVerify: z.boolean().default(false),
   })
   .strict()
   .refine(c => (c.prNumber === undefined) !== (c.prNumberFromStep === undefined), {
@@ -48,16 +46,14 @@ export const gitWaitForPr: StepDefinition<z.infer<typeof schema>> = {
       const provider = await connect(ctx, config);
       const pr = await provider.getPullRequest(number);
       const name = prName(provider, number);
-      const outputs: Record<string, unknown> = { pr: prOutput(pr, true) };
-      if (pr.mergeCommit) outputs.commit = pr.mergeCommit;
+      const outputs = mergedOutputs(pr);
       if (pr.open) {
         return { status: 'Running', message: `waiting for ${name} to be merged: ${pr.url}`, outputs, retryAfterMs };
       }
       if (!pr.merged) {
         return { status: 'Failed', message: `${name} was closed without being merged: ${pr.url}`, outputs };
       }
-      const commit = pr.mergeCommit ? ` as ${pr.mergeCommit.slice(0, 7)}` : '';
-      return { status: 'Succeeded', message: `${name} was merged${commit}: ${pr.url}`, outputs };
+      return { status: 'Succeeded', message: `${name} was merged${mergeCommitNote(pr)}: ${pr.url}`, outputs };
     });
   },
 };

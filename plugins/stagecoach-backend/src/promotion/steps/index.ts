@@ -74,10 +74,11 @@ function valueAt(value: unknown, path: (string | number)[]): unknown {
 export function validateStepConfig(
   uses: string,
   config: Record<string, unknown>,
+  steps: ReadonlyMap<string, StepDefinition> = builtinSteps,
 ): { path: (string | number)[]; message: string }[] {
-  const step = builtinSteps.get(uses);
+  const step = steps.get(uses);
   if (!step) {
-    return [{ path: ['uses'], message: `unknown step "${uses}" (known: ${[...builtinSteps.keys()].join(', ')})` }];
+    return [{ path: ['uses'], message: `unknown step "${uses}" (known: ${[...steps.keys()].join(', ')})` }];
   }
   const parsed = step.schema.safeParse(config);
   if (parsed.success) return [];

@@ -33,6 +33,13 @@ export const providerSchema = z
 /** The repository; SSH forms are understood for finding the host's API. */
 export const repoURLSchema = z.string().min(1, 'must be the URL of a Git repository');
 
+/** The fields every pull-request step has for reaching the repository's host (what `connect` takes). */
+export const connectionFields = {
+  repoURL: repoURLSchema,
+  provider: providerSchema.optional(),
+  insecureSkipTLSVerify: z.boolean().default(false),
+};
+
 /** A pull request number; expressions may hand it over as a string. */
 export const prNumberSchema = z.preprocess(
   v => (typeof v === 'string' && /^\s*\d+\s*$/.test(v) ? Number(v) : v),
@@ -110,6 +117,18 @@ export function outputOfStep(ctx: StepContext, field: string, alias: string, key
 /** A pull request as the steps output it (Kargo's shape). */
 export function prOutput(pr: PullRequest, withState = false): Record<string, unknown> {
   return withState ? { id: pr.number, url: pr.url, open: pr.open, merged: pr.merged } : { id: pr.number, url: pr.url };
+}
+
+/** A merged pull request's outputs: the pull request, and its merge commit when the host names one. */
+export function mergedOutputs(pr: PullRequest): Record<string, unknown> {
+  const outputs: Record<string, unknown> = { pr: prOutput(pr, true) };
+  if (pr.mergeCommit) outputs.commit = pr.mergeCommit;
+  return outputs;
+}
+
+/** ` as abc1234` for messages, or nothing when the host named no merge commit. */
+export function mergeCommitNote(pr: PullRequest): string {
+  return pr.mergeCommit ? ` as ${pr.mergeCommit.slice(0, 7)}` : '';
 }
 
 /** `#12` on most hosts; GitLab calls them merge requests, numbered `!12`. */
