@@ -58,6 +58,20 @@ const toHold = (r: AutoPromotionHoldRow): StoredHold => ({
   reason: r.reason,
 });
 
+const toHoldRow = (hold: StoredHold): AutoPromotionHoldRow => ({
+  project: hold.project,
+  stage: hold.stage,
+  origin: hold.origin,
+  freight_id: hold.freightId,
+  promotion_id: hold.promotionId ?? null,
+  created_by: hold.createdBy ?? null,
+  created_at: hold.createdAt,
+  reason: hold.reason,
+});
+
+/** The names to keep, for `whereNotIn`: no name is empty, so `['']` keeps none when there are none. */
+const namesOrNone = (names: string[]): string[] => (names.length ? names : ['']);
+
 const toStage = (row: StageRow & StageLabelsColumn): StoredStage => ({
   project: row.project,
   name: row.name,
@@ -92,7 +106,7 @@ export class PipelineStore {
       const existing: WarehouseRow[] = await tx('stagecoach_warehouses').where({ project });
       const byName = new Map(existing.map(w => [w.name, w]));
       const keepW = manifests.warehouses.map(w => w.name);
-      await tx('stagecoach_warehouses').where({ project }).whereNotIn('name', keepW.length ? keepW : ['']).delete();
+      await tx('stagecoach_warehouses').where({ project }).whereNotIn('name', namesOrNone(keepW)).delete();
       for (const w of manifests.warehouses) {
         const specJson = JSON.stringify(w.spec);
         const old = byName.get(w.name);
@@ -112,8 +126,8 @@ export class PipelineStore {
       }
 
       const keepS = manifests.stages.map(s => s.name);
-      await tx('stagecoach_stages').where({ project }).whereNotIn('name', keepS.length ? keepS : ['']).delete();
-      await tx('stagecoach_auto_promotion_holds').where({ project }).whereNotIn('stage', keepS.length ? keepS : ['']).delete();
+      await tx('stagecoach_stages').where({ project }).whereNotIn('name', namesOrNone(keepS)).delete();
+      await tx('stagecoach_auto_promotion_holds').where({ project }).whereNotIn('stage', namesOrNone(keepS)).delete();
       for (const s of manifests.stages) {
         const labels = s.labels && Object.keys(s.labels).length > 0 ? JSON.stringify(s.labels) : null;
         await tx('stagecoach_stages')
@@ -227,18 +241,8 @@ export class PipelineStore {
 
   /** Records (or replaces) the hold of a stage's origin. */
   async putHold(hold: StoredHold): Promise<void> {
-    const row: AutoPromotionHoldRow = {
-      project: hold.project,
-      stage: hold.stage,
-      origin: hold.origin,
-      freight_id: hold.freightId,
-      promotion_id: hold.promotionId ?? null,
-      created_by: hold.createdBy ?? null,
-      created_at: hold.createdAt,
-      reason: hold.reason,
-    };
     await this.knex('stagecoach_auto_promotion_holds')
-      .insert(row)
+      .insert(toHoldRow(hold))
       .onConflict(['project', 'stage', 'origin'])
       .merge(['freight_id', 'promotion_id', 'created_by', 'created_at', 'reason']);
   }

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { globMatcher } from '../../util/globs';
 
 /**
  * The path filters of a git subscription (`includePaths` / `excludePaths`), read as Kargo
@@ -17,24 +18,6 @@ export type PathMatcher = (path: string) => boolean;
 
 const GLOB = 'glob:';
 const REGEX_PREFIXES = ['regex:', 'regexp:'];
-
-interface PicomatchOptions {
-  dot?: boolean;
-  posix?: boolean;
-  nonegate?: boolean;
-  noextglob?: boolean;
-  windows?: boolean;
-}
-/** picomatch ships no type declarations: the one call used here, typed. */
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const picomatch: (glob: string, options: PicomatchOptions) => PathMatcher = require('picomatch');
-
-/**
- * Options that make picomatch read globs as Kargo's glob library does: `*` matches dot
- * files, a leading `!` is a literal (not a negation), no extended globs, `[!x]` negates
- * (the `posix` option is what makes picomatch read it so), `/` is the only separator.
- */
-const GLOB_OPTIONS: PicomatchOptions = { dot: true, posix: true, nonegate: true, noextglob: true, windows: false };
 
 /** Why a glob is not valid (unclosed `[` or `{`, a trailing `\`), or undefined. */
 function globProblem(glob: string): string | undefined {
@@ -76,7 +59,7 @@ export function pathSelectorProblem(selector: string): string | undefined {
     const problem = globProblem(glob);
     if (problem) return `is not a valid glob: ${problem}`;
     try {
-      picomatch(glob, GLOB_OPTIONS);
+      globMatcher(glob);
     } catch (e) {
       return `is not a valid glob: ${e instanceof Error ? e.message : String(e)}`;
     }
@@ -98,10 +81,7 @@ export function pathSelectorProblem(selector: string): string | undefined {
 export function parsePathSelector(selector: string): PathMatcher {
   const problem = pathSelectorProblem(selector);
   if (problem) throw new Error(`path selector "${selector}" ${problem}`);
-  if (selector.startsWith(GLOB)) {
-    const isMatch = picomatch(selector.slice(GLOB.length), GLOB_OPTIONS);
-    return p => isMatch(p) === true; // one argument: picomatch reads a second one as "return details"
-  }
+  if (selector.startsWith(GLOB)) return globMatcher(selector.slice(GLOB.length));
   const regex = regexBody(selector);
   if (regex !== undefined) {
     const re = RegExp(regex);

@@ -1,12 +1,12 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { workTreeDir } from './gitWorkTree';
+import { workTreeDir, workTreePathSchema } from './gitWorkTree';
 import { StepDefinition } from './types';
 
 const schema = z
   .object({
-    path: z.string().min(1, 'must not be empty'),
+    path: workTreePathSchema,
   })
   .strict();
 

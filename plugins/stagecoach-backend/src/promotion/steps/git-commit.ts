@@ -1,12 +1,12 @@
 import { z } from 'zod';
 import { GitError, runGit } from '../../integrations/git/GitCli';
 import { StepConfigError } from '../workDir';
-import { authorSchema, identityOf, runGitAs, workTreeDir } from './gitWorkTree';
+import { authorSchema, headCommit, identityOf, openWorkTree, runGitAs, workTreePathSchema } from './gitWorkTree';
 import { StepContext, StepDefinition, StepResult } from './types';
 
 const schema = z
   .object({
-    path: z.string().min(1, 'must not be empty'),
+    path: workTreePathSchema,
     message: z.string().min(1, 'must not be empty').optional(),
     /** Older manifests: the message is made of these earlier steps' `commitMessage` outputs. */
     messageFromSteps: z.array(z.string().min(1, 'must not be empty')).min(1, 'needs at least one step alias').optional(),
@@ -35,9 +35,8 @@ export const gitCommit: StepDefinition<Config> = {
   description: 'Commit all changes in a working tree of the work directory.',
   schema,
   async run(ctx, config) {
-    const dir = workTreeDir(ctx, config.path);
+    const { dir, opts } = openWorkTree(ctx, config.path);
     const message = config.message ?? messageFromSteps(ctx, config.messageFromSteps ?? []);
-    const opts = { cwd: dir, signal: ctx.signal };
     await runGit(['add', '-A'], opts);
     let summary: string;
     try {
@@ -52,9 +51,7 @@ export const gitCommit: StepDefinition<Config> = {
       }
       throw e;
     }
-    const commit =
-      /^\[[^\]]*?\b([0-9a-f]{40}|[0-9a-f]{64})\]/.exec(summary)?.[1] ??
-      (await runGit(['rev-parse', 'HEAD'], opts)).trim();
+    const commit = /^\[[^\]]*?\b([0-9a-f]{40}|[0-9a-f]{64})\]/.exec(summary)?.[1] ?? (await headCommit(opts));
     return { status: 'Succeeded', message: `committed ${commit.slice(0, 7)}`, outputs: { commit } };
   },
 };

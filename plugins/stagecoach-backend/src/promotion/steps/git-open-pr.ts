@@ -1,29 +1,37 @@
 import { z } from 'zod';
 import { openPullRequest } from '../../integrations/scm';
 import { StepConfigError } from '../workDir';
-import { connect, connectionFields, outputOfStep, prName, prOutput, reportingScmErrors } from './pullRequestSupport';
+import {
+  connect,
+  connectionFields,
+  oneOfFieldAndFromStep,
+  outputOfStep,
+  prName,
+  prOutput,
+  reportingScmErrors,
+} from './pullRequestSupport';
 import type { StepContext, StepDefinition } from './types';
 
 const branch = z.string().min(1);
 
-const schema = z
-  .object({
-    ...connectionFields,
-    sourceBranch: branch.optional(),
-    /** Older manifests: the `branch` output of an earlier step (git-push). */
-    sourceBranchFromStep: z.string().min(1).optional(),
-    targetBranch: branch,
-    title: z.string().min(1).optional(),
-    description: z.string().min(1).optional(),
-    labels: z.array(z.string().min(1)).default([]),
-    /** Deprecated by Kargo and ignored there too: target branches must exist. */
-    createTargetBranch: z.boolean().optional(),
-  })
-  .strict()
-  .refine(c => (c.sourceBranch === undefined) !== (c.sourceBranchFromStep === undefined), {
-    message: 'set one of sourceBranch and sourceBranchFromStep',
-    path: ['sourceBranch'],
-  });
+const schema = oneOfFieldAndFromStep(
+  z
+    .object({
+      ...connectionFields,
+      sourceBranch: branch.optional(),
+      /** Older manifests: the `branch` output of an earlier step (git-push). */
+      sourceBranchFromStep: z.string().min(1).optional(),
+      targetBranch: branch,
+      title: z.string().min(1).optional(),
+      description: z.string().min(1).optional(),
+      labels: z.array(z.string().min(1)).default([]),
+      /** Deprecated by Kargo and ignored there too: target branches must exist. */
+      createTargetBranch: z.boolean().optional(),
+    })
+    .strict(),
+  'sourceBranch',
+  'sourceBranchFromStep',
+);
 
 /**
  * Opens a pull request from a branch the promotion pushed into the target branch, so people

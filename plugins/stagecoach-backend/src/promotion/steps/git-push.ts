@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { GitAuth, GitError, isMissingIdentity, runGit } from '../../integrations/git/GitCli';
 import type { ScmProviderKind } from '../../integrations/scm/ScmCredentials';
-import { authFor, explainAuthFailure, workTreeDir } from './gitWorkTree';
+import { authFor, explainAuthFailure, openWorkTree, workTreePathSchema } from './gitWorkTree';
 import { StepContext, StepDefinition, StepResult } from './types';
 
 const providers = ['azure', 'bitbucket', 'gitea', 'github', 'gitlab'] as const;
@@ -15,7 +15,7 @@ const optionalName = z
 
 const schema = z
   .object({
-    path: z.string().min(1, 'must not be empty'),
+    path: workTreePathSchema,
     targetBranch: optionalName,
     /** Push to a branch of this promotion's own (`stagecoach/promotion/<id>`), e.g. for a pull request. */
     generateTargetBranch: z.boolean().optional(),
@@ -62,8 +62,7 @@ export const gitPush: StepDefinition<Config> = {
   description: 'Push the commits of a working tree, rebasing and retrying when the remote branch moved.',
   schema,
   async run(ctx, config) {
-    const dir = workTreeDir(ctx, config.path);
-    const opts = { cwd: dir, signal: ctx.signal };
+    const { dir, opts } = openWorkTree(ctx, config.path);
     const [originOut, headOut] = await Promise.all([
       runGit(['remote', 'get-url', 'origin'], opts),
       runGit(['rev-parse', 'HEAD', '--abbrev-ref', 'HEAD'], opts).catch((e: unknown) => {

@@ -1,12 +1,12 @@
 import { z } from 'zod';
 import { GitError, runGit } from '../../integrations/git/GitCli';
 import { StepConfigError } from '../workDir';
-import { runGitAs, workTreeDir } from './gitWorkTree';
+import { headCommit, openWorkTree, runGitAs, workTreePathSchema } from './gitWorkTree';
 import { StepDefinition } from './types';
 
 const schema = z
   .object({
-    path: z.string().min(1, 'must not be empty'),
+    path: workTreePathSchema,
     tag: z
       .string()
       .min(1, 'must not be empty')
@@ -26,8 +26,7 @@ export const gitTag: StepDefinition<Config> = {
   description: 'Tag the current commit of a working tree (annotated when a message is given).',
   schema,
   async run(ctx, config) {
-    const dir = workTreeDir(ctx, config.path);
-    const opts = { cwd: dir, signal: ctx.signal };
+    const { dir, opts } = openWorkTree(ctx, config.path);
     const args = ['tag', ...(config.force ? ['-f'] : []), ...(config.message ? ['-a', '-m', config.message] : []), config.tag];
     try {
       await runGitAs(ctx, args, opts);
@@ -42,7 +41,7 @@ export const gitTag: StepDefinition<Config> = {
       if (!/already exists/i.test(e.stderr)) throw e;
       return sameTagAgain(dir, config, ctx.signal);
     }
-    const commit = (await runGit(['rev-parse', 'HEAD'], opts)).trim();
+    const commit = await headCommit(opts);
     return {
       status: 'Succeeded',
       message: `tagged ${commit.slice(0, 7)} as ${config.tag}`,

@@ -5,6 +5,7 @@ import {
   connectionFields,
   mergeCommitNote,
   mergedOutputs,
+  oneOfFieldAndFromStep,
   outputOfStep,
   pollIntervalMs,
   pollIntervalSchema,
@@ -16,19 +17,19 @@ import type { StepContext, StepDefinition } from './types';
 
 const DEFAULT_POLL_MS = 30_000;
 
-const schema = z
-  .object({
-    ...connectionFields,
-    prNumber: prNumberSchema.optional(),
-    /** Older manifests: the `prNumber` output of an earlier git-open-pr. */
-    prNumberFromStep: z.string().min(1).optional(),
-    pollInterval: pollIntervalSchema.optional(),
-  })
-  .strict()
-  .refine(c => (c.prNumber === undefined) !== (c.prNumberFromStep === undefined), {
-    message: 'set one of prNumber and prNumberFromStep',
-    path: ['prNumber'],
-  });
+const schema = oneOfFieldAndFromStep(
+  z
+    .object({
+      ...connectionFields,
+      prNumber: prNumberSchema.optional(),
+      /** Older manifests: the `prNumber` output of an earlier git-open-pr. */
+      prNumberFromStep: z.string().min(1).optional(),
+      pollInterval: pollIntervalSchema.optional(),
+    })
+    .strict(),
+  'prNumber',
+  'prNumberFromStep',
+);
 
 /**
  * Waits until a pull request is merged (Succeeded, with the merge commit) or closed without

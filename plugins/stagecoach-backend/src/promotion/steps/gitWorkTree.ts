@@ -30,6 +30,9 @@ export function identityOf(author: Author | undefined): GitIdentity | undefined 
   return author ? { name: author.name, email: author.email } : undefined;
 }
 
+/** A step's `path` of a working tree in the work directory. */
+export const workTreePathSchema = z.string().min(1, 'must not be empty');
+
 /** The configured path of a working tree, which must be one (a folder with `.git`). */
 export function workTreeDir(ctx: StepContext, relative: string, field = 'path'): string {
   const dir = resolveInWorkDir(ctx.workDir, relative, field);
@@ -37,6 +40,17 @@ export function workTreeDir(ctx: StepContext, relative: string, field = 'path'):
     throw new StepConfigError(`${field} "${relative}" is not a Git working tree (check it out with git-clone first)`);
   }
   return dir;
+}
+
+/** A working tree a step runs git in: its folder, and the options for git there (the step's abort signal). */
+export function openWorkTree(ctx: StepContext, relative: string): { dir: string; opts: { cwd: string; signal: AbortSignal } } {
+  const dir = workTreeDir(ctx, relative);
+  return { dir, opts: { cwd: dir, signal: ctx.signal } };
+}
+
+/** The full SHA of the commit checked out. */
+export async function headCommit(opts: GitRunOptions): Promise<string> {
+  return (await runGit(['rev-parse', 'HEAD'], opts)).trim();
 }
 
 /** The credentials configured for a repository URL, in the form runGit takes them. */

@@ -1,36 +1,8 @@
+import { globMatcher } from '../../util/globs';
+
+export { globBase, globMatcher } from '../../util/globs';
+
 /** Glob and ignore-rule matching for the file steps (delete's globs, copy's ignore rules). */
-
-interface PicomatchOptions {
-  dot?: boolean;
-  posix?: boolean;
-  nonegate?: boolean;
-  noextglob?: boolean;
-  windows?: boolean;
-}
-interface Picomatch {
-  (glob: string, options: PicomatchOptions): (p: string) => boolean;
-  scan(glob: string): { base: string; glob: string };
-}
-/** picomatch ships no type declarations: the calls used here, typed. */
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const picomatch: Picomatch = require('picomatch');
-
-/**
- * Read globs as Kargo's glob library does: `*` also matches dot files, `[!x]` negates a set,
- * no extended globs, `/` is the only separator. A leading `!` is the ignore rules' business.
- */
-const OPTIONS: PicomatchOptions = { dot: true, posix: true, nonegate: true, noextglob: true, windows: false };
-
-/** A matcher for slash-separated relative paths. */
-export function globMatcher(glob: string): (relPath: string) => boolean {
-  const isMatch = picomatch(glob, OPTIONS);
-  return p => isMatch(p) === true; // one argument: picomatch reads a second one as "return details"
-}
-
-/** The part of a glob before its first wildcard (`out/charts` for `out/charts/**\/*.tgz`). */
-export function globBase(glob: string): string {
-  return picomatch.scan(glob).base;
-}
 
 interface IgnoreRule {
   negate: boolean;

@@ -5,7 +5,7 @@ import { isMap, isSeq, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { confinedPath, StepConfigError } from '../workDir';
 import { findExecutable, runTool } from './externalTool';
-import { isYamlFilePath, RenderedResource, splitResources, writeResourceFiles } from './renderedManifests';
+import { isYamlFilePath, RenderedResource, splitResources, writeResourceFiles, writeStreamFile } from './renderedManifests';
 import { StepContext, StepDefinition, StepResult } from './types';
 
 // Expressions yield JSON types: `${{ imageFrom(repo).Tag }}` may well be the number 1.2.
@@ -141,8 +141,7 @@ function flatFileName(r: RenderedResource, i: number): string {
 
 async function writeOutput(config: Config, out: string, stdout: string): Promise<string> {
   if (isYamlFilePath(out)) {
-    await fs.mkdir(path.dirname(out), { recursive: true });
-    await fs.writeFile(out, `${stdout.trim()}\n`);
+    await writeStreamFile(out, `${stdout.trim()}\n`);
     return config.outPath;
   }
   if ((config.outLayout ?? 'helm') === 'flat') {

@@ -1,11 +1,11 @@
 import fs from 'node:fs/promises';
-import { Document, isMap, isSeq, parseDocument } from 'yaml';
+import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import type { Image } from '@stagecoach/plugin-stagecoach-common';
 import { confinedPath, pathInRepository, StepConfigError } from '../workDir';
 import { checkOrigin, freightImage, fromOriginSchema } from './freightArtifacts';
 import { StepDefinition } from './types';
-import { splitKeyPath } from './yaml-update';
+import { readPathText, setAtKeyPath } from './yamlFile';
 import { toStringLike } from './yamlStyle';
 
 const VALUE_KINDS = ['Tag', 'Digest', 'ImageAndTag', 'ImageAndDigest'] as const;
@@ -45,18 +45,6 @@ function valueOf(kind: (typeof VALUE_KINDS)[number], image: Image): string {
   }
 }
 
-/** Numeric segments address list items where the node there is a list, as in yaml-update. */
-function setAt(doc: Document, key: string, value: string): void {
-  const keys: (string | number)[] = [];
-  let node: unknown = doc.contents;
-  for (const seg of splitKeyPath(key)) {
-    const k = isSeq(node) && /^\d+$/.test(seg) ? Number(seg) : seg;
-    keys.push(k);
-    node = isMap(node) || isSeq(node) ? node.get(k as never, true) : undefined;
-  }
-  doc.setIn(keys, value);
-}
-
 /**
  * The step older Kargo manifests use to point a Helm values file at the freight's images:
  * each key gets the image's tag, digest or full reference. Comments and formatting stay.
@@ -67,11 +55,7 @@ export const helmUpdateImage: StepDefinition<Config> = {
   schema,
   async run(ctx, config) {
     const file = await confinedPath(ctx.workDir, config.path, 'path', { writes: true });
-    const text = await fs.readFile(file, 'utf8').catch(e => {
-      throw new StepConfigError(
-        e.code === 'ENOENT' ? `path "${config.path}" does not exist` : `cannot read "${config.path}": ${e.message}`,
-      );
-    });
+    const text = await readPathText(file, config.path);
     const shown = pathInRepository(ctx.workDir, file, config.path);
     const doc = parseDocument(text);
     if (doc.errors.length) throw new StepConfigError(`${shown} is not valid YAML: ${doc.errors[0].message}`);
@@ -79,7 +63,7 @@ export const helmUpdateImage: StepDefinition<Config> = {
     const changes = config.images.map((img, i) => {
       checkOrigin(ctx.freight, img.fromOrigin, `images[${i}]`);
       const value = valueOf(img.value, freightImage(ctx.freight, img.image, `images[${i}].image`));
-      setAt(doc, img.key, value);
+      setAtKeyPath(doc, img.key, value);
       return `- ${img.key}: ${value}`;
     });
     await fs.writeFile(file, toStringLike(doc, text));

@@ -4,7 +4,7 @@ import { pathInRepository, StepConfigError } from '../workDir';
 import { readConfigFile, writeConfigFile } from './files';
 import { parseJson } from './structuredData';
 import { StepDefinition } from './types';
-import { splitKeyPath } from './yaml-update';
+import { splitKeyPath } from './yamlFile';
 
 const schema = z
   .object({

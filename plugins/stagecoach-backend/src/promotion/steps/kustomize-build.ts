@@ -1,10 +1,8 @@
-import fs from 'node:fs/promises';
-import path from 'node:path';
 import { z } from 'zod';
 import { confinedPath, StepConfigError } from '../workDir';
 import { findExecutable, runTool } from './externalTool';
 import { findKustomization } from './kustomizationFile';
-import { isYamlFilePath, RenderedResource, splitResources, writeResourceFiles } from './renderedManifests';
+import { isYamlFilePath, RenderedResource, splitResources, writeResourceFiles, writeStreamFile } from './renderedManifests';
 import { StepContext, StepDefinition, StepResult } from './types';
 
 const schema = z
@@ -125,8 +123,7 @@ export function fileNames(resources: RenderedResource[], format: 'kargo' | 'kust
 async function writeOutput(out: string, stream: string, format: 'kargo' | 'kustomize'): Promise<number> {
   const resources = splitResources(stream);
   if (isYamlFilePath(out)) {
-    await fs.mkdir(path.dirname(out), { recursive: true });
-    await fs.writeFile(out, stream);
+    await writeStreamFile(out, stream);
   } else {
     const hint = format === 'kargo' ? ': use outputFormat: kustomize, whose names include the API group' : '';
     await writeResourceFiles(out, resources, fileNames(resources, format), hint);

@@ -40,6 +40,21 @@ export const connectionFields = {
   insecureSkipTLSVerify: z.boolean().default(false),
 };
 
+/**
+ * The schema, requiring exactly one of a field and the older `*FromStep` field that stands in
+ * for it; the complaint is filed under the field.
+ */
+export function oneOfFieldAndFromStep<T extends z.AnyZodObject>(
+  schema: T,
+  field: keyof z.infer<T> & string,
+  fromStep: keyof z.infer<T> & string,
+): z.ZodEffects<T> {
+  return schema.refine((c: Record<string, unknown>) => (c[field] === undefined) !== (c[fromStep] === undefined), {
+    message: `set one of ${field} and ${fromStep}`,
+    path: [field],
+  });
+}
+
 /** A pull request number; expressions may hand it over as a string. */
 export const prNumberSchema = z.preprocess(
   v => (typeof v === 'string' && /^\s*\d+\s*$/.test(v) ? Number(v) : v),

@@ -69,6 +69,12 @@ export async function writeResourceFiles(
   await Promise.all(resources.map((r, i) => fs.writeFile(path.join(dir, names[i]), r.text)));
 }
 
+/** Writes the whole rendered stream into one file, creating the folders above it. */
+export async function writeStreamFile(file: string, stream: string): Promise<void> {
+  await fs.mkdir(path.dirname(file), { recursive: true });
+  await fs.writeFile(file, stream);
+}
+
 /** Whether an output path names a file (Kargo's rule: it ends with .yaml or .yml) rather than a folder. */
 export function isYamlFilePath(p: string): boolean {
   return /\.ya?ml$/.test(p);
