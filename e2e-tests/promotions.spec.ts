@@ -2,9 +2,12 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { expect, Locator, Page, test } from '@playwright/test';
 import {
+  API,
   ARTIFACTS_DIR,
+  authHeaders,
   FreightSummary,
   git,
+  GIT_URL,
   openSignedIn,
   waitForCatalogEntity,
   waitForFreight,
@@ -59,6 +62,23 @@ async function promoteThroughDialog(
   await expect(container).toContainText(RELEASE);
 }
 
+/** Opens a stage's promote dialog and waits until it lists freight. */
+async function openPromoteDialog(page: Page, stage: string): Promise<Locator> {
+  await page
+    .getByRole('button', { name: `Promote to ${stage}`, exact: true })
+    .click();
+  const dialog = page
+    .getByRole('dialog')
+    .filter({ hasText: `Promote to ${stage}` });
+  await expect(dialog.getByRole('radio').first()).toBeVisible();
+  return dialog;
+}
+
+/** One freight's row in a promote dialog, found by the version it carries (`@v1.2.0`). */
+function freightOption(dialog: Locator, version: string): Locator {
+  return dialog.getByTestId(/^freight-option-/).filter({ hasText: version });
+}
+
 /** Whether `a` comes before `b` in the page. */
 async function isBefore(a: Locator, b: Locator): Promise<boolean> {
   const handle = await b.elementHandle();
@@ -98,6 +118,20 @@ test('promote the demo release to dev, then staging, from the Promotions tab', a
     await expect(dev).toBeVisible({ timeout: 30_000 });
     await expect(staging).toBeVisible();
     expect(await isBefore(dev, staging)).toBe(true);
+  });
+
+  await test.step(`staging does not take ${freight.alias} before dev has it, and says why`, async () => {
+    const dialog = await openPromoteDialog(page, 'staging');
+    const option = freightOption(dialog, `@${RELEASE}`);
+    await expect(option.getByRole('radio')).toBeDisabled();
+    await expect(option).toContainText('Not available: not verified in dev');
+    await expect(
+      option.getByRole('button', {
+        name: `Approve ${freight.alias} for staging`,
+      }),
+    ).toBeVisible();
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await expect(dialog).toBeHidden();
   });
 
   await test.step(`promote ${freight.alias} (${RELEASE}) to dev`, async () => {
@@ -145,6 +179,42 @@ test('promote the demo release to dev, then staging, from the Promotions tab', a
         'env/staging/values.yaml',
       );
     });
+  });
+
+  await test.step('approve freight of an older release for staging from the dialog', async () => {
+    // freight by hand from the discovered v1.1.0 (discovery makes freight of the newest only)
+    const res = await request.post(`${API}/projects/demo/freight`, {
+      headers: authHeaders,
+      data: {
+        origin: { kind: 'Warehouse', name: 'app' },
+        commits: [{ repoURL: `${GIT_URL}/app.git`, tag: 'v1.1.0' }],
+      },
+    });
+    expect(res.status(), await res.text()).toBe(201);
+    const older: FreightSummary = await res.json();
+
+    await page.reload();
+    const dialog = await openPromoteDialog(page, 'staging');
+    const option = freightOption(dialog, '@v1.1.0');
+    await expect(option.getByRole('radio')).toBeDisabled();
+    await expect(option).toContainText('Not available: not verified in dev');
+    await option
+      .getByRole('button', { name: `Approve ${older.alias} for staging` })
+      .click();
+    await expect(option.getByRole('radio')).toBeEnabled();
+    await expect(option.getByRole('radio')).toBeChecked();
+    await expect(option).toContainText('approved for staging');
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await expect(dialog).toBeHidden();
+
+    await expect(page.getByTestId(`freight-${older.alias}`)).toContainText(
+      'approved for staging',
+    );
+    const approved = await request.get(
+      `${API}/projects/demo/freight/${older.id}`,
+      { headers: authHeaders },
+    );
+    expect((await approved.json()).approvedFor).toEqual(['staging']);
   });
 
   await test.step('screenshot of the Promotions tab', async () => {

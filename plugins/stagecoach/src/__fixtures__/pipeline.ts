@@ -4,6 +4,7 @@ import type {
   Freight,
   Promotion,
   Stage,
+  StageFreightList,
   Warehouse,
 } from '@stagecoach/plugin-stagecoach-common';
 import type { StagecoachApi } from '../api';
@@ -208,6 +209,37 @@ export const pipeline: EntityPipeline = {
   warehouses: [warehouse],
 };
 
+/**
+ * What `GET /projects/shop/stages/{stage}/freight` answers for the pipeline above: dev takes
+ * both directly, staging both (verified in dev), prod only calm-owl (verified in staging).
+ */
+export function stageFreight(stageName: string): StageFreightList {
+  const direct = `${stageName} takes freight directly from warehouse shop`;
+  const byStage: Record<string, StageFreightList['items']> = {
+    dev: [
+      { freight: braveFox, available: true, reason: direct },
+      { freight: calmOwl, available: true, reason: direct },
+    ],
+    staging: [
+      { freight: braveFox, available: true, reason: 'verified in dev 5m ago' },
+      { freight: calmOwl, available: true, reason: 'verified in dev 1d ago' },
+    ],
+    prod: [
+      {
+        freight: braveFox,
+        available: false,
+        reason: 'not verified in staging',
+      },
+      {
+        freight: calmOwl,
+        available: true,
+        reason: 'verified in staging 23h ago',
+      },
+    ],
+  };
+  return { stage: stageName, items: byStage[stageName] ?? [] };
+}
+
 /** A StagecoachApi whose methods are jest mocks, answering with the pipeline above. */
 export function mockStagecoachApi(
   overrides: Partial<jest.Mocked<StagecoachApi>> = {},
@@ -219,6 +251,13 @@ export function mockStagecoachApi(
       .mockImplementation(async (_project: string, stageName: string) => ({
         items: stageName === 'staging' ? [braveFox, calmOwl] : [],
       })),
+    listStageFreight: jest
+      .fn()
+      .mockImplementation(async (_project: string, stageName: string) =>
+        stageFreight(stageName),
+      ),
+    approveFreight: jest.fn(),
+    releaseAutoPromotionHold: jest.fn(),
     promote: jest.fn(),
     createFreight: jest.fn(),
     getPromotion: jest.fn(),

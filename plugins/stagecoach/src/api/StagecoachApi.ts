@@ -5,6 +5,8 @@ import type {
   Freight,
   FreightList,
   Promotion,
+  Stage,
+  StageFreightList,
 } from '@stagecoach/plugin-stagecoach-common';
 
 /** The catalog entity whose pipeline is asked for. */
@@ -20,6 +22,26 @@ export interface StagecoachApi {
   getEntityPipeline(entityRef: StagecoachEntityRef): Promise<EntityPipeline>;
   /** The freight that may be promoted into `stage` now. */
   getStageFreight(project: string, stage: string): Promise<FreightList>;
+  /**
+   * Every freight of the stage's warehouses, newest first, each with whether it may enter
+   * the stage now and why (not), and which one auto-promotion would pick.
+   */
+  listStageFreight(project: string, stage: string): Promise<StageFreightList>;
+  /** Approves freight (by ID or alias) for `stage`: it may enter unverified; answers the freight. */
+  approveFreight(
+    project: string,
+    freight: string,
+    stage: string,
+  ): Promise<Freight>;
+  /**
+   * Releases the stage's auto-promotion hold, of one warehouse when `origin` is given, so that
+   * auto-promotion resumes; answers the stage.
+   */
+  releaseAutoPromotionHold(
+    project: string,
+    stage: string,
+    origin?: string,
+  ): Promise<Stage>;
   /** Queues a promotion of freight (by ID or alias) into `stage`. */
   promote(project: string, stage: string, freight: string): Promise<Promotion>;
   /**

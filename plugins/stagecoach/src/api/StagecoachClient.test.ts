@@ -51,6 +51,82 @@ describe('StagecoachClient', () => {
     );
   });
 
+  it('asks for every freight of a stage with its availability', async () => {
+    const answer = {
+      stage: 'prod',
+      items: [
+        {
+          freight: { id: 'abc', alias: 'brave-fox' },
+          available: false,
+          reason: 'not verified in staging',
+        },
+      ],
+    };
+    const { client, fetch } = setup(json(answer));
+
+    await expect(
+      client.listStageFreight('my shop', 'prod/eu'),
+    ).resolves.toEqual(answer);
+    expect(fetch.mock.calls[0][0]).toBe(
+      `${baseUrl}/projects/my%20shop/stages/prod%2Feu/freight`,
+    );
+    expect(fetch.mock.calls[0][1]?.method ?? 'GET').toBe('GET');
+  });
+
+  it('approves freight for a stage with the stage in a JSON body', async () => {
+    const freight = { id: 'abc', alias: 'brave-fox', approvedFor: ['prod'] };
+    const { client, fetch } = setup(json(freight));
+
+    await expect(
+      client.approveFreight('shop', 'brave-fox', 'prod'),
+    ).resolves.toEqual(freight);
+    const [url, init] = fetch.mock.calls[0];
+    expect(url).toBe(`${baseUrl}/projects/shop/freight/brave-fox/approve`);
+    expect(init?.method).toBe('POST');
+    expect(new Headers(init?.headers).get('content-type')).toBe(
+      'application/json',
+    );
+    expect(JSON.parse(String(init?.body))).toEqual({ stage: 'prod' });
+  });
+
+  it('carries the server message when approving is forbidden (403)', async () => {
+    const message = 'not allowed to stagecoach.freight.approve';
+    const { client } = setup(
+      json(
+        {
+          error: { name: 'NotAllowedError', message },
+          request: { method: 'POST', url: '/x' },
+          response: { statusCode: 403 },
+        },
+        403,
+      ),
+    );
+    const error = await client
+      .approveFreight('shop', 'brave-fox', 'prod')
+      .catch((e: unknown) => e);
+    expect((error as ResponseError).statusCode).toBe(403);
+    expect(errorMessage(error)).toBe(message);
+  });
+
+  it('releases an auto-promotion hold with DELETE, naming the warehouse in the query', async () => {
+    const stage = { name: 'prod', autoPromotionHolds: [] };
+    const { client, fetch } = setup(json(stage), json(stage));
+
+    await expect(
+      client.releaseAutoPromotionHold('shop', 'prod', 'shop app'),
+    ).resolves.toEqual(stage);
+    expect(fetch.mock.calls[0][0]).toBe(
+      `${baseUrl}/projects/shop/stages/prod/auto-promotion-hold?origin=shop%20app`,
+    );
+    expect(fetch.mock.calls[0][1]?.method).toBe('DELETE');
+
+    // without an origin, every hold of the stage
+    await client.releaseAutoPromotionHold('shop', 'prod');
+    expect(fetch.mock.calls[1][0]).toBe(
+      `${baseUrl}/projects/shop/stages/prod/auto-promotion-hold`,
+    );
+  });
+
   it('posts a promotion with the freight in a JSON body', async () => {
     const promotion = { id: 'p1', stage: 'prod', phase: 'Pending' };
     const { client, fetch } = setup(json(promotion, 202));

@@ -6,6 +6,8 @@ import type {
   Freight,
   FreightList,
   Promotion,
+  Stage,
+  StageFreightList,
 } from '@stagecoach/plugin-stagecoach-common';
 import type { StagecoachApi, StagecoachEntityRef } from './StagecoachApi';
 
@@ -38,6 +40,44 @@ export class StagecoachClient implements StagecoachApi {
   async getStageFreight(project: string, stage: string): Promise<FreightList> {
     return this.request<FreightList>(
       `/projects/${seg(project)}/freight?stage=${seg(stage)}`,
+    );
+  }
+
+  async listStageFreight(
+    project: string,
+    stage: string,
+  ): Promise<StageFreightList> {
+    return this.request<StageFreightList>(
+      `/projects/${seg(project)}/stages/${seg(stage)}/freight`,
+    );
+  }
+
+  async approveFreight(
+    project: string,
+    freight: string,
+    stage: string,
+  ): Promise<Freight> {
+    return this.request<Freight>(
+      `/projects/${seg(project)}/freight/${seg(freight)}/approve`,
+      {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ stage }),
+      },
+    );
+  }
+
+  async releaseAutoPromotionHold(
+    project: string,
+    stage: string,
+    origin?: string,
+  ): Promise<Stage> {
+    const query = origin === undefined ? '' : `?origin=${seg(origin)}`;
+    return this.request<Stage>(
+      `/projects/${seg(project)}/stages/${seg(
+        stage,
+      )}/auto-promotion-hold${query}`,
+      { method: 'DELETE' },
     );
   }
 

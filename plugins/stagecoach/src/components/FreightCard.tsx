@@ -10,7 +10,7 @@ import Typography from '@material-ui/core/Typography';
 import { makeStyles } from '@material-ui/core/styles';
 import type { Freight } from '@stagecoach/plugin-stagecoach-common';
 import { FreightVersions } from './FreightVersions';
-import { absoluteTime, timeAgo } from './format';
+import { absoluteTime, soakLabel, timeAgo } from './format';
 
 const useStyles = makeStyles(theme => ({
   scroll: { overflowX: 'auto' },
@@ -19,6 +19,42 @@ const useStyles = makeStyles(theme => ({
   stages: { display: 'flex', flexWrap: 'wrap', gap: theme.spacing(0.5) },
   empty: { padding: theme.spacing(2) },
 }));
+
+/** `dev (soaked 2h 05m)` when the freight's status says how long it soaked there. */
+function verifiedLabel(freight: Freight, stage: string): string {
+  const soak = soakLabel(freight.status?.verifiedIn[stage]?.longestSoakSeconds);
+  return soak ? `${stage} (soaked ${soak})` : stage;
+}
+
+/** A tooltip for a stage the freight is in: since when, and its verification there. */
+function currentTitle(freight: Freight, stage: string): string {
+  const since = freight.status?.currentlyIn[stage]?.since;
+  const verification = freight.status?.verifiedIn[stage];
+  const parts = [`in ${stage}${since ? ` since ${absoluteTime(since)}` : ''}`];
+  if (verification) {
+    parts.push(
+      `verified ${absoluteTime(verification.verifiedAt)}, soaked ${soakLabel(
+        verification.longestSoakSeconds,
+      )}`,
+    );
+  } else if (!freight.verifiedIn.includes(stage)) {
+    parts.push('not verified yet');
+  }
+  return parts.join('; ');
+}
+
+/** `approved for prod`; who approved it and when, for the tooltip. */
+function approvalTitle(freight: Freight, stages: string[]): string {
+  return stages
+    .map(s => {
+      const a = freight.status?.approvedFor[s];
+      if (!a) return `approved for ${s}`;
+      return `approved for ${s}${
+        a.approvedBy ? ` by ${a.approvedBy}` : ''
+      } ${absoluteTime(a.approvedAt)}`;
+    })
+    .join('; ');
+}
 
 /** All the freight of the entity's warehouses, newest first, and which stages hold it. */
 export function FreightCard(props: {
@@ -60,6 +96,9 @@ export function FreightCard(props: {
                 const verifiedOnly = inOrder(
                   f.verifiedIn.filter(s => !f.currentlyIn.includes(s)),
                 );
+                const approved = inOrder(
+                  (f.approvedFor ?? []).filter(s => !f.currentlyIn.includes(s)),
+                );
                 return (
                   <TableRow key={f.id} data-testid={`freight-${f.alias}`}>
                     <TableCell className={classes.alias} title={f.id}>
@@ -85,6 +124,7 @@ export function FreightCard(props: {
                             size="small"
                             color="primary"
                             label={s}
+                            title={currentTitle(f, s)}
                           />
                         ))}
                         {f.currentlyIn.length === 0 && (
@@ -94,8 +134,25 @@ export function FreightCard(props: {
                         )}
                       </div>
                       {verifiedOnly.length > 0 && (
-                        <Typography variant="caption" color="textSecondary">
-                          verified in {verifiedOnly.join(', ')}
+                        <Typography
+                          variant="caption"
+                          color="textSecondary"
+                          component="div"
+                        >
+                          verified in{' '}
+                          {verifiedOnly
+                            .map(s => verifiedLabel(f, s))
+                            .join(', ')}
+                        </Typography>
+                      )}
+                      {approved.length > 0 && (
+                        <Typography
+                          variant="caption"
+                          color="textSecondary"
+                          component="div"
+                          title={approvalTitle(f, approved)}
+                        >
+                          approved for {approved.join(', ')}
                         </Typography>
                       )}
                     </TableCell>

@@ -16,20 +16,27 @@ import type {
   Freight,
   Promotion,
   Stage,
+  StageFreightAvailability,
 } from '@stagecoach/plugin-stagecoach-common';
-import { useState } from 'react';
-import useAsync from 'react-use/esm/useAsync';
+import { useEffect, useState } from 'react';
 import { errorMessage, stagecoachApiRef } from '../api';
 import { FreightVersions } from './FreightVersions';
 import { absoluteTime, timeAgo } from './format';
 
 const useStyles = makeStyles(theme => ({
   option: {
+    display: 'flex',
     alignItems: 'flex-start',
-    margin: 0,
+    gap: theme.spacing(1),
     padding: theme.spacing(1, 1, 1, 0),
     borderTop: `1px solid ${theme.palette.divider}`,
     '&:first-child': { borderTop: 'none' },
+  },
+  choice: {
+    flexGrow: 1,
+    alignItems: 'flex-start',
+    margin: 0,
+    minWidth: 0,
   },
   radio: { paddingTop: theme.spacing(0.5) },
   label: {
@@ -41,10 +48,18 @@ const useStyles = makeStyles(theme => ({
   aliasLine: {
     display: 'flex',
     alignItems: 'center',
+    flexWrap: 'wrap',
     gap: theme.spacing(1),
   },
   alias: { fontFamily: 'monospace', fontWeight: 600 },
-  alert: { marginTop: theme.spacing(2) },
+  reason: { wordBreak: 'break-word' },
+  approve: {
+    flexShrink: 0,
+    marginTop: theme.spacing(0.75),
+    whiteSpace: 'nowrap',
+  },
+  summary: { marginBottom: theme.spacing(1) },
+  notice: { marginTop: theme.spacing(2) },
 }));
 
 /** Why a stage has no freight to take, in words that say what to do next. */
@@ -66,9 +81,30 @@ export function noCandidatesText(stage: Stage): string {
   return `No freight can enter ${stage.name} yet: no freight discovered yet${from}.`;
 }
 
-function CandidateLabel(props: { freight: Freight; stage: string }) {
+/** Said above a list of freight of which none may enter the stage yet. */
+function noneAvailableText(stage: Stage): string {
+  return `None of this freight can enter ${stage.name} yet. Approving freight for ${stage.name} lets it in without verification upstream.`;
+}
+
+/** Whether promoting `freight` would take the stage back to older freight of the same warehouse. */
+function isRollback(freight: Freight, current: Freight | undefined): boolean {
+  return (
+    !!current &&
+    current.id !== freight.id &&
+    current.origin.name === freight.origin.name &&
+    Date.parse(freight.createdAt) < Date.parse(current.createdAt)
+  );
+}
+
+function CandidateLabel(props: {
+  item: StageFreightAvailability;
+  stage: string;
+  /** Whether to show why the freight may enter: not when every freight has the same reason. */
+  showReason: boolean;
+}) {
   const classes = useStyles();
-  const { freight, stage } = props;
+  const { item, stage, showReason } = props;
+  const { freight } = item;
   const elsewhere = freight.currentlyIn.filter(s => s !== stage);
   return (
     <span className={classes.label}>
@@ -76,6 +112,15 @@ function CandidateLabel(props: { freight: Freight; stage: string }) {
         <span className={classes.alias}>{freight.alias}</span>
         {freight.currentlyIn.includes(stage) && (
           <Chip component="span" size="small" color="primary" label="current" />
+        )}
+        {item.autoPromotionCandidate && (
+          <Chip
+            component="span"
+            size="small"
+            variant="outlined"
+            label="auto-promotion candidate"
+            title={`Auto-promotion would promote ${freight.alias} to ${stage}`}
+          />
         )}
       </span>
       <FreightVersions freight={freight} />
@@ -85,28 +130,107 @@ function CandidateLabel(props: { freight: Freight; stage: string }) {
         </span>
         {elsewhere.length > 0 && ` · in ${elsewhere.join(', ')}`}
       </Typography>
+      {(showReason || !item.available) && (
+        <Typography
+          variant="caption"
+          color={item.available ? 'textSecondary' : 'textPrimary'}
+          component="span"
+          className={classes.reason}
+          title={
+            item.availableAt
+              ? `available at ${absoluteTime(item.availableAt)}`
+              : undefined
+          }
+        >
+          {item.available ? item.reason : `Not available: ${item.reason}`}
+        </Typography>
+      )}
     </span>
   );
 }
 
-/** Choose freight among what may enter a stage, and queue its promotion. */
+/** What promoting the chosen freight does besides the promotion: rollback, auto-promotion hold. */
+function Consequences(props: {
+  stage: Stage;
+  item: StageFreightAvailability;
+  current: Freight | undefined;
+}) {
+  const classes = useStyles();
+  const { stage, item, current } = props;
+  const { freight } = item;
+  const held = (stage.autoPromotionHolds ?? []).some(
+    h => h.origin.name === freight.origin.name,
+  );
+  const notices: Array<{ key: string; text: string }> = [];
+  if (current && isRollback(freight, current)) {
+    notices.push({
+      key: 'rollback',
+      text: `Rollback: ${freight.alias} is older than ${current.alias}, the freight in ${stage.name} now.`,
+    });
+  }
+  if (stage.autoPromotionEnabled && !item.autoPromotionCandidate) {
+    notices.push({
+      key: 'hold',
+      text: held
+        ? `Auto-promotion of ${stage.name} is paused; promoting ${freight.alias} by hand keeps it paused until the hold is released (Resume auto-promotion on the stage card).`
+        : `Auto-promotion is enabled for ${stage.name}: promoting ${freight.alias} by hand pauses auto-promotion of ${stage.name} until the hold is released (Resume auto-promotion on the stage card).`,
+    });
+  }
+  if (stage.autoPromotionEnabled && item.autoPromotionCandidate && held) {
+    notices.push({
+      key: 'resume',
+      text: `${freight.alias} is the auto-promotion candidate: promoting it releases the hold, and auto-promotion of ${stage.name} resumes.`,
+    });
+  }
+  return (
+    <>
+      {notices.map(n => (
+        <Alert
+          key={n.key}
+          severity={n.key === 'hold' ? 'warning' : 'info'}
+          className={classes.notice}
+          role="status"
+        >
+          {n.text}
+        </Alert>
+      ))}
+    </>
+  );
+}
+
+/**
+ * Every freight of the stage's warehouses, newest first: what may enter can be chosen and
+ * promoted; what may not says why, and can be approved for the stage.
+ */
 export function PromoteDialog(props: {
   project: string;
   stage: Stage;
   onClose(): void;
   onPromoted(promotion: Promotion): void;
+  /** Told after freight was approved for the stage here. */
+  onApproved?(freight: Freight): void;
 }) {
   const classes = useStyles();
-  const { project, stage, onClose, onPromoted } = props;
+  const { project, stage, onClose, onPromoted, onApproved } = props;
   const api = useApi(stagecoachApiRef);
-  const candidates = useAsync(
-    () => api.getStageFreight(project, stage.name),
-    [api, project, stage.name],
-  );
+  const [items, setItems] = useState<StageFreightAvailability[]>();
+  const [loadError, setLoadError] = useState<unknown>();
   const [selected, setSelected] = useState<string>();
   const [submitting, setSubmitting] = useState(false);
+  const [approving, setApproving] = useState<string>();
   const [error, setError] = useState<unknown>();
   const titleId = `stagecoach-promote-${stage.name}`;
+
+  useEffect(() => {
+    let cancelled = false;
+    api.listStageFreight(project, stage.name).then(
+      list => !cancelled && setItems(list.items),
+      e => !cancelled && setLoadError(e),
+    );
+    return () => {
+      cancelled = true;
+    };
+  }, [api, project, stage.name]);
 
   const confirm = async () => {
     if (!selected) return;
@@ -120,17 +244,66 @@ export function PromoteDialog(props: {
     }
   };
 
+  const approve = async (item: StageFreightAvailability) => {
+    const id = item.freight.id;
+    setApproving(id);
+    setError(undefined);
+    try {
+      const freight = await api.approveFreight(project, id, stage.name);
+      onApproved?.(freight);
+      // the list again, for the reasons and the candidate as they are now; should that fail,
+      // the approval still let the freight in
+      const next = await api.listStageFreight(project, stage.name).then(
+        list => list.items,
+        () =>
+          (items ?? []).map(i =>
+            i.freight.id === id
+              ? {
+                  ...i,
+                  freight,
+                  available: true,
+                  reason: `approved for ${stage.name}`,
+                }
+              : i,
+          ),
+      );
+      setItems(next);
+      if (next.some(i => i.freight.id === id && i.available)) setSelected(id);
+    } catch (e) {
+      setError(
+        new Error(
+          `Could not approve ${item.freight.alias} for ${
+            stage.name
+          }: ${errorMessage(e)}`,
+        ),
+      );
+    } finally {
+      setApproving(undefined);
+    }
+  };
+
+  const current = items?.find(
+    i => i.freight.id === stage.currentFreight?.id,
+  )?.freight;
+  const chosen = items?.find(i => i.freight.id === selected && i.available);
+  const availableReasons = new Set(
+    (items ?? []).filter(i => i.available).map(i => i.reason),
+  );
+  // one reason for all ("dev takes freight directly from warehouse shop") says nothing per freight
+  const showReasons =
+    availableReasons.size > 1 ||
+    (items ?? []).filter(i => i.available).length <= 1;
+
   let body: React.ReactNode;
-  if (candidates.loading) {
-    body = <Progress />;
-  } else if (candidates.error) {
+  if (loadError !== undefined) {
     body = (
       <Alert severity="error">
-        Could not load the freight for {stage.name}:{' '}
-        {errorMessage(candidates.error)}
+        Could not load the freight for {stage.name}: {errorMessage(loadError)}
       </Alert>
     );
-  } else if (!candidates.value?.items.length) {
+  } else if (!items) {
+    body = <Progress />;
+  } else if (!items.length) {
     body = (
       <Typography variant="body2" color="textSecondary">
         {noCandidatesText(stage)}
@@ -138,23 +311,62 @@ export function PromoteDialog(props: {
     );
   } else {
     body = (
-      <RadioGroup
-        aria-label={`Freight that can enter ${stage.name}`}
-        name={`freight-${stage.name}`}
-        value={selected ?? ''}
-        onChange={e => setSelected(e.target.value)}
-      >
-        {candidates.value.items.map(f => (
-          <FormControlLabel
-            key={f.id}
-            value={f.id}
-            className={classes.option}
-            disabled={submitting}
-            control={<Radio color="primary" className={classes.radio} />}
-            label={<CandidateLabel freight={f} stage={stage.name} />}
-          />
-        ))}
-      </RadioGroup>
+      <>
+        {!items.some(i => i.available) && (
+          <Typography
+            variant="body2"
+            color="textSecondary"
+            className={classes.summary}
+          >
+            {noneAvailableText(stage)}
+          </Typography>
+        )}
+        <RadioGroup
+          aria-label={`Freight for ${stage.name}`}
+          name={`freight-${stage.name}`}
+          value={chosen ? chosen.freight.id : ''}
+          onChange={e => setSelected(e.target.value)}
+        >
+          {items.map(item => (
+            <div
+              key={item.freight.id}
+              className={classes.option}
+              data-testid={`freight-option-${item.freight.alias}`}
+            >
+              <FormControlLabel
+                value={item.freight.id}
+                className={classes.choice}
+                disabled={submitting || !item.available}
+                control={<Radio color="primary" className={classes.radio} />}
+                label={
+                  <CandidateLabel
+                    item={item}
+                    stage={stage.name}
+                    showReason={showReasons}
+                  />
+                }
+              />
+              {!item.available && (
+                <Button
+                  size="small"
+                  color="primary"
+                  className={classes.approve}
+                  disabled={submitting || approving !== undefined}
+                  aria-label={`Approve ${item.freight.alias} for ${stage.name}`}
+                  onClick={() => approve(item)}
+                >
+                  {approving === item.freight.id
+                    ? 'Approving…'
+                    : `Approve for ${stage.name}`}
+                </Button>
+              )}
+            </div>
+          ))}
+        </RadioGroup>
+        {chosen && (
+          <Consequences stage={stage} item={chosen} current={current} />
+        )}
+      </>
     );
   }
 
@@ -170,7 +382,7 @@ export function PromoteDialog(props: {
       <DialogContent dividers>
         {body}
         {error !== undefined && (
-          <Alert severity="error" className={classes.alert}>
+          <Alert severity="error" className={classes.notice}>
             {errorMessage(error)}
           </Alert>
         )}
@@ -182,7 +394,7 @@ export function PromoteDialog(props: {
         <Button
           variant="contained"
           color="primary"
-          disabled={!selected || submitting}
+          disabled={!chosen || submitting}
           onClick={confirm}
         >
           Promote

@@ -1,9 +1,10 @@
+import { Link } from '@backstage/core-components';
 import Box from '@material-ui/core/Box';
 import Typography from '@material-ui/core/Typography';
 import { makeStyles } from '@material-ui/core/styles';
 import type { PromotionStep } from '@stagecoach/plugin-stagecoach-common';
 import { PhaseStatus } from './PhaseStatus';
-import { durationBetween } from './format';
+import { durationBetween, httpUrl } from './format';
 
 const useStyles = makeStyles(theme => ({
   list: {
@@ -43,7 +44,49 @@ const useStyles = makeStyles(theme => ({
     wordBreak: 'break-word',
   },
   failed: { color: theme.palette.error.main },
+  retrying: {
+    color: theme.palette.warning?.main ?? theme.palette.text.secondary,
+    fontSize: '0.75rem',
+    fontWeight: 500,
+  },
+  links: {
+    gridColumn: '1 / -1',
+    display: 'flex',
+    flexWrap: 'wrap',
+    gap: theme.spacing(1.5),
+  },
 }));
+
+/**
+ * The pull request a step opened, waited for or merged (git-open-pr, git-wait-for-pr and
+ * git-merge-pr output `pr: {id, url}`).
+ */
+function pullRequestOf(
+  step: PromotionStep,
+): { url: string; label: string } | undefined {
+  const pr = step.outputs?.pr;
+  if (typeof pr !== 'object' || pr === null) return undefined;
+  const { url, id } = pr as { url?: unknown; id?: unknown };
+  const safe = httpUrl(url);
+  if (!safe) return undefined;
+  // GitLab calls them merge requests and numbers them !12
+  const mergeRequest = /\/-\/merge_requests\//.test(safe);
+  const number =
+    typeof id === 'number' || typeof id === 'string'
+      ? ` ${mergeRequest ? '!' : '#'}${id}`
+      : '';
+  return {
+    url: safe,
+    label: `${mergeRequest ? 'merge request' : 'pull request'}${number}`,
+  };
+}
+
+/** "retrying after 2 errors": a step with retry.errorThreshold that errored and runs again. */
+function retryText(step: PromotionStep): string | undefined {
+  const n = step.errorCount ?? 0;
+  if (step.status !== 'Running' || n < 1) return undefined;
+  return `retrying after ${n} error${n === 1 ? '' : 's'}`;
+}
 
 /** A promotion's steps in order: alias, the step it uses, status, message and duration. */
 export function PromotionSteps(props: {
@@ -71,6 +114,8 @@ export function PromotionSteps(props: {
             step.status === 'Running' ? undefined : step.finishedAt,
             now,
           );
+          const retrying = retryText(step);
+          const pr = pullRequestOf(step);
           return (
             <li key={step.index} className={classes.step}>
               <div className={classes.name}>
@@ -82,6 +127,9 @@ export function PromotionSteps(props: {
                   {step.alias}
                 </Typography>
                 <span className={classes.uses}>{step.uses}</span>
+                {retrying && (
+                  <span className={classes.retrying}>{retrying}</span>
+                )}
               </div>
               <Typography
                 variant="caption"
@@ -101,6 +149,15 @@ export function PromotionSteps(props: {
                     color={failed ? undefined : 'textSecondary'}
                   >
                     {step.message}
+                  </Typography>
+                </Box>
+              )}
+              {pr && (
+                <Box className={classes.links}>
+                  <Typography variant="caption">
+                    <Link to={pr.url} title={pr.url} externalLinkIcon>
+                      {pr.label}
+                    </Link>
                   </Typography>
                 </Box>
               )}

@@ -4,16 +4,21 @@ import CardContent from '@material-ui/core/CardContent';
 import CardHeader from '@material-ui/core/CardHeader';
 import Chip from '@material-ui/core/Chip';
 import Divider from '@material-ui/core/Divider';
+import Tooltip from '@material-ui/core/Tooltip';
 import Typography from '@material-ui/core/Typography';
 import { makeStyles } from '@material-ui/core/styles';
+import Alert from '@material-ui/lab/Alert';
+import AlertTitle from '@material-ui/lab/AlertTitle';
 import type {
+  AutoPromotionHold,
   Freight,
   Promotion,
   Stage,
 } from '@stagecoach/plugin-stagecoach-common';
+import { useState } from 'react';
 import { FreightVersions } from './FreightVersions';
 import { PromotionSummary } from './PromotionSummary';
-import { sourcesLabel } from './format';
+import { absoluteTime, sourcesLabel, timeAgo } from './format';
 
 const useStyles = makeStyles(theme => ({
   card: {
@@ -53,6 +58,15 @@ const useStyles = makeStyles(theme => ({
     fontWeight: 600,
     marginBottom: theme.spacing(0.5),
   },
+  subheader: {
+    display: 'flex',
+    alignItems: 'center',
+    flexWrap: 'wrap',
+    gap: theme.spacing(1),
+  },
+  hold: { wordBreak: 'break-word' },
+  holdBy: { display: 'block', marginTop: theme.spacing(0.5) },
+  resume: { marginTop: theme.spacing(1), marginLeft: theme.spacing(-1) },
 }));
 
 function Section(props: { title: string; children: React.ReactNode }) {
@@ -67,6 +81,63 @@ function Section(props: { title: string; children: React.ReactNode }) {
   );
 }
 
+/** A rollback (or other manual promotion) that pauses auto-promotion, and the way to resume it. */
+function HoldNotice(props: {
+  stage: Stage;
+  hold: AutoPromotionHold;
+  /** Whether the stage has holds for more than one warehouse, so each must name its own. */
+  named: boolean;
+  now?: number;
+  onResume?(stage: Stage, origin: string): Promise<void>;
+}) {
+  const classes = useStyles();
+  const { stage, hold, named, now, onResume } = props;
+  const [resuming, setResuming] = useState(false);
+  const ofWarehouse = named ? ` for warehouse ${hold.origin.name}` : '';
+  const resume = async () => {
+    setResuming(true);
+    try {
+      await onResume!(stage, hold.origin.name);
+    } finally {
+      setResuming(false);
+    }
+  };
+  return (
+    <Alert
+      severity="info"
+      role="status"
+      aria-label={`Auto-promotion of ${stage.name} paused${ofWarehouse}`}
+    >
+      <AlertTitle>Auto-promotion paused{ofWarehouse}</AlertTitle>
+      <Typography variant="body2" className={classes.hold}>
+        {hold.reason}
+      </Typography>
+      <Typography
+        variant="caption"
+        color="textSecondary"
+        className={classes.holdBy}
+      >
+        <time dateTime={hold.createdAt} title={absoluteTime(hold.createdAt)}>
+          {hold.createdBy ? `by ${hold.createdBy} ` : ''}
+          {timeAgo(hold.createdAt, now)}
+        </time>
+      </Typography>
+      {onResume && (
+        <Button
+          size="small"
+          color="primary"
+          className={classes.resume}
+          disabled={resuming}
+          aria-label={`Resume auto-promotion of ${stage.name}${ofWarehouse}`}
+          onClick={resume}
+        >
+          {resuming ? 'Resuming…' : 'Resume auto-promotion'}
+        </Button>
+      )}
+    </Alert>
+  );
+}
+
 /** One stage: what it holds, where its freight comes from, its last promotion. */
 export function StageCard(props: {
   stage: Stage;
@@ -77,6 +148,8 @@ export function StageCard(props: {
   now?: number;
   onPromote(stage: Stage): void;
   onAbort?(promotion: Promotion): void;
+  /** Releases the stage's auto-promotion hold of one warehouse. */
+  onResumeAutoPromotion?(stage: Stage, origin: string): Promise<void>;
 }) {
   const classes = useStyles();
   const { stage, now, onPromote } = props;
@@ -84,6 +157,7 @@ export function StageCard(props: {
   const current = stage.currentFreight
     ? props.freight.find(f => f.id === stage.currentFreight!.id)
     : undefined;
+  const holds = stage.autoPromotionHolds ?? [];
 
   return (
     <Card
@@ -106,9 +180,22 @@ export function StageCard(props: {
           </Typography>
         }
         subheader={
-          <Typography variant="body2" color="textSecondary">
-            {sourcesLabel(stage.requestedFreight)}
-          </Typography>
+          <div className={classes.subheader}>
+            <Typography variant="body2" color="textSecondary">
+              {sourcesLabel(stage.requestedFreight)}
+            </Typography>
+            {stage.autoPromotionEnabled && (
+              <Tooltip
+                title={
+                  stage.autoPromotionPolicy
+                    ? `Auto-promotion enabled by ${stage.autoPromotionPolicy}`
+                    : 'Auto-promotion enabled'
+                }
+              >
+                <Chip size="small" variant="outlined" label="auto-promotion" />
+              </Tooltip>
+            )}
+          </div>
         }
         action={
           <Button
@@ -124,6 +211,16 @@ export function StageCard(props: {
       />
       <Divider />
       <CardContent className={classes.content}>
+        {holds.map(hold => (
+          <HoldNotice
+            key={hold.origin.name}
+            stage={stage}
+            hold={hold}
+            named={holds.length > 1}
+            now={now}
+            onResume={props.onResumeAutoPromotion}
+          />
+        ))}
         <Section title="Current freight">
           {stage.currentFreight ? (
             <>

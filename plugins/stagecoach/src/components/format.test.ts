@@ -3,6 +3,8 @@ import {
   commitLabel,
   compactRepoURL,
   formatDuration,
+  httpUrl,
+  soakLabel,
   sourcesLabel,
   timeAgo,
 } from './format';
@@ -78,5 +80,24 @@ describe('format', () => {
     expect(timeAgo('2026-01-01T11:57:00Z', now)).toBe('3 minutes ago');
     expect(timeAgo('2026-01-01T11:59:58Z', now)).toBe('just now');
     expect(timeAgo(undefined, now)).toBe('');
+  });
+
+  it('writes soak in the units of durations', () => {
+    expect(soakLabel(7500)).toBe('2h 05m');
+    expect(soakLabel(45)).toBe('45s');
+    expect(soakLabel(undefined)).toBe('');
+  });
+
+  it('accepts only http(s) addresses as links', () => {
+    expect(httpUrl('https://github.com/acme/gitops/pull/12')).toBe(
+      'https://github.com/acme/gitops/pull/12',
+    );
+    expect(httpUrl('http://gitea.local/acme/gitops/pulls/3')).toBe(
+      'http://gitea.local/acme/gitops/pulls/3',
+    );
+    // eslint-disable-next-line no-script-url -- the URL that must not become a link
+    expect(httpUrl('javascript:alert(1)')).toBeUndefined();
+    expect(httpUrl('not a url')).toBeUndefined();
+    expect(httpUrl(12)).toBeUndefined();
   });
 });

@@ -106,3 +106,25 @@ export function absoluteTime(iso: string | undefined): string {
   const d = new Date(iso);
   return Number.isNaN(d.getTime()) ? iso : d.toLocaleString();
 }
+
+/** How long freight soaked in a stage after verification there: "2h 05m". */
+export function soakLabel(longestSoakSeconds: number | undefined): string {
+  if (longestSoakSeconds === undefined) return '';
+  return formatDuration(longestSoakSeconds * 1000);
+}
+
+/**
+ * The URL if it is an http(s) address, else undefined: step outputs are data from other
+ * systems, and a `javascript:` link must never become clickable.
+ */
+export function httpUrl(value: unknown): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  try {
+    const url = new URL(value);
+    return url.protocol === 'https:' || url.protocol === 'http:'
+      ? value
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}

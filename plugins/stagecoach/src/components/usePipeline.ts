@@ -2,6 +2,7 @@ import { useApi } from '@backstage/core-plugin-api';
 import type {
   EntityPipeline,
   Promotion,
+  Stage,
 } from '@stagecoach/plugin-stagecoach-common';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import {
@@ -66,6 +67,8 @@ export interface PipelineState {
   refresh(): void;
   /** Shows a promotion just created, and refreshes. */
   addPromotion(promotion: Promotion): void;
+  /** Shows a stage as the API just answered it (say, after its hold was released), and refreshes. */
+  updateStage(stage: Stage): void;
 }
 
 /**
@@ -128,10 +131,27 @@ export function usePipeline(
     setTick(t => t + 1);
   }, []);
 
+  const updateStage = useCallback((stage: Stage) => {
+    setState(s =>
+      s.pipeline
+        ? {
+            ...s,
+            pipeline: {
+              ...s.pipeline,
+              stages: s.pipeline.stages.map(x =>
+                x.name === stage.name ? stage : x,
+              ),
+            },
+          }
+        : s,
+    );
+    setTick(t => t + 1);
+  }, []);
+
   const live =
     (state.pipeline?.stages.some(s => isActivePhase(s.lastPromotion?.phase)) ??
       false) ||
     Object.values(created).some(p => isActivePhase(p.phase));
 
-  return { ...state, created, live, refresh, addPromotion };
+  return { ...state, created, live, refresh, addPromotion, updateStage };
 }

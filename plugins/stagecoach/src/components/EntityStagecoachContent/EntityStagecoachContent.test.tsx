@@ -6,12 +6,18 @@ import type { StagecoachApi } from '../../api';
 import { stagecoachApiRef } from '../../api';
 import { act, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
-import type { Promotion } from '@stagecoach/plugin-stagecoach-common';
+import type {
+  EntityPipeline,
+  Promotion,
+  Stage,
+} from '@stagecoach/plugin-stagecoach-common';
 import {
   braveFox,
+  calmOwl,
   entity,
   mockStagecoachApi,
   pipeline,
+  stageFreight,
   stagingPromotion,
   warehouse,
 } from '../../__fixtures__/pipeline';
@@ -35,6 +41,49 @@ async function renderTab(api: StagecoachApi, alertApi = { post: jest.fn() }) {
 function stageCard(name: string) {
   return within(screen.getByTestId(`stage-${name}`));
 }
+
+async function forbidden(message: string) {
+  return ResponseError.fromResponse(
+    new Response(
+      JSON.stringify({
+        error: { name: 'NotAllowedError', message },
+        request: { method: 'DELETE', url: '/x' },
+        response: { statusCode: 403 },
+      }),
+      { status: 403, headers: { 'Content-Type': 'application/json' } },
+    ),
+  );
+}
+
+/** The pipeline with one stage changed. */
+function withStage(
+  name: string,
+  change: Partial<Stage>,
+  from: EntityPipeline = pipeline,
+): EntityPipeline {
+  return {
+    ...from,
+    stages: from.stages.map(s => (s.name === name ? { ...s, ...change } : s)),
+  };
+}
+
+/** dev auto-promotes, and is on hold since calm-owl was promoted there by hand. */
+const devOnHold: Partial<Stage> = {
+  currentFreight: { id: calmOwl.id, alias: calmOwl.alias },
+  autoPromotionEnabled: true,
+  autoPromotionPolicy: 'spec.promotionPolicies[0] (stage "dev")',
+  autoPromotionHolds: [
+    {
+      origin: { kind: 'Warehouse', name: 'shop' },
+      freight: { id: calmOwl.id, alias: calmOwl.alias },
+      promotionId: 'p-rollback',
+      createdBy: 'user:default/ada',
+      createdAt: '2026-03-02T11:00:00Z',
+      reason:
+        'older freight calm-owl was promoted by hand instead of the auto-promotion candidate brave-fox (a rollback)',
+    },
+  ],
+};
 
 async function conflict(message: string) {
   return ResponseError.fromResponse(
@@ -160,7 +209,7 @@ describe('EntityStagecoachContent', () => {
     const dialog = await screen.findByRole('dialog', {
       name: 'Promote to staging',
     });
-    expect(api.getStageFreight).toHaveBeenCalledWith('shop', 'staging');
+    expect(api.listStageFreight).toHaveBeenCalledWith('shop', 'staging');
 
     const confirm = within(dialog).getByRole('button', { name: 'Promote' });
     expect(confirm).toBeDisabled();
@@ -270,7 +319,11 @@ describe('EntityStagecoachContent', () => {
   });
 
   it('explains when no freight can enter a stage yet', async () => {
-    const api = mockStagecoachApi();
+    const api = mockStagecoachApi({
+      listStageFreight: jest
+        .fn()
+        .mockResolvedValue({ stage: 'prod', items: [] }),
+    });
     await renderTab(api);
     const user = userEvent.setup();
 
@@ -295,6 +348,206 @@ describe('EntityStagecoachContent', () => {
       expect(screen.queryByRole('dialog')).not.toBeInTheDocument(),
     );
     expect(api.promote).not.toHaveBeenCalled();
+  });
+
+  it('marks a stage that auto-promotes, with the policy that enables it in a tooltip', async () => {
+    const user = userEvent.setup();
+    await renderTab(
+      mockStagecoachApi({
+        getEntityPipeline: jest.fn().mockResolvedValue(
+          withStage('dev', {
+            autoPromotionEnabled: true,
+            autoPromotionPolicy: 'spec.promotionPolicies[0] (stage "dev")',
+            autoPromotionHolds: [],
+          }),
+        ),
+      }),
+    );
+    const indicator = await stageCard('dev').findByText('auto-promotion');
+    expect(
+      stageCard('staging').queryByText('auto-promotion'),
+    ).not.toBeInTheDocument();
+    // no hold, nothing to resume
+    expect(
+      stageCard('dev').queryByRole('button', { name: /Resume/ }),
+    ).not.toBeInTheDocument();
+
+    await user.hover(indicator);
+    expect(await screen.findByRole('tooltip')).toHaveTextContent(
+      'Auto-promotion enabled by spec.promotionPolicies[0] (stage "dev")',
+    );
+  });
+
+  it('shows who paused auto-promotion and why, and resumes it', async () => {
+    const resumed = withStage('dev', {
+      ...devOnHold,
+      autoPromotionHolds: [],
+    }).stages[0];
+    const api = mockStagecoachApi({
+      getEntityPipeline: jest
+        .fn()
+        .mockResolvedValueOnce(withStage('dev', devOnHold))
+        .mockResolvedValue(withStage('dev', resumed)),
+      releaseAutoPromotionHold: jest.fn().mockResolvedValue(resumed),
+    });
+    const alertApi = { post: jest.fn() };
+    await renderTab(api, alertApi);
+    const user = userEvent.setup();
+
+    const notice = within(
+      await stageCard('dev').findByRole('status', {
+        name: 'Auto-promotion of dev paused',
+      }),
+    );
+    expect(notice.getByText('Auto-promotion paused')).toBeInTheDocument();
+    expect(
+      notice.getByText(
+        'older freight calm-owl was promoted by hand instead of the auto-promotion candidate brave-fox (a rollback)',
+      ),
+    ).toBeInTheDocument();
+    expect(notice.getByText(/^by user:default\/ada /)).toBeInTheDocument();
+
+    await user.click(
+      notice.getByRole('button', { name: 'Resume auto-promotion of dev' }),
+    );
+    expect(api.releaseAutoPromotionHold).toHaveBeenCalledWith(
+      'shop',
+      'dev',
+      'shop',
+    );
+    await waitFor(() =>
+      expect(
+        stageCard('dev').queryByText('Auto-promotion paused'),
+      ).not.toBeInTheDocument(),
+    );
+    expect(stageCard('dev').getByText('auto-promotion')).toBeInTheDocument();
+    expect(alertApi.post).toHaveBeenCalledWith(
+      expect.objectContaining({
+        message: 'Auto-promotion of dev resumed',
+        severity: 'success',
+      }),
+    );
+  });
+
+  it('names the warehouse of each hold when a stage has several', async () => {
+    const holds = devOnHold.autoPromotionHolds!;
+    const api = mockStagecoachApi({
+      getEntityPipeline: jest.fn().mockResolvedValue(
+        withStage('dev', {
+          ...devOnHold,
+          autoPromotionHolds: [
+            ...holds,
+            {
+              ...holds[0],
+              origin: { kind: 'Warehouse', name: 'shop-config' },
+            },
+          ],
+        }),
+      ),
+      releaseAutoPromotionHold: jest.fn().mockResolvedValue(pipeline.stages[0]),
+    });
+    await renderTab(api);
+    const user = userEvent.setup();
+
+    await user.click(
+      await stageCard('dev').findByRole('button', {
+        name: 'Resume auto-promotion of dev for warehouse shop-config',
+      }),
+    );
+    expect(api.releaseAutoPromotionHold).toHaveBeenCalledWith(
+      'shop',
+      'dev',
+      'shop-config',
+    );
+  });
+
+  it('says why auto-promotion could not be resumed, and keeps the hold', async () => {
+    const api = mockStagecoachApi({
+      getEntityPipeline: jest
+        .fn()
+        .mockResolvedValue(withStage('dev', devOnHold)),
+      releaseAutoPromotionHold: jest
+        .fn()
+        .mockRejectedValue(
+          await forbidden(
+            'not allowed to stagecoach.stage.auto-promotion-hold.release',
+          ),
+        ),
+    });
+    const alertApi = { post: jest.fn() };
+    await renderTab(api, alertApi);
+    const user = userEvent.setup();
+
+    const resume = await stageCard('dev').findByRole('button', {
+      name: 'Resume auto-promotion of dev',
+    });
+    await user.click(resume);
+
+    await waitFor(() =>
+      expect(alertApi.post).toHaveBeenCalledWith({
+        message:
+          'Could not resume auto-promotion of dev: not allowed to stagecoach.stage.auto-promotion-hold.release',
+        severity: 'error',
+      }),
+    );
+    expect(
+      stageCard('dev').getByText('Auto-promotion paused'),
+    ).toBeInTheDocument();
+    await waitFor(() => expect(resume).toBeEnabled());
+  });
+
+  it('approves freight for a stage from the promote dialog, and the freight table says so', async () => {
+    const approved = { ...braveFox, approvedFor: ['prod'] };
+    const api = mockStagecoachApi({
+      getEntityPipeline: jest
+        .fn()
+        .mockResolvedValueOnce(pipeline)
+        .mockResolvedValue({ ...pipeline, freight: [approved, calmOwl] }),
+      listStageFreight: jest
+        .fn()
+        .mockResolvedValueOnce(stageFreight('prod'))
+        .mockResolvedValue({
+          stage: 'prod',
+          items: [
+            {
+              freight: approved,
+              available: true,
+              reason: 'approved for prod by user:default/guest just now',
+            },
+            stageFreight('prod').items[1],
+          ],
+        }),
+      approveFreight: jest.fn().mockResolvedValue(approved),
+    });
+    await renderTab(api);
+    const user = userEvent.setup();
+
+    await user.click(
+      await screen.findByRole('button', { name: 'Promote to prod' }),
+    );
+    const dialog = within(
+      await screen.findByRole('dialog', { name: 'Promote to prod' }),
+    );
+    expect(
+      await dialog.findByRole('radio', { name: /brave-fox/ }),
+    ).toBeDisabled();
+    await user.click(
+      dialog.getByRole('button', { name: 'Approve brave-fox for prod' }),
+    );
+
+    expect(api.approveFreight).toHaveBeenCalledWith(
+      'shop',
+      braveFox.id,
+      'prod',
+    );
+    await waitFor(() =>
+      expect(dialog.getByRole('radio', { name: /brave-fox/ })).toBeEnabled(),
+    );
+    await user.click(dialog.getByRole('button', { name: 'Cancel' }));
+    const table = screen.getByRole('table', { name: 'Freight' });
+    expect(
+      await within(table).findByText('approved for prod'),
+    ).toBeInTheDocument();
   });
 
   it('warns when discovery for a warehouse fails, with the reason', async () => {

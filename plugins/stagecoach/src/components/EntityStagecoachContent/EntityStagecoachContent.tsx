@@ -94,12 +94,20 @@ export function EntityStagecoachContent() {
   const alertApi = useApi(alertApiRef);
   const stagecoachApi = useApi(stagecoachApiRef);
   const project = entity.metadata.annotations?.[ANNOTATION_PROJECT];
-  const { pipeline, error, loading, created, live, refresh, addPromotion } =
-    usePipeline({
-      kind: entity.kind,
-      namespace: entity.metadata.namespace ?? 'default',
-      name: entity.metadata.name,
-    });
+  const {
+    pipeline,
+    error,
+    loading,
+    created,
+    live,
+    refresh,
+    addPromotion,
+    updateStage,
+  } = usePipeline({
+    kind: entity.kind,
+    namespace: entity.metadata.namespace ?? 'default',
+    name: entity.metadata.name,
+  });
   const [promoteTo, setPromoteTo] = useState<Stage>();
 
   if (!project) {
@@ -166,6 +174,30 @@ export function EntityStagecoachContent() {
     }
   };
 
+  const onResumeAutoPromotion = async (stage: Stage, origin: string) => {
+    try {
+      updateStage(
+        await stagecoachApi.releaseAutoPromotionHold(
+          pipeline.project,
+          stage.name,
+          origin,
+        ),
+      );
+      alertApi.post({
+        message: `Auto-promotion of ${stage.name} resumed`,
+        severity: 'success',
+        display: 'transient',
+      });
+    } catch (e) {
+      alertApi.post({
+        message: `Could not resume auto-promotion of ${
+          stage.name
+        }: ${errorMessage(e)}`,
+        severity: 'error',
+      });
+    }
+  };
+
   return (
     <>
       <Grid container spacing={3}>
@@ -225,6 +257,7 @@ export function EntityStagecoachContent() {
               now={now}
               onPromote={setPromoteTo}
               onAbort={onAbort}
+              onResumeAutoPromotion={onResumeAutoPromotion}
             />
           </Grid>
         ))}
@@ -242,6 +275,7 @@ export function EntityStagecoachContent() {
           stage={promoteTo}
           onClose={() => setPromoteTo(undefined)}
           onPromoted={onPromoted}
+          onApproved={refresh}
         />
       )}
     </>
