@@ -12,7 +12,7 @@
  *   yarn bench:promotion
  *   BENCH_PROMOTIONS=20 BENCH_STAGES=20 yarn bench:promotion
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -46,6 +46,10 @@ function intFromEnv(name: string, fallback: number): number {
 const PROMOTIONS = intFromEnv('BENCH_PROMOTIONS', 50);
 /** Stages promoted at once (and scripts run at once). */
 const STAGES = intFromEnv('BENCH_STAGES', 100);
+/** Serial promotions (and script runs) per turn: the two sides take turns. */
+const BLOCK = intFromEnv('BENCH_BLOCK', 5);
+/** Rounds of promotions on every stage at once (and of scripts at once), after a warm-up round. */
+const ROUNDS = intFromEnv('BENCH_ROUNDS', 4);
 /** Promotions the worker runs at once: enough for every stage by default. */
 const WORKER_CONCURRENCY = intFromEnv('BENCH_WORKER_CONCURRENCY', STAGES);
 /** How often the idle worker looks for work; unset: the engine's default. */
@@ -57,6 +61,8 @@ const POLL_MS = process.env.BENCH_POLL_MS
  * URL (e.g. postgresql://postgres@127.0.0.1:5432), on which a scratch database is made and dropped.
  */
 const POSTGRES_URL = process.env.BENCH_POSTGRES_URL;
+/** PostgreSQL connections the engine may open (the server allows 100, shared with others). */
+const POOL = intFromEnv('BENCH_POOL', 20);
 const PROJECT = 'bench';
 
 const log = (message: string) =>
@@ -68,9 +74,10 @@ const round2 = (x: number) => Math.round(x * 100) / 100;
  * The git commands of one promotion, in the order the steps run them, with the environment
  * runGit gives git (src/integrations/git/GitCli.ts). Taken from git-clone.ts (bare clone
  * with the identity in its config, one for-each-ref for the checkout's branch, one worktree
- * add), git-commit.ts (add, status, commit, rev-parse) and git-push.ts (remote get-url,
- * rev-parse, push --porcelain, rev-parse). The file change stands for yaml-update (which
- * runs no git); the last line is the engine removing the work directory.
+ * add), git-commit.ts (add; commit, whose summary line gives the full SHA) and git-push.ts
+ * (remote get-url and rev-parse, which the step runs side by side; push --porcelain). The
+ * file change stands for yaml-update (which runs no git); the last line is the engine
+ * removing the work directory. The benchmark checks this list against the steps' own.
  * Arguments: repository URL, branch, work directory, new value, commit message.
  */
 const SCRIPT = `#!/bin/sh
@@ -126,7 +133,7 @@ function readTrace(
       .split('\n')
       .filter(Boolean)
       .map(line => line.split('\x1f').slice(0, -1))
-      // the Git server runs in this process: its CGI is no part of a promotion
+      // the Git server's CGI, were it started with this PATH, is no part of a promotion
       .filter(([, command]) => command !== 'http-backend')
       .map(([cwd, ...args]) => {
         for (let i = 0; i < args.length; i++)
@@ -189,8 +196,13 @@ const serveInChildProcess: GitServe = async reposRoot => {
   return {
     url,
     close: async () => {
+      if (child.exitCode !== null) return;
+      const exited = new Promise(resolve => child.once('exit', resolve));
       child.kill('SIGTERM');
-      await new Promise(resolve => child.once('exit', resolve));
+      // a client still connected could keep it open: it gets three seconds
+      const late = setTimeout(() => child.kill('SIGKILL'), 3000);
+      await exited;
+      clearTimeout(late);
     },
   };
 };
@@ -230,7 +242,7 @@ async function openDatabase(
   const knex = knexFactory({
     client: 'pg',
     connection: url.href,
-    pool: { min: 0, max: 20 },
+    pool: { min: 0, max: POOL },
   });
   cleanup.unshift(() => knex.destroy());
   return knex;
@@ -263,6 +275,76 @@ class FinishWatch {
       this.waiting = { count, resolve };
     });
   }
+}
+
+/**
+ * CPU seconds used so far by this process (`self`: the engine, or the scripts' runner) and
+ * by the child processes it has waited for (`children`: git, sh), from /proc (Linux).
+ * The Git server and the database are other processes, counted by neither.
+ */
+function cpuSeconds(): { self: number; children: number } {
+  try {
+    const stat = fs.readFileSync('/proc/self/stat', 'utf8');
+    const f = stat
+      .slice(stat.lastIndexOf(')') + 2)
+      .split(' ')
+      .map(Number);
+    // fields 14-17 of stat(5), counted from after the command name: utime, stime, cutime, cstime
+    const tick = 100;
+    return {
+      self: (f[11] + f[12]) / tick,
+      children: (f[13] + f[14]) / tick,
+    };
+  } catch {
+    return { self: NaN, children: NaN };
+  }
+}
+
+class CpuMeter {
+  readonly used: Record<string, { self: number; children: number }> = {};
+
+  async measure<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    const before = cpuSeconds();
+    try {
+      return await fn();
+    } finally {
+      const after = cpuSeconds();
+      const u = (this.used[name] ??= { self: 0, children: 0 });
+      u.self = round2(u.self + after.self - before.self);
+      u.children = round2(u.children + after.children - before.children);
+    }
+  }
+}
+
+/**
+ * What starting a process costs from here (this process, as big as the engine is) and from
+ * `sh`: `/bin/true` run 50 times in a row each way. `fromNodeBlockingMs` is the part of a
+ * start during which this process's event loop can do nothing else (the fork).
+ */
+async function processStartCost() {
+  const runs = 50;
+  let blocking = 0;
+  const started = performance.now();
+  for (let i = 0; i < runs; i++) {
+    await new Promise<void>((resolve, reject) => {
+      const before = performance.now();
+      execFile('/bin/true', [], e => (e ? reject(e) : resolve()));
+      blocking += performance.now() - before;
+    });
+  }
+  const fromNodeMs = (performance.now() - started) / runs;
+  const shStarted = performance.now();
+  execFileSync('sh', [
+    '-c',
+    `i=0; while [ $i -lt ${runs} ]; do /bin/true; i=$((i+1)); done`,
+  ]);
+  const fromShMs = (performance.now() - shStarted) / runs;
+  return {
+    fromNodeMs: round2(fromNodeMs),
+    fromNodeBlockingMs: round2(blocking / runs),
+    fromShMs: round2(fromShMs),
+    rssMB: Math.round(process.memoryUsage().rss / 1e6),
+  };
 }
 
 /** Counts the statements the engine sends, by kind, between start() and pause(). */
@@ -373,7 +455,7 @@ async function main() {
       engine,
       PROJECT,
       repo.appURL,
-      Math.max(PROMOTIONS, 2),
+      Math.max(PROMOTIONS, ROUNDS + 1),
     );
     const script = path.join(tmp, 'promotion.sh');
     fs.writeFileSync(script, SCRIPT, { mode: 0o755 });
@@ -442,53 +524,75 @@ async function main() {
         )}`,
       );
 
-    // Each comparison runs raw, engine, engine, raw (half of the work each time), so that
-    // the machine getting busier or quieter during the run weighs on both sides alike.
-    const half = Math.floor(PROMOTIONS / 2);
-    const serialHalves: [number, number][] = [
-      [0, half],
-      [half, PROMOTIONS],
-    ];
-    let rawMs = 0;
-    let engineMs = 0;
+    // The two sides take turns, in blocks (serial) or rounds (at once), the one that goes
+    // first alternating, so that the machine getting busier or quieter during the run
+    // weighs on both alike; the ratios of the pairs are reported too.
+    const blocks: [number, number][] = [];
+    for (let from = 0; from < PROMOTIONS; from += BLOCK)
+      blocks.push([from, Math.min(PROMOTIONS, from + BLOCK)]);
+    const rawBlocks: number[] = [];
+    const engineBlocks: number[] = [];
     const serialIds: string[] = [];
     const statements = statementCounter(knex);
+    const cpu = new CpuMeter();
     const rawSerial = async ([from, to]: [number, number]) => {
       const started = performance.now();
-      for (let i = from; i < to; i++)
-        await runScript(
-          script,
-          rawArgs('raw-serial', rawWork(`serial-${i}`), i),
-        );
-      rawMs += performance.now() - started;
+      await cpu.measure('rawSerial', async () => {
+        for (let i = from; i < to; i++)
+          await runScript(
+            script,
+            rawArgs('raw-serial', rawWork(`serial-${i}`), i),
+          );
+      });
+      rawBlocks.push(performance.now() - started);
     };
     const engineSerial = async ([from, to]: [number, number]) => {
       for (let i = from; i < to; i++)
         serialIds.push((await promote('serial', i)).id);
       statements.start();
-      engineMs += await runQueued(to - from);
+      engineBlocks.push(
+        await cpu.measure('engineSerial', () => runQueued(to - from)),
+      );
       statements.pause();
     };
     log(
-      `serial: ${PROMOTIONS} script runs in a row and ${PROMOTIONS} promotions queued on one stage`,
+      `serial: ${PROMOTIONS} script runs in a row and ${PROMOTIONS} promotions queued on one stage, ${BLOCK} at a time`,
     );
-    await rawSerial(serialHalves[0]);
-    await engineSerial(serialHalves[0]);
-    await engineSerial(serialHalves[1]);
-    await rawSerial(serialHalves[1]);
+    for (const [j, block] of blocks.entries()) {
+      if (j % 2 === 0) {
+        await rawSerial(block);
+        await engineSerial(block);
+      } else {
+        await engineSerial(block);
+        await rawSerial(block);
+      }
+    }
+    const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+    const median = (xs: number[]) => {
+      const sorted = [...xs].sort((a, b) => a - b);
+      const mid = Math.floor(sorted.length / 2);
+      return sorted.length % 2
+        ? sorted[mid]
+        : (sorted[mid - 1] + sorted[mid]) / 2;
+    };
+    const rawMs = sum(rawBlocks);
+    const engineMs = sum(engineBlocks);
     const serialStatements = statements.counts();
     log(`serial: script ${seconds(rawMs)}s, engine ${seconds(engineMs)}s`);
 
     const rawRounds: number[] = [];
     const engineRounds: number[] = [];
     const concurrentIds: string[][] = [];
+    const roundStarts: number[] = [];
     const rawConcurrent = async (round: number) => {
       const started = performance.now();
-      await Promise.all(
-        concurrentStages.map(s =>
-          runScript(
-            script,
-            rawArgs(`raw-${s}`, rawWork(`${s}-${round}`), round),
+      await cpu.measure('rawConcurrent', () =>
+        Promise.all(
+          concurrentStages.map(s =>
+            runScript(
+              script,
+              rawArgs(`raw-${s}`, rawWork(`${s}-${round}`), round),
+            ),
           ),
         ),
       );
@@ -498,18 +602,33 @@ async function main() {
       const ids: string[] = [];
       for (const s of concurrentStages) ids.push((await promote(s, round)).id);
       concurrentIds.push(ids);
-      const started = Date.now();
-      engineRounds.push(await runQueued(STAGES));
-      return started;
+      roundStarts.push(Date.now());
+      engineRounds.push(
+        await cpu.measure('engineConcurrent', () => runQueued(STAGES)),
+      );
     };
     log(
-      `at once: ${STAGES} scripts at once and ${STAGES} promotions on ${STAGES} stages, twice each`,
+      `at once: ${STAGES} scripts at once and ${STAGES} promotions on ${STAGES} stages, ${ROUNDS} rounds`,
     );
-    await rawConcurrent(0);
-    const firstRoundStarted = await engineConcurrent(0);
-    await engineConcurrent(1);
-    await rawConcurrent(1);
-    const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+    // round 0 warms both sides up (the database pool opens its connections, the Git
+    // server's repository is in the page cache) and is not counted
+    for (let round = 0; round <= ROUNDS; round++) {
+      if (round % 2 === 0) {
+        await rawConcurrent(round);
+        await engineConcurrent(round);
+      } else {
+        await engineConcurrent(round);
+        await rawConcurrent(round);
+      }
+      if (round === 0) {
+        rawRounds.length = 0;
+        engineRounds.length = 0;
+        concurrentIds.length = 0;
+        roundStarts.length = 0;
+        for (const k of Object.keys(cpu.used))
+          if (/Concurrent$/.test(k)) delete cpu.used[k];
+      }
+    }
     const concurrentMs = sum(engineRounds) / engineRounds.length;
     const rawConcurrentMs = sum(rawRounds) / rawRounds.length;
     log(
@@ -531,8 +650,8 @@ async function main() {
     for (const [stage, want] of [
       ['serial', PROMOTIONS],
       ['raw-serial', PROMOTIONS],
-      [concurrentStages[STAGES - 1], 2],
-      [`raw-${concurrentStages[STAGES - 1]}`, 2],
+      [concurrentStages[STAGES - 1], ROUNDS + 1],
+      [`raw-${concurrentStages[STAGES - 1]}`, ROUNDS + 1],
     ] as const) {
       const got = await commits(stage);
       if (got !== want)
@@ -547,12 +666,18 @@ async function main() {
       seconds: seconds(engineMs),
       rawSeconds: seconds(rawMs),
       ratio: round2(engineMs / rawMs),
+      blockRatioMedian: round2(
+        median(engineBlocks.map((e, i) => e / rawBlocks[i])),
+      ),
       perPromotionMs: Math.round(engineMs / PROMOTIONS),
       rawPerPromotionMs: Math.round(rawMs / PROMOTIONS),
       concurrentPromotions: STAGES,
       concurrentSeconds: seconds(concurrentMs),
       concurrentRawSeconds: seconds(rawConcurrentMs),
       concurrentRatio: round2(concurrentMs / rawConcurrentMs),
+      concurrentRoundRatios: engineRounds.map((e, i) =>
+        round2(e / rawRounds[i]),
+      ),
       concurrentRunsSeconds: engineRounds.map(seconds),
       concurrentRawRunsSeconds: rawRounds.map(seconds),
       workerConcurrency: WORKER_CONCURRENCY,
@@ -564,8 +689,10 @@ async function main() {
         knex,
         concurrentIds[0],
         'concurrent',
-        firstRoundStarted,
+        roundStarts[0],
       ),
+      cpuSeconds: cpu.used,
+      processStart: await processStartCost(),
       gitCommandsPerPromotion: steps.length,
       scriptMatchesSteps,
       database: POSTGRES_URL ? 'postgresql' : 'sqlite',

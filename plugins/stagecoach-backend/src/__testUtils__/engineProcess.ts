@@ -80,8 +80,8 @@ const stdoutLogger: Logger = {
 
 async function main() {
   const config = readConfig(process.argv.slice(2));
-  // one promotion holds a connection only for a statement or a short transaction; its
-  // heartbeat needs one too, so the pool grows with the worker's concurrency
+  // each running promotion and its heartbeat want a connection now and then: a pool that
+  // grows with the worker's concurrency keeps them from queueing for one
   const knex = openDatabase(config.database, Math.max(10, (config.concurrency ?? 4) + 2));
   const engine = await StagecoachEngine.create({
     knex,
@@ -95,22 +95,20 @@ async function main() {
       maxAttempts: config.maxAttempts,
     },
   });
+  // the worker's timers are unref'd: this keeps the process alive until a signal
+  const keepAlive = setInterval(() => undefined, 60_000);
   let stopping = false;
   const shutdown = async () => {
     if (stopping) return;
     stopping = true;
     await engine.close();
     await knex.destroy();
-    process.exitCode = 0;
+    clearInterval(keepAlive);
   };
   process.on('SIGTERM', () => void shutdown());
   process.on('SIGINT', () => void shutdown());
   engine.worker.start();
   line(`${READY_PREFIX}${JSON.stringify({ pid: process.pid, workerId: engine.worker.id })}`);
-  // the worker's timers are unref'd: this keeps the process alive until a signal
-  const keepAlive = setInterval(() => {
-    if (stopping) clearInterval(keepAlive);
-  }, 1000);
 }
 
 main().catch(e => {

@@ -157,6 +157,8 @@ async function reachablePostgres(): Promise<{ url: string; admin: Knex } | undef
       connection: { connectionString: url, connectionTimeoutMillis: 3000 },
       pool: { min: 0, max: 2 },
       acquireConnectionTimeout: 5000,
+      // a server that does not answer is an expected answer here, not a warning
+      log: { warn: () => undefined, error: () => undefined, deprecate: () => undefined, debug: () => undefined },
     });
     try {
       await admin.raw('select 1');
@@ -195,9 +197,15 @@ export async function createScratchDatabase(
       },
     };
   }
-  const tried = postgresCandidates().map(u => u.replace(/\/\/[^@/]*@/, '//***@')).join(', ');
-  if (options.postgresOnly || process.env.STAGECOACH_REQUIRE_POSTGRES === '1') {
-    throw new Error(`no PostgreSQL answered (tried ${tried})${options.postgresOnly ? '' : ' and STAGECOACH_REQUIRE_POSTGRES=1'}`);
+  const tried = postgresCandidates().map(u => u.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@')).join(', ');
+  if (options.postgresOnly) {
+    throw new Error(
+      `this test needs PostgreSQL (several processes share its database; SQLite serves one) and none answered ` +
+        `(tried ${tried}): start one on 127.0.0.1:5432 or set STAGECOACH_TEST_POSTGRES_URL`,
+    );
+  }
+  if (process.env.STAGECOACH_REQUIRE_POSTGRES === '1') {
+    throw new Error(`STAGECOACH_REQUIRE_POSTGRES=1 but no PostgreSQL answered (tried ${tried})`);
   }
   const file = path.join(options.sqliteDir, `${prefix}.sqlite`);
   const knex = openDatabase(file);

@@ -181,22 +181,33 @@ export class PromotionStore {
    * Claims up to `max` promotions, as that many claimNext calls would, in a few round trips:
    * waiting promotions whose time has come first, then the oldest pending promotion of each
    * stage that has none running. The conditional updates run side by side (they touch
-   * different rows); racing workers each win different promotions. May claim fewer than
-   * there are (a race lost): claim again until it returns none.
+   * different rows). Candidates another worker won meanwhile are replaced by the next ones,
+   * so an empty answer means there is nothing to claim now.
    */
   async claimBatch(workerId: string, now: string, claimTtlMs: number, max: number): Promise<ClaimedPromotion[]> {
     const expires = new Date(Date.parse(now) + claimTtlMs).toISOString();
     const claimed = wonClaims(
       await Promise.allSettled((await this.waking(now, max)).map(w => this.claimWaking(w, workerId, expires))),
     );
-    if (claimed.length >= max) return claimed;
-    const candidates: PromotionRow[] = await this.knex('stagecoach_promotions as p')
+    while (claimed.length < max) {
+      const candidates = await this.oldestPendingPerFreeStage(max - claimed.length);
+      const results = await Promise.allSettled(candidates.map(c => this.claimPending(c, workerId, now, expires)));
+      const won = wonClaims(results, claimed.length);
+      claimed.push(...won);
+      // all won (or none left); a failed claim is not tried again in this call
+      if (won.length === candidates.length || results.some(r => r.status === 'rejected')) break;
+    }
+    return claimed;
+  }
+
+  /** The oldest pending promotion of each stage that has none running, oldest first. */
+  private oldestPendingPerFreeStage(limit: number): Promise<PromotionRow[]> {
+    return this.knex('stagecoach_promotions as p')
       .join('stagecoach_stages as s', function on() {
         this.on('s.project', '=', 'p.project').andOn('s.name', '=', 'p.stage');
       })
       .whereNull('s.current_promotion_id')
       .andWhere('p.phase', 'Pending')
-      // only the oldest pending promotion of each stage
       .whereNotExists(function older() {
         this.select(1)
           .from('stagecoach_promotions as o')
@@ -209,9 +220,7 @@ export class PromotionStore {
       })
       .orderBy([{ column: 'p.created_at' }, { column: 'p.id' }])
       .select('p.*')
-      .limit(max - claimed.length);
-    const pending = await Promise.allSettled(candidates.map(c => this.claimPending(c, workerId, now, expires)));
-    return [...claimed, ...wonClaims(pending, claimed.length)];
+      .limit(limit);
   }
 
   /** Waiting promotions whose time has come (they hold their stage, and no worker). */
