@@ -97,8 +97,7 @@ export class PromotionRunner {
 
   async run(p: ClaimedPromotion, control: RunControl): Promise<RunOutcome> {
     const { promotions, logger } = this.options;
-    const workRoot = this.options.workRoot ?? path.join(os.tmpdir(), 'stagecoach-promotions');
-    const workDir = path.join(workRoot, `promotion-${p.id.replace(/[^A-Za-z0-9._-]/g, '_')}-${p.attempts}`);
+    const workDir = path.join(this.workRoot(), `promotion-${p.id}-${p.attempts}`);
     if (p.fresh) await fs.rm(workDir, { recursive: true, force: true });
     await fs.mkdir(workDir, { recursive: true });
 
@@ -123,6 +122,35 @@ export class PromotionRunner {
     if (!ended) return 'lost';
     logger.info(`promotion ${p.id} of ${p.project}/${p.stage}: ${phase}${message ? ` (${message})` : ''}`);
     return phase;
+  }
+
+  private workRoot(): string {
+    return this.options.workRoot ?? path.join(os.tmpdir(), 'stagecoach-promotions');
+  }
+
+  /**
+   * Removes the work directories that no attempt will come back to: their promotion ended
+   * while no worker here held it (aborted while waiting, finished by another backend), or
+   * was started over (the attempt was killed). A running or waiting attempt keeps its own.
+   * Returns how many were removed.
+   */
+  async sweepWorkDirs(): Promise<number> {
+    const entries = await fs.readdir(this.workRoot()).catch(() => [] as string[]);
+    const dirs = entries
+      .map(name => ({ name, m: /^promotion-(.+)-(\d+)$/.exec(name) }))
+      .filter((e): e is { name: string; m: RegExpExecArray } => e.m !== null)
+      .map(e => ({ name: e.name, id: e.m[1], attempt: Number(e.m[2]) }));
+    if (dirs.length === 0) return 0;
+    const states = await this.options.promotions.attemptStates([...new Set(dirs.map(d => d.id))]);
+    let removed = 0;
+    for (const d of dirs) {
+      const s = states.get(d.id);
+      const current = s && s.phase === 'Running' && s.attempts === d.attempt;
+      if (current || s?.phase === 'Pending') continue;
+      await fs.rm(path.join(this.workRoot(), d.name), { recursive: true, force: true });
+      removed++;
+    }
+    return removed;
   }
 
   private async runSteps(

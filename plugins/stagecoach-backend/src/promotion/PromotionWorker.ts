@@ -4,6 +4,9 @@ import { ClaimedPromotion, PromotionStore } from '../store/PromotionStore';
 import { Clock, Logger } from '../util/types';
 import { PromotionRunner, RunControl, StopReason } from './PromotionRunner';
 
+/** How often left-over work directories are looked for (see PromotionRunner.sweepWorkDirs). */
+const WORK_DIR_SWEEP_MS = 10 * 60_000;
+
 const STOP_WORDS: Record<StopReason, string> = {
   abort: 'promotion aborted',
   shutdown: 'promotion given back at shutdown',
@@ -46,6 +49,7 @@ export class PromotionWorker {
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly controllers = new Map<string, { abort(reason: StopReason): void }>();
   private lastJanitor = 0;
+  private lastSweep = 0;
   /** The tick under way: ticks never overlap (see tick). */
   private ticking?: Promise<void>;
   /** Work may have appeared while a tick was under way: the next tick comes at once. */
@@ -109,6 +113,14 @@ export class PromotionWorker {
     if (clock.now().getTime() - this.lastJanitor > Math.min(ttl / 2, 15_000)) {
       this.lastJanitor = clock.now().getTime();
       await this.recoverAbandoned();
+    }
+    if (clock.now().getTime() - this.lastSweep > WORK_DIR_SWEEP_MS) {
+      this.lastSweep = clock.now().getTime();
+      const removed = await this.options.runner.sweepWorkDirs().catch(e => {
+        this.options.logger.warn(`could not clean up promotion work directories: ${e}`);
+        return 0;
+      });
+      if (removed > 0) this.options.logger.info(`removed ${removed} work directories of promotions that ended elsewhere`);
     }
     while (!this.stopped && this.running < concurrency) {
       const claimed = await promotions.claimBatch(this.id, clock.now().toISOString(), ttl, concurrency - this.running);

@@ -473,6 +473,18 @@ export class PromotionStore {
       .andWhere('claim_expires_at', '<', now);
   }
 
+  /** The phase and attempt count of each of these promotions (those that still exist). */
+  async attemptStates(ids: string[]): Promise<Map<string, { phase: PromotionPhase; attempts: number }>> {
+    const out = new Map<string, { phase: PromotionPhase; attempts: number }>();
+    for (let i = 0; i < ids.length; i += 500) {
+      const rows: Pick<PromotionRow, 'id' | 'phase' | 'attempts'>[] = await this.knex('stagecoach_promotions')
+        .whereIn('id', ids.slice(i, i + 500))
+        .select('id', 'phase', 'attempts');
+      for (const r of rows) out.set(r.id, { phase: r.phase as PromotionPhase, attempts: r.attempts });
+    }
+    return out;
+  }
+
   async get(project: string, id: string): Promise<Promotion> {
     const row: PromotionRow | undefined = await this.knex('stagecoach_promotions').where({ project, id }).first();
     if (!row) throw new NotFoundError(`promotion "${id}" not found in project "${project}"`);
