@@ -159,15 +159,20 @@ export class PromotionRunner {
     control: RunControl,
   ): Promise<RunOutcome | { phase: FinalPhase; message?: string }> {
     const { promotions } = this.options;
-    const freight = await this.options.freight.get(p.project, p.freightId);
-    const records = new Map((await promotions.stepRecords(p.id)).map(r => [r.idx, r]));
+    // a fresh start has nothing recorded yet: its steps are all Pending
+    const [freight, recorded, snapshot] = await Promise.all([
+      this.options.freight.get(p.project, p.freightId),
+      p.fresh ? [] : promotions.stepRecords(p.id),
+      this.options.metadata.snapshot(p.project),
+    ]);
+    const records = new Map(recorded.map(r => [r.idx, r]));
     const progress: Progress = { outputs: {}, statuses: new Map() };
     for (let idx = 0; idx < p.currentStep; idx++) {
       const rec = records.get(idx);
       const alias = stepAlias(p.steps[idx], idx);
       if (rec) this.record(progress, p.steps[idx], idx, rec.status, rec.outputs, problemText(alias, rec.status, rec.message));
     }
-    let metadata: MetadataSnapshot | undefined;
+    let metadata: MetadataSnapshot | undefined = snapshot;
     const metadataWriter = {
       set: async (kind: 'Stage' | 'Freight', name: string, values: Record<string, unknown>) => {
         await this.options.metadata.set(p.project, kind, name, values);
