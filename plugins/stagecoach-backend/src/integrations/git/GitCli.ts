@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import type { GitCredentials } from '../scm/ScmCredentials';
-import { redactSecrets } from '../../util/secrets';
+import { redactSecrets, redactValues } from '../../util/secrets';
 
 export interface GitIdentity {
   name: string;
@@ -81,7 +81,7 @@ export async function runGit(args: string[], options: GitRunOptions = {}): Promi
           const code = typeof error.code === 'number' ? error.code : null;
           let why = error.killed ? `${stderr}\ntimed out` : stderr || error.message;
           if (error.name === 'AbortError') why = 'aborted';
-          reject(new GitError(args, scrub(why, secrets), code, scrub(String(stdout), secrets)));
+          reject(new GitError(args, redactValues(why, secrets), code, redactValues(String(stdout), secrets)));
         } else resolve(stdout.toString());
       },
     );
@@ -127,11 +127,7 @@ export function isMissingIdentity(e: unknown): boolean {
 
 /** Every form in which a credential could come back in git's output. */
 function secretForms(c: GitCredentials): string[] {
-  return [basicHeader(c), c.password, encodeURIComponent(c.password)].filter(s => s.length >= 4);
-}
-
-function scrub(text: string, secrets: string[]): string {
-  return secrets.reduce((t, s) => t.split(s).join('***'), text);
+  return [basicHeader(c), c.password, encodeURIComponent(c.password)];
 }
 
 /** True when git failed because the host wants (other) credentials. */

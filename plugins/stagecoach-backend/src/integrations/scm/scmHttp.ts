@@ -1,5 +1,5 @@
 import { Agent } from 'undici';
-import { redactSecrets } from '../../util/secrets';
+import { redactSecrets, redactValues } from '../../util/secrets';
 import type { ScmProviderKind } from './ScmCredentials';
 import { ScmApiError } from './ScmProvider';
 
@@ -113,9 +113,7 @@ export class ScmHttp {
 
   /** Removes anything of the configured credentials from text that came back from the host. */
   scrub(text: string): string {
-    let out = redactSecrets(text);
-    for (const s of this.secrets) out = out.split(s).join('***');
-    return out;
+    return redactValues(redactSecrets(text), this.secrets);
   }
 
   /** The host's own explanation in an error body, whatever shape the provider uses. */
@@ -222,5 +220,5 @@ function secretsOf(authorization: string | undefined): string[] {
     const password = decoded.slice(decoded.indexOf(':') + 1);
     secrets.push(decoded, password);
   }
-  return secrets.filter(s => s.length >= 4);
+  return secrets;
 }
