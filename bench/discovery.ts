@@ -17,7 +17,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import express from 'express';
-import knexFactory, { Knex } from 'knex';
+import type { Knex } from 'knex';
 import { StagecoachEngine } from '../plugins/stagecoach-backend/src/engine';
 import type { RegistryRequestEvent } from '../plugins/stagecoach-backend/src/integrations/registry/RegistryClient';
 import {
@@ -29,15 +29,7 @@ import {
   matchesSubscription,
 } from '../plugins/stagecoach-backend/src/service/webhooks';
 import type { Logger } from '../plugins/stagecoach-backend/src/util/types';
-
-function intFromEnv(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1)
-    throw new Error(`${name} must be a positive integer, not "${raw}"`);
-  return n;
-}
+import { intFromEnv, log, openDatabase, POSTGRES_URL, seconds } from './common';
 
 const REPOSITORIES = intFromEnv('BENCH_REPOSITORIES', 1000);
 const TAGS = intFromEnv('BENCH_TAGS', 100);
@@ -64,13 +56,9 @@ const WEBHOOK_SAMPLES = Math.min(
  * The engine's database: unset for a SQLite file in a temp folder, or a PostgreSQL server's
  * URL (e.g. postgresql://postgres@127.0.0.1:5432), on which a scratch database is made and dropped.
  */
-const POSTGRES_URL = process.env.BENCH_POSTGRES_URL;
 const PROJECT = 'bench';
 const INTERVAL_MS = 5 * 60_000;
 
-const log = (message: string) =>
-  process.stderr.write(`[bench ${new Date().toISOString()}] ${message}\n`);
-const seconds = (ms: number) => Math.round(ms) / 1000;
 const pad = (i: number) => String(i).padStart(4, '0');
 const repoName = (i: number) => `bench/r${pad(i)}`;
 const warehouseName = (i: number) => `w${pad(i)}`;
@@ -187,18 +175,13 @@ const MANIFEST_TYPES = [
  * itself for SQLite (total_changes() of its one connection), from each write's answer for
  * PostgreSQL.
  */
-async function openDatabase(
+/** The run's database, and how many rows it has had written (SQLite counts them itself). */
+async function openCountingDatabase(
   tmp: string,
   cleanup: Array<() => unknown>,
 ): Promise<{ knex: Knex; rowsWritten: () => Promise<number> }> {
+  const knex = await openDatabase(tmp, cleanup);
   if (!POSTGRES_URL) {
-    // journal and sync settings are the engine's own (it turns on write-ahead logging)
-    const knex = knexFactory({
-      client: 'better-sqlite3',
-      connection: { filename: path.join(tmp, 'stagecoach.sqlite') },
-      useNullAsDefault: true,
-    });
-    cleanup.unshift(() => knex.destroy());
     return {
       knex,
       rowsWritten: async () =>
@@ -211,17 +194,6 @@ async function openDatabase(
         ),
     };
   }
-  const database = `stagecoach_bench_${process.pid}_${Date.now()}`;
-  const admin = knexFactory({ client: 'pg', connection: POSTGRES_URL });
-  await admin.raw(`create database ${database}`);
-  cleanup.unshift(async () => {
-    await admin.raw(`drop database if exists ${database} with (force)`);
-    await admin.destroy();
-  });
-  const url = new URL(POSTGRES_URL);
-  url.pathname = `/${database}`;
-  const knex = knexFactory({ client: 'pg', connection: url.href });
-  cleanup.unshift(() => knex.destroy());
   // PostgreSQL's own counters reach pg_stat views with a delay: count what each write answered
   let rows = 0;
   knex.on('query-response', (response: unknown, q: { method?: string }) => {
@@ -269,7 +241,7 @@ async function main() {
     execFileSync('sync');
     log(`setup written to disk (sync) in ${seconds(Date.now() - syncStarted)}s`);
 
-    const { knex, rowsWritten } = await openDatabase(tmp, cleanup);
+    const { knex, rowsWritten } = await openCountingDatabase(tmp, cleanup);
     knex.on('query', (q: { method?: string }) => {
       if (q.method === 'insert' || q.method === 'update' || q.method === 'del')
         counters.writeStatements++;
@@ -520,6 +492,6 @@ async function main() {
 }
 
 main().catch(e => {
-  log(`failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+  log(`failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}${e instanceof Error && e.cause ? ` (cause: ${String(e.cause)})` : ""}`);
   process.exitCode = 1;
 });

@@ -16,7 +16,7 @@ import { execFile, execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import knexFactory, { Knex } from 'knex';
+import type { Knex } from 'knex';
 import readline from 'node:readline';
 import { git, startGitHttpServer } from '@stagecoach/git-server';
 import { StagecoachEngine } from '../plugins/stagecoach-backend/src/engine';
@@ -32,15 +32,7 @@ import {
   stageNames,
 } from '../plugins/stagecoach-backend/src/__testUtils__/promotionQueue';
 import type { Logger } from '../plugins/stagecoach-backend/src/util/types';
-
-function intFromEnv(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1)
-    throw new Error(`${name} must be a positive integer, not "${raw}"`);
-  return n;
-}
+import { intFromEnv, log, openDatabase, POSTGRES_URL, seconds } from './common';
 
 /** Promotions run one after another on one stage (and script runs in a row). */
 const PROMOTIONS = intFromEnv('BENCH_PROMOTIONS', 50);
@@ -60,14 +52,10 @@ const POLL_MS = process.env.BENCH_POLL_MS
  * The engine's database: unset for a SQLite file in a temp folder, or a PostgreSQL server's
  * URL (e.g. postgresql://postgres@127.0.0.1:5432), on which a scratch database is made and dropped.
  */
-const POSTGRES_URL = process.env.BENCH_POSTGRES_URL;
 /** PostgreSQL connections the engine may open (the server allows 100, shared with others). */
 const POOL = intFromEnv('BENCH_POOL', 20);
 const PROJECT = 'bench';
 
-const log = (message: string) =>
-  process.stderr.write(`[bench ${new Date().toISOString()}] ${message}\n`);
-const seconds = (ms: number) => Math.round(ms) / 1000;
 const round2 = (x: number) => Math.round(x * 100) / 100;
 
 /**
@@ -215,37 +203,6 @@ async function serveGit(reposRoot: string) {
     'SIGTERM',
     () => void server.close().then(() => process.exit(0)),
   );
-}
-
-async function openDatabase(
-  tmp: string,
-  cleanup: Array<() => unknown>,
-): Promise<Knex> {
-  if (!POSTGRES_URL) {
-    const knex = knexFactory({
-      client: 'better-sqlite3',
-      connection: { filename: path.join(tmp, 'stagecoach.sqlite') },
-      useNullAsDefault: true,
-    });
-    cleanup.unshift(() => knex.destroy());
-    return knex;
-  }
-  const database = `stagecoach_bench_${process.pid}_${Date.now()}`;
-  const admin = knexFactory({ client: 'pg', connection: POSTGRES_URL });
-  await admin.raw(`create database ${database}`);
-  cleanup.unshift(async () => {
-    await admin.raw(`drop database if exists ${database} with (force)`);
-    await admin.destroy();
-  });
-  const url = new URL(POSTGRES_URL);
-  url.pathname = `/${database}`;
-  const knex = knexFactory({
-    client: 'pg',
-    connection: url.href,
-    pool: { min: 0, max: POOL },
-  });
-  cleanup.unshift(() => knex.destroy());
-  return knex;
 }
 
 /** Resolves as the runner logs promotions as ended: `promotion <id> of <project>/<stage>: <phase>`. */
@@ -438,7 +395,7 @@ async function main() {
       serveInChildProcess,
     );
     cleanup.unshift(() => repo.close());
-    const knex = await openDatabase(tmp, cleanup);
+    const knex = await openDatabase(tmp, cleanup, { pool: POOL });
     const watch = new FinishWatch();
     const engine = await StagecoachEngine.create({
       knex,
