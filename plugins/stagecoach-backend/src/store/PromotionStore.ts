@@ -151,34 +151,11 @@ export class PromotionStore {
    * exactly one of several racing workers wins each promotion.
    */
   async claimNext(workerId: string, now: string, claimTtlMs: number): Promise<ClaimedPromotion | undefined> {
-    const expires = new Date(Date.parse(now) + claimTtlMs).toISOString();
-    for (const w of await this.waking(now, 10)) {
-      const won = await this.claimWaking(w, workerId, expires);
-      if (won) return won;
-    }
-
-    const candidates: PromotionRow[] = await this.knex('stagecoach_promotions as p')
-      .join('stagecoach_stages as s', function on() {
-        this.on('s.project', '=', 'p.project').andOn('s.name', '=', 'p.stage');
-      })
-      .whereNull('s.current_promotion_id')
-      .andWhere('p.phase', 'Pending')
-      .orderBy([{ column: 'p.created_at' }, { column: 'p.id' }])
-      .select('p.*')
-      .limit(10);
-    const seenStages = new Set<string>();
-    for (const c of candidates) {
-      const stageKey = `${c.project}/${c.stage}`;
-      if (seenStages.has(stageKey)) continue; // only the oldest per stage
-      seenStages.add(stageKey);
-      const won = await this.claimPending(c, workerId, now, expires);
-      if (won) return won;
-    }
-    return undefined;
+    return (await this.claimBatch(workerId, now, claimTtlMs, 1))[0];
   }
 
   /**
-   * Claims up to `max` promotions, as that many claimNext calls would, in a few round trips:
+   * Claims up to `max` promotions in a few round trips:
    * waiting promotions whose time has come first, then the oldest pending promotion of each
    * stage that has none running. The conditional updates run side by side (they touch
    * different rows). Candidates another worker won meanwhile are replaced by the next ones,
