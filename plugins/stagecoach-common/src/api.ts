@@ -183,6 +183,138 @@ export interface Stage {
   autoPromotionPolicy?: string;
   /** Origins whose auto-promotion is paused because someone promoted other freight by hand. */
   autoPromotionHolds?: AutoPromotionHold[];
+  /** Health of what the last promotion touched (its Argo CD apps), re-checked on a schedule. */
+  health?: StageHealth;
+  /** The newest verification of the stage (of its current freight, or an older one). */
+  verification?: Verification;
+  /** The AnalysisTemplates the stage verifies with (none: verified once healthy). */
+  analysisTemplates?: string[];
+}
+
+/**
+ * Healthy: everything the last promotion touched is synced to what it asked for and healthy.
+ * Progressing: on its way (syncing, rolling out). Degraded: it failed or broke (or the last
+ * promotion failed). Unknown: it cannot be told (cluster unreachable, app missing, health
+ * reported before the last sync finished).
+ */
+export type StageHealthStatus = 'Healthy' | 'Progressing' | 'Degraded' | 'Unknown';
+
+export interface StageHealth {
+  status: StageHealthStatus;
+  /** Why, in words a developer can act on: `app guestbook-dev is Progressing: Deployment rolling out`. */
+  reason: string;
+  /** When it was last checked (ISO-8601). */
+  checkedAt: string;
+  /** The promotion whose apps were checked. */
+  promotionId?: string;
+  /** Each app the last promotion touched, with its own verdict. */
+  apps: ArgoCdAppHealth[];
+}
+
+/** An Argo CD Application as Stagecoach sees it. */
+export interface ArgoCdApp {
+  name: string;
+  namespace: string;
+  /** The cluster (from app-config `stagecoach.kubernetes.clusters`) it was read from. */
+  cluster?: string;
+  /** Argo CD's sync status: Synced, OutOfSync, Unknown. */
+  sync?: string;
+  /** Argo CD's health status: Healthy, Progressing, Degraded, Suspended, Missing, Unknown. */
+  health?: string;
+  /** Argo CD's own health message, if any. */
+  healthMessage?: string;
+  /** The revision(s) last synced, one per source. */
+  revisions?: string[];
+  /** The last sync operation. */
+  operation?: { phase: string; message?: string; startedAt?: string; finishedAt?: string; initiatedBy?: string };
+  /** `<project>:<stage>` entries of the authorized-stage annotation. */
+  authorizedStages?: string[];
+  /** A link to the app in Argo CD's UI (app-config `stagecoach.argocd.url`). */
+  url?: string;
+}
+
+/** An app checked for a stage's health: what Argo CD says, and what Stagecoach makes of it. */
+export interface ArgoCdAppHealth extends ArgoCdApp {
+  status: StageHealthStatus;
+  reason: string;
+  /** The revisions the promotion asked for, per source ('' where it did not ask). */
+  desiredRevisions?: string[];
+}
+
+/**
+ * Argo Rollouts' AnalysisRun phases. Pending: waiting for the stage to be healthy.
+ * Successful is the only phase that verifies the freight.
+ */
+export type VerificationPhase = 'Pending' | 'Running' | 'Successful' | 'Failed' | 'Error' | 'Inconclusive' | 'Aborted';
+
+export const FINAL_VERIFICATION_PHASES: readonly VerificationPhase[] = [
+  'Successful',
+  'Failed',
+  'Error',
+  'Inconclusive',
+  'Aborted',
+];
+
+export type MeasurementPhase = 'Running' | 'Successful' | 'Failed' | 'Error' | 'Inconclusive';
+
+/** One measurement of a metric (one HTTP check, one query, one job). */
+export interface Measurement {
+  phase: MeasurementPhase;
+  /** The measured value as text: the JSON the condition saw (`[0.997]`, `{"ok":true}`). */
+  value?: string;
+  /** Why it failed or errored, in words. */
+  message?: string;
+  startedAt: string;
+  finishedAt?: string;
+  /** Provider details: the job's name, the query sent. */
+  metadata?: Record<string, string>;
+}
+
+export interface MetricResult {
+  name: string;
+  /** web, prometheus or job. */
+  provider: string;
+  phase: 'Pending' | 'Running' | 'Successful' | 'Failed' | 'Error' | 'Inconclusive' | 'Aborted';
+  message?: string;
+  /** Measurements taken (Error ones included), and how they came out. */
+  count: number;
+  successful: number;
+  failed: number;
+  inconclusive: number;
+  error: number;
+  consecutiveError: number;
+  /** A dry-run metric is measured and shown but does not decide the verification. */
+  dryRun?: boolean;
+  /** Every measurement, oldest first. */
+  measurements: Measurement[];
+}
+
+/** One verification of freight in a stage: an analysis run of the stage's AnalysisTemplates. */
+export interface Verification {
+  id: string;
+  project: string;
+  stage: string;
+  freight: FreightRef;
+  /** The promotion that led to it (absent for a re-verification). */
+  promotionId?: string;
+  phase: VerificationPhase;
+  message?: string;
+  /** Who asked: the promotion's actor, or whoever re-verified. */
+  createdBy?: string;
+  createdAt: string;
+  startedAt?: string;
+  finishedAt?: string;
+  abortRequestedBy?: string;
+  /** The AnalysisTemplates merged into this run. */
+  analysisTemplates: string[];
+  /** Arguments as given to the templates. */
+  args?: Record<string, string>;
+  metrics: MetricResult[];
+}
+
+/** Answer of `GET /projects/{p}/stages/{s}/verifications`, newest first. */
+export interface VerificationList {
+  items: Verification[];
 }
 
 /**
@@ -300,6 +432,14 @@ export interface EntityPipeline {
   freight: Freight[];
   /** The relevant warehouses, with their discovery status. */
   warehouses: Warehouse[];
+  /**
+   * The entity's Argo CD apps (annotations `argocd/app-name` or `argocd/app-selector`), each
+   * with the stage that drives it (its authorized-stage annotation) when that is one of
+   * this project's.
+   */
+  apps?: Array<ArgoCdApp & { stage?: string }>;
+  /** Why the apps could not be read (cluster unreachable), in words. */
+  appsError?: string;
 }
 
 /**

@@ -54,7 +54,14 @@ export const stagecoachAutoPromotionHoldReleasePermission = createPermission({
   attributes: { action: 'update' },
 });
 
+/** Verify a stage again, or abort its running verification. */
+export const stagecoachVerifyPermission = createPermission({
+  name: 'stagecoach.stage.verify',
+  attributes: { action: 'update' },
+});
+
 export const stagecoachPermissions = [
+  stagecoachVerifyPermission,
   stagecoachFreightApprovePermission,
   stagecoachAutoPromotionHoldReleasePermission,
   stagecoachFreightCreatePermission,

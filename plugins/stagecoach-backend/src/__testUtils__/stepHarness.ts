@@ -1,6 +1,8 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { DEFAULT_ARGOCD_SETTINGS } from '../integrations/argocd/types';
+import { unconfiguredClusters } from '../integrations/kubernetes/unconfigured';
 import { DEFAULT_GIT_IDENTITY } from '../integrations/git/GitCli';
 import { noScmCredentials } from '../integrations/scm/ScmCredentials';
 import { StepConfigError } from '../promotion/workDir';
@@ -55,6 +57,8 @@ export async function runStep<C>(
     credentials: noScmCredentials,
     metadata: { set: async () => undefined },
     fetch: globalThis.fetch,
+    kube: unconfiguredClusters,
+    argocd: DEFAULT_ARGOCD_SETTINGS,
     ...ctx,
   };
   return step.run(full, parsed.data);

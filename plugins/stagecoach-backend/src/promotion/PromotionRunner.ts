@@ -15,6 +15,9 @@ import { redactSecrets } from '../util/secrets';
 import { Clock, Logger } from '../util/types';
 import { evaluate, evaluateTemplate, ExpressionEnv, ExpressionError, unwrapExpression } from './expressions';
 import { MetadataSnapshot, promotionEnv } from './promotionEnv';
+import { ArgoCdSettings, DEFAULT_ARGOCD_SETTINGS } from '../integrations/argocd/types';
+import type { KubeClusters } from '../integrations/kubernetes/types';
+import { unconfiguredClusters } from '../integrations/kubernetes/unconfigured';
 import { builtinSteps } from './steps';
 import { StepContext, StepDefinition, StepResult } from './steps/types';
 import { StepConfigError } from './workDir';
@@ -31,6 +34,9 @@ export interface PromotionRunnerOptions {
   steps?: ReadonlyMap<string, StepDefinition>;
   credentials?: ScmCredentials;
   fetch?: typeof fetch;
+  /** Kubernetes clusters and Argo CD settings, for the argocd-* steps (default: none configured). */
+  kube?: KubeClusters;
+  argocd?: ArgoCdSettings;
 }
 
 /** Why a running promotion is told to stop. */
@@ -348,6 +354,9 @@ export class PromotionRunner {
       state: rec?.status === 'Running' ? rec.state : undefined,
       metadata,
       fetch: this.options.fetch ?? globalThis.fetch,
+      kube: this.options.kube ?? unconfiguredClusters,
+      argocd: this.options.argocd ?? DEFAULT_ARGOCD_SETTINGS,
+      actor: p.createdBy,
     };
   }
 

@@ -1,5 +1,7 @@
 import type { z } from 'zod';
+import type { ArgoCdSettings, HealthCheck } from '../../integrations/argocd/types';
 import type { GitIdentity } from '../../integrations/git/GitCli';
+import type { KubeClusters } from '../../integrations/kubernetes/types';
 import type { ScmCredentials } from '../../integrations/scm/ScmCredentials';
 import type { StoredFreight } from '../../store/FreightStore';
 import type { Logger } from '../../util/types';
@@ -39,6 +41,12 @@ export interface StepContext {
   metadata: MetadataWriter;
   /** `fetch`, injectable for tests; steps use it for every HTTP request. */
   fetch: typeof fetch;
+  /** The Kubernetes clusters (app-config `stagecoach.kubernetes`), for the argocd-* steps. */
+  kube: KubeClusters;
+  /** Argo CD's default namespace and UI address. */
+  argocd: ArgoCdSettings;
+  /** Who started the promotion (a user, a CI token, or auto-promotion). */
+  actor?: string;
 }
 
 export interface StepResult {
@@ -54,6 +62,11 @@ export interface StepResult {
   retryAfterMs?: number;
   /** Running only: handed back to the next run of this step as ctx.state (JSON). */
   state?: Record<string, unknown>;
+  /**
+   * Succeeded only: what the stage's health is made of from now on (argocd-update: the apps
+   * it drove). Kept with the step; the stage re-checks it until its next promotion.
+   */
+  healthCheck?: HealthCheck;
 }
 
 /** A promotion step: its name, its configuration's schema and what it does. */
