@@ -83,5 +83,45 @@ export interface Config {
        */
       supersedePending?: boolean;
     };
+    /**
+     * The Kubernetes clusters Stagecoach talks to: Argo CD Applications (argocd-update,
+     * argocd-wait, stage health) and job metrics. Without this, a kubeconfig (KUBECONFIG or
+     * ~/.kube/config) or the pod's service account is used when there is one.
+     */
+    kubernetes?: {
+      clusters?: Array<{
+        name: string;
+        /** The API server, e.g. https://10.0.0.1:6443 */
+        url: string;
+        /** @visibility secret */
+        serviceAccountToken?: string;
+        /** The server's CA certificate, base64-encoded PEM. */
+        caData?: string;
+        skipTLSVerify?: boolean;
+      }>;
+      /** A kubeconfig file whose contexts become clusters, named by context. */
+      kubeconfig?: string;
+      /** The cluster used when a step or setting names none. Default: the first one. */
+      defaultCluster?: string;
+    };
+    argocd?: {
+      /** The namespace Argo CD's Applications live in, unless a step names another. Default `argocd`. */
+      namespace?: string;
+      /** Argo CD's UI, for links to apps: https://argocd.example.com */
+      url?: string;
+    };
+    health?: {
+      /** How often every promoted stage's health is checked again, in seconds. Default 30. */
+      intervalSeconds?: number;
+    };
+    verification?: {
+      /** Where job metrics run. */
+      jobs?: {
+        /** Default: the project's name (as Kargo runs them in the project's namespace). */
+        namespace?: string;
+        /** Default: the default cluster. */
+        cluster?: string;
+      };
+    };
   };
 }

@@ -11,6 +11,7 @@ import type {
   Promotion,
   Stage,
   StageFreightList,
+  Verification,
   Warehouse,
 } from '@stagecoach/plugin-stagecoach-common';
 import { DiscoveryService, mergeQuietCheck, Subscribers } from './discovery/DiscoveryService';
@@ -35,7 +36,17 @@ import { tuneSqlite } from './store/sqliteTuning';
 import { FreightStore, StoredFreight } from './store/FreightStore';
 import { applyMigrations } from './store/migrations';
 import { PipelineStore, StoredStage, StoredWarehouse } from './store/PipelineStore';
-import { PromotionStore } from './store/PromotionStore';
+import { ClaimedPromotion, PromotionStore } from './store/PromotionStore';
+import { VerificationStore } from './store/VerificationStore';
+import { ArgoCdSettings, DEFAULT_ARGOCD_SETTINGS } from './integrations/argocd/types';
+import type { KubeClusters } from './integrations/kubernetes/types';
+import { unconfiguredClusters } from './integrations/kubernetes/unconfigured';
+import { entityApps, EntityArgoCdAnnotations } from './integrations/argocd/entityApps';
+import { StageHealthMonitor } from './stages/StageHealthMonitor';
+import { analysisForStage } from './verification/forStage';
+import { builtinProviders } from './verification/providers';
+import type { MetricProvider } from './verification/types';
+import { VerificationWorker } from './verification/VerificationWorker';
 import { Clock, Logger, systemClock } from './util/types';
 
 const ALIAS = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
@@ -58,6 +69,20 @@ export interface StagecoachEngineOptions {
   fetch?: typeof fetch;
   /** Whether a new promotion aborts the stage's older pending ones (default false; a request may ask). */
   supersedePending?: boolean;
+  /** Kubernetes clusters, for Argo CD (argocd-* steps, stage health) and job metrics (default: none). */
+  kube?: KubeClusters;
+  /** Argo CD's default namespace and UI address (default namespace `argocd`). */
+  argocd?: ArgoCdSettings;
+  verification?: {
+    /** Where job metrics run (default: the project's name as namespace, on the default cluster). */
+    jobs?: { namespace?: string; cluster?: string };
+    pollIntervalMs?: number;
+    /** How often a verification waiting for a healthy stage looks again (default 10 s). */
+    healthPollMs?: number;
+    claimTtlMs?: number;
+    /** Replaces the metric providers (tests). */
+    providers?: ReadonlyMap<string, MetricProvider>;
+  };
   /** Registry credentials, transport and limits (images and oci:// charts). */
   registry?: RegistryClientOptions;
   /** Replaces the default artifact sources besides git (images, charts). */
@@ -81,6 +106,13 @@ export class StagecoachEngine {
   readonly promotions: PromotionStore;
   readonly discovery: DiscoveryService;
   readonly worker: PromotionWorker;
+  readonly verifications: VerificationStore;
+  /** Runs verifications: started by the host, like the promotion worker. */
+  readonly verificationWorker: VerificationWorker;
+  /** Stage health: checked before verifications start, and by the host's schedule (checkAll). */
+  readonly health: StageHealthMonitor;
+  private readonly kube: KubeClusters;
+  private readonly argocd: ArgoCdSettings;
   /** Auto-promotion per ProjectConfig policies: run by the scheduler and after freight or promotions change. */
   readonly autoPromotion: AutoPromoter;
   private readonly policies: StagePolicies;
@@ -115,6 +147,9 @@ export class StagecoachEngine {
     this.pipelines = new PipelineStore(knex);
     this.freight = new FreightStore(knex);
     this.promotions = new PromotionStore(knex);
+    this.verifications = new VerificationStore(knex);
+    this.kube = options.kube ?? unconfiguredClusters;
+    this.argocd = options.argocd ?? DEFAULT_ARGOCD_SETTINGS;
     this.policies = new StagePolicies({ pipelines: this.pipelines, freight: this.freight, clock: this.clock });
     this.subscribers = {
       git: new GitSubscriber(path.join(workDir, 'cache')),
@@ -145,6 +180,42 @@ export class StagecoachEngine {
       credentials: options.credentials,
       steps: this.steps,
       fetch: options.fetch,
+      kube: this.kube,
+      argocd: this.argocd,
+      onSucceeded: (p, tx) => this.promotionSucceeded(p, tx),
+      onStarted: async p => {
+        // what is being verified is about to change: the verification in progress would judge the wrong thing
+        const n = await this.verifications.supersedeActive(p.project, p.stage, this.now(), `promotion ${p.id}`).catch(() => 0);
+        if (n > 0) this.verificationWorker.wake();
+      },
+    });
+    this.health = new StageHealthMonitor({
+      pipelines: this.pipelines,
+      promotions: this.promotions,
+      kube: this.kube,
+      argocd: this.argocd,
+      clock: this.clock,
+      logger,
+    });
+    this.verificationWorker = new VerificationWorker({
+      verifications: this.verifications,
+      pipelines: this.pipelines,
+      freight: this.freight,
+      health: this.health,
+      providers: options.verification?.providers ?? builtinProviders,
+      kube: this.kube,
+      jobs: options.verification?.jobs ?? {},
+      fetch: options.fetch,
+      clock: this.clock,
+      logger,
+      pollIntervalMs: options.verification?.pollIntervalMs,
+      healthPollMs: options.verification?.healthPollMs,
+      claimTtlMs: options.verification?.claimTtlMs,
+      onFinished: v => {
+        this.reportVerification(v.project, v.id);
+        // freight verified here may now go on to the next stages
+        if (v.phase === 'Successful') this.autoPromotion.kick(v.project);
+      },
     });
     this.worker = new PromotionWorker({
       promotions: this.promotions,
@@ -168,9 +239,74 @@ export class StagecoachEngine {
     });
   }
 
-  /** Stops the worker and releases connections. */
+  /**
+   * In the transaction that ends a promotion Succeeded: a control-flow stage (no steps) passes
+   * its freight through verified, as Kargo does; any other stage queues a verification, which
+   * starts once the stage is healthy and alone makes the freight verified there.
+   */
+  private async promotionSucceeded(p: ClaimedPromotion, tx: Knex.Transaction): Promise<void> {
+    const now = this.now();
+    if (p.steps.length === 0) {
+      await this.freight.markVerified(p.project, p.freightId, p.stage, now, tx);
+      return;
+    }
+    const stage = await this.pipelines.transacting(tx).getStage(p.project, p.stage);
+    await this.verifications.create(
+      { project: p.project, stage: p.stage, freightId: p.freightId, promotionId: p.id, createdBy: p.createdBy, ...analysisForStage(stage) },
+      now,
+      `promotion ${p.id}`,
+      tx,
+    );
+    // after the commit: the worker would not see the new verification before it
+    setImmediate(() => this.verificationWorker.wake());
+  }
+
+  /** Verifies the stage's current freight again (Kargo's reverify): a new verification, which supersedes any in progress. */
+  async reverify(project: string, stageName: string, actor?: string): Promise<Verification> {
+    const stage = await this.pipelines.getStage(project, stageName);
+    if (!stage.currentFreightId) throw new ConflictError(`stage ${stageName} has no freight to verify: promote some first`);
+    if ((stage.spec.promotionTemplate?.spec.steps.length ?? 0) === 0) {
+      throw new ConflictError(`stage ${stageName} is a control-flow stage (no steps): its freight passes through verified, with nothing to verify`);
+    }
+    const id = await this.verifications.create(
+      { project, stage: stageName, freightId: stage.currentFreightId, createdBy: actor, ...analysisForStage(stage) },
+      this.now(),
+      `a re-verification by ${actor ?? 'an unnamed caller'}`,
+    );
+    this.logger.info(`verification ${id} of ${project}/${stageName} requested by ${actor ?? 'an unnamed caller'}`);
+    this.verificationWorker.wake();
+    return this.verifications.get(project, id);
+  }
+
+  /** Aborts the stage's verification in progress; ConflictError when there is none. */
+  async abortVerification(project: string, stageName: string, actor: string): Promise<Verification> {
+    await this.pipelines.getStage(project, stageName);
+    const id = await this.verifications.requestAbort(project, stageName, actor, this.now());
+    this.verificationWorker.wake();
+    const v = await this.verifications.get(project, id);
+    if (v.phase === 'Aborted') this.reportVerification(project, id);
+    return v;
+  }
+
+  async listVerifications(project: string, stageName: string, limit?: number): Promise<Verification[]> {
+    await this.pipelines.getStage(project, stageName);
+    return this.verifications.list(project, stageName, limit);
+  }
+
+  getVerification(project: string, id: string): Promise<Verification> {
+    return this.verifications.get(project, id);
+  }
+
+  /** Starts the workers: promotions and verifications. */
+  start(): void {
+    this.start();
+    this.verificationWorker.start();
+  }
+
+  /** Stops the workers and releases connections. */
   async close(): Promise<void> {
     await this.autoPromotion.stop();
+    await this.verificationWorker.stop();
     await this.worker.stop();
     await Promise.allSettled([...this.reporting]);
     this.registry.close();
@@ -206,6 +342,13 @@ export class StagecoachEngine {
     this.report(`promotion.finished (promotion ${id} in project ${project})`, async () => {
       const promotion = await this.promotions.get(project, id);
       return { type: 'promotion.finished', project, stage: promotion.stage, phase: promotion.phase, promotion };
+    });
+  }
+
+  private reportVerification(project: string, id: string) {
+    this.report(`verification.finished (verification ${id} in project ${project})`, async () => {
+      const verification = await this.verifications.get(project, id);
+      return { type: 'verification.finished', project, stage: verification.stage, phase: verification.phase, verification };
     });
   }
 
@@ -445,16 +588,17 @@ export class StagecoachEngine {
   }
 
   /** The stages and freight one catalog entity shows: optionally limited to some warehouses. */
-  async entityPipeline(project: string, warehouses?: string[]): Promise<EntityPipeline> {
+  async entityPipeline(project: string, warehouses?: string[], argocd: EntityArgoCdAnnotations = {}): Promise<EntityPipeline> {
     await this.pipelines.assertProject(project);
     let stages = await this.pipelines.listStages(project);
     if (warehouses?.length) {
       stages = stages.filter(s => s.spec.requestedFreight.some(r => warehouses.includes(r.origin.name)));
     }
-    const [stageViews, freight, allWarehouses] = await Promise.all([
+    const [stageViews, freight, allWarehouses, apps] = await Promise.all([
       this.stageViews(project, stages),
       this.listFreight(project, { limit: 100 }),
       this.listWarehouses(project),
+      entityApps(this.kube, this.argocd, project, new Set(stages.map(s => s.name)), argocd),
     ]);
     const relevant = (name: string) => !warehouses?.length || warehouses.includes(name);
     return {
@@ -462,6 +606,7 @@ export class StagecoachEngine {
       stages: stageViews,
       freight: freight.filter(f => relevant(f.origin.name)),
       warehouses: allWarehouses.filter(w => relevant(w.name)),
+      ...apps,
     };
   }
 
@@ -543,10 +688,11 @@ export class StagecoachEngine {
   private async stageViews(project: string, stages: StoredStage[]): Promise<Stage[]> {
     const order = pipelineOrder(stages);
     const byName = new Map(stages.map(s => [s.name, s]));
-    const [last, config, holds] = await Promise.all([
+    const [last, config, holds, verifications] = await Promise.all([
       this.promotions.lastPerStage(project),
       this.pipelines.getProjectConfig(project),
       this.pipelines.listHolds(project),
+      this.verifications.latestPerStage(project),
     ]);
     const freightIds = [
       ...new Set([...stages.map(s => s.currentFreightId), ...holds.map(h => h.freightId)].filter((x): x is string => !!x)),
@@ -576,6 +722,9 @@ export class StagecoachEngine {
           : undefined,
         lastPromotion: last.get(name),
         ...this.policies.stageExtras({ config }, s, holds, id => aliases.get(id) ?? id),
+        ...(s.health ? { health: s.health } : {}),
+        ...(verifications.has(name) ? { verification: verifications.get(name) } : {}),
+        analysisTemplates: (s.spec.verification?.analysisTemplates ?? []).map(t => t.name),
       };
     });
   }

@@ -1,4 +1,4 @@
-import type { Freight, Promotion, PromotionPhase } from '@stagecoach/plugin-stagecoach-common';
+import type { Freight, Promotion, PromotionPhase, Verification, VerificationPhase } from '@stagecoach/plugin-stagecoach-common';
 
 /**
  * What the engine reports to its host through `StagecoachEngineOptions.onEvent`. The Backstage
@@ -8,7 +8,7 @@ import type { Freight, Promotion, PromotionPhase } from '@stagecoach/plugin-stag
  * Delivery is best effort and at least once: an event is handed over after the change is
  * committed, and a host that fails to take it only costs a warning in the log.
  */
-export type StagecoachEvent = FreightCreatedEvent | PromotionFinishedEvent;
+export type StagecoachEvent = FreightCreatedEvent | PromotionFinishedEvent | VerificationFinishedEvent;
 
 /** New freight, found by a warehouse's discovery or assembled through the API. */
 export interface FreightCreatedEvent {
@@ -29,4 +29,16 @@ export interface PromotionFinishedEvent {
   stage: string;
   phase: PromotionPhase;
   promotion: Promotion;
+}
+
+/**
+ * A verification that has reached a final phase. Successful means the freight is now verified
+ * in the stage (and may go on, after its soak time, to the stages downstream).
+ */
+export interface VerificationFinishedEvent {
+  type: 'verification.finished';
+  project: string;
+  stage: string;
+  phase: VerificationPhase;
+  verification: Verification;
 }

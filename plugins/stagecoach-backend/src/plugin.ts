@@ -6,6 +6,8 @@ import { catalogServiceRef } from '@backstage/plugin-catalog-node';
 import { eventsServiceRef } from '@backstage/plugin-events-node';
 import { stagecoachPermissions } from '@stagecoach/plugin-stagecoach-common';
 import { StagecoachEngine } from './engine';
+import { DEFAULT_ARGOCD_SETTINGS } from './integrations/argocd/types';
+import { kubeClustersFromConfig } from './integrations/kubernetes/KubeClusters';
 import { readRegistryHostSettings, registryAccessFromSettings } from './integrations/registry';
 import { scmCredentialsFromConfig } from './integrations/scm/fromIntegrations';
 import { ManifestValidationError } from './manifests/ManifestValidationError';
@@ -67,8 +69,19 @@ export const stagecoachPlugin = createBackendPlugin({
           // Git over HTTP(S) and pull requests authenticate with Backstage's `integrations`
           credentials: scmCredentialsFromConfig(config),
           registry: registryAccessFromSettings(readRegistryHostSettings(config)),
-          // freight.created and promotion.finished, for other plugins, on the events topic `stagecoach`
+          // freight.created, promotion.finished and verification.finished, on the events topic `stagecoach`
           onEvent: eventsSettings.enabled ? createEventPublisher(events) : undefined,
+          kube: kubeClustersFromConfig(config),
+          argocd: {
+            namespace: config.getOptionalString('stagecoach.argocd.namespace') ?? DEFAULT_ARGOCD_SETTINGS.namespace,
+            url: config.getOptionalString('stagecoach.argocd.url')?.replace(/\/+$/, ''),
+          },
+          verification: {
+            jobs: {
+              namespace: config.getOptionalString('stagecoach.verification.jobs.namespace'),
+              cluster: config.getOptionalString('stagecoach.verification.jobs.cluster'),
+            },
+          },
         });
         permissionsRegistry.addPermissions(stagecoachPermissions);
 
@@ -119,7 +132,18 @@ export const stagecoachPlugin = createBackendPlugin({
           },
         });
 
-        engine.worker.start();
+        // stage health: what the last promotion of each stage touched, checked again and again
+        await scheduler.scheduleTask({
+          id: 'stagecoach-stage-health',
+          scope: 'global',
+          frequency: { seconds: config.getOptionalNumber('stagecoach.health.intervalSeconds') ?? 30 },
+          timeout: { minutes: 5 },
+          fn: async () => {
+            await engine.health.checkAll();
+          },
+        });
+
+        engine.start();
         lifecycle.addShutdownHook(() => engine.close());
 
         // a webhook receiver and an event from Backstage's events system refresh the same way

@@ -1,6 +1,7 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import type { Knex } from 'knex';
 import type { StepStatus } from '@stagecoach/plugin-stagecoach-common';
 import { DEFAULT_GIT_IDENTITY, GitIdentity } from '../integrations/git/GitCli';
 import { noScmCredentials, ScmCredentials } from '../integrations/scm/ScmCredentials';
@@ -34,6 +35,13 @@ export interface PromotionRunnerOptions {
   steps?: ReadonlyMap<string, StepDefinition>;
   credentials?: ScmCredentials;
   fetch?: typeof fetch;
+  /**
+   * In the transaction that ends a promotion Succeeded: what success means for the stage
+   * (its freight is verified there, or a verification is queued).
+   */
+  onSucceeded(p: ClaimedPromotion, tx: Knex.Transaction): Promise<void>;
+  /** When a promotion starts from its first step (the stage's verification in progress is superseded). */
+  onStarted?(p: ClaimedPromotion): Promise<void>;
   /** Kubernetes clusters and Argo CD settings, for the argocd-* steps (default: none configured). */
   kube?: KubeClusters;
   argocd?: ArgoCdSettings;
@@ -104,7 +112,10 @@ export class PromotionRunner {
   async run(p: ClaimedPromotion, control: RunControl): Promise<RunOutcome> {
     const { promotions, logger } = this.options;
     const workDir = path.join(this.workRoot(), `promotion-${p.id}-${p.attempts}`);
-    if (p.fresh) await fs.rm(workDir, { recursive: true, force: true });
+    if (p.fresh) {
+      await fs.rm(workDir, { recursive: true, force: true });
+      await this.options.onStarted?.(p);
+    }
     await fs.mkdir(workDir, { recursive: true });
 
     let outcome: RunOutcome | { phase: FinalPhase; message?: string };
@@ -121,9 +132,7 @@ export class PromotionRunner {
     const { phase, message } = outcome;
     const ended = await promotions.finish(p, phase, message, this.now(), {
       claimedBy: p.claimedBy,
-      onSuccess: async tx => {
-        await this.options.freight.markVerified(p.project, p.freightId, p.stage, this.now(), tx);
-      },
+      onSuccess: tx => this.options.onSucceeded(p, tx),
     });
     if (!ended) return 'lost';
     logger.info(`promotion ${p.id} of ${p.project}/${p.stage}: ${phase}${message ? ` (${message})` : ''}`);
@@ -283,6 +292,7 @@ export class PromotionRunner {
         finishedAt: this.now(),
         errorCount: 0,
         state: null,
+        ...(result.status === 'Succeeded' && result.healthCheck ? { healthCheck: result.healthCheck } : {}),
       });
       this.record(progress, step, idx, result.status, result.outputs ?? {}, problemText(alias, result.status, message));
     }

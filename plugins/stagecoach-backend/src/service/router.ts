@@ -10,6 +10,9 @@ import type { CatalogService } from '@backstage/plugin-catalog-node';
 import { InputError, NotAllowedError, NotFoundError } from '@backstage/errors';
 import { AuthorizeResult, BasicPermission } from '@backstage/plugin-permission-common';
 import {
+  ANNOTATION_ARGOCD_APP_NAME,
+  ANNOTATION_ARGOCD_APP_NAMESPACE,
+  ANNOTATION_ARGOCD_APP_SELECTOR,
   ANNOTATION_PROJECT,
   ANNOTATION_WAREHOUSES,
   stagecoachAutoPromotionHoldReleasePermission,
@@ -20,6 +23,7 @@ import {
   stagecoachPromotePermission,
   stagecoachPromotionAbortPermission,
   stagecoachRefreshPermission,
+  stagecoachVerifyPermission,
 } from '@stagecoach/plugin-stagecoach-common';
 import { StagecoachEngine } from '../engine';
 import { ManifestValidationError } from '../manifests/ManifestValidationError';
@@ -211,6 +215,27 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
     res.status(202).json(promotion);
   });
 
+  // verification: history, one run, re-verify, abort (Kargo's POST /stages/:s/verification)
+  router.get('/projects/:project/stages/:stage/verifications', async (req, res) => {
+    await httpAuth.credentials(req);
+    res.json({ items: await engine.listVerifications(req.params.project, req.params.stage, limitParam(req)) });
+  });
+
+  router.post('/projects/:project/stages/:stage/verification', async (req, res) => {
+    const credentials = await authorize(req, stagecoachVerifyPermission);
+    res.status(202).json(await engine.reverify(req.params.project, req.params.stage, actorOf(credentials)));
+  });
+
+  router.post('/projects/:project/stages/:stage/verification/abort', async (req, res) => {
+    const credentials = await authorize(req, stagecoachVerifyPermission);
+    res.json(await engine.abortVerification(req.params.project, req.params.stage, actorOf(credentials)));
+  });
+
+  router.get('/projects/:project/verifications/:id', async (req, res) => {
+    await httpAuth.credentials(req);
+    res.json(await engine.getVerification(req.params.project, req.params.id));
+  });
+
   router.get('/projects/:project/promotions', async (req, res) => {
     await httpAuth.credentials(req);
     const items = await engine.listPromotions(req.params.project, {
@@ -244,7 +269,14 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
       ?.split(',')
       .map(s => s.trim())
       .filter(Boolean);
-    res.json(await engine.entityPipeline(project, warehouses));
+    const annotations = entity.metadata.annotations ?? {};
+    res.json(
+      await engine.entityPipeline(project, warehouses, {
+        appName: annotations[ANNOTATION_ARGOCD_APP_NAME],
+        appSelector: annotations[ANNOTATION_ARGOCD_APP_SELECTOR],
+        appNamespace: annotations[ANNOTATION_ARGOCD_APP_NAMESPACE],
+      }),
+    );
   });
 
   // Manifest problems are listed one by one; a malformed body is the sender's error, not ours.

@@ -1,3 +1,4 @@
+import type { StageHealth } from '@stagecoach/plugin-stagecoach-common';
 import { Knex } from 'knex';
 import { NotFoundError } from '@backstage/errors';
 import type { ProjectManifests, StageDefinition, WarehouseDefinition } from '../manifests/parseManifests';
@@ -15,6 +16,8 @@ export interface StoredStage extends StageDefinition {
   project: string;
   currentFreightId?: string;
   currentPromotionId?: string;
+  /** The last health check. */
+  health?: StageHealth;
 }
 
 export interface WarehouseDiscoveryUpdate {
@@ -79,6 +82,7 @@ const toStage = (row: StageRow & StageLabelsColumn): StoredStage => ({
   spec: JSON.parse(row.spec_json) as RunnableStageSpec,
   currentFreightId: row.current_freight_id ?? undefined,
   currentPromotionId: row.current_promotion_id ?? undefined,
+  ...(row.health_json ? { health: JSON.parse(row.health_json) as StageHealth } : {}),
 });
 
 /** Projects and their pipeline definitions: warehouses and stages as applied from manifests. */
@@ -213,6 +217,17 @@ export class PipelineStore {
   async listStages(project: string): Promise<StoredStage[]> {
     const rows: StageRow[] = await this.knex('stagecoach_stages').where({ project }).orderBy('name');
     return rows.map(toStage);
+  }
+
+  /** Every stage of every project (for the health checks). */
+  async listAllStages(): Promise<StoredStage[]> {
+    const rows: StageRow[] = await this.knex('stagecoach_stages').orderBy(['project', 'name']);
+    return rows.map(toStage);
+  }
+
+  /** Records a stage's health check. */
+  async setHealth(project: string, name: string, health: StageHealth): Promise<void> {
+    await this.knex('stagecoach_stages').where({ project, name }).update({ health_json: JSON.stringify(health) });
   }
 
   async getStage(project: string, name: string): Promise<StoredStage> {

@@ -9,6 +9,7 @@ import type {
 } from '@stagecoach/plugin-stagecoach-common';
 import type { RunnableStep, Var } from '../manifests/schemas';
 import { defaultStepAlias } from '../manifests/promotionTasks';
+import type { HealthCheck } from '../integrations/argocd/types';
 import { PromotionRow, PromotionStepRow } from './rows';
 
 export interface NewPromotion {
@@ -273,6 +274,16 @@ export class PromotionStore {
     return { held: true, abortRequestedBy: row?.abort_requested_by ?? undefined };
   }
 
+  /** What a promotion's succeeded steps left for the stage's health to be made of, in step order. */
+  async healthChecks(promotionId: string): Promise<HealthCheck[]> {
+    const rows: Pick<PromotionStepRow, 'health_check_json'>[] = await this.knex('stagecoach_promotion_steps')
+      .where({ promotion_id: promotionId, status: 'Succeeded' })
+      .whereNotNull('health_check_json')
+      .orderBy('idx')
+      .select('health_check_json');
+    return rows.map(r => JSON.parse(r.health_check_json!) as HealthCheck);
+  }
+
   /** What each step of a promotion left behind (outputs, error counts, state). */
   async stepRecords(promotionId: string): Promise<StepRecord[]> {
     const rows: PromotionStepRow[] = await this.knex('stagecoach_promotion_steps')
@@ -300,6 +311,8 @@ export class PromotionStore {
       finishedAt?: string | null;
       errorCount?: number;
       state?: unknown;
+      /** What the stage's health is made of after this step (argocd-update's apps). */
+      healthCheck?: HealthCheck;
     },
     /** Only while this worker holds the promotion: one that lost its claim writes nothing. */
     claimedBy?: string,
@@ -311,6 +324,7 @@ export class PromotionStore {
     if (values.finishedAt !== undefined) row.finished_at = values.finishedAt;
     if (values.errorCount !== undefined) row.error_count = values.errorCount;
     if (values.state !== undefined) row.state_json = values.state === null ? null : JSON.stringify(values.state);
+    if (values.healthCheck !== undefined) row.health_check_json = JSON.stringify(values.healthCheck);
     const q = this.knex('stagecoach_promotion_steps').where({ promotion_id: promotionId, idx });
     if (claimedBy) {
       q.whereIn('promotion_id', this.knex('stagecoach_promotions').select('id').where({ id: promotionId, claimed_by: claimedBy }));
@@ -356,6 +370,7 @@ export class PromotionStore {
         finished_at: null,
         error_count: 0,
         state_json: null,
+        health_check_json: null,
       });
       return true;
     });

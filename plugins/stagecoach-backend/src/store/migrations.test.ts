@@ -9,6 +9,7 @@ const TABLES = [
   'stagecoach_freight_stages',
   'stagecoach_promotions',
   'stagecoach_promotion_steps',
+  'stagecoach_verifications',
 ];
 
 describe('migrations', () => {

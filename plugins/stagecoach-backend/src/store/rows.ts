@@ -19,6 +19,7 @@ export interface StageRow {
   spec_json: string;
   current_freight_id: string | null;
   current_promotion_id: string | null;
+  health_json?: string | null;
 }
 
 export interface FreightRow {
@@ -71,4 +72,25 @@ export interface PromotionStepRow {
   finished_at: string | null;
   error_count: number;
   state_json: string | null;
+  health_check_json?: string | null;
+}
+
+export interface VerificationRow {
+  id: string;
+  project: string;
+  stage: string;
+  freight_id: string;
+  promotion_id: string | null;
+  phase: string;
+  message: string | null;
+  analysis_json: string | null;
+  metrics_json: string | null;
+  created_by: string | null;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  next_at: string | null;
+  claimed_by: string | null;
+  claim_expires_at: string | null;
+  abort_requested_by: string | null;
 }

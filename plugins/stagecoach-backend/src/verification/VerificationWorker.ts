@@ -1,0 +1,197 @@
+import { randomUUID } from 'node:crypto';
+import os from 'node:os';
+import type { Knex } from 'knex';
+import { NotFoundError } from '@backstage/errors';
+import type { MetricResult, VerificationPhase } from '@stagecoach/plugin-stagecoach-common';
+import type { KubeClusters } from '../integrations/kubernetes/types';
+import type { StageHealthMonitor } from '../stages/StageHealthMonitor';
+import type { FreightStore } from '../store/FreightStore';
+import type { PipelineStore } from '../store/PipelineStore';
+import type { ClaimedVerification, VerificationStore } from '../store/VerificationStore';
+import { redactSecrets } from '../util/secrets';
+import { Clock, Logger } from '../util/types';
+import { abortAnalysis, advanceAnalysis } from './analysisRun';
+import type { AnalysisTick, MeasureContext, MetricProvider } from './types';
+
+export interface VerificationWorkerOptions {
+  verifications: VerificationStore;
+  pipelines: PipelineStore;
+  freight: FreightStore;
+  health: StageHealthMonitor;
+  providers: ReadonlyMap<string, MetricProvider>;
+  kube: KubeClusters;
+  /** Where job metrics run. */
+  jobs: { namespace?: string; cluster?: string };
+  fetch?: typeof fetch;
+  clock: Clock;
+  logger: Logger;
+  /** How often an idle worker looks for due verifications (default 2 s). */
+  pollIntervalMs?: number;
+  /** How long a claim holds while a tick runs (default 2 min: longer than any one measurement). */
+  claimTtlMs?: number;
+  /** How often a verification waiting for its stage to be healthy looks again (default 10 s). */
+  healthPollMs?: number;
+  /** Verifications advanced side by side in one tick (default 8). */
+  concurrency?: number;
+  /** Told when a verification ends (any final phase). Must not throw. */
+  onFinished?: (v: { id: string; project: string; stage: string; phase: VerificationPhase }) => void;
+}
+
+/**
+ * Runs verifications a tick at a time. Each tick claims the verifications that are due:
+ * a Pending one checks its stage's health and starts once the stage is Healthy; a Running
+ * one takes the measurements that are due (or looks again at a running job) and is let go
+ * until its next measurement. No worker is held between measurements, so one verification
+ * measuring every five minutes costs nothing in between, a long one never delays another
+ * stage, and backends sharing a database share the work (claims are conditional updates;
+ * an expired claim is simply claimed again).
+ */
+export class VerificationWorker {
+  readonly id = `${os.hostname()}:${process.pid}:verify:${randomUUID().slice(0, 8)}`;
+  private stopped = true;
+  private timer?: NodeJS.Timeout;
+  private ticking?: Promise<void>;
+  private wakeAgain = false;
+
+  constructor(private readonly options: VerificationWorkerOptions) {}
+
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.schedule(0);
+  }
+
+  /** Looks for due verifications now (one was created or asked to abort). */
+  wake(): void {
+    if (this.stopped) return;
+    if (this.ticking) {
+      this.wakeAgain = true;
+      return;
+    }
+    this.schedule(0);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.ticking;
+  }
+
+  private schedule(ms: number) {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.ticking = this.tick()
+        .catch(e => this.options.logger.error(`verification worker: ${e instanceof Error ? e.message : e}`))
+        .finally(() => {
+          this.ticking = undefined;
+          if (this.stopped) return;
+          const again = this.wakeAgain;
+          this.wakeAgain = false;
+          this.schedule(again ? 0 : this.options.pollIntervalMs ?? 2000);
+        });
+    }, ms);
+    this.timer.unref();
+  }
+
+  private now(): string {
+    return this.options.clock.now().toISOString();
+  }
+
+  /** One pass: claims what is due and advances each. Returns how many were advanced. */
+  async tick(): Promise<number> {
+    const { verifications } = this.options;
+    const claimed = await verifications.claimDue(this.id, this.now(), this.options.claimTtlMs ?? 120_000, this.options.concurrency ?? 8);
+    await Promise.all(
+      claimed.map(v =>
+        this.advance(v).catch(e =>
+          // the claim runs out and the next tick tries again
+          this.options.logger.warn(`verification ${v.id} of ${v.project}/${v.stage}: ${e instanceof Error ? e.message : e}`),
+        ),
+      ),
+    );
+    return claimed.length;
+  }
+
+  private context(v: ClaimedVerification): MeasureContext {
+    return {
+      project: v.project,
+      stage: v.stage,
+      verificationId: v.id,
+      fetch: this.options.fetch ?? globalThis.fetch,
+      kube: this.options.kube,
+      // Kargo runs analysis jobs in the project's namespace; app-config may name another
+      jobs: { namespace: this.options.jobs.namespace ?? v.project, cluster: this.options.jobs.cluster },
+      logger: this.options.logger,
+      now: () => this.options.clock.now(),
+    };
+  }
+
+  private async advance(v: ClaimedVerification): Promise<void> {
+    const ctx = this.context(v);
+    if (v.abortRequestedBy) {
+      const message = `aborted by ${v.abortRequestedBy}`;
+      if (v.phase === 'Running') {
+        const tick = await abortAnalysis(v.analysis, { startedAt: v.startedAt!, metrics: v.metrics }, this.options.providers, ctx);
+        await this.end(v, 'Aborted', message, tick.metrics);
+      } else await this.end(v, 'Aborted', message, v.metrics);
+      return;
+    }
+    let startedAt = v.startedAt;
+    if (v.phase === 'Pending') {
+      let stage;
+      try {
+        stage = await this.options.pipelines.getStage(v.project, v.stage);
+      } catch (e) {
+        if (e instanceof NotFoundError) return this.end(v, 'Aborted', 'the stage was removed from the project');
+        throw e;
+      }
+      if (stage.currentFreightId !== v.freightId) {
+        return this.end(v, 'Aborted', 'the freight is no longer in the stage: a newer promotion replaced it');
+      }
+      const health = await this.options.health.check(stage);
+      if (health?.status !== 'Healthy') {
+        const why = health ? `${health.status}: ${health.reason}` : 'no promotion has run';
+        await this.options.verifications.progress(
+          v,
+          { phase: 'Pending', message: `waiting for the stage to be healthy (${why})`, nextAt: this.later(this.options.healthPollMs ?? 10_000) },
+          this.now(),
+        );
+        return;
+      }
+      if (v.analysis.metrics.length === 0) {
+        return this.end(v, 'Successful', 'the stage has no AnalysisTemplates: verified once it was healthy');
+      }
+      startedAt = this.now();
+    }
+    const tick: AnalysisTick = await advanceAnalysis(v.analysis, { startedAt: startedAt!, metrics: v.metrics }, this.options.providers, ctx);
+    if (tick.phase === 'Pending' || tick.phase === 'Running') {
+      await this.options.verifications.progress(
+        v,
+        { phase: 'Running', message: tick.message, metrics: tick.metrics, startedAt, nextAt: tick.nextAt ?? this.later(5000) },
+        this.now(),
+      );
+      return;
+    }
+    await this.end(v, tick.phase, tick.message, tick.metrics, startedAt);
+  }
+
+  private later(ms: number): string {
+    return new Date(this.options.clock.now().getTime() + ms).toISOString();
+  }
+
+  private async end(v: ClaimedVerification, phase: VerificationPhase, message?: string, metrics?: MetricResult[], startedAt?: string) {
+    const now = this.now();
+    const text = message ? redactSecrets(message) : undefined;
+    const ended = await this.options.verifications.finish(
+      v,
+      { phase, message: text, metrics, startedAt },
+      now,
+      async (tx: Knex.Transaction) => {
+        await this.options.freight.markVerified(v.project, v.freightId, v.stage, now, tx);
+      },
+    );
+    if (!ended) return;
+    this.options.logger.info(`verification ${v.id} of ${v.project}/${v.stage}: ${phase}${text ? ` (${text})` : ''}`);
+    this.options.onFinished?.({ id: v.id, project: v.project, stage: v.stage, phase });
+  }
+}
