@@ -1,10 +1,13 @@
 import type { Entity } from '@backstage/catalog-model';
 import type {
+  ArgoCdApp,
+  ArgoCdAppHealth,
   EntityPipeline,
   Freight,
   Promotion,
   Stage,
   StageFreightList,
+  Verification,
   Warehouse,
 } from '@stagecoach/plugin-stagecoach-common';
 import type { StagecoachApi } from '../api';
@@ -145,6 +148,213 @@ export const prodPromotion = promotion({
   ],
 });
 
+const argoUrl = 'https://argocd.example.com/applications/argocd';
+
+/** The entity's Argo CD apps as Stagecoach reads them, each driven by one stage. */
+export const devApp: ArgoCdApp = {
+  name: 'shop-dev',
+  namespace: 'argocd',
+  cluster: 'in-cluster',
+  sync: 'Synced',
+  health: 'Healthy',
+  revisions: ['3f1c2a9'],
+  authorizedStages: ['shop:dev'],
+  url: `${argoUrl}/shop-dev`,
+};
+
+export const stagingApp: ArgoCdApp = {
+  name: 'shop-staging',
+  namespace: 'argocd',
+  cluster: 'in-cluster',
+  sync: 'OutOfSync',
+  health: 'Progressing',
+  healthMessage:
+    'Waiting for rollout to finish: 1 of 2 updated replicas are available...',
+  authorizedStages: ['shop:staging'],
+  url: `${argoUrl}/shop-staging`,
+};
+
+export const prodApp: ArgoCdApp = {
+  name: 'shop-prod',
+  namespace: 'argocd',
+  cluster: 'prod-eu',
+  sync: 'Synced',
+  health: 'Degraded',
+  healthMessage: 'Deployment "shop" exceeded its progress deadline',
+  revisions: ['8e2d1b4'],
+  authorizedStages: ['shop:prod'],
+  url: `${argoUrl}/shop-prod`,
+};
+
+/** An app of the entity that no stage drives (no authorized-stage annotation). */
+export const docsApp: ArgoCdApp = {
+  name: 'shop-docs',
+  namespace: 'argocd',
+  cluster: 'in-cluster',
+  sync: 'Synced',
+  health: 'Healthy',
+};
+
+function checked(
+  app: ArgoCdApp,
+  verdict: Pick<ArgoCdAppHealth, 'status' | 'reason'>,
+): ArgoCdAppHealth {
+  return { ...app, ...verdict };
+}
+
+export const prodDegradedReason =
+  'app shop-prod is Degraded: Deployment "shop" exceeded its progress deadline';
+
+export const devVerification: Verification = {
+  id: 'v-dev-2',
+  project: 'shop',
+  stage: 'dev',
+  freight: { id: braveFox.id, alias: braveFox.alias },
+  promotionId: devPromotion.id,
+  phase: 'Successful',
+  createdBy: 'user:default/ada',
+  createdAt: '2026-03-02T10:06:13Z',
+  startedAt: '2026-03-02T10:06:45Z',
+  finishedAt: '2026-03-02T10:08:47Z',
+  analysisTemplates: ['error-rate', 'smoke'],
+  args: { service: 'shop-dev' },
+  metrics: [
+    {
+      name: 'error-rate',
+      provider: 'prometheus',
+      phase: 'Successful',
+      count: 3,
+      successful: 3,
+      failed: 0,
+      inconclusive: 0,
+      error: 0,
+      consecutiveError: 0,
+      measurements: ['10:06:45', '10:07:45', '10:08:45'].map(t => ({
+        phase: 'Successful' as const,
+        value: '[0.0021]',
+        startedAt: `2026-03-02T${t}Z`,
+        finishedAt: `2026-03-02T${t}.120Z`,
+        metadata: {
+          query:
+            'sum(rate(http_requests_total{app="shop-dev",code=~"5.."}[5m]))',
+        },
+      })),
+    },
+    {
+      name: 'smoke',
+      provider: 'job',
+      phase: 'Successful',
+      count: 1,
+      successful: 1,
+      failed: 0,
+      inconclusive: 0,
+      error: 0,
+      consecutiveError: 0,
+      measurements: [
+        {
+          phase: 'Successful',
+          startedAt: '2026-03-02T10:06:45Z',
+          finishedAt: '2026-03-02T10:07:30Z',
+          metadata: {
+            job: 'shop-smoke-v-dev-2',
+            logs: 'GET /healthz 200\nGET /api/cart 200\n2 checks passed',
+          },
+        },
+      ],
+    },
+  ],
+};
+
+/** An earlier verification of dev, which the history offers. */
+export const devEarlierVerification: Verification = {
+  ...devVerification,
+  id: 'v-dev-1',
+  freight: { id: calmOwl.id, alias: calmOwl.alias },
+  promotionId: 'p-dev-old',
+  createdAt: '2026-03-01T10:30:00Z',
+  startedAt: '2026-03-01T10:30:30Z',
+  finishedAt: '2026-03-01T10:31:30Z',
+  phase: 'Failed',
+  message: 'metric "error-rate" failed: 1 failed measurement (failureLimit 0)',
+  metrics: [
+    {
+      ...devVerification.metrics[0],
+      phase: 'Failed',
+      count: 1,
+      successful: 0,
+      failed: 1,
+      message: 'result [0.18] did not meet the condition result[0] < 0.01',
+      measurements: [
+        {
+          phase: 'Failed',
+          value: '[0.18]',
+          message: 'result [0.18] did not meet the condition result[0] < 0.01',
+          startedAt: '2026-03-01T10:30:30Z',
+          finishedAt: '2026-03-01T10:30:30.200Z',
+        },
+      ],
+    },
+  ],
+};
+
+export const smokeLogs =
+  'GET /healthz 200\nGET /api/cart 503 Service Unavailable\nFAIL: cart answered 503';
+
+export const prodVerification: Verification = {
+  id: 'v-prod-1',
+  project: 'shop',
+  stage: 'prod',
+  freight: { id: calmOwl.id, alias: calmOwl.alias },
+  promotionId: 'p-prod-old',
+  phase: 'Failed',
+  message: 'metric "smoke" failed: 1 failed measurement (failureLimit 0)',
+  createdBy: 'user:default/ada',
+  createdAt: '2026-03-01T11:00:00Z',
+  startedAt: '2026-03-01T11:01:00Z',
+  finishedAt: '2026-03-01T11:04:10Z',
+  analysisTemplates: ['error-rate', 'smoke'],
+  metrics: [
+    {
+      name: 'error-rate',
+      provider: 'prometheus',
+      phase: 'Successful',
+      count: 3,
+      successful: 3,
+      failed: 0,
+      inconclusive: 0,
+      error: 0,
+      consecutiveError: 0,
+      measurements: ['11:01:00', '11:02:00', '11:03:00'].map(t => ({
+        phase: 'Successful' as const,
+        value: '[0.0004]',
+        startedAt: `2026-03-01T${t}Z`,
+        finishedAt: `2026-03-01T${t}.090Z`,
+      })),
+    },
+    {
+      name: 'smoke',
+      provider: 'job',
+      phase: 'Failed',
+      message: 'job shop-smoke-v-prod-1 failed: BackoffLimitExceeded',
+      count: 1,
+      successful: 0,
+      failed: 1,
+      inconclusive: 0,
+      error: 0,
+      consecutiveError: 0,
+      measurements: [
+        {
+          phase: 'Failed',
+          message: 'job shop-smoke-v-prod-1 failed: BackoffLimitExceeded',
+          startedAt: '2026-03-01T11:01:00Z',
+          finishedAt: '2026-03-01T11:04:10Z',
+          metadata: { job: 'shop-smoke-v-prod-1', logs: smokeLogs },
+        },
+      ],
+    },
+  ],
+};
+
 function stage(
   name: string,
   sources: { direct?: boolean; stages?: string[] },
@@ -171,6 +381,20 @@ export const stages: Stage[] = [
     {
       currentFreight: { id: braveFox.id, alias: braveFox.alias },
       lastPromotion: devPromotion,
+      analysisTemplates: ['error-rate', 'smoke'],
+      verification: devVerification,
+      health: {
+        status: 'Healthy',
+        reason: 'app shop-dev is Synced and Healthy',
+        checkedAt: '2026-03-02T10:09:00Z',
+        promotionId: devPromotion.id,
+        apps: [
+          checked(devApp, {
+            status: 'Healthy',
+            reason: 'app shop-dev is Synced and Healthy',
+          }),
+        ],
+      },
     },
   ),
   stage(
@@ -179,6 +403,20 @@ export const stages: Stage[] = [
     {
       currentFreight: { id: calmOwl.id, alias: calmOwl.alias },
       lastPromotion: stagingPromotion,
+      // staging verifies with nothing but health
+      analysisTemplates: [],
+      health: {
+        status: 'Progressing',
+        reason:
+          'app shop-staging is Progressing: Waiting for rollout to finish: 1 of 2 updated replicas are available...',
+        checkedAt: '2026-03-02T10:07:30Z',
+        apps: [
+          checked(stagingApp, {
+            status: 'Progressing',
+            reason: 'Waiting for rollout to finish',
+          }),
+        ],
+      },
     },
   ),
   stage(
@@ -187,6 +425,19 @@ export const stages: Stage[] = [
     {
       currentFreight: { id: calmOwl.id, alias: calmOwl.alias },
       lastPromotion: prodPromotion,
+      analysisTemplates: ['error-rate', 'smoke'],
+      verification: prodVerification,
+      health: {
+        status: 'Degraded',
+        reason: prodDegradedReason,
+        checkedAt: '2026-03-01T12:05:00Z',
+        apps: [
+          checked(prodApp, {
+            status: 'Degraded',
+            reason: 'Deployment "shop" exceeded its progress deadline',
+          }),
+        ],
+      },
     },
   ),
 ];
@@ -207,7 +458,22 @@ export const pipeline: EntityPipeline = {
   stages,
   freight: [braveFox, calmOwl],
   warehouses: [warehouse],
+  apps: [
+    { ...devApp, stage: 'dev' },
+    { ...stagingApp, stage: 'staging' },
+    { ...prodApp, stage: 'prod' },
+    docsApp,
+  ],
 };
+
+/** What `GET /projects/shop/stages/{stage}/verifications` answers, newest first. */
+export function verificationHistory(stageName: string) {
+  const byStage: Record<string, Verification[]> = {
+    dev: [devVerification, devEarlierVerification],
+    prod: [prodVerification],
+  };
+  return { items: byStage[stageName] ?? [] };
+}
 
 /**
  * What `GET /projects/shop/stages/{stage}/freight` answers for the pipeline above: dev takes
@@ -262,6 +528,21 @@ export function mockStagecoachApi(
     createFreight: jest.fn(),
     getPromotion: jest.fn(),
     abortPromotion: jest.fn(),
+    listVerifications: jest
+      .fn()
+      .mockImplementation(async (_project: string, stageName: string) =>
+        verificationHistory(stageName),
+      ),
+    getVerification: jest
+      .fn()
+      .mockImplementation(async (_project: string, id: string) => {
+        const all = [devVerification, devEarlierVerification, prodVerification];
+        const found = all.find(v => v.id === id);
+        if (!found) throw new Error(`no verification ${id}`);
+        return found;
+      }),
+    reverify: jest.fn(),
+    abortVerification: jest.fn(),
     ...overrides,
   };
 }

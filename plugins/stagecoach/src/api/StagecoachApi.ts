@@ -7,6 +7,8 @@ import type {
   Promotion,
   Stage,
   StageFreightList,
+  Verification,
+  VerificationList,
 } from '@stagecoach/plugin-stagecoach-common';
 
 /** The catalog entity whose pipeline is asked for. */
@@ -55,6 +57,23 @@ export interface StagecoachApi {
   getPromotion(project: string, id: string): Promise<Promotion>;
   /** Aborts a pending, waiting or running promotion; answers it as it is then. */
   abortPromotion(project: string, id: string): Promise<Promotion>;
+  /** The stage's verifications, newest first; at most `limit` of them when given. */
+  listVerifications(
+    project: string,
+    stage: string,
+    limit?: number,
+  ): Promise<VerificationList>;
+  getVerification(project: string, id: string): Promise<Verification>;
+  /**
+   * Verifies the stage's current freight again; answers the new verification. Refused (409)
+   * when the stage has no freight.
+   */
+  reverify(project: string, stage: string): Promise<Verification>;
+  /**
+   * Aborts the stage's pending or running verification; answers it as it is then. Refused
+   * (409) when none is under way.
+   */
+  abortVerification(project: string, stage: string): Promise<Verification>;
 }
 
 export const stagecoachApiRef = createApiRef<StagecoachApi>({

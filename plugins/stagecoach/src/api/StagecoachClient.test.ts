@@ -175,6 +175,105 @@ describe('StagecoachClient', () => {
     );
   });
 
+  it("lists a stage's verifications, newest first, with an optional limit", async () => {
+    const list = {
+      items: [
+        { id: 'v2', stage: 'prod/eu', phase: 'Running' },
+        { id: 'v1', stage: 'prod/eu', phase: 'Successful' },
+      ],
+    };
+    const { client, fetch } = setup(json(list), json(list));
+
+    await expect(
+      client.listVerifications('my shop', 'prod/eu', 10),
+    ).resolves.toEqual(list);
+    expect(fetch.mock.calls[0][0]).toBe(
+      `${baseUrl}/projects/my%20shop/stages/prod%2Feu/verifications?limit=10`,
+    );
+    expect(fetch.mock.calls[0][1]?.method ?? 'GET').toBe('GET');
+
+    await client.listVerifications('shop', 'prod');
+    expect(fetch.mock.calls[1][0]).toBe(
+      `${baseUrl}/projects/shop/stages/prod/verifications`,
+    );
+  });
+
+  it('gets one verification by ID', async () => {
+    const verification = { id: 'v/1', phase: 'Failed', metrics: [] };
+    const { client, fetch } = setup(json(verification));
+    await expect(client.getVerification('shop', 'v/1')).resolves.toEqual(
+      verification,
+    );
+    expect(fetch.mock.calls[0][0]).toBe(
+      `${baseUrl}/projects/shop/verifications/v%2F1`,
+    );
+  });
+
+  it('verifies a stage again with a bodiless POST and answers the queued verification (202)', async () => {
+    const verification = { id: 'v3', stage: 'prod', phase: 'Pending' };
+    const { client, fetch } = setup(json(verification, 202));
+
+    await expect(client.reverify('shop', 'prod')).resolves.toEqual(
+      verification,
+    );
+    const [url, init] = fetch.mock.calls[0];
+    expect(url).toBe(`${baseUrl}/projects/shop/stages/prod/verification`);
+    expect(init?.method).toBe('POST');
+    expect(init?.body).toBeUndefined();
+  });
+
+  it('carries the server message when a stage without freight cannot be verified (409)', async () => {
+    const message =
+      'stage prod has no freight to verify: promote freight to it first';
+    const { client } = setup(
+      json(
+        {
+          error: { name: 'ConflictError', message },
+          request: { method: 'POST', url: '/x' },
+          response: { statusCode: 409 },
+        },
+        409,
+      ),
+    );
+    const error = await client.reverify('shop', 'prod').catch(e => e);
+    expect((error as ResponseError).statusCode).toBe(409);
+    expect(errorMessage(error)).toBe(message);
+  });
+
+  it('aborts the running verification of a stage', async () => {
+    const verification = {
+      id: 'v3',
+      stage: 'prod',
+      phase: 'Aborted',
+      abortRequestedBy: 'user:default/ada',
+    };
+    const { client, fetch } = setup(json(verification));
+
+    await expect(client.abortVerification('shop', 'prod')).resolves.toEqual(
+      verification,
+    );
+    const [url, init] = fetch.mock.calls[0];
+    expect(url).toBe(`${baseUrl}/projects/shop/stages/prod/verification/abort`);
+    expect(init?.method).toBe('POST');
+  });
+
+  it('carries the server message when aborting a verification is forbidden (403)', async () => {
+    const message = 'not allowed to stagecoach.stage.verify';
+    const { client } = setup(
+      json(
+        {
+          error: { name: 'NotAllowedError', message },
+          request: { method: 'POST', url: '/x' },
+          response: { statusCode: 403 },
+        },
+        403,
+      ),
+    );
+    const error = await client.abortVerification('shop', 'prod').catch(e => e);
+    expect((error as ResponseError).statusCode).toBe(403);
+    expect(errorMessage(error)).toBe(message);
+  });
+
   it('throws a ResponseError that carries the server message on non-2xx', async () => {
     const message =
       'freight brave-fox has not been promoted successfully to "staging" yet';

@@ -8,6 +8,8 @@ import type {
   Promotion,
   Stage,
   StageFreightList,
+  Verification,
+  VerificationList,
 } from '@stagecoach/plugin-stagecoach-common';
 import type { StagecoachApi, StagecoachEntityRef } from './StagecoachApi';
 
@@ -116,6 +118,40 @@ export class StagecoachClient implements StagecoachApi {
   async abortPromotion(project: string, id: string): Promise<Promotion> {
     return this.request<Promotion>(
       `/projects/${seg(project)}/promotions/${seg(id)}/abort`,
+      { method: 'POST' },
+    );
+  }
+
+  async listVerifications(
+    project: string,
+    stage: string,
+    limit?: number,
+  ): Promise<VerificationList> {
+    const query = limit === undefined ? '' : `?limit=${seg(String(limit))}`;
+    return this.request<VerificationList>(
+      `/projects/${seg(project)}/stages/${seg(stage)}/verifications${query}`,
+    );
+  }
+
+  async getVerification(project: string, id: string): Promise<Verification> {
+    return this.request<Verification>(
+      `/projects/${seg(project)}/verifications/${seg(id)}`,
+    );
+  }
+
+  async reverify(project: string, stage: string): Promise<Verification> {
+    return this.request<Verification>(
+      `/projects/${seg(project)}/stages/${seg(stage)}/verification`,
+      { method: 'POST' },
+    );
+  }
+
+  async abortVerification(
+    project: string,
+    stage: string,
+  ): Promise<Verification> {
+    return this.request<Verification>(
+      `/projects/${seg(project)}/stages/${seg(stage)}/verification/abort`,
       { method: 'POST' },
     );
   }

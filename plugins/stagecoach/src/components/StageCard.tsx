@@ -10,15 +10,21 @@ import { makeStyles } from '@material-ui/core/styles';
 import Alert from '@material-ui/lab/Alert';
 import AlertTitle from '@material-ui/lab/AlertTitle';
 import type {
+  ArgoCdApp,
   AutoPromotionHold,
   Freight,
   Promotion,
   Stage,
+  Verification,
 } from '@stagecoach/plugin-stagecoach-common';
 import { useState } from 'react';
+import { ArgoCdApps } from './ArgoCdApps';
 import { FreightVersions } from './FreightVersions';
+import { PhaseStatus } from './PhaseStatus';
 import { PromotionSummary } from './PromotionSummary';
+import { VerificationSummary } from './VerificationSummary';
 import { absoluteTime, sourcesLabel, timeAgo } from './format';
+import { appKey } from './verification';
 
 const useStyles = makeStyles(theme => ({
   card: {
@@ -67,6 +73,15 @@ const useStyles = makeStyles(theme => ({
   hold: { wordBreak: 'break-word' },
   holdBy: { display: 'block', marginTop: theme.spacing(0.5) },
   resume: { marginTop: theme.spacing(1), marginLeft: theme.spacing(-1) },
+  healthLine: {
+    display: 'flex',
+    alignItems: 'baseline',
+    flexWrap: 'wrap',
+    gap: theme.spacing(1),
+  },
+  reason: { wordBreak: 'break-word' },
+  degraded: { color: theme.palette.error.main },
+  apps: { marginTop: theme.spacing(0.5) },
 }));
 
 function Section(props: { title: string; children: React.ReactNode }) {
@@ -138,7 +153,83 @@ function HoldNotice(props: {
   );
 }
 
-/** One stage: what it holds, where its freight comes from, its last promotion. */
+/**
+ * The apps the stage's last promotion touched (with Stagecoach's verdict on each), then the
+ * entity's other apps this stage drives.
+ */
+function stageApps(stage: Stage, driven: ArgoCdApp[]): ArgoCdApp[] {
+  const checked = stage.health?.apps ?? [];
+  const seen = new Set(checked.map(appKey));
+  return [...checked, ...driven.filter(a => !seen.has(appKey(a)))];
+}
+
+/**
+ * Whether what the stage runs is healthy, and why not: the reason is visible unless all is
+ * well (then it is the status's tooltip).
+ */
+function HealthSection(props: {
+  stage: Stage;
+  apps: ArgoCdApp[];
+  now?: number;
+}) {
+  const classes = useStyles();
+  const { stage, apps, now } = props;
+  const health = stage.health;
+  return (
+    <Section title="Health">
+      {health ? (
+        <>
+          <div className={classes.healthLine}>
+            <Typography
+              variant="body2"
+              component="span"
+              title={health.status === 'Healthy' ? health.reason : undefined}
+            >
+              <PhaseStatus phase={health.status} />
+            </Typography>
+            <Typography variant="caption" color="textSecondary">
+              <time
+                dateTime={health.checkedAt}
+                title={absoluteTime(health.checkedAt)}
+              >
+                checked {timeAgo(health.checkedAt, now)}
+              </time>
+            </Typography>
+          </div>
+          {health.status !== 'Healthy' && health.reason && (
+            <Typography
+              variant="body2"
+              className={`${classes.reason} ${
+                health.status === 'Degraded' ? classes.degraded : ''
+              }`}
+              color={health.status === 'Degraded' ? undefined : 'textSecondary'}
+            >
+              {health.reason}
+            </Typography>
+          )}
+        </>
+      ) : (
+        <Typography variant="body2" color="textSecondary">
+          Not checked yet.
+        </Typography>
+      )}
+      {apps.length > 0 && (
+        <div className={classes.apps}>
+          <ArgoCdApps
+            apps={apps}
+            aria-label={`Argo CD apps of ${stage.name}`}
+            said={health?.status === 'Healthy' ? undefined : health?.reason}
+          />
+        </div>
+      )}
+    </Section>
+  );
+}
+
+/**
+ * One stage: what it holds, where its freight comes from, whether it is healthy (and its Argo
+ * CD apps), its verification and its last promotion.
+ */
 export function StageCard(props: {
   stage: Stage;
   /** The pipeline's freight, to show the versions of the stage's current freight. */
@@ -150,6 +241,11 @@ export function StageCard(props: {
   onAbort?(promotion: Promotion): void;
   /** Releases the stage's auto-promotion hold of one warehouse. */
   onResumeAutoPromotion?(stage: Stage, origin: string): Promise<void>;
+  /** The entity's Argo CD apps this stage drives (their authorized-stage annotation). */
+  apps?: ArgoCdApp[];
+  onVerificationDetails?(stage: Stage): void;
+  onReverify?(stage: Stage): Promise<void>;
+  onAbortVerification?(stage: Stage, verification: Verification): Promise<void>;
 }) {
   const classes = useStyles();
   const { stage, now, onPromote } = props;
@@ -158,6 +254,13 @@ export function StageCard(props: {
     ? props.freight.find(f => f.id === stage.currentFreight!.id)
     : undefined;
   const holds = stage.autoPromotionHolds ?? [];
+  const apps = stageApps(stage, props.apps ?? []);
+  // nothing to say about the health or verification of a stage nothing was promoted to
+  const showHealth = !!stage.health || apps.length > 0;
+  const showVerification =
+    !!stage.verification ||
+    (!!stage.currentFreight && stage.stepCount > 0) ||
+    (stage.analysisTemplates ?? []).length > 0;
 
   return (
     <Card
@@ -235,6 +338,18 @@ export function StageCard(props: {
             </Typography>
           )}
         </Section>
+        {showHealth && <HealthSection stage={stage} apps={apps} now={now} />}
+        {showVerification && (
+          <Section title="Verification">
+            <VerificationSummary
+              stage={stage}
+              now={now}
+              onDetails={props.onVerificationDetails}
+              onReverify={props.onReverify}
+              onAbort={props.onAbortVerification}
+            />
+          </Section>
+        )}
         <Section title="Last promotion">
           {promotion ? (
             <PromotionSummary

@@ -12,7 +12,7 @@ import {
 } from '../api';
 import { isActivePhase } from './PhaseStatus';
 
-/** Refresh interval while a promotion is pending or running. */
+/** Refresh interval while a promotion or verification is pending or running. */
 export const ACTIVE_POLL_MS = 2500;
 /** Refresh interval otherwise. */
 export const IDLE_POLL_MS = 10000;
@@ -64,6 +64,8 @@ export interface PipelineState {
   created: Record<string, Promotion>;
   /** True while some promotion is pending or running, so the page refreshes quickly. */
   live: boolean;
+  /** True while some verification is pending or running (the page refreshes quickly too). */
+  verifying: boolean;
   refresh(): void;
   /** Shows a promotion just created, and refreshes. */
   addPromotion(promotion: Promotion): void;
@@ -108,8 +110,11 @@ export function usePipeline(
         setState({ pipeline, loading: false });
         setCreated(stillCreated);
         active =
-          pipeline.stages.some(s => isActivePhase(s.lastPromotion?.phase)) ||
-          Object.values(stillCreated).some(p => isActivePhase(p.phase));
+          pipeline.stages.some(
+            s =>
+              isActivePhase(s.lastPromotion?.phase) ||
+              isActivePhase(s.verification?.phase),
+          ) || Object.values(stillCreated).some(p => isActivePhase(p.phase));
       } catch (error) {
         if (cancelled) return;
         setState(s => ({ ...s, error, loading: false }));
@@ -152,6 +157,17 @@ export function usePipeline(
     (state.pipeline?.stages.some(s => isActivePhase(s.lastPromotion?.phase)) ??
       false) ||
     Object.values(created).some(p => isActivePhase(p.phase));
+  const verifying =
+    state.pipeline?.stages.some(s => isActivePhase(s.verification?.phase)) ??
+    false;
 
-  return { ...state, created, live, refresh, addPromotion, updateStage };
+  return {
+    ...state,
+    created,
+    live,
+    verifying,
+    refresh,
+    addPromotion,
+    updateStage,
+  };
 }

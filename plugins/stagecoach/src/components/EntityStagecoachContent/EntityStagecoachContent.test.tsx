@@ -10,13 +10,18 @@ import type {
   EntityPipeline,
   Promotion,
   Stage,
+  Verification,
 } from '@stagecoach/plugin-stagecoach-common';
 import {
   braveFox,
   calmOwl,
+  devEarlierVerification,
+  devVerification,
   entity,
   mockStagecoachApi,
   pipeline,
+  prodDegradedReason,
+  smokeLogs,
   stageFreight,
   stagingPromotion,
   warehouse,
@@ -662,5 +667,569 @@ describe('EntityStagecoachContent', () => {
     );
     expect(api.getEntityPipeline).toHaveBeenCalledTimes(2);
     expect(screen.queryByText(/updating live/)).not.toBeInTheDocument();
+  });
+});
+
+/** dev's verification, just queued again (a re-verification has no promotion). */
+const devReverifying: Verification = {
+  ...devVerification,
+  id: 'v-dev-3',
+  promotionId: undefined,
+  phase: 'Running',
+  createdBy: 'user:default/guest',
+  createdAt: '2026-03-02T11:00:00Z',
+  startedAt: '2026-03-02T11:00:05Z',
+  finishedAt: undefined,
+  metrics: [
+    {
+      ...devVerification.metrics[0],
+      phase: 'Running',
+      count: 1,
+      successful: 1,
+      measurements: devVerification.metrics[0].measurements.slice(0, 1),
+    },
+  ],
+};
+
+describe('EntityStagecoachContent: health, verification and Argo CD apps', () => {
+  it("shows each stage's health, and why a degraded stage is degraded", async () => {
+    await renderTab(mockStagecoachApi());
+    const prod = within(
+      await stageCard('prod').findByRole('region', { name: 'Health' }),
+    );
+    // the stage, and its app
+    expect(prod.getAllByText('Degraded')).toHaveLength(2);
+    // the reason of a degraded stage is on the card, not hidden in a tooltip
+    expect(prod.getByText(prodDegradedReason)).toBeVisible();
+
+    const staging = within(
+      stageCard('staging').getByRole('region', { name: 'Health' }),
+    );
+    expect(staging.getAllByText('Progressing').length).toBeGreaterThan(0);
+    expect(
+      staging.getByText(
+        /^app shop-staging is Progressing: Waiting for rollout/,
+      ),
+    ).toBeInTheDocument();
+
+    // a healthy stage says only that, with the reason on hover
+    const dev = within(
+      stageCard('dev').getByRole('region', { name: 'Health' }),
+    );
+    expect(
+      dev.queryByText('app shop-dev is Synced and Healthy'),
+    ).not.toBeInTheDocument();
+    expect(
+      dev.getByTitle('app shop-dev is Synced and Healthy'),
+    ).toHaveTextContent('Healthy');
+  });
+
+  it("lists each stage's Argo CD apps on its card, linked to Argo CD, and the others apart", async () => {
+    await renderTab(mockStagecoachApi());
+    const devApps = within(
+      await stageCard('dev').findByRole('list', {
+        name: 'Argo CD apps of dev',
+      }),
+    ).getAllByRole('listitem');
+    // shop-dev is both checked for health and driven by dev: listed once
+    expect(devApps).toHaveLength(1);
+    expect(devApps[0]).toHaveTextContent('Synced');
+    expect(
+      within(devApps[0]).getByRole('link', { name: /shop-dev/ }),
+    ).toHaveAttribute(
+      'href',
+      'https://argocd.example.com/applications/argocd/shop-dev',
+    );
+
+    const prodApps = within(
+      stageCard('prod').getByRole('list', { name: 'Argo CD apps of prod' }),
+    ).getAllByRole('listitem');
+    expect(prodApps).toHaveLength(1);
+    expect(prodApps[0]).toHaveTextContent('shop-prod');
+    expect(within(prodApps[0]).getByText('Degraded')).toBeInTheDocument();
+    // the stage's health reason already says why the app is degraded
+    expect(prodApps[0]).not.toHaveTextContent('progress deadline');
+
+    const staging = within(
+      stageCard('staging').getByRole('list', {
+        name: 'Argo CD apps of staging',
+      }),
+    );
+    expect(staging.getByText('OutOfSync')).toBeInTheDocument();
+
+    // shop-docs is the entity's but no stage drives it
+    const others = within(
+      screen.getByRole('list', { name: 'Argo CD apps not driven by a stage' }),
+    );
+    expect(others.getAllByRole('listitem')).toHaveLength(1);
+    expect(others.getByText('shop-docs')).toBeInTheDocument();
+    expect(others.queryByRole('link')).not.toBeInTheDocument();
+    expect(
+      screen.getByText('Not driven by a stage of shop'),
+    ).toBeInTheDocument();
+    for (const name of ['dev', 'staging', 'prod']) {
+      expect(stageCard(name).queryByText('shop-docs')).not.toBeInTheDocument();
+    }
+  });
+
+  it("says per app what is wrong when the stage's reason does not", async () => {
+    const prod = pipeline.stages[2];
+    const second = {
+      name: 'shop-prod-worker',
+      namespace: 'argocd',
+      cluster: 'prod-eu',
+      sync: 'OutOfSync',
+      health: 'Missing',
+      status: 'Unknown' as const,
+      reason: 'app shop-prod-worker has not synced revision 8e2d1b4 yet',
+    };
+    await renderTab(
+      mockStagecoachApi({
+        getEntityPipeline: jest.fn().mockResolvedValue(
+          withStage('prod', {
+            health: {
+              ...prod.health!,
+              reason: '2 of 2 apps are not healthy',
+              apps: [...prod.health!.apps, second],
+            },
+          }),
+        ),
+      }),
+    );
+    const apps = within(
+      await stageCard('prod').findByRole('list', {
+        name: 'Argo CD apps of prod',
+      }),
+    ).getAllByRole('listitem');
+    expect(apps).toHaveLength(2);
+    expect(apps[0]).toHaveTextContent(
+      'Deployment "shop" exceeded its progress deadline',
+    );
+    expect(apps[1]).toHaveTextContent('Missing');
+    expect(apps[1]).toHaveTextContent(
+      'app shop-prod-worker has not synced revision 8e2d1b4 yet',
+    );
+  });
+
+  it('shows an app the entity annotates beside its stage even before any health check', async () => {
+    await renderTab(
+      mockStagecoachApi({
+        getEntityPipeline: jest
+          .fn()
+          .mockResolvedValue(withStage('dev', { health: undefined })),
+      }),
+    );
+    const health = within(
+      await stageCard('dev').findByRole('region', { name: 'Health' }),
+    );
+    expect(health.getByText('Not checked yet.')).toBeInTheDocument();
+    expect(health.getByRole('link', { name: /shop-dev/ })).toBeInTheDocument();
+  });
+
+  it('warns when the Argo CD apps could not be read, and still shows the stages', async () => {
+    await renderTab(
+      mockStagecoachApi({
+        getEntityPipeline: jest.fn().mockResolvedValue({
+          ...pipeline,
+          apps: [],
+          appsError:
+            'cluster prod-eu is unreachable (connect ECONNREFUSED 10.0.0.5:6443): check stagecoach.kubernetes.clusters',
+        }),
+      }),
+    );
+    expect(
+      await screen.findByText(/Could not read the Argo CD apps/),
+    ).toBeInTheDocument();
+    expect(
+      screen.getByText(/cluster prod-eu is unreachable/),
+    ).toBeInTheDocument();
+    expect(screen.getByTestId('stage-prod')).toBeInTheDocument();
+    expect(
+      screen.queryByRole('list', {
+        name: 'Argo CD apps not driven by a stage',
+      }),
+    ).not.toBeInTheDocument();
+  });
+
+  it('sums up the last verification of each stage in one line', async () => {
+    await renderTab(mockStagecoachApi());
+    const prod = within(
+      await stageCard('prod').findByRole('region', { name: 'Verification' }),
+    );
+    expect(prod.getByText('Failed')).toBeInTheDocument();
+    expect(prod.getByText('calm-owl')).toBeInTheDocument();
+    expect(
+      prod.getByText('2 metrics: error-rate ✓ 3/3, smoke ✗ 1 failed'),
+    ).toBeInTheDocument();
+    expect(
+      prod.getByText(
+        'metric "smoke" failed: 1 failed measurement (failureLimit 0)',
+      ),
+    ).toBeInTheDocument();
+    expect(
+      prod.getByText(/^finished .* took 3m 10s · by user:default\/ada$/),
+    ).toBeInTheDocument();
+
+    const dev = within(
+      stageCard('dev').getByRole('region', { name: 'Verification' }),
+    );
+    expect(dev.getByText('Successful')).toBeInTheDocument();
+    expect(
+      dev.getByText('2 metrics: error-rate ✓ 3/3, smoke ✓ 1/1'),
+    ).toBeInTheDocument();
+    // finished verifications can be run again, not aborted
+    expect(
+      dev.getByRole('button', { name: 'Verify brave-fox in dev again' }),
+    ).toBeEnabled();
+    expect(
+      dev.queryByRole('button', { name: /^Abort the verification/ }),
+    ).not.toBeInTheDocument();
+  });
+
+  it('says a stage without analysis templates is verified by being healthy', async () => {
+    await renderTab(mockStagecoachApi());
+    const staging = within(
+      await stageCard('staging').findByRole('region', { name: 'Verification' }),
+    );
+    // staging is still progressing
+    expect(
+      staging.getByText(
+        'No analysis to run: freight is verified here once the stage is healthy.',
+      ),
+    ).toBeInTheDocument();
+    expect(staging.queryByRole('button')).not.toBeInTheDocument();
+  });
+
+  it('says so once a stage without analysis templates is healthy', async () => {
+    await renderTab(
+      mockStagecoachApi({
+        getEntityPipeline: jest.fn().mockResolvedValue(
+          withStage('staging', {
+            health: {
+              status: 'Healthy',
+              reason: 'app shop-staging is Synced and Healthy',
+              checkedAt: '2026-03-02T10:09:00Z',
+              apps: [],
+            },
+          }),
+        ),
+      }),
+    );
+    const staging = within(
+      await stageCard('staging').findByRole('region', { name: 'Verification' }),
+    );
+    expect(
+      staging.getByText(
+        'calm-owl is verified here: the stage is healthy and has no analysis to run.',
+      ),
+    ).toBeInTheDocument();
+  });
+
+  it('verifies a stage again, shows the new verification and refreshes quickly while it runs', async () => {
+    jest.useFakeTimers({ advanceTimers: true });
+    // no promotion is running, so only the verification makes the page live
+    const idle = withStage('staging', { lastPromotion: undefined });
+    const reverified = withStage('dev', { verification: devReverifying }, idle);
+    const finished = withStage(
+      'dev',
+      {
+        verification: {
+          ...devReverifying,
+          phase: 'Successful',
+          finishedAt: '2026-03-02T11:02:05Z',
+          metrics: devVerification.metrics,
+        },
+      },
+      idle,
+    );
+    const api = mockStagecoachApi({
+      getEntityPipeline: jest
+        .fn()
+        .mockResolvedValueOnce(idle)
+        .mockResolvedValueOnce(reverified)
+        .mockResolvedValue(finished),
+      reverify: jest
+        .fn()
+        .mockResolvedValue({ ...devReverifying, phase: 'Pending' }),
+    });
+    const alertApi = { post: jest.fn() };
+    await renderTab(api, alertApi);
+    const user = userEvent.setup({ advanceTimers: jest.advanceTimersByTime });
+
+    expect(
+      await screen.findByRole('button', {
+        name: 'Verify brave-fox in dev again',
+      }),
+    ).toBeInTheDocument();
+    expect(screen.queryByText(/updating live/)).not.toBeInTheDocument();
+    await user.click(
+      screen.getByRole('button', { name: 'Verify brave-fox in dev again' }),
+    );
+
+    expect(api.reverify).toHaveBeenCalledWith('shop', 'dev');
+    expect(alertApi.post).toHaveBeenCalledWith(
+      expect.objectContaining({
+        message: 'Verification of brave-fox in dev started',
+        severity: 'success',
+      }),
+    );
+    const dev = () =>
+      within(stageCard('dev').getByRole('region', { name: 'Verification' }));
+    await waitFor(() => expect(dev().getByText('Running')).toBeInTheDocument());
+    expect(
+      dev().getByText('1 metric: error-rate ⋯ 1 measured'),
+    ).toBeInTheDocument();
+    expect(
+      screen.getByText('verification in progress, updating live'),
+    ).toBeInTheDocument();
+    // while it runs it can be aborted, not started again
+    expect(
+      dev().getByRole('button', {
+        name: 'Abort the verification of brave-fox in dev',
+      }),
+    ).toBeInTheDocument();
+    expect(
+      dev().queryByRole('button', { name: /^Verify/ }),
+    ).not.toBeInTheDocument();
+
+    const loads = api.getEntityPipeline.mock.calls.length;
+    await act(async () => {
+      await jest.advanceTimersByTimeAsync(3000);
+    });
+    await waitFor(() =>
+      expect(dev().getByText('Successful')).toBeInTheDocument(),
+    );
+    expect(api.getEntityPipeline.mock.calls.length).toBeGreaterThan(loads);
+    expect(screen.queryByText(/updating live/)).not.toBeInTheDocument();
+  });
+
+  it('shows why a stage cannot be verified again (409)', async () => {
+    const message =
+      'stage dev has no freight to verify: promote freight to it first';
+    const api = mockStagecoachApi({
+      reverify: jest.fn().mockRejectedValue(await conflict(message)),
+    });
+    const alertApi = { post: jest.fn() };
+    await renderTab(api, alertApi);
+    const user = userEvent.setup();
+
+    const button = await screen.findByRole('button', {
+      name: 'Verify brave-fox in dev again',
+    });
+    await user.click(button);
+    await waitFor(() =>
+      expect(alertApi.post).toHaveBeenCalledWith({
+        message: `Could not verify dev again: ${message}`,
+        severity: 'error',
+      }),
+    );
+    await waitFor(() => expect(button).toBeEnabled());
+    expect(
+      within(
+        stageCard('dev').getByRole('region', { name: 'Verification' }),
+      ).getByText('Successful'),
+    ).toBeInTheDocument();
+  });
+
+  it('aborts a running verification and shows it aborted', async () => {
+    const aborted: Verification = {
+      ...devReverifying,
+      phase: 'Aborted',
+      message: 'aborted by user:default/guest',
+      abortRequestedBy: 'user:default/guest',
+      finishedAt: '2026-03-02T11:00:30Z',
+    };
+    const api = mockStagecoachApi({
+      getEntityPipeline: jest
+        .fn()
+        .mockResolvedValueOnce(
+          withStage('dev', { verification: devReverifying }),
+        )
+        .mockResolvedValue(withStage('dev', { verification: aborted })),
+      abortVerification: jest.fn().mockResolvedValue(aborted),
+    });
+    const alertApi = { post: jest.fn() };
+    await renderTab(api, alertApi);
+    const user = userEvent.setup();
+
+    await user.click(
+      await stageCard('dev').findByRole('button', {
+        name: 'Abort the verification of brave-fox in dev',
+      }),
+    );
+    expect(api.abortVerification).toHaveBeenCalledWith('shop', 'dev');
+    expect(alertApi.post).toHaveBeenCalledWith(
+      expect.objectContaining({
+        message: 'Verification of brave-fox in dev aborted',
+      }),
+    );
+    const dev = within(
+      stageCard('dev').getByRole('region', { name: 'Verification' }),
+    );
+    expect(
+      await dev.findByText('aborted by user:default/guest'),
+    ).toBeInTheDocument();
+    expect(dev.getByText('Aborted')).toBeInTheDocument();
+    expect(
+      dev.queryByRole('button', { name: /^Abort/ }),
+    ).not.toBeInTheDocument();
+  });
+
+  it('says why a verification could not be aborted (403)', async () => {
+    const api = mockStagecoachApi({
+      getEntityPipeline: jest
+        .fn()
+        .mockResolvedValue(withStage('dev', { verification: devReverifying })),
+      abortVerification: jest
+        .fn()
+        .mockRejectedValue(
+          await forbidden('not allowed to stagecoach.stage.verify'),
+        ),
+    });
+    const alertApi = { post: jest.fn() };
+    await renderTab(api, alertApi);
+    const user = userEvent.setup();
+
+    await user.click(
+      await stageCard('dev').findByRole('button', {
+        name: 'Abort the verification of brave-fox in dev',
+      }),
+    );
+    await waitFor(() =>
+      expect(alertApi.post).toHaveBeenCalledWith({
+        message:
+          'Could not abort the verification of brave-fox in dev: not allowed to stagecoach.stage.verify',
+        severity: 'error',
+      }),
+    );
+    expect(
+      within(
+        stageCard('dev').getByRole('region', { name: 'Verification' }),
+      ).getByText('Running'),
+    ).toBeInTheDocument();
+  });
+
+  it('opens a verification in full: each metric, its measurements and job logs', async () => {
+    const api = mockStagecoachApi();
+    await renderTab(api);
+    const user = userEvent.setup();
+
+    await user.click(
+      await stageCard('prod').findByRole('button', {
+        name: 'Details of the verification of calm-owl in prod',
+      }),
+    );
+    const dialog = within(
+      await screen.findByRole('dialog', { name: 'Verification in prod' }),
+    );
+    expect(
+      dialog.getByText(
+        'metric "smoke" failed: 1 failed measurement (failureLimit 0)',
+      ),
+    ).toBeInTheDocument();
+    expect(dialog.getByText(/analysis error-rate, smoke/)).toBeInTheDocument();
+
+    const errorRate = within(
+      dialog.getByRole('region', { name: 'Metric error-rate' }),
+    );
+    expect(errorRate.getByText('prometheus')).toBeInTheDocument();
+    // the metric and its three measurements
+    expect(errorRate.getAllByText('Successful')).toHaveLength(4);
+    expect(
+      errorRate.getByText(
+        '3 successful · 0 failed · 0 inconclusive · 0 error of 3',
+      ),
+    ).toBeInTheDocument();
+    const errorRows = within(
+      errorRate.getByRole('table', { name: 'Measurements of error-rate' }),
+    ).getAllByRole('row');
+    expect(errorRows).toHaveLength(4); // the header and three measurements
+    expect(errorRows[1]).toHaveTextContent('Successful');
+    expect(errorRows[1]).toHaveTextContent('[0.0004]');
+    expect(
+      Array.from(errorRows[1].querySelectorAll('time')).map(t =>
+        t.getAttribute('datetime'),
+      ),
+    ).toEqual(['2026-03-01T11:01:00Z', '2026-03-01T11:01:00.090Z']);
+
+    const smoke = within(dialog.getByRole('region', { name: 'Metric smoke' }));
+    expect(smoke.getByText('job')).toBeInTheDocument();
+    expect(smoke.getAllByText('Failed').length).toBeGreaterThan(0);
+    expect(
+      smoke.getByText(
+        '0 successful · 1 failed · 0 inconclusive · 0 error of 1',
+      ),
+    ).toBeInTheDocument();
+    const smokeRows = within(
+      smoke.getByRole('table', { name: 'Measurements of smoke' }),
+    ).getAllByRole('row');
+    expect(smokeRows[1]).toHaveTextContent(
+      'job shop-smoke-v-prod-1 failed: BackoffLimitExceeded',
+    );
+    expect(smokeRows[1]).toHaveTextContent('job: shop-smoke-v-prod-1');
+    const logs = smoke.getByLabelText('Logs of measurement 1 of smoke');
+    expect(logs.tagName).toBe('PRE');
+    expect(logs.textContent).toBe(smokeLogs);
+    // logs are the job's output, not one more line of details
+    expect(smokeRows[1]).not.toHaveTextContent('logs:');
+
+    await user.click(dialog.getByRole('button', { name: 'Close' }));
+    await waitFor(() =>
+      expect(screen.queryByRole('dialog')).not.toBeInTheDocument(),
+    );
+  });
+
+  it("lists the stage's earlier verifications in the details and opens one", async () => {
+    const api = mockStagecoachApi();
+    await renderTab(api);
+    const user = userEvent.setup();
+
+    await user.click(
+      await stageCard('dev').findByRole('button', {
+        name: 'Details of the verification of brave-fox in dev',
+      }),
+    );
+    const dialog = within(
+      await screen.findByRole('dialog', { name: 'Verification in dev' }),
+    );
+    expect(api.listVerifications).toHaveBeenCalledWith('shop', 'dev', 20);
+    const history = within(
+      await dialog.findByRole('list', { name: 'History' }),
+    );
+    const items = history.getAllByRole('button');
+    expect(items).toHaveLength(2);
+    expect(items[0]).toHaveAttribute('aria-current', 'true');
+    expect(items[0]).toHaveTextContent('brave-fox');
+    expect(items[1]).toHaveTextContent('Failed');
+    expect(items[1]).toHaveTextContent('calm-owl');
+    expect(items[1]).toHaveTextContent('1 metric: error-rate ✗ 1 failed');
+    // the job logs of the newest one
+    expect(
+      dialog.getByLabelText('Logs of measurement 1 of smoke'),
+    ).toHaveTextContent('2 checks passed');
+
+    await user.click(items[1]);
+    expect(api.getVerification).toHaveBeenCalledWith(
+      'shop',
+      devEarlierVerification.id,
+    );
+    expect(
+      await dialog.findByText(devEarlierVerification.message!),
+    ).toBeInTheDocument();
+    const rows = within(
+      dialog.getByRole('table', { name: 'Measurements of error-rate' }),
+    ).getAllByRole('row');
+    expect(rows).toHaveLength(2);
+    expect(rows[1]).toHaveTextContent('[0.18]');
+    expect(rows[1]).toHaveTextContent(
+      'result [0.18] did not meet the condition result[0] < 0.01',
+    );
+    expect(
+      dialog.queryByRole('region', { name: 'Metric smoke' }),
+    ).not.toBeInTheDocument();
+    expect(history.getAllByRole('button')[1]).toHaveAttribute(
+      'aria-current',
+      'true',
+    );
   });
 });

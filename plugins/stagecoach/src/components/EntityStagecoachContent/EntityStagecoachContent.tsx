@@ -1,6 +1,7 @@
 import {
   CodeSnippet,
   EmptyState,
+  InfoCard,
   MissingAnnotationEmptyState,
   Progress,
   ResponseErrorPanel,
@@ -18,12 +19,15 @@ import {
   ANNOTATION_PROJECT,
   type Promotion,
   type Stage,
+  type Verification,
 } from '@stagecoach/plugin-stagecoach-common';
 import { useState } from 'react';
 import { errorMessage, errorStatus, stagecoachApiRef } from '../../api';
+import { ArgoCdApps } from '../ArgoCdApps';
 import { FreightCard } from '../FreightCard';
 import { PromoteDialog } from '../PromoteDialog';
 import { StageCard } from '../StageCard';
+import { VerificationDialog } from '../VerificationDialog';
 import { newestPromotion, usePipeline } from '../usePipeline';
 
 const useStyles = makeStyles(theme => ({
@@ -46,7 +50,14 @@ const useStyles = makeStyles(theme => ({
     borderRadius: '50%',
     backgroundColor: theme.palette.success?.main ?? theme.palette.primary.main,
   },
+  apps: { padding: theme.spacing(0, 2, 1) },
 }));
+
+/** What is under way, for the "updating live" note. */
+function liveText(promoting: boolean, verifying: boolean): string {
+  if (promoting && verifying) return 'promotion and verification in progress';
+  return promoting ? 'promotion in progress' : 'verification in progress';
+}
 
 function applyCommand(project: string): string {
   return [
@@ -100,6 +111,7 @@ export function EntityStagecoachContent() {
     loading,
     created,
     live,
+    verifying,
     refresh,
     addPromotion,
     updateStage,
@@ -109,6 +121,8 @@ export function EntityStagecoachContent() {
     name: entity.metadata.name,
   });
   const [promoteTo, setPromoteTo] = useState<Stage>();
+  /** The stage whose verification details are open. */
+  const [detailsOf, setDetailsOf] = useState<string>();
 
   if (!project) {
     return <MissingAnnotationEmptyState annotation={ANNOTATION_PROJECT} />;
@@ -198,6 +212,65 @@ export function EntityStagecoachContent() {
     }
   };
 
+  const withVerification = (stage: Stage, verification: Verification) =>
+    updateStage({ ...stage, verification });
+
+  const onReverify = async (stage: Stage) => {
+    try {
+      const verification = await stagecoachApi.reverify(
+        pipeline.project,
+        stage.name,
+      );
+      withVerification(stage, verification);
+      alertApi.post({
+        message: `Verification of ${verification.freight.alias} in ${stage.name} started`,
+        severity: 'success',
+        display: 'transient',
+      });
+    } catch (e) {
+      alertApi.post({
+        message: `Could not verify ${stage.name} again: ${errorMessage(e)}`,
+        severity: 'error',
+      });
+    }
+  };
+
+  const onAbortVerification = async (
+    stage: Stage,
+    verification: Verification,
+  ) => {
+    try {
+      const result = await stagecoachApi.abortVerification(
+        pipeline.project,
+        stage.name,
+      );
+      withVerification(stage, result);
+      alertApi.post({
+        message:
+          result.phase === 'Aborted'
+            ? `Verification of ${result.freight.alias} in ${stage.name} aborted`
+            : `Aborting the verification of ${result.freight.alias} in ${stage.name}: its running measurements are being stopped`,
+        severity: 'info',
+        display: 'transient',
+      });
+    } catch (e) {
+      alertApi.post({
+        message: `Could not abort the verification of ${
+          verification.freight.alias
+        } in ${stage.name}: ${errorMessage(e)}`,
+        severity: 'error',
+      });
+    }
+  };
+
+  const apps = pipeline.apps ?? [];
+  const stageNames = new Set(pipeline.stages.map(s => s.name));
+  const undriven = apps.filter(a => !a.stage || !stageNames.has(a.stage));
+  const detailsStage = detailsOf
+    ? pipeline.stages.find(s => s.name === detailsOf)
+    : undefined;
+  const updating = live || verifying;
+
   return (
     <>
       <Grid container spacing={3}>
@@ -219,6 +292,14 @@ export function EntityStagecoachContent() {
               />
             </Grid>
           ))}
+        {pipeline.appsError && (
+          <Grid item xs={12}>
+            <WarningPanel
+              title="Could not read the Argo CD apps"
+              message={pipeline.appsError}
+            />
+          </Grid>
+        )}
         <Grid item xs={12}>
           <Box className={classes.toolbar}>
             <Typography variant="h5" component="h2">
@@ -228,10 +309,10 @@ export function EntityStagecoachContent() {
               project{' '}
               <span className={classes.project}>{pipeline.project}</span>
             </Typography>
-            {live && (
+            {updating && (
               <Typography variant="caption" className={classes.live}>
                 <span className={classes.dot} aria-hidden />
-                promotion in progress, updating live
+                {liveText(live, verifying)}, updating live
               </Typography>
             )}
             <IconButton
@@ -239,7 +320,7 @@ export function EntityStagecoachContent() {
               title="Refresh"
               size="small"
               onClick={refresh}
-              style={live ? undefined : { marginLeft: 'auto' }}
+              style={updating ? undefined : { marginLeft: 'auto' }}
             >
               <RefreshIcon fontSize="small" />
             </IconButton>
@@ -258,9 +339,29 @@ export function EntityStagecoachContent() {
               onPromote={setPromoteTo}
               onAbort={onAbort}
               onResumeAutoPromotion={onResumeAutoPromotion}
+              apps={apps.filter(a => a.stage === stage.name)}
+              onVerificationDetails={s => setDetailsOf(s.name)}
+              onReverify={onReverify}
+              onAbortVerification={onAbortVerification}
             />
           </Grid>
         ))}
+        {undriven.length > 0 && (
+          <Grid item xs={12}>
+            <InfoCard
+              title="Other Argo CD apps"
+              subheader={`Not driven by a stage of ${pipeline.project}`}
+              noPadding
+            >
+              <Box className={classes.apps}>
+                <ArgoCdApps
+                  apps={undriven}
+                  aria-label="Argo CD apps not driven by a stage"
+                />
+              </Box>
+            </InfoCard>
+          </Grid>
+        )}
         <Grid item xs={12}>
           <FreightCard
             freight={pipeline.freight}
@@ -276,6 +377,14 @@ export function EntityStagecoachContent() {
           onClose={() => setPromoteTo(undefined)}
           onPromoted={onPromoted}
           onApproved={refresh}
+        />
+      )}
+      {detailsStage && (
+        <VerificationDialog
+          project={pipeline.project}
+          stage={detailsStage}
+          now={now}
+          onClose={() => setDetailsOf(undefined)}
         />
       )}
     </>

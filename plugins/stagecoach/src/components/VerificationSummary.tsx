@@ -1,0 +1,192 @@
+import Button from '@material-ui/core/Button';
+import Typography from '@material-ui/core/Typography';
+import { makeStyles } from '@material-ui/core/styles';
+import type { Stage, Verification } from '@stagecoach/plugin-stagecoach-common';
+import { useState } from 'react';
+import { PhaseStatus, isActivePhase } from './PhaseStatus';
+import { absoluteTime, durationBetween, timeAgo } from './format';
+import { verificationSummary } from './verification';
+
+const useStyles = makeStyles(theme => ({
+  headline: {
+    display: 'flex',
+    alignItems: 'baseline',
+    flexWrap: 'wrap',
+    gap: theme.spacing(1),
+  },
+  alias: { fontFamily: 'monospace', fontWeight: 600 },
+  summary: { marginTop: theme.spacing(0.25), wordBreak: 'break-word' },
+  message: {
+    marginTop: theme.spacing(0.5),
+    whiteSpace: 'pre-wrap',
+    wordBreak: 'break-word',
+  },
+  failed: { color: theme.palette.error.main },
+  actions: {
+    display: 'flex',
+    flexWrap: 'wrap',
+    gap: theme.spacing(0.5),
+    marginTop: theme.spacing(0.5),
+    marginLeft: theme.spacing(-1),
+  },
+}));
+
+/** When it was queued, started or finished, how long it took, and who asked. */
+export function VerificationWhen(props: {
+  verification: Verification;
+  now?: number;
+}) {
+  const { verification: v, now } = props;
+  let text: string;
+  let at: string | undefined;
+  if (v.phase === 'Pending') {
+    at = v.createdAt;
+    text = `queued ${timeAgo(at, now)}`;
+  } else if (v.phase === 'Running') {
+    at = v.startedAt ?? v.createdAt;
+    text = `started ${timeAgo(at, now)}`;
+  } else {
+    at = v.finishedAt ?? v.createdAt;
+    text = `finished ${timeAgo(at, now)}`;
+    const took = durationBetween(v.startedAt, v.finishedAt, now);
+    if (took) text += ` · took ${took}`;
+  }
+  if (v.createdBy) text += ` · by ${v.createdBy}`;
+  if (v.abortRequestedBy && isActivePhase(v.phase)) {
+    text += ` · abort asked by ${v.abortRequestedBy}`;
+  }
+  return (
+    <Typography variant="caption" color="textSecondary" component="div">
+      <time dateTime={at} title={absoluteTime(at)}>
+        {text}
+      </time>
+    </Typography>
+  );
+}
+
+export function isFailedVerification(v: Verification): boolean {
+  return v.phase === 'Failed' || v.phase === 'Error';
+}
+
+/** Why a stage without analysis templates shows no verification. */
+function withoutAnalysisText(stage: Stage): string {
+  if (stage.currentFreight && stage.health?.status === 'Healthy') {
+    return `${stage.currentFreight.alias} is verified here: the stage is healthy and has no analysis to run.`;
+  }
+  return 'No analysis to run: freight is verified here once the stage is healthy.';
+}
+
+/**
+ * The stage's newest verification in a few lines (phase, the freight it verified, each
+ * metric's result, when), with a way to its details, to verify again and to abort.
+ */
+export function VerificationSummary(props: {
+  stage: Stage;
+  now?: number;
+  onDetails?(stage: Stage): void;
+  onReverify?(stage: Stage): Promise<void>;
+  onAbort?(stage: Stage, verification: Verification): Promise<void>;
+}) {
+  const classes = useStyles();
+  const { stage, now, onDetails, onReverify, onAbort } = props;
+  const [busy, setBusy] = useState(false);
+  const v = stage.verification;
+  const templates = stage.analysisTemplates ?? [];
+
+  if (!v && !templates.length) {
+    return (
+      <Typography variant="body2" color="textSecondary">
+        {withoutAnalysisText(stage)}
+      </Typography>
+    );
+  }
+
+  const run = async (action: () => Promise<void>) => {
+    setBusy(true);
+    try {
+      await action();
+    } finally {
+      setBusy(false);
+    }
+  };
+  const active = v ? isActivePhase(v.phase) : false;
+  const canVerify =
+    !!onReverify && !active && !!stage.currentFreight && templates.length > 0;
+  const failed = v ? isFailedVerification(v) : false;
+  const ofOld =
+    v && stage.currentFreight && v.freight.id !== stage.currentFreight.id;
+
+  return (
+    <div>
+      {v ? (
+        <>
+          <div className={classes.headline}>
+            <Typography variant="body2" component="span">
+              <PhaseStatus phase={v.phase} />
+            </Typography>
+            <Typography variant="body2" component="span" color="textSecondary">
+              of <span className={classes.alias}>{v.freight.alias}</span>
+              {ofOld && ' (not the current freight)'}
+            </Typography>
+          </div>
+          <Typography variant="body2" className={classes.summary}>
+            {verificationSummary(v)}
+          </Typography>
+          <VerificationWhen verification={v} now={now} />
+          {v.message && v.phase !== 'Successful' && (
+            <Typography
+              variant="body2"
+              className={`${classes.message} ${failed ? classes.failed : ''}`}
+            >
+              {v.message}
+            </Typography>
+          )}
+        </>
+      ) : (
+        <Typography variant="body2" color="textSecondary">
+          {stage.currentFreight
+            ? `${stage.currentFreight.alias} is not verified yet`
+            : 'Nothing to verify yet'}{' '}
+          (analysis {templates.join(', ')}).
+        </Typography>
+      )}
+      {(canVerify || (v && (onDetails || (active && onAbort)))) && (
+        <div className={classes.actions}>
+          {v && onDetails && (
+            <Button
+              size="small"
+              aria-label={`Details of the verification of ${v.freight.alias} in ${stage.name}`}
+              onClick={() => onDetails(stage)}
+            >
+              Details
+            </Button>
+          )}
+          {canVerify && (
+            <Button
+              size="small"
+              color="primary"
+              disabled={busy}
+              aria-label={`Verify ${stage.currentFreight!.alias} in ${
+                stage.name
+              } again`}
+              onClick={() => run(() => onReverify!(stage))}
+            >
+              {busy ? 'Starting…' : `Verify${v ? ' again' : ''}`}
+            </Button>
+          )}
+          {v && active && onAbort && (
+            <Button
+              size="small"
+              color="secondary"
+              disabled={busy || !!v.abortRequestedBy}
+              aria-label={`Abort the verification of ${v.freight.alias} in ${stage.name}`}
+              onClick={() => run(() => onAbort(stage, v))}
+            >
+              {busy || v.abortRequestedBy ? 'Aborting…' : 'Abort verification'}
+            </Button>
+          )}
+        </div>
+      )}
+    </div>
+  );
+}
