@@ -24,6 +24,8 @@ import { helmUpdateImage } from './helm-update-image';
 import { gitOpenPr } from './git-open-pr';
 import { gitWaitForPr } from './git-wait-for-pr';
 import { gitMergePr } from './git-merge-pr';
+import { argocdUpdate } from './argocd-update';
+import { argocdWait } from './argocd-wait';
 import { StepDefinition } from './types';
 import { hasExpression } from '../expressions';
 import { describeIssue } from '../../manifests/describeIssue';
@@ -51,6 +53,8 @@ export const builtinSteps: ReadonlyMap<string, StepDefinition> = new Map(
       kustomizeSetImage, kustomizeBuild, helmUpdateChart, helmTemplate, helmUpdateImage,
       // HTTP
       httpRequest, httpDownload,
+      // Argo CD
+      argocdUpdate, argocdWait,
       // flow control and metadata
       composeOutput, setMetadata, fail,
     ] as StepDefinition[]
