@@ -429,7 +429,7 @@ async function main() {
     const runQueued = async (count: number) => {
       const target = watch.ended.length + count;
       const started = performance.now();
-      engine.worker.start();
+      engine.start();
       await watch.until(target);
       const ms = performance.now() - started;
       await engine.worker.stop();

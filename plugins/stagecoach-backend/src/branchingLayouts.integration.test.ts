@@ -89,7 +89,7 @@ describe('branching layouts from examples/, end to end (real registry, Git serve
         credentials,
         worker: { pollIntervalMs: 50 },
       });
-      engine.worker.start();
+      engine.start();
     });
     afterAll(async () => {
       process.env.PATH = oldPath;

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { parseManifests } from './manifests/parseManifests';
 import { KARGO_API_VERSION } from './manifests/schemas';
+import { ANALYSIS_API_VERSION } from './verification/analysisTemplate';
 import { builtinSteps, validateStepConfig } from './promotion/steps';
 
 /**
@@ -59,7 +60,10 @@ describe('documentation examples', () => {
     const list = Array.isArray(docs) ? docs : [docs];
     return { block: b, errors: list.flatMap(d => d.errors.map(e => e.message)), values: list.map(d => d.toJS()) };
   });
-  const manifestSets = parsed.filter(p => p.values.some(v => v?.apiVersion === KARGO_API_VERSION));
+  // Kargo's documents, and Argo Rollouts' AnalysisTemplates that stages verify with
+  const manifestSets = parsed.filter(p =>
+    p.values.some(v => v?.apiVersion === KARGO_API_VERSION || (v?.apiVersion === ANALYSIS_API_VERSION && /AnalysisTemplate$/.test(v?.kind))),
+  );
   const stepLists = parsed.filter(
     p => Array.isArray(p.values[0]) && p.values[0].every((s: any) => typeof s?.uses === 'string'),
   );

@@ -34,7 +34,7 @@ describe('StagecoachEngine against a real Git server over HTTP', () => {
         workDir: `${git.root}/work-${databaseId}`,
         worker: { pollIntervalMs: 50 },
       });
-      engine.worker.start();
+      engine.start();
     });
     afterAll(async () => {
       await engine.worker.stop();

@@ -299,7 +299,7 @@ export class StagecoachEngine {
 
   /** Starts the workers: promotions and verifications. */
   start(): void {
-    this.start();
+    this.worker.start();
     this.verificationWorker.start();
   }
 

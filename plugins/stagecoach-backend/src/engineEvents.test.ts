@@ -94,7 +94,7 @@ describe('StagecoachEngine onEvent', () => {
       // the same artifacts again: no new freight, no event
       await engine.createFreight('reported', { origin: { kind: 'Warehouse', name: 'app' }, commits: [{ repoURL: git.appURL, tag: 'v1.0.0' }] });
 
-      engine.worker.start();
+      engine.start();
       const queued = await engine.promote('reported', 'dev', discovered.freight.alias, 'user:default/jane');
       const finished = await eventually('promotion.finished', () =>
         events.find((e): e is PromotionFinishedEvent => e.type === 'promotion.finished'),
@@ -126,7 +126,7 @@ describe('StagecoachEngine onEvent', () => {
       await engine.promotions.claimNext('gone:1:dead', new Date().toISOString(), 1);
       await new Promise(r => setTimeout(r, 20));
 
-      engine.worker.start();
+      engine.start();
       const finished = await eventually('promotion.finished', () =>
         events.find((e): e is PromotionFinishedEvent => e.type === 'promotion.finished'),
       );
@@ -151,7 +151,7 @@ describe('StagecoachEngine onEvent', () => {
       expect(result.createdFreightId).toMatch(/^[0-9a-f]{40}$/);
       expect((await engine.getWarehouse('failing', 'app')).status.lastError).toBeUndefined();
 
-      engine.worker.start();
+      engine.start();
       const queued = await engine.promote('failing', 'dev', result.createdFreightId!);
       for (let i = 0; i < 600 && ['Pending', 'Running'].includes((await engine.getPromotion('failing', queued.id)).phase); i++) {
         await new Promise(r => setTimeout(r, 50));

@@ -107,7 +107,7 @@ async function main() {
   };
   process.on('SIGTERM', () => void shutdown());
   process.on('SIGINT', () => void shutdown());
-  engine.worker.start();
+  engine.start();
   line(`${READY_PREFIX}${JSON.stringify({ pid: process.pid, workerId: engine.worker.id })}`);
 }
 

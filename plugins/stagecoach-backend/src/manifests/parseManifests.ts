@@ -4,6 +4,7 @@ import type { ManifestProblem } from '@stagecoach/plugin-stagecoach-common';
 import { inflateTasks } from './promotionTasks';
 import {
   documentHeaderSchema,
+  metadataSchema,
   promotionTaskSpecSchema,
   PromotionTaskSpec,
   stageSpecSchema,
@@ -16,6 +17,27 @@ import { ManifestValidationError } from './ManifestValidationError';
 import { describeIssue } from './describeIssue';
 import { builtinSteps, StepDefinition, validateStepConfig } from '../promotion/steps';
 import { projectConfigSpecSchema, ProjectConfigSpec } from './projectConfig';
+import {
+  ANALYSIS_API_VERSION,
+  analysisTemplateSpecSchema,
+  AnalysisTemplateSpec,
+  mergeTemplates,
+  StageVerification,
+  stageVerificationSchema,
+} from '../verification/analysisTemplate';
+
+/** A Stage as written: Kargo's spec, and `verification` with Argo Rollouts' AnalysisTemplates. */
+const stageDocumentSpecSchema = stageSpecSchema.extend({ verification: stageVerificationSchema.optional() });
+type StageDocumentSpec = StageSpec & { verification?: StageVerification };
+
+const ANALYSIS_KINDS = ['AnalysisTemplate', 'ClusterAnalysisTemplate'] as const;
+const analysisHeaderSchema = z.object({
+  apiVersion: z.literal(ANALYSIS_API_VERSION),
+  kind: z.enum(ANALYSIS_KINDS, {
+    errorMap: () => ({ message: `must be AnalysisTemplate or ClusterAnalysisTemplate for ${ANALYSIS_API_VERSION}` }),
+  }),
+  metadata: metadataSchema,
+});
 
 export interface WarehouseDefinition {
   name: string;
@@ -78,8 +100,10 @@ export function parseManifests(
   /** Every resource a document declares, valid or not: others may refer to it. */
   const declared = new Set<string>();
   const warehouses: Located<WarehouseDefinition>[] = [];
-  const stages: Located<{ name: string; spec: StageSpec; labels?: Record<string, string> }>[] = [];
+  const stages: Located<{ name: string; spec: StageDocumentSpec; labels?: Record<string, string> }>[] = [];
   const tasks = new Map<string, PromotionTaskSpec>();
+  /** `AnalysisTemplate/name` (or ClusterAnalysisTemplate) -> the spec and its document. */
+  const templates = new Map<string, Located<{ spec: AnalysisTemplateSpec }>>();
   let projectConfig: Located<{ spec: ProjectConfigSpec }> | undefined;
 
   const docs = parseAllDocuments(text, { prettyErrors: true });
@@ -97,6 +121,14 @@ export function parseManifests(
     if (value === null || value === undefined) return; // empty document between separators
     if (typeof value !== 'object' || Array.isArray(value)) {
       problems.push({ document: index, path: '', message: 'must be a mapping with apiVersion, kind, metadata and spec' });
+      return;
+    }
+    if ((value as { apiVersion?: unknown }).apiVersion === ANALYSIS_API_VERSION) {
+      parseAnalysisTemplate(index, value);
+      return;
+    }
+    if ((ANALYSIS_KINDS as readonly unknown[]).includes((value as { kind?: unknown }).kind)) {
+      problems.push({ document: index, path: 'apiVersion', message: `must be ${ANALYSIS_API_VERSION}: AnalysisTemplates are Argo Rollouts' documents` });
       return;
     }
     const header = documentHeaderSchema.safeParse(value);
@@ -121,7 +153,7 @@ export function parseManifests(
       if (!parsed.success) problems.push(...issuesToProblems(index, resource, 'spec', parsed.error));
       else warehouses.push({ name: metadata.name, spec: parsed.data, document: index });
     } else if (kind === 'Stage') {
-      const parsed = stageSpecSchema.safeParse(spec);
+      const parsed = stageDocumentSpecSchema.safeParse(spec);
       if (!parsed.success) {
         problems.push(...issuesToProblems(index, resource, 'spec', parsed.error));
         return;
@@ -172,8 +204,88 @@ export function parseManifests(
     }
   });
 
-  // PromotionTasks are inflated into the stages that use them: a stage stores the steps it runs
-  const runnable: Located<StageDefinition>[] = stages.map(stage => {
+  function parseAnalysisTemplate(index: number, value: object) {
+    const header = analysisHeaderSchema.safeParse(value);
+    if (!header.success) {
+      problems.push(...issuesToProblems(index, undefined, '', header.error));
+      return;
+    }
+    const { kind, metadata } = header.data;
+    const resource = `${kind}/${metadata.name}`;
+    declared.add(resource);
+    if (kind === 'AnalysisTemplate' && metadata.namespace && metadata.namespace !== project) {
+      problems.push({
+        document: index,
+        resource,
+        path: 'metadata.namespace',
+        message: `is "${metadata.namespace}" but the manifests are applied to project "${project}"`,
+      });
+    }
+    const parsed = analysisTemplateSpecSchema.safeParse((value as { spec?: unknown }).spec);
+    if (!parsed.success) {
+      problems.push(...issuesToProblems(index, resource, 'spec', parsed.error));
+      return;
+    }
+    if (templates.has(resource)) {
+      problems.push({ document: index, resource, path: 'metadata.name', message: `${resource} is already defined in document ${templates.get(resource)!.document}` });
+      return;
+    }
+    templates.set(resource, { spec: parsed.data, document: index });
+  }
+
+  /**
+   * A stage's AnalysisTemplates, merged into the one analysis its verifications run (as
+   * Kargo merges them into one AnalysisRun); problems name the stage's reference or the
+   * template's own document.
+   */
+  function mergeVerification(stage: Located<{ name: string; spec: StageDocumentSpec }>) {
+    const v = stage.spec.verification;
+    if (!v || v.analysisTemplates.length === 0) return v;
+    const resource = `Stage/${stage.name}`;
+    const named: { name: string; spec: AnalysisTemplateSpec }[] = [];
+    v.analysisTemplates.forEach((ref, i) => {
+      const key = `${ref.kind}/${ref.name}`;
+      const t = templates.get(key);
+      if (t) named.push({ name: ref.name, spec: t.spec });
+      else if (!declared.has(key)) {
+        problems.push({
+          document: stage.document,
+          resource,
+          path: `spec.verification.analysisTemplates[${i}].name`,
+          message: `names ${ref.kind} "${ref.name}", which is not in this set of manifests`,
+        });
+      }
+    });
+    if (named.length !== v.analysisTemplates.length) return v; // reported above, or the template's own problems
+    const merged = mergeTemplates(named);
+    if (!merged.ok) {
+      for (const p of merged.problems) {
+        const ref = v.analysisTemplates.find(r => r.name === p.template)!;
+        const key = `${ref.kind}/${p.template}`;
+        problems.push({ document: templates.get(key)!.document, resource: key, path: formatPath('', p.path), message: `${p.message} (verifying ${resource})` });
+      }
+      return v;
+    }
+    // an arg the templates declare without a default needs the stage's value
+    const given = new Set((v.args ?? []).map(a => a.name));
+    for (const arg of merged.spec.args ?? []) {
+      if (arg.value === undefined && !given.has(arg.name)) {
+        problems.push({
+          document: stage.document,
+          resource,
+          path: 'spec.verification.args',
+          message: `needs a value for "${arg.name}": ${v.analysisTemplates.map(r => r.name).join(', ')} declare it without a default`,
+        });
+      }
+    }
+    return { ...v, analysis: merged.spec };
+  }
+
+  // PromotionTasks are inflated into the stages that use them: a stage stores the steps it runs;
+  // AnalysisTemplates likewise are merged into its verification
+  const runnable: Located<StageDefinition>[] = stages.map(located => {
+    const verification = mergeVerification(located);
+    const stage = { ...located, spec: { ...located.spec, ...(verification ? { verification } : {}) } };
     const { promotionTemplate, ...rest } = stage.spec;
     if (!promotionTemplate) return { ...stage, spec: rest };
     const inflated = inflateTasks(promotionTemplate.spec.steps, tasks);

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { pathSelectorProblem } from '../discovery/git/pathFilters';
 import { syntaxProblem, unwrapExpression } from '../promotion/expressions';
+// types only: the verification schemas import this module (httpURL), so their values cannot come here
+import type { AnalysisTemplateSpec, StageVerification } from '../verification/analysisTemplate';
 
 /**
  * Kargo-format manifests (`kargo.akuity.io/v1alpha1`) as Stagecoach accepts them.
@@ -356,8 +358,14 @@ export type PromotionStepDefinition = z.infer<typeof promotionStepSchema>;
 /** A stage's spec as stored: PromotionTasks inflated, every step a `uses` step. */
 export type RunnableStageSpec = Omit<StageSpec, 'promotionTemplate'> & {
   promotionTemplate?: { spec: { vars?: Var[]; steps: RunnableStep[] } };
+  verification?: StoredStageVerification;
 };
 export type PromotionTaskSpec = z.infer<typeof promotionTaskSpecSchema>;
+/**
+ * A stage's `spec.verification` as stored: the named AnalysisTemplates merged into `analysis`
+ * when the manifests were applied (as PromotionTasks are inflated into the steps).
+ */
+export type StoredStageVerification = StageVerification & { analysis?: AnalysisTemplateSpec };
 export type StepRetry = z.infer<typeof stepRetrySchema>;
 
 /**

@@ -208,7 +208,7 @@ describe('promotion runner, worker and queue, through the engine', () => {
       git = await createGitFixture();
       knex = await databases.init(databaseId);
       engine = await newEngine(knex, 'main');
-      engine.worker.start();
+      engine.start();
     });
     afterAll(async () => {
       await engine.close();
@@ -835,7 +835,7 @@ describe('promotion runner, worker and queue, through the engine', () => {
         ]);
         const freight = await discover('handover', first);
         const before = await git.commitCount('gitops', 'main');
-        first.worker.start();
+        first.start();
         const { id } = await first.promote('handover', 'dev', freight, ACTOR);
         await stepRunning('handover', id, 'gate', first);
         expect(await git.commitCount('gitops', 'main')).toBe(before + 1); // pushed before the gate
@@ -851,7 +851,7 @@ describe('promotion runner, worker and queue, through the engine', () => {
         expect(given.steps.every(s => s.status === 'Pending')).toBe(true);
 
         const second = await newEngine(db, 'close-2');
-        second.worker.start();
+        second.start();
         try {
           const p = await finished('handover', id, second);
           expect(p).toMatchObject({ phase: 'Succeeded', attempts: 2 });
@@ -878,12 +878,12 @@ describe('promotion runner, worker and queue, through the engine', () => {
           ]);
           const freight = await discover('takeover', dead);
           const before = await git.commitCount('gitops', 'main');
-          dead.worker.start();
+          dead.start();
           const dev = await dead.promote('takeover', 'dev', freight, ACTOR);
           await stepRunning('takeover', dev.id, 'gate', dead);
 
           const live = await newEngine(db, 'live');
-          live.worker.start();
+          live.start();
           try {
             const p = await finished('takeover', dev.id, live);
             expect(p).toMatchObject({ phase: 'Succeeded', attempts: 2 });
@@ -896,7 +896,7 @@ describe('promotion runner, worker and queue, through the engine', () => {
           const qa = await dead.promote('takeover', 'qa', freight, ACTOR);
           await stepRunning('takeover', qa.id, 'gate', dead);
           const strict = await newEngine(db, 'strict', { maxAttempts: 1 });
-          strict.worker.start();
+          strict.start();
           try {
             const p = await finished('takeover', qa.id, strict);
             expect(p.phase).toBe('Errored');

@@ -50,6 +50,7 @@ describe('work directories left behind', () => {
         clock: systemClock,
         logger: silentLogger,
         workRoot,
+        onSucceeded: async () => undefined,
       });
       expect(await runner.sweepWorkDirs()).toBe(3);
       expect((await fs.readdir(workRoot)).sort()).toEqual(

@@ -50,7 +50,7 @@ describe('auto-promotion through the engine, against a real Git server over HTTP
         workDir: `${git.root}/work-${databaseId}`,
         worker: { pollIntervalMs: 50 },
       });
-      engine.worker.start();
+      engine.start();
     });
     afterAll(async () => {
       await engine.close();

@@ -125,7 +125,7 @@ describe('stage policies: availability, soak, approval, auto-promotion, holds', 
         workDir: path.join(os.tmpdir(), `stagecoach-policies-${process.pid}-${databaseId}`),
         worker: { pollIntervalMs: 20 },
       });
-      engine.worker.start();
+      engine.start();
     });
     afterAll(async () => {
       await engine.close();

@@ -81,6 +81,7 @@ export class VerificationWorker {
     clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       this.ticking = this.tick()
+        .then(() => undefined)
         .catch(e => this.options.logger.error(`verification worker: ${e instanceof Error ? e.message : e}`))
         .finally(() => {
           this.ticking = undefined;

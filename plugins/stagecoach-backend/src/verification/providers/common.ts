@@ -1,0 +1,70 @@
+import { z } from 'zod';
+
+/**
+ * What the web and prometheus metric providers share: Rollouts' `headers[] {key, value}`,
+ * settings that may be written as text (an `{{args.x}}` becomes text when substituted), and
+ * checking a configuration that still holds `{{args.x}}` placeholders.
+ */
+
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/** Rollouts' header list. A message never repeats a header's value: it is often a token. */
+export const metricHeadersSchema = z
+  .array(
+    z
+      .object({
+        key: z.string().regex(HEADER_NAME, "must be a header name (letters, digits and !#$%&'*+-.^_`|~)"),
+        value: z.string().refine(v => !/[\r\n\0]/.test(v), 'must be a single line'),
+      })
+      .strict(),
+  )
+  .default([]);
+
+/** The whole number a text holds (`" 10 "`), or NaN. */
+export function wholeText(text: string): number {
+  return /^\s*-?\d+\s*$/.test(text) ? Number(text) : NaN;
+}
+
+/** A whole number written as a number or as text (`"10"`, from `{{args.timeout}}`). */
+export function wholeNumber(min: number) {
+  return z.union([z.number(), z.string()]).transform((v, ctx) => {
+    const n = typeof v === 'number' ? v : wholeText(v);
+    if (!Number.isInteger(n)) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: `must be a whole number, got ${JSON.stringify(v)}` });
+      return z.NEVER;
+    }
+    if (n < min) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: `must be at least ${min}, got ${n}` });
+      return z.NEVER;
+    }
+    return n;
+  });
+}
+
+/** true/false, also as the text `"true"`/`"false"`. */
+export const looseBoolean = z.union([z.boolean(), z.enum(['true', 'false'])]).transform(v => v === true || v === 'true');
+
+const PLACEHOLDER = /\{\{[^{}]*\}\}/;
+
+function valueAt(root: unknown, path: (string | number)[]): unknown {
+  let cur: unknown = root;
+  for (const key of path) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<string | number, unknown>)[key];
+  }
+  return cur;
+}
+
+/**
+ * Checks a provider configuration as written in an AnalysisTemplate: a field that holds an
+ * `{{args.x}}` placeholder is only known once the verification runs, so problems with such
+ * a field are left for then (`resolveAnalysis` checks the configuration again).
+ */
+export function templatedIssues(schema: z.ZodTypeAny, value: unknown): z.ZodIssue[] {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return [];
+  return parsed.error.issues.filter(issue => {
+    const at = valueAt(value, issue.path);
+    return !(typeof at === 'string' && PLACEHOLDER.test(at));
+  });
+}
