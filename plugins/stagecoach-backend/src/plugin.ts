@@ -71,7 +71,7 @@ export const stagecoachPlugin = createBackendPlugin({
           registry: registryAccessFromSettings(readRegistryHostSettings(config)),
           // freight.created, promotion.finished and verification.finished, on the events topic `stagecoach`
           onEvent: eventsSettings.enabled ? createEventPublisher(events) : undefined,
-          kube: kubeClustersFromConfig(config),
+          kube: kubeClustersFromConfig(config, { logger }),
           argocd: {
             namespace: config.getOptionalString('stagecoach.argocd.namespace') ?? DEFAULT_ARGOCD_SETTINGS.namespace,
             url: config.getOptionalString('stagecoach.argocd.url')?.replace(/\/+$/, ''),

@@ -276,7 +276,10 @@ export interface MetricResult {
   provider: string;
   phase: 'Pending' | 'Running' | 'Successful' | 'Failed' | 'Error' | 'Inconclusive' | 'Aborted';
   message?: string;
-  /** Measurements taken (Error ones included), and how they came out. */
+  /**
+   * Measurements that gave a result (Successful, Failed, Inconclusive), as Rollouts counts;
+   * Error ones are retried and counted in `error` (in a row: `consecutiveError`).
+   */
   count: number;
   successful: number;
   failed: number;

@@ -58,14 +58,16 @@ describe('auto-promotion through the engine, against a real Git server over HTTP
       await git.close();
     });
 
-    /** Waits until no promotion is queued or running and the auto-promotion runs they started are done. */
+    /** Waits until no promotion or verification is queued or running and the auto-promotion runs they started are done. */
     async function settle() {
       for (let i = 0; i < 1200; i++) {
         await engine.autoPromotion.idle();
         await engine.worker.idle();
         await engine.autoPromotion.idle();
         const promotions = await engine.listPromotions(project);
-        if (!promotions.some(p => ['Pending', 'Running'].includes(p.phase))) return promotions;
+        // a promotion's success counts downstream once its verification succeeded too
+        const verifying = (await engine.listStages(project)).some(s => ['Pending', 'Running'].includes(s.verification?.phase ?? ''));
+        if (!verifying && !promotions.some(p => ['Pending', 'Running'].includes(p.phase))) return promotions;
         await new Promise(r => setTimeout(r, 50));
       }
       throw new Error('promotions did not settle');

@@ -296,7 +296,8 @@ describe('stage policies: availability, soak, approval, auto-promotion, holds', 
           await engine.worker.idle();
           await engine.autoPromotion.idle(); // runs that finished promotions started
           const busy = (await engine.listPromotions('auto')).some(p => ['Pending', 'Running'].includes(p.phase));
-          if (!busy) return;
+          const verifying = (await engine.listStages('auto')).some(s => ['Pending', 'Running'].includes(s.verification?.phase ?? ''));
+          if (!busy && !verifying) return;
           await new Promise(r => setTimeout(r, 20));
         }
         throw new Error('promotions did not settle');

@@ -323,7 +323,8 @@ export async function advanceAnalysis(
       } else {
         const due = dueAt(metric, r, started);
         if (due === undefined || due > now) return;
-        const m = await takeMeasurement(provider, r.provider, metric, undefined, ctx);
+        // numbered from 1 among the metric's measurements (a job's name carries it)
+        const m = await takeMeasurement(provider, r.provider, metric, undefined, { ...ctx, measurement: r.measurements.length + 1 });
         r.measurements.push(m);
         count(r, m);
       }

@@ -76,7 +76,7 @@ describe('resolveAnalysis', () => {
       metrics: [
         { name: 'health', provider: { web: { url: 'http://x/health' } } },
         { name: 'latency-p99', provider: { web: { url: 'http://x/latency' } } },
-        { name: 'smoke', dryRun: true, provider: { job: { spec: { template: {} } } } },
+        { name: 'smoke', dryRun: true, provider: { job: { spec: { template: { spec: { containers: [{ name: 'smoke', image: 'curlimages/curl' }], restartPolicy: 'Never' } } } } } },
       ],
       dryRun: [{ metricName: 'latency-.*' }],
     });

@@ -7,6 +7,7 @@ import { describeIssue } from '../manifests/describeIssue';
 import { conditionProblem } from './conditions';
 import { wholeText } from './providers/common';
 import { prometheusMetricSchema } from './providers/prometheus';
+import { jobMetricSchema } from './providers/job';
 import { webMetricSchema } from './providers/web';
 import type { Metric, ResolvedAnalysis } from './types';
 
@@ -131,7 +132,7 @@ function checkDuration(value: string | undefined, metric: string, field: string)
   return value;
 }
 
-const PROVIDER_SCHEMAS = { web: webMetricSchema, prometheus: prometheusMetricSchema } as const;
+const PROVIDER_SCHEMAS = { web: webMetricSchema, prometheus: prometheusMetricSchema, job: jobMetricSchema } as const;
 
 function checkProvider(provider: Record<string, unknown>, metric: string): Metric['provider'] {
   const names = Object.keys(provider).filter(k => (SUPPORTED_PROVIDERS as readonly string[]).includes(k));
@@ -140,12 +141,7 @@ function checkProvider(provider: Record<string, unknown>, metric: string): Metri
   }
   const name = names[0] as ProviderName;
   const config = provider[name];
-  if (name === 'job') {
-    // the job provider checks the rest when it creates the Job
-    if (!config || typeof config !== 'object' || !(config as Record<string, unknown>).spec) {
-      throw new VerificationConfigError(`metric ${metric}: provider.job.spec must be a Kubernetes Job spec`);
-    }
-  } else {
+  {
     const parsed = PROVIDER_SCHEMAS[name].safeParse(config);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];

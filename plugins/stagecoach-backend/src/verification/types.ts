@@ -47,6 +47,8 @@ export interface MeasureContext {
   logger: Logger;
   now(): Date;
   signal?: AbortSignal;
+  /** Which measurement of the metric this is, from 1 (set for run, not for resume). */
+  measurement?: number;
 }
 
 /** A metric provider: web, prometheus, job. */

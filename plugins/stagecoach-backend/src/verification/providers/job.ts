@@ -95,11 +95,11 @@ function labelValue(value: string): string {
 }
 
 /**
- * Which measurement of the metric this is (1-based), for the Job's name. The engine may pass
- * it on the context; without it the start time keeps names apart.
+ * Which measurement of the metric this is (1-based), for the Job's name; without it (a
+ * provider called on its own) the start time keeps names apart.
  */
 function measurementNumber(ctx: MeasureContext): string {
-  const n = (ctx as MeasureContext & { measurement?: number }).measurement;
+  const n = ctx.measurement;
   return typeof n === 'number' ? String(n) : ctx.now().getTime().toString(36);
 }
 
