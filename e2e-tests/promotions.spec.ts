@@ -134,8 +134,11 @@ test('promote the demo release to dev, then staging, from the Promotions tab', a
     await expect(dialog).toBeHidden();
   });
 
-  await test.step(`promote ${freight.alias} (${RELEASE}) to dev`, async () => {
+  await test.step(`promote ${freight.alias} (${RELEASE}) to dev, where its web check verifies it`, async () => {
     await promoteThroughDialog(page, 'dev', freight);
+    const verification = page.getByTestId('stage-dev').getByTestId('verification-summary');
+    await expect(verification).toContainText(`Successful of ${freight.alias}`, { timeout: 60_000 });
+    await expect(verification).toContainText('backend-up');
   });
 
   await test.step(`promote ${freight.alias} (${RELEASE}) to staging`, async () => {

@@ -1,6 +1,6 @@
 import { Knex } from 'knex';
 import { StagecoachEngine, StagecoachEngineOptions } from './engine';
-import type { FreightCreatedEvent, PromotionFinishedEvent, StagecoachEvent } from './engineEvents';
+import type { FreightCreatedEvent, PromotionFinishedEvent, StagecoachEvent, VerificationFinishedEvent } from './engineEvents';
 import { createTestDatabases } from './__testUtils__/databases';
 import { createGitFixture, GitFixture, pipelineYaml } from './__testUtils__/gitFixture';
 import { Logger } from './util/types';
@@ -106,8 +106,18 @@ describe('StagecoachEngine onEvent', () => {
         phase: 'Succeeded',
         promotion: { id: queued.id, phase: 'Succeeded', createdBy: 'user:default/jane', freight: { id: discovered.freight.id } },
       });
-      await engine.worker.stop();
-      expect(events.map(e => e.type)).toEqual(['freight.created', 'freight.created', 'promotion.finished']);
+      // the stage has nothing to check: its verification succeeds once it is healthy, and says so
+      const verified = await eventually('verification.finished', () =>
+        events.find((e): e is VerificationFinishedEvent => e.type === 'verification.finished'),
+      );
+      expect(verified).toMatchObject({
+        project: 'reported',
+        stage: 'dev',
+        phase: 'Successful',
+        verification: { promotionId: queued.id, freight: { id: discovered.freight.id }, createdBy: 'user:default/jane', metrics: [] },
+      });
+      await Promise.all([engine.worker.stop(), engine.verificationWorker.stop()]);
+      expect(events.map(e => e.type)).toEqual(['freight.created', 'freight.created', 'promotion.finished', 'verification.finished']);
     });
 
     it('reports a promotion whose backend died more often than maxAttempts allows as Errored', async () => {
@@ -159,11 +169,13 @@ describe('StagecoachEngine onEvent', () => {
       await engine.worker.stop();
       expect((await engine.getPromotion('failing', queued.id)).phase).toBe('Succeeded');
 
-      await eventually('two warnings', () => (logger.warnings.length >= 2 ? logger.warnings : undefined));
+      await eventually('three warnings', () => (logger.warnings.length >= 3 ? logger.warnings : undefined));
       expect(logger.warnings).toEqual([
         expect.stringMatching(/could not report freight.created .*failing\/app\): events service is down/),
         expect.stringMatching(/could not report promotion.finished .*: events service is still down/),
+        expect.stringMatching(/could not report verification.finished .*: events service is still down/),
       ]);
+      expect((await engine.getFreight('failing', result.createdFreightId!)).verifiedIn).toEqual(['dev']);
     });
   });
 });

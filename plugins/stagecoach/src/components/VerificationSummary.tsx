@@ -117,7 +117,7 @@ export function VerificationSummary(props: {
     v && stage.currentFreight && v.freight.id !== stage.currentFreight.id;
 
   return (
-    <div>
+    <div data-testid="verification-summary">
       {v ? (
         <>
           <div className={classes.headline}>
