@@ -135,6 +135,14 @@ export class ArgoCdSimulator {
     this.fault(name, namespace).degraded = message;
   }
 
+  /** The app recovers from stayDegraded: its next reconciliation reports it Healthy. */
+  recover(name: string, namespace = 'argocd'): void {
+    delete this.fault(name, namespace).degraded;
+    this.api.update(APPLICATIONS, namespace, name, o => {
+      o.metadata.annotations = { ...o.metadata.annotations, [REFRESH]: 'normal' };
+    });
+  }
+
   /** The app's operations start but never finish. */
   hang(name: string, namespace = 'argocd'): void {
     this.fault(name, namespace).hang = true;
