@@ -127,7 +127,13 @@ describe('branching layouts from examples/, end to end (real registry, Git serve
     async function promote(project: string, stage: string, freight: string) {
       const p = await waitFor(engine, project, (await engine.promote(project, stage, freight)).id, final);
       expect({ stage, phase: p.phase, message: p.message }).toEqual({ stage, phase: 'Succeeded', message: undefined });
-      return p;
+      // the stage verifies the freight (it has no AnalysisTemplates: once healthy), then it may go on
+      for (let i = 0; i < 300; i++) {
+        const v = (await engine.getStage(project, stage)).verification;
+        if (v?.promotionId === p.id && v.phase === 'Successful') return p;
+        await new Promise(r => setTimeout(r, 50));
+      }
+      throw new Error(`freight ${freight} was not verified in ${stage}`);
     }
 
     it('rendered manifests on one branch per environment: each stage commits plain YAML to env/<stage>, main never changes', async () => {

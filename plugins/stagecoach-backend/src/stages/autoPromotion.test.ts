@@ -60,6 +60,8 @@ describe('auto-promotion through the engine, against a real Git server over HTTP
 
     /** Waits until no promotion or verification is queued or running and the auto-promotion runs they started are done. */
     async function settle() {
+      // quiet twice in a row: a verification that just ended may be about to start promotions
+      let quiet = 0;
       for (let i = 0; i < 1200; i++) {
         await engine.autoPromotion.idle();
         await engine.worker.idle();
@@ -67,7 +69,9 @@ describe('auto-promotion through the engine, against a real Git server over HTTP
         const promotions = await engine.listPromotions(project);
         // a promotion's success counts downstream once its verification succeeded too
         const verifying = (await engine.listStages(project)).some(s => ['Pending', 'Running'].includes(s.verification?.phase ?? ''));
-        if (!verifying && !promotions.some(p => ['Pending', 'Running'].includes(p.phase))) return promotions;
+        if (!verifying && !promotions.some(p => ['Pending', 'Running'].includes(p.phase))) {
+          if (++quiet === 2) return promotions;
+        } else quiet = 0;
         await new Promise(r => setTimeout(r, 50));
       }
       throw new Error('promotions did not settle');
