@@ -137,7 +137,7 @@ test('promote the demo release to dev, then staging, from the Promotions tab', a
   await test.step(`promote ${freight.alias} (${RELEASE}) to dev, where its web check verifies it`, async () => {
     await promoteThroughDialog(page, 'dev', freight);
     const verification = page.getByTestId('stage-dev').getByTestId('verification-summary');
-    await expect(verification).toContainText(`Successful of ${freight.alias}`, { timeout: 60_000 });
+    await expect(verification).toContainText(new RegExp(`Successful\\s*of ${freight.alias}`), { timeout: 60_000 });
     await expect(verification).toContainText('backend-up');
   });
 

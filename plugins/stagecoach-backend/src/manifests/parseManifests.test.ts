@@ -190,3 +190,62 @@ ${stage('dev', '{direct: true}')}  promotionTemplate:
     );
   });
 });
+
+describe('parseManifests: verification with AnalysisTemplates', () => {
+  const verifying = (templates: string[], args = '') => `${stage('dev', '{direct: true}')}  verification:
+    analysisTemplates:
+${templates.map(t => `      - name: ${t}`).join('\n')}
+${args}`;
+  const template = (name: string, metric: string, extra = '') => `apiVersion: argoproj.io/v1alpha1
+kind: AnalysisTemplate
+metadata:
+  name: ${name}
+spec:
+${extra}  metrics:
+    - name: ${metric}
+      successCondition: result == "ok"
+      provider:
+        web:
+          url: https://dev.example.com/healthz
+          jsonPath: "{$.status}"
+`;
+
+  it('merges the templates a stage names into what it stores, args and all', () => {
+    const text = [warehouse, verifying(['smoke', 'more'], '    args:\n      - name: host\n        value: ${{ ctx.stage }}.example.com\n'), template('smoke', 'up', '  args:\n    - name: host\n'), template('more', 'ready')].join('---\n');
+    const { stages } = parseManifests('demo', text);
+    expect(stages[0].spec.verification?.analysis?.metrics.map(m => m.name)).toEqual(['up', 'ready']);
+    expect(stages[0].spec.verification?.analysis?.args).toEqual([{ name: 'host' }]);
+  });
+
+  it('names a missing template, a metric defined twice, an arg without a value, and an AnalysisTemplate under the wrong apiVersion', () => {
+    const wrongApi = template('other', 'x').replace('argoproj.io/v1alpha1', 'kargo.akuity.io/v1alpha1');
+    const text = [
+      warehouse,
+      verifying(['smoke', 'twin', 'ghost']),
+      template('smoke', 'up', '  args:\n    - name: host\n'),
+      template('twin', 'up'),
+      wrongApi,
+    ].join('---\n');
+    expect(problemsOf(text)).toEqual(
+      expect.arrayContaining([
+        { document: 2, resource: 'Stage/dev', path: 'spec.verification.analysisTemplates[2].name', message: 'names AnalysisTemplate "ghost", which is not in this set of manifests' },
+        { document: 5, path: 'apiVersion', message: 'must be argoproj.io/v1alpha1: AnalysisTemplates are Argo Rollouts\' documents' },
+      ]),
+    );
+    // with ghost gone, the merge itself is checked: the twin metric, then the missing arg
+    const merged = problemsOf([warehouse, verifying(['smoke', 'twin']), template('smoke', 'up', '  args:\n    - name: host\n'), template('twin', 'up')].join('---\n'));
+    expect(merged).toEqual([
+      expect.objectContaining({ document: 4, resource: 'AnalysisTemplate/twin', path: 'spec.metrics[0].name', message: expect.stringMatching(/^metric "up" is also defined in AnalysisTemplate smoke.*\(verifying Stage\/dev\)$/) }),
+    ]);
+    const noArg = problemsOf([warehouse, verifying(['smoke']), template('smoke', 'up', '  args:\n    - name: host\n')].join('---\n'));
+    expect(noArg).toEqual([
+      { document: 2, resource: 'Stage/dev', path: 'spec.verification.args', message: 'needs a value for "host": AnalysisTemplate smoke declares it without a default' },
+    ]);
+  });
+
+  it('refuses a provider Stagecoach cannot run, saying which ones it can', () => {
+    const datadog = template('smoke', 'up').replace(/web:\n.*\n.*\n/, 'datadog:\n          query: avg:errors\n');
+    const problems = problemsOf([warehouse, verifying(['smoke']), datadog].join('---\n'));
+    expect(problems).toEqual([expect.objectContaining({ document: 3, resource: 'AnalysisTemplate/smoke', path: expect.stringMatching(/^spec\.metrics\[0\]\.provider/), message: expect.stringMatching(/datadog.*web, prometheus and job/) })]);
+  });
+});

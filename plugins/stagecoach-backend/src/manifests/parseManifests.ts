@@ -139,14 +139,7 @@ export function parseManifests(
     const { kind, metadata } = header.data;
     const resource = `${kind}/${metadata.name}`;
     declared.add(resource);
-    if (metadata.namespace && metadata.namespace !== project) {
-      problems.push({
-        document: index,
-        resource,
-        path: 'metadata.namespace',
-        message: `is "${metadata.namespace}" but the manifests are applied to project "${project}"`,
-      });
-    }
+    checkNamespace(index, resource, metadata.namespace);
     const spec = (value as { spec?: unknown }).spec;
     if (kind === 'Warehouse') {
       const parsed = warehouseSpecSchema.safeParse(spec);
@@ -204,6 +197,18 @@ export function parseManifests(
     }
   });
 
+  /** A document's metadata.namespace, when it has one, names the project it is applied to. */
+  function checkNamespace(index: number, resource: string, namespace: string | undefined) {
+    if (namespace && namespace !== project) {
+      problems.push({
+        document: index,
+        resource,
+        path: 'metadata.namespace',
+        message: `is "${namespace}" but the manifests are applied to project "${project}"`,
+      });
+    }
+  }
+
   function parseAnalysisTemplate(index: number, value: object) {
     const header = analysisHeaderSchema.safeParse(value);
     if (!header.success) {
@@ -213,14 +218,8 @@ export function parseManifests(
     const { kind, metadata } = header.data;
     const resource = `${kind}/${metadata.name}`;
     declared.add(resource);
-    if (kind === 'AnalysisTemplate' && metadata.namespace && metadata.namespace !== project) {
-      problems.push({
-        document: index,
-        resource,
-        path: 'metadata.namespace',
-        message: `is "${metadata.namespace}" but the manifests are applied to project "${project}"`,
-      });
-    }
+    // a ClusterAnalysisTemplate has no namespace of its own in Kargo: any it names is not the project's
+    if (kind === 'AnalysisTemplate') checkNamespace(index, resource, metadata.namespace);
     const parsed = analysisTemplateSpecSchema.safeParse((value as { spec?: unknown }).spec);
     if (!parsed.success) {
       problems.push(...issuesToProblems(index, resource, 'spec', parsed.error));
@@ -274,7 +273,7 @@ export function parseManifests(
           document: stage.document,
           resource,
           path: 'spec.verification.args',
-          message: `needs a value for "${arg.name}": ${v.analysisTemplates.map(r => r.name).join(', ')} declare it without a default`,
+          message: `needs a value for "${arg.name}": ${argOwners(named, arg.name)} without a default`,
         });
       }
     }
@@ -308,6 +307,14 @@ export function parseManifests(
     stages: runnable.map(({ name, spec, labels }) => ({ name, spec, ...(labels ? { labels } : {}) })),
     ...(projectConfig ? { projectConfig: projectConfig.spec } : {}),
   };
+}
+
+/** `AnalysisTemplate smoke declares it` / `AnalysisTemplates smoke and slo declare it`. */
+function argOwners(templates: { name: string; spec: AnalysisTemplateSpec }[], arg: string): string {
+  const names = templates.filter(t => t.spec.args?.some(a => a.name === arg)).map(t => t.name);
+  return names.length === 1
+    ? `AnalysisTemplate ${names[0]} declares it`
+    : `AnalysisTemplates ${names.slice(0, -1).join(', ')} and ${names[names.length - 1]} declare it`;
 }
 
 /** Checks between documents: unique names, known origins and upstream stages, no cycles. */

@@ -143,11 +143,13 @@ export class VerificationWorker {
       try {
         stage = await this.options.pipelines.getStage(v.project, v.stage);
       } catch (e) {
-        if (e instanceof NotFoundError) return this.end(v, 'Aborted', 'the stage was removed from the project');
-        throw e;
+        if (!(e instanceof NotFoundError)) throw e;
+        await this.end(v, 'Aborted', 'the stage was removed from the project');
+        return;
       }
       if (stage.currentFreightId !== v.freightId) {
-        return this.end(v, 'Aborted', 'the freight is no longer in the stage: a newer promotion replaced it');
+        await this.end(v, 'Aborted', 'the freight is no longer in the stage: a newer promotion replaced it');
+        return;
       }
       const health = await this.options.health.check(stage);
       if (health?.status !== 'Healthy') {
@@ -160,7 +162,8 @@ export class VerificationWorker {
         return;
       }
       if (v.analysis.metrics.length === 0) {
-        return this.end(v, 'Successful', 'the stage has no AnalysisTemplates: verified once it was healthy');
+        await this.end(v, 'Successful', 'the stage has no AnalysisTemplates: verified once it was healthy');
+        return;
       }
       startedAt = this.now();
     }
