@@ -13,6 +13,23 @@ import { Clock, Logger } from '../util/types';
 import { abortAnalysis, advanceAnalysis } from './analysisRun';
 import type { AnalysisTick, MeasureContext, MetricProvider } from './types';
 
+/**
+ * Measurements as they are stored and shown: credentials in URLs and Authorization headers
+ * that a check's answer or a job's log carried are blanked out.
+ */
+export function scrubbed(metrics: MetricResult[]): MetricResult[] {
+  return metrics.map(m => ({
+    ...m,
+    ...(m.message ? { message: redactSecrets(m.message) } : {}),
+    measurements: m.measurements.map(x => ({
+      ...x,
+      ...(x.message ? { message: redactSecrets(x.message) } : {}),
+      ...(x.value ? { value: redactSecrets(x.value) } : {}),
+      ...(x.metadata ? { metadata: Object.fromEntries(Object.entries(x.metadata).map(([k, val]) => [k, redactSecrets(val)])) } : {}),
+    })),
+  }));
+}
+
 export interface VerificationWorkerOptions {
   verifications: VerificationStore;
   pipelines: PipelineStore;
@@ -171,7 +188,7 @@ export class VerificationWorker {
     if (tick.phase === 'Pending' || tick.phase === 'Running') {
       await this.options.verifications.progress(
         v,
-        { phase: 'Running', message: tick.message, metrics: tick.metrics, startedAt, nextAt: tick.nextAt ?? this.later(5000) },
+        { phase: 'Running', message: tick.message, metrics: scrubbed(tick.metrics), startedAt, nextAt: tick.nextAt ?? this.later(5000) },
         this.now(),
       );
       return;
@@ -188,7 +205,7 @@ export class VerificationWorker {
     const text = message ? redactSecrets(message) : undefined;
     const ended = await this.options.verifications.finish(
       v,
-      { phase, message: text, metrics, startedAt },
+      { phase, message: text, metrics: metrics && scrubbed(metrics), startedAt },
       now,
       async (tx: Knex.Transaction) => {
         await this.options.freight.markVerified(v.project, v.freightId, v.stage, now, tx);
