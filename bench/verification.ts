@@ -197,20 +197,27 @@ function cpuSeconds(): number {
  */
 function statementMeter(knex: Knex) {
   const counts: Record<string, number> = {};
-  const sent = new Map<string, number>();
+  const sent = new Map<string, { at: number; sql: string }>();
+  const bySql = new Map<string, { n: number; ms: number }>();
   let busyMs = 0;
   let on = false;
   knex.on('query', (q: { __knexQueryUid?: string; method?: string; sql?: string }) => {
     if (!on) return;
     const kind = q.method ?? q.sql?.split(' ')[0]?.toLowerCase() ?? 'other';
     counts[kind] = (counts[kind] ?? 0) + 1;
-    if (q.__knexQueryUid) sent.set(q.__knexQueryUid, performance.now());
+    if (q.__knexQueryUid)
+      sent.set(q.__knexQueryUid, { at: performance.now(), sql: q.sql ?? kind });
   });
   const answered = (_r: unknown, q: { __knexQueryUid?: string }) => {
-    const at = q.__knexQueryUid ? sent.get(q.__knexQueryUid) : undefined;
-    if (at === undefined) return;
+    const s = q.__knexQueryUid ? sent.get(q.__knexQueryUid) : undefined;
+    if (s === undefined) return;
     sent.delete(q.__knexQueryUid!);
-    busyMs += performance.now() - at;
+    const ms = performance.now() - s.at;
+    busyMs += ms;
+    const e = bySql.get(s.sql) ?? { n: 0, ms: 0 };
+    e.n++;
+    e.ms += ms;
+    bySql.set(s.sql, e);
   };
   knex.on('query-response', answered);
   knex.on('query-error', answered);
@@ -223,6 +230,12 @@ function statementMeter(knex: Knex) {
     },
     counts: () => ({ ...counts }),
     busyMs: () => busyMs,
+    /** The statements that took longest in all, with how many there were. */
+    slowest: (top: number) =>
+      [...bySql]
+        .sort((a, b) => b[1].ms - a[1].ms)
+        .slice(0, top)
+        .map(([sql, e]) => ({ sql: sql.slice(0, 160), n: e.n, ms: Math.round(e.ms) })),
   };
 }
 

@@ -5,7 +5,8 @@ import { makeStyles } from '@material-ui/core/styles';
 import type { Promotion } from '@stagecoach/plugin-stagecoach-common';
 import { PhaseStatus } from './PhaseStatus';
 import { PromotionSteps } from './PromotionSteps';
-import { absoluteTime, durationBetween, timeAgo } from './format';
+import { absoluteTime } from './format';
+import { RunTimes } from './RunTimes';
 
 const useStyles = makeStyles(theme => ({
   headline: {
@@ -27,30 +28,10 @@ const useStyles = makeStyles(theme => ({
 
 function When(props: { promotion: Promotion; now?: number }) {
   const { promotion: p, now } = props;
-  let text: string;
-  let at: string | undefined;
-  if (p.phase === 'Pending') {
-    at = p.createdAt;
-    text = `queued ${timeAgo(at, now)}`;
-  } else if (p.phase === 'Running') {
-    at = p.startedAt ?? p.createdAt;
-    text = `started ${timeAgo(at, now)}`;
-    if (p.waitingUntil)
-      text += ` · waiting, next look ${absoluteTime(p.waitingUntil)}`;
-  } else {
-    at = p.finishedAt ?? p.createdAt;
-    text = `finished ${timeAgo(at, now)}`;
-    const took = durationBetween(p.startedAt, p.finishedAt, now);
-    if (took) text += ` · took ${took}`;
-  }
-  if (p.createdBy) text += ` · by ${p.createdBy}`;
-  return (
-    <Typography variant="caption" color="textSecondary" component="div">
-      <time dateTime={at} title={absoluteTime(at)}>
-        {text}
-      </time>
-    </Typography>
-  );
+  const waiting = p.waitingUntil
+    ? `waiting, next look ${absoluteTime(p.waitingUntil)}`
+    : undefined;
+  return <RunTimes run={p} now={now} whileRunning={waiting} />;
 }
 
 /** One promotion: phase, freight, when, its message and its steps' progress. */

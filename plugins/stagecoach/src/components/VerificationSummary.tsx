@@ -4,7 +4,7 @@ import { makeStyles } from '@material-ui/core/styles';
 import type { Stage, Verification } from '@stagecoach/plugin-stagecoach-common';
 import { useState } from 'react';
 import { PhaseStatus, isActivePhase } from './PhaseStatus';
-import { absoluteTime, durationBetween, timeAgo } from './format';
+import { RunTimes } from './RunTimes';
 import { verificationSummary } from './verification';
 
 const useStyles = makeStyles(theme => ({
@@ -31,37 +31,17 @@ const useStyles = makeStyles(theme => ({
   },
 }));
 
-/** When it was queued, started or finished, how long it took, and who asked. */
+/** When it was queued, started or finished, how long it took, who asked, and who asked to abort it. */
 export function VerificationWhen(props: {
   verification: Verification;
   now?: number;
 }) {
   const { verification: v, now } = props;
-  let text: string;
-  let at: string | undefined;
-  if (v.phase === 'Pending') {
-    at = v.createdAt;
-    text = `queued ${timeAgo(at, now)}`;
-  } else if (v.phase === 'Running') {
-    at = v.startedAt ?? v.createdAt;
-    text = `started ${timeAgo(at, now)}`;
-  } else {
-    at = v.finishedAt ?? v.createdAt;
-    text = `finished ${timeAgo(at, now)}`;
-    const took = durationBetween(v.startedAt, v.finishedAt, now);
-    if (took) text += ` · took ${took}`;
-  }
-  if (v.createdBy) text += ` · by ${v.createdBy}`;
-  if (v.abortRequestedBy && isActivePhase(v.phase)) {
-    text += ` · abort asked by ${v.abortRequestedBy}`;
-  }
-  return (
-    <Typography variant="caption" color="textSecondary" component="div">
-      <time dateTime={at} title={absoluteTime(at)}>
-        {text}
-      </time>
-    </Typography>
-  );
+  const abort =
+    v.abortRequestedBy && isActivePhase(v.phase)
+      ? `abort asked by ${v.abortRequestedBy}`
+      : undefined;
+  return <RunTimes run={v} now={now} after={abort} />;
 }
 
 export function isFailedVerification(v: Verification): boolean {
