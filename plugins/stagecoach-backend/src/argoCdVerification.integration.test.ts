@@ -353,7 +353,7 @@ describe('dev → staging with Argo CD and verification, end to end (real backen
     expect((await asUser(api().get(`${base}/verifications/nope`))).status).toBe(404);
   });
 
-  it('abort: a verification between measurements stops at once, its metrics Aborted', async () => {
+  it('abort: a verification between measurements stops at once, its metrics Aborted; meanwhile it blocked no other stage', async () => {
     errorRatio.staging = 0.002;
     health.staging = [{ status: 'ok' }];
     // the same pipeline, its smoke check now once a minute: the verification waits between measurements
@@ -364,6 +364,14 @@ describe('dev → staging with Argo CD and verification, end to end (real backen
     const queued = await asUser(api().post(`${base}/stages/staging/verification`));
     const read = async () => (await asUser(api().get(`${base}/verifications/${queued.body.id}`))).body as Verification;
     await until(read, x => x.metrics.find(m => m.name === 'smoke')?.successful === 1, 'the first smoke measurement');
+    // a verification holds no worker and no stage but its own: dev takes other freight meanwhile
+    const other = await asUser(api().post(`${base}/freight`)).send({
+      origin: { kind: 'Warehouse', name: 'app' },
+      commits: [{ repoURL: git.appURL, tag: 'v1.1.0' }],
+    });
+    expect(other.status).toBe(201);
+    expect((await promote('dev', other.body.alias)).phase).toBe('Succeeded');
+    expect((await read()).phase).toBe('Running');
     const aborted = await asUser(api().post(`${base}/stages/staging/verification/abort`));
     expect([aborted.status, aborted.body.error?.message, JSON.stringify(await read())]).toEqual([200, undefined, expect.any(String)]);
     const v = await until(read, x => final(x.phase), 'abort');

@@ -69,6 +69,8 @@ export class VerificationWorker {
   private timer?: NodeJS.Timeout;
   private ticking?: Promise<void>;
   private wakeAgain = false;
+  /** The earliest time a verification this worker let go of is due again (ms), within this tick. */
+  private soonest?: number;
 
   constructor(private readonly options: VerificationWorkerOptions) {}
 
@@ -105,7 +107,11 @@ export class VerificationWorker {
           if (this.stopped) return;
           const again = this.wakeAgain;
           this.wakeAgain = false;
-          this.schedule(again ? 0 : this.options.pollIntervalMs ?? 2000);
+          // a measurement due before the next poll (a short interval) is taken when it is due
+          const poll = this.options.pollIntervalMs ?? 2000;
+          const dueIn = this.soonest === undefined ? poll : this.soonest - this.options.clock.now().getTime();
+          this.soonest = undefined;
+          this.schedule(again ? 0 : Math.max(0, Math.min(poll, dueIn)));
         });
     }, ms);
     this.timer.unref();
@@ -186,11 +192,10 @@ export class VerificationWorker {
     }
     const tick: AnalysisTick = await advanceAnalysis(v.analysis, { startedAt: startedAt!, metrics: v.metrics }, this.options.providers, ctx);
     if (tick.phase === 'Pending' || tick.phase === 'Running') {
-      await this.options.verifications.progress(
-        v,
-        { phase: 'Running', message: tick.message, metrics: scrubbed(tick.metrics), startedAt, nextAt: tick.nextAt ?? this.later(5000) },
-        this.now(),
-      );
+      const nextAt = tick.nextAt ?? this.later(5000);
+      if (await this.options.verifications.progress(v, { phase: 'Running', message: tick.message, metrics: scrubbed(tick.metrics), startedAt, nextAt }, this.now())) {
+        this.soonest = Math.min(this.soonest ?? Infinity, Date.parse(nextAt));
+      }
       return;
     }
     await this.end(v, tick.phase, tick.message, tick.metrics, startedAt);
