@@ -201,13 +201,19 @@ function statementMeter(knex: Knex) {
   const bySql = new Map<string, { n: number; ms: number }>();
   let busyMs = 0;
   let on = false;
-  knex.on('query', (q: { __knexQueryUid?: string; method?: string; sql?: string }) => {
-    if (!on) return;
-    const kind = q.method ?? q.sql?.split(' ')[0]?.toLowerCase() ?? 'other';
-    counts[kind] = (counts[kind] ?? 0) + 1;
-    if (q.__knexQueryUid)
-      sent.set(q.__knexQueryUid, { at: performance.now(), sql: q.sql ?? kind });
-  });
+  knex.on(
+    'query',
+    (q: { __knexQueryUid?: string; method?: string; sql?: string }) => {
+      if (!on) return;
+      const kind = q.method ?? q.sql?.split(' ')[0]?.toLowerCase() ?? 'other';
+      counts[kind] = (counts[kind] ?? 0) + 1;
+      if (q.__knexQueryUid)
+        sent.set(q.__knexQueryUid, {
+          at: performance.now(),
+          sql: q.sql ?? kind,
+        });
+    },
+  );
   const answered = (_r: unknown, q: { __knexQueryUid?: string }) => {
     const s = q.__knexQueryUid ? sent.get(q.__knexQueryUid) : undefined;
     if (s === undefined) return;
@@ -259,7 +265,8 @@ class FinishWatch {
     // `verification <id> of <project>/<stage>: <phase>` (not `... requested by ...`)
     if (!/^verification \S+ of [^/\s]+\/\S+: \w+/.test(message)) return;
     this.ended++;
-    if (this.waiting && this.ended >= this.waiting.count) this.waiting.resolve();
+    if (this.waiting && this.ended >= this.waiting.count)
+      this.waiting.resolve();
   }
 
   until(count: number): Promise<void> {
@@ -272,7 +279,9 @@ class FinishWatch {
 
 async function main() {
   const benchStarted = Date.now();
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'stagecoach-bench-verify-'));
+  const tmp = fs.mkdtempSync(
+    path.join(os.tmpdir(), 'stagecoach-bench-verify-'),
+  );
   const cleanup: Array<() => unknown> = [
     () => fs.rmSync(tmp, { recursive: true, force: true }),
   ];
@@ -308,7 +317,8 @@ async function main() {
       artifacts,
       new Date().toISOString(),
     );
-    for (const s of stages) await engine.promote(PROJECT, s, freight.id, 'bench');
+    for (const s of stages)
+      await engine.promote(PROJECT, s, freight.id, 'bench');
     // only the promotion worker: the verification worker is driven below
     engine.worker.start();
     for (;;) {
@@ -324,7 +334,11 @@ async function main() {
       .select('stage', 'phase', 'message');
     if (notSucceeded.length)
       throw new Error(
-        `${notSucceeded.length} setup promotions did not succeed, e.g. ${JSON.stringify(notSucceeded[0])}`,
+        `${
+          notSucceeded.length
+        } setup promotions did not succeed, e.g. ${JSON.stringify(
+          notSucceeded[0],
+        )}`,
       );
     log(`setup: ${STAGES} stages promoted`);
 
@@ -351,7 +365,9 @@ async function main() {
         while ((await engine.verificationWorker.tick()) > 0) ticks++;
         if (watch.ended < target)
           throw new Error(
-            `the worker found nothing due with ${target - watch.ended} verifications not ended`,
+            `the worker found nothing due with ${
+              target - watch.ended
+            } verifications not ended`,
           );
         return;
       }
@@ -420,7 +436,9 @@ async function main() {
             const res = await fetch(healthz);
             const body = JSON.parse(await res.text());
             if (!res.ok || body.status !== 'ok')
-              throw new Error(`${healthz} answered ${res.status}: ${JSON.stringify(body)}`);
+              throw new Error(
+                `${healthz} answered ${res.status}: ${JSON.stringify(body)}`,
+              );
           }
         }
       };
@@ -431,7 +449,11 @@ async function main() {
     };
 
     log(
-      `${STAGES} verifications of ${COUNT} web measurements (driven by ${DRIVE === 'tick' ? 'back-to-back ticks' : `the worker's timer, poll ${POLL_MS ?? 'default'} ms`}) against ${STAGES}×${COUNT} fetches, ${CONCURRENCY} at once; ${ROUNDS} rounds after a warm-up`,
+      `${STAGES} verifications of ${COUNT} web measurements (driven by ${
+        DRIVE === 'tick'
+          ? 'back-to-back ticks'
+          : `the worker's timer, poll ${POLL_MS ?? 'default'} ms`
+      }) against ${STAGES}×${COUNT} fetches, ${CONCURRENCY} at once; ${ROUNDS} rounds after a warm-up`,
     );
     // round 0 warms both sides up (connections to the endpoint and the database, JIT) and is not counted
     for (let round = 0; round <= ROUNDS; round++) {
@@ -463,7 +485,9 @@ async function main() {
     const want = STAGES * COUNT;
     for (const [side, counts] of Object.entries(requestsPerRound))
       if (counts.some(n => n !== want))
-        throw new Error(`${side} made ${counts.join(', ')} requests per round, not ${want}`);
+        throw new Error(
+          `${side} made ${counts.join(', ')} requests per round, not ${want}`,
+        );
 
     const engineMs = sum(engineRounds) / ROUNDS;
     const baselineMs = sum(baselineRounds) / ROUNDS;
@@ -495,11 +519,14 @@ async function main() {
       reverifySeconds: seconds(sum(reverifyRounds) / ROUNDS),
       claimSecondsPerRound: seconds(claimMs / ROUNDS),
       claimShare: round2(claimMs / sum(engineRounds)),
-      ticksPerRound: DRIVE === 'tick' ? round2(countedTicks / ROUNDS) : undefined,
+      ticksPerRound:
+        DRIVE === 'tick' ? round2(countedTicks / ROUNDS) : undefined,
       statementsPerMeasurement: Object.fromEntries(
         Object.entries(allCounts).map(([k, n]) => [k, perMeasurement(n)]),
       ),
-      statementsPerMeasurementTotal: perMeasurement(sum(Object.values(allCounts))),
+      statementsPerMeasurementTotal: perMeasurement(
+        sum(Object.values(allCounts)),
+      ),
       statementMsPerRound: Math.round(statements.busyMs() / ROUNDS),
       slowestStatements: statements.slowest(6, ROUNDS),
       cpuSecondsPerRound: {

@@ -115,6 +115,17 @@ export interface Config {
       intervalSeconds?: number;
     };
     verification?: {
+      /**
+       * Headers (credentials) sent by web and prometheus metrics to URLs under a prefix; the
+       * longest matching prefix wins, and a header the metric sets itself is kept. Their values
+       * never appear in what a verification stores or shows.
+       */
+      credentials?: Array<{
+        /** A URL prefix such as https://prometheus.example.com/ */
+        url: string;
+        /** @visibility secret */
+        headers: { [name: string]: string };
+      }>;
       /** Where job metrics run. */
       jobs?: {
         /** Default: the project's name (as Kargo runs them in the project's namespace). */

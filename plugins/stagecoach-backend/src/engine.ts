@@ -45,6 +45,7 @@ import { entityApps, EntityArgoCdAnnotations } from './integrations/argocd/entit
 import { StageHealthMonitor } from './stages/StageHealthMonitor';
 import { analysisForStage } from './verification/forStage';
 import { builtinProviders } from './verification/providers';
+import type { VerificationCredentials } from './verification/credentials';
 import type { MetricProvider } from './verification/types';
 import { VerificationWorker } from './verification/VerificationWorker';
 import { Clock, Logger, systemClock } from './util/types';
@@ -80,6 +81,8 @@ export interface StagecoachEngineOptions {
     /** How often a verification waiting for a healthy stage looks again (default 10 s). */
     healthPollMs?: number;
     claimTtlMs?: number;
+    /** Headers for the web and prometheus metrics, per URL prefix (app-config). */
+    credentials?: VerificationCredentials;
     /** Replaces the metric providers (tests). */
     providers?: ReadonlyMap<string, MetricProvider>;
   };
@@ -206,6 +209,7 @@ export class StagecoachEngine {
       kube: this.kube,
       jobs: options.verification?.jobs ?? {},
       fetch: options.fetch,
+      credentials: options.verification?.credentials,
       clock: this.clock,
       logger,
       pollIntervalMs: options.verification?.pollIntervalMs,

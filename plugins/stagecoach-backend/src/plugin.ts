@@ -13,6 +13,7 @@ import { scmCredentialsFromConfig } from './integrations/scm/fromIntegrations';
 import { ManifestValidationError } from './manifests/ManifestValidationError';
 import { createEventPublisher, readEventsSettings, subscribeToEvents } from './service/events';
 import { createRouter } from './service/router';
+import { readVerificationCredentials } from './verification/credentials';
 import { createWebhookRouter, matchesSubscription, readWebhookReceivers, WebhookEvent } from './service/webhooks';
 
 const DISCOVERY_TASK = 'stagecoach-discovery';
@@ -77,6 +78,7 @@ export const stagecoachPlugin = createBackendPlugin({
             url: config.getOptionalString('stagecoach.argocd.url')?.replace(/\/+$/, ''),
           },
           verification: {
+            credentials: readVerificationCredentials(config),
             jobs: {
               namespace: config.getOptionalString('stagecoach.verification.jobs.namespace'),
               cluster: config.getOptionalString('stagecoach.verification.jobs.cluster'),

@@ -8,24 +8,27 @@ import type { StageHealthMonitor } from '../stages/StageHealthMonitor';
 import type { FreightStore } from '../store/FreightStore';
 import type { PipelineStore } from '../store/PipelineStore';
 import type { ClaimedVerification, VerificationStore } from '../store/VerificationStore';
-import { redactSecrets } from '../util/secrets';
+import { redactSecrets, redactValues } from '../util/secrets';
 import { Clock, Logger } from '../util/types';
 import { abortAnalysis, advanceAnalysis } from './analysisRun';
+import type { VerificationCredentials } from './credentials';
 import type { AnalysisTick, MeasureContext, MetricProvider } from './types';
 
 /**
  * Measurements as they are stored and shown: credentials in URLs and Authorization headers
- * that a check's answer or a job's log carried are blanked out.
+ * that a check's answer or a job's log carried, and the configured credentials' values, are
+ * blanked out.
  */
-export function scrubbed(metrics: MetricResult[]): MetricResult[] {
+export function scrubbed(metrics: MetricResult[], secrets: readonly string[] = []): MetricResult[] {
+  const clean = (text: string) => redactValues(redactSecrets(text), secrets);
   return metrics.map(m => ({
     ...m,
-    ...(m.message ? { message: redactSecrets(m.message) } : {}),
+    ...(m.message ? { message: clean(m.message) } : {}),
     measurements: m.measurements.map(x => ({
       ...x,
-      ...(x.message ? { message: redactSecrets(x.message) } : {}),
-      ...(x.value ? { value: redactSecrets(x.value) } : {}),
-      ...(x.metadata ? { metadata: Object.fromEntries(Object.entries(x.metadata).map(([k, val]) => [k, redactSecrets(val)])) } : {}),
+      ...(x.message ? { message: clean(x.message) } : {}),
+      ...(x.value ? { value: clean(x.value) } : {}),
+      ...(x.metadata ? { metadata: Object.fromEntries(Object.entries(x.metadata).map(([k, val]) => [k, clean(val)])) } : {}),
     })),
   }));
 }
@@ -40,6 +43,8 @@ export interface VerificationWorkerOptions {
   /** Where job metrics run. */
   jobs: { namespace?: string; cluster?: string };
   fetch?: typeof fetch;
+  /** Headers for the web and prometheus metrics, per URL prefix (app-config). */
+  credentials?: VerificationCredentials;
   clock: Clock;
   logger: Logger;
   /** How often an idle worker looks for due verifications (default 2 s). */
@@ -147,6 +152,7 @@ export class VerificationWorker {
       jobs: { namespace: this.options.jobs.namespace ?? v.project, cluster: this.options.jobs.cluster },
       logger: this.options.logger,
       now: () => this.options.clock.now(),
+      credentials: this.options.credentials,
     };
   }
 
@@ -193,12 +199,16 @@ export class VerificationWorker {
     const tick: AnalysisTick = await advanceAnalysis(v.analysis, { startedAt: startedAt!, metrics: v.metrics }, this.options.providers, ctx);
     if (tick.phase === 'Pending' || tick.phase === 'Running') {
       const nextAt = tick.nextAt ?? this.later(5000);
-      if (await this.options.verifications.progress(v, { phase: 'Running', message: tick.message, metrics: scrubbed(tick.metrics), startedAt, nextAt }, this.now())) {
+      if (await this.options.verifications.progress(v, { phase: 'Running', message: tick.message, metrics: scrubbed(tick.metrics, this.secrets()), startedAt, nextAt }, this.now())) {
         this.soonest = Math.min(this.soonest ?? Infinity, Date.parse(nextAt));
       }
       return;
     }
     await this.end(v, tick.phase, tick.message, tick.metrics, startedAt);
+  }
+
+  private secrets(): string[] {
+    return this.options.credentials?.secretValues() ?? [];
   }
 
   private later(ms: number): string {
@@ -207,10 +217,10 @@ export class VerificationWorker {
 
   private async end(v: ClaimedVerification, phase: VerificationPhase, message?: string, metrics?: MetricResult[], startedAt?: string) {
     const now = this.now();
-    const text = message ? redactSecrets(message) : undefined;
+    const text = message ? redactValues(redactSecrets(message), this.secrets()) : undefined;
     const ended = await this.options.verifications.finish(
       v,
-      { phase, message: text, metrics: metrics && scrubbed(metrics), startedAt },
+      { phase, message: text, metrics: metrics && scrubbed(metrics, this.secrets()), startedAt },
       now,
       async (tx: Knex.Transaction) => {
         await this.options.freight.markVerified(v.project, v.freightId, v.stage, now, tx);

@@ -178,7 +178,7 @@ export const templateArgSchema = z
     /** The default, used when the stage gives none. */
     value: z.union([z.string(), z.number(), z.boolean()]).transform(String).optional(),
     valueFrom: refuse(
-      'is not supported by Stagecoach (no secretKeyRef or fieldRef): declare the argument without a value here and give it in the Stage, under spec.verification.args',
+      'is not supported by Stagecoach (no secretKeyRef or fieldRef): declare the argument without a value here and give it in the Stage, under spec.verification.args; credentials for web and prometheus checks go in app-config, stagecoach.verification.credentials',
     ),
   })
   .strict();

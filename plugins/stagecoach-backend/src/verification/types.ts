@@ -1,5 +1,6 @@
 import type { Measurement, MetricResult, VerificationPhase } from '@stagecoach/plugin-stagecoach-common';
 import type { KubeClusters } from '../integrations/kubernetes/types';
+import type { VerificationCredentials } from './credentials';
 import type { Logger } from '../util/types';
 
 /**
@@ -47,6 +48,8 @@ export interface MeasureContext {
   logger: Logger;
   now(): Date;
   signal?: AbortSignal;
+  /** Headers from app-config for the web and prometheus metrics' URLs (default: none). */
+  credentials?: VerificationCredentials;
   /** Which measurement of the metric this is, from 1 (set for run, not for resume). */
   measurement?: number;
 }

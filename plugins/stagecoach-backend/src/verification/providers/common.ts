@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { MeasureContext } from '../types';
 
 /**
  * What the web and prometheus metric providers share: Rollouts' `headers[] {key, value}`,
@@ -67,4 +68,22 @@ export function templatedIssues(schema: z.ZodTypeAny, value: unknown): z.ZodIssu
     const at = valueAt(value, issue.path);
     return !(typeof at === 'string' && PLACEHOLDER.test(at));
   });
+}
+
+/** Where credentials for checks belong: app-config, not manifests (which the API shows). */
+export const CREDENTIALS_ADVICE =
+  'is not supported by Stagecoach: give credentials in app-config, stagecoach.verification.credentials (headers per URL prefix), never in a manifest';
+
+/**
+ * The metric's own headers, with app-config's credentials for the URL added; a header the
+ * metric sets itself is kept as it is.
+ */
+export function withCredentials(
+  ctx: MeasureContext,
+  url: string,
+  headers: Array<{ name: string; value: string }>,
+): Array<{ name: string; value: string }> {
+  const own = new Set(headers.map(h => h.name.toLowerCase()));
+  const extra = (ctx.credentials?.headersFor(url) ?? []).filter(h => !own.has(h.name.toLowerCase()));
+  return [...extra, ...headers];
 }

@@ -4,7 +4,7 @@ import { exchange, readBody, shownUrl, statusLine } from '../../promotion/steps/
 import { parseDuration } from '../../util/duration';
 import { errorMeasurement, judgedMeasurement } from '../conditions';
 import type { MeasureContext, Metric, MetricProvider } from '../types';
-import { looseBoolean, metricHeadersSchema } from './common';
+import { CREDENTIALS_ADVICE, looseBoolean, metricHeadersSchema, withCredentials } from './common';
 
 /**
  * Rollouts' `prometheus` metric: one instant query (`/api/v1/query`). An instant vector
@@ -51,9 +51,7 @@ export const prometheusMetricSchema = z
     timeout: timeoutSchema.default(30),
     headers: metricHeadersSchema,
     insecure: looseBoolean.optional(),
-    authentication: refuse(
-      'is not supported by Stagecoach: send credentials in headers, e.g. {key: Authorization, value: "Bearer {{args.token}}"}',
-    ),
+    authentication: refuse(CREDENTIALS_ADVICE),
     rangeQuery: refuse(
       'is not supported by Stagecoach: write the range in the query instead, e.g. avg_over_time(metric[5m])',
     ),
@@ -133,7 +131,7 @@ async function measure(ctx: MeasureContext, metric: Metric) {
         method: 'POST',
         url: queryUrl(config.address),
         headers: [
-          ...config.headers.map(h => ({ name: h.key, value: h.value })),
+          ...withCredentials(ctx, config.address, config.headers.map(h => ({ name: h.key, value: h.value }))),
           { name: 'Content-Type', value: 'application/x-www-form-urlencoded' },
         ],
         queryParams: [],

@@ -2,6 +2,7 @@ import type { KubeClusters } from '../../integrations/kubernetes/types';
 import { loopbackServer, loopbackTlsServer, LoopbackServer } from '../../__testUtils__/loopbackHttp';
 import { silentLogger } from '../../util/types';
 import type { MeasureContext, Metric } from '../types';
+import { verificationCredentials } from '../credentials';
 import { webProvider } from './web';
 
 const ctx: MeasureContext = {
@@ -43,6 +44,22 @@ describe('web metric provider (loopback HTTP server)', () => {
     const failed = await webProvider.run(ctx, metric({ url: `${server.url}/health`, jsonPath: '{.data.ratio}' }, { successCondition: 'result > 0.995' }));
     expect(failed).toMatchObject({ phase: 'Failed', value: '0.99', message: 'result 0.99 did not satisfy result > 0.995' });
     expect(server.requests[0]).toMatchObject({ method: 'GET', url: '/health' });
+  });
+
+  it('adds app-config credentials for the URL (the longest prefix), keeping a header the metric sets, and never shows them', async () => {
+    answer = { status: 401, body: '{"error":"bad token"}' };
+    const credentials = verificationCredentials([
+      { url: `${server.url}/`, headers: { Authorization: 'Bearer host-wide-token' } },
+      { url: `${server.url}/team-a/`, headers: { Authorization: 'Bearer team-a-token', 'X-Scope-OrgID': 'team-a' } },
+    ]);
+    const m = await webProvider.run({ ...ctx, credentials }, metric({ url: `${server.url}/team-a/health` }));
+    expect(server.requests[0].headers).toMatchObject({ authorization: 'Bearer team-a-token', 'x-scope-orgid': 'team-a' });
+    expect(m.phase).toBe('Error');
+    expect(JSON.stringify(m)).not.toContain('team-a-token');
+    await webProvider.run({ ...ctx, credentials }, metric({ url: `${server.url}/other`, headers: [{ key: 'authorization', value: 'Bearer own' }] }));
+    expect(server.requests[1].headers.authorization).toBe('Bearer own');
+    await webProvider.run({ ...ctx, credentials }, metric({ url: `${server.url}/other` }));
+    expect(server.requests[2].headers.authorization).toBe('Bearer host-wide-token');
   });
 
   it('sends POST with jsonBody as JSON, and the headers', async () => {

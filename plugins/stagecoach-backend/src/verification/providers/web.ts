@@ -4,7 +4,7 @@ import { httpURL } from '../../manifests/schemas';
 import { exchange, isSuccessStatus, readBody, shownUrl, statusLine } from '../../promotion/steps/httpClient';
 import { errorMeasurement, judgedMeasurement } from '../conditions';
 import type { MeasureContext, Metric, MetricProvider } from '../types';
-import { looseBoolean, metricHeadersSchema, wholeNumber } from './common';
+import { CREDENTIALS_ADVICE, looseBoolean, metricHeadersSchema, wholeNumber, withCredentials } from './common';
 
 /**
  * Rollouts' `web` metric: one HTTP request; the answer (JSON, or the JSONPath's first
@@ -33,7 +33,7 @@ export const webMetricSchema = z
       .unknown()
       .refine(() => false, {
         message:
-          'is not supported by Stagecoach: send credentials in headers, e.g. {key: Authorization, value: "Bearer {{args.token}}"}',
+          CREDENTIALS_ADVICE,
       })
       .optional(),
   })
@@ -115,7 +115,7 @@ async function measure(ctx: MeasureContext, metric: Metric) {
     return errorMeasurement((e as Error).message, startedAt, ctx.now());
   }
   const metadata = { url: shownUrl(config.url) };
-  const headers = config.headers.map(h => ({ name: h.key, value: h.value }));
+  const headers = withCredentials(ctx, config.url, config.headers.map(h => ({ name: h.key, value: h.value })));
   let body: Uint8Array | undefined;
   if (config.body !== undefined) body = Buffer.from(config.body);
   if (config.jsonBody !== undefined) {
