@@ -78,6 +78,13 @@ describe('verification summaries', () => {
         metrics: [],
       }),
     ).toBe('waiting for the stage to be healthy');
+    expect(
+      verificationSummary({
+        ...devVerification,
+        phase: 'Successful',
+        metrics: [],
+      }),
+    ).toBe('no analysis to run: verified once the stage was healthy');
   });
 
   it('counts every outcome of a metric out of its measurements', () => {

@@ -44,9 +44,11 @@ export function metricSummary(metric: MetricResult): string {
 export function verificationSummary(verification: Verification): string {
   const metrics = verification.metrics ?? [];
   if (!metrics.length) {
-    return verification.phase === 'Pending'
-      ? 'waiting for the stage to be healthy'
-      : 'no metrics';
+    if (verification.phase === 'Pending')
+      return 'waiting for the stage to be healthy';
+    if (verification.phase === 'Successful')
+      return 'no analysis to run: verified once the stage was healthy';
+    return 'no metrics';
   }
   return `${plural(metrics.length, 'metric')}: ${metrics
     .map(metricSummary)
