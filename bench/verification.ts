@@ -3,15 +3,25 @@
  * claims, stage health, the web provider, the records it keeps) costs per measurement, as
  * a ratio against the bare HTTP requests in the same run:
  *  - engine: one verification on each of BENCH_STAGES stages (`engine.reverify`), each one
- *    `web` metric with count 3 and no interval against a loopback endpoint answering
- *    {"status":"ok"}, run by the worker's ticks until all have ended;
+ *    `web` metric with count 3 and interval 0s against a loopback endpoint answering
+ *    {"status":"ok"}, run by the worker's ticks until all have ended (reverify itself is
+ *    timed apart: `reverifySeconds`);
  *  - baseline: the same requests with fetch to the same endpoint, three in a row per stage,
  *    as many stages side by side as the worker advances at once (8).
  * The two sides take turns, BENCH_ROUNDS rounds after a warm-up round that is not counted.
- * Progress goes to stderr; the last line of stdout is one JSON object. See bench/README.md.
+ * Progress goes to stderr; the last line of stdout is one JSON object (its fields are
+ * described where it is made, at the end of main).
  *
  *   yarn bench:verification
  *   BENCH_STAGES=20 BENCH_ROUNDS=2 yarn bench:verification
+ *   BENCH_POSTGRES_URL=postgresql://postgres@127.0.0.1:5432 yarn bench:verification
+ *   BENCH_DRIVE=worker BENCH_ROUNDS=1 yarn bench:verification   # the worker's own timer
+ *
+ * Setup, chosen as the simplest honest way to stages that can be re-verified: each stage has
+ * one compose-output step and is promoted once by the engine's promotion worker (a
+ * re-verification needs a stage with steps and current freight, and only a Succeeded
+ * promotion makes a stage without Argo CD apps Healthy, which a verification waits for).
+ * Those promotions queue one verification per stage, which run before measuring.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -87,7 +97,9 @@ spec:
   metrics:
     - name: smoke
       count: ${COUNT}
-      interval: 0s # one right after another: the figure is the machinery, not waiting
+      # "no interval": a count above 1 needs one, and 0s takes the next measurement as soon
+      # as the last one is in, so the figure is the machinery and not waiting
+      interval: 0s
       successCondition: result == "ok"
       provider:
         web:
@@ -343,7 +355,14 @@ async function main() {
     log(`setup: ${STAGES} stages promoted`);
 
     const statements = statementMeter(knex);
+    // ticks counted in either drive (the worker's timer calls the instance's tick too);
+    // the last one of a round, which finds nothing due, is counted as well
     let ticks = 0;
+    const tick = engine.verificationWorker.tick.bind(engine.verificationWorker);
+    engine.verificationWorker.tick = () => {
+      ticks++;
+      return tick();
+    };
     // Where a tick's time goes: claiming comes before any verification of the tick is
     // advanced, so its time is on the critical path. Timed from outside, by wrapping the
     // store's method on this engine's instance; the engine's code is unchanged.
@@ -362,7 +381,7 @@ async function main() {
     const runWorker = async (target: number) => {
       if (DRIVE === 'tick') {
         // back to back: a verification with no interval is due again as soon as its tick ends
-        while ((await engine.verificationWorker.tick()) > 0) ticks++;
+        while ((await engine.verificationWorker.tick()) > 0);
         if (watch.ended < target)
           throw new Error(
             `the worker found nothing due with ${
@@ -494,6 +513,18 @@ async function main() {
     const measurements = want;
     const allCounts = statements.counts();
     const perMeasurement = (n: number) => round2(n / (measurements * ROUNDS));
+    /*
+     * ratio: engine time / baseline time, the mean round of each (roundRatios: per round,
+     * roundRatioMedian). engine*: from the first tick to the last verification ended;
+     * baseline*: the same number of fetches. reverifySeconds: creating the round's
+     * verifications (not in the ratio). claimSecondsPerRound, claimShare: time inside
+     * VerificationStore.claimDue, which runs before a tick advances anything. ticksPerRound:
+     * worker ticks per round. statementsPerMeasurement: database statements by kind
+     * (`begin;`/`commit;` are transactions); statementMsPerRound: their send-to-answer times
+     * added up (for PostgreSQL several are under way at once); slowestStatements: the ones
+     * that took longest in all. cpuSecondsPerRound: this process's CPU time per round (the
+     * endpoint and the database are other processes).
+     */
     const result = {
       stages: STAGES,
       measurementsPerVerification: COUNT,
@@ -519,8 +550,7 @@ async function main() {
       reverifySeconds: seconds(sum(reverifyRounds) / ROUNDS),
       claimSecondsPerRound: seconds(claimMs / ROUNDS),
       claimShare: round2(claimMs / sum(engineRounds)),
-      ticksPerRound:
-        DRIVE === 'tick' ? round2(countedTicks / ROUNDS) : undefined,
+      ticksPerRound: round2(countedTicks / ROUNDS),
       statementsPerMeasurement: Object.fromEntries(
         Object.entries(allCounts).map(([k, n]) => [k, perMeasurement(n)]),
       ),

@@ -126,6 +126,8 @@ export interface Config {
         /** @visibility secret */
         headers: { [name: string]: string };
       }>;
+      /** Verifications advanced side by side by one backend instance. Default 8. */
+      concurrency?: number;
       /** Where job metrics run. */
       jobs?: {
         /** Default: the project's name (as Kargo runs them in the project's namespace). */

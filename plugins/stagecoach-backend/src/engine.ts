@@ -80,6 +80,8 @@ export interface StagecoachEngineOptions {
     pollIntervalMs?: number;
     /** How often a verification waiting for a healthy stage looks again (default 10 s). */
     healthPollMs?: number;
+    /** Verifications advanced side by side by this backend (default 8). */
+    concurrency?: number;
     claimTtlMs?: number;
     /** Headers for the web and prometheus metrics, per URL prefix (app-config). */
     credentials?: VerificationCredentials;
@@ -215,6 +217,7 @@ export class StagecoachEngine {
       pollIntervalMs: options.verification?.pollIntervalMs,
       healthPollMs: options.verification?.healthPollMs,
       claimTtlMs: options.verification?.claimTtlMs,
+      concurrency: options.verification?.concurrency,
       onFinished: v => {
         this.reportVerification(v.project, v.id);
         // freight verified here may now go on to the next stages

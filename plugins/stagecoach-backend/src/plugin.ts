@@ -79,6 +79,7 @@ export const stagecoachPlugin = createBackendPlugin({
           },
           verification: {
             credentials: readVerificationCredentials(config),
+            concurrency: config.getOptionalNumber('stagecoach.verification.concurrency'),
             jobs: {
               namespace: config.getOptionalString('stagecoach.verification.jobs.namespace'),
               cluster: config.getOptionalString('stagecoach.verification.jobs.cluster'),

@@ -1,4 +1,4 @@
-import type { ArgoCdAppHealth, Promotion, StageHealth } from '@stagecoach/plugin-stagecoach-common';
+import type { ArgoCdAppHealth, StageHealth } from '@stagecoach/plugin-stagecoach-common';
 import { checkArgoCdHealth, mergeHealth } from '../integrations/argocd/health';
 import type { ArgoCdSettings } from '../integrations/argocd/types';
 import type { KubeClusters } from '../integrations/kubernetes/types';
@@ -48,7 +48,7 @@ export class StageHealthMonitor {
 
   private async assess(stage: StoredStage): Promise<StageHealth | undefined> {
     const checkedAt = this.options.clock.now().toISOString();
-    const last = await this.lastPromotion(stage);
+    const last = await this.options.promotions.lastStarted(stage.project, stage.name);
     if (!last) return undefined;
     const at = (status: StageHealth['status'], reason: string, apps: ArgoCdAppHealth[] = []): StageHealth => ({
       status,
@@ -77,14 +77,5 @@ export class StageHealthMonitor {
     for (const c of checks) apps.push(...(await checkArgoCdHealth(this.options.kube, this.options.argocd, c)));
     const merged = mergeHealth(apps);
     return at(merged.status, merged.reason, apps);
-  }
-
-  /**
-   * The stage's newest promotion that started: one still queued, or aborted before it
-   * started, changed nothing.
-   */
-  private async lastPromotion(stage: StoredStage): Promise<Promotion | undefined> {
-    const recent = await this.options.promotions.list(stage.project, { stage: stage.name, limit: 20 });
-    return recent.find(p => p.startedAt);
   }
 }

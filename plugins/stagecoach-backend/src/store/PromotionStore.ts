@@ -492,6 +492,19 @@ export class PromotionStore {
     return this.toViews(await q);
   }
 
+  /**
+   * The stage's newest promotion that started (one still queued, or aborted before it ran,
+   * changed nothing), with its steps: what the stage's health is made of.
+   */
+  async lastStarted(project: string, stage: string): Promise<Promotion | undefined> {
+    const row: PromotionRow | undefined = await this.knex('stagecoach_promotions')
+      .where({ project, stage })
+      .whereNotNull('started_at')
+      .orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id', order: 'desc' }])
+      .first();
+    return row ? (await this.toViews([row]))[0] : undefined;
+  }
+
   /** The newest promotion of each stage of a project. */
   async lastPerStage(project: string): Promise<Map<string, Promotion>> {
     const latest = this.knex('stagecoach_promotions')

@@ -114,13 +114,19 @@ export class VerificationStore {
       .where(q => q.whereNull('claimed_by').orWhere('claim_expires_at', '<', now))
       .orderBy('next_at')
       .limit(max);
+    // claimed side by side (each its own conditional update): on PostgreSQL each is a commit
+    const won = await Promise.all(
+      due.map(async r => {
+        const n = await this.knex('stagecoach_verifications')
+          .where({ id: r.id, phase: r.phase })
+          .where(q => q.whereNull('claimed_by').orWhere('claim_expires_at', '<', now))
+          .update({ claimed_by: workerId, claim_expires_at: expires });
+        return n === 1 ? r : undefined;
+      }),
+    );
     const claimed: ClaimedVerification[] = [];
-    for (const r of due) {
-      const n = await this.knex('stagecoach_verifications')
-        .where({ id: r.id, phase: r.phase })
-        .where(q => q.whereNull('claimed_by').orWhere('claim_expires_at', '<', now))
-        .update({ claimed_by: workerId, claim_expires_at: expires });
-      if (n !== 1) continue;
+    for (const r of won) {
+      if (!r) continue;
       claimed.push({
         id: r.id,
         project: r.project,

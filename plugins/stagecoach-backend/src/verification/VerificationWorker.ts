@@ -129,7 +129,10 @@ export class VerificationWorker {
   /** One pass: claims what is due and advances each. Returns how many were advanced. */
   async tick(): Promise<number> {
     const { verifications } = this.options;
-    const claimed = await verifications.claimDue(this.id, this.now(), this.options.claimTtlMs ?? 120_000, this.options.concurrency ?? 8);
+    const max = this.options.concurrency ?? 8;
+    const claimed = await verifications.claimDue(this.id, this.now(), this.options.claimTtlMs ?? 120_000, max);
+    // a full batch: more may be due already, and the next tick comes at once
+    if (claimed.length === max) this.wakeAgain = true;
     await Promise.all(
       claimed.map(v =>
         this.advance(v).catch(e =>

@@ -56,7 +56,7 @@ describe('AnalysisTemplate spec', () => {
 
   it('refuses valueFrom and says to use a stage arg', () => {
     expect(problems({ args: [{ name: 'token', valueFrom: { secretKeyRef: { name: 's', key: 'k' } } }], metrics: [{ name: 'm', provider: web }] })).toEqual([
-      'args.0.valueFrom: is not supported by Stagecoach (no secretKeyRef or fieldRef): declare the argument without a value here and give it in the Stage, under spec.verification.args',
+      'args.0.valueFrom: is not supported by Stagecoach (no secretKeyRef or fieldRef): declare the argument without a value here and give it in the Stage, under spec.verification.args; credentials for web and prometheus checks go in app-config, stagecoach.verification.credentials',
     ]);
   });
 
