@@ -54,6 +54,20 @@ describe('AnalysisTemplate spec', () => {
     ).toEqual([]);
   });
 
+  it('caps a check at 60 seconds: longer belongs in a job', () => {
+    expect(
+      problems({
+        metrics: [
+          { name: 'slow-web', provider: { web: { url: 'https://status.example.com/health', timeoutSeconds: 300 } } },
+          { name: 'slow-query', provider: { prometheus: { address: 'http://prometheus:9090', query: 'up', timeout: '2m' } } },
+        ],
+      }),
+    ).toEqual([
+      'metrics.0.provider.web.timeoutSeconds: must be at most 60 seconds, got 300: a longer check belongs in a job metric',
+      'metrics.1.provider.prometheus.timeout: must be at most 60 seconds, got 120: a longer check belongs in a job metric',
+    ]);
+  });
+
   it('refuses valueFrom and says to use a stage arg', () => {
     expect(problems({ args: [{ name: 'token', valueFrom: { secretKeyRef: { name: 's', key: 'k' } } }], metrics: [{ name: 'm', provider: web }] })).toEqual([
       'args.0.valueFrom: is not supported by Stagecoach (no secretKeyRef or fieldRef): declare the argument without a value here and give it in the Stage, under spec.verification.args; credentials for web and prometheus checks go in app-config, stagecoach.verification.credentials',

@@ -87,3 +87,21 @@ export function withCredentials(
   const extra = (ctx.credentials?.headersFor(url) ?? []).filter(h => !own.has(h.name.toLowerCase()));
   return [...extra, ...headers];
 }
+
+/**
+ * The longest one web or prometheus measurement may take. A worker holds the verification
+ * while it measures (VerificationWorker's claim lasts two minutes), so a longer request could
+ * see another worker take the same measurement again.
+ */
+export const MAX_CHECK_SECONDS = 60;
+
+export function checkSeconds(seconds: number, ctx: z.RefinementCtx): number {
+  if (seconds > MAX_CHECK_SECONDS) {
+    ctx.addIssue({
+      code: z.ZodIssueCode.custom,
+      message: `must be at most ${MAX_CHECK_SECONDS} seconds, got ${seconds}: a longer check belongs in a job metric`,
+    });
+    return z.NEVER;
+  }
+  return seconds;
+}

@@ -4,7 +4,7 @@ import { exchange, readBody, shownUrl, statusLine } from '../../promotion/steps/
 import { parseDuration } from '../../util/duration';
 import { errorMeasurement, judgedMeasurement } from '../conditions';
 import type { MeasureContext, Metric, MetricProvider } from '../types';
-import { CREDENTIALS_ADVICE, looseBoolean, metricHeadersSchema, withCredentials } from './common';
+import { checkSeconds, CREDENTIALS_ADVICE, looseBoolean, metricHeadersSchema, withCredentials } from './common';
 
 /**
  * Rollouts' `prometheus` metric: one instant query (`/api/v1/query`). An instant vector
@@ -32,7 +32,7 @@ const timeoutSchema = z.union([z.number(), z.string()]).transform((v, ctx) => {
     });
     return z.NEVER;
   }
-  return seconds;
+  return checkSeconds(seconds, ctx);
 });
 
 const refuse = (message: string) =>

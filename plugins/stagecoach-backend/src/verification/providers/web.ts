@@ -4,7 +4,7 @@ import { httpURL } from '../../manifests/schemas';
 import { exchange, isSuccessStatus, readBody, shownUrl, statusLine } from '../../promotion/steps/httpClient';
 import { errorMeasurement, judgedMeasurement } from '../conditions';
 import type { MeasureContext, Metric, MetricProvider } from '../types';
-import { CREDENTIALS_ADVICE, looseBoolean, metricHeadersSchema, wholeNumber, withCredentials } from './common';
+import { checkSeconds, CREDENTIALS_ADVICE, looseBoolean, metricHeadersSchema, wholeNumber, withCredentials } from './common';
 
 /**
  * Rollouts' `web` metric: one HTTP request; the answer (JSON, or the JSONPath's first
@@ -25,7 +25,7 @@ export const webMetricSchema = z
     body: z.string().optional(),
     jsonBody: z.unknown().optional(),
     /** Over the whole exchange (default 10). */
-    timeoutSeconds: wholeNumber(1).default(10),
+    timeoutSeconds: wholeNumber(1).transform(checkSeconds).default(10),
     /** Kubernetes-style JSONPath, `{$.data.ok}`; default the whole answer. */
     jsonPath: z.string().min(1).optional(),
     insecure: looseBoolean.optional(),
