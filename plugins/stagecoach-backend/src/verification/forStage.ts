@@ -1,10 +1,11 @@
 import type { StoredStage } from '../store/PipelineStore';
-import { resolveAnalysis, VerificationConfigError } from './args';
+import { resolveAnalysis } from './args';
 import type { ResolvedAnalysis } from './types';
 
 /**
  * What a new verification of a stage runs: its merged AnalysisTemplates with the stage's
- * args applied, or why it cannot run (an arg whose expression fails). No templates: no
+ * args applied, or why it cannot run (a VerificationConfigError: an arg whose expression
+ * fails, a count that is not a number once substituted). No templates: no
  * metrics, and the stage is verified once it is healthy.
  */
 export function analysisForStage(stage: StoredStage): { templates: string[]; analysis?: ResolvedAnalysis; error?: string } {
@@ -15,7 +16,8 @@ export function analysisForStage(stage: StoredStage): { templates: string[]; ana
   try {
     return { templates, analysis: resolveAnalysis(templates, v.analysis, v, { project: stage.project, stage: stage.name, vars }) };
   } catch (e) {
-    if (e instanceof VerificationConfigError) return { templates, error: `the verification cannot run: ${e.message}` };
-    throw e;
+    // recorded as the verification's Error: it runs inside the promotion's last transaction, which must not fail for it
+    const message = e instanceof Error ? e.message : String(e);
+    return { templates, error: `the verification cannot run: ${message}` };
   }
 }
