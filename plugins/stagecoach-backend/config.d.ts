@@ -43,7 +43,7 @@ export interface Config {
     /**
      * Backstage's events service: Git pushes published on it (by the events backend's GitHub,
      * GitLab, Gitea and Bitbucket modules) refresh warehouses as webhooks do, and Stagecoach
-     * publishes freight.created and promotion.finished on the topic `stagecoach`.
+     * publishes freight.created, promotion.finished and verification.finished on the topic `stagecoach`.
      */
     events?: {
       /** Subscribe to `topics` and publish on `stagecoach`. Default true. */

@@ -5,7 +5,7 @@ import type { StagecoachEvent } from '../../engineEvents';
 export const STAGECOACH_EVENTS_TOPIC = 'stagecoach';
 
 /**
- * Outbound: what the engine reports (freight.created, promotion.finished; see StagecoachEvent)
+ * Outbound: what the engine reports (freight.created, promotion.finished, verification.finished; see StagecoachEvent)
  * becomes the payload of an event on the `stagecoach` topic. Used as the engine's `onEvent`,
  * which runs it in the background and logs its failures.
  */
