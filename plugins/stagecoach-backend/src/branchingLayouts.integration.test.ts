@@ -10,6 +10,7 @@ import type { ScmCredentials } from './integrations/scm/ScmCredentials';
 import { createTestDatabases } from './__testUtils__/databases';
 import { FakeGithub, startFakeGithub } from './__testUtils__/githubApi';
 import { startTestRegistry, TestRegistry } from './__testUtils__/registry';
+import { verificationOf } from './__testUtils__/verification';
 import { silentLogger } from './util/types';
 
 jest.setTimeout(180_000);
@@ -128,12 +129,8 @@ describe('branching layouts from examples/, end to end (real registry, Git serve
       const p = await waitFor(engine, project, (await engine.promote(project, stage, freight)).id, final);
       expect({ stage, phase: p.phase, message: p.message }).toEqual({ stage, phase: 'Succeeded', message: undefined });
       // the stage verifies the freight (it has no AnalysisTemplates: once healthy), then it may go on
-      for (let i = 0; i < 300; i++) {
-        const v = (await engine.getStage(project, stage)).verification;
-        if (v?.promotionId === p.id && v.phase === 'Successful') return p;
-        await new Promise(r => setTimeout(r, 50));
-      }
-      throw new Error(`freight ${freight} was not verified in ${stage}`);
+      expect((await verificationOf(engine, project, stage, p.id)).phase).toBe('Successful');
+      return p;
     }
 
     it('rendered manifests on one branch per environment: each stage commits plain YAML to env/<stage>, main never changes', async () => {

@@ -5,6 +5,7 @@ import { ManifestValidationError } from './manifests/ManifestValidationError';
 import { createTestDatabases } from './__testUtils__/databases';
 import { createGitFixture, GitFixture, pipelineYaml } from './__testUtils__/gitFixture';
 import { silentLogger } from './util/types';
+import { verificationOf } from './__testUtils__/verification';
 
 jest.setTimeout(120_000);
 
@@ -120,6 +121,10 @@ describe('StagecoachEngine against a real Git server over HTTP', () => {
       expect(stages[0].currentFreight).toEqual({ id: freight.id, alias: freight.alias });
       expect(stages[0].lastPromotion?.phase).toBe('Succeeded');
 
+      // the freight goes on once it is verified in dev: dev has no AnalysisTemplates, so once it is healthy
+      const verified = await verificationOf(engine, 'demo', 'dev', dev.id);
+      expect([verified.phase, verified.metrics]).toEqual(['Successful', []]);
+      expect((await engine.getFreight('demo', freight.id)).verifiedIn).toEqual(['dev']);
       const staging = await waitForFinalPhase(engine, 'demo', (await engine.promote('demo', 'staging', freight.id)).id);
       expect(staging.phase).toBe('Succeeded');
       expect(await git.show('gitops', 'main', 'env/staging/values.yaml')).toContain('tag: v1.2.0');
