@@ -29,7 +29,15 @@ import {
   matchesSubscription,
 } from '../plugins/stagecoach-backend/src/service/webhooks';
 import type { Logger } from '../plugins/stagecoach-backend/src/util/types';
-import { intFromEnv, log, openDatabase, POSTGRES_URL, seconds } from './common';
+import {
+  intFromEnv,
+  log,
+  openDatabase,
+  POSTGRES_URL,
+  reportFailure,
+  runCleanup,
+  seconds,
+} from './common';
 
 const REPOSITORIES = intFromEnv('BENCH_REPOSITORIES', 1000);
 const TAGS = intFromEnv('BENCH_TAGS', 100);
@@ -239,7 +247,9 @@ async function main() {
     // I/O lands in whichever measurement runs at the time
     const syncStarted = Date.now();
     execFileSync('sync');
-    log(`setup written to disk (sync) in ${seconds(Date.now() - syncStarted)}s`);
+    log(
+      `setup written to disk (sync) in ${seconds(Date.now() - syncStarted)}s`,
+    );
 
     const { knex, rowsWritten } = await openCountingDatabase(tmp, cleanup);
     knex.on('query', (q: { method?: string }) => {
@@ -481,17 +491,8 @@ async function main() {
     };
     process.stdout.write(`${JSON.stringify(result)}\n`);
   } finally {
-    for (const step of cleanup) {
-      try {
-        await step();
-      } catch (e) {
-        log(`cleanup: ${(e as Error).message}`);
-      }
-    }
+    await runCleanup(cleanup);
   }
 }
 
-main().catch(e => {
-  log(`failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}${e instanceof Error && e.cause ? ` (cause: ${String(e.cause)})` : ""}`);
-  process.exitCode = 1;
-});
+main().catch(reportFailure);

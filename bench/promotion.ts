@@ -32,7 +32,17 @@ import {
   stageNames,
 } from '../plugins/stagecoach-backend/src/__testUtils__/promotionQueue';
 import type { Logger } from '../plugins/stagecoach-backend/src/util/types';
-import { intFromEnv, log, openDatabase, POSTGRES_URL, seconds } from './common';
+import {
+  intFromEnv,
+  log,
+  openDatabase,
+  POSTGRES_URL,
+  reportFailure,
+  round2,
+  runCleanup,
+  seconds,
+  statementMeter,
+} from './common';
 
 /** Promotions run one after another on one stage (and script runs in a row). */
 const PROMOTIONS = intFromEnv('BENCH_PROMOTIONS', 50);
@@ -55,8 +65,6 @@ const POLL_MS = process.env.BENCH_POLL_MS
 /** PostgreSQL connections the engine may open (the server allows 100, shared with others). */
 const POOL = intFromEnv('BENCH_POOL', 20);
 const PROJECT = 'bench';
-
-const round2 = (x: number) => Math.round(x * 100) / 100;
 
 /**
  * The git commands of one promotion, in the order the steps run them, with the environment
@@ -304,26 +312,6 @@ async function processStartCost() {
   };
 }
 
-/** Counts the statements the engine sends, by kind, between start() and pause(). */
-function statementCounter(knex: Knex) {
-  const counts: Record<string, number> = {};
-  let on = false;
-  knex.on('query', (q: { method?: string; sql?: string }) => {
-    if (!on) return;
-    const kind = q.method ?? q.sql?.split(' ')[0]?.toLowerCase() ?? 'other';
-    counts[kind] = (counts[kind] ?? 0) + 1;
-  });
-  return {
-    start: () => {
-      on = true;
-    },
-    pause: () => {
-      on = false;
-    },
-    counts: () => ({ ...counts }),
-  };
-}
-
 /**
  * Where a promotion's time went, from the times the engine recorded (milliseconds, means):
  * waiting to be claimed, from its claim to its first step, each step, the engine's work
@@ -490,7 +478,7 @@ async function main() {
     const rawBlocks: number[] = [];
     const engineBlocks: number[] = [];
     const serialIds: string[] = [];
-    const statements = statementCounter(knex);
+    const statements = statementMeter(knex);
     const cpu = new CpuMeter();
     const rawSerial = async ([from, to]: [number, number]) => {
       const started = performance.now();
@@ -659,19 +647,9 @@ async function main() {
     };
     process.stdout.write(`${JSON.stringify(result)}\n`);
   } finally {
-    for (const step of cleanup) {
-      try {
-        await step();
-      } catch (e) {
-        log(`cleanup: ${(e as Error).message}`);
-      }
-    }
+    await runCleanup(cleanup);
   }
 }
 
 if (process.argv[2] === '--serve-git') void serveGit(process.argv[3]);
-else
-  main().catch(e => {
-    log(`failed: ${e instanceof Error ? e.stack : e}`);
-    process.exitCode = 1;
-  });
+else main().catch(reportFailure);

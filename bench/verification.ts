@@ -30,10 +30,19 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
-import type { Knex } from 'knex';
 import { StagecoachEngine } from '../plugins/stagecoach-backend/src/engine';
 import type { Logger } from '../plugins/stagecoach-backend/src/util/types';
-import { intFromEnv, log, openDatabase, POSTGRES_URL, seconds } from './common';
+import {
+  intFromEnv,
+  log,
+  openDatabase,
+  POSTGRES_URL,
+  reportFailure,
+  round2,
+  runCleanup,
+  seconds,
+  statementMeter,
+} from './common';
 
 /** Stages verified at once (and request sequences run side by side by the baseline). */
 const STAGES = intFromEnv('BENCH_STAGES', 50);
@@ -65,7 +74,6 @@ const WAREHOUSE = 'app';
 /** Never fetched: freight is made in the store and no discovery runs. */
 const APP_REPO = 'https://git.invalid/bench/app.git';
 
-const round2 = (x: number) => Math.round(x * 100) / 100;
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
 const median = (xs: number[]) => {
   const sorted = [...xs].sort((a, b) => a - b);
@@ -200,65 +208,6 @@ function cpuSeconds(): number {
   } catch {
     return NaN;
   }
-}
-
-/**
- * Counts the statements the engine sends, by kind, while on, and adds up how long each took
- * from being sent to its answer (for PostgreSQL several are under way at once, so the sum
- * can exceed the wall time; better-sqlite3 runs one at a time, in this process).
- */
-function statementMeter(knex: Knex) {
-  const counts: Record<string, number> = {};
-  const sent = new Map<string, { at: number; sql: string }>();
-  const bySql = new Map<string, { n: number; ms: number }>();
-  let busyMs = 0;
-  let on = false;
-  knex.on(
-    'query',
-    (q: { __knexQueryUid?: string; method?: string; sql?: string }) => {
-      if (!on) return;
-      const kind = q.method ?? q.sql?.split(' ')[0]?.toLowerCase() ?? 'other';
-      counts[kind] = (counts[kind] ?? 0) + 1;
-      if (q.__knexQueryUid)
-        sent.set(q.__knexQueryUid, {
-          at: performance.now(),
-          sql: q.sql ?? kind,
-        });
-    },
-  );
-  const answered = (_r: unknown, q: { __knexQueryUid?: string }) => {
-    const s = q.__knexQueryUid ? sent.get(q.__knexQueryUid) : undefined;
-    if (s === undefined) return;
-    sent.delete(q.__knexQueryUid!);
-    const ms = performance.now() - s.at;
-    busyMs += ms;
-    const e = bySql.get(s.sql) ?? { n: 0, ms: 0 };
-    e.n++;
-    e.ms += ms;
-    bySql.set(s.sql, e);
-  };
-  knex.on('query-response', answered);
-  knex.on('query-error', answered);
-  return {
-    start: () => {
-      on = true;
-    },
-    pause: () => {
-      on = false;
-    },
-    counts: () => ({ ...counts }),
-    busyMs: () => busyMs,
-    /** The statements that took longest in all, with how many there were. */
-    slowest: (top: number, rounds: number) =>
-      [...bySql]
-        .sort((a, b) => b[1].ms - a[1].ms)
-        .slice(0, top)
-        .map(([sql, e]) => ({
-          sql: sql.slice(0, 160),
-          perRound: round2(e.n / rounds),
-          msPerRound: round2(e.ms / rounds),
-        })),
-  };
 }
 
 /** Resolves once `count` verifications in all have ended, as the worker logs them. */
@@ -570,19 +519,9 @@ async function main() {
     };
     process.stdout.write(`${JSON.stringify(result)}\n`);
   } finally {
-    for (const step of cleanup) {
-      try {
-        await step();
-      } catch (e) {
-        log(`cleanup: ${(e as Error).message}`);
-      }
-    }
+    await runCleanup(cleanup);
   }
 }
 
 if (process.argv[2] === '--serve-web') serveWeb();
-else
-  main().catch(e => {
-    log(`failed: ${e instanceof Error ? e.stack : e}`);
-    process.exitCode = 1;
-  });
+else main().catch(reportFailure);
