@@ -10,6 +10,7 @@ import { createGitFixture, GitFixture } from './__testUtils__/gitFixture';
 import { KubeApiServer, startKubeApi } from './__testUtils__/kubeApi';
 import { loopbackServer, LoopbackServer } from './__testUtils__/loopbackHttp';
 import { startPrometheus, TestPrometheus } from './__testUtils__/prometheus';
+import { until } from './__testUtils__/until';
 
 jest.setTimeout(180_000);
 
@@ -206,24 +207,16 @@ describe('dev → staging with Argo CD and verification, end to end (real backen
   const api = () => request(server);
   const asUser = (r: request.Test) => r.set('Authorization', mockCredentials.user.header('user:default/ada'));
   const base = `/api/stagecoach/projects/${PROJECT}`;
-  const pause = () => new Promise(r => setTimeout(r, 100));
 
-  async function until<T>(read: () => Promise<T>, done: (v: T) => boolean, what: string): Promise<T> {
-    let v = await read();
-    for (let i = 0; i < 600 && !done(v); i++) {
-      await pause();
-      v = await read();
-    }
-    if (!done(v)) throw new Error(`${what} did not happen: ${JSON.stringify(v, null, 2)}`);
-    return v;
-  }
+  const waitFor = <T>(read: () => Promise<T>, done: (v: T) => boolean, what: string) =>
+    until(read, done, what, { tries: 600, everyMs: 100 });
   const stage = async (name: string): Promise<Stage> => (await asUser(api().get(`${base}/stages/${name}`))).body;
   const final = (phase?: string) => !!phase && !['Pending', 'Running'].includes(phase);
 
   async function promote(name: string, freight: string): Promise<Promotion> {
     const queued = await asUser(api().post(`${base}/stages/${name}/promotions`)).send({ freight });
     expect(queued.status).toBe(202);
-    return until(
+    return waitFor(
       async () => (await asUser(api().get(`${base}/promotions/${queued.body.id}`))).body as Promotion,
       p => final(p.phase),
       `promotion to ${name} ending`,
@@ -232,7 +225,7 @@ describe('dev → staging with Argo CD and verification, end to end (real backen
 
   /** The verification that the promotion started, once it has ended. */
   async function verification(name: string, promotionId: string): Promise<Verification> {
-    return until(
+    return waitFor(
       async () => (await stage(name)).verification,
       v => v?.promotionId === promotionId && final(v.phase),
       `verification of ${name} ending`,
@@ -248,7 +241,7 @@ describe('dev → staging with Argo CD and verification, end to end (real backen
       stages: ['dev', 'staging'],
     });
     expect((await asUser(api().post(`${base}/warehouses/app/refresh`))).status).toBe(202);
-    const [freight] = await until(async () => (await asUser(api().get(`${base}/freight`))).body.items, i => i.length > 0, 'discovery');
+    const [freight] = await waitFor(async () => (await asUser(api().get(`${base}/freight`))).body.items, i => i.length > 0, 'discovery');
     alias = freight.alias;
 
     const promotion = await promote('dev', alias);
@@ -312,7 +305,7 @@ describe('dev → staging with Argo CD and verification, end to end (real backen
     const queued = await asUser(api().post(`${base}/stages/staging/verification`));
     expect(queued.status).toBe(202);
     expect(queued.body).toMatchObject({ phase: 'Pending', createdBy: 'user:default/ada', freight: { alias } });
-    const v = await until(
+    const v = await waitFor(
       async () => (await asUser(api().get(`${base}/verifications/${queued.body.id}`))).body as Verification,
       x => final(x.phase),
       're-verification ending',
@@ -334,7 +327,7 @@ describe('dev → staging with Argo CD and verification, end to end (real backen
     errorRatio.staging = 0.4;
     await prometheus.waitFor('guestbook_error_ratio{env="staging"}', ([x]) => x === 0.4);
     const queued = await asUser(api().post(`${base}/stages/staging/verification`));
-    const v = await until(
+    const v = await waitFor(
       async () => (await asUser(api().get(`${base}/verifications/${queued.body.id}`))).body as Verification,
       x => final(x.phase),
       're-verification ending',
@@ -363,7 +356,7 @@ describe('dev → staging with Argo CD and verification, end to end (real backen
     expect(applied.status).toBe(200);
     const queued = await asUser(api().post(`${base}/stages/staging/verification`));
     const read = async () => (await asUser(api().get(`${base}/verifications/${queued.body.id}`))).body as Verification;
-    await until(read, x => x.metrics.find(m => m.name === 'smoke')?.successful === 1, 'the first smoke measurement');
+    await waitFor(read, x => x.metrics.find(m => m.name === 'smoke')?.successful === 1, 'the first smoke measurement');
     // a verification holds no worker and no stage but its own: dev takes other freight meanwhile
     const other = await asUser(api().post(`${base}/freight`)).send({
       origin: { kind: 'Warehouse', name: 'app' },
@@ -374,7 +367,7 @@ describe('dev → staging with Argo CD and verification, end to end (real backen
     expect((await read()).phase).toBe('Running');
     const aborted = await asUser(api().post(`${base}/stages/staging/verification/abort`));
     expect([aborted.status, aborted.body.error?.message, JSON.stringify(await read())]).toEqual([200, undefined, expect.any(String)]);
-    const v = await until(read, x => final(x.phase), 'abort');
+    const v = await waitFor(read, x => final(x.phase), 'abort');
     expect([v.phase, v.message, v.abortRequestedBy]).toEqual(['Aborted', 'aborted by user:default/ada', 'user:default/ada']);
     expect(Object.fromEntries(v.metrics.map(m => [m.name, m.phase]))).toEqual({ smoke: 'Aborted', 'error-rate': 'Successful' });
   });

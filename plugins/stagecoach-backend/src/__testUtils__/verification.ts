@@ -1,5 +1,6 @@
 import type { Verification } from '@stagecoach/plugin-stagecoach-common';
 import type { StagecoachEngine } from '../engine';
+import { until } from './until';
 
 /**
  * Waits for the verification a promotion queued to end, and returns it. A stage's freight
@@ -12,10 +13,10 @@ export async function verificationOf(
   stage: string,
   promotionId: string,
 ): Promise<Verification> {
-  for (let i = 0; i < 600; i++) {
-    const v = (await engine.getStage(project, stage)).verification;
-    if (v?.promotionId === promotionId && !['Pending', 'Running'].includes(v.phase)) return v;
-    await new Promise(r => setTimeout(r, 50));
-  }
-  throw new Error(`the verification of ${project}/${stage} after promotion ${promotionId} did not end`);
+  const v = await until(
+    async () => (await engine.getStage(project, stage)).verification,
+    x => x?.promotionId === promotionId && !['Pending', 'Running'].includes(x.phase),
+    `the verification of ${project}/${stage} after promotion ${promotionId} ending`,
+  );
+  return v!;
 }

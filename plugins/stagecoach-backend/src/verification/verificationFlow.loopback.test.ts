@@ -7,6 +7,7 @@ import { createTestDatabases } from '../__testUtils__/databases';
 import { createGitFixture, GitFixture } from '../__testUtils__/gitFixture';
 import { KubeApiServer, startKubeApi } from '../__testUtils__/kubeApi';
 import { loopbackServer, LoopbackServer } from '../__testUtils__/loopbackHttp';
+import { until } from '../__testUtils__/until';
 import { silentLogger } from '../util/types';
 
 jest.setTimeout(120_000);
@@ -126,19 +127,12 @@ describe('verification follows stage health and promotions (engine on each datab
       await kube.close().catch(() => undefined); // the last test closed it already
     });
 
-    async function until<T>(read: () => Promise<T>, done: (v: T) => boolean, what: string): Promise<T> {
-      let v = await read();
-      for (let i = 0; i < 400 && !done(v); i++) {
-        await new Promise(r => setTimeout(r, 50));
-        v = await read();
-      }
-      if (!done(v)) throw new Error(`${what} did not happen: ${JSON.stringify(v, null, 2)}`);
-      return v;
-    }
+    const waitFor = <T>(read: () => Promise<T>, done: (v: T) => boolean, what: string) =>
+      until(read, done, what, { tries: 400, everyMs: 50 });
     const dev = () => engine.getStage(PROJECT, 'dev');
     const promoted = async (freight: string) => {
       const p = await engine.promote(PROJECT, 'dev', freight, 'user:default/ada');
-      return until(() => engine.getPromotion(PROJECT, p.id), x => !['Pending', 'Running'].includes(x.phase), 'the promotion');
+      return waitFor(() => engine.getPromotion(PROJECT, p.id), x => !['Pending', 'Running'].includes(x.phase), 'the promotion');
     };
 
     it('an app that stays Degraded keeps the verification waiting, saying why; once healthy it runs', async () => {
@@ -147,7 +141,7 @@ describe('verification follows stage health and promotions (engine on each datab
       const p = await promoted(freight.id);
       expect(p.phase).toBe('Succeeded');
 
-      const waiting = await until(dev, s => !!s.verification?.message?.startsWith('waiting for the stage to be healthy (Degraded'), 'waiting');
+      const waiting = await waitFor(dev, s => !!s.verification?.message?.startsWith('waiting for the stage to be healthy (Degraded'), 'waiting');
       expect(waiting.verification).toMatchObject({ phase: 'Pending', promotionId: p.id });
       expect(waiting.verification!.message).toBe(
         'waiting for the stage to be healthy (Degraded: app flow-dev is Degraded: Deployment "flow" exceeded its progress deadline)',
@@ -158,7 +152,7 @@ describe('verification follows stage health and promotions (engine on each datab
       // the rollout recovers: Argo CD reports it Healthy, and the verification starts
       argocd.recover('flow-dev');
       argocd.settle();
-      const running = await until(dev, s => s.verification?.phase === 'Running', 'the verification starting');
+      const running = await waitFor(dev, s => s.verification?.phase === 'Running', 'the verification starting');
       expect(running.health?.status).toBe('Healthy');
       expect(running.verification!.metrics[0]).toMatchObject({ name: 'smoke', phase: 'Running', successful: 1, count: 1 });
     });
@@ -173,11 +167,11 @@ describe('verification follows stage health and promotions (engine on each datab
       const p = await promoted(older.id);
       expect(p.phase).toBe('Succeeded');
       const old: Verification = await engine.getVerification(PROJECT, before.id);
-      const ended = await until(() => engine.getVerification(PROJECT, before.id), v => v.phase === 'Aborted', 'the old one ending');
+      const ended = await waitFor(() => engine.getVerification(PROJECT, before.id), v => v.phase === 'Aborted', 'the old one ending');
       expect(ended.message).toBe(`aborted by promotion ${p.id}`);
       expect(ended.metrics[0].phase).toBe('Aborted');
       expect(old.freight.id).not.toBe(older.id);
-      const next = await until(dev, s => s.verification?.promotionId === p.id && s.verification.phase === 'Running', 'the new one');
+      const next = await waitFor(dev, s => s.verification?.promotionId === p.id && s.verification.phase === 'Running', 'the new one');
       expect(next.verification!.freight.id).toBe(older.id);
       expect(argocd.app('flow-dev')!.spec.source!.targetRevision).toBe(older.commits[0].tag);
     });
@@ -196,10 +190,10 @@ describe('verification follows stage health and promotions (engine on each datab
 
       const good = await promoted(newest.id);
       expect(good.phase).toBe('Succeeded');
-      await until(dev, s => s.health?.status === 'Healthy' && s.health.promotionId === good.id, 'healthy again');
+      await waitFor(dev, s => s.health?.status === 'Healthy' && s.health.promotionId === good.id, 'healthy again');
       await kube.close();
       // the scheduled check (every stage of every project) finds it
-      const lost: Stage = await until(
+      const lost: Stage = await waitFor(
         async () => {
           expect(await engine.health.checkAll()).toBe(1);
           return dev();
