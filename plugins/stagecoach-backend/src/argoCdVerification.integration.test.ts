@@ -10,9 +10,10 @@ import { createGitFixture, GitFixture } from './__testUtils__/gitFixture';
 import { KubeApiServer, startKubeApi } from './__testUtils__/kubeApi';
 import { loopbackServer, LoopbackServer } from './__testUtils__/loopbackHttp';
 import { startPrometheus, TestPrometheus } from './__testUtils__/prometheus';
-import { until } from './__testUtils__/until';
+import { PROGRESS_TEST_TIMEOUT_MS, promotionProgress, untilProgress, verificationProgress } from './__testUtils__/until';
 
-jest.setTimeout(180_000);
+// the waits below fail when nothing moves; the whole may take as long as the machine needs
+jest.setTimeout(PROGRESS_TEST_TIMEOUT_MS);
 
 /**
  * The issue's "done when": a pipeline dev → staging in which each stage updates an Argo CD
@@ -208,8 +209,8 @@ describe('dev → staging with Argo CD and verification, end to end (real backen
   const asUser = (r: request.Test) => r.set('Authorization', mockCredentials.user.header('user:default/ada'));
   const base = `/api/stagecoach/projects/${PROJECT}`;
 
-  const waitFor = <T>(read: () => Promise<T>, done: (v: T) => boolean, what: string) =>
-    until(read, done, what, { tries: 600, everyMs: 100 });
+  const waitFor = <T>(read: () => Promise<T>, done: (v: T) => boolean, what: string, progress?: (v: T) => unknown) =>
+    untilProgress(read, done, what, { progress, everyMs: 100 });
   const stage = async (name: string): Promise<Stage> => (await asUser(api().get(`${base}/stages/${name}`))).body;
   const final = (phase?: string) => !!phase && !['Pending', 'Running'].includes(phase);
 
@@ -220,6 +221,7 @@ describe('dev → staging with Argo CD and verification, end to end (real backen
       async () => (await asUser(api().get(`${base}/promotions/${queued.body.id}`))).body as Promotion,
       p => final(p.phase),
       `promotion to ${name} ending`,
+      promotionProgress,
     );
   }
 
@@ -229,6 +231,7 @@ describe('dev → staging with Argo CD and verification, end to end (real backen
       async () => (await stage(name)).verification,
       v => v?.promotionId === promotionId && final(v.phase),
       `verification of ${name} ending`,
+      verificationProgress,
     ) as Promise<Verification>;
   }
 
@@ -309,6 +312,7 @@ describe('dev → staging with Argo CD and verification, end to end (real backen
       async () => (await asUser(api().get(`${base}/verifications/${queued.body.id}`))).body as Verification,
       x => final(x.phase),
       're-verification ending',
+      verificationProgress,
     );
     expect([v.phase, v.message]).toEqual([
       'Failed',
@@ -331,6 +335,7 @@ describe('dev → staging with Argo CD and verification, end to end (real backen
       async () => (await asUser(api().get(`${base}/verifications/${queued.body.id}`))).body as Verification,
       x => final(x.phase),
       're-verification ending',
+      verificationProgress,
     );
     expect(v.phase).toBe('Failed');
     expect(v.message).toMatch(/^metric error-rate failed/);
@@ -356,7 +361,7 @@ describe('dev → staging with Argo CD and verification, end to end (real backen
     expect(applied.status).toBe(200);
     const queued = await asUser(api().post(`${base}/stages/staging/verification`));
     const read = async () => (await asUser(api().get(`${base}/verifications/${queued.body.id}`))).body as Verification;
-    await waitFor(read, x => x.metrics.find(m => m.name === 'smoke')?.successful === 1, 'the first smoke measurement');
+    await waitFor(read, x => x.metrics.find(m => m.name === 'smoke')?.successful === 1, 'the first smoke measurement', verificationProgress);
     // a verification holds no worker and no stage but its own: dev takes other freight meanwhile
     const other = await asUser(api().post(`${base}/freight`)).send({
       origin: { kind: 'Warehouse', name: 'app' },
@@ -367,7 +372,7 @@ describe('dev → staging with Argo CD and verification, end to end (real backen
     expect((await read()).phase).toBe('Running');
     const aborted = await asUser(api().post(`${base}/stages/staging/verification/abort`));
     expect([aborted.status, aborted.body.error?.message, JSON.stringify(await read())]).toEqual([200, undefined, expect.any(String)]);
-    const v = await waitFor(read, x => final(x.phase), 'abort');
+    const v = await waitFor(read, x => final(x.phase), 'abort', verificationProgress);
     expect([v.phase, v.message, v.abortRequestedBy]).toEqual(['Aborted', 'aborted by user:default/ada', 'user:default/ada']);
     expect(Object.fromEntries(v.metrics.map(m => [m.name, m.phase]))).toEqual({ smoke: 'Aborted', 'error-rate': 'Successful' });
   });

@@ -10,10 +10,12 @@ import type { ScmCredentials } from './integrations/scm/ScmCredentials';
 import { createTestDatabases } from './__testUtils__/databases';
 import { FakeGithub, startFakeGithub } from './__testUtils__/githubApi';
 import { startTestRegistry, TestRegistry } from './__testUtils__/registry';
+import { PROGRESS_TEST_TIMEOUT_MS, promotionProgress, untilProgress } from './__testUtils__/until';
 import { verificationOf } from './__testUtils__/verification';
 import { silentLogger } from './util/types';
 
-jest.setTimeout(180_000);
+// the waits below fail when nothing moves; the whole may take as long as the machine needs
+jest.setTimeout(PROGRESS_TEST_TIMEOUT_MS);
 
 /**
  * The two repository layouts of examples/ run end to end, from the example files as they
@@ -40,13 +42,11 @@ function filesUnder(dir: string, prefix = ''): Record<string, string> {
   return out;
 }
 
-async function waitFor(engine: StagecoachEngine, project: string, id: string, done: (p: Promotion) => boolean) {
-  for (let i = 0; i < 900; i++) {
-    const p = await engine.getPromotion(project, id);
-    if (done(p)) return p;
-    await new Promise(r => setTimeout(r, 100));
-  }
-  throw new Error(`promotion ${id} did not get there: ${JSON.stringify(await engine.getPromotion(project, id))}`);
+function waitFor(engine: StagecoachEngine, project: string, id: string, done: (p: Promotion) => boolean) {
+  return untilProgress(() => engine.getPromotion(project, id), done, `promotion ${id} getting there`, {
+    progress: promotionProgress,
+    everyMs: 100,
+  });
 }
 const final = (p: Promotion) => !['Pending', 'Running'].includes(p.phase);
 

@@ -193,6 +193,25 @@ export async function unfinishedCount(knex: Knex, project: string): Promise<numb
   return Number(n);
 }
 
+/**
+ * What moves while the queue drains, over the project's promotions: how many are left, how
+ * many attempts were started (a claim, or a start over after a crash), and the sum of their
+ * current steps. A wait on the queue fails when none of these changes for a long while.
+ */
+export async function queueProgress(
+  knex: Knex,
+  project: string,
+): Promise<{ unfinished: number; attempts: number; steps: number }> {
+  const [row] = await knex('stagecoach_promotions')
+    .where({ project })
+    .select(
+      knex.raw(`sum(case when phase in ('Pending', 'Running') then 1 else 0 end) as unfinished`),
+      knex.raw('sum(attempts) as attempts'),
+      knex.raw('sum(current_step) as steps'),
+    );
+  return { unfinished: Number(row.unfinished ?? 0), attempts: Number(row.attempts ?? 0), steps: Number(row.steps ?? 0) };
+}
+
 export interface PromotionOutcome {
   id: string;
   stage: string;

@@ -13,11 +13,13 @@ import {
   queueAll,
   queuePipelineYaml,
   QueueRepo,
+  queueProgress,
   stageHistory,
   stageNames,
   strictlyIncreasingClock,
   unfinishedCount,
 } from '../__testUtils__/promotionQueue';
+import { PROGRESS_TEST_TIMEOUT_MS, untilProgress } from '../__testUtils__/until';
 import { silentLogger } from '../util/types';
 
 /*
@@ -30,12 +32,11 @@ const PROJECT = 'replicas';
 const STAGES = stageNames(50);
 const FREIGHT = 10;
 
-jest.setTimeout(200_000);
+// the wait below fails when the queue stops moving; the whole may take as long as the machine needs
+jest.setTimeout(PROGRESS_TEST_TIMEOUT_MS);
 
 /** `promotion <id> of <project>/<stage>: <phase>`, as the runner logs a promotion it ended. */
 const FINISHED = /^info promotion (\S+) of [^/\s]+\/\S+: (\w+)/;
-
-const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
 
 /*
  * Replicas share work only on PostgreSQL (SQLite is the single-process embedded store), so
@@ -91,7 +92,7 @@ describeOnPostgres('two backend replicas on one PostgreSQL database (two engine 
         ),
       )),
     );
-    while ((await unfinishedCount(db.knex, PROJECT)) > 0) await sleep(200);
+    await untilProgress(() => queueProgress(db.knex, PROJECT), q => q.unfinished === 0, 'both replicas draining the queue');
     const seconds = (Date.now() - started) / 1000;
     const exits = await Promise.all(replicas.map(r => r.stop()));
     expect(exits).toEqual([
