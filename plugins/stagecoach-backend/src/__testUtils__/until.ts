@@ -20,7 +20,7 @@ export async function until<T>(
 }
 
 /** How long nothing may move before a progress wait gives up: far beyond a slow, busy machine's pauses. */
-export const STALL_MS = 120_000;
+const STALL_MS = 120_000;
 
 /**
  * Jest's timeout for a test whose long waits are progress waits: it only bounds the whole,
@@ -50,10 +50,11 @@ export async function untilProgress<T>(
   let movedAt = Date.now();
   while (!done(value)) {
     if (Date.now() - movedAt >= stallMs) {
-      const still = (ms: number) => `${Math.round(ms / 1000)} s`;
+      const seconds = (ms: number) => `${Math.round(ms / 1000)} s`;
+      const last = JSON.stringify(value, null, 2);
       throw new Error(
-        `${what} stalled: nothing moved for ${still(Date.now() - movedAt)} (${still(Date.now() - started)} in all); ` +
-          `progress stayed at ${seen}; last seen: ${JSON.stringify(value, null, 2)}`,
+        `${what} stalled: nothing moved for ${seconds(Date.now() - movedAt)} (${seconds(Date.now() - started)} in all); ` +
+          `${seen === JSON.stringify(value) ? '' : `progress stayed at ${seen}; `}last seen: ${last}`,
       );
     }
     await new Promise(r => setTimeout(r, everyMs));
