@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { pathSelectorProblem } from '../discovery/git/pathFilters';
+import { regexProblem } from '../util/safeRegex';
 import { syntaxProblem, unwrapExpression } from '../promotion/expressions';
 // types only: the verification schemas import this module (httpURL), so their values cannot come here
 import type { AnalysisTemplateSpec, StageVerification } from '../verification/analysisTemplate';
@@ -55,17 +56,11 @@ export const httpURL = (message: string) =>
       });
   });
 
-const regexString = z.string().refine(
-  s => {
-    try {
-      RegExp(s);
-      return true;
-    } catch {
-      return false;
-    }
-  },
-  { message: 'must be a valid regular expression' },
-);
+/** A pattern that runs on RE2 (util/safeRegex): valid, not too long, no backreferences or lookaround. */
+const regexString = z.string().superRefine((s, ctx) => {
+  const problem = regexProblem(s);
+  if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, message: problem });
+});
 
 /** An includePaths / excludePaths entry: a path, `glob:<pattern>` or `regex:<pattern>`. */
 const pathSelector = z.string().superRefine((s, ctx) => {

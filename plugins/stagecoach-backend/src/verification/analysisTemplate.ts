@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { syntaxProblem } from '../promotion/expressions';
 import { parseDuration } from '../util/duration';
+import { compileRegex, regexProblem } from '../util/safeRegex';
 import { conditionProblem } from './conditions';
 import { templatedIssues, wholeText } from './providers/common';
 import { prometheusMetricSchema } from './providers/prometheus';
@@ -183,13 +184,11 @@ export const templateArgSchema = z
   })
   .strict();
 
+/** Rollouts' metricName rule: `*`, or a regular expression (on RE2, util/safeRegex) a metric's name is searched with. */
 const regexSchema = z.string().min(1).superRefine((s, ctx) => {
   if (s === '*') return;
-  try {
-    RegExp(s);
-  } catch {
-    ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'must be a metric name, a regular expression or *' });
-  }
+  const problem = regexProblem(s);
+  if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, message: `must be a metric name, a regular expression or *: ${problem}` });
 });
 
 export const analysisTemplateSpecSchema = z
@@ -320,7 +319,7 @@ export type MergeResult = { ok: true; spec: AnalysisTemplateSpec } | { ok: false
 export function ruleMatches(rule: string, metric: string): boolean {
   if (rule === '*' || rule === metric) return true;
   try {
-    return new RegExp(rule).test(metric);
+    return compileRegex(rule).test(metric);
   } catch {
     return false;
   }

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { globMatcher } from '../../util/globs';
+import { compileRegex, regexProblem } from '../../util/safeRegex';
 
 /**
  * The path filters of a git subscription (`includePaths` / `excludePaths`), read as Kargo
@@ -7,8 +8,9 @@ import { globMatcher } from '../../util/globs';
  *  - `glob:<pattern>`: a glob over the whole path (`*` and `?` stay within one directory,
  *    `**` crosses directories, `[a-z]`, `[!x]` and `{a,b}` work as in a shell; dot files are
  *    not special).
- *  - `regex:<pattern>` (or `regexp:`): a JavaScript regular expression, found anywhere in the
- *    path (anchor it with `^` and `$` to match the whole path).
+ *  - `regex:<pattern>` (or `regexp:`): a regular expression, found anywhere in the path
+ *    (anchor it with `^` and `$` to match the whole path). It runs on RE2 (util/safeRegex):
+ *    no backreferences or lookaround.
  *  - anything else: a file or directory, relative to the repository's root; it selects
  *    itself and everything under it (`apps/api` selects `apps/api/main.go`, not
  *    `apps/api-gateway/main.go`). `.` selects everything.
@@ -67,12 +69,7 @@ export function pathSelectorProblem(selector: string): string | undefined {
   }
   const regex = regexBody(selector);
   if (regex !== undefined) {
-    try {
-      RegExp(regex);
-    } catch (e) {
-      return `is not a valid regular expression: ${e instanceof Error ? e.message : String(e)}`;
-    }
-    return undefined;
+    return regexProblem(regex);
   }
   return selector.trim() === '' ? 'must not be empty (use "." for the whole repository)' : undefined;
 }
@@ -84,7 +81,7 @@ export function parsePathSelector(selector: string): PathMatcher {
   if (selector.startsWith(GLOB)) return globMatcher(selector.slice(GLOB.length));
   const regex = regexBody(selector);
   if (regex !== undefined) {
-    const re = RegExp(regex);
+    const re = compileRegex(regex);
     return p => re.test(p);
   }
   const base = cleanBase(selector);

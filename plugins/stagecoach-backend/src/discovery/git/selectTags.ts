@@ -1,5 +1,6 @@
 import semver from 'semver';
 import type { GitSubscription } from '../../manifests/schemas';
+import { compileRegex, SafeRegex } from '../../util/safeRegex';
 
 export interface TagCandidate {
   tag: string;
@@ -14,14 +15,13 @@ function byCodePoints(a: string, b: string): number {
   return a < b ? -1 : 1;
 }
 
-function allowedByRegexes(tag: string, sub: GitSubscription): boolean {
-  if (
-    sub.allowTagsRegexes?.length &&
-    !sub.allowTagsRegexes.some(r => new RegExp(r).test(tag))
-  )
-    return false;
-  if (sub.ignoreTagsRegexes?.some(r => new RegExp(r).test(tag))) return false;
-  return true;
+/** The subscription's allowTagsRegexes / ignoreTagsRegexes as a test, compiled once (on RE2). */
+function tagRegexFilter(sub: GitSubscription): (tag: string) => boolean {
+  const compileAll = (list: string[] | undefined, field: string): SafeRegex[] =>
+    (list ?? []).map((r, i) => compileRegex(r, `${field}[${i}]`));
+  const allow = compileAll(sub.allowTagsRegexes, 'allowTagsRegexes');
+  const ignore = compileAll(sub.ignoreTagsRegexes, 'ignoreTagsRegexes');
+  return tag => (allow.length === 0 || allow.some(r => r.test(tag))) && !ignore.some(r => r.test(tag));
 }
 
 function parseSemver(tag: string, strict: boolean): semver.SemVer | null {
@@ -48,7 +48,8 @@ export function orderTags(
   candidates: TagCandidate[],
   sub: GitSubscription,
 ): TagCandidate[] {
-  const allowed = candidates.filter(c => allowedByRegexes(c.tag, sub));
+  const allowedTag = tagRegexFilter(sub);
+  const allowed = candidates.filter(c => allowedTag(c.tag));
   let ordered: TagCandidate[];
   if (sub.commitSelectionStrategy === 'SemVer') {
     const strict = sub.strictSemvers ?? true;

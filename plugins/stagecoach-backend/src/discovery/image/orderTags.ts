@@ -1,13 +1,15 @@
 import semver from 'semver';
 import type { ImageSubscription } from '../../manifests/schemas';
+import { compileRegex } from '../../util/safeRegex';
 
 /** Tags that pass `allowTagsRegexes` (any of them, when given) and none of `ignoreTagsRegexes`. */
 export function filterTags(
   tags: string[],
   sub: Pick<ImageSubscription, 'allowTagsRegexes' | 'ignoreTagsRegexes'>,
 ): string[] {
-  const allow = (sub.allowTagsRegexes ?? []).map(r => new RegExp(r));
-  const ignore = (sub.ignoreTagsRegexes ?? []).map(r => new RegExp(r));
+  // on RE2: a pattern from a manifest cannot stall the backend, whatever the tags
+  const allow = (sub.allowTagsRegexes ?? []).map((r, i) => compileRegex(r, `allowTagsRegexes[${i}]`));
+  const ignore = (sub.ignoreTagsRegexes ?? []).map((r, i) => compileRegex(r, `ignoreTagsRegexes[${i}]`));
   return tags.filter(
     t =>
       (allow.length === 0 || allow.some(r => r.test(t))) &&
