@@ -31,6 +31,7 @@ import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import { StagecoachEngine } from '../plugins/stagecoach-backend/src/engine';
+import { EgressPolicy } from '../plugins/stagecoach-backend/src/integrations/http/egress';
 import type { Logger } from '../plugins/stagecoach-backend/src/util/types';
 import {
   intFromEnv,
@@ -260,6 +261,8 @@ async function main() {
       workDir: path.join(tmp, 'engine'),
       worker: { concurrency: STAGES, pollIntervalMs: 50 },
       verification: { pollIntervalMs: POLL_MS },
+      // the endpoint is on loopback, as in the demo config
+      egress: new EgressPolicy({ allowLoopback: true }),
     });
     cleanup.unshift(() => engine.close());
     await engine.applyManifests(PROJECT, pipelineYaml(endpoint.url));

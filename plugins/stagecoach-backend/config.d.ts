@@ -82,6 +82,40 @@ export interface Config {
        * Default false: they run in order. A request may ask for it with `supersede: true`.
        */
       supersedePending?: boolean;
+      /**
+       * The most a step's outputs may take, as JSON, in bytes. Outputs are stored with the
+       * promotion and shown to everyone who may read it; a step whose outputs are larger fails,
+       * naming this key. Default 1048576 (1 MiB).
+       */
+      maxOutputBytes?: number;
+    };
+    /**
+     * Where requests that manifests name may go: the `http` and `http-download` steps and the
+     * `web` and `prometheus` metrics, every redirect included. Always denied: link-local
+     * (169.254.0.0/16, fe80::/10), cloud metadata (169.254.169.254, fd00:ec2::254,
+     * 100.100.100.200, metadata.google.internal) and unspecified addresses (0.0.0.0/8, ::);
+     * loopback too unless allowLoopback. Private ranges are allowed unless denied here.
+     */
+    egress?: {
+      /** Lift the built-in loopback denial (127.0.0.0/8, ::1, localhost): demos and local development. Default false. */
+      allowLoopback?: boolean;
+      /**
+       * When given, a request must go to one of these: a host name (`git.example.com`, or
+       * `*.example.com` for its subdomains) or an address range (`cidr: 10.0.0.0/8`), which
+       * is checked against the address actually connected to.
+       */
+      allow?: Array<{ host?: string; cidr?: string }>;
+      /** Denied in addition to the built-in list; deny wins over allow. */
+      deny?: Array<{ host?: string; cidr?: string }>;
+    };
+    /** Git over HTTP(S) and SCM APIs. */
+    git?: {
+      /**
+       * Hosts (`git.internal`, or `git.internal:8080` for one port) whose Backstage
+       * `integrations` credentials may be sent over plain http://. Anywhere else, a Git or SCM
+       * operation that would send credentials over plain HTTP fails instead. Default none.
+       */
+      allowInsecureCredentials?: string[];
     };
     /**
      * The Kubernetes clusters Stagecoach talks to: Argo CD Applications (argocd-update,
@@ -116,9 +150,11 @@ export interface Config {
     };
     verification?: {
       /**
-       * Headers (credentials) sent by web and prometheus metrics to URLs under a prefix; the
-       * longest matching prefix wins, and a header the metric sets itself is kept. Their values
-       * never appear in what a verification stores or shows.
+       * Headers (credentials) sent by web and prometheus metrics to URLs under a prefix: the
+       * same scheme, host and port, and the prefix's path segments first in the URL's path
+       * (after `.`/`..` are resolved and segments percent-decoded). The longest matching prefix
+       * wins, and a header the metric sets itself is kept. A redirect to another origin does
+       * not carry them. Their values never appear in what a verification stores or shows.
        */
       credentials?: Array<{
         /** A URL prefix such as https://prometheus.example.com/ */
@@ -128,6 +164,11 @@ export interface Config {
       }>;
       /** Verifications advanced side by side by one backend instance. Default 8. */
       concurrency?: number;
+      /**
+       * The most one measurement's value (a web answer, a query result) may take, in bytes;
+       * a larger one is an Error measurement naming this key. Default 65536 (64 KiB).
+       */
+      maxResultBytes?: number;
       /** Where job metrics run. */
       jobs?: {
         /** Default: the project's name (as Kargo runs them in the project's namespace). */

@@ -192,6 +192,8 @@ describe('dev → staging with Argo CD and verification, end to end (real backen
               workDir: `${git.root}/work`,
               kubernetes: { clusters: [{ name: 'local', url: kube.url, serviceAccountToken: TOKEN, skipTLSVerify: true }] },
               argocd: { url: 'https://argocd.example.com' },
+              // the web check's endpoint and Prometheus are on loopback
+              egress: { allowLoopback: true },
             },
           },
         }),

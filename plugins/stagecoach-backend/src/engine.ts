@@ -28,6 +28,7 @@ import { PromotionRunner } from './promotion/PromotionRunner';
 import { PromotionWorker } from './promotion/PromotionWorker';
 import { builtinSteps, StepDefinition } from './promotion/steps';
 import type { ScmCredentials } from './integrations/scm/ScmCredentials';
+import type { EgressPolicy } from './integrations/http/egress';
 import { MetadataStore } from './store/MetadataStore';
 import { AUTO_PROMOTION_ACTOR, AutoPromoter, autoPromotionCandidate } from './stages/autoPromotion';
 import { PolicyContext, StagePolicies } from './stages/StagePolicies';
@@ -68,6 +69,14 @@ export interface StagecoachEngineOptions {
   steps?: ReadonlyMap<string, StepDefinition>;
   /** The `fetch` steps use (tests). */
   fetch?: typeof fetch;
+  /**
+   * Where the `http` and `http-download` steps and the `web` and `prometheus` metrics may send
+   * requests (app-config `stagecoach.egress`); default production's: loopback, link-local and
+   * cloud metadata denied. Tests that talk to loopback servers pass one that allows loopback.
+   */
+  egress?: EgressPolicy;
+  /** The most a step's outputs may take, as JSON (app-config `stagecoach.promotions.maxOutputBytes`; default 1 MiB). */
+  maxOutputBytes?: number;
   /** Whether a new promotion aborts the stage's older pending ones (default false; a request may ask). */
   supersedePending?: boolean;
   /** Kubernetes clusters, for Argo CD (argocd-* steps, stage health) and job metrics (default: none). */
@@ -85,6 +94,8 @@ export interface StagecoachEngineOptions {
     claimTtlMs?: number;
     /** Headers for the web and prometheus metrics, per URL prefix (app-config). */
     credentials?: VerificationCredentials;
+    /** The most a measurement's value may take (app-config `stagecoach.verification.maxResultBytes`; default 64 KiB). */
+    maxResultBytes?: number;
     /** Replaces the metric providers (tests). */
     providers?: ReadonlyMap<string, MetricProvider>;
   };
@@ -185,6 +196,8 @@ export class StagecoachEngine {
       credentials: options.credentials,
       steps: this.steps,
       fetch: options.fetch,
+      egress: options.egress,
+      maxOutputBytes: options.maxOutputBytes,
       kube: this.kube,
       argocd: this.argocd,
       onSucceeded: (p, tx) => this.promotionSucceeded(p, tx),
@@ -211,6 +224,8 @@ export class StagecoachEngine {
       kube: this.kube,
       jobs: options.verification?.jobs ?? {},
       fetch: options.fetch,
+      egress: options.egress,
+      maxResultBytes: options.verification?.maxResultBytes,
       credentials: options.verification?.credentials,
       clock: this.clock,
       logger,

@@ -7,6 +7,7 @@ import { eventsServiceRef } from '@backstage/plugin-events-node';
 import { stagecoachPermissions } from '@stagecoach/plugin-stagecoach-common';
 import { StagecoachEngine } from './engine';
 import { DEFAULT_ARGOCD_SETTINGS } from './integrations/argocd/types';
+import { readEgressPolicy } from './integrations/http/egress';
 import { kubeClustersFromConfig } from './integrations/kubernetes/KubeClusters';
 import { readRegistryHostSettings, registryAccessFromSettings } from './integrations/registry';
 import { scmCredentialsFromConfig } from './integrations/scm/fromIntegrations';
@@ -67,6 +68,9 @@ export const stagecoachPlugin = createBackendPlugin({
             maxAttempts: config.getOptionalNumber('stagecoach.worker.maxAttempts'),
           },
           supersedePending: config.getOptionalBoolean('stagecoach.promotions.supersedePending'),
+          // where requests that manifests name (http steps, web and prometheus metrics) may go
+          egress: readEgressPolicy(config),
+          maxOutputBytes: config.getOptionalNumber('stagecoach.promotions.maxOutputBytes'),
           // Git over HTTP(S) and pull requests authenticate with Backstage's `integrations`
           credentials: scmCredentialsFromConfig(config),
           registry: registryAccessFromSettings(readRegistryHostSettings(config)),
@@ -80,6 +84,7 @@ export const stagecoachPlugin = createBackendPlugin({
           verification: {
             credentials: readVerificationCredentials(config),
             concurrency: config.getOptionalNumber('stagecoach.verification.concurrency'),
+            maxResultBytes: config.getOptionalNumber('stagecoach.verification.maxResultBytes'),
             jobs: {
               namespace: config.getOptionalString('stagecoach.verification.jobs.namespace'),
               cluster: config.getOptionalString('stagecoach.verification.jobs.cluster'),

@@ -5,6 +5,7 @@ import https from 'node:https';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { EgressPolicy } from '../integrations/http/egress';
 
 export interface ReceivedRequest {
   method: string;
@@ -105,3 +106,9 @@ export async function loopbackConnectProxy(): Promise<{ url: string; targets: st
   };
   return { url: await listen(server, 'http'), targets, close };
 }
+
+/**
+ * The egress policy for tests whose requests go to these loopback servers: production's
+ * default with loopback allowed, as the demo config has it.
+ */
+export const LOOPBACK_ALLOWED = new EgressPolicy({ allowLoopback: true });

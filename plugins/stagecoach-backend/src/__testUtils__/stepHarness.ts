@@ -4,6 +4,7 @@ import path from 'node:path';
 import { DEFAULT_ARGOCD_SETTINGS } from '../integrations/argocd/types';
 import { unconfiguredClusters } from '../integrations/kubernetes/unconfigured';
 import { DEFAULT_GIT_IDENTITY } from '../integrations/git/GitCli';
+import { DEFAULT_EGRESS_POLICY } from '../integrations/http/egress';
 import { noScmCredentials } from '../integrations/scm/ScmCredentials';
 import { StepConfigError } from '../promotion/workDir';
 import type { StepContext, StepDefinition, StepResult } from '../promotion/steps/types';
@@ -57,6 +58,8 @@ export async function runStep<C>(
     credentials: noScmCredentials,
     metadata: { set: async () => undefined },
     fetch: globalThis.fetch,
+    // production's default: a test that talks to loopback servers passes LOOPBACK_ALLOWED
+    egress: DEFAULT_EGRESS_POLICY,
     kube: unconfiguredClusters,
     argocd: DEFAULT_ARGOCD_SETTINGS,
     ...ctx,

@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { Knex } from 'knex';
 import type { StepStatus } from '@stagecoach/plugin-stagecoach-common';
 import { DEFAULT_GIT_IDENTITY, GitIdentity } from '../integrations/git/GitCli';
+import { DEFAULT_EGRESS_POLICY, EgressPolicy } from '../integrations/http/egress';
 import { noScmCredentials, ScmCredentials } from '../integrations/scm/ScmCredentials';
 import { describeIssue } from '../manifests/describeIssue';
 import { formatPath } from '../manifests/parseManifests';
@@ -15,6 +16,7 @@ import { parseDuration } from '../util/duration';
 import { redactSecrets } from '../util/secrets';
 import { Clock, Logger } from '../util/types';
 import { evaluate, evaluateTemplate, ExpressionEnv, ExpressionError, unwrapExpression } from './expressions';
+import { DEFAULT_MAX_OUTPUT_BYTES, outputsTooLarge } from './outputLimit';
 import { MetadataSnapshot, promotionEnv } from './promotionEnv';
 import { ArgoCdSettings, DEFAULT_ARGOCD_SETTINGS } from '../integrations/argocd/types';
 import type { KubeClusters } from '../integrations/kubernetes/types';
@@ -35,6 +37,10 @@ export interface PromotionRunnerOptions {
   steps?: ReadonlyMap<string, StepDefinition>;
   credentials?: ScmCredentials;
   fetch?: typeof fetch;
+  /** Where requests that manifests name may go (default: production's, loopback denied). */
+  egress?: EgressPolicy;
+  /** The most a step's outputs may take, as JSON, to be kept (default 1 MiB). */
+  maxOutputBytes?: number;
   /**
    * In the transaction that ends a promotion Succeeded: what success means for the stage
    * (its freight is verified there, or a verification is queued).
@@ -272,6 +278,9 @@ export class PromotionRunner {
         continue;
       }
 
+      const tooLarge = outputsTooLarge(alias, step.uses, result.outputs, this.options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES);
+      // outputs are stored and shown to every reader of the promotion: none at all rather than too many
+      if (tooLarge) result = { status: 'Failed', message: tooLarge };
       const message = result.message ? redactSecrets(result.message) : null;
       if (result.status === 'Running') {
         const limit = step.retry?.timeout ? parseDuration(step.retry.timeout) : def.defaultTimeoutMs;
@@ -364,6 +373,7 @@ export class PromotionRunner {
       state: rec?.status === 'Running' ? rec.state : undefined,
       metadata,
       fetch: this.options.fetch ?? globalThis.fetch,
+      egress: this.options.egress ?? DEFAULT_EGRESS_POLICY,
       kube: this.options.kube ?? unconfiguredClusters,
       argocd: this.options.argocd ?? DEFAULT_ARGOCD_SETTINGS,
       actor: p.createdBy,

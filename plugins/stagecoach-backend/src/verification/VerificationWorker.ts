@@ -3,6 +3,7 @@ import os from 'node:os';
 import type { Knex } from 'knex';
 import { NotFoundError } from '@backstage/errors';
 import type { MetricResult, VerificationPhase } from '@stagecoach/plugin-stagecoach-common';
+import type { EgressPolicy } from '../integrations/http/egress';
 import type { KubeClusters } from '../integrations/kubernetes/types';
 import type { StageHealthMonitor } from '../stages/StageHealthMonitor';
 import type { FreightStore } from '../store/FreightStore';
@@ -43,6 +44,10 @@ export interface VerificationWorkerOptions {
   /** Where job metrics run. */
   jobs: { namespace?: string; cluster?: string };
   fetch?: typeof fetch;
+  /** Where the web and prometheus metrics may send requests (default: production's policy). */
+  egress?: EgressPolicy;
+  /** The most a measurement's value may take (default 64 KiB). */
+  maxResultBytes?: number;
   /** Headers for the web and prometheus metrics, per URL prefix (app-config). */
   credentials?: VerificationCredentials;
   clock: Clock;
@@ -156,6 +161,8 @@ export class VerificationWorker {
       logger: this.options.logger,
       now: () => this.options.clock.now(),
       credentials: this.options.credentials,
+      egress: this.options.egress,
+      maxResultBytes: this.options.maxResultBytes,
     };
   }
 

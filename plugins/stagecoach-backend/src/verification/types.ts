@@ -1,4 +1,5 @@
 import type { Measurement, MetricResult, VerificationPhase } from '@stagecoach/plugin-stagecoach-common';
+import type { EgressPolicy } from '../integrations/http/egress';
 import type { KubeClusters } from '../integrations/kubernetes/types';
 import type { VerificationCredentials } from './credentials';
 import type { Logger } from '../util/types';
@@ -50,6 +51,10 @@ export interface MeasureContext {
   signal?: AbortSignal;
   /** Headers from app-config for the web and prometheus metrics' URLs (default: none). */
   credentials?: VerificationCredentials;
+  /** Where the web and prometheus metrics may send requests (default: production's egress policy). */
+  egress?: EgressPolicy;
+  /** The most a measured value may take, as text (default 64 KiB). */
+  maxResultBytes?: number;
   /** Which measurement of the metric this is, from 1 (set for run, not for resume). */
   measurement?: number;
 }

@@ -6,7 +6,7 @@ import { ArgoCdSimulator } from '../__testUtils__/argoCdSimulator';
 import { createTestDatabases } from '../__testUtils__/databases';
 import { createGitFixture, GitFixture } from '../__testUtils__/gitFixture';
 import { KubeApiServer, startKubeApi } from '../__testUtils__/kubeApi';
-import { loopbackServer, LoopbackServer } from '../__testUtils__/loopbackHttp';
+import { loopbackServer, LoopbackServer, LOOPBACK_ALLOWED } from '../__testUtils__/loopbackHttp';
 import { until } from '../__testUtils__/until';
 import { silentLogger } from '../util/types';
 
@@ -115,6 +115,7 @@ describe('verification follows stage health and promotions (engine on each datab
         kube: kubeClustersFromOptions([{ name: 'local', url: kube.url, skipTLSVerify: true }]),
         worker: { pollIntervalMs: 50 },
         verification: { pollIntervalMs: 50, healthPollMs: 100 },
+        egress: LOOPBACK_ALLOWED,
       });
       engine.start();
       await engine.applyManifests(PROJECT, manifests(git, web.url));

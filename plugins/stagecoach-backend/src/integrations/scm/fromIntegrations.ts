@@ -6,6 +6,7 @@ import {
   ScmIntegrations,
 } from '@backstage/integration';
 import { defaultApiBaseUrl, parseRepoURL, RepoLocation } from './repoUrl';
+import { ScmConfigError } from './ScmProvider';
 import type { GitCredentials, ScmApiAccess, ScmCredentials, ScmProviderKind } from './ScmCredentials';
 
 const KINDS: ScmProviderKind[] = ['github', 'gitlab', 'gitea', 'bitbucketCloud', 'bitbucketServer'];
@@ -64,25 +65,56 @@ export function scmCredentialsFromConfig(config: Config): ScmCredentials {
     },
   };
 
+  const plainHttpAllowed = insecureCredentialHosts(config);
+
+  async function apiAccess(loc: RepoLocation, provider?: ScmProviderKind): Promise<ScmApiAccess | undefined> {
+    if (provider) return (await lookups[provider](loc)) ?? { provider, apiBaseUrl: defaultApiBaseUrl(provider, loc) };
+    for (const kind of KINDS) {
+      const found = await lookups[kind](loc);
+      if (found) return found;
+    }
+    return undefined;
+  }
+
   return {
     async git(repoURL) {
       // basic credentials only mean something to git over HTTP(S)
       if (!/^https?:\/\//i.test(repoURL)) return undefined;
       const loc = parseQuietly(repoURL);
       if (!loc) return undefined;
-      return gitCredentials(integrations, loc, githubToken);
+      const credentials = await gitCredentials(integrations, loc, githubToken);
+      if (credentials) refuseOverPlainHttp(new URL(loc.webURL), plainHttpAllowed);
+      return credentials;
     },
     async api(repoURL, provider) {
       const loc = parseQuietly(repoURL);
       if (!loc) return undefined;
-      if (provider) return (await lookups[provider](loc)) ?? { provider, apiBaseUrl: defaultApiBaseUrl(provider, loc) };
-      for (const kind of KINDS) {
-        const found = await lookups[kind](loc);
-        if (found) return found;
-      }
-      return undefined;
+      const access = await apiAccess(loc, provider);
+      if (access?.authorization) refuseOverPlainHttp(new URL(access.apiBaseUrl), plainHttpAllowed);
+      return access;
     },
   };
+}
+
+export const INSECURE_CREDENTIALS_KEY = 'stagecoach.git.allowInsecureCredentials';
+
+/** `stagecoach.git.allowInsecureCredentials`: hosts (`host` for any port, or `host:port`) that get credentials over plain HTTP. */
+function insecureCredentialHosts(config: Config): (url: URL) => boolean {
+  const entries = (config.getOptionalStringArray(INSECURE_CREDENTIALS_KEY) ?? []).map(h => h.trim().toLowerCase());
+  return url => entries.some(h => h === url.host || h === url.hostname);
+}
+
+/**
+ * Git and SCM credentials travel over HTTPS only: over plain HTTP anyone on the way reads
+ * them. A host listed in stagecoach.git.allowInsecureCredentials is the exception. Refusing
+ * throws, so the operation fails saying why rather than going on without them.
+ */
+function refuseOverPlainHttp(url: URL, allowed: (url: URL) => boolean): void {
+  if (url.protocol !== 'http:' || allowed(url)) return;
+  throw new ScmConfigError(
+    `the credentials configured for ${url.host} (Backstage integrations) are not sent over plain HTTP (${url.origin}): ` +
+      `use an https:// URL, or list ${url.host} in ${INSECURE_CREDENTIALS_KEY}`,
+  );
 }
 
 async function gitCredentials(

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { Handler, loopbackServer } from '../../__testUtils__/loopbackHttp';
+import { Handler, LOOPBACK_ALLOWED, loopbackServer } from '../../__testUtils__/loopbackHttp';
 import { runStep, tempWorkDir } from '../../__testUtils__/stepHarness';
 import { validateStepConfig } from './index';
 import { httpDownload } from './http-download';
@@ -15,7 +15,7 @@ describe('http-download step (against a loopback HTTP server)', () => {
     servers.push(server);
     return server;
   };
-  const run = (config: Record<string, unknown>) => runStep(httpDownload, config, { workDir: work.dir });
+  const run = (config: Record<string, unknown>) => runStep(httpDownload, config, { workDir: work.dir, egress: LOOPBACK_ALLOWED });
   const inWork = (p: string) => path.join(work.dir, p);
   const exists = (p: string) => fs.access(inWork(p)).then(() => true, () => false);
 

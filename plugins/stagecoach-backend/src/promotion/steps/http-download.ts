@@ -4,18 +4,14 @@ import path from 'node:path';
 import { z } from 'zod';
 import { confinedPath, StepConfigError } from '../workDir';
 import {
-  durationSchema,
-  exchange,
-  headersSchema,
-  HttpStepError,
-  httpUrlSchema,
+  HttpExchangeError,
   isSuccessStatus,
   mebibytes,
-  queryParamsSchema,
   shownRequestUrl,
   statusLine,
   streamBody,
-} from './httpClient';
+} from '../../integrations/http/exchange';
+import { durationSchema, headersSchema, httpUrlSchema, queryParamsSchema, stepExchange } from './httpClient';
 import { StepDefinition, StepResult } from './types';
 
 /** As in Kargo: large enough for charts and manifests bundles, small enough to protect the disk. */
@@ -63,7 +59,7 @@ async function saveBody(response: Response, what: string, partial: string, outPa
       try {
         await file.write(chunk);
       } catch (e) {
-        throw new HttpStepError(`cannot write outPath "${outPath}": ${(e as Error).message}`);
+        throw new HttpExchangeError(`cannot write outPath "${outPath}": ${(e as Error).message}`);
       }
     });
   } finally {
@@ -83,7 +79,7 @@ export const httpDownload: StepDefinition<DownloadConfig> = {
     const partial = path.join(path.dirname(target), `.${path.basename(target)}.${randomBytes(4).toString('hex')}.download`);
     const spec = { ...config, method: 'GET' };
     try {
-      const outcome = await exchange<StepResult | Saved>(ctx, spec, async (res, what) => {
+      const outcome = await stepExchange<StepResult | Saved>(ctx, spec, async (res, what) => {
         if (!isSuccessStatus(res.status)) {
           await res.body?.cancel().catch(() => undefined);
           return { status: 'Failed', message: `${what} answered ${statusLine(res.status)}` };

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {
   Handler,
+  LOOPBACK_ALLOWED,
   LoopbackServer,
   loopbackConnectProxy,
   loopbackServer,
@@ -24,7 +25,7 @@ describe('http step (against a loopback HTTP server)', () => {
     return server;
   };
   const run = (config: Record<string, unknown>, signal?: AbortSignal) =>
-    runStep(httpRequest, config, { workDir: work.dir, ...(signal ? { signal } : {}) });
+    runStep(httpRequest, config, { workDir: work.dir, egress: LOOPBACK_ALLOWED, ...(signal ? { signal } : {}) });
 
   beforeEach(async () => {
     work = await tempWorkDir();

@@ -4,18 +4,8 @@ import { z } from 'zod';
 import { parseDuration } from '../../util/duration';
 import { evaluate, ExpressionEnv, syntaxProblem } from '../expressions';
 import { confinedPath, StepConfigError } from '../workDir';
-import {
-  describeRequest,
-  durationSchema,
-  exchange,
-  headersSchema,
-  httpUrlSchema,
-  isSuccessStatus,
-  mebibytes,
-  queryParamsSchema,
-  readBody,
-  statusLine,
-} from './httpClient';
+import { describeRequest, isSuccessStatus, mebibytes, readBody, statusLine } from '../../integrations/http/exchange';
+import { durationSchema, headersSchema, httpUrlSchema, queryParamsSchema, stepExchange } from './httpClient';
 import { StepContext, StepDefinition, StepResult } from './types';
 
 /** Answers (and bodyFromFile payloads) are held in memory to be parsed: keep them bounded. */
@@ -223,7 +213,7 @@ export const httpRequest: StepDefinition<HttpConfig> = {
   async run(ctx, config) {
     const body = await requestBody(ctx, config);
     const spec = { ...config, body };
-    const response = await exchange(ctx, spec, async (res, what) => {
+    const response = await stepExchange(ctx, spec, async (res, what) => {
       const bytes = await readBody(res, MAX_BODY_BYTES, what);
       const type = config.responseContentType ?? mediaType(res.headers.get('content-type'));
       return { status: res.status, headers: headersView(res.headers), body: parseBody(bytes, type, what) };

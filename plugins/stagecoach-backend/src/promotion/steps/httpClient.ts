@@ -1,13 +1,13 @@
-import http from 'node:http';
-import { Agent, Dispatcher, ProxyAgent } from 'undici';
 import { z } from 'zod';
+import { EgressRefusedError } from '../../integrations/http/egress';
+import { exchange, HttpRequestSpec } from '../../integrations/http/exchange';
 import { parseDuration } from '../../util/duration';
-import { redactSecrets } from '../../util/secrets';
+import { StepConfigError } from '../workDir';
 import type { StepContext } from './types';
 
 /**
- * What the `http` and `http-download` steps share: their header and query fields, one
- * request with a deadline over the whole exchange, and reading a body within a size limit.
+ * What the `http` and `http-download` steps share: their header and query fields, and one
+ * exchange through the egress policy (integrations/http), a refusal failing the step at once.
  */
 
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
@@ -56,189 +56,19 @@ export const durationSchema = z.string().superRefine((text, ctx) => {
   }
 });
 
-/** Thrown by this module with a message meant for the user as it is. */
-export class HttpStepError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'HttpStepError';
-  }
-}
-
-export interface HttpRequestSpec {
-  method: string;
-  url: string;
-  headers: { name: string; value: string }[];
-  queryParams: { name: string; value: string }[];
-  body?: Uint8Array;
-  /** As the user wrote it, for messages. */
-  timeout: string;
-  insecureSkipTLSVerify?: boolean;
-  proxy?: string;
-}
-
 /**
- * The URL for messages: user and password replaced, query values hidden (presigned URLs
- * and API keys travel there).
+ * The exchange of integrations/http with the step's egress policy and abort signal. A request
+ * the egress policy refuses fails the step at once: retrying cannot change the answer.
  */
-export function shownUrl(url: string | URL): string {
-  const u = new URL(url);
-  if (u.username || u.password) {
-    u.username = '***';
-    u.password = '';
-  }
-  for (const key of new Set(u.searchParams.keys())) u.searchParams.set(key, '***');
-  return redactSecrets(u.href);
-}
-
-/** The URL requested, query parameters included, as messages show it. */
-export function shownRequestUrl(spec: Pick<HttpRequestSpec, 'url' | 'queryParams'>): string {
-  const url = new URL(spec.url);
-  for (const q of spec.queryParams) url.searchParams.append(q.name, q.value);
-  return shownUrl(url);
-}
-
-/** `GET https://host/path?q=***`: how messages name a request. */
-export function describeRequest(spec: Pick<HttpRequestSpec, 'method' | 'url' | 'queryParams'>): string {
-  return `${spec.method} ${shownRequestUrl(spec)}`;
-}
-
-export function statusLine(status: number): string {
-  const text = http.STATUS_CODES[status];
-  return text ? `${status} ${text}` : String(status);
-}
-
-export function isSuccessStatus(status: number): boolean {
-  return status >= 200 && status < 300;
-}
-
-/**
- * fetch refuses URLs that carry credentials; like Go's client (and so Kargo), send them as
- * Basic authentication instead, unless the configuration set Authorization itself.
- */
-function requestTarget(spec: HttpRequestSpec): { url: URL; headers: Headers } {
-  const url = new URL(spec.url);
-  for (const q of spec.queryParams) url.searchParams.append(q.name, q.value);
-  const headers = new Headers();
-  for (const h of spec.headers) headers.append(h.name, h.value);
-  if (url.username || url.password) {
-    if (!headers.has('authorization')) {
-      const user = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
-      headers.set('authorization', `Basic ${Buffer.from(user).toString('base64')}`);
-    }
-    url.username = '';
-    url.password = '';
-  }
-  return { url, headers };
-}
-
-function dispatcherFor(spec: HttpRequestSpec): Dispatcher | undefined {
-  const tls = spec.insecureSkipTLSVerify ? { rejectUnauthorized: false } : undefined;
-  if (spec.proxy) return new ProxyAgent({ uri: spec.proxy, requestTls: tls });
-  return tls ? new Agent({ connect: tls }) : undefined;
-}
-
-const TLS_PROBLEM = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|SSL/i;
-
-/** The useful part of a fetch error: fetch wraps the real reason (ECONNREFUSED, ...) in `cause`. */
-export function causeText(e: unknown): string {
-  const parts: string[] = [];
-  let tlsProblem = false;
-  for (let cur: any = e, depth = 0; cur && depth < 5; cur = cur.cause, depth++) {
-    const code = typeof cur.code === 'string' ? cur.code : '';
-    if (TLS_PROBLEM.test(code)) tlsProblem = true;
-    // not instanceof Error: fetch's errors may come from another realm (jest's, for one)
-    const message = (typeof cur.message === 'string' ? cur.message : String(cur)) || code;
-    if (message && message !== 'fetch failed' && !parts.includes(message)) parts.push(message);
-  }
-  const text = parts.join(': ') || 'unknown error';
-  return tlsProblem
-    ? `${text} (the server's certificate does not verify; insecureSkipTLSVerify: true skips the check, not recommended)`
-    : text;
-}
-
-/**
- * Sends one request and hands the response to `use`, which reads the body. The timeout
- * covers the whole exchange, body included, as Go's client timeout does. Errors come out
- * as messages naming the request, never its header values.
- */
-export async function exchange<T>(
-  ctx: Pick<StepContext, 'fetch' | 'signal'>,
+export async function stepExchange<T>(
+  ctx: Pick<StepContext, 'egress' | 'signal'>,
   spec: HttpRequestSpec,
   use: (response: Response, what: string) => Promise<T>,
 ): Promise<T> {
-  const what = describeRequest(spec);
-  const { url, headers } = requestTarget(spec);
-  const deadline = new AbortController();
-  const timer = setTimeout(() => deadline.abort(), parseDuration(spec.timeout));
-  const dispatcher = dispatcherFor(spec);
   try {
-    let response: Response;
-    try {
-      response = await ctx.fetch(url, {
-        method: spec.method,
-        headers,
-        body: spec.body,
-        redirect: 'follow',
-        signal: AbortSignal.any([ctx.signal, deadline.signal]),
-        ...(dispatcher ? { dispatcher } : {}),
-      } as RequestInit);
-    } catch (e) {
-      throw new HttpStepError(`${what} failed: ${causeText(e)}`);
-    }
-    return await use(response, what);
+    return await exchange({ egress: ctx.egress, signal: ctx.signal }, spec, use);
   } catch (e) {
-    // an abort surfaces as whatever read was under way; say why it really stopped
-    if (deadline.signal.aborted) throw new HttpStepError(`${what} timed out after ${spec.timeout}`);
-    if (ctx.signal.aborted) throw new HttpStepError(`${what} was aborted`);
+    if (e instanceof EgressRefusedError) throw new StepConfigError(e.message);
     throw e;
-  } finally {
-    clearTimeout(timer);
-    await dispatcher?.destroy();
   }
-}
-
-export function mebibytes(bytes: number): string {
-  return `${Math.round((bytes / 2 ** 20) * 10) / 10} MiB`;
-}
-
-/**
- * Passes the body to `onChunk` piece by piece and returns its size; past `limit` bytes it
- * stops reading and throws, so a huge answer cannot exhaust memory or disk.
- */
-export async function streamBody(
-  response: Response,
-  limit: number,
-  what: string,
-  onChunk: (chunk: Uint8Array) => unknown,
-): Promise<number> {
-  const tooLarge = `the answer to ${what} is larger than the ${mebibytes(limit)} limit`;
-  const declared = Number(response.headers.get('content-length') ?? 0);
-  if (declared > limit) {
-    await response.body?.cancel().catch(() => undefined);
-    throw new HttpStepError(`${tooLarge} (${declared} bytes)`);
-  }
-  if (!response.body) return 0;
-  const reader = response.body.getReader();
-  let size = 0;
-  for (;;) {
-    let next: ReadableStreamReadResult<Uint8Array>;
-    try {
-      next = await reader.read();
-    } catch (e) {
-      throw new HttpStepError(`the answer to ${what} broke off after ${size} bytes: ${causeText(e)}`);
-    }
-    if (next.done) return size;
-    size += next.value.length;
-    if (size > limit) {
-      await reader.cancel().catch(() => undefined);
-      throw new HttpStepError(tooLarge);
-    }
-    await onChunk(next.value);
-  }
-}
-
-export async function readBody(response: Response, limit: number, what: string): Promise<Buffer> {
-  const chunks: Uint8Array[] = [];
-  await streamBody(response, limit, what, chunk => chunks.push(chunk));
-  return Buffer.concat(chunks);
 }

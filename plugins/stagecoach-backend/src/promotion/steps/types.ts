@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { ArgoCdSettings, HealthCheck } from '../../integrations/argocd/types';
 import type { GitIdentity } from '../../integrations/git/GitCli';
+import type { EgressPolicy } from '../../integrations/http/egress';
 import type { KubeClusters } from '../../integrations/kubernetes/types';
 import type { ScmCredentials } from '../../integrations/scm/ScmCredentials';
 import type { StoredFreight } from '../../store/FreightStore';
@@ -39,8 +40,13 @@ export interface StepContext {
   state?: Readonly<Record<string, unknown>>;
   /** For set-metadata. */
   metadata: MetadataWriter;
-  /** `fetch`, injectable for tests; steps use it for every HTTP request. */
+  /** `fetch`, injectable for tests; the SCM steps (pull requests) use it for their API requests. */
   fetch: typeof fetch;
+  /**
+   * Where requests that a manifest names may go (app-config `stagecoach.egress`): the `http`
+   * and `http-download` steps send every request and redirect through it.
+   */
+  egress: EgressPolicy;
   /** The Kubernetes clusters (app-config `stagecoach.kubernetes`), for the argocd-* steps. */
   kube: KubeClusters;
   /** Argo CD's default namespace and UI address. */

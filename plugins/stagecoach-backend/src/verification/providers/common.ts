@@ -1,4 +1,8 @@
 import { z } from 'zod';
+import { DEFAULT_EGRESS_POLICY } from '../../integrations/http/egress';
+import type { ExchangeContext } from '../../integrations/http/exchange';
+import { byteSize } from '../../util/bytes';
+import { valueText } from '../conditions';
 import type { MeasureContext } from '../types';
 
 /**
@@ -82,10 +86,30 @@ export function withCredentials(
   ctx: MeasureContext,
   url: string,
   headers: Array<{ name: string; value: string }>,
-): Array<{ name: string; value: string }> {
+): { headers: Array<{ name: string; value: string }>; originBoundHeaders: string[] } {
   const own = new Set(headers.map(h => h.name.toLowerCase()));
   const extra = (ctx.credentials?.headersFor(url) ?? []).filter(h => !own.has(h.name.toLowerCase()));
-  return [...extra, ...headers];
+  // credentials are for the URL they were configured for: a redirect elsewhere does not carry them
+  return { headers: [...extra, ...headers], originBoundHeaders: extra.map(h => h.name) };
+}
+
+/** The egress policy and abort signal a measurement's request goes out with. */
+export function exchangeContext(ctx: MeasureContext): ExchangeContext {
+  return { egress: ctx.egress ?? DEFAULT_EGRESS_POLICY, signal: ctx.signal ?? new AbortController().signal };
+}
+
+export const MAX_RESULT_BYTES_KEY = 'stagecoach.verification.maxResultBytes';
+export const DEFAULT_MAX_RESULT_BYTES = 64 * 1024;
+
+/**
+ * Why a measured value is too large to keep, or undefined. Measurements are stored with the
+ * verification and shown to everyone who may read the stage, so each keeps little.
+ */
+export function resultTooLarge(ctx: MeasureContext, result: unknown, advice: string): string | undefined {
+  const limit = ctx.maxResultBytes ?? DEFAULT_MAX_RESULT_BYTES;
+  const size = Buffer.byteLength(valueText(result));
+  if (size <= limit) return undefined;
+  return `the result is ${byteSize(size)}, more than the ${byteSize(limit)} a measurement may keep (${MAX_RESULT_BYTES_KEY}): ${advice}`;
 }
 
 /**

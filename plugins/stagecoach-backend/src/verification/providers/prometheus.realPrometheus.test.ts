@@ -1,5 +1,5 @@
 import type { KubeClusters } from '../../integrations/kubernetes/types';
-import { loopbackServer, LoopbackServer } from '../../__testUtils__/loopbackHttp';
+import { LOOPBACK_ALLOWED, loopbackServer, LoopbackServer } from '../../__testUtils__/loopbackHttp';
 import { startPrometheus, TestPrometheus } from '../../__testUtils__/prometheus';
 import { silentLogger } from '../../util/types';
 import { advanceAnalysis } from '../analysisRun';
@@ -11,6 +11,7 @@ const ctx: MeasureContext = {
   stage: 'prod',
   verificationId: 'v1',
   fetch: globalThis.fetch,
+  egress: LOOPBACK_ALLOWED,
   kube: {} as KubeClusters,
   jobs: { namespace: 'default' },
   logger: silentLogger,

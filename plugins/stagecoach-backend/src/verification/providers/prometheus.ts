@@ -1,10 +1,18 @@
 import { z } from 'zod';
 import { httpURL } from '../../manifests/schemas';
-import { exchange, readBody, shownUrl, statusLine } from '../../promotion/steps/httpClient';
+import { exchange, readBody, shownUrl, statusLine } from '../../integrations/http/exchange';
 import { parseDuration } from '../../util/duration';
 import { errorMeasurement, judgedMeasurement } from '../conditions';
 import type { MeasureContext, Metric, MetricProvider } from '../types';
-import { checkSeconds, CREDENTIALS_ADVICE, looseBoolean, metricHeadersSchema, withCredentials } from './common';
+import {
+  checkSeconds,
+  CREDENTIALS_ADVICE,
+  exchangeContext,
+  looseBoolean,
+  metricHeadersSchema,
+  resultTooLarge,
+  withCredentials,
+} from './common';
 
 /**
  * Rollouts' `prometheus` metric: one instant query (`/api/v1/query`). An instant vector
@@ -123,21 +131,21 @@ async function measure(ctx: MeasureContext, metric: Metric) {
   const server = shownUrl(config.address);
   const metadata: Record<string, string> = { query: config.query };
   const form = new URLSearchParams({ query: config.query, timeout: `${config.timeout}s` });
+  const url = queryUrl(config.address);
+  const { headers, originBoundHeaders } = withCredentials(ctx, url, config.headers.map(h => ({ name: h.key, value: h.value })));
   try {
     const answer = await exchange(
-      { fetch: ctx.fetch, signal: ctx.signal ?? new AbortController().signal },
+      exchangeContext(ctx),
       {
         // POST, as Prometheus's own client does: a long query does not fit in a URL
         method: 'POST',
-        url: queryUrl(config.address),
-        headers: [
-          ...withCredentials(ctx, config.address, config.headers.map(h => ({ name: h.key, value: h.value }))),
-          { name: 'Content-Type', value: 'application/x-www-form-urlencoded' },
-        ],
+        url,
+        headers: [...headers, { name: 'Content-Type', value: 'application/x-www-form-urlencoded' }],
         queryParams: [],
         body: Buffer.from(form.toString()),
         timeout: `${config.timeout}s`,
         insecureSkipTLSVerify: config.insecure,
+        originBoundHeaders,
       },
       async (response, what) => {
         const text = (await readBody(response, MAX_BODY, what)).toString('utf8');
@@ -168,6 +176,8 @@ async function measure(ctx: MeasureContext, metric: Metric) {
     } catch (e) {
       return errorMeasurement(`Prometheus at ${server}: ${(e as Error).message}`, startedAt, ctx.now(), metadata);
     }
+    const tooLarge = resultTooLarge(ctx, result, 'aggregate in the query, e.g. sum(...) or topk(...)');
+    if (tooLarge) return errorMeasurement(tooLarge, startedAt, ctx.now(), metadata);
     return judgedMeasurement(metric, result, startedAt, ctx.now(), metadata);
   } catch (e) {
     return errorMeasurement((e as Error).message, startedAt, ctx.now(), metadata);

@@ -1,5 +1,5 @@
 import type { KubeClusters } from '../../integrations/kubernetes/types';
-import { loopbackServer, loopbackTlsServer, LoopbackServer } from '../../__testUtils__/loopbackHttp';
+import { LOOPBACK_ALLOWED, loopbackServer, loopbackTlsServer, LoopbackServer } from '../../__testUtils__/loopbackHttp';
 import { silentLogger } from '../../util/types';
 import type { MeasureContext, Metric } from '../types';
 import { verificationCredentials } from '../credentials';
@@ -10,6 +10,7 @@ const ctx: MeasureContext = {
   stage: 'prod',
   verificationId: 'v1',
   fetch: globalThis.fetch,
+  egress: LOOPBACK_ALLOWED,
   kube: {} as KubeClusters,
   jobs: { namespace: 'default' },
   logger: silentLogger,

@@ -1,10 +1,19 @@
 import { JSONPath } from 'jsonpath-plus';
 import { z } from 'zod';
 import { httpURL } from '../../manifests/schemas';
-import { exchange, isSuccessStatus, readBody, shownUrl, statusLine } from '../../promotion/steps/httpClient';
+import { exchange, isSuccessStatus, readBody, shownUrl, statusLine } from '../../integrations/http/exchange';
 import { errorMeasurement, judgedMeasurement } from '../conditions';
 import type { MeasureContext, Metric, MetricProvider } from '../types';
-import { checkSeconds, CREDENTIALS_ADVICE, looseBoolean, metricHeadersSchema, wholeNumber, withCredentials } from './common';
+import {
+  checkSeconds,
+  CREDENTIALS_ADVICE,
+  exchangeContext,
+  looseBoolean,
+  metricHeadersSchema,
+  resultTooLarge,
+  wholeNumber,
+  withCredentials,
+} from './common';
 
 /**
  * Rollouts' `web` metric: one HTTP request; the answer (JSON, or the JSONPath's first
@@ -115,7 +124,7 @@ async function measure(ctx: MeasureContext, metric: Metric) {
     return errorMeasurement((e as Error).message, startedAt, ctx.now());
   }
   const metadata = { url: shownUrl(config.url) };
-  const headers = withCredentials(ctx, config.url, config.headers.map(h => ({ name: h.key, value: h.value })));
+  const { headers, originBoundHeaders } = withCredentials(ctx, config.url, config.headers.map(h => ({ name: h.key, value: h.value })));
   let body: Uint8Array | undefined;
   if (config.body !== undefined) body = Buffer.from(config.body);
   if (config.jsonBody !== undefined) {
@@ -126,7 +135,7 @@ async function measure(ctx: MeasureContext, metric: Metric) {
   }
   try {
     const result = await exchange(
-      { fetch: ctx.fetch, signal: ctx.signal ?? new AbortController().signal },
+      exchangeContext(ctx),
       {
         method: config.method,
         url: config.url,
@@ -135,6 +144,7 @@ async function measure(ctx: MeasureContext, metric: Metric) {
         body,
         timeout: `${config.timeoutSeconds}s`,
         insecureSkipTLSVerify: config.insecure,
+        originBoundHeaders,
       },
       async (response, what) => {
         if (!isSuccessStatus(response.status)) {
@@ -145,6 +155,8 @@ async function measure(ctx: MeasureContext, metric: Metric) {
         return resultOf(text, config.jsonPath, what);
       },
     );
+    const tooLarge = resultTooLarge(ctx, result, 'pick the part to judge with jsonPath');
+    if (tooLarge) return errorMeasurement(tooLarge, startedAt, ctx.now(), metadata);
     return judgedMeasurement(metric, result, startedAt, ctx.now(), metadata);
   } catch (e) {
     return errorMeasurement((e as Error).message, startedAt, ctx.now(), metadata);
