@@ -1,5 +1,5 @@
 import http from 'node:http';
-import type { Dispatcher } from 'undici';
+import { Dispatcher, fetch as undiciFetch, Headers as UndiciHeaders, RequestInit as UndiciRequestInit } from 'undici';
 import { parseDuration } from '../../util/duration';
 import { redactSecrets } from '../../util/secrets';
 import { EgressPolicy, egressRefusalIn } from './egress';
@@ -84,10 +84,10 @@ export function mebibytes(bytes: number): string {
  * fetch refuses URLs that carry credentials; like Go's client (and so Kargo), send them as
  * Basic authentication instead, unless the configuration set Authorization itself.
  */
-function requestTarget(spec: HttpRequestSpec): { url: URL; headers: Headers } {
+function requestTarget(spec: HttpRequestSpec): { url: URL; headers: UndiciHeaders } {
   const url = new URL(spec.url);
   for (const q of spec.queryParams) url.searchParams.append(q.name, q.value);
-  const headers = new Headers();
+  const headers = new UndiciHeaders();
   for (const h of spec.headers) headers.append(h.name, h.value);
   if (url.username || url.password) {
     if (!headers.has('authorization')) {
@@ -153,7 +153,9 @@ async function send(
     if (spec.proxy) await ctx.egress.checkResolved(url, hopUrl);
     let response: Response;
     try {
-      response = await fetch(url, { method, headers, body, redirect: 'manual', signal, dispatcher } as RequestInit);
+      // undici's own fetch, the same library as the dispatcher: its errors keep their cause (a refusal) intact
+      const init: UndiciRequestInit = { method, headers, body, redirect: 'manual', signal, dispatcher };
+      response = (await undiciFetch(url, init)) as unknown as Response;
     } catch (e) {
       const refused = egressRefusalIn(e);
       if (refused) throw refused.at(hopUrl);
