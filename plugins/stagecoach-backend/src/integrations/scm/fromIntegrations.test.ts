@@ -35,6 +35,38 @@ describe('scmCredentialsFromConfig (a Backstage integrations config)', () => {
     expect(await creds.git(url)).toEqual(expected);
   });
 
+  it('refuses to hand out credentials for plain http:// URLs, naming the host and the setting', async () => {
+    const refused =
+      'the credentials configured for github.com (Backstage integrations) are not sent over plain HTTP (http://github.com): use an https:// URL, or list github.com in stagecoach.git.allowInsecureCredentials';
+    await expect(creds.git('http://github.com/acme/gitops.git')).rejects.toThrow(refused);
+    await expect(creds.git('http://gitlab.example.com/group/gitops.git')).rejects.toThrow('gitlab.example.com');
+    // GitHub Enterprise without apiBaseUrl takes the repository's scheme for its API
+    const ghe = scmCredentialsFromConfig(new ConfigReader({ integrations: { github: [{ host: 'ghe.internal', token: 'ghp_1234' }] } }));
+    await expect(ghe.api('http://ghe.internal/acme/gitops')).rejects.toThrow('(http://ghe.internal)');
+    // a host without credentials is reached anonymously, as before
+    expect(await creds.git('http://git.example.com/acme/gitops.git')).toBeUndefined();
+  });
+
+  it('hands them out over plain HTTP to hosts listed in stagecoach.git.allowInsecureCredentials (host, or host:port)', async () => {
+    const allowing = scmCredentialsFromConfig(
+      new ConfigReader({
+        integrations: {
+          gitea: [
+            { host: 'git.internal', username: 'bot', password: 'gitea-pass' },
+            { host: 'git.internal:3000', baseUrl: 'http://git.internal:3000', username: 'bot', password: 'other-pass' },
+            { host: 'forge.internal:3000', baseUrl: 'http://forge.internal:3000', username: 'bot', password: 'forge-pass' },
+          ],
+        },
+        stagecoach: { git: { allowInsecureCredentials: ['git.internal', 'forge.internal:8080'] } },
+      }),
+    );
+    expect(await allowing.git('http://git.internal/acme/gitops.git')).toEqual({ username: 'bot', password: 'gitea-pass' });
+    expect(await allowing.git('http://git.internal:3000/acme/gitops.git')).toEqual({ username: 'bot', password: 'other-pass' });
+    expect(await allowing.api('http://git.internal:3000/acme/gitops')).toMatchObject({ apiBaseUrl: 'http://git.internal:3000/api/v1' });
+    // listed for another port only
+    await expect(allowing.git('http://forge.internal:3000/acme/gitops.git')).rejects.toThrow('forge.internal:3000');
+  });
+
   it('gives no git credentials for hosts without any, or for SSH URLs', async () => {
     expect(await creds.git('https://gitlab.com/acme/gitops.git')).toBeUndefined();
     expect(await creds.git('https://git.example.com/acme/gitops.git')).toBeUndefined();

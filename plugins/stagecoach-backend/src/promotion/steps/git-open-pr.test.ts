@@ -14,7 +14,7 @@ const REPO = 'acme/gitops';
 
 function githubCredentials(gh: FakeGithub, token = gh.token) {
   return scmCredentialsFromConfig(
-    new ConfigReader({ integrations: { github: [{ host: gh.host, apiBaseUrl: gh.apiBaseUrl, token }] } }),
+    new ConfigReader({ integrations: { github: [{ host: gh.host, apiBaseUrl: gh.apiBaseUrl, token }] }, stagecoach: { git: { allowInsecureCredentials: [gh.host] } } }),
   );
 }
 
@@ -171,7 +171,7 @@ describe('git-open-pr against a loopback server speaking GitLab\'s REST API', ()
 
   const credentials = () =>
     scmCredentialsFromConfig(
-      new ConfigReader({ integrations: { gitlab: [{ host: gl.host, apiBaseUrl: gl.apiBaseUrl, token: gl.token }] } }),
+      new ConfigReader({ integrations: { gitlab: [{ host: gl.host, apiBaseUrl: gl.apiBaseUrl, token: gl.token }] }, stagecoach: { git: { allowInsecureCredentials: [gl.host] } } }),
     );
   const run = (config: Record<string, unknown>) =>
     runStep(
@@ -202,7 +202,7 @@ describe('git-open-pr against a loopback server speaking GitLab\'s REST API', ()
 
   it('fails on HTTP 401 naming integrations.gitlab, without the token', async () => {
     const bad = scmCredentialsFromConfig(
-      new ConfigReader({ integrations: { gitlab: [{ host: gl.host, apiBaseUrl: gl.apiBaseUrl, token: 'glpat-doNotLeakThis' }] } }),
+      new ConfigReader({ integrations: { gitlab: [{ host: gl.host, apiBaseUrl: gl.apiBaseUrl, token: 'glpat-doNotLeakThis' }] }, stagecoach: { git: { allowInsecureCredentials: [gl.host] } } }),
     );
     const result = await runStep(
       gitOpenPr,

@@ -21,7 +21,7 @@ describe('git-wait-for-pr against a loopback server speaking GitHub\'s REST API'
     work = await tempWorkDir();
     repoURL = `${gh.origin}/${REPO}`;
     credentials = scmCredentialsFromConfig(
-      new ConfigReader({ integrations: { github: [{ host: gh.host, apiBaseUrl: gh.apiBaseUrl, token: gh.token }] } }),
+      new ConfigReader({ integrations: { github: [{ host: gh.host, apiBaseUrl: gh.apiBaseUrl, token: gh.token }] }, stagecoach: { git: { allowInsecureCredentials: [gh.host] } } }),
     );
     gh.setBranch(REPO, 'main');
     gh.setBranch(REPO, 'stagecoach/dev', 'Promote to dev');
@@ -126,7 +126,7 @@ describe('git-wait-for-pr against a loopback server speaking GitLab\'s REST API'
 
   it('waits while the merge request is open, succeeds with the merge commit, fails when closed', async () => {
     const credentials = scmCredentialsFromConfig(
-      new ConfigReader({ integrations: { gitlab: [{ host: gl.host, apiBaseUrl: gl.apiBaseUrl, token: gl.token }] } }),
+      new ConfigReader({ integrations: { gitlab: [{ host: gl.host, apiBaseUrl: gl.apiBaseUrl, token: gl.token }] }, stagecoach: { git: { allowInsecureCredentials: [gl.host] } } }),
     );
     const repoURL = `${gl.origin}/${PROJECT}.git`;
     const ctx = { workDir: work.dir, credentials };
