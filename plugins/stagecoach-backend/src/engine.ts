@@ -67,7 +67,7 @@ export interface StagecoachEngineOptions {
   credentials?: ScmCredentials;
   /** Replaces the built-in promotion steps (tests). */
   steps?: ReadonlyMap<string, StepDefinition>;
-  /** The `fetch` steps use (tests). */
+  /** The `fetch` the pull-request steps use for SCM APIs (tests); http steps and checks go through `egress`. */
   fetch?: typeof fetch;
   /**
    * Where the `http` and `http-download` steps and the `web` and `prometheus` metrics may send

@@ -230,7 +230,7 @@ describe('verification credentials go only under their prefix (loopback server)'
       ['/team-a/metrics', 'Bearer team-a-token'],
     ]);
     // the same host under another scheme or port is another origin
-    expect(credentials.headersFor(server.url.replace('http:', 'https:') + '/team-a/x')).toEqual([]);
+    expect(credentials.headersFor(`${server.url.replace('http:', 'https:')}/team-a/x`)).toEqual([]);
     expect(credentials.headersFor(`${server.url}/team-a%2F..%2Fteam-b/x`)).toEqual([]);
     expect(credentials.headersFor(`${server.url}/team-a/..;/team-b/x`)).toEqual([]);
   });
