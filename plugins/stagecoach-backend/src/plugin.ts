@@ -14,6 +14,7 @@ import { scmCredentialsFromConfig } from './integrations/scm/fromIntegrations';
 import { ManifestValidationError } from './manifests/ManifestValidationError';
 import { createEventPublisher, readEventsSettings, subscribeToEvents } from './service/events';
 import { createRouter } from './service/router';
+import { readByteLimit } from './util/bytes';
 import { readVerificationCredentials } from './verification/credentials';
 import { createWebhookRouter, matchesSubscription, readWebhookReceivers, WebhookEvent } from './service/webhooks';
 
@@ -70,7 +71,7 @@ export const stagecoachPlugin = createBackendPlugin({
           supersedePending: config.getOptionalBoolean('stagecoach.promotions.supersedePending'),
           // where requests that manifests name (http steps, web and prometheus metrics) may go
           egress: readEgressPolicy(config),
-          maxOutputBytes: config.getOptionalNumber('stagecoach.promotions.maxOutputBytes'),
+          maxOutputBytes: readByteLimit(config, 'stagecoach.promotions.maxOutputBytes'),
           // Git over HTTP(S) and pull requests authenticate with Backstage's `integrations`
           credentials: scmCredentialsFromConfig(config),
           registry: registryAccessFromSettings(readRegistryHostSettings(config)),
@@ -84,7 +85,7 @@ export const stagecoachPlugin = createBackendPlugin({
           verification: {
             credentials: readVerificationCredentials(config),
             concurrency: config.getOptionalNumber('stagecoach.verification.concurrency'),
-            maxResultBytes: config.getOptionalNumber('stagecoach.verification.maxResultBytes'),
+            maxResultBytes: readByteLimit(config, 'stagecoach.verification.maxResultBytes'),
             jobs: {
               namespace: config.getOptionalString('stagecoach.verification.jobs.namespace'),
               cluster: config.getOptionalString('stagecoach.verification.jobs.cluster'),
