@@ -7,7 +7,7 @@ describe('byte sizes', () => {
   });
 
   it('a limit in config is a whole number above 0, or start-up stops naming the key', () => {
-    const config = (v: unknown) => new ConfigReader({ stagecoach: { promotions: { maxOutputBytes: v } } });
+    const config = (v: number) => new ConfigReader({ stagecoach: { promotions: { maxOutputBytes: v } } });
     expect(readByteLimit(config(2048), 'stagecoach.promotions.maxOutputBytes')).toBe(2048);
     expect(readByteLimit(new ConfigReader({}), 'stagecoach.promotions.maxOutputBytes')).toBeUndefined();
     expect(() => readByteLimit(config(0), 'stagecoach.promotions.maxOutputBytes')).toThrow(

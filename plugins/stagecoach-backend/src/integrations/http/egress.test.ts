@@ -44,7 +44,7 @@ describe('the built-in egress policy (production default)', () => {
 });
 
 describe('stagecoach.egress', () => {
-  const read = (egress: unknown) => readEgressPolicy(new ConfigReader({ stagecoach: { egress } }));
+  const read = (egress: Record<string, any>) => readEgressPolicy(new ConfigReader({ stagecoach: { egress } }));
 
   it('allowLoopback lifts loopback only', () => {
     const policy = read({ allowLoopback: true });
