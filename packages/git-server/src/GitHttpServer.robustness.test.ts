@@ -108,6 +108,7 @@ describe('startGitHttpServer when git or the client stops early (real git http-b
     socket.write('GET /app.git/info/refs?service=git-upload-pack HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
     await new Promise<void>(resolve => socket.once('data', () => resolve()));
     socket.destroy();
+    expect(await noBackendLeft()).toBe(0);
     await stillServes();
   });
 

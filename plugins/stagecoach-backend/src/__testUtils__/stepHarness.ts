@@ -6,7 +6,7 @@ import { unconfiguredClusters } from '../integrations/kubernetes/unconfigured';
 import { DEFAULT_GIT_IDENTITY } from '../integrations/git/GitCli';
 import { DEFAULT_EGRESS_POLICY } from '../integrations/http/egress';
 import { noScmCredentials } from '../integrations/scm/ScmCredentials';
-import { StepConfigError } from '../promotion/workDir';
+import { attemptFolders, StepConfigError } from '../promotion/workDir';
 import type { StepContext, StepDefinition, StepResult } from '../promotion/steps/types';
 import type { StoredFreight } from '../store/FreightStore';
 import { silentLogger } from '../util/types';
@@ -24,10 +24,27 @@ export function testFreight(over: Partial<StoredFreight> = {}): StoredFreight {
   };
 }
 
-/** A fresh work directory under the OS temp folder; remove it with cleanup(). */
-export async function tempWorkDir(): Promise<{ dir: string; cleanup(): Promise<void> }> {
-  const dir = await fs.realpath(await fs.mkdtemp(path.join(os.tmpdir(), 'stagecoach-step-')));
-  return { dir, cleanup: () => fs.rm(dir, { recursive: true, force: true }) };
+/** The clone store beside each work directory tempWorkDir made, for runStep. */
+const cloneStores = new Map<string, string>();
+
+/**
+ * A fresh work directory under the OS temp folder, laid out as the runner lays out an
+ * attempt (the clone store beside it); remove both with cleanup().
+ */
+export async function tempWorkDir(): Promise<{ dir: string; cloneStore: string; cleanup(): Promise<void> }> {
+  const attempt = await fs.realpath(await fs.mkdtemp(path.join(os.tmpdir(), 'stagecoach-step-')));
+  const { workDir, cloneStore } = attemptFolders(attempt);
+  await fs.mkdir(workDir);
+  await fs.mkdir(cloneStore);
+  cloneStores.set(workDir, cloneStore);
+  return {
+    dir: workDir,
+    cloneStore,
+    cleanup: async () => {
+      cloneStores.delete(workDir);
+      await fs.rm(attempt, { recursive: true, force: true });
+    },
+  };
 }
 
 /**
@@ -63,6 +80,11 @@ export async function runStep<C>(
     kube: unconfiguredClusters,
     argocd: DEFAULT_ARGOCD_SETTINGS,
     ...ctx,
+    get cloneStore(): string {
+      const store = ctx.cloneStore ?? cloneStores.get(ctx.workDir);
+      if (!store) throw new Error(`runStep: ${ctx.workDir} was not made by tempWorkDir(): pass cloneStore`);
+      return store;
+    },
   };
   return step.run(full, parsed.data);
 }

@@ -23,7 +23,7 @@ import type { KubeClusters } from '../integrations/kubernetes/types';
 import { unconfiguredClusters } from '../integrations/kubernetes/unconfigured';
 import { builtinSteps } from './steps';
 import { StepContext, StepDefinition, StepResult } from './steps/types';
-import { StepConfigError } from './workDir';
+import { attemptFolders, StepConfigError } from './workDir';
 
 export interface PromotionRunnerOptions {
   promotions: PromotionStore;
@@ -117,24 +117,26 @@ export class PromotionRunner {
 
   async run(p: ClaimedPromotion, control: RunControl): Promise<RunOutcome> {
     const { promotions, logger } = this.options;
-    const workDir = path.join(this.workRoot(), `promotion-${p.id}-${p.attempts}`);
+    const attemptDir = path.join(this.workRoot(), `promotion-${p.id}-${p.attempts}`);
     if (p.fresh) {
-      await fs.rm(workDir, { recursive: true, force: true });
+      await fs.rm(attemptDir, { recursive: true, force: true });
       await this.options.onStarted?.(p);
     }
-    await fs.mkdir(workDir, { recursive: true });
+    const folders = attemptFolders(attemptDir);
+    await fs.mkdir(folders.workDir, { recursive: true });
+    await fs.mkdir(folders.cloneStore, { recursive: true });
 
     let outcome: RunOutcome | { phase: FinalPhase; message?: string };
     try {
-      outcome = await this.runSteps(p, workDir, control);
+      outcome = await this.runSteps(p, folders, control);
     } catch (e) {
       outcome = { phase: 'Errored', message: redactSecrets(e instanceof Error ? e.message : String(e)) };
     }
     if (typeof outcome === 'string') {
-      if (outcome !== 'waiting') await fs.rm(workDir, { recursive: true, force: true });
+      if (outcome !== 'waiting') await fs.rm(attemptDir, { recursive: true, force: true });
       return outcome;
     }
-    await fs.rm(workDir, { recursive: true, force: true });
+    await fs.rm(attemptDir, { recursive: true, force: true });
     const { phase, message } = outcome;
     const ended = await promotions.finish(p, phase, message, this.now(), {
       claimedBy: p.claimedBy,
@@ -176,7 +178,7 @@ export class PromotionRunner {
 
   private async runSteps(
     p: ClaimedPromotion,
-    workDir: string,
+    folders: { workDir: string; cloneStore: string },
     control: RunControl,
   ): Promise<RunOutcome | { phase: FinalPhase; message?: string }> {
     const { promotions } = this.options;
@@ -248,7 +250,7 @@ export class PromotionRunner {
         }
         def = this.steps.get(step.uses);
         if (!def) throw new StepFailure(`unknown step "${step.uses}"`);
-        result = await def.run(this.context(p, freight, alias, workDir, control, progress, rec, metadataWriter), this.config(def, step, env));
+        result = await def.run(this.context(p, freight, alias, folders, control, progress, rec, metadataWriter), this.config(def, step, env));
       } catch (e) {
         if (control.signal.aborted) return this.stop(p, idx, control);
         const text = redactSecrets(e instanceof Error ? e.message : String(e));
@@ -352,14 +354,14 @@ export class PromotionRunner {
     p: ClaimedPromotion,
     freight: StoredFreight,
     alias: string,
-    workDir: string,
+    folders: { workDir: string; cloneStore: string },
     control: RunControl,
     progress: Progress,
     rec: StepRecord | undefined,
     metadata: StepContext['metadata'],
   ): StepContext {
     return {
-      workDir,
+      ...folders,
       project: p.project,
       stage: p.stage,
       promotionId: p.id,

@@ -28,8 +28,18 @@ export function resolveInWorkDir(workDir: string, relative: string, field = 'pat
 }
 
 
+/**
+ * The folders of one attempt of a promotion. Steps get `workDir`, and every path in their
+ * config is inside it. git-clone keeps its bare clones in `cloneStore`, beside it: their
+ * config and hooks would run commands if a step could write there, and no path a step can
+ * name (`..` is refused, symbolic links are followed and must stay inside `workDir`) leads there.
+ */
+export function attemptFolders(attemptDir: string): { workDir: string; cloneStore: string } {
+  return { workDir: path.join(attemptDir, 'work'), cloneStore: path.join(attemptDir, 'repos') };
+}
+
 export interface ConfineOptions {
-  /** The step writes there: a `.git` folder is refused (its config and hooks run commands). */
+  /** The step writes (or deletes) there. */
   writes?: boolean;
   /** Check the folder holding the path, not the path itself (delete removes a link, not its target). */
   keepLeaf?: boolean;
@@ -55,18 +65,22 @@ async function realpathOfNearest(p: string): Promise<string> {
   }
 }
 
+/** Whether a file or folder name is git's own: `.git` in any case (a case-insensitive disk reads `.GIT` as `.git`). */
+export function isGitName(name: string): boolean {
+  return name.toLowerCase() === '.git';
+}
+
 function inGitFolder(root: string, p: string): boolean {
-  return path
-    .relative(root, p)
-    .split(path.sep)
-    .some(segment => segment.toLowerCase() === '.git');
+  return path.relative(root, p).split(path.sep).some(isGitName);
 }
 
 /**
  * Resolves a path from step config inside the work directory, following symbolic links too:
  * a cloned repository can hold a link that leads out of the work directory (to /etc, to the
- * backend's own files), so where the path really leads is checked before anything is read
- * or written there.
+ * backend's own files, to the clone store), so where the path really leads is checked before
+ * anything is read or written there. Git's own files (a `.git` file or folder, in any case,
+ * by the path as given or where it really leads) are neither read nor written by steps: a
+ * working tree's `.git` names its repository, and a repository's config and hooks run commands.
  */
 export async function confinedPath(
   workDir: string,
@@ -81,8 +95,10 @@ export async function confinedPath(
   if (!isInside(root, real)) {
     throw new StepConfigError(`${field} "${given}" leads out of the promotion's work directory through a symbolic link`);
   }
-  if (options.writes && (inGitFolder(workDir, resolved) || inGitFolder(root, real))) {
-    throw new StepConfigError(`${field} "${given}" is inside a .git folder, which steps never write to`);
+  if (inGitFolder(workDir, resolved) || inGitFolder(root, real)) {
+    throw new StepConfigError(
+      `${field} "${given}" is in git's own files (.git), which steps never ${options.writes ? 'write to' : 'read'}`,
+    );
   }
   return resolved;
 }

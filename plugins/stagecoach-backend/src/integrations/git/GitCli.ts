@@ -1,4 +1,7 @@
 import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { GitCredentials } from '../scm/ScmCredentials';
 import { redactSecrets, redactValues } from '../../util/secrets';
 
@@ -46,9 +49,62 @@ export interface GitRunOptions {
   signal?: AbortSignal;
 }
 
+/** Folders of the backend's own, made once per process: an empty hooks folder and an empty HOME. */
+let sandboxFolders: { hooks: string; home: string } | undefined;
+
+function gitSandbox(): { hooks: string; home: string } {
+  if (!sandboxFolders) {
+    const root = mkdtempSync(path.join(os.tmpdir(), 'stagecoach-git-'));
+    sandboxFolders = { hooks: path.join(root, 'hooks'), home: path.join(root, 'home') };
+    mkdirSync(sandboxFolders.hooks);
+    mkdirSync(sandboxFolders.home);
+  }
+  return sandboxFolders;
+}
+
+/**
+ * Settings every git run gets, as command-line config (GIT_CONFIG_COUNT), which outranks
+ * whatever a repository's own `.git/config` says: no hooks, no fsmonitor command, no
+ * credential helper, no signing program, and only HTTP(S) as a transport (no `file://`,
+ * local paths, `ext::` commands, ssh or git://).
+ */
+export function isolationConfig(): [string, string][] {
+  return [
+    ['core.hooksPath', gitSandbox().hooks],
+    ['core.fsmonitor', 'false'],
+    ['credential.helper', ''],
+    ['commit.gpgSign', 'false'],
+    ['tag.gpgSign', 'false'],
+    ['protocol.allow', 'never'],
+    ['protocol.file.allow', 'never'],
+    ['protocol.ext.allow', 'never'],
+    ['protocol.http.allow', 'always'],
+    ['protocol.https.allow', 'always'],
+  ];
+}
+
+/**
+ * A value from configuration (a branch, a tag, a URL) that git would take for an option:
+ * refused before git runs, naming the field. Callers also put such values after `--`
+ * where the command allows it.
+ */
+export class GitArgumentError extends Error {
+  constructor(field: string, value: string) {
+    super(`${field} "${value}" must not start with "-" (git would read it as an option)`);
+    this.name = 'GitArgumentError';
+  }
+}
+
+/** Throws GitArgumentError when `value` would read as an option on git's command line. */
+export function refuseOptionLike(value: string, field: string): string {
+  if (value.startsWith('-')) throw new GitArgumentError(field, value);
+  return value;
+}
+
 /**
  * Runs the `git` CLI with an environment that ignores the machine's own git config and
- * never prompts, so results depend only on the arguments.
+ * never prompts, so results depend only on the arguments; and with the settings of
+ * isolationConfig, so that nothing a repository holds makes git run a program.
  *
  * Credentials travel as `http.<url>.extraHeader` in GIT_CONFIG_* variables: not on the
  * command line (visible to every process), not in `.git/config` (it outlives the command),
@@ -67,7 +123,8 @@ export async function runGit(args: string[], options: GitRunOptions = {}): Promi
         signal: options.signal,
         env: {
           PATH: process.env.PATH,
-          HOME: process.env.HOME,
+          // an empty HOME: no ~/.gitconfig, ~/.config/git/attributes or ignore rules of the machine's user
+          HOME: gitSandbox().home,
           GIT_CONFIG_NOSYSTEM: '1',
           GIT_CONFIG_GLOBAL: '/dev/null',
           GIT_TERMINAL_PROMPT: '0',
@@ -100,14 +157,13 @@ function identityEnv(identity: GitIdentity | 'repository'): Record<string, strin
 
 /** Config entries passed as GIT_CONFIG_COUNT / GIT_CONFIG_KEY_n / GIT_CONFIG_VALUE_n. */
 function configEnv(options: GitRunOptions): Record<string, string> {
-  const entries: [string, string][] = [];
+  const entries: [string, string][] = isolationConfig();
   // never let git guess an identity from the machine's user and host name
   if (options.identity === 'repository') entries.push(['user.useConfigOnly', 'true']);
   if (options.auth) {
     entries.push([`http.${options.auth.url}.extraHeader`, `Authorization: Basic ${basicHeader(options.auth.credentials)}`]);
   }
   const env: Record<string, string> = {};
-  if (!entries.length) return env;
   env.GIT_CONFIG_COUNT = String(entries.length);
   entries.forEach(([key, value], i) => {
     env[`GIT_CONFIG_KEY_${i}`] = key;
@@ -152,7 +208,7 @@ export async function listRemoteRefs(
   kind: 'tags' | 'heads',
   options: GitRunOptions = {},
 ): Promise<RemoteRef[]> {
-  const out = await runGit(['ls-remote', `--${kind}`, repoURL], options);
+  const out = await runGit(['ls-remote', `--${kind}`, '--', refuseOptionLike(repoURL, 'repoURL')], options);
   const refs = new Map<string, string>();
   const peeled = new Map<string, string>();
   for (const line of out.split('\n')) {
@@ -185,7 +241,8 @@ export async function remoteBranchHead(
   options: GitRunOptions = {},
 ): Promise<RemoteBranchHead> {
   const ref = branch ? `refs/heads/${branch}` : 'HEAD';
-  const out = await runGit(['ls-remote', ...(branch ? [] : ['--symref']), repoURL, ref], options);
+  const url = refuseOptionLike(repoURL, 'repoURL');
+  const out = await runGit(['ls-remote', ...(branch ? [] : ['--symref']), '--', url, ref], options);
   const head: RemoteBranchHead = { branch, ref };
   for (const line of out.split('\n')) {
     const [left, name] = line.split('\t');

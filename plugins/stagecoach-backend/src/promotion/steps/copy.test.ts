@@ -64,10 +64,10 @@ describe('copy', () => {
     });
   });
 
-  it('takes ignore rules as a list too, and "!.git/" copies the .git folder', async () => {
-    await writeTree(work.dir, { 'src/.git/HEAD': 'ref', 'src/a.txt': 'a', 'src/b.log': 'b' });
-    await run({ inPath: 'src', outPath: 'out', ignore: ['*.log', '!.git/'] });
-    expect(await readTree(path.join(work.dir, 'out'))).toEqual({ '.git/HEAD': 'ref', 'a.txt': 'a' });
+  it('takes ignore rules as a list too, and never copies a .git (in any case), whatever the rules say', async () => {
+    await writeTree(work.dir, { 'src/.git/HEAD': 'ref', 'src/sub/.GIT': 'gitdir: x', 'src/a.txt': 'a', 'src/b.log': 'b' });
+    await run({ inPath: 'src', outPath: 'out', ignore: ['*.log', '!.git/', '!.GIT'] });
+    expect(await readTree(path.join(work.dir, 'out'))).toEqual({ 'a.txt': 'a' });
   });
 
   it('leaves symbolic links out of a folder copy', async () => {
@@ -78,11 +78,21 @@ describe('copy', () => {
     expect(await readTree(path.join(work.dir, 'out'))).toEqual({ 'a.txt': 'a' });
   });
 
-  it('keeps a script executable', async () => {
-    await writeTree(work.dir, { 'src/run.sh': '#!/bin/sh\n' });
-    await fs.chmod(path.join(work.dir, 'src/run.sh'), 0o755);
+  it('drops executable bits unless keepExecutable says to keep them, and never copies setuid or setgid', async () => {
+    await writeTree(work.dir, { 'src/run.sh': '#!/bin/sh\n', 'src/data.txt': 'd' });
+    await fs.chmod(path.join(work.dir, 'src/run.sh'), 0o6755);
+    await fs.chmod(path.join(work.dir, 'src/data.txt'), 0o640);
+    const mode = async (p: string) => (await fs.stat(path.join(work.dir, p))).mode & 0o7777;
+
     await run({ inPath: 'src', outPath: 'out' });
-    expect((await fs.stat(path.join(work.dir, 'out/run.sh'))).mode & 0o777).toBe(0o755);
+    expect(await mode('out/run.sh')).toBe(0o644);
+    expect(await mode('out/data.txt')).toBe(0o640);
+    await run({ inPath: 'src/run.sh', outPath: 'single/run.sh' });
+    expect(await mode('single/run.sh')).toBe(0o644);
+
+    await run({ inPath: 'src', outPath: 'kept', keepExecutable: true });
+    expect(await mode('kept/run.sh')).toBe(0o755);
+    expect(await mode('kept/data.txt')).toBe(0o640);
   });
 
   it('replaces a symbolic link in the destination instead of writing through it', async () => {
@@ -123,7 +133,7 @@ describe('copy', () => {
       'outPath "file.txt" is a file, but inPath "src" is a folder',
     );
     await expect(run({ inPath: 'src/a.txt', outPath: 'repo/.git/config' })).rejects.toThrow(
-      'outPath "repo/.git/config" is inside a .git folder, which steps never write to',
+      'outPath "repo/.git/config" is in git\'s own files (.git), which steps never write to',
     );
     await expect(run({ inPath: 'src', outPath: 'out', ignores: '*.tmp' })).rejects.toThrow(/ignores/);
     await expect(run({ inPath: 'src' })).rejects.toThrow('config.outPath: Required');

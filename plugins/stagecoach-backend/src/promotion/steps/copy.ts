@@ -2,8 +2,7 @@ import type { Dirent } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { StepConfigError } from '../workDir';
-import { confinedPath, isInside } from '../workDir';
+import { confinedPath, isGitName, isInside, StepConfigError } from '../workDir';
 import { fileProblem } from './files';
 import { IgnoreRules } from './globs';
 import { StepDefinition } from './types';
@@ -14,6 +13,8 @@ const schema = z
     outPath: z.string().min(1),
     // Kargo's form is one multi-line string; a list of patterns reads the same
     ignore: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional(),
+    /** Copies stay executable when their source is; by default they lose the executable bits. */
+    keepExecutable: z.boolean().default(false),
   })
   .strict();
 
@@ -21,8 +22,15 @@ type Config = z.infer<typeof schema>;
 
 function ignoreRules(ignore: Config['ignore']): IgnoreRules {
   const lines = typeof ignore === 'string' ? ignore.split(/\r?\n/) : ignore ?? [];
-  // a repository's own .git folder is never copied, unless a rule says "!.git/"
-  return new IgnoreRules(['.git', ...lines]);
+  return new IgnoreRules(lines);
+}
+
+/**
+ * The mode a copy gets: the source's read and write bits, its executable bits only when
+ * asked for, and never setuid, setgid or sticky.
+ */
+export function copyMode(sourceMode: number, keepExecutable: boolean): number {
+  return sourceMode & (keepExecutable ? 0o777 : 0o666);
 }
 
 async function lstatOrUndefined(p: string) {
@@ -38,12 +46,14 @@ async function lstatOrUndefined(p: string) {
  * Writes over whatever is at `dest`. A symbolic link there is replaced rather than written
  * through: it could point anywhere, and the copy is meant to be what the source is.
  */
-async function copyFile(src: string, dest: string): Promise<void> {
+async function copyFile(src: string, dest: string, keepExecutable: boolean): Promise<void> {
   await fs.mkdir(path.dirname(dest), { recursive: true });
   const there = await lstatOrUndefined(dest);
   if (there?.isSymbolicLink()) await fs.unlink(dest);
   if (there?.isDirectory()) throw new Error(`a folder is in the way`);
-  await fs.copyFile(src, dest); // keeps the source's mode, so scripts stay executable
+  const { mode } = await fs.stat(src);
+  await fs.copyFile(src, dest);
+  await fs.chmod(dest, copyMode(mode, keepExecutable));
 }
 
 async function ensureFolder(dest: string, top: boolean): Promise<void> {
@@ -60,6 +70,7 @@ class Copier {
   constructor(
     private readonly rules: IgnoreRules,
     private readonly shownRoot: string,
+    private readonly keepExecutable: boolean,
   ) {}
 
   /** Copies a folder's contents into `dest` (created when missing; what is already there stays). */
@@ -70,11 +81,15 @@ class Copier {
       const childRel = rel ? `${rel}/${child.name}` : child.name;
       // links are left out, as Kargo does: one could lead anywhere
       if (!child.isDirectory() && !child.isFile()) continue;
+      // git's own files are never copied: a .git names a repository, whose config runs commands
+      if (isGitName(child.name)) continue;
       if (this.rules.ignores(childRel, child.isDirectory())) continue;
       if (child.isDirectory()) {
         await this.tree(path.join(src, child.name), path.join(dest, child.name), childRel);
       } else {
-        await this.guard(childRel, () => copyFile(path.join(src, child.name), path.join(dest, child.name)));
+        await this.guard(childRel, () =>
+          copyFile(path.join(src, child.name), path.join(dest, child.name), this.keepExecutable),
+        );
         this.files++;
       }
     }
@@ -102,7 +117,7 @@ export const copy: StepDefinition<Config> = {
       throw fileProblem(e, 'inPath', config.inPath);
     });
     const rules = ignoreRules(config.ignore);
-    const copier = new Copier(rules, config.outPath);
+    const copier = new Copier(rules, config.outPath, config.keepExecutable);
 
     if (from.isDirectory()) {
       if (isInside(src, dest)) {
@@ -122,10 +137,13 @@ export const copy: StepDefinition<Config> = {
     const into = config.outPath.endsWith('/') || (await fs.stat(dest).catch(() => undefined))?.isDirectory();
     if (into) dest = path.join(dest, path.basename(src));
     if (dest === src) throw new StepConfigError(`outPath "${config.outPath}" is inPath "${config.inPath}" itself`);
+    if (isGitName(path.basename(dest))) {
+      throw new StepConfigError(`outPath "${config.outPath}" is in git's own files (.git), which steps never write to`);
+    }
     if (rules.ignores(path.basename(src), false)) {
       return { status: 'Succeeded', message: `nothing copied: ${config.inPath} is ignored` };
     }
-    await copyFile(src, dest).catch(e => {
+    await copyFile(src, dest, config.keepExecutable).catch(e => {
       throw fileProblem(e, 'outPath', config.outPath);
     });
     return { status: 'Succeeded', message: `copied ${config.inPath} to ${path.relative(ctx.workDir, dest)}` };

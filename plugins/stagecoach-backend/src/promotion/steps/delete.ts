@@ -1,8 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { StepConfigError } from '../workDir';
-import { confinedPath } from '../workDir';
+import { confinedPath, isGitName, StepConfigError } from '../workDir';
 import { fileProblem } from './files';
 import { globBase, globMatcher } from './globs';
 import { StepDefinition } from './types';
@@ -44,7 +43,7 @@ async function exists(p: string, e: Entry): Promise<boolean> {
 }
 
 async function literalPath(workDir: string, e: Entry): Promise<string | undefined> {
-  const p = await confinedPath(workDir, e.given, e.field, { keepLeaf: true });
+  const p = await confinedPath(workDir, e.given, e.field, { keepLeaf: true, writes: true });
   if (p === path.resolve(workDir)) throw new StepConfigError(`${e.field} "${e.given}" is the whole work directory`);
   return (await exists(p, e)) ? p : undefined;
 }
@@ -67,7 +66,7 @@ async function globPaths(workDir: string, e: Entry): Promise<string[]> {
   } catch (err) {
     throw new StepConfigError(`${e.field} "${e.given}" is not a valid glob: ${(err as Error).message}`);
   }
-  const start = await confinedPath(workDir, globBase(body) || '.', e.field, { keepLeaf: true });
+  const start = await confinedPath(workDir, globBase(body) || '.', e.field, { keepLeaf: true, writes: true });
   const found: string[] = [];
   const visit = async (abs: string, isDir: boolean): Promise<void> => {
     const rel = path.relative(workDir, abs).split(path.sep).join('/');
@@ -78,6 +77,8 @@ async function globPaths(workDir: string, e: Entry): Promise<string[]> {
     if (!isDir) return;
     const children = await fs.readdir(abs, { withFileTypes: true });
     for (const child of children.sort((a, b) => a.name.localeCompare(b.name))) {
+      // a working tree's .git is git's own: no glob matches it
+      if (isGitName(child.name)) continue;
       // a linked folder is matched as a link, never entered
       await visit(path.join(abs, child.name), child.isDirectory());
     }

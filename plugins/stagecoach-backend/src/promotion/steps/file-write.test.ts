@@ -64,7 +64,7 @@ describe('file-write', () => {
       'path "escape/evil" leads out of the promotion\'s work directory through a symbolic link',
     );
     await expect(run({ path: 'out/.git/hooks/pre-commit', contents: 'x' })).rejects.toThrow(
-      'path "out/.git/hooks/pre-commit" is inside a .git folder, which steps never write to',
+      'path "out/.git/hooks/pre-commit" is in git\'s own files (.git), which steps never write to',
     );
     await expect(run({ path: 'out/dir', contents: 'x', overwrite: true })).rejects.toThrow(
       'path "out/dir" is a folder, not a file',

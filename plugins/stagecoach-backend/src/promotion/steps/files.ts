@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { confinedPath, ConfineOptions, StepConfigError } from '../workDir';
+import { confinedPath, ConfineOptions, isGitName, isInside, StepConfigError } from '../workDir';
 
 /** Reading and writing the files that step config names, with errors in words a user can act on. */
 
@@ -54,4 +54,28 @@ export async function writeConfigFile(
   } catch (e) {
     throw fileProblem(e, field, given);
   }
+}
+
+/**
+ * Refuses a folder that holds a symbolic link leading out of the work directory (or into
+ * git's own files), for tools that follow links as they read a folder (helm loads every file
+ * of a chart). A link that leads nowhere is left to the tool.
+ */
+export async function refuseLinksOut(workDir: string, folder: string, field: string, given: string): Promise<void> {
+  const root = await fs.realpath(workDir);
+  const visit = async (dir: string): Promise<void> => {
+    const children = await fs.readdir(dir, { withFileTypes: true }).catch(() => []);
+    for (const child of children) {
+      const p = path.join(dir, child.name);
+      if (child.isDirectory()) await visit(p);
+      if (!child.isSymbolicLink()) continue;
+      const real = await fs.realpath(p).catch(() => undefined);
+      if (real && (!isInside(root, real) || path.relative(root, real).split(path.sep).some(isGitName))) {
+        throw new StepConfigError(
+          `${field} "${given}" holds a symbolic link (${path.relative(folder, p)}) that leads out of the promotion's work directory`,
+        );
+      }
+    }
+  };
+  await visit(folder);
 }

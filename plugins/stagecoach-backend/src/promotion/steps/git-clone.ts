@@ -2,8 +2,8 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { GitAuth, GitError, GitIdentity, runGit } from '../../integrations/git/GitCli';
-import { resolveInWorkDir, StepConfigError } from '../workDir';
-import { authFor, authorSchema, explainAuthFailure, identityOf, safeName } from './gitWorkTree';
+import { confinedPath, StepConfigError } from '../workDir';
+import { authFor, authorSchema, explainAuthFailure, identityOf, refNameSchema, safeName } from './gitWorkTree';
 import { StepContext, StepDefinition } from './types';
 
 /** Kargo writes "" for "not set" (an expression that evaluated to nothing). */
@@ -12,11 +12,17 @@ const optionalName = z
   .optional()
   .transform(v => v || undefined);
 
+/** A branch or tag name; "" for not set, as above. */
+const optionalRef = (what: 'branch' | 'tag') =>
+  refNameSchema(what)
+    .optional()
+    .transform(v => v || undefined);
+
 const checkoutSchema = z
   .object({
     as: optionalName,
-    branch: optionalName,
-    tag: optionalName,
+    branch: optionalRef('branch'),
+    tag: optionalRef('tag'),
     commit: z
       .string()
       .regex(/^([0-9a-fA-F]{7,64})?$/, 'must be a commit SHA')
@@ -72,7 +78,8 @@ interface RefTable {
 class CheckoutProblem extends Error {}
 
 /**
- * Clones a repository once (bare, as git-clone's own folder under `.stagecoach/`) and checks
+ * Clones a repository once (bare, in the clone store beside the work directory, which no
+ * step can write to) and checks
  * out one or more branches, tags or commits, each into its own folder: git worktrees sharing
  * that clone. A missing branch with `create: true` starts as an orphan branch holding one
  * empty commit, pushed by git-push with the rest.
@@ -85,8 +92,11 @@ export const gitClone: StepDefinition<Config> = {
   description: 'Clone a Git repository and check out branches, tags or commits into folders of the work directory.',
   schema,
   async run(ctx, config) {
-    const targets = config.checkout.map((c, i) => resolveInWorkDir(ctx.workDir, c.path, `checkout[${i}].path`));
-    const repoDir = path.join(ctx.workDir, '.stagecoach', 'repos', safeName(ctx.alias));
+    const targets: string[] = [];
+    for (const [i, c] of config.checkout.entries()) {
+      targets.push(await confinedPath(ctx.workDir, c.path, `checkout[${i}].path`, { writes: true }));
+    }
+    const repoDir = path.join(ctx.cloneStore, safeName(ctx.alias));
     await prepareFolders(repoDir, targets, config.checkout);
     const auth = await authFor(ctx, config.repoURL);
     const identity = identityOf(config.author) ?? ctx.gitIdentity;
@@ -190,7 +200,7 @@ async function checkOut(c: Checkout, p: CheckoutPlace): Promise<{ commit: string
   if (c.tag) {
     const commit = p.refs.commits.get(`refs/tags/${c.tag}`);
     if (!commit) throw new CheckoutProblem(`tag "${c.tag}" does not exist in ${p.repoURL}`);
-    await addWorktree(p, c, ['--detach', p.target, `refs/tags/${c.tag}`]);
+    await addWorktree(p, c, ['--detach', '--', p.target, `refs/tags/${c.tag}`]);
     return { commit, what: `tag ${c.tag}` };
   }
   if (c.commit) return checkOutCommit(c, c.commit, p);
@@ -202,7 +212,7 @@ async function checkOut(c: Checkout, p: CheckoutPlace): Promise<{ commit: string
   }
   const commit = p.refs.commits.get(`refs/heads/${branch}`);
   if (commit) {
-    await addWorktree(p, c, [p.target, branch]);
+    await addWorktree(p, c, ['--', p.target, branch]);
     return { commit, what: `branch ${branch}` };
   }
   if (!c.create) {
@@ -215,7 +225,7 @@ async function checkOut(c: Checkout, p: CheckoutPlace): Promise<{ commit: string
 
 async function checkOutCommit(c: Checkout, sha: string, p: CheckoutPlace): Promise<{ commit: string; what: string }> {
   try {
-    await addWorktree(p, c, ['--detach', p.target, `${sha}^{commit}`]);
+    await addWorktree(p, c, ['--detach', '--', p.target, `${sha}^{commit}`]);
   } catch (e) {
     if (e instanceof GitError && /invalid reference|not a valid|unknown revision/i.test(e.stderr)) {
       throw new CheckoutProblem(`commit ${sha} is not in ${p.repoURL}`);
@@ -252,7 +262,7 @@ async function createOrphan(p: CheckoutPlace, branch: string): Promise<string> {
   const commit = (
     await runGit(['commit-tree', emptyTree, '-m', `Start branch ${branch}`], opts)
   ).trim();
-  await runGit(['worktree', 'add', '-q', '-b', branch, p.target, commit], opts);
+  await runGit(['worktree', 'add', '-q', '-b', branch, '--', p.target, commit], opts);
   return commit;
 }
 

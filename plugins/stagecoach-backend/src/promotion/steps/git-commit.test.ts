@@ -8,7 +8,7 @@ import { gitCommit } from './git-commit';
 
 describe('git-commit (in a clone of a real Git server)', () => {
   let f: GitFixture;
-  let work: { dir: string; cleanup(): Promise<void> };
+  let work: Awaited<ReturnType<typeof tempWorkDir>>;
   let out: string;
 
   beforeEach(async () => {
@@ -100,8 +100,11 @@ describe('git-commit (in a clone of a real Git server)', () => {
   });
 
   it("falls back to the promotion's identity in a working tree whose config names nobody", async () => {
-    await fs.mkdir(out);
-    await git(out, 'init', '-q', '-b', 'main');
+    await clone();
+    // the clone's config names whoever git-clone was told; here, nobody
+    const repository = path.join(work.cloneStore, 'step-1');
+    await git(repository, 'config', '--unset', 'user.name');
+    await git(repository, 'config', '--unset', 'user.email');
     await fs.writeFile(path.join(out, 'a.txt'), 'a\n');
     await runStep(
       gitCommit,
@@ -121,6 +124,12 @@ describe('git-commit (in a clone of a real Git server)', () => {
     await fs.mkdir(path.join(work.dir, 'plain'));
     await expect(runStep(gitCommit, { path: './plain', message: 'x' }, { workDir: work.dir })).rejects.toThrow(
       'path "./plain" is not a Git working tree (check it out with git-clone first)',
+    );
+    // a repository made some other way is not one git-clone checked out: git never runs in it
+    await fs.mkdir(path.join(work.dir, 'other'));
+    await git(path.join(work.dir, 'other'), 'init', '-q');
+    await expect(runStep(gitCommit, { path: './other', message: 'x' }, { workDir: work.dir })).rejects.toThrow(
+      'path "./other" is not a Git working tree (check it out with git-clone first)',
     );
   });
 });

@@ -1,25 +1,25 @@
 import { z } from 'zod';
 import { GitAuth, GitError, isMissingIdentity, runGit } from '../../integrations/git/GitCli';
 import type { ScmProviderKind } from '../../integrations/scm/ScmCredentials';
-import { authFor, explainAuthFailure, openWorkTree, workTreePathSchema } from './gitWorkTree';
+import { authFor, explainAuthFailure, openWorkTree, refNameSchema, workTreePathSchema } from './gitWorkTree';
 import { StepContext, StepDefinition, StepResult } from './types';
 
 const providers = ['azure', 'bitbucket', 'gitea', 'github', 'gitlab'] as const;
 type Provider = (typeof providers)[number];
 
-/** Kargo writes "" for "not set". */
-const optionalName = z
-  .string()
-  .optional()
-  .transform(v => v || undefined);
+/** A branch or tag name; Kargo writes "" for "not set". */
+const optionalRef = (what: 'branch' | 'tag') =>
+  refNameSchema(what)
+    .optional()
+    .transform(v => v || undefined);
 
 const schema = z
   .object({
     path: workTreePathSchema,
-    targetBranch: optionalName,
+    targetBranch: optionalRef('branch'),
     /** Push to a branch of this promotion's own (`stagecoach/promotion/<id>`), e.g. for a pull request. */
     generateTargetBranch: z.boolean().optional(),
-    tag: optionalName,
+    tag: optionalRef('tag'),
     /** Overwrite the remote branch (rendered manifests that do not depend on what was there). */
     force: z.boolean().default(false),
     maxAttempts: z.number().int().min(1).max(1000).default(10),
@@ -134,7 +134,7 @@ async function pushWithRetries(ctx: StepContext, config: Config, p: PushPlace): 
 /** One `git push --porcelain`: its per-ref line says whether anything was new to the remote. */
 async function pushOnce(ctx: StepContext, config: Config, p: PushPlace): Promise<PushOutcome> {
   try {
-    const out = await runGit(['push', '--porcelain', ...(config.force ? ['--force'] : []), 'origin', p.target.refspec], {
+    const out = await runGit(['push', '--porcelain', ...(config.force ? ['--force'] : []), '--', 'origin', p.target.refspec], {
       cwd: p.dir,
       auth: p.auth,
       signal: ctx.signal,
@@ -158,7 +158,7 @@ async function pushOnce(ctx: StepContext, config: Config, p: PushPlace): Promise
  */
 async function rebaseOntoRemote(ctx: StepContext, p: PushPlace): Promise<string | undefined> {
   const opts = { cwd: p.dir, auth: p.auth, signal: ctx.signal };
-  await runGit(['fetch', '-q', 'origin', `refs/heads/${p.target.name}`], { ...opts, timeoutMs: 600_000 });
+  await runGit(['fetch', '-q', '--', 'origin', `refs/heads/${p.target.name}`], { ...opts, timeoutMs: 600_000 });
   const rebase = ['rebase', '-q', '--no-keep-empty', 'FETCH_HEAD'];
   try {
     await runGit(rebase, { ...opts, identity: 'repository' });
@@ -191,7 +191,7 @@ async function tagRejected(ctx: StepContext, p: PushPlace): Promise<StepResult> 
   const tag = `refs/tags/${p.target.name}`;
   const opts = { cwd: p.dir, auth: p.auth, signal: ctx.signal };
   const [remote, local] = await Promise.all([
-    runGit(['ls-remote', 'origin', tag, `${tag}^{}`], opts),
+    runGit(['ls-remote', '--', 'origin', tag, `${tag}^{}`], opts),
     runGit(['rev-parse', `${tag}^{commit}`], opts),
   ]);
   const lines = remote.trim().split('\n').map(l => l.split('\t'));

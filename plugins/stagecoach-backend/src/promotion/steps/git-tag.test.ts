@@ -63,7 +63,7 @@ describe('git-tag (in a clone of a real Git server)', () => {
 
   it('refuses a name Git does not accept as a tag', async () => {
     await expect(runStep(gitTag, { path: './out', tag: 'bad..name' }, { workDir: work.dir })).rejects.toThrow(
-      'tag "bad..name" is not a valid Git tag name',
+      'config.tag: is not a valid Git tag name',
     );
     await expect(runStep(gitTag, { path: './out', tag: '-f' }, { workDir: work.dir })).rejects.toThrow(
       'config.tag: must not start with "-"',

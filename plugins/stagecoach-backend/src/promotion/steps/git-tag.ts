@@ -1,16 +1,13 @@
 import { z } from 'zod';
 import { GitError, runGit } from '../../integrations/git/GitCli';
 import { StepConfigError } from '../workDir';
-import { headCommit, openWorkTree, runGitAs, workTreePathSchema } from './gitWorkTree';
+import { headCommit, openWorkTree, refNameSchema, runGitAs, workTreePathSchema } from './gitWorkTree';
 import { StepDefinition } from './types';
 
 const schema = z
   .object({
     path: workTreePathSchema,
-    tag: z
-      .string()
-      .min(1, 'must not be empty')
-      .refine(t => !t.startsWith('-'), 'must not start with "-"'),
+    tag: refNameSchema('tag').refine(t => t !== '', 'must not be empty'),
     /** With a message the tag is annotated (it records who tagged, when and why). */
     message: z.string().min(1, 'must not be empty').optional(),
     /** Moves an existing tag of that name to this commit. */
@@ -27,7 +24,7 @@ export const gitTag: StepDefinition<Config> = {
   schema,
   async run(ctx, config) {
     const { dir, opts } = openWorkTree(ctx, config.path);
-    const args = ['tag', ...(config.force ? ['-f'] : []), ...(config.message ? ['-a', '-m', config.message] : []), config.tag];
+    const args = ['tag', ...(config.force ? ['-f'] : []), ...(config.message ? ['-a', '-m', config.message] : []), '--', config.tag];
     try {
       await runGitAs(ctx, args, opts);
     } catch (e) {

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { lstatSync, readFileSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import {
@@ -9,7 +9,7 @@ import {
   isMissingIdentity,
   runGit,
 } from '../../integrations/git/GitCli';
-import { resolveInWorkDir, StepConfigError } from '../workDir';
+import { isInside, resolveInWorkDir, StepConfigError } from '../workDir';
 import type { StepContext } from './types';
 
 /** Kargo's `author`: who commits (and tags) in a working tree. */
@@ -33,12 +33,54 @@ export function identityOf(author: Author | undefined): GitIdentity | undefined 
 /** A step's `path` of a working tree in the work directory. */
 export const workTreePathSchema = z.string().min(1, 'must not be empty');
 
-/** The configured path of a working tree, which must be one (a folder with `.git`). */
+/**
+ * A branch or tag name from step config: what `git check-ref-format` accepts, and never
+ * something git could read as an option (a leading `-`) or a refspec (`:`), so that it can
+ * go on git's command line as it is.
+ */
+export const refNameSchema = (what: 'branch' | 'tag') =>
+  z
+    .string()
+    .refine(v => !v.startsWith('-'), 'must not start with "-" (git would read it as an option)')
+    .refine(v => v === '' || isValidRefName(v), `is not a valid Git ${what} name`);
+
+/** git's rules for a ref name (git-check-ref-format(1)), for a branch or tag name without `refs/...`. */
+export function isValidRefName(name: string): boolean {
+  if (!name || name === '@' || name.startsWith('/') || name.endsWith('/') || name.endsWith('.')) return false;
+  // eslint-disable-next-line no-control-regex
+  if (/[\x00-\x20\x7f~^:?*[\\]|\.\.|@\{|\/\//.test(name)) return false;
+  return name.split('/').every(part => !part.startsWith('.') && !part.endsWith('.lock'));
+}
+
+/**
+ * The configured path of a working tree, which must be one that git-clone checked out: its
+ * `.git` is a file naming a repository in the clone store. Anything else (a `.git` folder
+ * or file made some other way, a link leading elsewhere) is refused, so git never runs with
+ * a repository (config, hooks) that a step could have written.
+ */
 export function workTreeDir(ctx: StepContext, relative: string, field = 'path'): string {
   const dir = resolveInWorkDir(ctx.workDir, relative, field);
-  if (!existsSync(path.join(dir, '.git'))) {
-    throw new StepConfigError(`${field} "${relative}" is not a Git working tree (check it out with git-clone first)`);
+  const notOne = () =>
+    new StepConfigError(`${field} "${relative}" is not a Git working tree (check it out with git-clone first)`);
+  let gitFile: string;
+  try {
+    if (!isInside(realpathSync(ctx.workDir), realpathSync(dir)) || !lstatSync(path.join(dir, '.git')).isFile()) {
+      throw notOne();
+    }
+    gitFile = readFileSync(path.join(dir, '.git'), 'utf8');
+  } catch (e) {
+    if (e instanceof StepConfigError) throw e;
+    throw notOne();
   }
+  const gitDir = /^gitdir: (.+)$/m.exec(gitFile)?.[1]?.trim();
+  const inStore = (() => {
+    try {
+      return gitDir !== undefined && isInside(realpathSync(ctx.cloneStore), realpathSync(path.resolve(dir, gitDir)));
+    } catch {
+      return false;
+    }
+  })();
+  if (!inStore) throw notOne();
   return dir;
 }
 

@@ -80,7 +80,7 @@ describe('helm-template', () => {
     const bin = path.join(work.dir, 'bin');
     const script = [
       '#!/bin/sh',
-      `{ printf '%s\\n' '--'; for a in "$@"; do printf '%s\\n' "$a"; done; } >> '${record}'`,
+      `{ printf '%s\\n' '==call=='; for a in "$@"; do printf '%s\\n' "$a"; done; } >> '${record}'`,
       'if [ "$1" = dependency ]; then',
       `  printf 'home %s\\n' "$HELM_CONFIG_HOME" >> '${record}'`,
       `  while IFS= read -r line; do printf '%s\\n' "$line"; done < "$HELM_REPOSITORY_CONFIG" >> '${record}'`,
@@ -95,7 +95,7 @@ describe('helm-template', () => {
     await fs.chmod(path.join(bin, 'helm'), 0o755);
     process.env.PATH = bin;
   }
-  const calls = async () => (await fs.readFile(record, 'utf8')).split('--\n').filter(Boolean).map(c => c.trimEnd().split('\n'));
+  const calls = async () => (await fs.readFile(record, 'utf8')).split('==call==\n').filter(Boolean).map(c => c.trimEnd().split('\n'));
 
   it('fails saying to install Helm when no helm is on the PATH (a real PATH without helm)', async () => {
     process.env.PATH = path.join(work.dir, 'src'); // a folder with no executables
@@ -126,25 +126,19 @@ describe('helm-template', () => {
     expect(await calls()).toEqual([
       [
         'template',
-        'web',
-        chart(),
-        '--namespace',
-        'shop',
-        '--values',
-        path.join(work.dir, 'src/env/dev/values.yaml'),
-        '--set',
-        'image.tag=1.2',
-        '--set-literal',
-        'note=a,b',
+        '--namespace=shop',
+        `--values=${path.join(work.dir, 'src/env/dev/values.yaml')}`,
+        '--set=image.tag=1.2',
+        '--set-literal=note=a,b',
         '--include-crds',
         '--no-hooks',
         '--skip-tests',
-        '--kube-version',
-        '1.29.0',
-        '--api-versions',
-        'monitoring.coreos.com/v1',
-        '--api-versions',
-        'batch/v1',
+        '--kube-version=1.29.0',
+        '--api-versions=monitoring.coreos.com/v1',
+        '--api-versions=batch/v1',
+        '--',
+        'web',
+        chart(),
       ],
     ]);
     expect(await fs.readFile(path.join(work.dir, 'out/dev/app.yaml'), 'utf8')).toBe(`${RENDERED.trim()}\n`);
@@ -157,7 +151,7 @@ describe('helm-template', () => {
   it('writes one file per resource with outLayout: flat, named [group-]kind[-namespace]-name.yaml', async () => {
     await recordingHelm();
     const result = await run({ path: 'src/charts/app', outPath: 'out/app', outLayout: 'flat', releaseName: 'web', namespace: 'dev' });
-    expect((await calls())[0].slice(0, 5)).toEqual(['template', 'web', chart(), '--namespace', 'dev']);
+    expect((await calls())[0]).toEqual(['template', '--namespace=dev', '--', 'web', chart()]);
     expect(await readTree(path.join(work.dir, 'out/app'))).toEqual({
       'apps-deployment-dev-web.yaml':
         '# Source: app/templates/deployment.yaml\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  namespace: dev\n',
@@ -171,7 +165,13 @@ describe('helm-template', () => {
   it("lets helm write its own layout into a folder (--output-dir, and --release-name with useReleaseName)", async () => {
     await recordingHelm({ stdout: 'wrote out/app/app/templates/service.yaml\n' });
     await run({ path: 'src/charts/app', outPath: 'out/app', releaseName: 'web', useReleaseName: true });
-    expect((await calls())[0].slice(-3)).toEqual(['--output-dir', path.join(work.dir, 'out/app'), '--release-name']);
+    expect((await calls())[0].slice(-5)).toEqual([
+      `--output-dir=${path.join(work.dir, 'out/app')}`,
+      '--release-name',
+      '--',
+      'web',
+      chart(),
+    ]);
     expect(existsSync(path.join(work.dir, 'out'))).toBe(false); // the stand-in wrote nothing, and neither did the step
   });
 
@@ -183,6 +183,7 @@ describe('helm-template', () => {
     expect(build).toEqual([
       'dependency',
       'build',
+      '--',
       chart(),
       `home ${home}`,
       'apiVersion: ""',

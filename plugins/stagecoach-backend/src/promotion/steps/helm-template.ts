@@ -1,10 +1,10 @@
 import fs from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { isMap, isSeq, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { confinedPath, StepConfigError } from '../workDir';
-import { findExecutable, runTool } from './externalTool';
+import { findExecutable, notAnOption, runTool, ToolHome, withToolHome } from './externalTool';
+import { refuseLinksOut } from './files';
 import { isYamlFilePath, RenderedResource, splitResources, writeResourceFiles, writeStreamFile } from './renderedManifests';
 import { StepContext, StepDefinition, StepResult } from './types';
 
@@ -16,7 +16,16 @@ const schema = z
     path: z.string().min(1),
     outPath: z.string().min(1),
     outLayout: z.enum(['helm', 'flat']).optional(),
-    releaseName: z.string().min(1),
+    // helm's own rule for release names; a leading "-" would make it an option (--post-renderer=...)
+    releaseName: z
+      .string()
+      .min(1)
+      .max(53, 'must be at most 53 characters (a Helm release name)')
+      .refine(v => !v.startsWith('-'), 'must not start with "-" (helm would read it as an option)')
+      .refine(
+        v => /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(v),
+        'must be a Helm release name: lower-case letters, digits, "-" and "."',
+      ),
     useReleaseName: z.boolean().optional(),
     namespace: z.string().optional(),
     valuesFiles: z
@@ -51,6 +60,15 @@ async function resolvePaths(ctx: StepContext, config: Config): Promise<Paths> {
   const chart = await confinedPath(ctx.workDir, config.path, 'path');
   const hasChart = await fs.stat(path.join(chart, 'Chart.yaml')).then(s => s.isFile(), () => false);
   if (!hasChart) throw new StepConfigError(`path "${config.path}" is not a Helm chart: it has no Chart.yaml`);
+  // helm follows links inside a chart: one leading out of the work directory would render another's files
+  await refuseLinksOut(ctx.workDir, chart, 'path', config.path);
+  if (!isYamlFilePath(config.outPath) && (config.outLayout ?? 'helm') === 'helm') {
+    // helm writes into <outPath>/<the chart's name>/
+    const name = String(parseDocument(await fs.readFile(path.join(chart, 'Chart.yaml'), 'utf8')).get('name') ?? '');
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) {
+      throw new StepConfigError(`path "${config.path}": the chart's name "${name}" cannot name the folder helm writes into`);
+    }
+  }
   const out = await confinedPath(ctx.workDir, config.outPath, 'outPath', { writes: true });
   const valuesFiles: string[] = [];
   for (const [i, given] of (config.valuesFiles ?? []).entries()) {
@@ -66,67 +84,63 @@ async function resolvePaths(ctx: StepContext, config: Config): Promise<Paths> {
   return { chart, out, valuesFiles };
 }
 
-/** The arguments of `helm template`, in the order a person would type them. */
+/**
+ * The arguments of `helm template`: every value from config joined to its flag
+ * (`--namespace=dev`), and the release name and chart after `--`, so that no value is
+ * ever read as an option of its own.
+ */
 export function templateArgs(config: Config, paths: Paths, project: string): string[] {
-  const args = ['template', config.releaseName, paths.chart, '--namespace', config.namespace || project];
-  for (const f of paths.valuesFiles) args.push('--values', f);
-  for (const v of config.setValues ?? []) args.push(v.literal ? '--set-literal' : '--set', `${v.key}=${v.value}`);
+  const args = ['template', `--namespace=${config.namespace || project}`];
+  for (const f of paths.valuesFiles) args.push(`--values=${f}`);
+  for (const v of config.setValues ?? []) args.push(`${v.literal ? '--set-literal' : '--set'}=${v.key}=${v.value}`);
   if (config.includeCRDs) args.push('--include-crds');
   if (config.disableHooks) args.push('--no-hooks');
   if (config.skipTests) args.push('--skip-tests');
-  if (config.kubeVersion) args.push('--kube-version', config.kubeVersion);
-  for (const v of config.apiVersions ?? []) args.push('--api-versions', v);
+  if (config.kubeVersion) args.push(`--kube-version=${config.kubeVersion}`);
+  for (const v of config.apiVersions ?? []) args.push(`--api-versions=${v}`);
   if (!isYamlFilePath(paths.out) && (config.outLayout ?? 'helm') === 'helm') {
-    args.push('--output-dir', paths.out);
+    args.push(`--output-dir=${paths.out}`);
     if (config.useReleaseName) args.push('--release-name');
   }
+  args.push('--', notAnOption(config.releaseName, 'releaseName'), paths.chart);
   return args;
 }
 
 /**
  * The chart repositories its dependencies come from. `helm dependency build` only fetches
  * from repositories it has been told about, so they go into the run's own repositories.yaml.
+ * A local dependency (`file://<folder>`) must be a chart inside the work directory.
  */
-async function dependencyRepositories(chart: string): Promise<string[]> {
+async function dependencyRepositories(ctx: StepContext, chart: string, given: string): Promise<string[]> {
   const doc = parseDocument(await fs.readFile(path.join(chart, 'Chart.yaml'), 'utf8'));
   const deps = doc.get('dependencies', true);
   if (!isSeq(deps)) return [];
-  const urls = deps.items
-    .filter(isMap)
-    .map(d => String(d.get('repository') ?? '').replace(/\/+$/, ''))
-    .filter(url => /^https?:\/\//.test(url));
+  const repositories = deps.items.map(d => (isMap(d) ? String(d.get('repository') ?? '') : ''));
+  for (const [i, repository] of repositories.entries()) {
+    if (!repository.startsWith('file://')) continue;
+    const field = `the dependencies[${i}].repository of ${path.posix.join(given, 'Chart.yaml')}`;
+    const folder = path.resolve(chart, repository.slice('file://'.length));
+    const local = await confinedPath(ctx.workDir, path.relative(ctx.workDir, folder) || '.', field).catch(() => {
+      throw new StepConfigError(`${field} "${repository}" is not a folder inside the promotion's work directory`);
+    });
+    await refuseLinksOut(ctx.workDir, local, field, repository);
+  }
+  const urls = repositories.map(url => url.replace(/\/+$/, '')).filter(url => /^https?:\/\//.test(url));
   return [...new Set(urls)];
 }
 
-/**
- * A Helm home for this run only: no repositories, credentials or cache from the machine,
- * and nothing of the run left behind.
- */
-async function withHelmHome<T>(use: (env: Record<string, string>) => Promise<T>): Promise<T> {
-  const home = await fs.mkdtemp(path.join(os.tmpdir(), 'stagecoach-helm-'));
-  try {
-    return await use({
-      HELM_CACHE_HOME: path.join(home, 'cache'),
-      HELM_CONFIG_HOME: path.join(home, 'config'),
-      HELM_DATA_HOME: path.join(home, 'data'),
-      HELM_REPOSITORY_CONFIG: path.join(home, 'config', 'repositories.yaml'),
-    });
-  } finally {
-    await fs.rm(home, { recursive: true, force: true });
-  }
-}
-
-async function buildDependencies(helm: string, ctx: StepContext, chart: string, env: Record<string, string>) {
-  const repos = await dependencyRepositories(chart);
+async function buildDependencies(helm: string, ctx: StepContext, chart: string, given: string, home: ToolHome) {
+  const env = home.env;
+  const repos = await dependencyRepositories(ctx, chart, given);
   const lines = ['apiVersion: ""', 'repositories:'];
   repos.forEach((url, i) => lines.push(`- name: stagecoach-${i + 1}`, `  url: ${JSON.stringify(url)}`));
   if (repos.length === 0) lines[1] = 'repositories: []';
   await fs.mkdir(path.dirname(env.HELM_REPOSITORY_CONFIG), { recursive: true });
   await fs.writeFile(env.HELM_REPOSITORY_CONFIG, `${lines.join('\n')}\n`);
-  await runTool(helm, ['dependency', 'build', chart], {
+  await runTool(helm, ['dependency', 'build', '--', chart], {
     cwd: ctx.workDir,
     signal: ctx.signal,
-    env,
+    home,
     label: 'helm dependency build',
   });
 }
@@ -161,12 +175,12 @@ export const helmTemplate: StepDefinition<Config> = {
     const paths = await resolvePaths(ctx, config);
     const helm = findExecutable('helm');
     if (!helm) return { status: 'Failed', message: HELM_MISSING };
-    return withHelmHome(async env => {
-      if (config.buildDependencies) await buildDependencies(helm, ctx, paths.chart, env);
+    return withToolHome(async home => {
+      if (config.buildDependencies) await buildDependencies(helm, ctx, paths.chart, config.path, home);
       const stdout = await runTool(helm, templateArgs(config, paths, ctx.project), {
         cwd: ctx.workDir,
         signal: ctx.signal,
-        env,
+        home,
         label: 'helm template',
       });
       const written = await writeOutput(config, paths.out, stdout);

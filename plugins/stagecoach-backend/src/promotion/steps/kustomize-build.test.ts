@@ -201,12 +201,10 @@ describe('kustomize-build', () => {
     expect((await fs.readFile(record, 'utf8')).split('\n')).toEqual([
       'build',
       '--enable-helm',
-      '--helm-kube-version',
-      '1.29.0',
-      '--helm-api-versions',
-      'monitoring.coreos.com/v1',
-      '--helm-api-versions',
-      'batch/v1',
+      '--helm-kube-version=1.29.0',
+      '--helm-api-versions=monitoring.coreos.com/v1',
+      '--helm-api-versions=batch/v1',
+      '--',
       path.join(work.dir, 'src/overlays/dev'),
       '',
     ]);

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { confinedPath, StepConfigError } from '../workDir';
-import { findExecutable, runTool } from './externalTool';
+import { findExecutable, runTool, ToolHome, withToolHome } from './externalTool';
 import { findKustomization } from './kustomizationFile';
 import { isYamlFilePath, RenderedResource, splitResources, writeResourceFiles, writeStreamFile } from './renderedManifests';
 import { StepContext, StepDefinition, StepResult } from './types';
@@ -48,10 +48,10 @@ function locateKustomize(): Kustomize | undefined {
 
 // Older kustomize versions (kubectl before 1.21 embeds v2) have none of the Helm flags.
 const helpCache = new Map<string, Promise<string>>();
-function helpText(k: Kustomize, ctx: StepContext): Promise<string> {
+function helpText(k: Kustomize, ctx: StepContext, home: ToolHome): Promise<string> {
   let help = helpCache.get(k.file);
   if (!help) {
-    help = runTool(k.file, [k.subcommand, '--help'], { cwd: ctx.workDir, signal: ctx.signal, label: k.label }).catch(
+    help = runTool(k.file, [k.subcommand, '--help'], { cwd: ctx.workDir, signal: ctx.signal, home, label: k.label }).catch(
       () => '',
     );
     helpCache.set(k.file, help);
@@ -64,8 +64,8 @@ function helpText(k: Kustomize, ctx: StepContext): Promise<string> {
  * render; the flags are passed when this kustomize knows them. A Helm option it cannot
  * honour is an error rather than silently ignored.
  */
-async function helmFlags(k: Kustomize, config: Config, ctx: StepContext): Promise<string[]> {
-  const help = await helpText(k, ctx);
+async function helmFlags(k: Kustomize, config: Config, ctx: StepContext, home: ToolHome): Promise<string[]> {
+  const help = await helpText(k, ctx, home);
   const helm = config.plugin?.helm;
   const flags: string[] = [];
   const needs = (flag: string, field: string) => {
@@ -78,11 +78,11 @@ async function helmFlags(k: Kustomize, config: Config, ctx: StepContext): Promis
   if (help.includes('--enable-helm')) flags.push('--enable-helm');
   if (helm?.kubeVersion) {
     needs('--helm-kube-version', 'plugin.helm.kubeVersion');
-    flags.push('--helm-kube-version', helm.kubeVersion);
+    flags.push(`--helm-kube-version=${helm.kubeVersion}`);
   }
   for (const v of helm?.apiVersions ?? []) {
     needs('--helm-api-versions', 'plugin.helm.apiVersions');
-    flags.push('--helm-api-versions', v);
+    flags.push(`--helm-api-versions=${v}`);
   }
   return flags;
 }
@@ -142,11 +142,15 @@ export const kustomizeBuild: StepDefinition<Config> = {
     const out = await confinedPath(ctx.workDir, config.outPath, 'outPath', { writes: true });
     const kustomize = locateKustomize();
     if (!kustomize) return { status: 'Failed', message: KUSTOMIZE_MISSING };
-    const flags = await helmFlags(kustomize, config, ctx);
-    const stream = await runTool(kustomize.file, [kustomize.subcommand, ...flags, dir], {
-      cwd: ctx.workDir,
-      signal: ctx.signal,
-      label: kustomize.label,
+    // every value joined to its flag, the folder after `--`: nothing from config reads as an option
+    const stream = await withToolHome(async home => {
+      const flags = await helmFlags(kustomize, config, ctx, home);
+      return runTool(kustomize.file, [kustomize.subcommand, ...flags, '--', dir], {
+        cwd: ctx.workDir,
+        signal: ctx.signal,
+        home,
+        label: kustomize.label,
+      });
     });
     const count = await writeOutput(out, stream, config.outputFormat ?? 'kargo');
     return {

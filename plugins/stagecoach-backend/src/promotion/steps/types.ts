@@ -15,6 +15,11 @@ export interface MetadataWriter {
 export interface StepContext {
   /** The promotion's own directory; every path in config is inside it. */
   workDir: string;
+  /**
+   * Where git-clone keeps its bare clones: beside workDir, never inside it, so that no
+   * step's path reaches a repository's config or hooks (see attemptFolders).
+   */
+  cloneStore: string;
   project: string;
   stage: string;
   promotionId: string;
