@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -26,8 +27,10 @@ describe('steps cannot escape the work directory or make the backend run command
   let work: { dir: string; cleanup(): Promise<void> };
   let attacker: string;
   let marker: string;
-  /** A script that creates the marker: what an attacker would have git, a hook or helm run. */
+  /** A script that creates the marker: what an attacker would have git or a hook run. */
   let payload: string;
+  /** The same as a helm post-renderer, which passes the manifests through. */
+  let renderer: string;
   const originalPath = process.env.PATH;
 
   beforeEach(async () => {
@@ -36,7 +39,9 @@ describe('steps cannot escape the work directory or make the backend run command
     attacker = await fs.realpath(await fs.mkdtemp(path.join(os.tmpdir(), 'stagecoach-attacker-')));
     marker = path.join(attacker, 'PWNED');
     payload = path.join(attacker, 'payload.sh');
-    await fs.writeFile(payload, `#!/bin/sh\ntouch '${marker}'\ncat\n`, { mode: 0o755 });
+    await fs.writeFile(payload, `#!/bin/sh\ntouch '${marker}'\n`, { mode: 0o755 });
+    renderer = path.join(attacker, 'renderer.sh');
+    await fs.writeFile(renderer, `#!/bin/sh\ntouch '${marker}'\ncat\n`, { mode: 0o755 });
   });
   afterEach(async () => {
     process.env.PATH = originalPath;
@@ -86,19 +91,9 @@ describe('steps cannot escape the work directory or make the backend run command
     expect(existsSync(marker)).toBe(false);
   });
 
-  it("refuses a .git in any case, as given or where a link leads, and never runs git in a repository a step made", async () => {
+  it("never runs git in a repository a step made, and refuses a .git in any case, as given or where a link leads", async () => {
     await cloneGitops();
-    const hook = { contents: `#!/bin/sh\ntouch '${marker}'\n`, overwrite: true };
-    for (const given of ['out/.git', 'out/.GIT/hooks/pre-commit', 'fake/.Git/config']) {
-      await expect(runStep(fileWrite, { path: given, ...hook }, ctx())).rejects.toThrow(
-        `path "${given}" is in git's own files (.git), which steps never write to`,
-      );
-    }
-    await fs.symlink(path.join(out(), '.git'), path.join(work.dir, 'pointer'));
-    await expect(runStep(fileWrite, { path: 'pointer', ...hook }, ctx())).rejects.toThrow(
-      'path "pointer" is in git\'s own files (.git), which steps never write to',
-    );
-    // a repository of the attacker's own (as a copied folder could make one): git never runs there
+    // a repository of the attacker's own (as a copied folder or an unpacked archive could make one)
     const fake = path.join(work.dir, 'fake');
     await fs.mkdir(fake);
     await git(fake, 'init', '-q');
@@ -106,6 +101,18 @@ describe('steps cannot escape the work directory or make the backend run command
     await fs.writeFile(path.join(fake, 'a.txt'), 'a\n');
     await expect(runStep(gitCommit, { path: './fake', message: 'x' }, ctx())).rejects.toThrow(
       'path "./fake" is not a Git working tree (check it out with git-clone first)',
+    );
+    expect(existsSync(marker)).toBe(false);
+
+    const hook = { contents: `#!/bin/sh\ntouch '${marker}'\n`, overwrite: true };
+    for (const given of ['out/.git', 'out/.GIT/hooks/pre-commit', 'other/.Git/config']) {
+      await expect(runStep(fileWrite, { path: given, ...hook }, ctx())).rejects.toThrow(
+        `path "${given}" is in git's own files (.git), which steps never write to`,
+      );
+    }
+    await fs.symlink(path.join(out(), '.git'), path.join(work.dir, 'pointer'));
+    await expect(runStep(fileWrite, { path: 'pointer', ...hook }, ctx())).rejects.toThrow(
+      'path "pointer" is in git\'s own files (.git), which steps never write to',
     );
     expect(existsSync(marker)).toBe(false);
   });
@@ -237,12 +244,18 @@ describe('steps cannot escape the work directory or make the backend run command
       await expect(
         runStep(
           helmTemplate,
-          { path: 'chart', outPath: 'out/app.yaml', releaseName: `--post-renderer=${payload}` },
+          { path: 'chart', outPath: 'out/app.yaml', releaseName: `--post-renderer=${renderer}` },
           ctx(),
         ),
       ).rejects.toThrow('config.releaseName: must not start with "-" (helm would read it as an option)');
       expect(existsSync(marker)).toBe(false);
-      // the stand-in does run a post-renderer it is given: the refusal is what kept it from running
+      // the stand-in does run a post-renderer it is given, as helm does: the refusal is what kept it from running
+      const control = path.join(attacker, 'control.sh');
+      await fs.writeFile(control, `#!/bin/sh\ntouch '${attacker}/control-ran'\ncat\n`, { mode: 0o755 });
+      await new Promise(resolve =>
+        execFile(path.join(attacker, 'bin/helm'), ['template', `--post-renderer=${control}`, 'web', 'chart'], resolve),
+      );
+      expect(existsSync(path.join(attacker, 'control-ran'))).toBe(true);
       const rendered = await runStep(helmTemplate, { path: 'chart', outPath: 'out/app.yaml', releaseName: 'web' }, ctx());
       expect(rendered.status).toBe('Succeeded');
     });
