@@ -82,23 +82,36 @@ url=$1 branch=$2 work=$3 value=$4 message=$5
 export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null GIT_TERMINAL_PROMPT=0 GIT_ASKPASS=echo
 export GIT_AUTHOR_NAME=Stagecoach GIT_AUTHOR_EMAIL=stagecoach@localhost
 export GIT_COMMITTER_NAME=Stagecoach GIT_COMMITTER_EMAIL=stagecoach@localhost
-repo=$work/.stagecoach/repos/step-1
-mkdir -p "$work/.stagecoach/repos"
+mkdir -p "$work/hooks" "$work/home"
+export HOME="$work/home" GIT_CONFIG_COUNT=10
+export GIT_CONFIG_KEY_0=core.hooksPath GIT_CONFIG_VALUE_0="$work/hooks"
+export GIT_CONFIG_KEY_1=core.fsmonitor GIT_CONFIG_VALUE_1=false
+export GIT_CONFIG_KEY_2=credential.helper GIT_CONFIG_VALUE_2=
+export GIT_CONFIG_KEY_3=commit.gpgSign GIT_CONFIG_VALUE_3=false
+export GIT_CONFIG_KEY_4=tag.gpgSign GIT_CONFIG_VALUE_4=false
+export GIT_CONFIG_KEY_5=protocol.allow GIT_CONFIG_VALUE_5=never
+export GIT_CONFIG_KEY_6=protocol.file.allow GIT_CONFIG_VALUE_6=never
+export GIT_CONFIG_KEY_7=protocol.ext.allow GIT_CONFIG_VALUE_7=never
+export GIT_CONFIG_KEY_8=protocol.http.allow GIT_CONFIG_VALUE_8=always
+export GIT_CONFIG_KEY_9=protocol.https.allow GIT_CONFIG_VALUE_9=always
+# the clone store beside the work directory, as the runner lays out an attempt
+repo=$work/repos/step-1
+mkdir -p "$work/repos" "$work/work"
 # git-clone
 git clone -q --bare -c user.name=Stagecoach -c user.email=stagecoach@localhost -- "$url" "$repo"
 cd "$repo"
 git for-each-ref '--format=%(HEAD)%09%(refname)%09%(objectname)%09%(*objectname)' "refs/heads/$branch" >/dev/null
-git worktree add -q "$work/out" "$branch"
+git worktree add -q -- "$work/work/out" "$branch"
 # yaml-update
-printf '# managed by Stagecoach\\nimage:\\n  tag: %s\\n' "$value" >"$work/out/values.yaml"
+printf '# managed by Stagecoach\\nimage:\\n  tag: %s\\n' "$value" >"$work/work/out/values.yaml"
 # git-commit
-cd "$work/out"
+cd "$work/work/out"
 git add -A
 git -c core.abbrev=no commit --no-verify -m "$message" >/dev/null
 # git-push
 git remote get-url origin >/dev/null
 git rev-parse HEAD --abbrev-ref HEAD >/dev/null
-git push --porcelain origin "HEAD:refs/heads/$branch" >/dev/null
+git push --porcelain -- origin "HEAD:refs/heads/$branch" >/dev/null
 cd /
 rm -rf "$work"
 `;
@@ -182,6 +195,9 @@ const serveInChildProcess: GitServe = async reposRoot => {
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   const url = await new Promise<string>((resolve, reject) => {
+    child.once('error', e =>
+      reject(new Error(`cannot start the Git server process: ${e.message}`)),
+    );
     readline
       .createInterface({ input: child.stdout! })
       .once('line', line => resolve(line.trim()));

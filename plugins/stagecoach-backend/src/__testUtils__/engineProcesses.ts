@@ -81,9 +81,14 @@ export function startEngineProcess(options: EngineProcessOptions): Promise<Engin
   child.stderr!.on('data', d => {
     stderr = (stderr + d).slice(-4000);
   });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>(resolve =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
-  );
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>(resolve => {
+    child.once('exit', (code, signal) => resolve({ code, signal }));
+    // a process that cannot be started reports 'error' instead: without a listener it would end the test run
+    child.once('error', e => {
+      stderr += `\ncannot start the engine process: ${e.message}`;
+      resolve({ code: null, signal: null });
+    });
+  });
   const signalGroup = (signal: NodeJS.Signals) => {
     try {
       process.kill(-child.pid!, signal);

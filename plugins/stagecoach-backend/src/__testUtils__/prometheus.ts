@@ -72,12 +72,18 @@ export async function startPrometheus(target: string): Promise<TestPrometheus> {
   child.stdout?.on('data', d => (output += d));
   child.stderr?.on('data', d => (output += d));
   let exited = false;
-  const exit = new Promise<void>(resolve =>
+  const exit = new Promise<void>(resolve => {
     child.once('exit', () => {
       exited = true;
       resolve();
-    }),
-  );
+    });
+    // a process that cannot be started reports 'error' instead: without a listener it would end the test run
+    child.once('error', e => {
+      output += `\ncannot start ${BINARY}: ${e.message}`;
+      exited = true;
+      resolve();
+    });
+  });
 
   const stop = async () => {
     if (!exited) {
