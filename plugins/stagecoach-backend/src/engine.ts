@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { Knex } from 'knex';
@@ -7,6 +8,7 @@ import type {
   CreateFreightRequest,
   EntityPipeline,
   Freight,
+  ManifestApply,
   ProjectSummary,
   Promotion,
   Stage,
@@ -39,7 +41,8 @@ import { applyMigrations } from './store/migrations';
 import { PipelineStore, StoredStage, StoredWarehouse } from './store/PipelineStore';
 import { ClaimedPromotion, PromotionStore } from './store/PromotionStore';
 import { VerificationStore } from './store/VerificationStore';
-import { ArgoCdSettings, DEFAULT_ARGOCD_SETTINGS } from './integrations/argocd/types';
+import { ManifestApplyStore } from './store/ManifestApplyStore';
+import { argoCdNamespaces, ArgoCdSettings, DEFAULT_ARGOCD_SETTINGS } from './integrations/argocd/types';
 import type { KubeClusters } from './integrations/kubernetes/types';
 import { unconfiguredClusters } from './integrations/kubernetes/unconfigured';
 import { entityApps, EntityArgoCdAnnotations } from './integrations/argocd/entityApps';
@@ -49,9 +52,29 @@ import { builtinProviders } from './verification/providers';
 import type { VerificationCredentials } from './verification/credentials';
 import type { MetricProvider } from './verification/types';
 import { VerificationWorker } from './verification/VerificationWorker';
+import type { JobSettings } from './verification/jobSettings';
 import { Clock, Logger, systemClock } from './util/types';
 
 const ALIAS = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+/** Who applies a set of manifests, from which revision, and whether it may remove warehouses and stages. */
+export interface ApplyManifestsOptions {
+  /** Remove the project's warehouses and stages that the set does not define (`?prune=true`). */
+  prune?: boolean;
+  /** The user or service applying (recorded in the apply history). */
+  actor?: string;
+  /** The source revision the manifests come from, when the caller knows it (a commit SHA, a tag). */
+  revision?: string;
+}
+
+/** A revision as recorded: one line of at most 255 characters, or none. */
+function checkRevision(revision: string | undefined): string | undefined {
+  if (revision === undefined || revision === '') return undefined;
+  if (revision.length > 255 || !/^[\x21-\x7e]+$/.test(revision)) {
+    throw new InputError('revision must be at most 255 printable characters without spaces, such as a commit SHA or a tag');
+  }
+  return revision;
+}
 
 export interface StagecoachEngineOptions {
   knex: Knex;
@@ -85,7 +108,7 @@ export interface StagecoachEngineOptions {
   argocd?: ArgoCdSettings;
   verification?: {
     /** Where job metrics run (default: the project's name as namespace, on the default cluster). */
-    jobs?: { namespace?: string; cluster?: string };
+    jobs?: JobSettings;
     pollIntervalMs?: number;
     /** How often a verification waiting for a healthy stage looks again (default 10 s). */
     healthPollMs?: number;
@@ -123,12 +146,16 @@ export class StagecoachEngine {
   readonly discovery: DiscoveryService;
   readonly worker: PromotionWorker;
   readonly verifications: VerificationStore;
+  /** Who applied which manifests (the apply history). */
+  readonly manifestApplies: ManifestApplyStore;
   /** Runs verifications: started by the host, like the promotion worker. */
   readonly verificationWorker: VerificationWorker;
   /** Stage health: checked before verifications start, and by the host's schedule (checkAll). */
   readonly health: StageHealthMonitor;
   private readonly kube: KubeClusters;
   private readonly argocd: ArgoCdSettings;
+  /** Where job metrics may run and with which service accounts (checked at apply and at run). */
+  private readonly jobs: JobSettings;
   /** Auto-promotion per ProjectConfig policies: run by the scheduler and after freight or promotions change. */
   readonly autoPromotion: AutoPromoter;
   private readonly policies: StagePolicies;
@@ -164,8 +191,12 @@ export class StagecoachEngine {
     this.freight = new FreightStore(knex);
     this.promotions = new PromotionStore(knex);
     this.verifications = new VerificationStore(knex);
+    this.manifestApplies = new ManifestApplyStore(knex);
     this.kube = options.kube ?? unconfiguredClusters;
     this.argocd = options.argocd ?? DEFAULT_ARGOCD_SETTINGS;
+    // a project named after Argo CD's namespace must not get to run job pods there
+    const jobs = options.verification?.jobs ?? {};
+    this.jobs = { ...jobs, protectedNamespaces: [...(jobs.protectedNamespaces ?? []), ...argoCdNamespaces(this.argocd)] };
     this.policies = new StagePolicies({ pipelines: this.pipelines, freight: this.freight, clock: this.clock });
     this.subscribers = {
       git: new GitSubscriber(path.join(workDir, 'cache')),
@@ -222,7 +253,7 @@ export class StagecoachEngine {
       health: this.health,
       providers: options.verification?.providers ?? builtinProviders,
       kube: this.kube,
-      jobs: options.verification?.jobs ?? {},
+      jobs: this.jobs,
       fetch: options.fetch,
       egress: options.egress,
       maxResultBytes: options.verification?.maxResultBytes,
@@ -378,15 +409,46 @@ export class StagecoachEngine {
     return this.clock.now().toISOString();
   }
 
-  /** Validates a multi-document YAML set and, only if all of it is valid, makes it the project's pipeline. */
-  async applyManifests(project: string, yamlText: string): Promise<ApplyManifestsResult> {
-    const manifests = parseManifests(project, yamlText, this.steps);
-    await this.pipelines.applyManifests(manifests, this.now());
+  /**
+   * Validates a multi-document YAML set and, only if all of it is valid, makes it the
+   * project's pipeline, and records who applied it (see ApplyManifestsOptions). Removing
+   * warehouses or stages needs `prune` (PruneRequiredError, a 409, otherwise); a removed
+   * stage's queued and running promotions and verifications are aborted, its history kept.
+   */
+  async applyManifests(project: string, yamlText: string, options: ApplyManifestsOptions = {}): Promise<ApplyManifestsResult> {
+    const revision = checkRevision(options.revision);
+    const manifests = parseManifests(project, yamlText, this.steps, this.jobs);
+    const now = this.now();
+    const digest = `sha256:${createHash('sha256').update(yamlText).digest('hex')}`;
+    const changes = await this.pipelines.applyManifests(manifests, now, {
+      prune: options.prune,
+      record: { by: options.actor, revision, digest },
+    });
+    for (const stage of changes.stages.removed) await this.stopRemovedStage(project, stage, options.actor);
     return {
       project,
       warehouses: manifests.warehouses.map(w => w.name),
       stages: pipelineOrder(manifests.stages),
+      changes,
     };
+  }
+
+  /** What is still queued or running for a stage that an apply removed ends: Aborted, by whom and why. */
+  private async stopRemovedStage(project: string, stage: string, actor = 'a manifest apply') {
+    const by = `${actor} (stage ${stage} was removed from the project's manifests)`;
+    for (const id of await this.promotions.activeIds(project, stage)) {
+      const outcome = await this.promotions.requestAbort(project, id, by, this.now()).catch(() => undefined);
+      if (outcome === 'aborted') this.reportPromotion(project, id);
+    }
+    await this.verifications.supersedeActive(project, stage, this.now(), by);
+    this.worker.wake();
+    this.verificationWorker.wake();
+  }
+
+  /** The project's last manifest applies, newest first. */
+  async manifestHistory(project: string, limit?: number): Promise<ManifestApply[]> {
+    await this.pipelines.assertProject(project);
+    return this.manifestApplies.list(project, limit);
   }
 
   listProjects(): Promise<ProjectSummary[]> {
@@ -395,7 +457,9 @@ export class StagecoachEngine {
 
   async getProject(project: string): Promise<ProjectSummary> {
     await this.pipelines.assertProject(project);
-    return (await this.pipelines.listProjects()).find(p => p.name === project)!;
+    const summary = (await this.pipelines.listProjects()).find(p => p.name === project)!;
+    const lastApplied = await this.manifestApplies.last(project);
+    return { ...summary, ...(lastApplied ? { lastApplied } : {}) };
   }
 
   async listWarehouses(project: string): Promise<Warehouse[]> {

@@ -406,11 +406,59 @@ export interface ProjectSummary {
   name: string;
   warehouses: number;
   stages: number;
+  /** The last apply of the project's manifests (`GET /projects/{p}` only). */
+  lastApplied?: LastApplied;
+}
+
+/** Who applied a project's manifests last, when, and from which revision when the caller said. */
+export interface LastApplied {
+  /** The user or service (`user:default/jane`), or `app-config` for manifests loaded at startup. */
+  by?: string;
+  /** ISO-8601. */
+  at: string;
+  /** The source revision the caller named (`?revision=` or `"revision"`): a commit SHA, a tag. */
+  revision?: string;
+}
+
+/** Names of the resources of one kind an apply added, changed or removed. */
+export interface ManifestResourceChanges {
+  added: string[];
+  changed: string[];
+  removed: string[];
+}
+
+/** What one apply of a project's manifests changed. */
+export interface ManifestChanges {
+  warehouses: ManifestResourceChanges;
+  stages: ManifestResourceChanges;
+  /** Whether the project's ProjectConfig was added, changed or removed (absent: neither). */
+  projectConfig?: 'added' | 'changed' | 'removed';
+}
+
+/** One apply of a project's manifests (`GET /projects/{p}/manifests/history`), newest first. */
+export interface ManifestApply extends LastApplied {
+  project: string;
+  /** `sha256:<hex>` of the YAML text as sent. */
+  digest: string;
+  /** Whether the apply was allowed to remove warehouses and stages (`?prune=true`). */
+  pruned: boolean;
+  changes: ManifestChanges;
 }
 
 /** Answer of `PUT /projects/{p}/manifests`. */
 export interface ApplyManifestsResult {
   project: string;
+  warehouses: string[];
+  stages: string[];
+  /** What this apply changed. */
+  changes?: ManifestChanges;
+}
+
+/**
+ * What an apply without `?prune=true` would have removed (the 409's `wouldRemove`): the
+ * project's warehouses and stages that the manifests sent do not define.
+ */
+export interface ManifestRemovals {
   warehouses: string[];
   stages: string[];
 }

@@ -1,4 +1,3 @@
-import { parseAllDocuments } from 'yaml';
 import { z } from 'zod';
 import type { ManifestProblem } from '@stagecoach/plugin-stagecoach-common';
 import { inflateTasks } from './promotionTasks';
@@ -14,6 +13,8 @@ import {
   WarehouseSpec,
 } from './schemas';
 import { ManifestValidationError } from './ManifestValidationError';
+import { readYamlDocuments } from './yamlDocuments';
+import { JobSettings, templateJobProblems } from '../verification/jobSettings';
 import { describeIssue } from './describeIssue';
 import { builtinSteps, StepDefinition, validateStepConfig } from '../promotion/steps';
 import { projectConfigSpecSchema, ProjectConfigSpec } from './projectConfig';
@@ -95,6 +96,8 @@ export function parseManifests(
   text: string,
   /** The steps a `uses` may name (the engine's: the built-in steps unless it was given others). */
   steps: ReadonlyMap<string, StepDefinition> = builtinSteps,
+  /** Where job metrics may run and with which service accounts (app-config; default: Kargo's). */
+  jobs: JobSettings = {},
 ): ProjectManifests {
   const problems: ManifestProblem[] = [];
   /** Every resource a document declares, valid or not: others may refer to it. */
@@ -106,19 +109,12 @@ export function parseManifests(
   const templates = new Map<string, Located<{ spec: AnalysisTemplateSpec }>>();
   let projectConfig: Located<{ spec: ProjectConfigSpec }> | undefined;
 
-  const docs = parseAllDocuments(text, { prettyErrors: true });
-  const list = Array.isArray(docs) ? docs : [docs];
+  // within limits (size, nesting, aliases); a set with no documents at all is a problem too
+  const read = readYamlDocuments(text);
+  problems.push(...read.problems);
 
-  list.forEach((doc, position) => {
-    const index = position + 1; // documents are counted from 1, as people count them
-    if (doc.errors.length > 0) {
-      for (const e of doc.errors) {
-        problems.push({ document: index, path: '', message: `invalid YAML: ${e.message.split('\n')[0]}` });
-      }
-      return;
-    }
-    const value = doc.toJS();
-    if (value === null || value === undefined) return; // empty document between separators
+  read.documents.forEach(({ index, value }) => {
+    if (value === undefined || value === null) return; // empty document between separators
     if (typeof value !== 'object' || Array.isArray(value)) {
       problems.push({ document: index, path: '', message: 'must be a mapping with apiVersion, kind, metadata and spec' });
       return;
@@ -224,6 +220,10 @@ export function parseManifests(
     if (!parsed.success) {
       problems.push(...issuesToProblems(index, resource, 'spec', parsed.error));
       return;
+    }
+    // job metrics: the namespace app-config allows the project, and the pod policy
+    for (const p of templateJobProblems(parsed.data.metrics, project, jobs)) {
+      problems.push({ document: index, resource, path: formatPath('spec', p.path), message: p.message });
     }
     if (templates.has(resource)) {
       problems.push({ document: index, resource, path: 'metadata.name', message: `${resource} is already defined in document ${templates.get(resource)!.document}` });

@@ -1,11 +1,12 @@
-import type { StageHealth } from '@stagecoach/plugin-stagecoach-common';
+import type { ManifestChanges, ManifestRemovals, StageHealth } from '@stagecoach/plugin-stagecoach-common';
 import { Knex } from 'knex';
-import { NotFoundError } from '@backstage/errors';
+import { ConflictError, NotFoundError } from '@backstage/errors';
 import type { ProjectManifests, StageDefinition, WarehouseDefinition } from '../manifests/parseManifests';
 import type { RunnableStageSpec, WarehouseSpec } from '../manifests/schemas';
 import { StageRow, WarehouseRow } from './rows';
 import type { ProjectConfigSpec } from '../manifests/projectConfig';
 import type { AutoPromotionHoldRow, ProjectConfigRow, StageLabelsColumn } from './policyRows';
+import { ManifestApplyStore } from './ManifestApplyStore';
 
 export interface StoredWarehouse extends WarehouseDefinition {
   project: string;
@@ -72,6 +73,66 @@ const toHoldRow = (hold: StoredHold): AutoPromotionHoldRow => ({
   reason: hold.reason,
 });
 
+/** How an apply may go, and what to record about it. */
+export interface ApplyOptions {
+  /** Remove the warehouses and stages the set does not define (`?prune=true`). */
+  prune?: boolean;
+  /** Record the apply (ManifestApplyStore): who, from which revision, the text's digest. */
+  record?: { by?: string; revision?: string; digest: string };
+}
+
+/**
+ * An apply would remove warehouses or stages and was not allowed to (`?prune=true`):
+ * a 409 that names them and says how to confirm.
+ */
+export class PruneRequiredError extends ConflictError {
+  constructor(
+    readonly project: string,
+    readonly wouldRemove: ManifestRemovals,
+  ) {
+    const parts = [
+      wouldRemove.warehouses.length ? `warehouses ${wouldRemove.warehouses.join(', ')}` : '',
+      wouldRemove.stages.length ? `stages ${wouldRemove.stages.join(', ')}` : '',
+    ].filter(Boolean);
+    super(
+      `applying these manifests would remove ${parts.join(' and ')} from project "${project}", which the manifests do not define; ` +
+        'nothing was applied. To remove them, apply again with ?prune=true (their promotion history stays readable); ' +
+        'to keep them, include their documents',
+    );
+  }
+}
+
+const labelsJson = (s: StageDefinition) => (s.labels && Object.keys(s.labels).length > 0 ? JSON.stringify(s.labels) : null);
+
+/** What applying `manifests` changes, against the project's rows. */
+function diffManifests(
+  manifests: ProjectManifests,
+  warehouses: WarehouseRow[],
+  stages: Array<Pick<StageRow, 'name' | 'spec_json'> & StageLabelsColumn>,
+  config: ProjectConfigRow | undefined,
+): ManifestChanges {
+  const diff = <T extends { name: string }>(next: T[], old: Map<string, string>, key: (d: T) => string) => ({
+    added: next.filter(d => !old.has(d.name)).map(d => d.name),
+    changed: next.filter(d => old.has(d.name) && old.get(d.name) !== key(d)).map(d => d.name),
+    removed: [...old.keys()].filter(n => !next.some(d => d.name === n)).sort(),
+  });
+  const stageKey = (spec: string, labels: string | null | undefined) => `${spec}\n${labels ?? ''}`;
+  const configJson = manifests.projectConfig ? JSON.stringify(manifests.projectConfig) : undefined;
+  let projectConfig: ManifestChanges['projectConfig'];
+  if (configJson && !config) projectConfig = 'added';
+  else if (configJson && config!.spec_json !== configJson) projectConfig = 'changed';
+  else if (!configJson && config) projectConfig = 'removed';
+  return {
+    warehouses: diff(manifests.warehouses, new Map(warehouses.map(w => [w.name, w.spec_json])), w => JSON.stringify(w.spec)),
+    stages: diff(
+      manifests.stages,
+      new Map(stages.map(s => [s.name, stageKey(s.spec_json, s.labels_json)])),
+      s => stageKey(JSON.stringify(s.spec), labelsJson(s)),
+    ),
+    ...(projectConfig ? { projectConfig } : {}),
+  };
+}
+
 /** The names to keep, for `whereNotIn`: no name is empty, so `['']` keeps none when there are none. */
 const namesOrNone = (names: string[]): string[] => (names.length ? names : ['']);
 
@@ -95,19 +156,32 @@ export class PipelineStore {
   }
 
   /**
-   * Replaces a project's warehouses and stages with the given set, in one transaction.
+   * Replaces a project's warehouses and stages with the given set, in one transaction, and
+   * records the apply (who, when, revision, what changed: ManifestApplyStore).
    * Discovery state of unchanged warehouses and the current freight of stages are kept;
-   * new or changed warehouses are due for discovery at `now`.
+   * new or changed warehouses are due for discovery at `now`. Warehouses and stages the set
+   * does not define are removed only with `prune`; without it nothing is written and a
+   * PruneRequiredError (409) names them. Promotions and verifications of a removed stage
+   * stay readable: they belong to the project, not to the stage's row.
    */
-  async applyManifests(manifests: ProjectManifests, now: string): Promise<void> {
+  async applyManifests(manifests: ProjectManifests, now: string, options: ApplyOptions = {}): Promise<ManifestChanges> {
     const { project } = manifests;
-    await this.knex.transaction(async tx => {
+    return this.knex.transaction(async tx => {
       await tx('stagecoach_projects')
         .insert({ name: project, created_at: now, updated_at: now })
         .onConflict('name')
         .merge(['updated_at']);
 
       const existing: WarehouseRow[] = await tx('stagecoach_warehouses').where({ project });
+      const existingStages: Array<Pick<StageRow, 'name' | 'spec_json'> & StageLabelsColumn> = await tx('stagecoach_stages')
+        .where({ project })
+        .select('name', 'spec_json', 'labels_json');
+      const oldConfig: ProjectConfigRow | undefined = await tx('stagecoach_project_configs').where({ project }).first();
+      const changes = diffManifests(manifests, existing, existingStages, oldConfig);
+      if ((changes.warehouses.removed.length || changes.stages.removed.length) && !options.prune) {
+        throw new PruneRequiredError(project, { warehouses: changes.warehouses.removed, stages: changes.stages.removed });
+      }
+
       const byName = new Map(existing.map(w => [w.name, w]));
       const keepW = manifests.warehouses.map(w => w.name);
       await tx('stagecoach_warehouses').where({ project }).whereNotIn('name', namesOrNone(keepW)).delete();
@@ -133,9 +207,8 @@ export class PipelineStore {
       await tx('stagecoach_stages').where({ project }).whereNotIn('name', namesOrNone(keepS)).delete();
       await tx('stagecoach_auto_promotion_holds').where({ project }).whereNotIn('stage', namesOrNone(keepS)).delete();
       for (const s of manifests.stages) {
-        const labels = s.labels && Object.keys(s.labels).length > 0 ? JSON.stringify(s.labels) : null;
         await tx('stagecoach_stages')
-          .insert({ project, name: s.name, spec_json: JSON.stringify(s.spec), labels_json: labels })
+          .insert({ project, name: s.name, spec_json: JSON.stringify(s.spec), labels_json: labelsJson(s) })
           .onConflict(['project', 'name'])
           .merge(['spec_json', 'labels_json']);
       }
@@ -149,6 +222,11 @@ export class PipelineStore {
       } else {
         await tx('stagecoach_project_configs').where({ project }).delete();
       }
+
+      if (options.record) {
+        await new ManifestApplyStore(tx).record({ ...options.record, project, at: now, pruned: Boolean(options.prune), changes });
+      }
+      return changes;
     });
   }
 

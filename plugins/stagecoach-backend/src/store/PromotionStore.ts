@@ -457,6 +457,16 @@ export class PromotionStore {
     throw new ConflictError(`promotion "${id}" already ended: it is ${row.phase}`);
   }
 
+  /** The IDs of a stage's promotions that have not ended (Pending or Running), oldest first. */
+  async activeIds(project: string, stage: string): Promise<string[]> {
+    const rows: Pick<PromotionRow, 'id'>[] = await this.knex('stagecoach_promotions')
+      .where({ project, stage })
+      .whereIn('phase', ['Pending', 'Running'])
+      .orderBy([{ column: 'created_at' }, { column: 'id' }])
+      .select('id');
+    return rows.map(r => r.id);
+  }
+
   /** Running promotions whose worker stopped renewing its claim (a crashed or stopped backend). */
   async expiredClaims(now: string): Promise<PromotionRow[]> {
     return this.knex('stagecoach_promotions')

@@ -13,6 +13,7 @@ import { redactSecrets, redactValues } from '../util/secrets';
 import { Clock, Logger } from '../util/types';
 import { abortAnalysis, advanceAnalysis } from './analysisRun';
 import type { VerificationCredentials } from './credentials';
+import type { JobSettings } from './jobSettings';
 import type { AnalysisTick, MeasureContext, MetricProvider } from './types';
 
 /**
@@ -42,7 +43,8 @@ export interface VerificationWorkerOptions {
   providers: ReadonlyMap<string, MetricProvider>;
   kube: KubeClusters;
   /** Where job metrics run. */
-  jobs: { namespace?: string; cluster?: string };
+  /** Where job metrics may run, and with which service accounts (app-config `stagecoach.verification.jobs`). */
+  jobs: JobSettings;
   fetch?: typeof fetch;
   /** Where the web and prometheus metrics may send requests (default: production's policy). */
   egress?: EgressPolicy;
@@ -156,8 +158,8 @@ export class VerificationWorker {
       verificationId: v.id,
       fetch: this.options.fetch ?? globalThis.fetch,
       kube: this.options.kube,
-      // Kargo runs analysis jobs in the project's namespace; app-config may name another
-      jobs: { namespace: this.options.jobs.namespace ?? v.project, cluster: this.options.jobs.cluster },
+      // the job provider picks the namespace: the project's by default (as Kargo), as app-config allows
+      jobs: this.options.jobs,
       logger: this.options.logger,
       now: () => this.options.clock.now(),
       credentials: this.options.credentials,

@@ -3,6 +3,7 @@ import type { EgressPolicy } from '../integrations/http/egress';
 import type { KubeClusters } from '../integrations/kubernetes/types';
 import type { VerificationCredentials } from './credentials';
 import type { Logger } from '../util/types';
+import type { JobSettings } from './jobSettings';
 
 /**
  * Verification: Argo Rollouts AnalysisTemplates, merged per stage and run as one analysis.
@@ -44,8 +45,8 @@ export interface MeasureContext {
   verificationId: string;
   fetch: typeof fetch;
   kube: KubeClusters;
-  /** Where job metrics run: namespace and cluster (app-config `stagecoach.verification.jobs`). */
-  jobs: { namespace: string; cluster?: string };
+  /** Where job metrics may run, and with which service accounts (app-config `stagecoach.verification.jobs`). */
+  jobs: JobSettings;
   logger: Logger;
   now(): Date;
   signal?: AbortSignal;

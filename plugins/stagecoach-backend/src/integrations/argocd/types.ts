@@ -4,11 +4,21 @@
 export interface ArgoCdSettings {
   /** The namespace Applications are in unless a step or annotation names another (default `argocd`). */
   namespace: string;
+  /**
+   * The namespaces a catalog entity's `argocd/app-namespace` annotation may name
+   * (app-config `stagecoach.argocd.namespaces`; default: `namespace` alone).
+   */
+  namespaces?: string[];
   /** Argo CD's UI, for links: `https://argocd.example.com` (optional). */
   url?: string;
 }
 
 export const DEFAULT_ARGOCD_SETTINGS: ArgoCdSettings = { namespace: 'argocd' };
+
+/** Every namespace Argo CD's Applications are read from: the default one and those annotations may name. */
+export function argoCdNamespaces(settings: ArgoCdSettings): string[] {
+  return [...new Set([settings.namespace, ...(settings.namespaces ?? [])])];
+}
 
 export interface ArgoCdAppRef {
   name: string;

@@ -3,11 +3,15 @@ import { z } from 'zod';
 import type { Measurement } from '@stagecoach/plugin-stagecoach-common';
 import { JOBS, KubeApiError, KubeClient, KubeObject, PODS } from '../../integrations/kubernetes/types';
 import { errorMeasurement } from '../conditions';
+import { jobNamespace, podPolicyFor } from '../jobSettings';
+import { podTemplateProblems, withSecureDefaults } from '../podPolicy';
 import type { MeasureContext, Metric, MetricProvider } from '../types';
 
 /**
- * Argo Rollouts' `job` metric: a Kubernetes Job runs in the verification namespace
- * (app-config `stagecoach.verification.jobs`); it passes if the Job completes and fails if
+ * Argo Rollouts' `job` metric: a Kubernetes Job runs in a namespace app-config allows the
+ * project (`stagecoach.verification.jobs`, see jobSettings.ts), its pod held to the
+ * restricted Pod Security level (podPolicy.ts: checked when the manifests were applied and
+ * again here, absent settings filled in); it passes if the Job completes and fails if
  * the Job fails. `run` creates the Job and returns the measurement Running; `resume` looks at
  * it again; when it is done its pods' logs are kept (the last 4 KiB, `metadata.logs`) and the
  * Job is deleted with its pods.
@@ -23,7 +27,15 @@ const stringMap = z.record(z.string({ invalid_type_error: 'must be text' }));
 /** `provider.job`, as Rollouts has it: the Job's metadata (labels, annotations) and its spec. */
 export const jobMetricSchema = z
   .object({
-    metadata: z.object({ labels: stringMap.optional(), annotations: stringMap.optional() }).passthrough().optional(),
+    metadata: z
+      .object({
+        labels: stringMap.optional(),
+        annotations: stringMap.optional(),
+        /** Stagecoach's: one of the namespaces app-config allows the project (jobSettings.ts). */
+        namespace: z.string({ invalid_type_error: 'must be a namespace name' }).optional(),
+      })
+      .passthrough()
+      .optional(),
     spec: z
       .object(
         {
@@ -70,6 +82,9 @@ function parseConfig(metric: Metric): JobMetric {
   }
   throw new Error(`metric ${metric.name}: ${at} ${message}`);
 }
+
+/** `.spec.containers[0].securityContext` from a field path. */
+const formatPodPath = (path: Array<string | number>): string => path.map(p => (typeof p === 'number' ? `[${p}]` : `.${p}`)).join('');
 
 /** A DNS label (lower-case letters, digits, '-'; ≤ 63): Job names end up in the `job-name` label of their pods. */
 export function jobName(verificationId: string, metric: string, measurement: number | string): string {
@@ -184,6 +199,16 @@ async function run(ctx: MeasureContext, metric: Metric): Promise<Measurement> {
   } catch (e) {
     return errorMeasurement((e as Error).message, startedAt, ctx.now());
   }
+  // defence in depth: the manifests were checked when applied, but app-config may have changed since
+  const placement = jobNamespace(ctx.jobs, ctx.project, config.metadata?.namespace);
+  if ('problem' in placement) {
+    return errorMeasurement(`metric ${metric.name}: its job may not run: ${placement.problem}`, startedAt, ctx.now());
+  }
+  const refused = podTemplateProblems(config.spec.template, podPolicyFor(ctx.jobs, ctx.project));
+  if (refused.length > 0) {
+    const list = refused.map(p => `provider.job.spec.template${formatPodPath(p.path)}: ${p.message}`).join('; ');
+    return errorMeasurement(`metric ${metric.name}: the pod policy refuses its job: ${list}`, startedAt, ctx.now());
+  }
   let client: KubeClient;
   try {
     client = ctx.kube.client(ctx.jobs.cluster);
@@ -192,7 +217,7 @@ async function run(ctx: MeasureContext, metric: Metric): Promise<Measurement> {
   }
   const ref: JobRef = {
     job: jobName(ctx.verificationId, metric.name, measurementNumber(ctx)),
-    namespace: ctx.jobs.namespace,
+    namespace: placement.namespace,
     cluster: client.cluster,
   };
   const metadata = { job: ref.job, namespace: ref.namespace, cluster: ref.cluster };
@@ -217,8 +242,9 @@ async function run(ctx: MeasureContext, metric: Metric): Promise<Measurement> {
       template: {
         ...template,
         metadata: { ...(template.metadata ?? {}), labels: { ...(template.metadata?.labels ?? {}), ...ours } },
-        // the API rejects a Job whose pods would restart Always (the pod default): Never is what a check means
-        spec: { ...template.spec, restartPolicy: template.spec.restartPolicy ?? 'Never' },
+        // the API rejects a Job whose pods would restart Always (the pod default): Never is what a check means;
+        // what the restricted Pod Security level asks for and the manifest left out is filled in
+        spec: withSecureDefaults({ ...template.spec, restartPolicy: template.spec.restartPolicy ?? 'Never' }),
       },
     },
   };
