@@ -429,7 +429,6 @@ export class StagecoachEngine {
       project,
       warehouses: manifests.warehouses.map(w => w.name),
       stages: pipelineOrder(manifests.stages),
-      changes,
     };
   }
 

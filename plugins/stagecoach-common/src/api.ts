@@ -450,8 +450,6 @@ export interface ApplyManifestsResult {
   project: string;
   warehouses: string[];
   stages: string[];
-  /** What this apply changed. */
-  changes?: ManifestChanges;
 }
 
 /**
