@@ -2,7 +2,7 @@ import type { ArgoCdApp } from '@stagecoach/plugin-stagecoach-common';
 import type { KubeClusters } from '../kubernetes/types';
 import { findApps } from './applications';
 import { toArgoCdApp } from './health';
-import type { ArgoCdSettings } from './types';
+import { argoCdNamespaces, ArgoCdSettings } from './types';
 
 /** A catalog entity's Argo CD annotations (the community Argo CD plugin's). */
 export interface EntityArgoCdAnnotations {
@@ -17,8 +17,8 @@ export interface EntityArgoCdAnnotations {
 /**
  * The Argo CD apps a catalog entity names, as the API shows them beside the stages: each
  * with the stage of `project` that drives it (its authorized-stage annotation), if any. A
- * problem (cluster unreachable, app missing, bad selector) is an `appsError` in words, never
- * an error of the whole page.
+ * problem (cluster unreachable, app missing, bad selector, a namespace app-config does not
+ * list) is an `appsError` in words, never an error of the whole page.
  */
 export async function entityApps(
   kube: KubeClusters,
@@ -30,6 +30,15 @@ export async function entityApps(
   const { appName, appSelector } = annotations;
   if (!appName && !appSelector) return {};
   const namespace = annotations.appNamespace || undefined;
+  // anyone who can edit a catalog entity writes its annotations: they may name only the namespaces app-config lists
+  const readable = argoCdNamespaces(settings);
+  if (namespace && !readable.includes(namespace)) {
+    return {
+      appsError:
+        `the argocd/app-namespace annotation names namespace "${namespace}", which Stagecoach does not read Argo CD Applications from: ` +
+        `app-config stagecoach.argocd.namespaces allows ${readable.join(', ')}`,
+    };
+  }
   try {
     let target;
     if (appName) target = { name: appName, namespace };
