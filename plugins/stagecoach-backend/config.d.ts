@@ -143,6 +143,11 @@ export interface Config {
       namespace?: string;
       /** Argo CD's UI, for links to apps: https://argocd.example.com */
       url?: string;
+      /**
+       * The namespaces a catalog entity's `argocd/app-namespace` annotation may name (Applications
+       * in any namespace). Default: `namespace` alone.
+       */
+      namespaces?: string[];
     };
     health?: {
       /** How often every promoted stage's health is checked again, in seconds. Default 30. */
@@ -171,10 +176,24 @@ export interface Config {
       maxResultBytes?: number;
       /** Where job metrics run. */
       jobs?: {
-        /** Default: the project's name (as Kargo runs them in the project's namespace). */
+        /**
+         * Where the jobs of projects not listed in `namespaces` run; `{project}` is replaced by
+         * the project's name. Default `{project}` (as Kargo runs them in the project's namespace).
+         * A namespace made from a project's name that is protected (`kube-*`, `default`, Argo CD's,
+         * `protectedNamespaces`) is refused.
+         */
         namespace?: string;
         /** Default: the default cluster. */
         cluster?: string;
+        /**
+         * Per project, the namespaces its jobs may run in: the first is where they run, and a job
+         * metric may name another of them in `provider.job.metadata.namespace`.
+         */
+        namespaces?: Array<{ project: string; namespaces: string[] }>;
+        /** Per project, the service accounts its job pods may name (besides `default`, which gets no token). */
+        serviceAccounts?: Array<{ project: string; names: string[] }>;
+        /** More namespaces a project's name may never make into a job namespace. */
+        protectedNamespaces?: string[];
       };
     };
   };

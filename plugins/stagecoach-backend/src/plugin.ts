@@ -6,7 +6,7 @@ import { catalogServiceRef } from '@backstage/plugin-catalog-node';
 import { eventsServiceRef } from '@backstage/plugin-events-node';
 import { stagecoachPermissions } from '@stagecoach/plugin-stagecoach-common';
 import { StagecoachEngine } from './engine';
-import { DEFAULT_ARGOCD_SETTINGS } from './integrations/argocd/types';
+import { readArgoCdSettings } from './integrations/argocd/types';
 import { readEgressPolicy } from './integrations/http/egress';
 import { kubeClustersFromConfig } from './integrations/kubernetes/KubeClusters';
 import { readRegistryHostSettings, registryAccessFromSettings } from './integrations/registry';
@@ -16,6 +16,7 @@ import { createEventPublisher, readEventsSettings, subscribeToEvents } from './s
 import { createRouter } from './service/router';
 import { readByteLimit } from './util/bytes';
 import { readVerificationCredentials } from './verification/credentials';
+import { readJobSettings } from './verification/jobSettings';
 import { createWebhookRouter, matchesSubscription, readWebhookReceivers, WebhookEvent } from './service/webhooks';
 
 const DISCOVERY_TASK = 'stagecoach-discovery';
@@ -78,27 +79,22 @@ export const stagecoachPlugin = createBackendPlugin({
           // freight.created, promotion.finished and verification.finished, on the events topic `stagecoach`
           onEvent: eventsSettings.enabled ? createEventPublisher(events) : undefined,
           kube: kubeClustersFromConfig(config, { logger }),
-          argocd: {
-            namespace: config.getOptionalString('stagecoach.argocd.namespace') ?? DEFAULT_ARGOCD_SETTINGS.namespace,
-            url: config.getOptionalString('stagecoach.argocd.url')?.replace(/\/+$/, ''),
-          },
+          argocd: readArgoCdSettings(config),
           verification: {
             credentials: readVerificationCredentials(config),
             concurrency: config.getOptionalNumber('stagecoach.verification.concurrency'),
             maxResultBytes: readByteLimit(config, 'stagecoach.verification.maxResultBytes'),
-            jobs: {
-              namespace: config.getOptionalString('stagecoach.verification.jobs.namespace'),
-              cluster: config.getOptionalString('stagecoach.verification.jobs.cluster'),
-            },
+            jobs: readJobSettings(config),
           },
         });
         permissionsRegistry.addPermissions(stagecoachPermissions);
 
+        // app-config's manifests are the source of truth for their projects: what they no longer define is removed
         for (const entry of config.getOptionalConfigArray('stagecoach.manifests') ?? []) {
           const project = entry.getString('project');
           const file = path.resolve(entry.getString('file'));
           try {
-            const result = await engine.applyManifests(project, await fs.readFile(file, 'utf8'));
+            const result = await engine.applyManifests(project, await fs.readFile(file, 'utf8'), { prune: true, actor: 'app-config' });
             logger.info(
               `applied ${file} to project ${project}: warehouses ${result.warehouses.join(', ')}; stages ${result.stages.join(', ')}`,
             );

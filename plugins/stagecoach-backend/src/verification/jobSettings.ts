@@ -1,3 +1,4 @@
+import type { Config } from '@backstage/config';
 import { podTemplateProblems, PodPolicySettings } from './podPolicy';
 
 /**
@@ -100,4 +101,19 @@ export function templateJobProblems(
     }
   });
   return problems;
+}
+
+/** The job settings in app-config (`stagecoach.verification.jobs`). */
+export function readJobSettings(config: Config): JobSettings {
+  const jobs = config.getOptionalConfig('stagecoach.verification.jobs');
+  if (!jobs) return {};
+  const perProject = <K extends string>(key: string, field: K) =>
+    jobs.getOptionalConfigArray(key)?.map(c => ({ project: c.getString('project'), [field]: c.getStringArray(field) }) as { project: string } & Record<K, string[]>);
+  return {
+    namespace: jobs.getOptionalString('namespace'),
+    cluster: jobs.getOptionalString('cluster'),
+    namespaces: perProject('namespaces', 'namespaces'),
+    serviceAccounts: perProject('serviceAccounts', 'names'),
+    protectedNamespaces: jobs.getOptionalStringArray('protectedNamespaces'),
+  };
 }

@@ -1,4 +1,5 @@
 /** Argo CD, reached through its Application resources in the Kubernetes API. */
+import type { Config } from '@backstage/config';
 
 /** Where Applications live and how to link to them (app-config `stagecoach.argocd`). */
 export interface ArgoCdSettings {
@@ -14,6 +15,15 @@ export interface ArgoCdSettings {
 }
 
 export const DEFAULT_ARGOCD_SETTINGS: ArgoCdSettings = { namespace: 'argocd' };
+
+/** Argo CD's settings in app-config (`stagecoach.argocd`). */
+export function readArgoCdSettings(config: Config): ArgoCdSettings {
+  return {
+    namespace: config.getOptionalString('stagecoach.argocd.namespace') ?? DEFAULT_ARGOCD_SETTINGS.namespace,
+    url: config.getOptionalString('stagecoach.argocd.url')?.replace(/\/+$/, ''),
+    namespaces: config.getOptionalStringArray('stagecoach.argocd.namespaces'),
+  };
+}
 
 /** Every namespace Argo CD's Applications are read from: the default one and those annotations may name. */
 export function argoCdNamespaces(settings: ArgoCdSettings): string[] {
