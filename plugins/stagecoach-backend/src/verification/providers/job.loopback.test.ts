@@ -192,4 +192,34 @@ describe('job metric provider (loopback Kubernetes API)', () => {
     }
     expect(a).not.toBe(b);
   });
+  describe('the pod policy at run time (defence in depth: the manifests were checked when applied)', () => {
+    it('fills in the restricted level\'s settings the manifest left out', async () => {
+      const running = await jobProvider.run(ctx, metric(smokeJob));
+      const pod = api.get(JOBS, NS, running.metadata!.job)!.spec.template.spec;
+      expect(pod.securityContext).toEqual({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+      expect(pod.automountServiceAccountToken).toBe(false);
+      expect(pod.containers[0].securityContext).toEqual({ allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
+    });
+
+    it('creates no Job for a pod the policy refuses, and says which field', async () => {
+      const privileged = {
+        spec: { template: { spec: { hostPID: true, containers: [{ name: 'x', image: 'busybox', securityContext: { privileged: true } }] } } },
+      };
+      const m = await jobProvider.run(ctx, metric(privileged));
+      expect(m.phase).toBe('Error');
+      expect(m.message).toBe(
+        'metric smoke-test: the pod policy refuses its job: ' +
+          "provider.job.spec.template.spec.hostPID: must not be true: a job pod may not share the node's namespaces (restricted Pod Security level); " +
+          'provider.job.spec.template.spec.containers[0].securityContext.privileged: must not be true: a job container may not be privileged (restricted Pod Security level)',
+      );
+      expect(api.requests.filter(r => r.verb === 'create')).toEqual([]);
+    });
+
+    it("runs no job in a protected namespace that the project's name would make", async () => {
+      const m = await jobProvider.run({ ...ctx, project: 'kube-system', jobs: {} }, metric(smokeJob));
+      expect(m.phase).toBe('Error');
+      expect(m.message).toMatch(/^metric smoke-test: its job may not run: job metrics of project "kube-system" would run in namespace "kube-system"/);
+      expect(api.requests.filter(r => r.verb === 'create')).toEqual([]);
+    });
+  });
 });
