@@ -27,6 +27,7 @@ import {
 } from '@stagecoach/plugin-stagecoach-common';
 import { StagecoachEngine } from '../engine';
 import { ManifestValidationError } from '../manifests/ManifestValidationError';
+import { readApplyRequest } from '../manifests/applyRequest';
 
 export interface RouterOptions {
   engine: StagecoachEngine;
@@ -88,7 +89,7 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
   });
 
   router.put('/projects/:project/manifests', async (req, res) => {
-    await authorize(req, stagecoachManifestApplyPermission);
+    const credentials = await authorize(req, stagecoachManifestApplyPermission);
     const body: unknown = req.body;
     let text: string | undefined;
     if (typeof body === 'string') text = body;
@@ -100,7 +101,14 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
         'send the manifests as YAML (Content-Type: application/yaml) or as JSON {"manifests": "<yaml>"}',
       );
     }
-    res.json(await engine.applyManifests(req.params.project, text));
+    // ?prune=true to remove what the set does not define; the revision is recorded with the actor
+    res.json(await engine.applyManifests(req.params.project, text, { ...readApplyRequest(req.query, body), actor: actorOf(credentials) }));
+  });
+
+  // who applied which manifests, newest first
+  router.get('/projects/:project/manifests/history', async (req, res) => {
+    await httpAuth.credentials(req);
+    res.json({ items: await engine.manifestHistory(req.params.project, limitParam(req)) });
   });
 
   router.get('/projects/:project/warehouses', async (req, res) => {
@@ -292,7 +300,8 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
     }
     const status = (err as { status?: number; type?: string }).status;
     if ((err as { type?: string }).type?.startsWith('entity.') && status && status < 500) {
-      next(new InputError(`the request body could not be read: ${err.message}`));
+      const limit = (err as { type?: string }).type === 'entity.too.large' ? ` (the limit is ${MAX_BODY})` : '';
+      next(new InputError(`the request body could not be read: ${err.message}${limit}`));
       return;
     }
     next(err);
