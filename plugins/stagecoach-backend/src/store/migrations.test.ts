@@ -2,6 +2,7 @@ import { createTestDatabases } from '../__testUtils__/databases';
 import { MIGRATIONS_DIR } from './migrations';
 
 const TABLES = [
+  'stagecoach_manifest_applies',
   'stagecoach_projects',
   'stagecoach_warehouses',
   'stagecoach_stages',
