@@ -63,6 +63,15 @@ export async function createGitFixture(): Promise<GitFixture> {
 }
 
 /** The demo's pipeline shape (warehouse -> dev -> staging) against a fixture's repositories. */
+/** A pipelineYaml set without one of its stages; `staging` then takes freight from the warehouse directly. */
+export function pipelineWithoutStage(yaml: string, stage: string): string {
+  return yaml
+    .split('---\n')
+    .filter(doc => !(doc.includes('kind: Stage\n') && doc.includes(`\n  name: ${stage}\n`)))
+    .join('---\n')
+    .replace(`{stages: [${stage}]}`, '{direct: true}');
+}
+
 export function pipelineYaml(f: { appURL: string; gitopsURL: string }, project = 'demo'): string {
   const stage = (name: string, sources: string, env: string) => `---
 apiVersion: kargo.akuity.io/v1alpha1

@@ -38,9 +38,9 @@ export async function callInChildProcess<T>(modulePath: string, exportName: stri
   try {
     return await new Promise<T>((resolve, reject) => {
       child.once('error', reject);
-      child.once('close', code => {
-        if (code === 0) resolve(JSON.parse(out) as T);
-        else reject(new Error(`${exportName} in ${modulePath} failed (exit ${code}): ${err.trim()}`));
+      child.once('close', exitCode => {
+        if (exitCode === 0) resolve(JSON.parse(out) as T);
+        else reject(new Error(`${exportName} in ${modulePath} failed (exit ${exitCode}): ${err.trim()}`));
       });
     });
   } finally {

@@ -2,7 +2,7 @@ import { ConflictError } from '@backstage/errors';
 import { Knex } from 'knex';
 import { StagecoachEngine } from '../engine';
 import { createTestDatabases } from '../__testUtils__/databases';
-import { createGitFixture, GitFixture, pipelineYaml } from '../__testUtils__/gitFixture';
+import { createGitFixture, GitFixture, pipelineWithoutStage, pipelineYaml } from '../__testUtils__/gitFixture';
 import { until } from '../__testUtils__/until';
 import { silentLogger } from '../util/types';
 import { ManifestValidationError } from './ManifestValidationError';
@@ -178,9 +178,7 @@ describe('security: applying manifests removes nothing unless asked, and records
       expect(done.phase).toBe('Succeeded');
 
       // dev goes; staging takes its freight directly now
-      const withoutDev = pipelineYaml(git)
-        .replace(/---\napiVersion: kargo.akuity.io\/v1alpha1\nkind: Stage\nmetadata:\n  name: dev\n[\s\S]*?(?=---\n)/, '')
-        .replace('{stages: [dev]}', '{direct: true}');
+      const withoutDev = pipelineWithoutStage(pipelineYaml(git), 'dev');
       const refused = engine.applyManifests('demo', withoutDev, { actor: 'user:default/jane' });
       await expect(refused).rejects.toThrow(ConflictError);
       await expect(refused).rejects.toThrow(

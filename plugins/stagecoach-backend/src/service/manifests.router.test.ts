@@ -5,7 +5,7 @@ import request from 'supertest';
 import type { Server } from 'node:http';
 import { StagecoachEngine } from '../engine';
 import { stagecoachPlugin } from '../plugin';
-import { createGitFixture, GitFixture, pipelineYaml } from '../__testUtils__/gitFixture';
+import { createGitFixture, GitFixture, pipelineWithoutStage, pipelineYaml } from '../__testUtils__/gitFixture';
 import { until } from '../__testUtils__/until';
 
 jest.setTimeout(120_000);
@@ -83,9 +83,7 @@ describe('PUT /projects/{p}/manifests: limits, prune and who applied what (real 
     const promoted = await asJane(request(server).post('/api/stagecoach/projects/demo/stages/dev/promotions')).send({ freight: freight.alias });
     expect(promoted.status).toBe(202);
 
-    const withoutDev = pipelineYaml(git)
-      .replace(/---\napiVersion: kargo.akuity.io\/v1alpha1\nkind: Stage\nmetadata:\n  name: dev\n[\s\S]*?(?=---\n)/, '')
-      .replace('{stages: [dev]}', '{direct: true}');
+    const withoutDev = pipelineWithoutStage(pipelineYaml(git), 'dev');
     const refused = await put(withoutDev);
     expect(refused.status).toBe(409);
     expect(refused.body.error.message).toMatch(/^applying these manifests would remove stages dev from project "demo".*apply again with \?prune=true/);
