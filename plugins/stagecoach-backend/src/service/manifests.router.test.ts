@@ -76,8 +76,8 @@ describe('PUT /projects/{p}/manifests: limits, prune and who applied what (real 
   it('removes a stage only with ?prune=true, saying without it what would go; its promotions stay readable', async () => {
     expect((await asJane(request(server).post('/api/stagecoach/projects/demo/warehouses/app/refresh'))).status).toBe(202);
     const [freight] = await until(
-      async () => (await get('/projects/demo/freight')).body.items,
-      (items: unknown[]) => items.length > 0,
+      async (): Promise<Array<{ alias: string }>> => (await get('/projects/demo/freight')).body.items,
+      items => items.length > 0,
       'freight from discovery',
     );
     const promoted = await asJane(request(server).post('/api/stagecoach/projects/demo/stages/dev/promotions')).send({ freight: freight.alias });

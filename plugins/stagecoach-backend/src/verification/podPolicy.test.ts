@@ -1,6 +1,6 @@
-import { podSpecProblems, podTemplateProblems, withSecureDefaults } from './podPolicy';
+import { PodPolicySettings, podSpecProblems, podTemplateProblems, withSecureDefaults } from './podPolicy';
 
-const none = { serviceAccounts: [] };
+const none: PodPolicySettings = { serviceAccounts: [] };
 const fields = (spec: unknown, settings = none) => podSpecProblems(spec, settings).map(p => p.path.join('.'));
 const c = (securityContext: unknown, extra: Record<string, unknown> = {}) => ({
   containers: [{ name: 'check', image: 'curlimages/curl', securityContext, ...extra }],
