@@ -16,9 +16,8 @@ backend.add(import('@backstage/plugin-catalog-backend-module-logs'));
 backend.add(import('@backstage/plugin-scaffolder-backend'));
 
 backend.add(import('@backstage/plugin-permission-backend'));
-backend.add(
-  import('@backstage/plugin-permission-backend-module-allow-all-policy'),
-);
+// the example tenancy policy: everyone reads, owners promote, prod needs platform-team
+backend.add(import('./permissions/module'));
 
 backend.add(import('./demo'));
 backend.add(import('@stagecoach/plugin-stagecoach-backend'));

@@ -7,3 +7,12 @@
 export { stagecoachPlugin as default } from './plugin';
 export { StagecoachEngine } from './engine';
 export type { StagecoachEngineOptions } from './engine';
+export {
+  stagecoachProjectConditions,
+  stagecoachStageConditions,
+  createStagecoachProjectConditionalDecision,
+  createStagecoachStageConditionalDecision,
+  projectPermissionRules,
+  stagePermissionRules,
+} from './service/permissions';
+export type { ProjectResource, StageResource, StagecoachQuery } from './service/permissions';

@@ -10,6 +10,7 @@ import { git as runGit } from '@stagecoach/git-server';
 import { StagecoachEngine } from './engine';
 import { freightId } from './discovery/freightIdentity';
 import { ManifestValidationError } from './manifests/ManifestValidationError';
+import { ProjectOwners, StagecoachAccess } from './service/permissions';
 import { createRouter } from './service/router';
 import { createTestDatabases } from './__testUtils__/databases';
 import { createGitFixture, GitFixture } from './__testUtils__/gitFixture';
@@ -60,15 +61,23 @@ describe('freight assembled by hand, and freightCreationPolicy/Criteria (real Gi
       await engine.applyManifests('manual', manualSet());
       await engine.discovery.runDue();
 
+      const permissions = mockServices.permissions.mock({
+        authorize: async requests => {
+          asked.push(...requests.map(r => r.permission.name));
+          return requests.map(() => ({ result: allow ? AuthorizeResult.ALLOW : AuthorizeResult.DENY }));
+        },
+      });
       const router = await createRouter({
         engine,
         httpAuth: mockServices.httpAuth(),
-        auth: mockServices.auth(),
-        permissions: mockServices.permissions.mock({
-          authorize: async requests => {
-            asked.push(...requests.map(r => r.permission.name));
-            return requests.map(() => ({ result: allow ? AuthorizeResult.ALLOW : AuthorizeResult.DENY }));
-          },
+        access: StagecoachAccess.register(
+          permissions,
+          mockServices.permissionsRegistry.mock(),
+          new ProjectOwners(catalogServiceMock(), mockServices.auth()),
+          { listProjects: async () => ['manual'], stageLabels: async () => ({}) },
+        ),
+        auditor: mockServices.auditor.mock({
+          createEvent: async () => ({ success: async () => undefined, fail: async () => undefined }),
         }),
         catalog: catalogServiceMock(),
         logger: mockServices.logger.mock(),

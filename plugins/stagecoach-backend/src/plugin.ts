@@ -4,7 +4,6 @@ import path from 'node:path';
 import { coreServices, createBackendPlugin } from '@backstage/backend-plugin-api';
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
 import { eventsServiceRef } from '@backstage/plugin-events-node';
-import { stagecoachPermissions } from '@stagecoach/plugin-stagecoach-common';
 import { StagecoachEngine } from './engine';
 import { readArgoCdSettings } from './integrations/argocd/types';
 import { readEgressPolicy } from './integrations/http/egress';
@@ -13,6 +12,7 @@ import { readRegistryHostSettings, registryAccessFromSettings } from './integrat
 import { scmCredentialsFromConfig } from './integrations/scm/fromIntegrations';
 import { ManifestValidationError } from './manifests/ManifestValidationError';
 import { createEventPublisher, readEventsSettings, subscribeToEvents } from './service/events';
+import { ProjectOwners, StagecoachAccess } from './service/permissions';
 import { createRouter } from './service/router';
 import { readByteLimit } from './util/bytes';
 import { readVerificationCredentials } from './verification/credentials';
@@ -28,6 +28,7 @@ export const stagecoachPlugin = createBackendPlugin({
     env.registerInit({
       deps: {
         auth: coreServices.auth,
+        auditor: coreServices.auditor,
         config: coreServices.rootConfig,
         database: coreServices.database,
         httpAuth: coreServices.httpAuth,
@@ -42,6 +43,7 @@ export const stagecoachPlugin = createBackendPlugin({
       },
       async init({
         auth,
+        auditor,
         config,
         database,
         httpAuth,
@@ -87,7 +89,13 @@ export const stagecoachPlugin = createBackendPlugin({
             jobs: readJobSettings(config),
           },
         });
-        permissionsRegistry.addPermissions(stagecoachPermissions);
+        // tenancy: permissions on projects and stages, with rules a policy combines (docs/permissions.md)
+        const owners = new ProjectOwners(catalog, auth);
+        const pipelineLookup = {
+          listProjects: async () => (await engine.listProjects()).map(p => p.name),
+          stageLabels: async (project: string, stage: string) => (await engine.pipelines.getStage(project, stage)).labels ?? {},
+        };
+        const access = StagecoachAccess.register(permissions, permissionsRegistry, owners, pipelineLookup);
 
         // app-config's manifests are the source of truth for their projects: what they no longer define is removed
         for (const entry of config.getOptionalConfigArray('stagecoach.manifests') ?? []) {
@@ -173,9 +181,9 @@ export const stagecoachPlugin = createBackendPlugin({
         httpRouter.use(
           await createRouter({
             engine,
-            auth,
             httpAuth,
-            permissions,
+            access,
+            auditor,
             catalog,
             logger,
             onRefresh: () => scheduler.triggerTask(DISCOVERY_TASK).catch(() => undefined),

@@ -1,14 +1,14 @@
 import express, { NextFunction, Request, Response } from 'express';
 import Router from 'express-promise-router';
 import type {
-  AuthService,
+  AuditorService,
+  BackstageCredentials,
   HttpAuthService,
   LoggerService,
-  PermissionsService,
 } from '@backstage/backend-plugin-api';
 import type { CatalogService } from '@backstage/plugin-catalog-node';
-import { InputError, NotAllowedError, NotFoundError } from '@backstage/errors';
-import { AuthorizeResult, BasicPermission } from '@backstage/plugin-permission-common';
+import { InputError, NotFoundError } from '@backstage/errors';
+import type { ResourcePermission } from '@backstage/plugin-permission-common';
 import {
   ANNOTATION_ARGOCD_APP_NAME,
   ANNOTATION_ARGOCD_APP_NAMESPACE,
@@ -20,6 +20,7 @@ import {
   stagecoachFreightCreatePermission,
   stagecoachFreightUpdatePermission,
   stagecoachManifestApplyPermission,
+  stagecoachProjectReadPermission,
   stagecoachPromotePermission,
   stagecoachPromotionAbortPermission,
   stagecoachRefreshPermission,
@@ -28,12 +29,15 @@ import {
 import { StagecoachEngine } from '../engine';
 import { ManifestValidationError } from '../manifests/ManifestValidationError';
 import { readApplyRequest } from '../manifests/applyRequest';
+import { audited, AuditedChange } from './audit';
+import { StagecoachAccess } from './permissions';
 
 export interface RouterOptions {
   engine: StagecoachEngine;
   httpAuth: HttpAuthService;
-  auth: AuthService;
-  permissions: PermissionsService;
+  /** Permission checks on projects and stages. */
+  access: StagecoachAccess;
+  auditor: AuditorService;
   catalog: CatalogService;
   logger: LoggerService;
   /** Called after a warehouse was asked to refresh, to run discovery now. */
@@ -42,23 +46,45 @@ export interface RouterOptions {
 
 const MAX_BODY = '1mb';
 
-/** The REST API under /api/stagecoach. Every route needs user or service credentials. */
+/**
+ * The REST API under /api/stagecoach. Every route needs user or service credentials, and
+ * every read and change is checked against the permission policy on the project or stage it
+ * concerns; every change is an auditor event.
+ */
 export async function createRouter(options: RouterOptions): Promise<express.Router> {
-  const { engine, httpAuth, permissions, catalog } = options;
+  const { engine, httpAuth, access, auditor, catalog } = options;
   const router = Router();
   router.use(express.json({ limit: MAX_BODY }));
   router.use(express.text({ limit: MAX_BODY, type: ['application/yaml', 'application/x-yaml', 'text/*'] }));
 
-  const authorize = async (req: Request, permission: BasicPermission) => {
+  /** The caller, once allowed to read the project. */
+  const readProject = async (req: Request, project: string) => {
     const credentials = await httpAuth.credentials(req);
-    const [decision] = await permissions.authorize([{ permission }], { credentials });
-    if (decision.result !== AuthorizeResult.ALLOW) {
-      throw new NotAllowedError(`not allowed to ${permission.name}`);
-    }
+    await access.checkProject(credentials, stagecoachProjectReadPermission, project);
     return credentials;
   };
 
-  const actorOf = (credentials: Awaited<ReturnType<HttpAuthService['credentials']>>) => {
+  /** A change of a project (or, with `stage`, of one of its stages): checked, run and audited. */
+  const change = <T>(
+    req: Request,
+    what: AuditedChange & { permission: ResourcePermission; project: string; stage?: string },
+    run: (credentials: BackstageCredentials) => Promise<T>,
+    outcome?: (result: T) => AuditedChange['meta'],
+  ) =>
+    audited(
+      auditor,
+      req,
+      { eventId: what.eventId, meta: { project: what.project, ...(what.stage ? { stage: what.stage } : {}), ...what.meta } },
+      async () => {
+        const credentials = await httpAuth.credentials(req);
+        if (what.stage) await access.checkStage(credentials, what.permission, what.project, what.stage);
+        else await access.checkProject(credentials, what.permission, what.project);
+        return run(credentials);
+      },
+      outcome,
+    );
+
+  const actorOf = (credentials: BackstageCredentials) => {
     const p = credentials.principal as { type: string; userEntityRef?: string; subject?: string };
     return p.userEntityRef ?? p.subject ?? p.type;
   };
@@ -79,57 +105,71 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
   };
 
   router.get('/projects', async (req, res) => {
-    await httpAuth.credentials(req);
-    res.json({ items: await engine.listProjects() });
+    const credentials = await httpAuth.credentials(req);
+    const projects = await engine.listProjects();
+    const readable = await access.readableProjects(credentials, projects.map(p => p.name));
+    res.json({ items: projects.filter(p => readable.has(p.name)) });
   });
 
   router.get('/projects/:project', async (req, res) => {
-    await httpAuth.credentials(req);
+    await readProject(req, req.params.project);
     res.json(await engine.getProject(req.params.project));
   });
 
   router.put('/projects/:project/manifests', async (req, res) => {
-    const credentials = await authorize(req, stagecoachManifestApplyPermission);
+    const { project } = req.params;
     const body: unknown = req.body;
     let text: string | undefined;
     if (typeof body === 'string') text = body;
     else if (typeof (body as { manifests?: unknown } | undefined)?.manifests === 'string') {
       text = (body as { manifests: string }).manifests;
     }
-    if (!text?.trim()) {
-      throw new InputError(
-        'send the manifests as YAML (Content-Type: application/yaml) or as JSON {"manifests": "<yaml>"}',
-      );
-    }
-    // ?prune=true to remove what the set does not define; the revision is recorded with the actor
-    res.json(await engine.applyManifests(req.params.project, text, { ...readApplyRequest(req.query, body), actor: actorOf(credentials) }));
+    const result = await change(
+      req,
+      { eventId: 'manifests-apply', permission: stagecoachManifestApplyPermission, project, meta: {} },
+      async credentials => {
+        if (!text?.trim()) {
+          throw new InputError(
+            'send the manifests as YAML (Content-Type: application/yaml) or as JSON {"manifests": "<yaml>"}',
+          );
+        }
+        // ?prune=true to remove what the set does not define; the revision is recorded with the actor
+        return engine.applyManifests(project, text, { ...readApplyRequest(req.query, body), actor: actorOf(credentials) });
+      },
+      r => ({ warehouses: r.warehouses, stages: r.stages }),
+    );
+    res.json(result);
   });
 
   // who applied which manifests, newest first
   router.get('/projects/:project/manifests/history', async (req, res) => {
-    await httpAuth.credentials(req);
+    await readProject(req, req.params.project);
     res.json({ items: await engine.manifestHistory(req.params.project, limitParam(req)) });
   });
 
   router.get('/projects/:project/warehouses', async (req, res) => {
-    await httpAuth.credentials(req);
+    await readProject(req, req.params.project);
     res.json({ items: await engine.listWarehouses(req.params.project) });
   });
 
   router.get('/projects/:project/warehouses/:warehouse', async (req, res) => {
-    await httpAuth.credentials(req);
+    await readProject(req, req.params.project);
     res.json(await engine.getWarehouse(req.params.project, req.params.warehouse));
   });
 
   router.post('/projects/:project/warehouses/:warehouse/refresh', async (req, res) => {
-    await authorize(req, stagecoachRefreshPermission);
-    await engine.refreshWarehouse(req.params.project, req.params.warehouse);
+    const { project, warehouse } = req.params;
+    await change(
+      req,
+      { eventId: 'warehouse-refresh', permission: stagecoachRefreshPermission, project, meta: { warehouse } },
+      () => engine.refreshWarehouse(project, warehouse),
+    );
     await options.onRefresh?.();
-    res.status(202).json(await engine.getWarehouse(req.params.project, req.params.warehouse));
+    res.status(202).json(await engine.getWarehouse(project, warehouse));
   });
 
   router.get('/projects/:project/freight', async (req, res) => {
-    await httpAuth.credentials(req);
+    await readProject(req, req.params.project);
     const items = await engine.listFreight(req.params.project, {
       stage: stringParam(req, 'stage'),
       origin: stringParam(req, 'origin'),
@@ -140,55 +180,90 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
 
   // freight assembled by hand from what a warehouse discovered: 201 when new, 200 when it existed
   router.post('/projects/:project/freight', async (req, res) => {
-    const credentials = await authorize(req, stagecoachFreightCreatePermission);
     const { project } = req.params;
-    const { freight, created } = await engine.createFreight(project, req.body, actorOf(credentials));
+    const { freight, created } = await change(
+      req,
+      { eventId: 'freight-create', permission: stagecoachFreightCreatePermission, project, meta: {} },
+      credentials => engine.createFreight(project, req.body, actorOf(credentials)),
+      r => ({ freight: r.freight.id, created: r.created }),
+    );
     res.location(`${req.baseUrl}/projects/${encodeURIComponent(project)}/freight/${freight.id}`);
     res.status(created ? 201 : 200).json(freight);
   });
 
   router.get('/projects/:project/freight/:freight', async (req, res) => {
-    await httpAuth.credentials(req);
+    await readProject(req, req.params.project);
     res.json(await engine.getFreight(req.params.project, req.params.freight));
   });
 
   router.patch('/projects/:project/freight/:freight', async (req, res) => {
-    await authorize(req, stagecoachFreightUpdatePermission);
+    const { project, freight } = req.params;
     const body = (req.body ?? {}) as { alias?: unknown };
-    if (!('alias' in body)) throw new InputError('send the new alias: {"alias": "<alias>"}');
-    res.json(await engine.setFreightAlias(req.params.project, req.params.freight, body.alias));
+    res.json(
+      await change(
+        req,
+        { eventId: 'freight-update', permission: stagecoachFreightUpdatePermission, project, meta: { freight } },
+        async () => {
+          if (!('alias' in body)) throw new InputError('send the new alias: {"alias": "<alias>"}');
+          return engine.setFreightAlias(project, freight, body.alias);
+        },
+        f => ({ freight: f.id, alias: f.alias }),
+      ),
+    );
   });
 
   router.post('/projects/:project/freight/:freight/approve', async (req, res) => {
-    const credentials = await authorize(req, stagecoachFreightApprovePermission);
-    const body = (req.body ?? {}) as { stage?: unknown };
-    res.json(await engine.approveFreight(req.params.project, req.params.freight, body.stage, actorOf(credentials)));
+    const { project, freight } = req.params;
+    const stage = ((req.body ?? {}) as { stage?: unknown }).stage;
+    if (typeof stage !== 'string' || !stage) {
+      throw new InputError('name the stage to approve the freight for: {"stage": "<stage>"}');
+    }
+    res.json(
+      await change(
+        req,
+        { eventId: 'freight-approve', permission: stagecoachFreightApprovePermission, project, stage, meta: { freight } },
+        credentials => engine.approveFreight(project, freight, stage, actorOf(credentials)),
+        f => ({ freight: f.id }),
+      ),
+    );
   });
 
   // every freight of the stage's warehouses: available or not, and why
   router.get('/projects/:project/stages/:stage/freight', async (req, res) => {
-    await httpAuth.credentials(req);
+    await readProject(req, req.params.project);
     res.json(await engine.stageFreight(req.params.project, req.params.stage, { limit: limitParam(req) }));
   });
 
   router.delete('/projects/:project/stages/:stage/auto-promotion-hold', async (req, res) => {
-    const credentials = await authorize(req, stagecoachAutoPromotionHoldReleasePermission);
+    const { project, stage } = req.params;
     const origin = stringParam(req, 'origin');
-    res.json(await engine.releaseAutoPromotionHold(req.params.project, req.params.stage, origin, actorOf(credentials)));
+    res.json(
+      await change(
+        req,
+        {
+          eventId: 'auto-promotion-hold-release',
+          permission: stagecoachAutoPromotionHoldReleasePermission,
+          project,
+          stage,
+          meta: origin ? { origin } : {},
+        },
+        credentials => engine.releaseAutoPromotionHold(project, stage, origin, actorOf(credentials)),
+      ),
+    );
   });
 
   router.get('/projects/:project/stages', async (req, res) => {
-    await httpAuth.credentials(req);
+    await readProject(req, req.params.project);
     res.json({ items: await engine.listStages(req.params.project) });
   });
 
   router.get('/projects/:project/stages/:stage', async (req, res) => {
-    await httpAuth.credentials(req);
+    await readProject(req, req.params.project);
     res.json(await engine.getStage(req.params.project, req.params.stage));
   });
 
   router.post('/projects/:project/stages/:stage/promotions', async (req, res) => {
-    const credentials = await authorize(req, stagecoachPromotePermission);
+    const { project, stage } = req.params;
     const body = (req.body ?? {}) as {
       freight?: unknown;
       freightAlias?: unknown;
@@ -205,47 +280,72 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
     if (body.supersede !== undefined && typeof body.supersede !== 'boolean') {
       throw new InputError('supersede must be true or false');
     }
-    const { project, stage } = req.params;
-    let ref = body.freight ?? body.freightAlias;
+    let origin: string | undefined;
     if (body.origin !== undefined) {
-      const origin = body.origin as { kind?: unknown; name?: unknown } | null;
-      if (typeof origin !== 'object' || origin === null || (origin.kind ?? 'Warehouse') !== 'Warehouse' || typeof origin.name !== 'string' || !origin.name) {
+      const o = body.origin as { kind?: unknown; name?: unknown } | null;
+      if (typeof o !== 'object' || o === null || (o.kind ?? 'Warehouse') !== 'Warehouse' || typeof o.name !== 'string' || !o.name) {
         throw new InputError('origin must be {"kind": "Warehouse", "name": "<warehouse>"}');
       }
-      ref = (await engine.candidateFreight(project, stage, origin.name)).id;
+      origin = o.name;
     }
-    if (typeof ref !== 'string' || !ref) {
+    const named = body.freight ?? body.freightAlias;
+    if (origin === undefined && (typeof named !== 'string' || !named)) {
       throw new InputError('freight must be the ID or alias of a freight');
     }
-    const promotion = await engine.promote(project, stage, ref, actorOf(credentials), {
-      supersede: body.supersede,
-    });
+    const promotion = await change(
+      req,
+      {
+        eventId: 'promotion-create',
+        permission: stagecoachPromotePermission,
+        project,
+        stage,
+        meta: origin ? { origin } : { freight: named as string },
+      },
+      async credentials => {
+        const ref = origin ? (await engine.candidateFreight(project, stage, origin)).id : (named as string);
+        return engine.promote(project, stage, ref, actorOf(credentials), { supersede: body.supersede as boolean | undefined });
+      },
+      p => ({ promotion: p.id, freight: p.freight.id }),
+    );
     res.status(202).json(promotion);
   });
 
   // verification: history, one run, re-verify, abort (Kargo's POST /stages/:s/verification)
   router.get('/projects/:project/stages/:stage/verifications', async (req, res) => {
-    await httpAuth.credentials(req);
+    await readProject(req, req.params.project);
     res.json({ items: await engine.listVerifications(req.params.project, req.params.stage, limitParam(req)) });
   });
 
   router.post('/projects/:project/stages/:stage/verification', async (req, res) => {
-    const credentials = await authorize(req, stagecoachVerifyPermission);
-    res.status(202).json(await engine.reverify(req.params.project, req.params.stage, actorOf(credentials)));
+    const { project, stage } = req.params;
+    const verification = await change(
+      req,
+      { eventId: 'verification-create', permission: stagecoachVerifyPermission, project, stage, meta: {} },
+      credentials => engine.reverify(project, stage, actorOf(credentials)),
+      v => ({ verification: v.id, freight: v.freight.id }),
+    );
+    res.status(202).json(verification);
   });
 
   router.post('/projects/:project/stages/:stage/verification/abort', async (req, res) => {
-    const credentials = await authorize(req, stagecoachVerifyPermission);
-    res.json(await engine.abortVerification(req.params.project, req.params.stage, actorOf(credentials)));
+    const { project, stage } = req.params;
+    res.json(
+      await change(
+        req,
+        { eventId: 'verification-abort', permission: stagecoachVerifyPermission, project, stage, meta: {} },
+        credentials => engine.abortVerification(project, stage, actorOf(credentials)),
+        v => ({ verification: v.id }),
+      ),
+    );
   });
 
   router.get('/projects/:project/verifications/:id', async (req, res) => {
-    await httpAuth.credentials(req);
+    await readProject(req, req.params.project);
     res.json(await engine.getVerification(req.params.project, req.params.id));
   });
 
   router.get('/projects/:project/promotions', async (req, res) => {
-    await httpAuth.credentials(req);
+    await readProject(req, req.params.project);
     const items = await engine.listPromotions(req.params.project, {
       stage: stringParam(req, 'stage'),
       limit: limitParam(req),
@@ -254,13 +354,22 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
   });
 
   router.get('/projects/:project/promotions/:id', async (req, res) => {
-    await httpAuth.credentials(req);
+    await readProject(req, req.params.project);
     res.json(await engine.getPromotion(req.params.project, req.params.id));
   });
 
   router.post('/projects/:project/promotions/:id/abort', async (req, res) => {
-    const credentials = await authorize(req, stagecoachPromotionAbortPermission);
-    res.status(202).json(await engine.abortPromotion(req.params.project, req.params.id, actorOf(credentials)));
+    const { project, id } = req.params;
+    // the stage it concerns is the promotion's: reading it needs the project's read permission
+    await readProject(req, project);
+    const { stage } = await engine.getPromotion(project, id);
+    const promotion = await change(
+      req,
+      { eventId: 'promotion-abort', permission: stagecoachPromotionAbortPermission, project, stage, meta: { promotion: id } },
+      credentials => engine.abortPromotion(project, id, actorOf(credentials)),
+      p => ({ phase: p.phase }),
+    );
+    res.status(202).json(promotion);
   });
 
   router.get('/entities/:kind/:namespace/:name/pipeline', async (req, res) => {
@@ -273,6 +382,7 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
     if (!project) {
       throw new NotFoundError(`entity ${ref} has no ${ANNOTATION_PROJECT} annotation`);
     }
+    await access.checkProject(credentials, stagecoachProjectReadPermission, project);
     const warehouses = entity.metadata.annotations?.[ANNOTATION_WAREHOUSES]
       ?.split(',')
       .map(s => s.trim())

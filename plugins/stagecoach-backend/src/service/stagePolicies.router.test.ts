@@ -180,12 +180,16 @@ describe('REST API: approval, availability explained, auto-promotion holds (real
       .set('Authorization', mockCredentials.user.header())
       .send({ stage: 'staging' });
     expect(approve.status).toBe(403);
-    expect(approve.body.error.message).toBe('not allowed to stagecoach.freight.approve');
+    expect(approve.body.error.message).toBe(
+      'stagecoach.freight.approve on stage staging of project policies is not allowed for you by the permission policy',
+    );
     const release = await request(denied)
       .delete(`${base}/stages/staging/auto-promotion-hold`)
       .set('Authorization', mockCredentials.user.header());
     expect(release.status).toBe(403);
-    expect(release.body.error.message).toBe('not allowed to stagecoach.stage.auto-promotion-hold.release');
+    expect(release.body.error.message).toBe(
+      'stagecoach.stage.auto-promotion-hold.release on stage staging of project policies is not allowed for you by the permission policy',
+    );
     // reading needs credentials only
     const read = await request(denied).get(`${base}/stages/staging/freight`).set('Authorization', mockCredentials.none.header());
     expect(read.status).toBe(401);
