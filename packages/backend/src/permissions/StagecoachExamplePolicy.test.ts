@@ -5,14 +5,22 @@ import type { Server } from 'node:http';
 import request from 'supertest';
 import type { Request } from 'express';
 import {
+  BackendFeature,
   HttpAuthService,
   coreServices,
+  createBackendModule,
   createServiceFactory,
 } from '@backstage/backend-plugin-api';
+import { AuthorizeResult, isResourcePermission, PolicyDecision } from '@backstage/plugin-permission-common';
+import type { PermissionPolicy, PolicyQuery, PolicyQueryUser } from '@backstage/plugin-permission-node';
+import { policyExtensionPoint } from '@backstage/plugin-permission-node/alpha';
 import { mockCredentials, mockServices, startTestBackend } from '@backstage/backend-test-utils';
 import { permissionsServiceFactory } from '@backstage/backend-defaults/permissions';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
-import stagecoachPlugin from '@stagecoach/plugin-stagecoach-backend';
+import stagecoachPlugin, {
+  createStagecoachProjectConditionalDecision,
+  stagecoachProjectConditions,
+} from '@stagecoach/plugin-stagecoach-backend';
 import permissionPlugin from '@backstage/plugin-permission-backend';
 import stagecoachPolicyModule from './module';
 
@@ -95,51 +103,83 @@ spec:
       sources: {stages: [dev]}
 `;
 
+/** What the Stagecoach plugin told the auditor: each event, and how it ended. */
+interface AuditRecord {
+  eventId: string;
+  meta: Record<string, unknown>;
+  authorization?: string;
+  outcome?: 'success' | 'fail';
+  outcomeMeta?: Record<string, unknown>;
+  error?: string;
+}
+
+async function startBackend(policy: BackendFeature, workDir: string, audit: AuditRecord[]) {
+  const { server } = await startTestBackend({
+    features: [
+      stagecoachPlugin,
+      permissionPlugin,
+      policy,
+      permissionsServiceFactory,
+      httpAuthKeepingActors,
+      mockServices.auditor.mock({
+        createEvent: async ({ eventId, meta, request: req }) => {
+          const record: AuditRecord = {
+            eventId,
+            meta: (meta ?? {}) as Record<string, unknown>,
+            authorization: req?.headers.authorization,
+          };
+          audit.push(record);
+          return {
+            success: async options => {
+              Object.assign(record, { outcome: 'success', outcomeMeta: options?.meta });
+            },
+            fail: async options => {
+              Object.assign(record, { outcome: 'fail', error: options.error.message });
+            },
+          };
+        },
+      }).factory,
+      mockServices.userInfo.mock({
+        getUserInfo: async credentials => {
+          const ref = (credentials.principal as { userEntityRef: string }).userEntityRef;
+          return { userEntityRef: ref, ownershipEntityRefs: ownership[ref] ?? [ref] };
+        },
+      }).factory,
+      catalogServiceMock.factory({
+        entities: [entity('payments-api', 'payments', 'team-a'), entity('search-api', 'search', 'team-b')],
+      }),
+      mockServices.rootConfig.factory({
+        data: { permission: { enabled: true }, stagecoach: { workDir } },
+      }),
+    ],
+  });
+  // a CI token (a service principal) sets the pipelines up: the policy is for users
+  for (const project of ['payments', 'search']) {
+    await request(server)
+      .put(`/api/stagecoach/projects/${project}/manifests`)
+      .set('Authorization', mockCredentials.service.header())
+      .set('Content-Type', 'application/yaml')
+      .send(manifests(project))
+      .expect(200);
+  }
+  return server;
+}
+
+const as = (user: string) => ({ Authorization: mockCredentials.user.header(user) });
+
 describe('the example permission policy (real permission backend, loopback HTTP)', () => {
   let server: Server;
   let workDir: string;
+  const audit: AuditRecord[] = [];
 
   beforeAll(async () => {
     workDir = await fs.mkdtemp(path.join(os.tmpdir(), 'stagecoach-policy-'));
-    ({ server } = await startTestBackend({
-      features: [
-        stagecoachPlugin,
-        permissionPlugin,
-        stagecoachPolicyModule,
-        permissionsServiceFactory,
-        httpAuthKeepingActors,
-        mockServices.userInfo.mock({
-          getUserInfo: async credentials => {
-            const ref = (credentials.principal as { userEntityRef: string }).userEntityRef;
-            return { userEntityRef: ref, ownershipEntityRefs: ownership[ref] ?? [ref] };
-          },
-        }).factory,
-        catalogServiceMock.factory({
-          entities: [entity('payments-api', 'payments', 'team-a'), entity('search-api', 'search', 'team-b')],
-        }),
-        mockServices.rootConfig.factory({
-          data: {
-            permission: { enabled: true },
-            stagecoach: { workDir },
-          },
-        }),
-      ],
-    }));
-    // a CI token (a service principal) sets the pipelines up: the policy is for users
-    for (const project of ['payments', 'search']) {
-      await request(server)
-        .put(`/api/stagecoach/projects/${project}/manifests`)
-        .set('Authorization', mockCredentials.service.header())
-        .set('Content-Type', 'application/yaml')
-        .send(manifests(project))
-        .expect(200);
-    }
+    server = await startBackend(stagecoachPolicyModule, workDir, audit);
   });
   afterAll(async () => {
     await fs.rm(workDir, { recursive: true, force: true });
   });
 
-  const as = (user: string) => ({ Authorization: mockCredentials.user.header(user) });
   const promote = (user: string, project: string, stage: string) =>
     request(server)
       .post(`/api/stagecoach/projects/${project}/stages/${stage}/promotions`)
@@ -184,5 +224,92 @@ describe('the example permission policy (real permission backend, loopback HTTP)
   it('lets admins do everything, prod included', async () => {
     expect((await promote(ROOT, 'payments', 'prod')).status).toBe(404);
     expect((await promote(ROOT, 'search', 'prod')).status).toBe(404);
+  });
+
+  it('records every change as an auditor event with its request, project, stage and outcome', async () => {
+    audit.length = 0;
+    await request(server)
+      .put('/api/stagecoach/projects/payments/manifests')
+      .set(as(ADA))
+      .set('Content-Type', 'application/yaml')
+      .send(manifests('payments'))
+      .expect(200);
+    await promote(ADA, 'payments', 'prod').expect(403);
+    await promote(ADA, 'payments', 'dev').expect(404);
+
+    expect(audit).toEqual([
+      {
+        eventId: 'manifests-apply',
+        meta: { project: 'payments' },
+        authorization: as(ADA).Authorization,
+        outcome: 'success',
+        outcomeMeta: { warehouses: ['app'], stages: ['dev', 'prod'] },
+      },
+      {
+        eventId: 'promotion-create',
+        meta: { project: 'payments', stage: 'prod', freight: 'no-such-freight' },
+        authorization: as(ADA).Authorization,
+        outcome: 'fail',
+        error: 'stagecoach.promotion.create on stage prod of project payments is not allowed for you by the permission policy',
+      },
+      expect.objectContaining({
+        eventId: 'promotion-create',
+        meta: { project: 'payments', stage: 'dev', freight: 'no-such-freight' },
+        outcome: 'fail',
+        error: expect.stringMatching(/no-such-freight/),
+      }),
+    ]);
+  });
+});
+
+/** A stricter policy than the example: only a project's owners may even read it. */
+class OwnersReadPolicy implements PermissionPolicy {
+  async handle(req: PolicyQuery, user?: PolicyQueryUser): Promise<PolicyDecision> {
+    if (isResourcePermission(req.permission, 'stagecoach-project')) {
+      return createStagecoachProjectConditionalDecision(
+        req.permission,
+        stagecoachProjectConditions.isProjectOwner({ claims: user?.info.ownershipEntityRefs ?? [] }),
+      );
+    }
+    return { result: AuthorizeResult.DENY };
+  }
+}
+
+describe('a policy that lets only owners read (real permission backend, loopback HTTP)', () => {
+  let server: Server;
+  let workDir: string;
+
+  beforeAll(async () => {
+    workDir = await fs.mkdtemp(path.join(os.tmpdir(), 'stagecoach-policy-'));
+    const ownersRead = createBackendModule({
+      pluginId: 'permission',
+      moduleId: 'owners-read',
+      register(reg) {
+        reg.registerInit({
+          deps: { policy: policyExtensionPoint },
+          async init({ policy }) {
+            policy.setPolicy(new OwnersReadPolicy());
+          },
+        });
+      },
+    });
+    server = await startBackend(ownersRead, workDir, []);
+  });
+  afterAll(async () => {
+    await fs.rm(workDir, { recursive: true, force: true });
+  });
+
+  it('filters the project list to the projects the caller may read, and refuses the others', async () => {
+    const ada = await request(server).get('/api/stagecoach/projects').set(as(ADA)).expect(200);
+    expect(ada.body.items.map((p: { name: string }) => p.name)).toEqual(['payments']);
+    const bob = await request(server).get('/api/stagecoach/projects').set(as(BOB)).expect(200);
+    expect(bob.body.items.map((p: { name: string }) => p.name)).toEqual(['search']);
+
+    const refused = await request(server).get('/api/stagecoach/projects/payments/freight').set(as(BOB));
+    expect(refused.status).toBe(403);
+    expect(refused.body.error.message).toBe(
+      'stagecoach.project.read on project payments is not allowed for you by the permission policy',
+    );
+    await request(server).get('/api/stagecoach/projects/payments/freight').set(as(ADA)).expect(200);
   });
 });
