@@ -132,6 +132,19 @@ export interface StagecoachEngineOptions {
    * discovery nor the promotion; a failure is logged as a warning.
    */
   onEvent?: (event: StagecoachEvent) => void | Promise<void>;
+  /**
+   * Told about the changes the engine makes on its own (auto-promotions), for the audit log;
+   * the REST API audits the changes people ask for. Must not throw.
+   */
+  onAutomaticChange?: (change: AutomaticChange) => void;
+}
+
+/** A change the engine made without anyone asking: who (an engine actor), what, and how it ended. */
+export interface AutomaticChange {
+  eventId: 'promotion-create';
+  actor: string;
+  meta: { project: string; stage: string; freight: string; promotion?: string };
+  error?: Error;
 }
 
 
@@ -287,8 +300,17 @@ export class StagecoachEngine {
       policies: this.policies,
       clock: this.clock,
       logger,
-      promote: async (project, stage, freightId) =>
-        (await this.promote(project, stage, freightId, AUTO_PROMOTION_ACTOR, { automatic: true })).id,
+      promote: async (project, stage, freightId) => {
+        const change = { eventId: 'promotion-create', actor: AUTO_PROMOTION_ACTOR, meta: { project, stage, freight: freightId } } as const;
+        try {
+          const { id } = await this.promote(project, stage, freightId, AUTO_PROMOTION_ACTOR, { automatic: true });
+          options.onAutomaticChange?.({ ...change, meta: { ...change.meta, promotion: id } });
+          return id;
+        } catch (error) {
+          options.onAutomaticChange?.({ ...change, error: error as Error });
+          throw error;
+        }
+      },
     });
   }
 

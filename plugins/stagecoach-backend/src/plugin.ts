@@ -80,6 +80,13 @@ export const stagecoachPlugin = createBackendPlugin({
           registry: registryAccessFromSettings(readRegistryHostSettings(config)),
           // freight.created, promotion.finished and verification.finished, on the events topic `stagecoach`
           onEvent: eventsSettings.enabled ? createEventPublisher(events) : undefined,
+          // auto-promotions are audited like the promotions people ask for, with the engine as actor
+          onAutomaticChange: change => {
+            auditor
+              .createEvent({ eventId: change.eventId, severityLevel: 'medium', meta: { actor: change.actor, ...change.meta } })
+              .then(event => (change.error ? event.fail({ error: change.error }) : event.success()))
+              .catch(e => logger.warn(`could not record the audit event ${change.eventId}: ${e}`));
+          },
           kube: kubeClustersFromConfig(config, { logger }),
           argocd: readArgoCdSettings(config),
           verification: {

@@ -1,5 +1,5 @@
 import { Knex } from 'knex';
-import { StagecoachEngine } from '../engine';
+import { AutomaticChange, StagecoachEngine } from '../engine';
 import { createTestDatabases } from '../__testUtils__/databases';
 import { createGitFixture, GitFixture, pipelineYaml } from '../__testUtils__/gitFixture';
 import { silentLogger } from '../util/types';
@@ -40,6 +40,7 @@ describe('auto-promotion through the engine, against a real Git server over HTTP
     let engine: StagecoachEngine;
     let git: GitFixture;
     const project = 'auto';
+    const audited: AutomaticChange[] = [];
 
     beforeAll(async () => {
       git = await createGitFixture();
@@ -49,6 +50,7 @@ describe('auto-promotion through the engine, against a real Git server over HTTP
         logger: silentLogger,
         workDir: `${git.root}/work-${databaseId}`,
         worker: { pollIntervalMs: 50 },
+        onAutomaticChange: change => audited.push(change),
       });
       engine.start();
     });
@@ -98,6 +100,12 @@ describe('auto-promotion through the engine, against a real Git server over HTTP
         ['staging', 'Succeeded', AUTO_PROMOTION_ACTOR, freight.alias],
       ]);
       expect(await tags()).toEqual({ dev: 'v1.2.0', staging: 'v1.2.0' });
+      // each auto-promotion is told to the audit log, with the engine as its actor
+      expect(audited.map(c => [c.eventId, c.actor, c.meta.stage, c.meta.freight, c.meta.promotion, c.error]).sort()).toEqual(
+        promotions
+          .map(p => ['promotion-create', AUTO_PROMOTION_ACTOR, p.stage, freight.id, p.id, undefined])
+          .sort(),
+      );
 
       // nothing more to do: a scheduled pass creates nothing
       expect((await engine.autoPromotion.runAll()).filter(o => o.promotionId)).toEqual([]);
