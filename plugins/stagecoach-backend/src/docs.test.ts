@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseAllDocuments } from 'yaml';
+import { parseAllDocuments, parse as parseYaml } from 'yaml';
+import { ConfigSchema, loadConfigSchema } from '@backstage/config-loader';
 import { parseManifests } from './manifests/parseManifests';
 import { KARGO_API_VERSION } from './manifests/schemas';
 import { ANALYSIS_API_VERSION } from './verification/analysisTemplate';
@@ -86,11 +87,51 @@ describe('documentation examples', () => {
     expect(problems).toEqual(steps.map((s: any) => ({ uses: s.uses, problems: [] })));
   });
 
+  // app-config snippets: their `stagecoach` block is checked against the plugin's config schema
+  // (config.d.ts), with no undeclared keys, as the backend would read it
+  const appConfigs = parsed.filter(
+    p => p.values.length === 1 && typeof p.values[0]?.stagecoach === 'object' && p.values[0].stagecoach !== null,
+  );
+  let schema: ConfigSchema;
+  beforeAll(async () => {
+    schema = await loadConfigSchema({
+      dependencies: ['@stagecoach/plugin-stagecoach-backend'],
+      excludePackageDependencies: true,
+      noUndeclaredProperties: true,
+    });
+  });
+
+  it.each(appConfigs.map(p => [label(p.block), p.values[0].stagecoach] as const))(
+    '%s is valid Stagecoach configuration',
+    (_, stagecoach) => {
+      expect(() => checkStagecoachConfig(schema, stagecoach)).not.toThrow();
+    },
+  );
+
+  it.each(['app-config.yaml', 'app-config.production.yaml', 'app-config.e2e.yaml'])(
+    '%s has valid Stagecoach configuration',
+    file => {
+      // stagecoach.demo belongs to the host backend's demo module, not to the plugin
+      const { demo: _demo, ...stagecoach } = parseYaml(fs.readFileSync(path.join(repoRoot, file), 'utf8')).stagecoach ?? {};
+      expect(() => checkStagecoachConfig(schema, stagecoach)).not.toThrow();
+    },
+  );
+
+  it('the configuration check refuses an undeclared key', () => {
+    expect(() => checkStagecoachConfig(schema, { egress: { allowLoopbak: true } })).toThrow(/allowLoopbak/);
+  });
+
   it('covers manifests and steps', () => {
     expect(manifestSets.length).toBeGreaterThanOrEqual(2);
     expect(stepLists.length).toBeGreaterThanOrEqual(5);
   });
 });
+
+function checkStagecoachConfig(schema: ConfigSchema, stagecoach: unknown) {
+  schema.process([{ context: 'docs', data: { stagecoach } as never }], {
+    visibility: ['frontend', 'backend', 'secret'],
+  });
+}
 
 describe('step reference', () => {
   const index = fs.readFileSync(path.join(repoRoot, 'docs/steps/README.md'), 'utf8');
