@@ -13,9 +13,21 @@ import { egressDispatcher } from './egressDispatcher';
 
 /** Thrown by this module with a message meant for the user as it is. */
 export class HttpExchangeError extends Error {
-  constructor(message: string) {
-    super(message);
+  /** The exchange's deadline passed. */
+  readonly timedOut: boolean;
+
+  constructor(
+    message: string,
+    options: {
+      /** What fetch threw, for callers that explain it their own way (the SCM API client). */
+      cause?: unknown;
+      /** The exchange's deadline passed. */
+      timedOut?: boolean;
+    } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'HttpExchangeError';
+    this.timedOut = options.timedOut ?? false;
   }
 }
 
@@ -159,7 +171,7 @@ async function send(
     } catch (e) {
       const refused = egressRefusalIn(e);
       if (refused) throw refused.at(hopUrl);
-      throw new HttpExchangeError(`${hopName} failed: ${causeText(e)}`);
+      throw new HttpExchangeError(`${hopName} failed: ${causeText(e)}`, { cause: e });
     }
     const location = response.headers.get('location');
     if (!REDIRECTS.has(response.status) || location === null) return response;
@@ -206,7 +218,7 @@ export async function exchange<T>(
     return await use(response, what);
   } catch (e) {
     // an abort surfaces as whatever read was under way; say why it really stopped
-    if (deadline.signal.aborted) throw new HttpExchangeError(`${what} timed out after ${spec.timeout}`);
+    if (deadline.signal.aborted) throw new HttpExchangeError(`${what} timed out after ${spec.timeout}`, { timedOut: true });
     if (ctx.signal.aborted) throw new HttpExchangeError(`${what} was aborted`);
     throw e;
   } finally {

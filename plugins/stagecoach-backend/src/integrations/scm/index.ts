@@ -2,6 +2,7 @@ import { BitbucketCloudProvider, BitbucketServerProvider } from './bitbucket';
 import { GiteaProvider } from './gitea';
 import { GithubProvider } from './github';
 import { GitlabProvider } from './gitlab';
+import type { EgressPolicy } from '../http/egress';
 import { defaultApiBaseUrl, guessProvider, parseRepoURL, RepoLocation } from './repoUrl';
 import type { ScmApiAccess, ScmCredentials, ScmProviderKind } from './ScmCredentials';
 import { ScmConfigError, ScmProvider } from './ScmProvider';
@@ -19,7 +20,8 @@ export interface ConnectOptions {
   /** A step's `provider`; without it, the configured integration (or the host's name) decides. */
   provider?: StepProviderName;
   credentials: ScmCredentials;
-  fetch: typeof fetch;
+  /** Where API requests may go (app-config `stagecoach.egress`): a refused request throws ScmConfigError. */
+  egress: EgressPolicy;
   signal?: AbortSignal;
   insecureSkipTLSVerify?: boolean;
 }
@@ -48,7 +50,7 @@ export async function connectScmProvider(options: ConnectOptions): Promise<ScmPr
     kind: access.provider,
     apiBaseUrl: access.apiBaseUrl.replace(/\/+$/, ''),
     authorization: access.authorization,
-    fetch: options.fetch,
+    egress: options.egress,
     signal: options.signal,
     insecureSkipTLSVerify: options.insecureSkipTLSVerify,
   });

@@ -1,3 +1,4 @@
+import { LOOPBACK_ALLOWED } from '../../__testUtils__/loopbackHttp';
 import { fakeSha, LoopbackApi, LoopbackHandler, startLoopbackApi } from '../../__testUtils__/loopbackApi';
 import { connectScmProvider, openPullRequest, ScmApiError, StepProviderName } from '.';
 import type { ScmApiAccess, ScmCredentials } from './ScmCredentials';
@@ -19,7 +20,7 @@ async function serve(handler: LoopbackHandler) {
 }
 
 function connect(repoURL: string, access: ScmApiAccess, provider?: StepProviderName) {
-  return connectScmProvider({ repoURL, provider, credentials: pointingAt(access), fetch: globalThis.fetch });
+  return connectScmProvider({ repoURL, provider, credentials: pointingAt(access), egress: LOOPBACK_ALLOWED });
 }
 
 describe('Gitea provider against a loopback server speaking Gitea\'s REST API v1', () => {

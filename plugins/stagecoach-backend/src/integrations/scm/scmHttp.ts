@@ -1,7 +1,8 @@
-import { Agent } from 'undici';
+import { EgressPolicy, EgressRefusedError } from '../http/egress';
+import { exchange, HttpExchangeError, readBody } from '../http/exchange';
 import { redactSecrets, redactValues } from '../../util/secrets';
 import type { ScmProviderKind } from './ScmCredentials';
-import { ScmApiError } from './ScmProvider';
+import { ScmApiError, ScmConfigError } from './ScmProvider';
 
 export const PROVIDER_LABELS: Record<ScmProviderKind, string> = {
   github: 'GitHub',
@@ -29,14 +30,20 @@ const PERMISSIONS: Record<ScmProviderKind, string> = {
   bitbucketServer: 'the token needs repository write permission',
 };
 
-const REQUEST_TIMEOUT_MS = 30_000;
+const REQUEST_TIMEOUT = '30s';
+/** Pull request lists and single pull requests are small; a host answering more is not a Git host's API. */
+const MAX_RESPONSE_BYTES = 16 * 2 ** 20;
 
 export interface ScmHttpOptions {
   kind: ScmProviderKind;
   /** No trailing slash. */
   apiBaseUrl: string;
   authorization?: string;
-  fetch: typeof fetch;
+  /**
+   * Where requests may go (app-config `stagecoach.egress`): the API's host and every redirect
+   * hop pass it, checked on the address connected to.
+   */
+  egress: EgressPolicy;
   signal?: AbortSignal;
   insecureSkipTLSVerify?: boolean;
 }
@@ -56,8 +63,6 @@ export interface ScmResponse<T> {
   data: T;
   headers: Headers;
 }
-
-let insecureAgent: Agent | undefined;
 
 /** JSON over HTTP to one Git host's REST API, with errors a person can act on. */
 export class ScmHttp {
@@ -79,33 +84,35 @@ export class ScmHttp {
       if (v === undefined) continue;
       for (const one of Array.isArray(v) ? v : [v]) url.searchParams.append(k, String(one));
     }
-    const headers: Record<string, string> = { Accept: 'application/json' };
+    const headers = [{ name: 'Accept', value: 'application/json' }];
     if (this.options.kind === 'github') {
-      headers.Accept = 'application/vnd.github+json';
-      headers['X-GitHub-Api-Version'] = '2022-11-28';
+      headers[0].value = 'application/vnd.github+json';
+      headers.push({ name: 'X-GitHub-Api-Version', value: '2022-11-28' });
     }
-    if (this.options.authorization) headers.Authorization = this.options.authorization;
-    if (req.body !== undefined) headers['Content-Type'] = 'application/json';
-    const timeout = AbortSignal.timeout(REQUEST_TIMEOUT_MS);
-    const init: RequestInit & { dispatcher?: Agent } = {
+    if (this.options.authorization) headers.push({ name: 'Authorization', value: this.options.authorization });
+    if (req.body !== undefined) headers.push({ name: 'Content-Type', value: 'application/json' });
+    const spec = {
       method,
+      url: url.href,
       headers,
-      body: req.body === undefined ? undefined : JSON.stringify(req.body),
-      signal: this.options.signal ? AbortSignal.any([this.options.signal, timeout]) : timeout,
-      redirect: 'follow',
+      queryParams: [],
+      body: req.body === undefined ? undefined : Buffer.from(JSON.stringify(req.body)),
+      timeout: REQUEST_TIMEOUT,
+      insecureSkipTLSVerify: this.options.insecureSkipTLSVerify,
     };
-    if (this.options.insecureSkipTLSVerify) {
-      insecureAgent ??= new Agent({ connect: { rejectUnauthorized: false } });
-      init.dispatcher = insecureAgent;
-    }
-    let res: Response;
+    const signal = this.options.signal ?? new AbortController().signal;
+    let answer: { res: Response; text: string };
     try {
-      res = await this.options.fetch(url, init);
+      // redirects are followed hop by hop, each passing the egress policy; Authorization stays with the API's origin
+      answer = await exchange({ egress: this.options.egress, signal }, spec, async (res, what) => ({
+        res,
+        text: (await readBody(res, MAX_RESPONSE_BYTES, what)).toString('utf8'),
+      }));
     } catch (e) {
       if (this.options.signal?.aborted) throw e;
-      throw this.unreachable(req.what, e, timeout.aborted);
+      throw this.unreachable(req.what, e);
     }
-    const text = await res.text();
+    const { res, text } = answer;
     const data = parseBody(text);
     if (res.ok || req.accept?.includes(res.status)) return { status: res.status, data: data as T, headers: res.headers };
     throw this.failure(req.what, res, data);
@@ -158,12 +165,19 @@ export class ScmHttp {
     );
   }
 
-  private unreachable(what: string, e: unknown, timedOut: boolean): ScmApiError {
+  /** What a request that got no answer becomes: a refusal by the egress policy fails at once; an outage is retried. */
+  private unreachable(what: string, e: unknown): Error {
     const base = this.options.apiBaseUrl;
-    if (timedOut) {
-      return new ScmApiError(`${this.label}: could not ${what}: ${base} did not answer within ${REQUEST_TIMEOUT_MS / 1000} s`, undefined, true);
+    if (e instanceof EgressRefusedError) return new ScmConfigError(`${this.label}: could not ${what}: ${this.scrub(e.message)}`);
+    if (!(e instanceof HttpExchangeError)) return e as Error;
+    if (e.timedOut) {
+      return new ScmApiError(`${this.label}: could not ${what}: ${base} did not answer within ${REQUEST_TIMEOUT}`, undefined, true);
     }
-    const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+    // no cause: the exchange itself gave up (too many redirects, an answer too large)
+    if (e.cause === undefined) return new ScmApiError(`${this.label}: could not ${what}: ${this.scrub(e.message)}`, undefined, false);
+    // fetch's error wraps the real reason (ECONNREFUSED, a certificate problem) in its own cause
+    const fetchError = e.cause as { cause?: { code?: string; message?: string }; message?: string };
+    const cause = fetchError.cause;
     const code = cause?.code ?? '';
     if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/.test(code)) {
       return new ScmApiError(
@@ -172,7 +186,7 @@ export class ScmHttp {
         false,
       );
     }
-    const detail = this.scrub(cause?.message ?? (e as Error).message ?? String(e));
+    const detail = this.scrub(cause?.message ?? fetchError.message ?? String(fetchError));
     return new ScmApiError(`${this.label}: could not ${what}: ${base} could not be reached (${detail})`, undefined, true);
   }
 }

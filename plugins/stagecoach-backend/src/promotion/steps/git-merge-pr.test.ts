@@ -2,6 +2,7 @@ import { ConfigReader } from '@backstage/config';
 import { scmCredentialsFromConfig } from '../../integrations/scm/fromIntegrations';
 import { FakeGithub, startFakeGithub } from '../../__testUtils__/githubApi';
 import { FakeGitlab, startFakeGitlab } from '../../__testUtils__/gitlabApi';
+import { LOOPBACK_ALLOWED } from '../../__testUtils__/loopbackHttp';
 import { runStep, tempWorkDir } from '../../__testUtils__/stepHarness';
 import { validateStepConfig } from '.';
 import { gitMergePr } from './git-merge-pr';
@@ -24,7 +25,7 @@ describe('git-merge-pr against a loopback server speaking GitHub\'s REST API', (
     );
     gh.setBranch(REPO, 'main');
     gh.setBranch(REPO, 'stagecoach/dev', 'Promote to dev');
-    await runStep(gitOpenPr, { repoURL, sourceBranch: 'stagecoach/dev', targetBranch: 'main' }, { workDir: work.dir, credentials });
+    await runStep(gitOpenPr, { repoURL, sourceBranch: 'stagecoach/dev', targetBranch: 'main' }, { workDir: work.dir, egress: LOOPBACK_ALLOWED, credentials });
   });
 
   afterEach(async () => {
@@ -33,7 +34,7 @@ describe('git-merge-pr against a loopback server speaking GitHub\'s REST API', (
   });
 
   const merge = (config: Record<string, unknown> = {}) =>
-    runStep(gitMergePr, { repoURL, prNumber: 1, ...config }, { workDir: work.dir, credentials });
+    runStep(gitMergePr, { repoURL, prNumber: 1, ...config }, { workDir: work.dir, egress: LOOPBACK_ALLOWED, credentials });
 
   it('merges the pull request and outputs the merge commit, now the tip of the target branch', async () => {
     const result = await merge();
@@ -147,7 +148,7 @@ describe('git-merge-pr against a loopback server speaking GitLab\'s REST API', (
       new ConfigReader({ integrations: { gitlab: [{ host: gl.host, apiBaseUrl: gl.apiBaseUrl, token: gl.token }] }, stagecoach: { git: { allowInsecureCredentials: [gl.host] } } }),
     );
     const repoURL = `${gl.origin}/${PROJECT}`;
-    const ctx = { workDir: work.dir, credentials };
+    const ctx = { workDir: work.dir, egress: LOOPBACK_ALLOWED, credentials };
     await runStep(gitOpenPr, { repoURL, sourceBranch: 'stagecoach/prod', targetBranch: 'main' }, ctx);
 
     gl.mergeRequests(PROJECT)[0].detailedMergeStatus = 'ci_still_running';

@@ -6,6 +6,9 @@ import { scmCredentialsFromConfig } from '../../integrations/scm/fromIntegration
 import { FakeGithub, startFakeGithub } from '../../__testUtils__/githubApi';
 import { FakeGitlab, startFakeGitlab } from '../../__testUtils__/gitlabApi';
 import { selfSignedCertificate } from '../../__testUtils__/registryProxy';
+import { EgressPolicy } from '../../integrations/http/egress';
+import { startLoopbackApi } from '../../__testUtils__/loopbackApi';
+import { LOOPBACK_ALLOWED } from '../../__testUtils__/loopbackHttp';
 import { runStep, tempWorkDir } from '../../__testUtils__/stepHarness';
 import { validateStepConfig } from '.';
 import { gitOpenPr } from './git-open-pr';
@@ -38,7 +41,7 @@ describe('git-open-pr against a loopback server speaking GitHub\'s REST API', ()
   });
 
   const run = (config: Record<string, unknown>, ctx: Record<string, unknown> = {}) =>
-    runStep(gitOpenPr, { repoURL, ...config }, { workDir: work.dir, credentials: githubCredentials(gh), ...ctx });
+    runStep(gitOpenPr, { repoURL, ...config }, { workDir: work.dir, egress: LOOPBACK_ALLOWED, credentials: githubCredentials(gh), ...ctx });
 
   it('opens a pull request titled after the source branch\'s newest commit, with the labels, using the configured token', async () => {
     const result = await run({ sourceBranch: 'stagecoach/dev', targetBranch: 'main', labels: ['promotion', 'dev'] });
@@ -177,7 +180,7 @@ describe('git-open-pr against a loopback server speaking GitLab\'s REST API', ()
     runStep(
       gitOpenPr,
       { repoURL: `${gl.origin}/${PROJECT}.git`, sourceBranch: 'stagecoach/prod', targetBranch: 'main', ...config },
-      { workDir: work.dir, credentials: credentials() },
+      { workDir: work.dir, egress: LOOPBACK_ALLOWED, credentials: credentials() },
     );
 
   it('opens a merge request in a project inside subgroups, labelled, and finds it again on a second run', async () => {
@@ -207,7 +210,7 @@ describe('git-open-pr against a loopback server speaking GitLab\'s REST API', ()
     const result = await runStep(
       gitOpenPr,
       { repoURL: `${gl.origin}/${PROJECT}`, sourceBranch: 'stagecoach/prod', targetBranch: 'main' },
-      { workDir: work.dir, credentials: bad },
+      { workDir: work.dir, egress: LOOPBACK_ALLOWED, credentials: bad },
     );
     expect(result.status).toBe('Failed');
     expect(result.message).toBe(
@@ -226,7 +229,7 @@ describe('git-open-pr over HTTPS with a self-signed certificate (loopback GitHub
       gh.setBranch(REPO, 'main');
       gh.setBranch(REPO, 'stagecoach/dev');
       const config = { repoURL: `${gh.origin}/${REPO}`, sourceBranch: 'stagecoach/dev', targetBranch: 'main' };
-      const ctx = { workDir: work.dir, credentials: githubCredentials(gh) };
+      const ctx = { workDir: work.dir, egress: LOOPBACK_ALLOWED, credentials: githubCredentials(gh) };
 
       const strict = await runStep(gitOpenPr, config, ctx);
       expect(strict.status).toBe('Failed');
@@ -305,6 +308,55 @@ describe('git-open-pr configuration', () => {
       );
     } finally {
       await work.cleanup();
+    }
+  });
+});
+
+describe('git-open-pr and the egress policy (loopback servers)', () => {
+  let work: Awaited<ReturnType<typeof tempWorkDir>>;
+  beforeEach(async () => {
+    work = await tempWorkDir();
+  });
+  afterEach(async () => {
+    await work.cleanup();
+  });
+  const open = (repoURL: string, ctx: Record<string, unknown> = {}) =>
+    runStep(gitOpenPr, { repoURL, provider: 'github', sourceBranch: 'stagecoach/dev', targetBranch: 'main' }, { workDir: work.dir, ...ctx });
+
+  it('refuses a repoURL at the cloud metadata address before any request, naming the rule', async () => {
+    await expect(open('https://169.254.169.254/a/b', { egress: LOOPBACK_ALLOWED })).rejects.toThrow(
+      /^GitHub: could not list pull requests of a\/b: request to https:\/\/169\.254\.169\.254\/api\/v3\/repos\/a\/b\/pulls\?\S+ refused by the egress policy: 169\.254\.169\.254 is in the denied range 169\.254\.169\.254\/32 \(cloud metadata\) — see stagecoach\.egress$/,
+    );
+  });
+
+  it('sends nothing to a loopback API under the default policy', async () => {
+    const gh = await startFakeGithub();
+    try {
+      await expect(open(`${gh.origin}/${REPO}`, { credentials: githubCredentials(gh) })).rejects.toThrow(
+        `refused by the egress policy: 127.0.0.1 is in the denied range 127.0.0.0/8 (loopback)`,
+      );
+      expect(gh.requests).toEqual([]);
+    } finally {
+      await gh.close();
+    }
+  });
+
+  it('checks the address it connects to: a host name that resolves to the metadata address is refused', async () => {
+    const resolvesToMetadata = new EgressPolicy({ allowLoopback: true, resolve: async () => [{ address: '169.254.169.254', family: 4 }] });
+    await expect(open('http://git.internal.test:8080/a/b', { egress: resolvesToMetadata })).rejects.toThrow(
+      'refused by the egress policy: git.internal.test resolves to 169.254.169.254, which is in the denied range 169.254.169.254/32 (cloud metadata)',
+    );
+  });
+
+  it('refuses a redirect to the metadata address at that hop, after the API\'s own answer', async () => {
+    const api = await startLoopbackApi(() => ({ status: 307, headers: { Location: 'http://169.254.169.254/latest/meta-data/' } }));
+    try {
+      await expect(open(`${api.origin}/${REPO}`, { egress: LOOPBACK_ALLOWED })).rejects.toThrow(
+        `request to http://169.254.169.254/latest/meta-data/ (redirected from ${api.origin}/api/v3/repos/acme/gitops/pulls?`,
+      );
+      expect(api.requests).toHaveLength(1);
+    } finally {
+      await api.close();
     }
   });
 });

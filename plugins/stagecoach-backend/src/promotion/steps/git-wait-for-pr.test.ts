@@ -2,6 +2,8 @@ import { ConfigReader } from '@backstage/config';
 import { scmCredentialsFromConfig } from '../../integrations/scm/fromIntegrations';
 import { FakeGithub, startFakeGithub } from '../../__testUtils__/githubApi';
 import { FakeGitlab, startFakeGitlab } from '../../__testUtils__/gitlabApi';
+import { startLoopbackApi } from '../../__testUtils__/loopbackApi';
+import { LOOPBACK_ALLOWED } from '../../__testUtils__/loopbackHttp';
 import { runStep, tempWorkDir } from '../../__testUtils__/stepHarness';
 import { validateStepConfig } from '.';
 import { gitOpenPr } from './git-open-pr';
@@ -28,7 +30,7 @@ describe('git-wait-for-pr against a loopback server speaking GitHub\'s REST API'
     const opened = await runStep(
       gitOpenPr,
       { repoURL, sourceBranch: 'stagecoach/dev', targetBranch: 'main' },
-      { workDir: work.dir, credentials },
+      { workDir: work.dir, egress: LOOPBACK_ALLOWED, credentials },
     );
     prUrl = (opened.outputs!.pr as { url: string }).url;
   });
@@ -39,7 +41,7 @@ describe('git-wait-for-pr against a loopback server speaking GitHub\'s REST API'
   });
 
   const wait = (config: Record<string, unknown>, ctx: Record<string, unknown> = {}) =>
-    runStep(gitWaitForPr, { repoURL, ...config }, { workDir: work.dir, credentials, ...ctx });
+    runStep(gitWaitForPr, { repoURL, ...config }, { workDir: work.dir, egress: LOOPBACK_ALLOWED, credentials, ...ctx });
 
   it('reports Running while the pull request is open, to look again after 30 s', async () => {
     const result = await wait({ prNumber: 1 });
@@ -99,11 +101,17 @@ describe('git-wait-for-pr against a loopback server speaking GitHub\'s REST API'
   });
 
   it('throws (so the step\'s retry policy applies) when GitHub has a server error', async () => {
-    const failing: typeof fetch = async () =>
-      new Response(JSON.stringify({ message: 'Server Error' }), { status: 502, headers: { 'Content-Type': 'application/json' } });
-    await expect(wait({ prNumber: 1 }, { fetch: failing })).rejects.toThrow(
-      `GitHub: could not read pull request #1 of acme/gitops: HTTP 502 (GitHub says: Server Error); ${gh.host} had a problem; the step will try again`,
-    );
+    const failing = await startLoopbackApi(() => ({ status: 502, body: { message: 'Server Error' } }));
+    try {
+      const toFailing = scmCredentialsFromConfig(
+        new ConfigReader({ integrations: { github: [{ host: gh.host, apiBaseUrl: failing.origin, token: gh.token }] }, stagecoach: { git: { allowInsecureCredentials: [gh.host, failing.host] } } }),
+      );
+      await expect(wait({ prNumber: 1 }, { credentials: toFailing })).rejects.toThrow(
+        `GitHub: could not read pull request #1 of acme/gitops: HTTP 502 (GitHub says: Server Error); ${failing.host} had a problem; the step will try again`,
+      );
+    } finally {
+      await failing.close();
+    }
   });
 });
 
@@ -129,7 +137,7 @@ describe('git-wait-for-pr against a loopback server speaking GitLab\'s REST API'
       new ConfigReader({ integrations: { gitlab: [{ host: gl.host, apiBaseUrl: gl.apiBaseUrl, token: gl.token }] }, stagecoach: { git: { allowInsecureCredentials: [gl.host] } } }),
     );
     const repoURL = `${gl.origin}/${PROJECT}.git`;
-    const ctx = { workDir: work.dir, credentials };
+    const ctx = { workDir: work.dir, egress: LOOPBACK_ALLOWED, credentials };
     await runStep(gitOpenPr, { repoURL, sourceBranch: 'stagecoach/prod', targetBranch: 'main' }, ctx);
     await runStep(gitOpenPr, { repoURL, sourceBranch: 'stagecoach/prod', targetBranch: 'main', title: 'other' }, ctx);
     gl.setBranch(PROJECT, 'stagecoach/other');

@@ -88,7 +88,7 @@ export async function connect(
     repoURL: config.repoURL,
     provider: config.provider,
     credentials: ctx.credentials,
-    fetch: ctx.fetch,
+    egress: ctx.egress,
     signal: ctx.signal,
     insecureSkipTLSVerify: config.insecureSkipTLSVerify,
   });
