@@ -13,6 +13,7 @@ import { startTestRegistry, TestRegistry } from './__testUtils__/registry';
 import { PROGRESS_TEST_TIMEOUT_MS, promotionProgress, untilProgress } from './__testUtils__/until';
 import { verificationOf } from './__testUtils__/verification';
 import { silentLogger } from './util/types';
+import { LOOPBACK_ALLOWED } from './__testUtils__/loopbackHttp';
 
 // the waits below fail when nothing moves; the whole may take as long as the machine needs
 jest.setTimeout(PROGRESS_TEST_TIMEOUT_MS);
@@ -83,6 +84,7 @@ describe('branching layouts from examples/, end to end (real registry, Git serve
       };
       knex = await databases.init(databaseId);
       engine = await StagecoachEngine.create({
+        egress: LOOPBACK_ALLOWED,
         knex,
         logger: silentLogger,
         workDir: path.join(root, 'work'),

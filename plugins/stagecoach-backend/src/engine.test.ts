@@ -6,6 +6,7 @@ import { createTestDatabases } from './__testUtils__/databases';
 import { createGitFixture, GitFixture, pipelineYaml } from './__testUtils__/gitFixture';
 import { silentLogger } from './util/types';
 import { verificationOf } from './__testUtils__/verification';
+import { LOOPBACK_ALLOWED } from './__testUtils__/loopbackHttp';
 
 jest.setTimeout(120_000);
 
@@ -30,6 +31,7 @@ describe('StagecoachEngine against a real Git server over HTTP', () => {
       git = await createGitFixture();
       knex = await databases.init(databaseId);
       engine = await StagecoachEngine.create({
+        egress: LOOPBACK_ALLOWED,
         knex,
         logger: silentLogger,
         workDir: `${git.root}/work-${databaseId}`,

@@ -90,11 +90,12 @@ export interface StagecoachEngineOptions {
   credentials?: ScmCredentials;
   /** Replaces the built-in promotion steps (tests). */
   steps?: ReadonlyMap<string, StepDefinition>;
-  /** The `fetch` the pull-request steps use for SCM APIs (tests); http steps and checks go through `egress`. */
+  /** Unused: pull-request steps, http steps and metrics all send their requests through `egress`. */
   fetch?: typeof fetch;
   /**
-   * Where the `http` and `http-download` steps and the `web` and `prometheus` metrics may send
-   * requests (app-config `stagecoach.egress`); default production's: loopback, link-local and
+   * Where the `http` and `http-download` steps, the `web` and `prometheus` metrics, Git remotes
+   * (git steps, warehouses) and pull-request APIs may send requests (app-config
+   * `stagecoach.egress`); default production's: loopback, link-local and
    * cloud metadata denied. Tests that talk to loopback servers pass one that allows loopback.
    */
   egress?: EgressPolicy;
@@ -212,7 +213,7 @@ export class StagecoachEngine {
     this.jobs = { ...jobs, protectedNamespaces: [...(jobs.protectedNamespaces ?? []), ...argoCdNamespaces(this.argocd)] };
     this.policies = new StagePolicies({ pipelines: this.pipelines, freight: this.freight, clock: this.clock });
     this.subscribers = {
-      git: new GitSubscriber(path.join(workDir, 'cache')),
+      git: new GitSubscriber(path.join(workDir, 'cache'), { egress: options.egress }),
       image: new ImageSubscriber(this.registry),
       chart: new ChartSubscriber({ listOciTags: repo => this.registry.listTags(parseImageRepository(repo)) }),
       ...options.subscribers,

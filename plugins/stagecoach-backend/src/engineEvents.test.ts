@@ -4,6 +4,7 @@ import type { FreightCreatedEvent, PromotionFinishedEvent, StagecoachEvent, Veri
 import { createTestDatabases } from './__testUtils__/databases';
 import { createGitFixture, GitFixture, pipelineYaml } from './__testUtils__/gitFixture';
 import { Logger } from './util/types';
+import { LOOPBACK_ALLOWED } from './__testUtils__/loopbackHttp';
 
 jest.setTimeout(120_000);
 
@@ -41,6 +42,7 @@ describe('StagecoachEngine onEvent', () => {
       worker: StagecoachEngineOptions['worker'] = {},
     ) {
       const engine = await StagecoachEngine.create({
+        egress: LOOPBACK_ALLOWED,
         knex,
         logger,
         workDir: `${git.root}/work-${databaseId}-${project}`,

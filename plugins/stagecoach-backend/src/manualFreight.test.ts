@@ -15,6 +15,7 @@ import { createRouter } from './service/router';
 import { createTestDatabases } from './__testUtils__/databases';
 import { createGitFixture, GitFixture } from './__testUtils__/gitFixture';
 import { silentLogger } from './util/types';
+import { LOOPBACK_ALLOWED } from './__testUtils__/loopbackHttp';
 
 jest.setTimeout(120_000);
 
@@ -57,7 +58,7 @@ describe('freight assembled by hand, and freightCreationPolicy/Criteria (real Gi
     beforeAll(async () => {
       git = await createGitFixture();
       knex = await databases.init(databaseId);
-      engine = await StagecoachEngine.create({ knex, logger: silentLogger, workDir: `${git.root}/work` });
+      engine = await StagecoachEngine.create({ knex, logger: silentLogger, egress: LOOPBACK_ALLOWED, workDir: `${git.root}/work` });
       await engine.applyManifests('manual', manualSet());
       await engine.discovery.runDue();
 

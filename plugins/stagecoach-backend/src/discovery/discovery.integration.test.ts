@@ -7,6 +7,7 @@ import { createGitFixture, GitFixture } from '../__testUtils__/gitFixture';
 import { startTestRegistry, TestRegistry } from '../__testUtils__/registry';
 import { staticServer } from '../__testUtils__/staticServer';
 import { silentLogger } from '../util/types';
+import { LOOPBACK_ALLOWED } from '../__testUtils__/loopbackHttp';
 
 jest.setTimeout(120_000);
 
@@ -30,7 +31,7 @@ describe('discovery of git tags, images and charts together (real Git server, re
       await fs.writeFile(path.join(git.root, 'helm/index.yaml'), helmIndex(['0.9.0', '1.0.0', '1.1.0']));
       charts = await staticServer(path.join(git.root, 'helm'));
       knex = await databases.init(databaseId);
-      engine = await StagecoachEngine.create({ knex, logger: silentLogger, workDir: `${git.root}/work` });
+      engine = await StagecoachEngine.create({ knex, logger: silentLogger, egress: LOOPBACK_ALLOWED, workDir: `${git.root}/work` });
 
       await registry.pushTags('acme/api', ['v1.0.0', 'v1.1.0', 'v2.0.0-rc.1', 'latest']);
       await registry.pushHelmChart('charts/worker', 'worker', '0.1.0');

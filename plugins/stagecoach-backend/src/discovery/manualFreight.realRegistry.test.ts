@@ -8,6 +8,7 @@ import { createGitFixture, GitFixture } from '../__testUtils__/gitFixture';
 import { PushedImage, startTestRegistry, TestRegistry } from '../__testUtils__/registry';
 import { silentLogger } from '../util/types';
 import { freightId } from './freightIdentity';
+import { LOOPBACK_ALLOWED } from '../__testUtils__/loopbackHttp';
 
 jest.setTimeout(120_000);
 
@@ -41,7 +42,7 @@ describe('freight assembled by hand with images, digests resolved through a real
       arm = old.platforms['linux/arm64/v8'];
 
       knex = await databases.init(databaseId);
-      engine = await StagecoachEngine.create({ knex, logger: silentLogger, workDir: `${git.root}/work` });
+      engine = await StagecoachEngine.create({ knex, logger: silentLogger, egress: LOOPBACK_ALLOWED, workDir: `${git.root}/work` });
       await engine.applyManifests(
         'images',
         `apiVersion: kargo.akuity.io/v1alpha1

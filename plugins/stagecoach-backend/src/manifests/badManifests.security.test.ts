@@ -7,6 +7,7 @@ import { until } from '../__testUtils__/until';
 import { silentLogger } from '../util/types';
 import { ManifestValidationError } from './ManifestValidationError';
 import { parseManifests } from './parseManifests';
+import { LOOPBACK_ALLOWED } from '../__testUtils__/loopbackHttp';
 
 jest.setTimeout(120_000);
 
@@ -147,6 +148,7 @@ describe('security: applying manifests removes nothing unless asked, and records
       git = await createGitFixture();
       knex = await databases.init(databaseId);
       engine = await StagecoachEngine.create({
+        egress: LOOPBACK_ALLOWED,
         knex,
         logger: silentLogger,
         workDir: `${git.root}/work-${databaseId}`,

@@ -13,6 +13,7 @@ import { createGitFixture, GitFixture } from '../__testUtils__/gitFixture';
 import { Clock, silentLogger } from '../util/types';
 import { builtinSteps } from './steps';
 import type { StepDefinition } from './steps/types';
+import { LOOPBACK_ALLOWED } from '../__testUtils__/loopbackHttp';
 
 jest.setTimeout(120_000);
 
@@ -195,6 +196,7 @@ describe('promotion runner, worker and queue, through the engine', () => {
 
     const newEngine = (db: Knex, name: string, options: { clock?: Clock; maxAttempts?: number } = {}) =>
       StagecoachEngine.create({
+        egress: LOOPBACK_ALLOWED,
         knex: db,
         logger: silentLogger,
         clock: options.clock ?? clock,

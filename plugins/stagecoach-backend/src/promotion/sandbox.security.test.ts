@@ -6,6 +6,7 @@ import path from 'node:path';
 import { git } from '@stagecoach/git-server';
 import { createGitFixture, GitFixture } from '../__testUtils__/gitFixture';
 import { bareRepo } from '../__testUtils__/gitWork';
+import { LOOPBACK_ALLOWED } from '../__testUtils__/loopbackHttp';
 import { runStep, tempWorkDir } from '../__testUtils__/stepHarness';
 import { runGit } from '../integrations/git/GitCli';
 import { copy } from './steps/copy';
@@ -50,7 +51,7 @@ describe('steps cannot escape the work directory or make the backend run command
     await f.close();
   });
 
-  const ctx = () => ({ workDir: work.dir });
+  const ctx = () => ({ workDir: work.dir, egress: LOOPBACK_ALLOWED });
   const out = () => path.join(work.dir, 'out');
   const cloneGitops = async () => {
     const cloned = await runStep(gitClone, { repoURL: f.gitopsURL, checkout: [{ branch: 'main', path: './out' }] }, ctx());
@@ -188,7 +189,9 @@ describe('steps cannot escape the work directory or make the backend run command
         { repoURL: f.gitopsURL, recurseSubmodules: true, checkout: [{ branch: 'main', path: './out' }] },
         ctx(),
       ),
-    ).rejects.toThrow(/transport 'file' not allowed/);
+    ).rejects.toThrow(
+      `the submodule vendor/secret of ${f.gitopsURL}: request to file://${secret} refused by the egress policy: file: is not http: or https:`,
+    );
     expect(existsSync(path.join(out(), 'vendor/secret/VERSION'))).toBe(false);
     expect(existsSync(marker)).toBe(false);
   });

@@ -23,7 +23,7 @@ async function startBackend(git: GitFixture): Promise<Server> {
       stagecoachPlugin,
       catalogServiceMock.factory({ entities: [] }),
       mockServices.permissions.factory({ result: AuthorizeResult.ALLOW }),
-      mockServices.rootConfig.factory({ data: { stagecoach: { workDir: `${git.root}/work` } } }),
+      mockServices.rootConfig.factory({ data: { stagecoach: { workDir: `${git.root}/work`, egress: { allowLoopback: true } } } }),
     ],
   });
   return server;

@@ -35,6 +35,8 @@ async function startBackend(
         data: {
           stagecoach: {
             workDir: `${git.root}/work`,
+            // the Git server is on loopback, which production's default egress policy denies
+            egress: { allowLoopback: true },
             webhooks: { receivers: [{ name: 'github', type: 'github', secret: WEBHOOK_SECRET }] },
           },
         },

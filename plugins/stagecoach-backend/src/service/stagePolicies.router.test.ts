@@ -14,7 +14,7 @@ async function startBackend(git: GitFixture, permission: AuthorizeResult.ALLOW |
       stagecoachPlugin,
       catalogServiceMock.factory({ entities: [] }),
       mockServices.permissions.factory({ result: permission }),
-      mockServices.rootConfig.factory({ data: { stagecoach: { workDir: `${git.root}/work-${permission}` } } }),
+      mockServices.rootConfig.factory({ data: { stagecoach: { workDir: `${git.root}/work-${permission}`, egress: { allowLoopback: true } } } }),
     ],
   });
   return server;

@@ -4,6 +4,7 @@ import { createTestDatabases } from '../__testUtils__/databases';
 import { createGitFixture, GitFixture, pipelineYaml } from '../__testUtils__/gitFixture';
 import { silentLogger } from '../util/types';
 import { AUTO_PROMOTION_ACTOR } from './autoPromotion';
+import { LOOPBACK_ALLOWED } from '../__testUtils__/loopbackHttp';
 
 jest.setTimeout(180_000);
 
@@ -46,6 +47,7 @@ describe('auto-promotion through the engine, against a real Git server over HTTP
       git = await createGitFixture();
       knex = await databases.init(databaseId);
       engine = await StagecoachEngine.create({
+        egress: LOOPBACK_ALLOWED,
         knex,
         logger: silentLogger,
         workDir: `${git.root}/work-${databaseId}`,

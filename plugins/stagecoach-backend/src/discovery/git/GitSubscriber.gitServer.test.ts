@@ -4,7 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { createBareRepo, git, GitHttpServer, startGitHttpServer } from '@stagecoach/git-server';
 import { createHash } from 'node:crypto';
+import { DEFAULT_EGRESS_POLICY, EgressPolicy } from '../../integrations/http/egress';
 import { gitSubscriptionSchema } from '../../manifests/schemas';
+import { LOOPBACK_ALLOWED } from '../../__testUtils__/loopbackHttp';
 import { freightId, normalizeGitURL } from '../freightIdentity';
 import { GitSubscriber } from './GitSubscriber';
 
@@ -105,7 +107,33 @@ describe('GitSubscriber (real git over HTTP)', () => {
 
   beforeEach(async () => {
     cacheDir = await fs.mkdtemp(path.join(root, 'cache-'));
-    subscriber = new GitSubscriber(cacheDir);
+    // the Git server is on loopback, which production's default policy denies
+    subscriber = new GitSubscriber(cacheDir, { egress: LOOPBACK_ALLOWED });
+  });
+
+  describe('the egress policy (loopback Git server)', () => {
+    it('refuses a repoURL the policy denies before git runs, naming the rule, for every strategy', async () => {
+      const denying = new GitSubscriber(cacheDir, { egress: DEFAULT_EGRESS_POLICY });
+      for (const strategy of ['NewestFromBranch', 'SemVer']) {
+        await expect(denying.probe(sub({ commitSelectionStrategy: strategy }))).rejects.toThrow(
+          `request to ${monoURL} refused by the egress policy: 127.0.0.1 is in the denied range 127.0.0.0/8 (loopback) — see stagecoach.egress`,
+        );
+      }
+      const metadata = gitSubscriptionSchema.parse({ repoURL: 'http://169.254.169.254/x.git' });
+      await expect(subscriber.probe(metadata)).rejects.toThrow('169.254.169.254 is in the denied range 169.254.169.254/32 (cloud metadata)');
+      expect(await fs.readdir(cacheDir)).toEqual([]);
+    });
+
+    it('checks again before fetching, whatever the probe saw: a name that resolves to a denied address is refused', async () => {
+      const resolvesToDenied = new GitSubscriber(cacheDir, {
+        egress: new EgressPolicy({ deny: [{ cidr: '10.0.0.0/8' }], resolve: async () => [{ address: '10.1.2.3', family: 4 }] }),
+      });
+      const s = gitSubscriptionSchema.parse({ repoURL: 'http://git.internal.test/mono.git' });
+      const probed = { hash: 'x', state: { ref: 'refs/heads/main', commit: 'a'.repeat(40) } };
+      await expect(resolvesToDenied.discover(s, probed)).rejects.toThrow(
+        'git.internal.test resolves to 10.1.2.3, which is in the denied range 10.0.0.0/8 (stagecoach.egress.deny[0])',
+      );
+    });
   });
 
   describe('NewestFromBranch', () => {

@@ -4,6 +4,8 @@ import path from 'node:path';
 import type { GitCommit } from '@stagecoach/plugin-stagecoach-common';
 import type { GitSubscription } from '../../manifests/schemas';
 import { GitError, listRemoteRefs, remoteBranchHead, RemoteBranchHead, runGit } from '../../integrations/git/GitCli';
+import { checkGitRemote } from '../../integrations/git/gitEgress';
+import { DEFAULT_EGRESS_POLICY, EgressPolicy } from '../../integrations/http/egress';
 import { redactSecrets } from '../../util/secrets';
 import { normalizeGitURL } from '../freightIdentity';
 import { orderTags, selectTags, TagCandidate } from './selectTags';
@@ -50,17 +52,27 @@ const LOG_FORMAT = ['%H', '%P', '%an <%ae>', '%cn <%ce>', '%cI', '%s'].join('%x1
  *  - SemVer, Lexical, NewestTag: the probe is `git ls-remote --tags`. NewestTag (for tag
  *    dates) and path filters (for the tagged commits' changes) fetch the tags into the mirror.
  * Path filters need only trees, which a blob-less mirror has: no file content is fetched.
+ * Every repoURL passes the egress policy (app-config `stagecoach.egress`) before git reaches it.
  */
 export class GitSubscriber implements Subscriber<GitSubscription, GitCommit> {
   private readonly locks = new Map<string, Promise<unknown>>();
 
-  constructor(private readonly cacheDir: string) {}
+  private readonly egress: EgressPolicy;
+
+  constructor(
+    private readonly cacheDir: string,
+    /** Where repoURLs may lead; default production's (loopback, link-local and cloud metadata denied). */
+    options: { egress?: EgressPolicy } = {},
+  ) {
+    this.egress = options.egress ?? DEFAULT_EGRESS_POLICY;
+  }
 
   /**
    * Cheap, tells whether anything moved: NewestFromBranch, the branch's tip; the tag
    * strategies, the digest of the remote's tags.
    */
   async probe(sub: GitSubscription): Promise<Probe> {
+    await checkGitRemote(this.egress, sub.repoURL);
     if (strategyOf(sub) === 'NewestFromBranch') {
       const head = await remoteBranchHead(sub.repoURL, sub.branch);
       if (sub.branch && !head.commit) throw branchNotFound(sub.branch, sub.repoURL);
@@ -136,6 +148,8 @@ export class GitSubscriber implements Subscriber<GitSubscription, GitCommit> {
     const key = createHash('sha1').update(normalizeGitURL(repoURL)).digest('hex');
     const dir = path.join(this.cacheDir, 'git', key);
     return this.exclusive(key, async () => {
+      // checked again before fetching: the name may resolve elsewhere since the probe
+      await checkGitRemote(this.egress, repoURL);
       await fs.mkdir(dir, { recursive: true });
       await runGit(['init', '-q', '--bare'], { cwd: dir });
       return fn(dir);

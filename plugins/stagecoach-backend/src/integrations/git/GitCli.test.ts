@@ -2,6 +2,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { createBareRepo, GitHttpServer, startGitHttpServer } from '@stagecoach/git-server';
+import { loopbackServer } from '../../__testUtils__/loopbackHttp';
 import { GitError, remoteBranchHead, runGit } from './GitCli';
 
 describe('runGit with credentials (against a real Git server requiring HTTP basic auth)', () => {
@@ -42,5 +43,32 @@ describe('runGit with credentials (against a real Git server requiring HTTP basi
     expect(shown).toContain(url);
     expect(shown).not.toContain(credentials.password);
     expect(shown).not.toContain(Buffer.from(`ci:${credentials.password}`).toString('base64'));
+  });
+});
+
+describe('runGit and HTTP redirects (loopback servers)', () => {
+  let root: string;
+  let server: GitHttpServer;
+  beforeAll(async () => {
+    root = await fs.mkdtemp(path.join(os.tmpdir(), 'gitcli-'));
+    await createBareRepo(root, 'internal', [{ files: { 'secret.txt': 'internal\n' }, message: 'internal' }]);
+    server = await startGitHttpServer({ root });
+  });
+  afterAll(async () => {
+    await server.close();
+    await fs.rm(root, { recursive: true, force: true });
+  });
+
+  it('does not follow a redirect, so a remote cannot lead git past the egress check to another host', async () => {
+    // a public-looking remote that sends git on to an internal one
+    const redirector = await loopbackServer((req, res) => res.writeHead(302, { Location: `${server.url}/internal.git${req.url!.replace(/^\/public\.git/, '')}` }).end());
+    try {
+      const error = await remoteBranchHead(`${redirector.url}/public.git`).catch(e => e);
+      expect(error).toBeInstanceOf(GitError);
+      expect(error.message).toMatch(/302/);
+      expect(redirector.requests).toHaveLength(1);
+    } finally {
+      await redirector.close();
+    }
   });
 });

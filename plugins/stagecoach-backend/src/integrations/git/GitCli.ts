@@ -66,7 +66,8 @@ function gitSandbox(): { hooks: string; home: string } {
  * Settings every git run gets, as command-line config (GIT_CONFIG_COUNT), which outranks
  * whatever a repository's own `.git/config` says: no hooks, no fsmonitor command, no
  * credential helper, no signing program, and only HTTP(S) as a transport (no `file://`,
- * local paths, `ext::` commands, ssh or git://).
+ * local paths, `ext::` commands, ssh or git://). HTTP redirects are not followed: the remote
+ * URL is what the egress policy checked (checkGitRemote), and a redirect would lead past it.
  */
 export function isolationConfig(): [string, string][] {
   return [
@@ -80,6 +81,7 @@ export function isolationConfig(): [string, string][] {
     ['protocol.ext.allow', 'never'],
     ['protocol.http.allow', 'always'],
     ['protocol.https.allow', 'always'],
+    ['http.followRedirects', 'false'],
   ];
 }
 

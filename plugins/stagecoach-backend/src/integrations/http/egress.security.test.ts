@@ -261,7 +261,7 @@ describe('git credentials over plain HTTP (a loopback Git host that records Auth
       runStep(
         gitClone,
         { repoURL: `${host.url}/acme/gitops.git`, checkout: [{ branch: 'main', path: './out' }] },
-        { workDir: work.dir, credentials },
+        { workDir: work.dir, egress: LOOPBACK_ALLOWED, credentials },
       ),
     ).rejects.toThrow(
       `the credentials configured for ${hostPort} (Backstage integrations) are not sent over plain HTTP (${host.url}): use an https:// URL, or list ${hostPort} in stagecoach.git.allowInsecureCredentials`,
@@ -284,7 +284,7 @@ describe('git credentials over plain HTTP (a loopback Git host that records Auth
       runStep(
         gitClone,
         { repoURL: `${host.url}/acme/gitops.git`, checkout: [{ branch: 'main', path: './out' }] },
-        { workDir: work.dir, credentials },
+        { workDir: work.dir, egress: LOOPBACK_ALLOWED, credentials },
       ),
     ).rejects.toThrow();
     const sent = host.requests.map(r => r.headers.authorization).filter(Boolean);

@@ -3,7 +3,9 @@ import path from 'node:path';
 import { createBareRepo, git, GitHttpServer, startGitHttpServer } from '@stagecoach/git-server';
 import { createGitFixture, GitFixture, VALUES } from '../../__testUtils__/gitFixture';
 import { bareRepo } from '../../__testUtils__/gitWork';
+import { LOOPBACK_ALLOWED, loopbackServer } from '../../__testUtils__/loopbackHttp';
 import { runStep, tempWorkDir } from '../../__testUtils__/stepHarness';
+import { DEFAULT_EGRESS_POLICY, EgressPolicy } from '../../integrations/http/egress';
 import type { ScmCredentials } from '../../integrations/scm/ScmCredentials';
 import { gitClone } from './git-clone';
 
@@ -35,7 +37,7 @@ describe('git-clone (against a real Git server over HTTP)', () => {
           { commit: v100.slice(0, 10), path: './old', as: 'oldest' },
         ],
       },
-      { workDir: work.dir },
+      { workDir: work.dir, egress: LOOPBACK_ALLOWED },
     );
     expect(result.status).toBe('Succeeded');
     expect(await read('main/NOTES')).toBe('not a release\n');
@@ -53,7 +55,7 @@ describe('git-clone (against a real Git server over HTTP)', () => {
   });
 
   it("checks out the remote's default branch when a checkout names no ref", async () => {
-    const result = await runStep(gitClone, { repoURL: f.gitopsURL, checkout: [{ path: './out' }] }, { workDir: work.dir });
+    const result = await runStep(gitClone, { repoURL: f.gitopsURL, checkout: [{ path: './out' }] }, { workDir: work.dir, egress: LOOPBACK_ALLOWED });
     expect(result.status).toBe('Succeeded');
     expect(await read('out/env/dev/values.yaml')).toBe(VALUES('dev'));
     expect(await git(path.join(work.dir, 'out'), 'rev-parse', '--abbrev-ref', 'HEAD')).toBe('main');
@@ -69,7 +71,7 @@ describe('git-clone (against a real Git server over HTTP)', () => {
           { branch: 'env/dev', create: true, path: './dev' },
         ],
       },
-      { workDir: work.dir },
+      { workDir: work.dir, egress: LOOPBACK_ALLOWED },
     );
     expect(result.status).toBe('Succeeded');
     const dev = path.join(work.dir, 'dev');
@@ -85,7 +87,7 @@ describe('git-clone (against a real Git server over HTTP)', () => {
     const result = await runStep(
       gitClone,
       { repoURL: f.gitopsURL, checkout: [{ branch: 'main', create: true, path: './out' }] },
-      { workDir: work.dir },
+      { workDir: work.dir, egress: LOOPBACK_ALLOWED },
     );
     expect(result.status).toBe('Succeeded');
     expect(await read('out/env/staging/values.yaml')).toBe(VALUES('staging'));
@@ -97,7 +99,7 @@ describe('git-clone (against a real Git server over HTTP)', () => {
     const result = await runStep(
       gitClone,
       { repoURL: `${f.server.url}/empty.git`, checkout: [{ branch: 'main', create: true, path: './out' }] },
-      { workDir: work.dir },
+      { workDir: work.dir, egress: LOOPBACK_ALLOWED },
     );
     expect(result.status).toBe('Succeeded');
     expect(await git(path.join(work.dir, 'out'), 'log', '--format=%s')).toBe('Start branch main');
@@ -107,7 +109,7 @@ describe('git-clone (against a real Git server over HTTP)', () => {
     const result = await runStep(
       gitClone,
       { repoURL: f.gitopsURL, checkout: [{ branch: 'env/prod', path: './out' }] },
-      { workDir: work.dir },
+      { workDir: work.dir, egress: LOOPBACK_ALLOWED },
     );
     expect(result).toEqual({
       status: 'Failed',
@@ -116,12 +118,12 @@ describe('git-clone (against a real Git server over HTTP)', () => {
   });
 
   it('fails naming a tag or a commit that is not in the repository', async () => {
-    const tag = await runStep(gitClone, { repoURL: f.appURL, checkout: [{ tag: 'v9.9.9', path: './a' }] }, { workDir: work.dir });
+    const tag = await runStep(gitClone, { repoURL: f.appURL, checkout: [{ tag: 'v9.9.9', path: './a' }] }, { workDir: work.dir, egress: LOOPBACK_ALLOWED });
     expect(tag).toEqual({ status: 'Failed', message: `tag "v9.9.9" does not exist in ${f.appURL}` });
     const commit = await runStep(
       gitClone,
       { repoURL: f.appURL, checkout: [{ commit: 'deadbeefdeadbeef', path: './b' }] },
-      { workDir: work.dir },
+      { workDir: work.dir, egress: LOOPBACK_ALLOWED },
     );
     expect(commit).toEqual({ status: 'Failed', message: `commit deadbeefdeadbeef is not in ${f.appURL}` });
   });
@@ -130,7 +132,7 @@ describe('git-clone (against a real Git server over HTTP)', () => {
     const result = await runStep(
       gitClone,
       { repoURL: f.gitopsURL, checkout: [{ branch: 'main', path: './out', sparse: ['env/dev'] }] },
-      { workDir: work.dir },
+      { workDir: work.dir, egress: LOOPBACK_ALLOWED },
     );
     expect(result.status).toBe('Succeeded');
     expect(await read('out/env/dev/values.yaml')).toBe(VALUES('dev'));
@@ -147,7 +149,7 @@ describe('git-clone (against a real Git server over HTTP)', () => {
         author: { name: 'Release Bot', email: 'release-bot@example.com' },
         checkout: [{ branch: 'main', tag: '', commit: '', path: './out' }],
       },
-      { workDir: work.dir },
+      { workDir: work.dir, egress: LOOPBACK_ALLOWED },
     );
     expect(result.status).toBe('Succeeded');
     expect(await read('out/env/dev/values.yaml')).toBe(VALUES('dev'));
@@ -158,9 +160,9 @@ describe('git-clone (against a real Git server over HTTP)', () => {
 
   it('runs again in the same work directory (a retried step) over its own earlier clone', async () => {
     const config = { repoURL: f.gitopsURL, checkout: [{ branch: 'main', path: './out' }] };
-    await runStep(gitClone, config, { workDir: work.dir });
+    await runStep(gitClone, config, { workDir: work.dir, egress: LOOPBACK_ALLOWED });
     await fs.writeFile(path.join(work.dir, 'out', 'stray.txt'), 'left by the first attempt\n');
-    const again = await runStep(gitClone, config, { workDir: work.dir });
+    const again = await runStep(gitClone, config, { workDir: work.dir, egress: LOOPBACK_ALLOWED });
     expect(again.status).toBe('Succeeded');
     expect(await fs.readdir(path.join(work.dir, 'out'))).not.toContain('stray.txt');
   });
@@ -169,7 +171,7 @@ describe('git-clone (against a real Git server over HTTP)', () => {
     await fs.mkdir(path.join(work.dir, 'out'));
     await fs.writeFile(path.join(work.dir, 'out', 'mine.txt'), 'x');
     await expect(
-      runStep(gitClone, { repoURL: f.gitopsURL, checkout: [{ branch: 'main', path: './out' }] }, { workDir: work.dir }),
+      runStep(gitClone, { repoURL: f.gitopsURL, checkout: [{ branch: 'main', path: './out' }] }, { workDir: work.dir, egress: LOOPBACK_ALLOWED }),
     ).rejects.toThrow('checkout[0].path "./out" already exists and is not empty');
   });
 
@@ -184,14 +186,14 @@ describe('git-clone (against a real Git server over HTTP)', () => {
     const result = await runStep(
       gitClone,
       { repoURL: f.appURL, recurseSubmodules: true, checkout: [{ branch: 'main', path: './out' }] },
-      { workDir: work.dir },
+      { workDir: work.dir, egress: LOOPBACK_ALLOWED },
     );
     expect(result.status).toBe('Succeeded');
     expect(await read('out/vendor/lib/lib.txt')).toBe('library\n');
   });
 
   describe('its configuration', () => {
-    const problem = (config: unknown) => runStep(gitClone, config, { workDir: work.dir }).then(() => 'accepted', e => e.message);
+    const problem = (config: unknown) => runStep(gitClone, config, { workDir: work.dir, egress: LOOPBACK_ALLOWED }).then(() => 'accepted', e => e.message);
 
     it('names what is wrong', async () => {
       expect(await problem({ repoURL: f.appURL, checkout: [{ branch: 'main', tag: 'v1', path: './a' }] })).toBe(
@@ -260,7 +262,7 @@ describe('git-clone with credentials (against a real Git server requiring HTTP b
     const result = await runStep(
       gitClone,
       { repoURL, checkout: [{ path: './out' }] },
-      { workDir: work.dir, credentials: withCredentials(secret) },
+      { workDir: work.dir, egress: LOOPBACK_ALLOWED, credentials: withCredentials(secret) },
     );
     expect(result.status).toBe('Succeeded');
     expect(await fs.readFile(path.join(work.dir, 'out', 'README.md'), 'utf8')).toBe('private\n');
@@ -270,7 +272,7 @@ describe('git-clone with credentials (against a real Git server requiring HTTP b
 
   it('fails saying that credentials are needed when none are configured', async () => {
     const repoURL = `${server.url}/private.git`;
-    await expect(runStep(gitClone, { repoURL, checkout: [{ path: './out' }] }, { workDir: work.dir })).rejects.toThrow(
+    await expect(runStep(gitClone, { repoURL, checkout: [{ path: './out' }] }, { workDir: work.dir, egress: LOOPBACK_ALLOWED })).rejects.toThrow(
       `${repoURL} requires credentials and none are configured for it: add an integration for its host to app-config.yaml`,
     );
   });
@@ -280,7 +282,7 @@ describe('git-clone with credentials (against a real Git server requiring HTTP b
     const error: Error = await runStep(
       gitClone,
       { repoURL, checkout: [{ path: './out' }] },
-      { workDir: work.dir, credentials: withCredentials('wrong-password-here') },
+      { workDir: work.dir, egress: LOOPBACK_ALLOWED, credentials: withCredentials('wrong-password-here') },
     ).then(
       () => new Error('cloned'),
       e => e,
@@ -289,5 +291,61 @@ describe('git-clone with credentials (against a real Git server requiring HTTP b
       `${repoURL} refused the configured credentials: check the token and its permissions in the integrations config`,
     );
     expect(error.message).not.toContain('wrong-password-here');
+  });
+});
+
+describe('git-clone and the egress policy (loopback Git server)', () => {
+  let f: GitFixture;
+  let work: { dir: string; cleanup(): Promise<void> };
+  beforeEach(async () => {
+    f = await createGitFixture();
+    work = await tempWorkDir();
+  });
+  afterEach(async () => {
+    await work.cleanup();
+    await f.close();
+  });
+  const clone = (config: Record<string, unknown>, egress: EgressPolicy) =>
+    runStep(gitClone, { checkout: [{ path: './out' }], ...config }, { workDir: work.dir, egress });
+
+  it('refuses a repoURL at the cloud metadata address before git runs, naming the rule', async () => {
+    await expect(clone({ repoURL: 'http://169.254.169.254/x.git' }, LOOPBACK_ALLOWED)).rejects.toThrow(
+      'repoURL: request to http://169.254.169.254/x.git refused by the egress policy: 169.254.169.254 is in the denied range 169.254.169.254/32 (cloud metadata) — see stagecoach.egress',
+    );
+    expect(await fs.readdir(work.dir)).toEqual([]);
+  });
+
+  it('sends nothing to a loopback port under the default policy', async () => {
+    const admin = await loopbackServer((_req, res) => res.writeHead(404).end());
+    try {
+      await expect(clone({ repoURL: `${admin.url}/x.git` }, DEFAULT_EGRESS_POLICY)).rejects.toThrow(
+        'is in the denied range 127.0.0.0/8 (loopback)',
+      );
+      expect(admin.requests).toEqual([]);
+    } finally {
+      await admin.close();
+    }
+  });
+
+  it('resolves the host name and checks every address: a name for the loopback Git server is refused', async () => {
+    const port = new URL(f.server.url).port;
+    const toLoopback = new EgressPolicy({ resolve: async () => [{ address: '127.0.0.1', family: 4 }] });
+    await expect(clone({ repoURL: `http://git.internal.test:${port}/gitops.git` }, toLoopback)).rejects.toThrow(
+      'git.internal.test resolves to 127.0.0.1, which is in the denied range 127.0.0.0/8 (loopback)',
+    );
+  });
+
+  it('refuses a submodule whose URL the policy denies, naming it, and fetches nothing from it', async () => {
+    const seed = await fs.mkdtemp(path.join(f.root, 'seed-'));
+    await git(seed, 'clone', '-q', bareRepo(f, 'app'), '.');
+    await git(seed, '-c', 'protocol.file.allow=always', 'submodule', 'add', '-q', '--', bareRepo(f, 'gitops'), 'vendor/lib');
+    // what .gitmodules says is the repository's business: here, the metadata address
+    await git(seed, 'config', '--file', '.gitmodules', 'submodule.vendor/lib.url', 'http://169.254.169.254/lib.git');
+    await git(seed, 'commit', '-q', '-am', 'add lib');
+    await git(seed, 'push', '-q', 'origin', 'HEAD:main');
+    await expect(clone({ repoURL: f.appURL, recurseSubmodules: true }, LOOPBACK_ALLOWED)).rejects.toThrow(
+      `the submodule vendor/lib of ${f.appURL}: request to http://169.254.169.254/lib.git refused by the egress policy: 169.254.169.254 is in the denied range 169.254.169.254/32 (cloud metadata)`,
+    );
+    expect(await fs.readdir(path.join(work.dir, 'out/vendor/lib'))).toEqual([]);
   });
 });

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { GitAuth, GitError, GitIdentity, runGit } from '../../integrations/git/GitCli';
 import { confinedPath, StepConfigError } from '../workDir';
-import { authFor, authorSchema, explainAuthFailure, identityOf, refNameSchema, safeName } from './gitWorkTree';
+import { authFor, authorSchema, checkRemote, explainAuthFailure, identityOf, refNameSchema, safeName } from './gitWorkTree';
 import { StepContext, StepDefinition } from './types';
 
 /** Kargo writes "" for "not set" (an expression that evaluated to nothing). */
@@ -97,6 +97,7 @@ export const gitClone: StepDefinition<Config> = {
       targets.push(await confinedPath(ctx.workDir, c.path, `checkout[${i}].path`, { writes: true }));
     }
     const repoDir = path.join(ctx.cloneStore, safeName(ctx.alias));
+    await checkRemote(ctx, config.repoURL, 'repoURL');
     await prepareFolders(repoDir, targets, config.checkout);
     const auth = await authFor(ctx, config.repoURL);
     const identity = identityOf(config.author) ?? ctx.gitIdentity;
@@ -109,7 +110,7 @@ export const gitClone: StepDefinition<Config> = {
         const c = config.checkout[i];
         const one = { repoDir, target: targets[i], refs, identity, auth, signal: ctx.signal, repoURL: config.repoURL };
         const { commit, what } = await checkOut(c, one);
-        if (config.recurseSubmodules) await updateSubmodules(one);
+        if (config.recurseSubmodules) await updateSubmodules(ctx, one);
         commits[c.as ?? c.path] = commit;
         done.push(`${c.path} at ${what} (${commit.slice(0, 7)})`);
       }
@@ -266,16 +267,52 @@ async function createOrphan(p: CheckoutPlace, branch: string): Promise<string> {
   return commit;
 }
 
+/** How deep submodules may nest. */
+const MAX_SUBMODULE_DEPTH = 8;
+
 /**
  * Submodules take the repository's credentials when they live on the same host, the way
- * a user who can read the repository is expected to read its submodules.
+ * a user who can read the repository is expected to read its submodules. Their URLs come
+ * from the repository (`.gitmodules`), so each passes the egress policy before git fetches
+ * it: one level at a time, `submodule init` (which resolves relative URLs) before the check.
  */
-async function updateSubmodules(p: CheckoutPlace) {
+async function updateSubmodules(ctx: StepContext, p: CheckoutPlace, dir = p.target, depth = 0): Promise<void> {
+  if (depth > MAX_SUBMODULE_DEPTH) {
+    throw new CheckoutProblem(`submodules of ${p.repoURL} nest more than ${MAX_SUBMODULE_DEPTH} levels deep`);
+  }
   const auth = p.auth && { ...p.auth, url: `${new URL(p.repoURL).origin}/` };
-  await runGit(['submodule', 'update', '-q', '--init', '--recursive'], {
-    cwd: p.target,
-    auth,
-    signal: p.signal,
-    timeoutMs: 600_000,
-  });
+  const opts = { cwd: dir, signal: p.signal };
+  await runGit(['submodule', '--quiet', 'init'], opts);
+  const urls = await configEntries(['--get-regexp', '^submodule\\..*\\.url$'], opts);
+  const paths = await configEntries(['--file', '.gitmodules', '--get-regexp', '^submodule\\..*\\.path$'], opts);
+  for (const [key, url] of urls) {
+    await checkRemote(ctx, url, `the submodule ${key.slice('submodule.'.length, -'.url'.length)} of ${p.repoURL}`);
+  }
+  if (urls.length === 0) return;
+  await runGit(['submodule', 'update', '-q'], { ...opts, auth, timeoutMs: 600_000 });
+  for (const [, relative] of paths) {
+    const sub = path.resolve(dir, relative);
+    // only a submodule git checked out: a working tree of its own, inside this one
+    const gitFile = await fs.lstat(path.join(sub, '.git')).catch(() => undefined);
+    if (path.relative(dir, sub).startsWith('..') || !gitFile?.isFile()) continue;
+    await updateSubmodules(ctx, p, sub, depth + 1);
+  }
+}
+
+/** `git config --get-regexp` as [key, value] pairs; none when nothing matches (git's exit code 1). */
+async function configEntries(args: string[], opts: { cwd: string; signal: AbortSignal }): Promise<[string, string][]> {
+  let out: string;
+  try {
+    out = await runGit(['config', ...args], opts);
+  } catch (e) {
+    if (e instanceof GitError && e.exitCode === 1) return [];
+    throw e;
+  }
+  return out
+    .split('\n')
+    .filter(Boolean)
+    .map(line => {
+      const space = line.indexOf(' ');
+      return space === -1 ? [line, ''] : [line.slice(0, space), line.slice(space + 1)];
+    });
 }

@@ -3,7 +3,9 @@ import path from 'node:path';
 import { createBareRepo, git, GitHttpServer, startGitHttpServer } from '@stagecoach/git-server';
 import { createGitFixture, GitFixture, VALUES } from '../../__testUtils__/gitFixture';
 import { bareRepo, pushFromElsewhere, serverLog } from '../../__testUtils__/gitWork';
+import { LOOPBACK_ALLOWED } from '../../__testUtils__/loopbackHttp';
 import { runStep, tempWorkDir } from '../../__testUtils__/stepHarness';
+import { DEFAULT_EGRESS_POLICY } from '../../integrations/http/egress';
 import type { ScmCredentials } from '../../integrations/scm/ScmCredentials';
 import type { StepContext } from './types';
 import { gitClone } from './git-clone';
@@ -40,11 +42,19 @@ describe('git-push (against a real Git server over HTTP)', () => {
   beforeEach(async () => {
     f = await createGitFixture();
     work = await tempWorkDir();
-    ctx = { workDir: work.dir };
+    ctx = { workDir: work.dir, egress: LOOPBACK_ALLOWED };
   });
   afterEach(async () => {
     await work.cleanup();
     await f.close();
+  });
+
+  it('refuses to push to an origin the egress policy denies, naming the rule; the loopback server keeps its branch', async () => {
+    await promoteLocally(ctx, f.gitopsURL, { branch: 'main' }, { 'env/dev/values.yaml': 'tag: v2\n' }, 'Promote v2 to dev');
+    await expect(runStep(gitPush, { path: './out' }, { ...ctx, egress: DEFAULT_EGRESS_POLICY })).rejects.toThrow(
+      `the origin of ./out: request to ${f.gitopsURL} refused by the egress policy: 127.0.0.1 is in the denied range 127.0.0.0/8 (loopback) — see stagecoach.egress`,
+    );
+    expect(await serverLog(f, 'gitops', 'main')).toEqual(['initial environments']);
   });
 
   it('pushes the commit to the branch that was checked out', async () => {
@@ -93,8 +103,8 @@ describe('git-push (against a real Git server over HTTP)', () => {
 
     const retry = await tempWorkDir();
     try {
-      await promoteLocally({ workDir: retry.dir }, f.gitopsURL, { branch: 'main' }, { 'a.txt': 'a\n' }, 'Promote');
-      const result = await runStep(gitPush, { path: './out' }, { workDir: retry.dir });
+      await promoteLocally({ workDir: retry.dir, egress: LOOPBACK_ALLOWED }, f.gitopsURL, { branch: 'main' }, { 'a.txt': 'a\n' }, 'Promote');
+      const result = await runStep(gitPush, { path: './out' }, { workDir: retry.dir, egress: LOOPBACK_ALLOWED });
       expect(result.status).toBe('Succeeded');
       expect(result.message).toMatch(/nothing pushed$/);
     } finally {
@@ -185,7 +195,7 @@ describe('git-push (against a real Git server over HTTP)', () => {
     // the next promotion finds the branch and adds to it
     const next = await tempWorkDir();
     try {
-      const nextCtx = { workDir: next.dir };
+      const nextCtx = { workDir: next.dir, egress: LOOPBACK_ALLOWED };
       await promoteLocally(nextCtx, f.gitopsURL, { branch: 'env/dev', create: true }, { 'values.yaml': 'tag: v2\n' }, 'Render dev again');
       await runStep(gitPush, { path: './out' }, nextCtx);
     } finally {
@@ -198,8 +208,8 @@ describe('git-push (against a real Git server over HTTP)', () => {
     await promoteLocally(ctx, f.gitopsURL, { branch: 'env/dev', create: true }, { 'dev.yaml': 'mine\n' }, 'Render dev');
     const other = await tempWorkDir();
     try {
-      await promoteLocally({ workDir: other.dir }, f.gitopsURL, { branch: 'env/dev', create: true }, { 'other.yaml': 'x\n' }, 'Other render');
-      await runStep(gitPush, { path: './out' }, { workDir: other.dir });
+      await promoteLocally({ workDir: other.dir, egress: LOOPBACK_ALLOWED }, f.gitopsURL, { branch: 'env/dev', create: true }, { 'other.yaml': 'x\n' }, 'Other render');
+      await runStep(gitPush, { path: './out' }, { workDir: other.dir, egress: LOOPBACK_ALLOWED });
     } finally {
       await other.cleanup();
     }
@@ -289,7 +299,7 @@ describe('git-clone, git-commit and git-push with credentials (against a real Gi
   });
 
   it('pushes with the credentials configured for the working tree’s origin', async () => {
-    const ctx = { workDir: work.dir, credentials: credentials(token) };
+    const ctx = { workDir: work.dir, egress: LOOPBACK_ALLOWED, credentials: credentials(token) };
     await promoteLocally(ctx, `${server.url}/private.git`, { branch: 'main' }, { 'values.yaml': 'tag: v2\n' }, 'Promote v2');
     const result = await runStep(gitPush, { path: './out' }, ctx);
     expect(result.status).toBe('Succeeded');
@@ -297,7 +307,7 @@ describe('git-clone, git-commit and git-push with credentials (against a real Gi
   });
 
   it('fails clearly, without the secret, when the push has no credentials or wrong ones', async () => {
-    const ctx = { workDir: work.dir, credentials: credentials(token) };
+    const ctx = { workDir: work.dir, egress: LOOPBACK_ALLOWED, credentials: credentials(token) };
     const repoURL = `${server.url}/private.git`;
     await promoteLocally(ctx, repoURL, { branch: 'main' }, { 'values.yaml': 'tag: v2\n' }, 'Promote v2');
 

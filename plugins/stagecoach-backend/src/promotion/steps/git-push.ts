@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { GitAuth, GitError, isMissingIdentity, runGit } from '../../integrations/git/GitCli';
 import type { ScmProviderKind } from '../../integrations/scm/ScmCredentials';
-import { authFor, explainAuthFailure, openWorkTree, refNameSchema, workTreePathSchema } from './gitWorkTree';
+import { authFor, checkRemote, explainAuthFailure, openWorkTree, refNameSchema, workTreePathSchema } from './gitWorkTree';
 import { StepContext, StepDefinition, StepResult } from './types';
 
 const providers = ['azure', 'bitbucket', 'gitea', 'github', 'gitlab'] as const;
@@ -80,6 +80,8 @@ export const gitPush: StepDefinition<Config> = {
         message: `${config.path} is not on a branch (a tag or commit was checked out): set targetBranch`,
       };
     }
+    // the clone's origin: git-clone's repoURL, checked again here (a name may resolve elsewhere by now)
+    await checkRemote(ctx, origin, `the origin of ${config.path}`);
     const auth = await authFor(ctx, origin);
     try {
       return await pushWithRetries(ctx, config, { dir, origin, target, auth, head });

@@ -9,6 +9,8 @@ import {
   isMissingIdentity,
   runGit,
 } from '../../integrations/git/GitCli';
+import { checkGitRemote } from '../../integrations/git/gitEgress';
+import { EgressRefusedError } from '../../integrations/http/egress';
 import { isInside, resolveInWorkDir, StepConfigError } from '../workDir';
 import type { StepContext } from './types';
 
@@ -93,6 +95,19 @@ export function openWorkTree(ctx: StepContext, relative: string): { dir: string;
 /** The full SHA of the commit checked out. */
 export async function headCommit(opts: GitRunOptions): Promise<string> {
   return (await runGit(['rev-parse', 'HEAD'], opts)).trim();
+}
+
+/**
+ * Checks a remote against the step's egress policy before git reaches it. A refusal fails
+ * the step at once, naming the field and the rule: retrying cannot change the answer.
+ */
+export async function checkRemote(ctx: Pick<StepContext, 'egress'>, url: string, field: string): Promise<void> {
+  try {
+    await checkGitRemote(ctx.egress, url);
+  } catch (e) {
+    if (e instanceof EgressRefusedError) throw new StepConfigError(`${field}: ${e.message}`);
+    throw e;
+  }
 }
 
 /** The credentials configured for a repository URL, in the form runGit takes them. */

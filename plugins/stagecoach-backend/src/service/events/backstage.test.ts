@@ -80,7 +80,7 @@ describe("Backstage's events service (real backend plugin, real Git server over 
         mockServices.rootConfig.factory({
           data: {
             events: { useEventBus: 'never' },
-            stagecoach: { workDir: `${git.root}/work` },
+            stagecoach: { workDir: `${git.root}/work`, egress: { allowLoopback: true } },
           },
         }),
       ],
