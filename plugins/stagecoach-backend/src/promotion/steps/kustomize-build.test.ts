@@ -230,3 +230,72 @@ describe('kustomize-build', () => {
     );
   });
 });
+
+describe('kustomize-build keeps a kustomization in the work directory (real kubectl kustomize)', () => {
+  let work: { dir: string; cleanup(): Promise<void> };
+  /** A folder of the backend beside the work directory: another promotion's checkout, say. */
+  let outside: string;
+  const originalPath = process.env.PATH;
+  const SECRET = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: other-team\ndata:\n  token: TOPSECRET\n';
+  beforeEach(async () => {
+    work = await tempWorkDir();
+    process.env.PATH = path.dirname(kubectl);
+    outside = path.join(path.dirname(work.dir), 'outside');
+    await writeTree(outside, { 'kustomization.yaml': 'resources:\n- secret.yaml\n', 'secret.yaml': SECRET });
+  });
+  afterEach(async () => {
+    process.env.PATH = originalPath;
+    await work.cleanup();
+  });
+  const build = async (tree: Record<string, string>) => {
+    await writeTree(work.dir, tree);
+    return runStep(kustomizeBuild, { path: 'app', outPath: 'out.yaml' }, { workDir: work.dir });
+  };
+  const nothingRendered = async () => expect(existsSync(path.join(work.dir, 'out.yaml'))).toBe(false);
+
+  it('refuses a base that leads out of the work directory (../../outside), and renders none of it', async () => {
+    await expect(build({ 'app/kustomization.yaml': 'bases:\n- ../../outside\n' })).rejects.toThrow(
+      'app/kustomization.yaml: bases[0] "../../outside" leaves the promotion\'s work directory',
+    );
+    await nothingRendered();
+  });
+
+  it('refuses the same as an absolute path in resources, and deeper down the tree, naming the file', async () => {
+    await expect(build({ 'app/kustomization.yaml': `resources:\n- ${outside}\n` })).rejects.toThrow(
+      `app/kustomization.yaml: resources[0] "${outside}" leaves the promotion's work directory`,
+    );
+    await fs.rm(path.join(work.dir, 'app'), { recursive: true });
+    await expect(
+      build({ 'app/kustomization.yaml': 'bases:\n- ../base\n', 'base/kustomization.yaml': 'bases:\n- ../../outside\n' }),
+    ).rejects.toThrow('base/kustomization.yaml: bases[0] "../../outside" leaves the promotion\'s work directory');
+    await nothingRendered();
+  });
+
+  it('refuses a base reached through a symbolic link that leads outside', async () => {
+    await writeTree(work.dir, { 'app/kustomization.yaml': 'bases:\n- ./vendored\n' });
+    await fs.symlink(outside, path.join(work.dir, 'app/vendored'));
+    await expect(runStep(kustomizeBuild, { path: 'app', outPath: 'out.yaml' }, { workDir: work.dir })).rejects.toThrow(
+      'app/kustomization.yaml: bases[0] "app/vendored" leads out of the promotion\'s work directory through a symbolic link',
+    );
+    await nothingRendered();
+  });
+
+  it('refuses generator files outside the work directory', async () => {
+    await expect(
+      build({ 'app/kustomization.yaml': 'configMapGenerator:\n- name: stolen\n  files:\n  - token=../../outside/secret.yaml\n' }),
+    ).rejects.toThrow('app/kustomization.yaml: configMapGenerator[0].files[0] "../../outside/secret.yaml" leaves the promotion\'s work directory');
+    await nothingRendered();
+  });
+
+  it('refuses remote bases and chart repositories, which would be fetched outside the egress policy', async () => {
+    for (const remote of ['https://github.com/acme/k8s//base?ref=v1', 'github.com/acme/k8s/base', 'git::https://git.example.com/k8s.git//base', 'git@github.com:acme/k8s.git']) {
+      await expect(build({ 'app/kustomization.yaml': `resources:\n- ${remote}\n` })).rejects.toThrow(
+        `app/kustomization.yaml: resources[0] "${remote}" is remote: kustomize would fetch it with git (or helm), outside the egress policy (stagecoach.egress)`,
+      );
+    }
+    await expect(
+      build({ 'app/kustomization.yaml': 'helmCharts:\n- name: web\n  repo: https://charts.example.com\n  version: 1.0.0\n' }),
+    ).rejects.toThrow('app/kustomization.yaml: helmCharts[0].repo "https://charts.example.com": helm would fetch the chart outside the egress policy');
+    await nothingRendered();
+  });
+});

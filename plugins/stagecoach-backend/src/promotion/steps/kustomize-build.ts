@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { confinedPath, StepConfigError } from '../workDir';
 import { findExecutable, runTool, ToolHome, withToolHome } from './externalTool';
 import { findKustomization } from './kustomizationFile';
+import { checkKustomizationTree } from './kustomizationTree';
 import { isYamlFilePath, RenderedResource, splitResources, writeResourceFiles, writeStreamFile } from './renderedManifests';
 import { StepContext, StepDefinition, StepResult } from './types';
 
@@ -139,6 +140,8 @@ export const kustomizeBuild: StepDefinition<Config> = {
   async run(ctx, config): Promise<StepResult> {
     const dir = await confinedPath(ctx.workDir, config.path, 'path');
     await findKustomization(dir, config.path);
+    // the folders it names stay in the work directory, and nothing is fetched from elsewhere
+    await checkKustomizationTree(ctx.workDir, dir);
     const out = await confinedPath(ctx.workDir, config.outPath, 'outPath', { writes: true });
     const kustomize = locateKustomize();
     if (!kustomize) return { status: 'Failed', message: KUSTOMIZE_MISSING };
