@@ -4,7 +4,8 @@ import { addressBytes, addressText, Cidr, inCidr, isIpAddress, parseCidr } from 
 
 /**
  * The egress policy: where requests that manifests ask for (the `http` and `http-download`
- * steps, the `web` and `prometheus` metrics) may go. App-config `stagecoach.egress`:
+ * steps, the `web` and `prometheus` metrics, the pull-request steps' API requests, and Git
+ * remotes: see integrations/git/gitEgress.ts) may go. App-config `stagecoach.egress`:
  *
  *   stagecoach:
  *     egress:
