@@ -4,17 +4,33 @@ import type { FreightCreatedEvent, PromotionFinishedEvent, StagecoachEvent, Veri
 import { createTestDatabases } from './__testUtils__/databases';
 import { createGitFixture, GitFixture, pipelineYaml } from './__testUtils__/gitFixture';
 import { Logger } from './util/types';
+import {
+  PROGRESS_TEST_TIMEOUT_MS,
+  promotionProgress,
+  untilProgress,
+  verificationProgress,
+} from './__testUtils__/until';
 import { LOOPBACK_ALLOWED } from './__testUtils__/loopbackHttp';
 
-jest.setTimeout(120_000);
+jest.setTimeout(PROGRESS_TEST_TIMEOUT_MS);
 
-async function eventually<T>(what: string, probe: () => T | undefined): Promise<T> {
-  for (let i = 0; i < 600; i++) {
-    const value = probe();
-    if (value !== undefined) return value;
-    await new Promise(r => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
+/**
+ * Waits for what the engine reports in the background, for as long as the project's
+ * promotions and verifications keep moving (a busy machine is slow, not wrong).
+ */
+async function eventually<T>(what: string, probe: () => T | undefined, engine?: StagecoachEngine, project?: string): Promise<T> {
+  const moved = async () =>
+    engine && project
+      ? [
+          (await engine.listPromotions(project)).map(promotionProgress),
+          (await engine.listStages(project)).map(s => verificationProgress(s.verification)),
+        ]
+      : undefined;
+  const { value } = await untilProgress(async () => ({ value: probe(), moved: await moved() }), r => r.value !== undefined, what, {
+    progress: r => r.moved,
+    everyMs: 50,
+  });
+  return value!;
 }
 
 function recordingLogger(): Logger & { warnings: string[] } {
@@ -98,8 +114,11 @@ describe('StagecoachEngine onEvent', () => {
 
       engine.start();
       const queued = await engine.promote('reported', 'dev', discovered.freight.alias, 'user:default/jane');
-      const finished = await eventually('promotion.finished', () =>
-        events.find((e): e is PromotionFinishedEvent => e.type === 'promotion.finished'),
+      const finished = await eventually(
+        'promotion.finished',
+        () => events.find((e): e is PromotionFinishedEvent => e.type === 'promotion.finished'),
+        engine,
+        'reported',
       );
       expect(finished).toMatchObject({
         type: 'promotion.finished',
@@ -109,8 +128,11 @@ describe('StagecoachEngine onEvent', () => {
         promotion: { id: queued.id, phase: 'Succeeded', createdBy: 'user:default/jane', freight: { id: discovered.freight.id } },
       });
       // the stage has nothing to check: its verification succeeds once it is healthy, and says so
-      const verified = await eventually('verification.finished', () =>
-        events.find((e): e is VerificationFinishedEvent => e.type === 'verification.finished'),
+      const verified = await eventually(
+        'verification.finished',
+        () => events.find((e): e is VerificationFinishedEvent => e.type === 'verification.finished'),
+        engine,
+        'reported',
       );
       expect(verified).toMatchObject({
         project: 'reported',
@@ -139,8 +161,11 @@ describe('StagecoachEngine onEvent', () => {
       await new Promise(r => setTimeout(r, 20));
 
       engine.start();
-      const finished = await eventually('promotion.finished', () =>
-        events.find((e): e is PromotionFinishedEvent => e.type === 'promotion.finished'),
+      const finished = await eventually(
+        'promotion.finished',
+        () => events.find((e): e is PromotionFinishedEvent => e.type === 'promotion.finished'),
+        engine,
+        'abandoned',
       );
       await engine.worker.stop();
       expect(finished).toMatchObject({ stage: 'dev', phase: 'Errored', promotion: { id: queued.id, phase: 'Errored' } });
@@ -165,13 +190,16 @@ describe('StagecoachEngine onEvent', () => {
 
       engine.start();
       const queued = await engine.promote('failing', 'dev', result.createdFreightId!);
-      for (let i = 0; i < 600 && ['Pending', 'Running'].includes((await engine.getPromotion('failing', queued.id)).phase); i++) {
-        await new Promise(r => setTimeout(r, 50));
-      }
+      await untilProgress(
+        () => engine.getPromotion('failing', queued.id),
+        p => !['Pending', 'Running'].includes(p.phase),
+        'the promotion',
+        { progress: promotionProgress },
+      );
       await engine.worker.stop();
       expect((await engine.getPromotion('failing', queued.id)).phase).toBe('Succeeded');
 
-      await eventually('three warnings', () => (logger.warnings.length >= 3 ? logger.warnings : undefined));
+      await eventually('three warnings', () => (logger.warnings.length >= 3 ? logger.warnings : undefined), engine, 'failing');
       expect(logger.warnings).toEqual([
         expect.stringMatching(/could not report freight.created .*failing\/app\): events service is down/),
         expect.stringMatching(/could not report promotion.finished .*: events service is still down/),
