@@ -8,10 +8,11 @@ import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import request from 'supertest';
 import { createHmac } from 'node:crypto';
 import type { Server } from 'node:http';
+import { PROGRESS_TEST_TIMEOUT_MS, promotionProgress, untilProgress } from '../__testUtils__/until';
 import { stagecoachPlugin } from '../plugin';
 import { createGitFixture, GitFixture, pipelineYaml } from '../__testUtils__/gitFixture';
 
-jest.setTimeout(120_000);
+jest.setTimeout(PROGRESS_TEST_TIMEOUT_MS);
 
 const WEBHOOK_SECRET = 'webhook-secret-for-tests';
 
@@ -99,11 +100,11 @@ describe('REST API (real backend plugin, real Git server over HTTP on loopback)'
     expect(applied.body).toEqual({ project: 'demo', warehouses: ['app'], stages: ['dev', 'staging'] });
 
     expect((await asUser(api().post('/api/stagecoach/projects/demo/warehouses/app/refresh'))).status).toBe(202);
-    let freight: any[] = [];
-    for (let i = 0; i < 300 && freight.length === 0; i++) {
-      freight = (await asUser(api().get('/api/stagecoach/projects/demo/freight'))).body.items;
-      if (!freight.length) await new Promise(r => setTimeout(r, 100));
-    }
+    const freight: any[] = await untilProgress(
+      async () => (await asUser(api().get('/api/stagecoach/projects/demo/freight'))).body.items,
+      items => items.length > 0,
+      'freight from discovery',
+    );
     expect(freight).toHaveLength(1);
     const alias = freight[0].alias;
 
@@ -121,11 +122,12 @@ describe('REST API (real backend plugin, real Git server over HTTP on loopback)'
     expect(queued.status).toBe(202);
     expect(queued.body).toMatchObject({ stage: 'dev', phase: 'Pending', createdBy: 'user:default/guest' });
 
-    let promotion = queued.body;
-    for (let i = 0; i < 300 && ['Pending', 'Running'].includes(promotion.phase); i++) {
-      await new Promise(r => setTimeout(r, 100));
-      promotion = (await asUser(api().get(`/api/stagecoach/projects/demo/promotions/${queued.body.id}`))).body;
-    }
+    const promotion = await untilProgress(
+      async () => (await asUser(api().get(`/api/stagecoach/projects/demo/promotions/${queued.body.id}`))).body,
+      p => !['Pending', 'Running'].includes(p.phase),
+      'the promotion to dev',
+      { progress: promotionProgress },
+    );
     expect(promotion.phase).toBe('Succeeded');
     expect(await git.show('gitops', 'main', 'env/dev/values.yaml')).toContain('tag: v1.2.0');
 
@@ -174,11 +176,12 @@ describe('REST API (real backend plugin, real Git server over HTTP on loopback)'
     expect(badSupersede.status).toBe(400);
 
     // a finished promotion cannot be aborted; an unknown one is not found
-    let staged = byOrigin.body;
-    for (let i = 0; i < 300 && ['Pending', 'Running'].includes(staged.phase); i++) {
-      await new Promise(r => setTimeout(r, 100));
-      staged = (await asUser(api().get(`/api/stagecoach/projects/demo/promotions/${staged.id}`))).body;
-    }
+    const staged = await untilProgress(
+      async () => (await asUser(api().get(`/api/stagecoach/projects/demo/promotions/${byOrigin.body.id}`))).body,
+      p => !['Pending', 'Running'].includes(p.phase),
+      'the promotion by origin',
+      { progress: promotionProgress },
+    );
     expect(staged.phase).toBe('Succeeded');
     const late = await asUser(api().post(`/api/stagecoach/projects/demo/promotions/${staged.id}/abort`));
     expect(late.status).toBe(409);
@@ -215,12 +218,11 @@ describe('REST API (real backend plugin, real Git server over HTTP on loopback)'
     expect(res.status).toBe(202);
     expect(res.body.warehouses).toEqual(['demo/app']);
 
-    let newest: string | undefined;
-    for (let i = 0; i < 100 && newest !== 'v2.0.0'; i++) {
-      const items = (await asUser(api().get('/api/stagecoach/projects/demo/freight?limit=1'))).body.items;
-      newest = items[0]?.commits[0]?.tag;
-      if (newest !== 'v2.0.0') await new Promise(r => setTimeout(r, 50));
-    }
+    const newest = await untilProgress(
+      async () => (await asUser(api().get('/api/stagecoach/projects/demo/freight?limit=1'))).body.items[0]?.commits[0]?.tag,
+      tag => tag === 'v2.0.0',
+      'freight of the pushed tag',
+    );
     expect(newest).toBe('v2.0.0');
   });
 

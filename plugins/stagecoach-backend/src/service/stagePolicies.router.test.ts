@@ -5,8 +5,9 @@ import request from 'supertest';
 import type { Server } from 'node:http';
 import { stagecoachPlugin } from '../plugin';
 import { createGitFixture, GitFixture } from '../__testUtils__/gitFixture';
+import { PROGRESS_TEST_TIMEOUT_MS, untilProgress } from '../__testUtils__/until';
 
-jest.setTimeout(120_000);
+jest.setTimeout(PROGRESS_TEST_TIMEOUT_MS);
 
 async function startBackend(git: GitFixture, permission: AuthorizeResult.ALLOW | AuthorizeResult.DENY) {
   const { server } = await startTestBackend({
@@ -79,11 +80,11 @@ describe('REST API: approval, availability explained, auto-promotion holds (real
     const applied = await asUser(api().put(`${base}/manifests`)).set('Content-Type', 'application/yaml').send(pipeline(git));
     expect(applied.status).toBe(200);
     expect((await asUser(api().post(`${base}/warehouses/app/refresh`))).status).toBe(202);
-    let freight: any[] = [];
-    for (let i = 0; i < 300 && freight.length === 0; i++) {
-      freight = (await asUser(api().get(`${base}/freight`))).body.items;
-      if (!freight.length) await new Promise(r => setTimeout(r, 100));
-    }
+    const freight: any[] = await untilProgress(
+      async () => (await asUser(api().get(`${base}/freight`))).body.items,
+      items => items.length > 0,
+      'freight from discovery',
+    );
     const alias = freight[0].alias;
 
     const explained = await asUser(api().get(`${base}/stages/staging/freight`));
