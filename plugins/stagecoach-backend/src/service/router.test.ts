@@ -122,7 +122,7 @@ describe('REST API (real backend plugin, real Git server over HTTP on loopback)'
     expect(queued.status).toBe(202);
     expect(queued.body).toMatchObject({ stage: 'dev', phase: 'Pending', createdBy: 'user:default/guest' });
 
-    const promotion = await untilProgress(
+    const promotion = await untilProgress<any>(
       async () => (await asUser(api().get(`/api/stagecoach/projects/demo/promotions/${queued.body.id}`))).body,
       p => !['Pending', 'Running'].includes(p.phase),
       'the promotion to dev',
@@ -176,7 +176,7 @@ describe('REST API (real backend plugin, real Git server over HTTP on loopback)'
     expect(badSupersede.status).toBe(400);
 
     // a finished promotion cannot be aborted; an unknown one is not found
-    const staged = await untilProgress(
+    const staged = await untilProgress<any>(
       async () => (await asUser(api().get(`/api/stagecoach/projects/demo/promotions/${byOrigin.body.id}`))).body,
       p => !['Pending', 'Running'].includes(p.phase),
       'the promotion by origin',
