@@ -10,7 +10,7 @@ test.describe('REST API with the static token', () => {
     const body = await res.json();
     expect(body.items).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ name: 'demo', warehouses: 1, stages: 2 }),
+        expect.objectContaining({ name: 'demo', warehouses: 1, stages: 3 }),
       ]),
     );
   });

@@ -101,6 +101,8 @@ test('promote the demo release to dev, then staging, from the Promotions tab', a
   const freight =
     await test.step('the backend has the demo entity and discovered the release', async () => {
       await waitForCatalogEntity(request, 'component:default/demo-app');
+      // the guest signs in as this catalog user (member of guests, which owns demo-app)
+      await waitForCatalogEntity(request, 'user:default/guest');
       return waitForFreight(request, 'demo', RELEASE);
     });
 
@@ -112,12 +114,42 @@ test('promote the demo release to dev, then staging, from the Promotions tab', a
     );
   });
 
-  await test.step('the stages are dev, then staging', async () => {
+  await test.step('the stages are dev, staging, then prod', async () => {
     const dev = page.getByTestId('stage-dev');
     const staging = page.getByTestId('stage-staging');
+    const prod = page.getByTestId('stage-prod');
     await expect(dev).toBeVisible({ timeout: 30_000 });
     await expect(staging).toBeVisible();
+    await expect(prod).toBeVisible();
     expect(await isBefore(dev, staging)).toBe(true);
+    expect(await isBefore(staging, prod)).toBe(true);
+  });
+
+  await test.step('the guest may not promote to prod (labelled env: prod): the button is disabled and says why', async () => {
+    const reason =
+      'Your permissions do not allow promoting to prod (stagecoach.promotion.create). Ask the owners of project demo or a Stagecoach admin.';
+    const promoteProd = page.getByRole('button', {
+      name: 'Promote to prod',
+      exact: true,
+    });
+    // the example policy denies it (prod needs the platform-team group)
+    await expect(promoteProd).toHaveAccessibleDescription(reason);
+    await expect(promoteProd).toBeDisabled();
+    // the guest owns demo-app through the guests group: dev and staging are allowed
+    await expect(
+      page.getByRole('button', { name: 'Promote to dev', exact: true }),
+    ).toBeEnabled();
+    await expect(
+      page.getByRole('button', { name: 'Promote to staging', exact: true }),
+    ).toBeEnabled();
+    // hovering the button shows the reason; clicking it opens nothing
+    await promoteProd.hover();
+    await expect(page.getByRole('tooltip')).toHaveText(reason);
+    // (force: Playwright would otherwise wait for the button to be enabled)
+    await promoteProd.click({ force: true });
+    await expect(page.getByRole('dialog')).toHaveCount(0);
+    await page.mouse.move(0, 0);
+    await expect(page.getByRole('tooltip')).toBeHidden();
   });
 
   await test.step(`staging does not take ${freight.alias} before dev has it, and says why`, async () => {

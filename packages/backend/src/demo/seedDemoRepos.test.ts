@@ -34,9 +34,12 @@ describe('seedDemoRepos', () => {
 
     const gitops = path.join(root, 'gitops.git');
     expect(await git(gitops, 'ls-tree', '-r', '--name-only', 'main')).toBe(
-      ['README.md', 'env/dev/values.yaml', 'env/staging/values.yaml'].join(
-        '\n',
-      ),
+      [
+        'README.md',
+        'env/dev/values.yaml',
+        'env/prod/values.yaml',
+        'env/staging/values.yaml',
+      ].join('\n'),
     );
     const dev = await git(gitops, 'show', 'main:env/dev/values.yaml');
     expect(dev).toMatch(/^# Values for the dev environment\./);
@@ -46,6 +49,9 @@ describe('seedDemoRepos', () => {
     expect(await git(gitops, 'show', 'main:env/staging/values.yaml')).toContain(
       'tag: v0.9.0',
     );
+    const prod = await git(gitops, 'show', 'main:env/prod/values.yaml');
+    expect(prod).toMatch(/^# Values for the prod environment\./);
+    expect(prod).toContain('tag: v0.9.0');
 
     // no scratch folders left beside the repositories
     expect((await fs.readdir(root)).sort()).toEqual(['app.git', 'gitops.git']);

@@ -68,8 +68,9 @@ function gitopsHistory(): SeedCommit[] {
           '# demo/gitops\n\nDesired state of demo/app, one folder per environment.\n',
         'env/dev/values.yaml': demoValues('dev'),
         'env/staging/values.yaml': demoValues('staging'),
+        'env/prod/values.yaml': demoValues('prod'),
       },
-      message: 'Environments dev and staging at v0.9.0',
+      message: 'Environments dev, staging and prod at v0.9.0',
     },
   ];
 }

@@ -1,5 +1,10 @@
 import { ResponseError } from '@backstage/errors';
-import { renderInTestApp, TestApiProvider } from '@backstage/test-utils';
+import { permissionApiRef } from '@backstage/plugin-permission-react';
+import {
+  mockApis,
+  renderInTestApp,
+  TestApiProvider,
+} from '@backstage/test-utils';
 import type {
   Freight,
   Stage,
@@ -27,7 +32,12 @@ async function renderDialog(
   const onPromoted = handlers.onPromoted ?? jest.fn();
   const onApproved = handlers.onApproved ?? jest.fn();
   await renderInTestApp(
-    <TestApiProvider apis={[[stagecoachApiRef, api]]}>
+    <TestApiProvider
+      apis={[
+        [stagecoachApiRef, api],
+        [permissionApiRef, mockApis.permission()],
+      ]}
+    >
       <PromoteDialog
         project="shop"
         stage={stage}

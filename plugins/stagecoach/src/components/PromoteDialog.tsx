@@ -12,16 +12,19 @@ import RadioGroup from '@material-ui/core/RadioGroup';
 import Typography from '@material-ui/core/Typography';
 import { makeStyles } from '@material-ui/core/styles';
 import Alert from '@material-ui/lab/Alert';
-import type {
-  Freight,
-  Promotion,
-  Stage,
-  StageFreightAvailability,
+import {
+  stagecoachFreightApprovePermission,
+  stagecoachPromotePermission,
+  type Freight,
+  type Promotion,
+  type Stage,
+  type StageFreightAvailability,
 } from '@stagecoach/plugin-stagecoach-common';
 import { useEffect, useState } from 'react';
 import { errorMessage, stagecoachApiRef } from '../api';
 import { FreightVersions } from './FreightVersions';
 import { absoluteTime, timeAgo } from './format';
+import { PermittedButton } from './permissions/PermittedButton';
 
 const useStyles = makeStyles(theme => ({
   option: {
@@ -347,7 +350,11 @@ export function PromoteDialog(props: {
                 }
               />
               {!item.available && (
-                <Button
+                <PermittedButton
+                  permission={stagecoachFreightApprovePermission}
+                  project={project}
+                  stage={stage.name}
+                  activity={`approving freight for ${stage.name}`}
                   size="small"
                   color="primary"
                   className={classes.approve}
@@ -358,7 +365,7 @@ export function PromoteDialog(props: {
                   {approving === item.freight.id
                     ? 'Approving…'
                     : `Approve for ${stage.name}`}
-                </Button>
+                </PermittedButton>
               )}
             </div>
           ))}
@@ -391,14 +398,18 @@ export function PromoteDialog(props: {
         <Button onClick={onClose} disabled={submitting}>
           Cancel
         </Button>
-        <Button
+        <PermittedButton
+          permission={stagecoachPromotePermission}
+          project={project}
+          stage={stage.name}
+          activity={`promoting to ${stage.name}`}
           variant="contained"
           color="primary"
           disabled={!chosen || submitting}
           onClick={confirm}
         >
           Promote
-        </Button>
+        </PermittedButton>
       </DialogActions>
     </Dialog>
   );

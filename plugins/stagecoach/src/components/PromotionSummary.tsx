@@ -1,12 +1,15 @@
 import Box from '@material-ui/core/Box';
-import Button from '@material-ui/core/Button';
 import Typography from '@material-ui/core/Typography';
 import { makeStyles } from '@material-ui/core/styles';
-import type { Promotion } from '@stagecoach/plugin-stagecoach-common';
+import {
+  stagecoachPromotionAbortPermission,
+  type Promotion,
+} from '@stagecoach/plugin-stagecoach-common';
 import { PhaseStatus } from './PhaseStatus';
 import { PromotionSteps } from './PromotionSteps';
 import { absoluteTime } from './format';
 import { RunTimes } from './RunTimes';
+import { PermittedButton } from './permissions/PermittedButton';
 
 const useStyles = makeStyles(theme => ({
   headline: {
@@ -56,7 +59,11 @@ export function PromotionSummary(props: {
           <span className={classes.alias}>{promotion.freight.alias}</span>
         </Typography>
         {active && onAbort && (
-          <Button
+          <PermittedButton
+            permission={stagecoachPromotionAbortPermission}
+            project={promotion.project}
+            stage={promotion.stage}
+            activity={`aborting promotions to ${promotion.stage}`}
             size="small"
             color="secondary"
             className={classes.abort}
@@ -65,7 +72,7 @@ export function PromotionSummary(props: {
             onClick={() => onAbort(promotion)}
           >
             {promotion.abortRequestedBy ? 'Aborting…' : 'Abort'}
-          </Button>
+          </PermittedButton>
         )}
       </div>
       <When promotion={promotion} now={now} />

@@ -1,4 +1,3 @@
-import Button from '@material-ui/core/Button';
 import Card from '@material-ui/core/Card';
 import CardContent from '@material-ui/core/CardContent';
 import CardHeader from '@material-ui/core/CardHeader';
@@ -9,13 +8,15 @@ import Typography from '@material-ui/core/Typography';
 import { makeStyles } from '@material-ui/core/styles';
 import Alert from '@material-ui/lab/Alert';
 import AlertTitle from '@material-ui/lab/AlertTitle';
-import type {
-  ArgoCdApp,
-  AutoPromotionHold,
-  Freight,
-  Promotion,
-  Stage,
-  Verification,
+import {
+  stagecoachAutoPromotionHoldReleasePermission,
+  stagecoachPromotePermission,
+  type ArgoCdApp,
+  type AutoPromotionHold,
+  type Freight,
+  type Promotion,
+  type Stage,
+  type Verification,
 } from '@stagecoach/plugin-stagecoach-common';
 import { useState } from 'react';
 import { ArgoCdApps } from './ArgoCdApps';
@@ -23,6 +24,7 @@ import { FreightVersions } from './FreightVersions';
 import { PhaseStatus } from './PhaseStatus';
 import { PromotionSummary } from './PromotionSummary';
 import { VerificationSummary } from './VerificationSummary';
+import { PermittedButton } from './permissions/PermittedButton';
 import { absoluteTime, sourcesLabel, timeAgo } from './format';
 import { appKey } from './verification';
 
@@ -138,7 +140,11 @@ function HoldNotice(props: {
         </time>
       </Typography>
       {onResume && (
-        <Button
+        <PermittedButton
+          permission={stagecoachAutoPromotionHoldReleasePermission}
+          project={stage.project}
+          stage={stage.name}
+          activity={`resuming auto-promotion of ${stage.name}`}
           size="small"
           color="primary"
           className={classes.resume}
@@ -147,7 +153,7 @@ function HoldNotice(props: {
           onClick={resume}
         >
           {resuming ? 'Resuming…' : 'Resume auto-promotion'}
-        </Button>
+        </PermittedButton>
       )}
     </Alert>
   );
@@ -301,7 +307,11 @@ export function StageCard(props: {
           </div>
         }
         action={
-          <Button
+          <PermittedButton
+            permission={stagecoachPromotePermission}
+            project={stage.project}
+            stage={stage.name}
+            activity={`promoting to ${stage.name}`}
             variant="outlined"
             color="primary"
             size="small"
@@ -309,7 +319,7 @@ export function StageCard(props: {
             onClick={() => onPromote(stage)}
           >
             Promote
-          </Button>
+          </PermittedButton>
         }
       />
       <Divider />

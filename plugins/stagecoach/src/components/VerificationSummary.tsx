@@ -1,11 +1,16 @@
 import Button from '@material-ui/core/Button';
 import Typography from '@material-ui/core/Typography';
 import { makeStyles } from '@material-ui/core/styles';
-import type { Stage, Verification } from '@stagecoach/plugin-stagecoach-common';
+import {
+  stagecoachVerifyPermission,
+  type Stage,
+  type Verification,
+} from '@stagecoach/plugin-stagecoach-common';
 import { useState } from 'react';
 import { PhaseStatus, isActivePhase } from './PhaseStatus';
 import { RunTimes } from './RunTimes';
 import { verificationSummary } from './verification';
+import { PermittedButton } from './permissions/PermittedButton';
 
 const useStyles = makeStyles(theme => ({
   headline: {
@@ -142,7 +147,11 @@ export function VerificationSummary(props: {
             </Button>
           )}
           {canVerify && (
-            <Button
+            <PermittedButton
+              permission={stagecoachVerifyPermission}
+              project={stage.project}
+              stage={stage.name}
+              activity={`verifying ${stage.name}${v ? ' again' : ''}`}
               size="small"
               color="primary"
               disabled={busy}
@@ -152,10 +161,14 @@ export function VerificationSummary(props: {
               onClick={() => run(() => onReverify!(stage))}
             >
               {busy ? 'Starting…' : `Verify${v ? ' again' : ''}`}
-            </Button>
+            </PermittedButton>
           )}
           {v && active && onAbort && (
-            <Button
+            <PermittedButton
+              permission={stagecoachVerifyPermission}
+              project={stage.project}
+              stage={stage.name}
+              activity={`aborting verifications in ${stage.name}`}
               size="small"
               color="secondary"
               disabled={busy || !!v.abortRequestedBy}
@@ -163,7 +176,7 @@ export function VerificationSummary(props: {
               onClick={() => run(() => onAbort(stage, v))}
             >
               {busy || v.abortRequestedBy ? 'Aborting…' : 'Abort verification'}
-            </Button>
+            </PermittedButton>
           )}
         </div>
       )}

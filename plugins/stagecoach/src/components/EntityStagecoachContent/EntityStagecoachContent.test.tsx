@@ -1,7 +1,12 @@
 import { alertApiRef } from '@backstage/core-plugin-api';
 import { ResponseError } from '@backstage/errors';
 import { EntityProvider } from '@backstage/plugin-catalog-react';
-import { renderInTestApp, TestApiProvider } from '@backstage/test-utils';
+import { permissionApiRef } from '@backstage/plugin-permission-react';
+import {
+  mockApis,
+  renderInTestApp,
+  TestApiProvider,
+} from '@backstage/test-utils';
 import type { StagecoachApi } from '../../api';
 import { stagecoachApiRef } from '../../api';
 import { act, screen, waitFor, within } from '@testing-library/react';
@@ -34,6 +39,8 @@ async function renderTab(api: StagecoachApi, alertApi = { post: jest.fn() }) {
       apis={[
         [stagecoachApiRef, api],
         [alertApiRef, alertApi],
+        // every action allowed: what a denial shows is in EntityStagecoachContent.permissions.test.tsx
+        [permissionApiRef, mockApis.permission()],
       ]}
     >
       <EntityProvider entity={entity}>
