@@ -11,6 +11,7 @@
  *   yarn bench:discovery
  *   BENCH_REPOSITORIES=50 BENCH_TAGS=20 yarn bench:discovery
  */
+import { EgressPolicy } from '../plugins/stagecoach-backend/src/integrations/http/egress';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -269,6 +270,8 @@ async function main() {
       logger,
       clock: { now: () => new Date(Date.now() + clockOffsetMs) },
       workDir: path.join(tmp, 'work'),
+      // the registry and Git server of the benchmark are on loopback
+      egress: new EgressPolicy({ allowLoopback: true }),
       registry: {
         maxConcurrentRequestsPerHost: PER_HOST,
         onRequest: (e: RegistryRequestEvent) => {

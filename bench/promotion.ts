@@ -12,6 +12,7 @@
  *   yarn bench:promotion
  *   BENCH_PROMOTIONS=20 BENCH_STAGES=20 yarn bench:promotion
  */
+import { EgressPolicy } from '../plugins/stagecoach-backend/src/integrations/http/egress';
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -405,6 +406,8 @@ async function main() {
       knex,
       logger: watch.logger,
       workDir: path.join(tmp, 'engine'),
+      // the registry and Git server of the benchmark are on loopback
+      egress: new EgressPolicy({ allowLoopback: true }),
       worker: { concurrency: WORKER_CONCURRENCY, pollIntervalMs: POLL_MS },
     });
     cleanup.unshift(() => engine.close());

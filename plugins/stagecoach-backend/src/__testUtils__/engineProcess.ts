@@ -22,6 +22,7 @@ import { parseArgs } from 'node:util';
 import { StagecoachEngine } from '../engine';
 import type { Logger } from '../util/types';
 import { openDatabase, READY_PREFIX } from './engineProcesses';
+import { LOOPBACK_ALLOWED } from './loopbackHttp';
 
 interface EngineProcessConfig {
   database: string;
@@ -88,6 +89,8 @@ async function main() {
     logger: stdoutLogger,
     workDir: config.workDir,
     skipMigrations: config.skipMigrations,
+    // the Git server of these tests is on loopback
+    egress: LOOPBACK_ALLOWED,
     worker: {
       concurrency: config.concurrency,
       claimTtlMs: config.claimTtlMs,

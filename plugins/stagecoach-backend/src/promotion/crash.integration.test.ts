@@ -21,6 +21,7 @@ import {
   strictlyIncreasingClock,
   unfinishedCount,
 } from '../__testUtils__/promotionQueue';
+import { LOOPBACK_ALLOWED } from '../__testUtils__/loopbackHttp';
 import { PROGRESS_TEST_TIMEOUT_MS, untilProgress } from '../__testUtils__/until';
 import { silentLogger } from '../util/types';
 
@@ -71,7 +72,7 @@ describe('the promotion queue across crashes (engine process killed with SIGKILL
     db = await createScratchDatabase('stagecoach_crash', { sqliteDir: root });
     repo = await createQueueRepo(root, STAGES);
     // the test's own engine queues the promotions; it never runs a worker
-    engine = await StagecoachEngine.create({ knex: db.knex, logger: silentLogger, workDir: path.join(root, 'queue'), clock: strictlyIncreasingClock() });
+    engine = await StagecoachEngine.create({ knex: db.knex, logger: silentLogger, workDir: path.join(root, 'queue'), clock: strictlyIncreasingClock(), egress: LOOPBACK_ALLOWED });
   });
   afterAll(async () => {
     await current?.kill9();

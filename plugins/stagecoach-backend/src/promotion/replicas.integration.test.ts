@@ -19,6 +19,7 @@ import {
   strictlyIncreasingClock,
   unfinishedCount,
 } from '../__testUtils__/promotionQueue';
+import { LOOPBACK_ALLOWED } from '../__testUtils__/loopbackHttp';
 import { PROGRESS_TEST_TIMEOUT_MS, untilProgress } from '../__testUtils__/until';
 import { silentLogger } from '../util/types';
 
@@ -61,7 +62,7 @@ describeOnPostgres('two backend replicas on one PostgreSQL database (two engine 
     db = await createScratchDatabase('stagecoach_replicas', { sqliteDir: root, postgresOnly: true });
     repo = await createQueueRepo(root, STAGES);
     // the test's own engine queues the promotions; it never runs a worker
-    engine = await StagecoachEngine.create({ knex: db.knex, logger: silentLogger, workDir: path.join(root, 'queue'), clock: strictlyIncreasingClock() });
+    engine = await StagecoachEngine.create({ knex: db.knex, logger: silentLogger, workDir: path.join(root, 'queue'), clock: strictlyIncreasingClock(), egress: LOOPBACK_ALLOWED });
   });
   afterAll(async () => {
     await Promise.all(replicas.map(r => r.kill9()));
