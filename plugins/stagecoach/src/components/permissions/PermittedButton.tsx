@@ -8,9 +8,13 @@ import {
 } from './useStagecoachPermission';
 
 const useStyles = makeStyles(theme => ({
-  // looks disabled (MUI's Mui-disabled), yet takes hover and focus, for its tooltip
+  // looks disabled, yet takes hover and focus for its tooltip (MUI's own disabled state
+  // turns pointer events off, and with them the tooltip)
   denied: {
-    '&.Mui-disabled': { pointerEvents: 'auto', cursor: 'not-allowed' },
+    color: theme.palette.action.disabled,
+    borderColor: theme.palette.action.disabledBackground,
+    cursor: 'not-allowed',
+    '&:hover': { backgroundColor: 'transparent' },
   },
   deniedFocus: {
     outline: `2px solid ${theme.palette.action.disabled}`,
@@ -71,7 +75,7 @@ export function PermittedButton(
       <Tooltip title={reason}>
         <Button
           {...buttonProps}
-          className={[className, 'Mui-disabled', classes.denied]
+          className={[className, classes.denied]
             .filter(Boolean)
             .join(' ')}
           aria-disabled="true"
