@@ -12,7 +12,9 @@ import {
   stagecoachPromotePermission,
 } from '@stagecoach/plugin-stagecoach-common';
 import { screen, waitFor } from '@testing-library/react';
-import userEvent, { PointerEventsCheckLevel } from '@testing-library/user-event';
+import userEvent, {
+  PointerEventsCheckLevel,
+} from '@testing-library/user-event';
 import { PermittedButton } from './PermittedButton';
 
 /** AuthorizeResult.ALLOW | AuthorizeResult.DENY, without importing permission-common here. */
@@ -57,7 +59,9 @@ function promoteButton(stage: string) {
 
 /** Clicks even where pointer-events would stop a real pointer, to show the button ignores it. */
 const clickThrough = (element: Element) =>
-  userEvent.setup({ pointerEventsCheck: PointerEventsCheckLevel.Never }).click(element);
+  userEvent
+    .setup({ pointerEventsCheck: PointerEventsCheckLevel.Never })
+    .click(element);
 
 describe('PermittedButton', () => {
   it('is enabled and acts when the policy allows, asking about the stage as <project>:<stage>', async () => {

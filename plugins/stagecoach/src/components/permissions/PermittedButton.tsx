@@ -16,6 +16,13 @@ const useStyles = makeStyles(theme => ({
     cursor: 'not-allowed',
     '&:hover': { backgroundColor: 'transparent' },
   },
+  // a contained button's own colours are its background's
+  deniedContained: {
+    '&, &:hover': {
+      backgroundColor: theme.palette.action.disabledBackground,
+      boxShadow: 'none',
+    },
+  },
   deniedFocus: {
     outline: `2px solid ${theme.palette.action.disabled}`,
     outlineOffset: 2,
@@ -75,7 +82,11 @@ export function PermittedButton(
       <Tooltip title={reason}>
         <Button
           {...buttonProps}
-          className={[className, classes.denied]
+          className={[
+            className,
+            classes.denied,
+            buttonProps.variant === 'contained' && classes.deniedContained,
+          ]
             .filter(Boolean)
             .join(' ')}
           aria-disabled="true"
