@@ -17,8 +17,8 @@ jest.setTimeout(120_000);
  * a set that left a stage out removed it without a word, and nobody was recorded as having
  * applied anything.
  */
-async function startBackend(git: GitFixture): Promise<Server> {
-  const { server } = await startTestBackend({
+async function startBackend(git: GitFixture) {
+  return startTestBackend({
     features: [
       stagecoachPlugin,
       catalogServiceMock.factory({ entities: [] }),
@@ -26,18 +26,21 @@ async function startBackend(git: GitFixture): Promise<Server> {
       mockServices.rootConfig.factory({ data: { stagecoach: { workDir: `${git.root}/work`, egress: { allowLoopback: true } } } }),
     ],
   });
-  return server;
 }
 
 describe('PUT /projects/{p}/manifests: limits, prune and who applied what (real backend plugin, loopback Git)', () => {
   let git: GitFixture;
+  let backend: Awaited<ReturnType<typeof startBackend>>;
   let server: Server;
 
   beforeAll(async () => {
     git = await createGitFixture();
-    server = await startBackend(git);
+    backend = await startBackend(git);
+    server = backend.server;
   });
   afterAll(async () => {
+    // the engine stops (and its promotions' work directories are gone) before their folder is
+    await backend.stop();
     await git.close();
   });
 
@@ -131,7 +134,7 @@ describe('a 500 in production carries no stack trace (Backstage error handler, r
     ['development', true],
   ])('NODE_ENV=%s: stack in the body %p', async (env, stack) => {
     process.env.NODE_ENV = env;
-    const server = await startBackend(git);
+    const { server } = await startBackend(git);
     const res = await request(server).get('/api/stagecoach/projects').set('Authorization', mockCredentials.user.header('user:default/jane'));
     expect(res.status).toBe(500);
     expect(res.body.error.message).toBe('engine exploded');
