@@ -23,12 +23,12 @@ import {
 } from '@stagecoach/plugin-stagecoach-common';
 import { useState } from 'react';
 import { errorMessage, errorStatus, stagecoachApiRef } from '../../api';
-import { ArgoCdApps } from '../ArgoCdApps';
-import { FreightCard } from '../FreightCard';
-import { PromoteDialog } from '../PromoteDialog';
-import { StageCard } from '../StageCard';
-import { VerificationDialog } from '../VerificationDialog';
-import { newestPromotion, usePipeline } from '../usePipeline';
+import { ArgoCdApps } from '../argocd/ArgoCdApps';
+import { FreightCard } from '../freight/FreightCard';
+import { PromoteDialog } from '../promotions/PromoteDialog';
+import { StageCard } from '../stages/StageCard';
+import { VerificationDialog } from '../verification/VerificationDialog';
+import { newestPromotion, usePipeline } from '../shared/usePipeline';
 
 const useStyles = makeStyles(theme => ({
   toolbar: {

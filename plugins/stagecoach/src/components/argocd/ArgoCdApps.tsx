@@ -5,9 +5,9 @@ import type {
   ArgoCdApp,
   ArgoCdAppHealth,
 } from '@stagecoach/plugin-stagecoach-common';
-import { PhaseStatus } from './PhaseStatus';
-import { httpUrl } from './format';
-import { appKey } from './verification';
+import { PhaseStatus } from '../shared/PhaseStatus';
+import { httpUrl } from '../shared/format';
+import { appKey } from './appKey';
 
 const useStyles = makeStyles(theme => ({
   list: { listStyle: 'none', margin: 0, padding: 0 },

@@ -1,7 +1,7 @@
 import { renderInTestApp } from '@backstage/test-utils';
 import type { Freight } from '@stagecoach/plugin-stagecoach-common';
 import { screen, within } from '@testing-library/react';
-import { braveFox, calmOwl } from '../__fixtures__/pipeline';
+import { braveFox, calmOwl } from '../../__fixtures__/pipeline';
 import { FreightCard } from './FreightCard';
 
 const stageOrder = ['dev', 'staging', 'prod'];

@@ -10,7 +10,7 @@ import Typography from '@material-ui/core/Typography';
 import { makeStyles } from '@material-ui/core/styles';
 import type { Freight } from '@stagecoach/plugin-stagecoach-common';
 import { FreightVersions } from './FreightVersions';
-import { absoluteTime, soakLabel, timeAgo } from './format';
+import { absoluteTime, soakLabel, timeAgo } from '../shared/format';
 
 const useStyles = makeStyles(theme => ({
   scroll: { overflowX: 'auto' },

@@ -2,7 +2,7 @@ import Chip from '@material-ui/core/Chip';
 import Typography from '@material-ui/core/Typography';
 import { makeStyles } from '@material-ui/core/styles';
 import type { Freight } from '@stagecoach/plugin-stagecoach-common';
-import { chartLabel, commitLabel, imageLabel } from './format';
+import { chartLabel, commitLabel, imageLabel } from '../shared/format';
 
 const useStyles = makeStyles(theme => ({
   root: {

@@ -23,7 +23,7 @@ import {
 } from '../../__fixtures__/pipeline';
 import { stagecoachApiRef, type StagecoachApi } from '../../api';
 import { EntityStagecoachContent } from '../EntityStagecoachContent';
-import { PromoteDialog } from '../PromoteDialog';
+import { PromoteDialog } from '../promotions/PromoteDialog';
 
 /** AuthorizeResult.ALLOW | AuthorizeResult.DENY, without importing permission-common here. */
 type Decision = Exclude<

@@ -12,14 +12,14 @@ import type {
 } from '@stagecoach/plugin-stagecoach-common';
 import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
-import { stagecoachApiRef, type StagecoachApi } from '../api';
+import { stagecoachApiRef, type StagecoachApi } from '../../api';
 import {
   braveFox,
   calmOwl,
   mockStagecoachApi,
   stageFreight,
   stages,
-} from '../__fixtures__/pipeline';
+} from '../../__fixtures__/pipeline';
 import { PromoteDialog } from './PromoteDialog';
 
 const [dev, , prod] = stages;

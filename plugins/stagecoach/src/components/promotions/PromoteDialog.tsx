@@ -21,10 +21,10 @@ import {
   type StageFreightAvailability,
 } from '@stagecoach/plugin-stagecoach-common';
 import { useEffect, useState } from 'react';
-import { errorMessage, stagecoachApiRef } from '../api';
-import { FreightVersions } from './FreightVersions';
-import { absoluteTime, timeAgo } from './format';
-import { PermittedButton } from './permissions/PermittedButton';
+import { errorMessage, stagecoachApiRef } from '../../api';
+import { FreightVersions } from '../freight/FreightVersions';
+import { absoluteTime, timeAgo } from '../shared/format';
+import { PermittedButton } from '../permissions/PermittedButton';
 
 const useStyles = makeStyles(theme => ({
   option: {

@@ -3,8 +3,8 @@ import Box from '@material-ui/core/Box';
 import Typography from '@material-ui/core/Typography';
 import { makeStyles } from '@material-ui/core/styles';
 import type { PromotionStep } from '@stagecoach/plugin-stagecoach-common';
-import { PhaseStatus } from './PhaseStatus';
-import { durationBetween, httpUrl } from './format';
+import { PhaseStatus } from '../shared/PhaseStatus';
+import { durationBetween, httpUrl } from '../shared/format';
 
 const useStyles = makeStyles(theme => ({
   list: {

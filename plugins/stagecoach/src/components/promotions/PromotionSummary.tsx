@@ -5,11 +5,11 @@ import {
   stagecoachPromotionAbortPermission,
   type Promotion,
 } from '@stagecoach/plugin-stagecoach-common';
-import { PhaseStatus } from './PhaseStatus';
+import { PhaseStatus } from '../shared/PhaseStatus';
 import { PromotionSteps } from './PromotionSteps';
-import { absoluteTime } from './format';
-import { RunTimes } from './RunTimes';
-import { PermittedButton } from './permissions/PermittedButton';
+import { absoluteTime } from '../shared/format';
+import { RunTimes } from '../shared/RunTimes';
+import { PermittedButton } from '../permissions/PermittedButton';
 
 const useStyles = makeStyles(theme => ({
   headline: {

@@ -9,7 +9,7 @@ import {
   stagecoachApiRef,
   type StagecoachApi,
   type StagecoachEntityRef,
-} from '../api';
+} from '../../api';
 import { isActivePhase } from './PhaseStatus';
 
 /** Refresh interval while a promotion or verification is pending or running. */

@@ -19,14 +19,14 @@ import {
   type Verification,
 } from '@stagecoach/plugin-stagecoach-common';
 import { useState } from 'react';
-import { ArgoCdApps } from './ArgoCdApps';
-import { FreightVersions } from './FreightVersions';
-import { PhaseStatus } from './PhaseStatus';
-import { PromotionSummary } from './PromotionSummary';
-import { VerificationSummary } from './VerificationSummary';
-import { PermittedButton } from './permissions/PermittedButton';
-import { absoluteTime, sourcesLabel, timeAgo } from './format';
-import { appKey } from './verification';
+import { ArgoCdApps } from '../argocd/ArgoCdApps';
+import { FreightVersions } from '../freight/FreightVersions';
+import { PhaseStatus } from '../shared/PhaseStatus';
+import { PromotionSummary } from '../promotions/PromotionSummary';
+import { VerificationSummary } from '../verification/VerificationSummary';
+import { PermittedButton } from '../permissions/PermittedButton';
+import { absoluteTime, sourcesLabel, timeAgo } from '../shared/format';
+import { appKey } from '../argocd/appKey';
 
 const useStyles = makeStyles(theme => ({
   card: {

@@ -23,10 +23,10 @@ import type {
   Verification,
 } from '@stagecoach/plugin-stagecoach-common';
 import { Fragment, useEffect, useState } from 'react';
-import { errorMessage, stagecoachApiRef } from '../api';
-import { PhaseStatus } from './PhaseStatus';
+import { errorMessage, stagecoachApiRef } from '../../api';
+import { PhaseStatus } from '../shared/PhaseStatus';
 import { VerificationWhen, isFailedVerification } from './VerificationSummary';
-import { absoluteTime, timeAgo } from './format';
+import { absoluteTime, timeAgo } from '../shared/format';
 import { metricCounts, verificationSummary } from './verification';
 
 /** How many earlier verifications the history offers. */

@@ -7,10 +7,10 @@ import {
   type Verification,
 } from '@stagecoach/plugin-stagecoach-common';
 import { useState } from 'react';
-import { PhaseStatus, isActivePhase } from './PhaseStatus';
-import { RunTimes } from './RunTimes';
+import { PhaseStatus, isActivePhase } from '../shared/PhaseStatus';
+import { RunTimes } from '../shared/RunTimes';
 import { verificationSummary } from './verification';
-import { PermittedButton } from './permissions/PermittedButton';
+import { PermittedButton } from '../permissions/PermittedButton';
 
 const useStyles = makeStyles(theme => ({
   headline: {

@@ -1,5 +1,5 @@
 import type { MetricResult } from '@stagecoach/plugin-stagecoach-common';
-import { devVerification, prodVerification } from '../__fixtures__/pipeline';
+import { devVerification, prodVerification } from '../../__fixtures__/pipeline';
 import {
   metricCounts,
   metricSummary,

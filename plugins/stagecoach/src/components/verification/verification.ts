@@ -1,5 +1,4 @@
 import type {
-  ArgoCdApp,
   MetricResult,
   Verification,
 } from '@stagecoach/plugin-stagecoach-common';
@@ -58,9 +57,4 @@ export function verificationSummary(verification: Verification): string {
 /** `successful 3 · failed 0 · inconclusive 0 · error 0 of 3` */
 export function metricCounts(metric: MetricResult): string {
   return `${metric.successful} successful · ${metric.failed} failed · ${metric.inconclusive} inconclusive · ${metric.error} error of ${metric.count}`;
-}
-
-/** The same Argo CD app, whichever list it came from. */
-export function appKey(app: Pick<ArgoCdApp, 'cluster' | 'namespace' | 'name'>) {
-  return `${app.cluster ?? ''}/${app.namespace}/${app.name}`;
 }
