@@ -1,5 +1,5 @@
 import type { WarehouseSpec } from '../manifests/schemas';
-import { syntaxProblem } from '../promotion/expressions';
+import { syntaxProblem } from '../expressions/expressions';
 import { decideFreightCreation } from './freightCreation';
 import type { FreightArtifacts } from './freightIdentity';
 

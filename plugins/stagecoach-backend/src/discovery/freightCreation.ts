@@ -1,5 +1,5 @@
 import type { WarehouseSpec } from '../manifests/schemas';
-import { evaluate, ExprFunction, unwrapExpression } from '../promotion/expressions';
+import { evaluate, ExprFunction, unwrapExpression } from '../expressions/expressions';
 import { artifactFunctions } from '../promotion/promotionEnv';
 import type { FreightArtifacts } from './freightIdentity';
 

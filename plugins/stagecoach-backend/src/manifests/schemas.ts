@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { pathSelectorProblem } from '../discovery/git/pathFilters';
 import { regexProblem } from '../util/safeRegex';
-import { syntaxProblem, unwrapExpression } from '../promotion/expressions';
+import { syntaxProblem, unwrapExpression } from '../expressions/expressions';
 // types only: the verification schemas import this module (httpURL), so their values cannot come here
 import type { AnalysisTemplateSpec, StageVerification } from '../verification/analysisTemplate';
 

@@ -15,7 +15,7 @@ import { ClaimedPromotion, FinalPhase, PromotionStore, StepRecord, stepAlias } f
 import { parseDuration } from '../util/duration';
 import { redactSecrets } from '../util/secrets';
 import { Clock, Logger } from '../util/types';
-import { evaluate, evaluateTemplate, ExpressionEnv, ExpressionError, unwrapExpression } from './expressions';
+import { evaluate, evaluateTemplate, ExpressionEnv, ExpressionError, unwrapExpression } from '../expressions/expressions';
 import { DEFAULT_MAX_OUTPUT_BYTES, outputsTooLarge } from './outputLimit';
 import { MetadataSnapshot, promotionEnv } from './promotionEnv';
 import { ArgoCdSettings, DEFAULT_ARGOCD_SETTINGS } from '../integrations/argocd/types';

@@ -1,7 +1,7 @@
 import type { StoredFreight } from '../store/FreightStore';
 import { FreightArtifacts, normalizeGitURL } from '../discovery/freightIdentity';
-import { ExpressionEnv, ExpressionError, ExprFunction } from './expressions';
-import { valueFunctions } from './valueFunctions';
+import { ExpressionEnv, ExpressionError, ExprFunction } from '../expressions/expressions';
+import { valueFunctions } from '../expressions/valueFunctions';
 
 export interface PromotionEnvInput {
   project: string;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { syntaxProblem } from '../promotion/expressions';
+import { syntaxProblem } from '../expressions/expressions';
 import { parseDuration } from '../util/duration';
 import { compileRegex, regexProblem } from '../util/safeRegex';
 import { conditionProblem } from './conditions';

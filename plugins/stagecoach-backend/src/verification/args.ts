@@ -1,5 +1,5 @@
-import { evaluateTemplate, ExprFunction } from '../promotion/expressions';
-import { valueFunctions } from '../promotion/valueFunctions';
+import { evaluateTemplate, ExprFunction } from '../expressions/expressions';
+import { valueFunctions } from '../expressions/valueFunctions';
 import { parseDuration } from '../util/duration';
 import type { AnalysisTemplateSpec, MetricSpec, ProviderName, StageVerification } from './analysisTemplate';
 import { ruleMatches, SUPPORTED_PROVIDERS } from './analysisTemplate';

@@ -1,5 +1,5 @@
 import type { Measurement } from '@stagecoach/plugin-stagecoach-common';
-import { evaluate, ExpressionError, ExprFunction, syntaxProblem } from '../promotion/expressions';
+import { evaluate, ExpressionError, ExprFunction, syntaxProblem } from '../expressions/expressions';
 import type { Metric } from './types';
 
 /**

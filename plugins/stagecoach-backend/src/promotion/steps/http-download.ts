@@ -11,7 +11,8 @@ import {
   statusLine,
   streamBody,
 } from '../../integrations/http/exchange';
-import { durationSchema, headersSchema, httpUrlSchema, queryParamsSchema, stepExchange } from './httpClient';
+import { durationSchema, headersSchema, httpUrlSchema, queryParamsSchema } from '../../integrations/http/requestFields';
+import { stepExchange } from './stepExchange';
 import { StepDefinition, StepResult } from './types';
 
 /** As in Kargo: large enough for charts and manifests bundles, small enough to protect the disk. */

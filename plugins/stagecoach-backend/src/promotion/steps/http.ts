@@ -2,10 +2,11 @@ import fs from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { parseDuration } from '../../util/duration';
-import { evaluate, ExpressionEnv, syntaxProblem } from '../expressions';
+import { evaluate, ExpressionEnv, syntaxProblem } from '../../expressions/expressions';
 import { confinedPath, StepConfigError } from '../workDir';
 import { describeRequest, isSuccessStatus, mebibytes, readBody, statusLine } from '../../integrations/http/exchange';
-import { durationSchema, headersSchema, httpUrlSchema, queryParamsSchema, stepExchange } from './httpClient';
+import { durationSchema, headersSchema, httpUrlSchema, queryParamsSchema } from '../../integrations/http/requestFields';
+import { stepExchange } from './stepExchange';
 import { StepContext, StepDefinition, StepResult } from './types';
 
 /** Answers (and bodyFromFile payloads) are held in memory to be parsed: keep them bounded. */

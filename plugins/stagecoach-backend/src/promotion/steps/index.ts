@@ -27,7 +27,7 @@ import { gitMergePr } from './git-merge-pr';
 import { argocdUpdate } from './argocd-update';
 import { argocdWait } from './argocd-wait';
 import { StepDefinition } from './types';
-import { hasExpression } from '../expressions';
+import { hasExpression } from '../../expressions/expressions';
 import { describeIssue } from '../../manifests/describeIssue';
 
 export type { StepContext, StepDefinition, StepResult } from './types';

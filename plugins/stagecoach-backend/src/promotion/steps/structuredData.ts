@@ -1,7 +1,7 @@
 import { parse as parseJsonc, ParseError, printParseErrorCode } from 'jsonc-parser';
 import { Document, parseAllDocuments } from 'yaml';
 import { z } from 'zod';
-import { evaluate } from '../expressions';
+import { evaluate } from '../../expressions/expressions';
 import { StepConfigError } from '../workDir';
 
 /** Parsing and querying the JSON and YAML files that the structured-data steps read. */

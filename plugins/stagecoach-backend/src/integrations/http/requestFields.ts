@@ -1,13 +1,10 @@
 import { z } from 'zod';
-import { EgressRefusedError } from '../../integrations/http/egress';
-import { exchange, HttpRequestSpec } from '../../integrations/http/exchange';
 import { parseDuration } from '../../util/duration';
-import { StepConfigError } from '../workDir';
-import type { StepContext } from './types';
 
 /**
- * What the `http` and `http-download` steps share: their header and query fields, and one
- * exchange through the egress policy (integrations/http), a refusal failing the step at once.
+ * The fields that describe an HTTP request in a manifest (the `http` and `http-download`
+ * steps' config): headers, query parameters, the URL and a timeout. They sit beside the
+ * exchange that sends the request, so that any feature describing a request checks it alike.
  */
 
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
@@ -55,20 +52,3 @@ export const durationSchema = z.string().superRefine((text, ctx) => {
     ctx.addIssue({ code: z.ZodIssueCode.custom, message: (e as Error).message });
   }
 });
-
-/**
- * The exchange of integrations/http with the step's egress policy and abort signal. A request
- * the egress policy refuses fails the step at once: retrying cannot change the answer.
- */
-export async function stepExchange<T>(
-  ctx: Pick<StepContext, 'egress' | 'signal'>,
-  spec: HttpRequestSpec,
-  use: (response: Response, what: string) => Promise<T>,
-): Promise<T> {
-  try {
-    return await exchange({ egress: ctx.egress, signal: ctx.signal }, spec, use);
-  } catch (e) {
-    if (e instanceof EgressRefusedError) throw new StepConfigError(e.message);
-    throw e;
-  }
-}

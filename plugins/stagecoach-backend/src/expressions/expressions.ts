@@ -1,8 +1,8 @@
 import jsep from 'jsep';
 
 /**
- * `${{ ... }}` expressions in step configuration, evaluated over a parsed syntax tree by a
- * small interpreter: no `eval`, `Function` or `vm`. Only the names and functions in the
+ * `${{ ... }}` expressions (step configuration, freight creation criteria, verification
+ * arguments and conditions), evaluated over a parsed syntax tree by a small interpreter: no `eval`, `Function` or `vm`. Only the names and functions in the
  * environment exist; properties are read from plain data only (never prototypes), and
  * nothing can be assigned.
  */
