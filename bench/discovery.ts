@@ -19,7 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import express from 'express';
 import type { Knex } from 'knex';
-import { StagecoachEngine } from '../plugins/stagecoach-backend/src/engine';
+import { StagecoachEngine } from '../plugins/stagecoach-backend/src/app';
 import type { RegistryRequestEvent } from '../plugins/stagecoach-backend/src/integrations/registry/RegistryClient';
 import {
   startTestRegistry,
@@ -284,7 +284,7 @@ async function main() {
     cleanup.unshift(() => engine.close());
 
     const applyStarted = Date.now();
-    await engine.applyManifests(PROJECT, manifests(registry.host));
+    await engine.projects.applyManifests(PROJECT, manifests(registry.host));
     log(
       `applied ${WAREHOUSES} warehouses in ${seconds(
         Date.now() - applyStarted,
@@ -303,7 +303,7 @@ async function main() {
     resetCounters();
     let changes = await totalChanges();
     let started = performance.now();
-    const results = await engine.discovery.runDue({
+    const results = await engine.workers.discovery.runDue({
       concurrency: CONCURRENCY,
       limit: WAREHOUSES,
     });
@@ -335,7 +335,7 @@ async function main() {
     resetCounters();
     changes = await totalChanges();
     started = performance.now();
-    const idle = await engine.discovery.runDue({
+    const idle = await engine.workers.discovery.runDue({
       concurrency: CONCURRENCY,
       limit: WAREHOUSES,
     });
@@ -371,7 +371,7 @@ async function main() {
           },
         } as unknown as Parameters<typeof createWebhookRouter>[0]['logger'],
         onEvent: async event => ({
-          warehouses: await engine.refreshMatching(s =>
+          warehouses: await engine.warehouses.refreshMatching(s =>
             matchesSubscription(event, s),
           ),
         }),
@@ -431,7 +431,7 @@ async function main() {
           `the webhook answered ${res.status}: ${JSON.stringify(answer)}`,
         );
       for (;;) {
-        const [newest] = await engine.listFreight(PROJECT, {
+        const [newest] = await engine.freight.list(PROJECT, {
           origin: warehouse,
           limit: 1,
         });

@@ -20,7 +20,7 @@ import path from 'node:path';
 import type { Knex } from 'knex';
 import readline from 'node:readline';
 import { git, startGitHttpServer } from '@stagecoach/git-server';
-import { StagecoachEngine } from '../plugins/stagecoach-backend/src/engine';
+import { StagecoachEngine } from '../plugins/stagecoach-backend/src/app';
 import {
   createQueueFreight,
   createQueueRepo,
@@ -411,7 +411,7 @@ async function main() {
       worker: { concurrency: WORKER_CONCURRENCY, pollIntervalMs: POLL_MS },
     });
     cleanup.unshift(() => engine.close());
-    await engine.applyManifests(
+    await engine.projects.applyManifests(
       PROJECT,
       queuePipelineYaml(PROJECT, repo, engineStages),
     );
@@ -432,14 +432,14 @@ async function main() {
       `${stage}: ${freightTag(i)} by promotion ${stage}-${i}`,
     ];
     const promote = (stage: string, i: number) =>
-      engine.promote(PROJECT, stage, freight[i].id, 'bench');
+      engine.promotions.promote(PROJECT, stage, freight[i].id, 'bench');
     const runQueued = async (count: number) => {
       const target = watch.ended.length + count;
       const started = performance.now();
       engine.start();
       await watch.until(target);
       const ms = performance.now() - started;
-      await engine.worker.stop();
+      await engine.workers.promotion.stop();
       // a failed promotion did not do the work the script did: the figures would mean nothing
       const failed = watch.ended.filter(e => e.phase !== 'Succeeded');
       if (failed.length)

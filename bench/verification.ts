@@ -30,7 +30,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
-import { StagecoachEngine } from '../plugins/stagecoach-backend/src/engine';
+import { StagecoachEngine } from '../plugins/stagecoach-backend/src/app';
 import { EgressPolicy } from '../plugins/stagecoach-backend/src/integrations/http/egress';
 import type { Logger } from '../plugins/stagecoach-backend/src/util/types';
 import {
@@ -265,7 +265,7 @@ async function main() {
       egress: new EgressPolicy({ allowLoopback: true }),
     });
     cleanup.unshift(() => engine.close());
-    await engine.applyManifests(PROJECT, pipelineYaml(endpoint.url));
+    await engine.projects.applyManifests(PROJECT, pipelineYaml(endpoint.url));
     const stages = Array.from({ length: STAGES }, (_, i) => stageName(i));
 
     // setup: one promotion per stage (compose-output), which also queues one verification
@@ -275,16 +275,16 @@ async function main() {
       images: [],
       charts: [],
     };
-    const { freight } = await engine.freight.ensure(
+    const { freight } = await engine.stores.freight.ensure(
       PROJECT,
       WAREHOUSE,
       artifacts,
       new Date().toISOString(),
     );
     for (const s of stages)
-      await engine.promote(PROJECT, s, freight.id, 'bench');
+      await engine.promotions.promote(PROJECT, s, freight.id, 'bench');
     // only the promotion worker: the verification worker is driven below
-    engine.worker.start();
+    engine.workers.promotion.start();
     for (;;) {
       const open = await knex('stagecoach_promotions')
         .whereIn('phase', ['Pending', 'Running'])
@@ -292,7 +292,7 @@ async function main() {
       if (Number(open[0].n) === 0) break;
       await new Promise(r => setTimeout(r, 20));
     }
-    await engine.worker.stop();
+    await engine.workers.promotion.stop();
     const notSucceeded = await knex('stagecoach_promotions')
       .whereNot('phase', 'Succeeded')
       .select('stage', 'phase', 'message');
@@ -310,8 +310,8 @@ async function main() {
     // ticks counted in either drive (the worker's timer calls the instance's tick too);
     // the last one of a round, which finds nothing due, is counted as well
     let ticks = 0;
-    const tick = engine.verificationWorker.tick.bind(engine.verificationWorker);
-    engine.verificationWorker.tick = () => {
+    const tick = engine.workers.verification.tick.bind(engine.workers.verification);
+    engine.workers.verification.tick = () => {
       ticks++;
       return tick();
     };
@@ -320,8 +320,8 @@ async function main() {
     // store's method on this engine's instance; the engine's code is unchanged.
     let claimMs = 0;
     let timing = false;
-    const claimDue = engine.verifications.claimDue.bind(engine.verifications);
-    engine.verifications.claimDue = async (...args) => {
+    const claimDue = engine.stores.verifications.claimDue.bind(engine.stores.verifications);
+    engine.stores.verifications.claimDue = async (...args) => {
       const started = performance.now();
       try {
         return await claimDue(...args);
@@ -333,7 +333,7 @@ async function main() {
     const runWorker = async (target: number) => {
       if (DRIVE === 'tick') {
         // back to back: a verification with no interval is due again as soon as its tick ends
-        while ((await engine.verificationWorker.tick()) > 0);
+        while ((await engine.workers.verification.tick()) > 0);
         if (watch.ended < target)
           throw new Error(
             `the worker found nothing due with ${
@@ -342,16 +342,16 @@ async function main() {
           );
         return;
       }
-      engine.verificationWorker.start();
+      engine.workers.verification.start();
       await watch.until(target);
-      await engine.verificationWorker.stop();
+      await engine.workers.verification.stop();
     };
     await runWorker(STAGES);
 
     /** Every verification of `ids` ended Successful with COUNT Successful measurements. */
     const checkVerifications = async (ids: string[]) => {
       for (const id of ids) {
-        const v = await engine.getVerification(PROJECT, id);
+        const v = await engine.verifications.get(PROJECT, id);
         const ok = v.metrics[0]?.measurements.filter(
           m => m.phase === 'Successful',
         ).length;
@@ -378,7 +378,7 @@ async function main() {
       const started = performance.now();
       const ids: string[] = [];
       for (const s of stages)
-        ids.push((await engine.reverify(PROJECT, s, 'bench')).id);
+        ids.push((await engine.verifications.reverify(PROJECT, s, 'bench')).id);
       const created = performance.now();
       const cpu = cpuSeconds();
       const ticksBefore = ticks;

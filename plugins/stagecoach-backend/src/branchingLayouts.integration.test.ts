@@ -5,7 +5,7 @@ import path from 'node:path';
 import { Knex } from 'knex';
 import { createBareRepo, git, GitHttpServer, startGitHttpServer } from '@stagecoach/git-server';
 import type { Promotion } from '@stagecoach/plugin-stagecoach-common';
-import { StagecoachEngine } from './engine';
+import { StagecoachEngine } from './app';
 import type { ScmCredentials } from './integrations/scm/ScmCredentials';
 import { createTestDatabases } from './__testUtils__/databases';
 import { FakeGithub, startFakeGithub } from './__testUtils__/githubApi';
@@ -44,7 +44,7 @@ function filesUnder(dir: string, prefix = ''): Record<string, string> {
 }
 
 function waitFor(engine: StagecoachEngine, project: string, id: string, done: (p: Promotion) => boolean) {
-  return untilProgress(() => engine.getPromotion(project, id), done, `promotion ${id} getting there`, {
+  return untilProgress(() => engine.promotions.get(project, id), done, `promotion ${id} getting there`, {
     progress: promotionProgress,
     everyMs: 100,
   });
@@ -121,14 +121,14 @@ describe('branching layouts from examples/, end to end (real registry, Git serve
         .replaceAll(EXAMPLE_IMAGE, `${registry.host}/example/guestbook`)
         .replaceAll(EXAMPLE_REPO, `${server.url}/${GITOPS}.git`);
       expect(text).toContain(`namespace: ${project}`);
-      await engine.applyManifests(project, text);
-      const [found] = await engine.discovery.runDue();
+      await engine.projects.applyManifests(project, text);
+      const [found] = await engine.workers.discovery.runDue();
       expect(found.error).toBeUndefined();
-      return (await engine.listFreight(project))[0];
+      return (await engine.freight.list(project))[0];
     }
 
     async function promote(project: string, stage: string, freight: string) {
-      const p = await waitFor(engine, project, (await engine.promote(project, stage, freight)).id, final);
+      const p = await waitFor(engine, project, (await engine.promotions.promote(project, stage, freight)).id, final);
       expect({ stage, phase: p.phase, message: p.message }).toEqual({ stage, phase: 'Succeeded', message: undefined });
       // the stage verifies the freight (it has no AnalysisTemplates: once healthy), then it may go on
       expect((await verificationOf(engine, project, stage, p.id)).phase).toBe('Successful');
@@ -152,9 +152,9 @@ describe('branching layouts from examples/, end to end (real registry, Git serve
 
       // a new image version: dev gets a second commit on its branch; the others keep theirs
       await registry.pushImage('example/guestbook', '1.1.0');
-      await engine.refreshWarehouse('guestbook-branches', 'guestbook');
-      await engine.discovery.runDue();
-      const newer = (await engine.listFreight('guestbook-branches'))[0];
+      await engine.warehouses.refresh('guestbook-branches', 'guestbook');
+      await engine.workers.discovery.runDue();
+      const newer = (await engine.freight.list('guestbook-branches'))[0];
       expect(newer.images[0].tag).toBe('1.1.0');
       const p = await promote('guestbook-branches', 'dev', newer.id);
       expect(await show('env/dev', 'manifests.yaml')).toContain('guestbook:1.1.0');
@@ -180,7 +180,7 @@ describe('branching layouts from examples/, end to end (real registry, Git serve
       expect(await count('main')).toBe(3);
 
       // prod: a branch of its own and a pull request; the promotion waits, its stage kept
-      const queued = await engine.promote('guestbook-folders', 'prod', freight.id);
+      const queued = await engine.promotions.promote('guestbook-folders', 'prod', freight.id);
       const waiting = await waitFor(engine, 'guestbook-folders', queued.id, p => !!p.waitingUntil || final(p));
       expect({ phase: waiting.phase, message: waiting.message }).toEqual({ phase: 'Running', message: undefined });
       expect(waiting.steps.map(s => [s.alias, s.status])).toEqual([
@@ -200,19 +200,19 @@ describe('branching layouts from examples/, end to end (real registry, Git serve
 
       // still open at the next look: it keeps waiting
       ahead += 31_000;
-      engine.worker.wake();
+      engine.workers.promotion.wake();
       const looked = await waitFor(engine, 'guestbook-folders', queued.id, p => p.waitingUntil !== waiting.waitingUntil);
       expect(looked.phase).toBe('Running');
 
       // a reviewer merges it: at the next look the promotion succeeds with the merge commit
       const merge = await github.mergeByHand(GITOPS, pull.number);
       ahead += 31_000;
-      engine.worker.wake();
+      engine.workers.promotion.wake();
       const done = await waitFor(engine, 'guestbook-folders', queued.id, final);
       expect(done.phase).toBe('Succeeded');
       expect(done.steps[5].outputs).toMatchObject({ commit: merge, pr: { merged: true, open: false } });
       expect(await show('main', 'env/prod/values.yaml')).toContain(`tag: ${tag}`);
-      expect((await engine.getStage('guestbook-folders', 'prod')).currentFreight?.id).toBe(freight.id);
+      expect((await engine.stages.get('guestbook-folders', 'prod')).currentFreight?.id).toBe(freight.id);
     });
   });
 });

@@ -5,8 +5,8 @@
  * @packageDocumentation
  */
 export { stagecoachPlugin as default } from './plugin';
-export { StagecoachEngine } from './engine';
-export type { StagecoachEngineOptions } from './engine';
+export { StagecoachEngine } from './app';
+export type { StagecoachEngineOptions } from './app';
 export {
   stagecoachProjectConditions,
   stagecoachStageConditions,

@@ -7,8 +7,8 @@ import { mockErrorHandler, mockServices } from '@backstage/backend-test-utils';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import { git as runGit } from '@stagecoach/git-server';
-import { StagecoachEngine } from './engine';
-import { freightId } from './discovery/freightIdentity';
+import { StagecoachEngine } from './app';
+import { freightId } from './store/freightIdentity';
 import { ManifestValidationError } from './manifests/ManifestValidationError';
 import { ProjectOwners, StagecoachAccess } from './service/permissions';
 import { createRouter } from './service/router';
@@ -59,8 +59,8 @@ describe('freight assembled by hand, and freightCreationPolicy/Criteria (real Gi
       git = await createGitFixture();
       knex = await databases.init(databaseId);
       engine = await StagecoachEngine.create({ knex, logger: silentLogger, egress: LOOPBACK_ALLOWED, workDir: `${git.root}/work` });
-      await engine.applyManifests('manual', manualSet());
-      await engine.discovery.runDue();
+      await engine.projects.applyManifests('manual', manualSet());
+      await engine.workers.discovery.runDue();
 
       const permissions = mockServices.permissions.mock({
         authorize: async requests => {
@@ -93,7 +93,7 @@ describe('freight assembled by hand, and freightCreationPolicy/Criteria (real Gi
 
     describe('the engine', () => {
       it('a Manual warehouse discovers and lists tags, and makes no freight', async () => {
-        const hand = await engine.getWarehouse('manual', 'hand');
+        const hand = await engine.warehouses.get('manual', 'hand');
         expect(hand.freightCreationPolicy).toBe('Manual');
         expect(hand.status.lastError).toBeUndefined();
         expect(hand.status.lastDiscoveryAt).toBeDefined();
@@ -103,15 +103,15 @@ describe('freight assembled by hand, and freightCreationPolicy/Criteria (real Gi
           'v1.1.0',
           'v1.0.0',
         ]);
-        expect(await engine.listFreight('manual', { origin: 'hand' })).toEqual([]);
+        expect(await engine.freight.list('manual', { origin: 'hand' })).toEqual([]);
         // Automatic is unchanged
-        expect((await engine.getWarehouse('manual', 'auto')).freightCreationPolicy).toBe('Automatic');
-        expect((await engine.listFreight('manual', { origin: 'auto' })).map(f => f.commits[0].tag)).toEqual(['v1.2.0']);
+        expect((await engine.warehouses.get('manual', 'auto')).freightCreationPolicy).toBe('Automatic');
+        expect((await engine.freight.list('manual', { origin: 'auto' })).map(f => f.commits[0].tag)).toEqual(['v1.2.0']);
       });
 
       it('assembles freight from a discovered tag that is not the newest, with the ID discovery would give it', async () => {
         const id = await sha('v1.1.0'); // an annotated tag: the freight holds the commit
-        const { freight, created } = await engine.createFreight(
+        const { freight, created } = await engine.freight.create(
           'manual',
           { origin: origin('hand'), commits: [{ repoURL: git.appURL, tag: 'v1.1.0' }] },
           'user:default/guest',
@@ -128,28 +128,28 @@ describe('freight assembled by hand, and freightCreationPolicy/Criteria (real Gi
           currentlyIn: [],
         });
         expect(freight.alias).toMatch(/^[a-z0-9]+(-[a-z0-9]+)+$/);
-        expect((await engine.listFreight('manual', { origin: 'hand' })).map(f => f.id)).toEqual([freight.id]);
+        expect((await engine.freight.list('manual', { origin: 'hand' })).map(f => f.id)).toEqual([freight.id]);
       });
 
       it('asking again, by tag, by (short) commit ID or with the URL spelled differently, gives the same freight', async () => {
-        const [existing] = await engine.listFreight('manual', { origin: 'hand' });
+        const [existing] = await engine.freight.list('manual', { origin: 'hand' });
         const id = await sha('v1.1.0');
         for (const commit of [
           { repoURL: git.appURL, tag: 'v1.1.0' },
           { repoURL: git.appURL, id },
           { repoURL: `${git.appURL.replace(/\.git$/, '')}/`, id: id.slice(0, 8).toUpperCase(), tag: 'v1.1.0' },
         ]) {
-          const again = await engine.createFreight('manual', { origin: origin('hand'), commits: [commit] });
+          const again = await engine.freight.create('manual', { origin: origin('hand'), commits: [commit] });
           expect(again.created).toBe(false);
           expect(again.freight.id).toBe(existing.id);
           expect(again.freight.alias).toBe(existing.alias);
         }
-        expect(await engine.listFreight('manual', { origin: 'hand' })).toHaveLength(1);
+        expect(await engine.freight.list('manual', { origin: 'hand' })).toHaveLength(1);
       });
 
       it('freight assembled by hand from the newest artifacts is the freight discovery made', async () => {
-        const [discovered] = await engine.listFreight('manual', { origin: 'auto' });
-        const { freight, created } = await engine.createFreight('manual', {
+        const [discovered] = await engine.freight.list('manual', { origin: 'auto' });
+        const { freight, created } = await engine.freight.create('manual', {
           origin: origin('auto'),
           commits: [{ repoURL: git.appURL, tag: 'v1.2.0' }],
         });
@@ -158,7 +158,7 @@ describe('freight assembled by hand, and freightCreationPolicy/Criteria (real Gi
       });
 
       it('refuses an artifact that was not discovered, saying what was and how to refresh', async () => {
-        const attempt = engine.createFreight('manual', {
+        const attempt = engine.freight.create('manual', {
           origin: origin('hand'),
           commits: [{ repoURL: git.appURL, tag: 'v9.9.9' }],
         });
@@ -168,25 +168,25 @@ describe('freight assembled by hand, and freightCreationPolicy/Criteria (real Gi
         );
         // the tag exists, but not at that commit
         await expect(
-          engine.createFreight('manual', {
+          engine.freight.create('manual', {
             origin: origin('hand'),
             commits: [{ repoURL: git.appURL, tag: 'v1.0.0', id: await sha('v1.2.0') }],
           }),
         ).rejects.toThrow(/tag "v1\.0\.0" at commit [0-9a-f]{40} of .* has not been discovered/);
         // "latest" is a tag of the repository, but not one the SemVer subscription selects
         await expect(
-          engine.createFreight('manual', { origin: origin('hand'), commits: [{ repoURL: git.appURL, tag: 'latest' }] }),
+          engine.freight.create('manual', { origin: origin('hand'), commits: [{ repoURL: git.appURL, tag: 'latest' }] }),
         ).rejects.toThrow(/tag "latest" .* has not been discovered/);
       });
 
       it('needs exactly one artifact per subscription, and names the subscription', async () => {
         await expect(
-          engine.createFreight('manual', { origin: origin('pair'), commits: [{ repoURL: git.appURL, tag: 'v1.0.0' }] }),
+          engine.freight.create('manual', { origin: origin('pair'), commits: [{ repoURL: git.appURL, tag: 'v1.0.0' }] }),
         ).rejects.toThrow(
           /freight from warehouse "pair" needs one artifact for each of its 2 subscriptions; the request has none for subscriptions\[1\] \(git .*gitops\.git\)/,
         );
         await expect(
-          engine.createFreight('manual', {
+          engine.freight.create('manual', {
             origin: origin('hand'),
             commits: [
               { repoURL: git.appURL, tag: 'v1.0.0' },
@@ -196,11 +196,11 @@ describe('freight assembled by hand, and freightCreationPolicy/Criteria (real Gi
         ).rejects.toThrow(
           /commits\[1\]: subscriptions\[0\] \(git .*app\.git\) already has an artifact in the request \(commits\[0\]\)/,
         );
-        await expect(engine.createFreight('manual', { origin: origin('hand') })).rejects.toThrow(
+        await expect(engine.freight.create('manual', { origin: origin('hand') })).rejects.toThrow(
           /the request has none for subscriptions\[0\] \(git .*app\.git\)/,
         );
         await expect(
-          engine.createFreight('manual', {
+          engine.freight.create('manual', {
             origin: origin('hand'),
             commits: [{ repoURL: git.appURL, tag: 'v1.0.0' }],
             images: [{ repoURL: 'ghcr.io/acme/app', tag: '1.0.0' }],
@@ -208,7 +208,7 @@ describe('freight assembled by hand, and freightCreationPolicy/Criteria (real Gi
         ).rejects.toThrow(/images\[0\]: warehouse "hand" has no image subscription for ghcr.io\/acme\/app/);
         // the gitops subscription has discovered nothing (no tags): it says so
         await expect(
-          engine.createFreight('manual', {
+          engine.freight.create('manual', {
             origin: origin('pair'),
             commits: [
               { repoURL: git.gitopsURL, tag: 'v1.0.0' },
@@ -220,12 +220,12 @@ describe('freight assembled by hand, and freightCreationPolicy/Criteria (real Gi
 
       it('answers NotFoundError for an unknown warehouse or project', async () => {
         const commits = [{ repoURL: git.appURL, tag: 'v1.0.0' }];
-        await expect(engine.createFreight('manual', { origin: origin('nope'), commits })).rejects.toThrow(NotFoundError);
-        await expect(engine.createFreight('nope', { origin: origin('hand'), commits })).rejects.toThrow(NotFoundError);
+        await expect(engine.freight.create('manual', { origin: origin('nope'), commits })).rejects.toThrow(NotFoundError);
+        await expect(engine.freight.create('nope', { origin: origin('hand'), commits })).rejects.toThrow(NotFoundError);
       });
 
       it('refuses a malformed request with the path of each problem', async () => {
-        const bad = (body: unknown) => engine.createFreight('manual', body as any);
+        const bad = (body: unknown) => engine.freight.create('manual', body as any);
         await expect(
           bad({ origin: origin('hand'), commits: [{ repoURL: git.appURL, id: 'not-a-sha' }] }),
         ).rejects.toThrow(/commits\[0\]\.id: must be a commit SHA/);
@@ -240,30 +240,30 @@ describe('freight assembled by hand, and freightCreationPolicy/Criteria (real Gi
       });
 
       it('gives new freight the alias asked for, renames existing freight to it, and refuses one that is taken', async () => {
-        const made = await engine.createFreight('manual', {
+        const made = await engine.freight.create('manual', {
           origin: origin('hand'),
           commits: [{ repoURL: git.appURL, tag: 'v1.0.0' }],
           alias: 'handpicked',
         });
         expect(made).toMatchObject({ created: true, freight: { alias: 'handpicked' } });
         await expect(
-          engine.createFreight('manual', {
+          engine.freight.create('manual', {
             origin: origin('hand'),
             commits: [{ repoURL: git.appURL, tag: 'v1.2.0' }],
             alias: 'handpicked',
           }),
         ).rejects.toThrow(ConflictError);
-        expect((await engine.listFreight('manual', { origin: 'hand' })).map(f => f.commits[0].tag)).not.toContain(
+        expect((await engine.freight.list('manual', { origin: 'hand' })).map(f => f.commits[0].tag)).not.toContain(
           'v1.2.0',
         );
-        const renamed = await engine.createFreight('manual', {
+        const renamed = await engine.freight.create('manual', {
           origin: origin('hand'),
           commits: [{ repoURL: git.appURL, tag: 'v1.1.0' }],
           alias: 'older-one',
         });
         expect(renamed).toMatchObject({ created: false, freight: { alias: 'older-one' } });
         await expect(
-          engine.createFreight('manual', {
+          engine.freight.create('manual', {
             origin: origin('hand'),
             commits: [{ repoURL: git.appURL, tag: 'v1.0.0' }],
             alias: 'Not An Alias',
@@ -283,9 +283,9 @@ describe('freight assembled by hand, and freightCreationPolicy/Criteria (real Gi
         // the gitops repository gets a tag; the warehouse discovers it (and still makes no freight)
         const gitops = path.join(git.root, 'repos', 'gitops.git');
         await runGit(gitops, 'tag', 'v0.1.0', 'main');
-        await engine.refreshWarehouse('manual', 'pair');
-        await engine.discovery.runDue();
-        expect(await engine.listFreight('manual', { origin: 'pair' })).toEqual([]);
+        await engine.warehouses.refresh('manual', 'pair');
+        await engine.workers.discovery.runDue();
+        expect(await engine.freight.list('manual', { origin: 'pair' })).toEqual([]);
 
         // in any order
         body.commits = [
@@ -345,7 +345,7 @@ describe('freight assembled by hand, and freightCreationPolicy/Criteria (real Gi
           const res = await post('manual', { origin: origin('hand'), commits: [{ repoURL: git.appURL, tag: 'v1.2.0' }] });
           expect(res.status).toBe(403);
           expect(asked).toEqual(['stagecoach.freight.create']);
-          expect(await engine.listFreight('manual', { origin: 'hand' })).toHaveLength(2);
+          expect(await engine.freight.list('manual', { origin: 'hand' })).toHaveLength(2);
         } finally {
           allow = true;
         }
@@ -353,15 +353,15 @@ describe('freight assembled by hand, and freightCreationPolicy/Criteria (real Gi
     });
 
     it('after its subscriptions change, a warehouse must discover again before freight is assembled', async () => {
-      await engine.applyManifests('manual', manualSet('<1.2.0'));
+      await engine.projects.applyManifests('manual', manualSet('<1.2.0'));
       const commits = [{ repoURL: git.appURL, tag: 'v1.1.0' }];
-      await expect(engine.createFreight('manual', { origin: origin('hand'), commits })).rejects.toThrow(
+      await expect(engine.freight.create('manual', { origin: origin('hand'), commits })).rejects.toThrow(
         /its subscriptions changed since its last discovery/,
       );
-      await engine.discovery.runDue();
-      expect((await engine.createFreight('manual', { origin: origin('hand'), commits })).created).toBe(false);
+      await engine.workers.discovery.runDue();
+      expect((await engine.freight.create('manual', { origin: origin('hand'), commits })).created).toBe(false);
       await expect(
-        engine.createFreight('manual', { origin: origin('hand'), commits: [{ repoURL: git.appURL, tag: 'v1.2.0' }] }),
+        engine.freight.create('manual', { origin: origin('hand'), commits: [{ repoURL: git.appURL, tag: 'v1.2.0' }] }),
       ).rejects.toThrow(/it has discovered v1\.1\.0 \([0-9a-f]{7}\), v1\.0\.0/);
     });
 
@@ -370,7 +370,7 @@ describe('freight assembled by hand, and freightCreationPolicy/Criteria (real Gi
         warehouse('criteria', name, appSub(), `  freightCreationCriteria:\n    expression: ${JSON.stringify(expression)}\n`);
 
       it('makes freight only when the expression is true, and reports an expression that fails', async () => {
-        await engine.applyManifests(
+        await engine.projects.applyManifests(
           'criteria',
           criteria('yes', `commitFrom("${git.appURL}").tag == "v1.2.0"`) +
             criteria('kargo', `\${{ commitFrom('${git.appURL}').Tag == 'v1.2.0' && commitFrom('${git.appURL}').ID != '' }}`) +
@@ -378,26 +378,26 @@ describe('freight assembled by hand, and freightCreationPolicy/Criteria (real Gi
             criteria('broken', 'imageFrom("ghcr.io/acme/app").tag == "1.0.0"') +
             criteria('not-boolean', `commitFrom("${git.appURL}").tag`),
         );
-        const results = await engine.discovery.runDue();
+        const results = await engine.workers.discovery.runDue();
         const byName = new Map(results.filter(r => r.project === 'criteria').map(r => [r.warehouse, r]));
         expect(byName.get('yes')!.createdFreightId).toBeDefined();
         expect(byName.get('kargo')!.createdFreightId).toBeDefined();
         for (const name of ['no', 'broken', 'not-boolean']) {
           expect(byName.get(name)!.createdFreightId).toBeUndefined();
-          expect(await engine.listFreight('criteria', { origin: name })).toEqual([]);
+          expect(await engine.freight.list('criteria', { origin: name })).toEqual([]);
           // what was discovered is listed all the same
-          expect((await engine.getWarehouse('criteria', name)).status.discovered).toHaveLength(1);
+          expect((await engine.warehouses.get('criteria', name)).status.discovered).toHaveLength(1);
         }
-        expect((await engine.getWarehouse('criteria', 'no')).status.lastError).toBeUndefined();
-        expect((await engine.getWarehouse('criteria', 'broken')).status.lastError).toMatch(
+        expect((await engine.warehouses.get('criteria', 'no')).status.lastError).toBeUndefined();
+        expect((await engine.warehouses.get('criteria', 'broken')).status.lastError).toMatch(
           /^spec\.freightCreationCriteria\.expression failed, so no freight was created: in "imageFrom\("ghcr\.io\/acme\/app"\)\.tag == "1\.0\.0"": the candidate freight has no image from ghcr\.io\/acme\/app$/,
         );
-        expect((await engine.getWarehouse('criteria', 'not-boolean')).status.lastError).toMatch(
+        expect((await engine.warehouses.get('criteria', 'not-boolean')).status.lastError).toMatch(
           /must be true or false, but it is "v1\.2\.0"/,
         );
 
         // freight is still assembled by hand where the criteria say no
-        const manual = await engine.createFreight('criteria', {
+        const manual = await engine.freight.create('criteria', {
           origin: origin('no'),
           commits: [{ repoURL: git.appURL, tag: 'v1.2.0' }],
         });
@@ -405,7 +405,7 @@ describe('freight assembled by hand, and freightCreationPolicy/Criteria (real Gi
       });
 
       it('checks the expression when manifests are applied', async () => {
-        const attempt = engine.applyManifests('criteria', criteria('typo', 'commitFrom("x").tag =='));
+        const attempt = engine.projects.applyManifests('criteria', criteria('typo', 'commitFrom("x").tag =='));
         await expect(attempt).rejects.toThrow(ManifestValidationError);
         const problems = await attempt.catch((e: ManifestValidationError) => e.problems);
         expect(problems).toEqual([
@@ -416,7 +416,7 @@ describe('freight assembled by hand, and freightCreationPolicy/Criteria (real Gi
           }),
         ]);
         await expect(
-          engine.applyManifests(
+          engine.projects.applyManifests(
             'criteria',
             warehouse('criteria', 'policy', appSub(), '  freightCreationPolicy: Sometimes\n'),
           ),

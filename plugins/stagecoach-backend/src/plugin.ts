@@ -1,23 +1,38 @@
 import fs from 'node:fs/promises';
 import express from 'express';
 import path from 'node:path';
-import { coreServices, createBackendPlugin } from '@backstage/backend-plugin-api';
+import {
+  coreServices,
+  createBackendPlugin,
+} from '@backstage/backend-plugin-api';
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
 import { eventsServiceRef } from '@backstage/plugin-events-node';
-import { StagecoachEngine } from './engine';
+import { StagecoachEngine } from './app';
 import { readArgoCdSettings } from './integrations/argocd/types';
 import { readEgressPolicy } from './integrations/http/egress';
 import { kubeClustersFromConfig } from './integrations/kubernetes/KubeClusters';
-import { readRegistryHostSettings, registryAccessFromSettings } from './integrations/registry';
+import {
+  readRegistryHostSettings,
+  registryAccessFromSettings,
+} from './integrations/registry';
 import { scmCredentialsFromConfig } from './integrations/scm/fromIntegrations';
 import { ManifestValidationError } from './manifests/ManifestValidationError';
-import { createEventPublisher, readEventsSettings, subscribeToEvents } from './service/events';
+import {
+  createEventPublisher,
+  readEventsSettings,
+  subscribeToEvents,
+} from './service/events';
 import { ProjectOwners, StagecoachAccess } from './service/permissions';
 import { createRouter } from './service/router';
 import { readByteLimit } from './util/bytes';
 import { readVerificationCredentials } from './verification/credentials';
 import { readJobSettings } from './verification/jobSettings';
-import { createWebhookRouter, matchesSubscription, readWebhookReceivers, WebhookEvent } from './service/webhooks';
+import {
+  createWebhookRouter,
+  matchesSubscription,
+  readWebhookReceivers,
+  WebhookEvent,
+} from './service/webhooks';
 
 const DISCOVERY_TASK = 'stagecoach-discovery';
 
@@ -63,59 +78,114 @@ export const stagecoachPlugin = createBackendPlugin({
           skipMigrations: database.migrations?.skip,
           workDir: config.getOptionalString('stagecoach.workDir'),
           gitIdentity: {
-            name: config.getOptionalString('stagecoach.gitClient.name') ?? 'Stagecoach',
-            email: config.getOptionalString('stagecoach.gitClient.email') ?? 'stagecoach@localhost',
+            name:
+              config.getOptionalString('stagecoach.gitClient.name') ??
+              'Stagecoach',
+            email:
+              config.getOptionalString('stagecoach.gitClient.email') ??
+              'stagecoach@localhost',
           },
           worker: {
-            concurrency: config.getOptionalNumber('stagecoach.worker.concurrency'),
-            claimTtlMs: config.getOptionalNumber('stagecoach.worker.claimTtlMs'),
-            maxAttempts: config.getOptionalNumber('stagecoach.worker.maxAttempts'),
+            concurrency: config.getOptionalNumber(
+              'stagecoach.worker.concurrency',
+            ),
+            claimTtlMs: config.getOptionalNumber(
+              'stagecoach.worker.claimTtlMs',
+            ),
+            maxAttempts: config.getOptionalNumber(
+              'stagecoach.worker.maxAttempts',
+            ),
           },
-          supersedePending: config.getOptionalBoolean('stagecoach.promotions.supersedePending'),
+          supersedePending: config.getOptionalBoolean(
+            'stagecoach.promotions.supersedePending',
+          ),
           // where requests that manifests name (http steps, web and prometheus metrics) may go
           egress: readEgressPolicy(config),
-          maxOutputBytes: readByteLimit(config, 'stagecoach.promotions.maxOutputBytes'),
+          maxOutputBytes: readByteLimit(
+            config,
+            'stagecoach.promotions.maxOutputBytes',
+          ),
           // Git over HTTP(S) and pull requests authenticate with Backstage's `integrations`
           credentials: scmCredentialsFromConfig(config),
-          registry: registryAccessFromSettings(readRegistryHostSettings(config)),
+          registry: registryAccessFromSettings(
+            readRegistryHostSettings(config),
+          ),
           // freight.created, promotion.finished and verification.finished, on the events topic `stagecoach`
-          onEvent: eventsSettings.enabled ? createEventPublisher(events) : undefined,
+          onEvent: eventsSettings.enabled
+            ? createEventPublisher(events)
+            : undefined,
           // auto-promotions are audited like the promotions people ask for, with the engine as actor
           onAutomaticChange: change => {
             auditor
-              .createEvent({ eventId: change.eventId, severityLevel: 'medium', meta: { actor: change.actor, ...change.meta } })
-              .then(event => (change.error ? event.fail({ error: change.error }) : event.success()))
-              .catch(e => logger.warn(`could not record the audit event ${change.eventId}: ${e}`));
+              .createEvent({
+                eventId: change.eventId,
+                severityLevel: 'medium',
+                meta: { actor: change.actor, ...change.meta },
+              })
+              .then(event =>
+                change.error
+                  ? event.fail({ error: change.error })
+                  : event.success(),
+              )
+              .catch(e =>
+                logger.warn(
+                  `could not record the audit event ${change.eventId}: ${e}`,
+                ),
+              );
           },
           kube: kubeClustersFromConfig(config, { logger }),
           argocd: readArgoCdSettings(config),
           verification: {
             credentials: readVerificationCredentials(config),
-            concurrency: config.getOptionalNumber('stagecoach.verification.concurrency'),
-            maxResultBytes: readByteLimit(config, 'stagecoach.verification.maxResultBytes'),
+            concurrency: config.getOptionalNumber(
+              'stagecoach.verification.concurrency',
+            ),
+            maxResultBytes: readByteLimit(
+              config,
+              'stagecoach.verification.maxResultBytes',
+            ),
             jobs: readJobSettings(config),
           },
         });
         // tenancy: permissions on projects and stages, with rules a policy combines (docs/permissions.md)
         const owners = new ProjectOwners(catalog, auth);
         const pipelineLookup = {
-          listProjects: async () => (await engine.listProjects()).map(p => p.name),
-          stageLabels: async (project: string, stage: string) => (await engine.pipelines.getStage(project, stage)).labels ?? {},
+          listProjects: async () =>
+            (await engine.projects.list()).map(p => p.name),
+          stageLabels: async (project: string, stage: string) =>
+            (await engine.stores.pipelines.getStage(project, stage)).labels ??
+            {},
         };
-        const access = StagecoachAccess.register(permissions, permissionsRegistry, owners, pipelineLookup);
+        const access = StagecoachAccess.register(
+          permissions,
+          permissionsRegistry,
+          owners,
+          pipelineLookup,
+        );
 
         // app-config's manifests are the source of truth for their projects: what they no longer define is removed
-        for (const entry of config.getOptionalConfigArray('stagecoach.manifests') ?? []) {
+        for (const entry of config.getOptionalConfigArray(
+          'stagecoach.manifests',
+        ) ?? []) {
           const project = entry.getString('project');
           const file = path.resolve(entry.getString('file'));
           try {
-            const result = await engine.applyManifests(project, await fs.readFile(file, 'utf8'), { prune: true, actor: 'app-config' });
+            const result = await engine.projects.applyManifests(
+              project,
+              await fs.readFile(file, 'utf8'),
+              { prune: true, actor: 'app-config' },
+            );
             logger.info(
-              `applied ${file} to project ${project}: warehouses ${result.warehouses.join(', ')}; stages ${result.stages.join(', ')}`,
+              `applied ${file} to project ${project}: warehouses ${result.warehouses.join(
+                ', ',
+              )}; stages ${result.stages.join(', ')}`,
             );
           } catch (e) {
-            const detail = e instanceof ManifestValidationError ? e.message : `${e}`;
-            logger.error(`could not apply the manifests in ${file} to project ${project}: ${detail}`);
+            const detail =
+              e instanceof ManifestValidationError ? e.message : `${e}`;
+            logger.error(
+              `could not apply the manifests in ${file} to project ${project}: ${detail}`,
+            );
           }
         }
 
@@ -125,7 +195,7 @@ export const stagecoachPlugin = createBackendPlugin({
           frequency: { seconds: 5 },
           timeout: { minutes: 10 },
           fn: async () => {
-            await engine.discovery.runDue();
+            await engine.workers.discovery.runDue();
           },
         });
 
@@ -136,19 +206,23 @@ export const stagecoachPlugin = createBackendPlugin({
           frequency: { seconds: 10 },
           timeout: { minutes: 5 },
           fn: async () => {
-            await engine.autoPromotion.runAll();
+            await engine.workers.autoPromotion.runAll();
           },
         });
 
-        const keep = config.getOptionalNumber('stagecoach.freight.keepPerWarehouse') ?? 20;
+        const keep =
+          config.getOptionalNumber('stagecoach.freight.keepPerWarehouse') ?? 20;
         await scheduler.scheduleTask({
           id: 'stagecoach-freight-gc',
           scope: 'global',
           frequency: { minutes: 10 },
           timeout: { minutes: 5 },
           fn: async () => {
-            const deleted = await engine.collectGarbage(keep);
-            if (deleted > 0) logger.info(`freight garbage collection deleted ${deleted} freight`);
+            const deleted = await engine.freight.collectGarbage(keep);
+            if (deleted > 0)
+              logger.info(
+                `freight garbage collection deleted ${deleted} freight`,
+              );
           },
         });
 
@@ -156,10 +230,14 @@ export const stagecoachPlugin = createBackendPlugin({
         await scheduler.scheduleTask({
           id: 'stagecoach-stage-health',
           scope: 'global',
-          frequency: { seconds: config.getOptionalNumber('stagecoach.health.intervalSeconds') ?? 30 },
+          frequency: {
+            seconds:
+              config.getOptionalNumber('stagecoach.health.intervalSeconds') ??
+              30,
+          },
           timeout: { minutes: 5 },
           fn: async () => {
-            await engine.health.checkAll();
+            await engine.workers.health.checkAll();
           },
         });
 
@@ -168,9 +246,16 @@ export const stagecoachPlugin = createBackendPlugin({
 
         // a webhook receiver and an event from Backstage's events system refresh the same way
         const refreshFor = async (event: WebhookEvent) => ({
-          warehouses: await engine.refreshMatching(s => matchesSubscription(event, s)),
+          warehouses: await engine.warehouses.refreshMatching(s =>
+            matchesSubscription(event, s),
+          ),
         });
-        await subscribeToEvents({ events, topics: eventsSettings.topics, logger, onEvent: refreshFor });
+        await subscribeToEvents({
+          events,
+          topics: eventsSettings.topics,
+          logger,
+          onEvent: refreshFor,
+        });
 
         // webhooks read the raw body (signatures): mounted ahead of the API's body parsers
         const webhooks = express.Router();
@@ -183,7 +268,10 @@ export const stagecoachPlugin = createBackendPlugin({
           }),
         );
         httpRouter.use(webhooks);
-        httpRouter.addAuthPolicy({ path: '/webhooks', allow: 'unauthenticated' });
+        httpRouter.addAuthPolicy({
+          path: '/webhooks',
+          allow: 'unauthenticated',
+        });
 
         httpRouter.use(
           await createRouter({
@@ -193,7 +281,8 @@ export const stagecoachPlugin = createBackendPlugin({
             auditor,
             catalog,
             logger,
-            onRefresh: () => scheduler.triggerTask(DISCOVERY_TASK).catch(() => undefined),
+            onRefresh: () =>
+              scheduler.triggerTask(DISCOVERY_TASK).catch(() => undefined),
           }),
         );
       },

@@ -19,7 +19,7 @@
  * backend shuts down (running promotions are given back to the queue).
  */
 import { parseArgs } from 'node:util';
-import { StagecoachEngine } from '../engine';
+import { StagecoachEngine } from '../app';
 import type { Logger } from '../util/types';
 import { openDatabase, READY_PREFIX } from './engineProcesses';
 import { LOOPBACK_ALLOWED } from './loopbackHttp';
@@ -111,7 +111,7 @@ async function main() {
   process.on('SIGTERM', () => void shutdown());
   process.on('SIGINT', () => void shutdown());
   engine.start();
-  line(`${READY_PREFIX}${JSON.stringify({ pid: process.pid, workerId: engine.worker.id })}`);
+  line(`${READY_PREFIX}${JSON.stringify({ pid: process.pid, workerId: engine.workers.promotion.id })}`);
 }
 
 main().catch(e => {

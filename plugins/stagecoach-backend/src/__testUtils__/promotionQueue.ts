@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { Knex } from 'knex';
 import { createBareRepo, git, GitHttpServer, startGitHttpServer } from '@stagecoach/git-server';
-import type { StagecoachEngine } from '../engine';
+import type { StagecoachEngine } from '../app';
 import type { StoredFreight } from '../store/FreightStore';
 import type { Clock } from '../util/types';
 
@@ -119,7 +119,7 @@ export async function createQueueFreight(
   const out: StoredFreight[] = [];
   for (let i = 0; i < count; i++) {
     const artifacts = { commits: [{ repoURL: appURL, id: freightCommit(i), tag: freightTag(i) }], images: [], charts: [] };
-    const { freight } = await engine.freight.ensure(project, QUEUE_WAREHOUSE, artifacts, new Date().toISOString());
+    const { freight } = await engine.stores.freight.ensure(project, QUEUE_WAREHOUSE, artifacts, new Date().toISOString());
     out.push(freight);
   }
   return out;
@@ -151,7 +151,7 @@ export async function queueAll(
 ): Promise<Map<string, string[]>> {
   const ids = new Map(stages.map(s => [s, [] as string[]]));
   for (const f of freight) {
-    for (const s of stages) ids.get(s)!.push((await engine.promote(project, s, f.id, 'queue-test')).id);
+    for (const s of stages) ids.get(s)!.push((await engine.promotions.promote(project, s, f.id, 'queue-test')).id);
   }
   return ids;
 }

@@ -1,5 +1,5 @@
 import type { Verification } from '@stagecoach/plugin-stagecoach-common';
-import type { StagecoachEngine } from '../engine';
+import type { StagecoachEngine } from '../app';
 import { until } from './until';
 
 /**
@@ -14,7 +14,7 @@ export async function verificationOf(
   promotionId: string,
 ): Promise<Verification> {
   const v = await until(
-    async () => (await engine.getStage(project, stage)).verification,
+    async () => (await engine.stages.get(project, stage)).verification,
     x => x?.promotionId === promotionId && !['Pending', 'Running'].includes(x.phase),
     `the verification of ${project}/${stage} after promotion ${promotionId} ending`,
   );

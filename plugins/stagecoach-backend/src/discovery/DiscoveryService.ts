@@ -1,14 +1,22 @@
 import { createHash } from 'node:crypto';
-import type { Chart, GitCommit, Image } from '@stagecoach/plugin-stagecoach-common';
+import type {
+  Chart,
+  GitCommit,
+  Image,
+} from '@stagecoach/plugin-stagecoach-common';
 import { subscriptionKind } from '../manifests/schemas';
-import type { ChartSubscription, GitSubscription, ImageSubscription } from '../manifests/schemas';
+import type {
+  ChartSubscription,
+  GitSubscription,
+  ImageSubscription,
+} from '../manifests/schemas';
 import { FreightStore } from '../store/FreightStore';
 import { GroupCommit } from '../store/GroupCommit';
 import { PipelineStore, StoredWarehouse } from '../store/PipelineStore';
 import { parseDuration } from '../util/duration';
 import { redactSecrets } from '../util/secrets';
 import { Clock, Logger } from '../util/types';
-import { FreightArtifacts } from './freightIdentity';
+import type { FreightArtifacts } from '../store/freightIdentity';
 import { decideFreightCreation } from './freightCreation';
 import { Probe, Subscriber } from './types';
 
@@ -43,6 +51,8 @@ export interface DiscoveryServiceOptions {
   writes: GroupCommit;
   /** Told of each freight discovery creates, once it is committed, whatever started the discovery. */
   onFreightCreated?: (result: DiscoveryResult) => void;
+  /** Told of each discovery that failed, once the failure is recorded on the warehouse. */
+  onFailed?: (result: DiscoveryResult) => void;
 }
 
 /** When this process last looked at a warehouse whose sources had not moved. */
@@ -66,6 +76,7 @@ export class DiscoveryService {
   private readonly logger: Logger;
   private readonly writes: GroupCommit;
   private readonly onFreightCreated: (result: DiscoveryResult) => void;
+  private readonly onFailed: (result: DiscoveryResult) => void;
 
   constructor(options: DiscoveryServiceOptions) {
     this.pipelines = options.pipelines;
@@ -75,31 +86,47 @@ export class DiscoveryService {
     this.logger = options.logger;
     this.writes = options.writes;
     this.onFreightCreated = options.onFreightCreated ?? (() => undefined);
+    this.onFailed = options.onFailed ?? (() => undefined);
   }
 
   /** Discovers every warehouse that is due, a few at a time. */
-  async runDue(options: { concurrency?: number; limit?: number } = {}): Promise<DiscoveryResult[]> {
+  async runDue(
+    options: { concurrency?: number; limit?: number } = {},
+  ): Promise<DiscoveryResult[]> {
     const now = this.clock.now().toISOString();
-    const due = (await this.pipelines.dueWarehouses(now, options.limit ?? 1000)).filter(w => {
+    const due = (
+      await this.pipelines.dueWarehouses(now, options.limit ?? 1000)
+    ).filter(w => {
       const q = this.quiet.get(`${w.project}/${w.name}`);
       // due unless a quiet look scheduled it later, and nobody asked for a refresh since
       return !q || q.next <= now || (w.row.next_discovery_at ?? '') > q.at;
     });
     const results: DiscoveryResult[] = [];
     const queue = [...due];
-    const workers = Array.from({ length: Math.min(options.concurrency ?? 8, queue.length) }, async () => {
-      for (let w = queue.shift(); w; w = queue.shift()) results.push(await this.discover(w));
-    });
+    const workers = Array.from(
+      { length: Math.min(options.concurrency ?? 8, queue.length) },
+      async () => {
+        for (let w = queue.shift(); w; w = queue.shift())
+          results.push(await this.discover(w));
+      },
+    );
     await Promise.all(workers);
     return results;
   }
 
-  /** A listener's failure is logged: the freight is made and stays made. */
-  private tellCreated(result: DiscoveryResult): void {
+  /** A listener's failure is logged: the freight is made and stays made, the failure recorded. */
+  private tell(
+    listener: (result: DiscoveryResult) => void,
+    result: DiscoveryResult,
+  ): void {
     try {
-      this.onFreightCreated(result);
+      listener(result);
     } catch (e) {
-      this.logger.warn(`could not report freight ${result.createdFreightId}: ${e instanceof Error ? e.message : String(e)}`);
+      this.logger.warn(
+        `could not report the discovery of ${result.project}/${
+          result.warehouse
+        }: ${e instanceof Error ? e.message : String(e)}`,
+      );
     }
   }
 
@@ -116,22 +143,43 @@ export class DiscoveryService {
       const probes = await Promise.all(
         spec.subscriptions.map(async s => {
           const { kind, sub } = subscriptionKind(s);
-          const subscriber = this.subscribers[kind] as Subscriber<typeof sub, unknown> | undefined;
-          if (!subscriber) throw new Error(`${kind} subscriptions are not available in this backend`);
-          return { kind, sub, subscriber, probe: (await subscriber.probe(sub)) as Probe };
+          const subscriber = this.subscribers[kind] as
+            | Subscriber<typeof sub, unknown>
+            | undefined;
+          if (!subscriber)
+            throw new Error(
+              `${kind} subscriptions are not available in this backend`,
+            );
+          return {
+            kind,
+            sub,
+            subscriber,
+            probe: (await subscriber.probe(sub)) as Probe,
+          };
         }),
       );
-      const refsHash = createHash('sha256').update(probes.map(p => p.probe.hash).join(',')).digest('hex');
+      const refsHash = createHash('sha256')
+        .update(probes.map(p => p.probe.hash).join(','))
+        .digest('hex');
       const next = new Date(started.getTime() + intervalMs).toISOString();
 
       if (refsHash === row.observed_refs_hash && row.last_error === null) {
-        this.quiet.set(`${project}/${name}`, { at: started.toISOString(), next });
+        this.quiet.set(`${project}/${name}`, {
+          at: started.toISOString(),
+          next,
+        });
         return { project, warehouse: name, unchanged: true };
       }
       this.quiet.delete(`${project}/${name}`);
 
-      const found = await Promise.all(probes.map(p => p.subscriber.discover(p.sub, p.probe)));
-      const artifacts: FreightArtifacts = { commits: [], images: [], charts: [] };
+      const found = await Promise.all(
+        probes.map(p => p.subscriber.discover(p.sub, p.probe)),
+      );
+      const artifacts: FreightArtifacts = {
+        commits: [],
+        images: [],
+        charts: [],
+      };
       const missing: string[] = [];
       // freight is made of each subscription's latest; the status shows what each one lists
       const discovered = probes.map((p, i) => {
@@ -144,12 +192,18 @@ export class DiscoveryService {
       });
 
       // a Manual warehouse, or criteria that say no, only records what was discovered
-      const creation = missing.length === 0 ? decideFreightCreation(spec, artifacts) : undefined;
-      if (creation && !creation.create && creation.error) missing.push(creation.error);
+      const creation =
+        missing.length === 0
+          ? decideFreightCreation(spec, artifacts)
+          : undefined;
+      if (creation && !creation.create && creation.error)
+        missing.push(creation.error);
       // freight and the status that names it are written together, in a shared commit
       const stored = await this.writes.run(async tx => {
         const made = creation?.create
-          ? await this.freight.transacting(tx).ensure(project, name, artifacts, started.toISOString())
+          ? await this.freight
+              .transacting(tx)
+              .ensure(project, name, artifacts, started.toISOString())
           : undefined;
         await this.pipelines.transacting(tx).recordDiscovery(project, name, {
           lastDiscoveryAt: started.toISOString(),
@@ -162,19 +216,30 @@ export class DiscoveryService {
         });
         return made;
       });
-      const result: DiscoveryResult = { project, warehouse: name, unchanged: false };
+      const result: DiscoveryResult = {
+        project,
+        warehouse: name,
+        unchanged: false,
+      };
       if (stored?.created) {
         result.createdFreightId = stored.freight.id;
-        this.logger.info(`warehouse ${project}/${name} created freight ${stored.freight.alias} (${stored.freight.id})`);
-        this.tellCreated(result);
+        this.logger.info(
+          `warehouse ${project}/${name} created freight ${stored.freight.alias} (${stored.freight.id})`,
+        );
+        this.tell(this.onFreightCreated, result);
       }
       return result;
     } catch (e) {
       this.quiet.delete(`${project}/${name}`);
       const failureCount = row.failure_count + 1;
-      const retryMs = Math.min(FIRST_RETRY_MS * 2 ** (failureCount - 1), Math.max(intervalMs, FIRST_RETRY_MS));
+      const retryMs = Math.min(
+        FIRST_RETRY_MS * 2 ** (failureCount - 1),
+        Math.max(intervalMs, FIRST_RETRY_MS),
+      );
       const message = redactSecrets(e instanceof Error ? e.message : String(e));
-      const error = `discovery failed (attempt ${failureCount}, next try in ${Math.round(retryMs / 1000)}s): ${message}`;
+      const error = `discovery failed (attempt ${failureCount}, next try in ${Math.round(
+        retryMs / 1000,
+      )}s): ${message}`;
       this.logger.warn(`warehouse ${project}/${name}: ${error}`);
       await this.writes.run(tx =>
         this.pipelines.transacting(tx).recordDiscovery(project, name, {
@@ -184,7 +249,9 @@ export class DiscoveryService {
           failureCount,
         }),
       );
-      return { project, warehouse: name, unchanged: false, error };
+      const result = { project, warehouse: name, unchanged: false, error };
+      this.tell(this.onFailed, result);
+      return result;
     }
   }
 }
@@ -194,7 +261,8 @@ export function mergeQuietCheck(
   status: { lastDiscoveryAt?: string; nextDiscoveryAt?: string },
   quiet: QuietCheck | undefined,
 ): { lastDiscoveryAt?: string; nextDiscoveryAt?: string } {
-  if (!quiet || (status.lastDiscoveryAt && status.lastDiscoveryAt > quiet.at)) return status;
+  if (!quiet || (status.lastDiscoveryAt && status.lastDiscoveryAt > quiet.at))
+    return status;
   return { lastDiscoveryAt: quiet.at, nextDiscoveryAt: quiet.next };
 }
 
@@ -209,20 +277,32 @@ function describeNoMatch(kind: Kind, sub: { repoURL: string }): string {
     excludePaths?: string[];
   };
   const repo = redactSecrets(s.repoURL);
-  const paths = kind === 'git' && !!(s.includePaths?.length || s.excludePaths?.length);
-  const fromBranch = kind === 'git' && (s.commitSelectionStrategy ?? 'NewestFromBranch') === 'NewestFromBranch';
+  const paths =
+    kind === 'git' && !!(s.includePaths?.length || s.excludePaths?.length);
+  const fromBranch =
+    kind === 'git' &&
+    (s.commitSelectionStrategy ?? 'NewestFromBranch') === 'NewestFromBranch';
   let what: string;
   if (fromBranch) {
     const branch = s.branch ? `branch "${s.branch}"` : 'the default branch';
     what = paths
       ? `nothing in ${repo} matches the subscription (no recent commit on ${branch} changes a file that includePaths/excludePaths select)`
       : `${repo} has no commits`;
-  } else if (kind === 'git' && s.commitSelectionStrategy === 'NewestTag' && !paths) {
+  } else if (
+    kind === 'git' &&
+    s.commitSelectionStrategy === 'NewestTag' &&
+    !paths
+  ) {
     what = `${repo} has no tags`;
   } else {
     const constraint = s.semverConstraint ?? s.constraint;
-    const by = [constraint && `constraint "${constraint}"`, paths && 'includePaths/excludePaths'].filter(Boolean);
-    what = `nothing in ${repo} matches the subscription${by.length ? ` (${by.join(', ')})` : ''}`;
+    const by = [
+      constraint && `constraint "${constraint}"`,
+      paths && 'includePaths/excludePaths',
+    ].filter(Boolean);
+    what = `nothing in ${repo} matches the subscription${
+      by.length ? ` (${by.join(', ')})` : ''
+    }`;
   }
   return `${what}: no freight can be made until one is pushed`;
 }

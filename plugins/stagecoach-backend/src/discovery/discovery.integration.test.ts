@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Knex } from 'knex';
-import { StagecoachEngine } from '../engine';
+import { StagecoachEngine } from '../app';
 import { createTestDatabases } from '../__testUtils__/databases';
 import { createGitFixture, GitFixture } from '../__testUtils__/gitFixture';
 import { startTestRegistry, TestRegistry } from '../__testUtils__/registry';
@@ -58,10 +58,10 @@ spec:
 `;
 
     it('makes one freight of the newest artifact of each subscription', async () => {
-      await engine.applyManifests('mixed', manifests());
-      const [result] = await engine.discovery.runDue();
+      await engine.projects.applyManifests('mixed', manifests());
+      const [result] = await engine.workers.discovery.runDue();
       expect(result.error).toBeUndefined();
-      const [freight] = await engine.listFreight('mixed');
+      const [freight] = await engine.freight.list('mixed');
       expect(freight.commits.map(c => c.tag)).toEqual(['v1.2.0']);
       expect(freight.images).toEqual([
         expect.objectContaining({ repoURL: `${registry.host}/acme/api`, tag: 'v1.1.0', digest: expect.stringMatching(/^sha256:/) }),
@@ -70,7 +70,7 @@ spec:
         { repoURL: charts.url, name: 'web', version: '1.1.0' },
         { repoURL: `oci://${registry.host}/charts/worker`, version: '0.2.0+build.7' },
       ]);
-      const status = (await engine.getWarehouse('mixed', 'everything')).status;
+      const status = (await engine.warehouses.get('mixed', 'everything')).status;
       expect(status.lastError).toBeUndefined();
       expect(status.discovered).toHaveLength(4);
       // the image the freight uses has its digest; the tags below it are listed by name
@@ -83,27 +83,27 @@ spec:
     });
 
     it('a tag pushed again with new content makes new freight', async () => {
-      const [before] = await engine.listFreight('mixed');
+      const [before] = await engine.freight.list('mixed');
       await registry.pushImage('acme/api', 'v1.1.0', { salt: 'rebuilt' });
-      await engine.refreshWarehouse('mixed', 'everything');
-      const [result] = await engine.discovery.runDue();
+      await engine.warehouses.refresh('mixed', 'everything');
+      const [result] = await engine.workers.discovery.runDue();
       expect(result.createdFreightId).toBeDefined();
-      const [after] = await engine.listFreight('mixed');
+      const [after] = await engine.freight.list('mixed');
       expect(after.images[0].tag).toBe('v1.1.0');
       expect(after.images[0].digest).not.toBe(before.images[0].digest);
       expect(after.id).not.toBe(before.id);
     });
 
     it('a registry that cannot be reached is reported on the warehouse, retried with backoff, and loses no freight', async () => {
-      const count = (await engine.listFreight('mixed')).length;
+      const count = (await engine.freight.list('mixed')).length;
       await registry.close();
-      await engine.refreshWarehouse('mixed', 'everything');
-      const [result] = await engine.discovery.runDue();
+      await engine.warehouses.refresh('mixed', 'everything');
+      const [result] = await engine.workers.discovery.runDue();
       expect(result.error).toMatch(/discovery failed \(attempt 1, next try in 10s\): .*127\.0\.0\.1/);
-      const status = (await engine.getWarehouse('mixed', 'everything')).status;
+      const status = (await engine.warehouses.get('mixed', 'everything')).status;
       expect(status.lastError).toBe(result.error);
       expect(Date.parse(status.nextDiscoveryAt!) - Date.parse(status.lastDiscoveryAt!)).toBe(10_000);
-      expect(await engine.listFreight('mixed')).toHaveLength(count);
+      expect(await engine.freight.list('mixed')).toHaveLength(count);
     });
   });
 });

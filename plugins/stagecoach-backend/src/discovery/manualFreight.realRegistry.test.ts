@@ -2,12 +2,12 @@ import path from 'node:path';
 import { Knex } from 'knex';
 import { InputError, ServiceUnavailableError } from '@backstage/errors';
 import { git as runGit } from '@stagecoach/git-server';
-import { StagecoachEngine } from '../engine';
+import { StagecoachEngine } from '../app';
 import { createTestDatabases } from '../__testUtils__/databases';
 import { createGitFixture, GitFixture } from '../__testUtils__/gitFixture';
 import { PushedImage, startTestRegistry, TestRegistry } from '../__testUtils__/registry';
 import { silentLogger } from '../util/types';
-import { freightId } from './freightIdentity';
+import { freightId } from '../store/freightIdentity';
 import { LOOPBACK_ALLOWED } from '../__testUtils__/loopbackHttp';
 
 jest.setTimeout(120_000);
@@ -43,7 +43,7 @@ describe('freight assembled by hand with images, digests resolved through a real
 
       knex = await databases.init(databaseId);
       engine = await StagecoachEngine.create({ knex, logger: silentLogger, egress: LOOPBACK_ALLOWED, workDir: `${git.root}/work` });
-      await engine.applyManifests(
+      await engine.projects.applyManifests(
         'images',
         `apiVersion: kargo.akuity.io/v1alpha1
 kind: Warehouse
@@ -70,7 +70,7 @@ spec:
     - image: {repoURL: ${registry.host}/acme/multi, platform: linux/arm64/v8}
 `,
       );
-      const results = await engine.discovery.runDue();
+      const results = await engine.workers.discovery.runDue();
       const failed = results.filter(r => r.error);
       if (failed.length > 0) throw new Error(`discovery failed: ${failed.map(r => r.error).join('; ')}`);
     });
@@ -82,18 +82,18 @@ spec:
     });
 
     it('a Manual warehouse lists the tags, only the newest with its digest, and makes no freight', async () => {
-      const status = (await engine.getWarehouse('images', 'mixed')).status;
+      const status = (await engine.warehouses.get('images', 'mixed')).status;
       expect(status.discovered![1]).toEqual({
         image: {
           repoURL: apiRepo,
           artifacts: [{ tag: 'v1.2.0', digest: api['v1.2.0'].digest }, { tag: 'v1.1.0' }, { tag: 'v1.0.0' }],
         },
       });
-      expect(await engine.listFreight('images', { origin: 'mixed' })).toEqual([]);
+      expect(await engine.freight.list('images', { origin: 'mixed' })).toEqual([]);
     });
 
     it('assembles freight from an older tag, its digest looked up in the registry, artifacts in any order', async () => {
-      const { freight, created } = await engine.createFreight('images', {
+      const { freight, created } = await engine.freight.create('images', {
         origin: origin('mixed'),
         images: [{ repoURL: apiRepo, tag: 'v1.0.0' }],
         commits: [{ repoURL: git.appURL, tag: 'v1.1.0' }],
@@ -106,7 +106,7 @@ spec:
       expect(freight.id).toBe(freightId('mixed', { commits: [commit], images: [image], charts: [] }));
 
       // the same again, now with the digest: the same freight
-      const again = await engine.createFreight('images', {
+      const again = await engine.freight.create('images', {
         origin: origin('mixed'),
         commits: [{ repoURL: git.appURL, tag: 'v1.1.0' }],
         images: [{ repoURL: apiRepo, tag: 'v1.0.0', digest: api['v1.0.0'].digest }],
@@ -117,7 +117,7 @@ spec:
     it('checks a digest it is given, and needs the tag when the listing does not know the digest', async () => {
       const commits = [{ repoURL: git.appURL, tag: 'v1.1.0' }];
       await expect(
-        engine.createFreight('images', {
+        engine.freight.create('images', {
           origin: origin('mixed'),
           commits,
           images: [{ repoURL: apiRepo, tag: 'v1.0.0', digest: api['v1.1.0'].digest }],
@@ -126,14 +126,14 @@ spec:
         new RegExp(`images\\[0\\]: tag v1\\.0\\.0 of .* is ${api['v1.0.0'].digest} now, not ${api['v1.1.0'].digest}`),
       );
       await expect(
-        engine.createFreight('images', {
+        engine.freight.create('images', {
           origin: origin('mixed'),
           commits,
           images: [{ repoURL: apiRepo, digest: api['v1.0.0'].digest }],
         }),
       ).rejects.toThrow(/has not been discovered .* \(the listing shows most tags without their digest: name the tag\)/);
       // the newest tag is listed with its digest: the digest alone names it
-      const byDigest = await engine.createFreight('images', {
+      const byDigest = await engine.freight.create('images', {
         origin: origin('mixed'),
         commits,
         images: [{ repoURL: apiRepo, digest: api['v1.2.0'].digest }],
@@ -141,13 +141,13 @@ spec:
       expect(byDigest.freight.images).toEqual([{ repoURL: apiRepo, tag: 'v1.2.0', digest: api['v1.2.0'].digest }]);
       // v2.0.0 is in the registry, but outside the subscription's constraint
       await expect(
-        engine.createFreight('images', { origin: origin('mixed'), commits, images: [{ repoURL: apiRepo, tag: 'v2.0.0' }] }),
+        engine.freight.create('images', { origin: origin('mixed'), commits, images: [{ repoURL: apiRepo, tag: 'v2.0.0' }] }),
       ).rejects.toThrow(/image .*:v2\.0\.0 has not been discovered by warehouse "mixed": it has discovered v1\.2\.0, v1\.1\.0, v1\.0\.0/);
     });
 
     it('gives the newest image the ID that automatic discovery gave it', async () => {
-      const [discovered] = await engine.listFreight('images', { origin: 'auto' });
-      const { freight, created } = await engine.createFreight('images', {
+      const [discovered] = await engine.freight.list('images', { origin: 'auto' });
+      const { freight, created } = await engine.freight.create('images', {
         origin: origin('auto'),
         images: [{ repoURL: apiRepo, tag: 'v1.2.0' }],
       });
@@ -156,7 +156,7 @@ spec:
     });
 
     it("resolves a multi-platform tag to the subscription's platform", async () => {
-      const { freight } = await engine.createFreight('images', {
+      const { freight } = await engine.freight.create('images', {
         origin: origin('arm'),
         images: [{ repoURL: `${registry.host}/acme/multi`, tag: '1.0.0' }],
       });
@@ -165,11 +165,11 @@ spec:
 
     it('a listed tag that is gone from the registry is a 400 that says to refresh', async () => {
       const pushed = await registry.pushImage('acme/api', 'v1.0.1', { salt: 'soon deleted' });
-      await engine.refreshWarehouse('images', 'mixed');
-      await engine.discovery.runDue();
+      await engine.warehouses.refresh('images', 'mixed');
+      await engine.workers.discovery.runDue();
       const res = await fetch(`${registry.url}/v2/acme/api/manifests/${pushed.digest}`, { method: 'DELETE' });
       expect(res.status).toBe(202);
-      const attempt = engine.createFreight('images', {
+      const attempt = engine.freight.create('images', {
         origin: origin('mixed'),
         commits: [{ repoURL: git.appURL, tag: 'v1.0.0' }],
         images: [{ repoURL: apiRepo, tag: 'v1.0.1' }],
@@ -180,7 +180,7 @@ spec:
 
     it('a registry that cannot be reached is a 503 with the reason, not a 500', async () => {
       await registry.close();
-      const attempt = engine.createFreight('images', {
+      const attempt = engine.freight.create('images', {
         origin: origin('mixed'),
         commits: [{ repoURL: git.appURL, tag: 'v1.0.0' }],
         images: [{ repoURL: apiRepo, tag: 'v1.1.0' }],

@@ -1,6 +1,6 @@
 import { ConflictError } from '@backstage/errors';
 import { Knex } from 'knex';
-import { StagecoachEngine } from '../engine';
+import { StagecoachEngine } from '../app';
 import { createTestDatabases } from '../__testUtils__/databases';
 import { createGitFixture, GitFixture, pipelineWithoutStage, pipelineYaml } from '../__testUtils__/gitFixture';
 import { until } from '../__testUtils__/until';
@@ -157,44 +157,44 @@ describe('security: applying manifests removes nothing unless asked, and records
       engine.start();
     });
     afterAll(async () => {
-      await engine.worker.stop();
+      await engine.workers.promotion.stop();
       await knex.destroy();
       await git.close();
     });
 
     it('refuses a body of only a comment and deletes nothing', async () => {
-      await engine.applyManifests('demo', pipelineYaml(git), { actor: 'user:default/jane', revision: 'abc1234' });
-      await expect(engine.applyManifests('demo', '# nothing to see\n', { actor: 'user:default/mallory' })).rejects.toThrow(
+      await engine.projects.applyManifests('demo', pipelineYaml(git), { actor: 'user:default/jane', revision: 'abc1234' });
+      await expect(engine.projects.applyManifests('demo', '# nothing to see\n', { actor: 'user:default/mallory' })).rejects.toThrow(
         ManifestValidationError,
       );
-      expect((await engine.listStages('demo')).map(s => s.name)).toEqual(['dev', 'staging']);
-      expect((await engine.listWarehouses('demo')).map(w => w.name)).toEqual(['app']);
-      expect((await engine.getProject('demo')).lastApplied).toEqual({ by: 'user:default/jane', at: expect.any(String), revision: 'abc1234' });
+      expect((await engine.stages.list('demo')).map(s => s.name)).toEqual(['dev', 'staging']);
+      expect((await engine.warehouses.list('demo')).map(w => w.name)).toEqual(['app']);
+      expect((await engine.projects.get('demo')).lastApplied).toEqual({ by: 'user:default/jane', at: expect.any(String), revision: 'abc1234' });
     });
 
     it('refuses to remove a stage without prune, saying what and how; with prune removes it and keeps its promotions readable', async () => {
-      await engine.discovery.runDue();
-      const [freight] = await engine.listFreight('demo');
-      const promotion = await engine.promote('demo', 'dev', freight.alias, 'user:default/jane');
-      const done = await until(() => engine.getPromotion('demo', promotion.id), p => !['Pending', 'Running'].includes(p.phase), 'the promotion to dev to end');
+      await engine.workers.discovery.runDue();
+      const [freight] = await engine.freight.list('demo');
+      const promotion = await engine.promotions.promote('demo', 'dev', freight.alias, 'user:default/jane');
+      const done = await until(() => engine.promotions.get('demo', promotion.id), p => !['Pending', 'Running'].includes(p.phase), 'the promotion to dev to end');
       expect(done.phase).toBe('Succeeded');
 
       // dev goes; staging takes its freight directly now
       const withoutDev = pipelineWithoutStage(pipelineYaml(git), 'dev');
-      const refused = engine.applyManifests('demo', withoutDev, { actor: 'user:default/jane' });
+      const refused = engine.projects.applyManifests('demo', withoutDev, { actor: 'user:default/jane' });
       await expect(refused).rejects.toThrow(ConflictError);
       await expect(refused).rejects.toThrow(
         'applying these manifests would remove stages dev from project "demo", which the manifests do not define; nothing was applied. ' +
           'To remove them, apply again with ?prune=true (their promotion history stays readable); to keep them, include their documents',
       );
-      expect((await engine.listStages('demo')).map(s => s.name)).toEqual(['dev', 'staging']);
+      expect((await engine.stages.list('demo')).map(s => s.name)).toEqual(['dev', 'staging']);
 
-      await engine.applyManifests('demo', withoutDev, { actor: 'user:default/jane', prune: true, revision: 'def5678' });
-      expect((await engine.listStages('demo')).map(s => s.name)).toEqual(['staging']);
-      expect(await engine.listPromotions('demo', { stage: 'dev' })).toEqual([expect.objectContaining({ id: promotion.id, phase: 'Succeeded' })]);
-      expect(await engine.getPromotion('demo', promotion.id)).toMatchObject({ stage: 'dev', phase: 'Succeeded' });
+      await engine.projects.applyManifests('demo', withoutDev, { actor: 'user:default/jane', prune: true, revision: 'def5678' });
+      expect((await engine.stages.list('demo')).map(s => s.name)).toEqual(['staging']);
+      expect(await engine.promotions.list('demo', { stage: 'dev' })).toEqual([expect.objectContaining({ id: promotion.id, phase: 'Succeeded' })]);
+      expect(await engine.promotions.get('demo', promotion.id)).toMatchObject({ stage: 'dev', phase: 'Succeeded' });
 
-      const history = await engine.manifestHistory('demo');
+      const history = await engine.projects.manifestHistory('demo');
       expect(history.map(h => ({ by: h.by, revision: h.revision, pruned: h.pruned, changes: h.changes }))).toEqual([
         {
           by: 'user:default/jane',
@@ -213,13 +213,13 @@ describe('security: applying manifests removes nothing unless asked, and records
     });
 
     it('aborts what is queued for a stage it prunes', async () => {
-      await engine.worker.stop(); // what is promoted now stays queued
-      const [freight] = await engine.listFreight('demo');
-      const pending = await engine.promote('demo', 'staging', freight.alias, 'user:default/jane');
+      await engine.workers.promotion.stop(); // what is promoted now stays queued
+      const [freight] = await engine.freight.list('demo');
+      const pending = await engine.promotions.promote('demo', 'staging', freight.alias, 'user:default/jane');
       const warehouseOnly = pipelineYaml(git).split('---\n')[0];
-      await engine.applyManifests('demo', warehouseOnly, { actor: 'user:default/jane', prune: true });
-      expect(await engine.listStages('demo')).toEqual([]);
-      expect(await engine.getPromotion('demo', pending.id)).toMatchObject({
+      await engine.projects.applyManifests('demo', warehouseOnly, { actor: 'user:default/jane', prune: true });
+      expect(await engine.stages.list('demo')).toEqual([]);
+      expect(await engine.promotions.get('demo', pending.id)).toMatchObject({
         phase: 'Aborted',
         message: "aborted by user:default/jane (stage staging was removed from the project's manifests)",
       });

@@ -3,7 +3,7 @@ import type { Promotion } from '@stagecoach/plugin-stagecoach-common';
 import { Knex } from 'knex';
 import { stringify } from 'yaml';
 import { z } from 'zod';
-import { StagecoachEngine } from '../engine';
+import { StagecoachEngine } from '../app';
 import { ManifestValidationError } from '../manifests/ManifestValidationError';
 import { parseManifests, StageDefinition } from '../manifests/parseManifests';
 import { inflateTasks } from '../manifests/promotionTasks';
@@ -172,7 +172,7 @@ async function storeWithTestSteps(engine: StagecoachEngine, git: GitFixture, clo
     expect(inflated.problems).toEqual([]);
     return { name: s.name, spec: { ...rest, promotionTemplate: { spec: { ...promotionTemplate!.spec, steps: inflated.steps } } } };
   });
-  await engine.pipelines.applyManifests({ project, warehouses, stages: definitions }, clock.now().toISOString());
+  await engine.stores.pipelines.applyManifests({ project, warehouses, stages: definitions }, clock.now().toISOString());
 }
 
 const FINAL = (p: Promotion) => !['Pending', 'Running'].includes(p.phase);
@@ -221,7 +221,7 @@ describe('promotion runner, worker and queue, through the engine', () => {
     async function until(on: StagecoachEngine, project: string, id: string, ok: (p: Promotion) => boolean, what: string) {
       let last: Promotion | undefined;
       for (let i = 0; i < 1500; i++) {
-        last = await on.getPromotion(project, id);
+        last = await on.promotions.get(project, id);
         if (ok(last)) return last;
         await new Promise(r => setTimeout(r, 20));
       }
@@ -236,17 +236,17 @@ describe('promotion runner, worker and queue, through the engine', () => {
 
     /** Applies a set of built-in-step stages and discovers the app's freight; returns its alias. */
     async function pipeline(project: string, stages: StageDoc[], tasks?: { name: string; spec: unknown }[]) {
-      await engine.applyManifests(project, manifestsYaml(git, project, stages, tasks));
+      await engine.projects.applyManifests(project, manifestsYaml(git, project, stages, tasks));
       return discover(project);
     }
     async function discover(project: string, on = engine) {
-      await on.discovery.runDue();
-      const [freight] = await on.listFreight(project);
+      await on.workers.discovery.runDue();
+      const [freight] = await on.freight.list(project);
       expect(freight.commits[0].tag).toBe('v1.2.0');
       return freight.alias;
     }
     async function promoteAndFinish(project: string, stage: string, freight: string) {
-      return finished(project, (await engine.promote(project, stage, freight, ACTOR)).id);
+      return finished(project, (await engine.promotions.promote(project, stage, freight, ACTOR)).id);
     }
 
     /** Steps that write a file into the GitOps repository and push it, with a test step in between. */
@@ -305,7 +305,7 @@ describe('promotion runner, worker and queue, through the engine', () => {
         expect(step('onSuccess').message).toBe('skipped: ${{ success() }} is false');
         expect(step('onFailure').outputs).toEqual({ gate: 'Failed', first: 'Succeeded' });
         expect(step('cleanup').outputs).toEqual({ after: 'Skipped' });
-        expect((await engine.getStage('conditions', 'dev')).currentFreight).toBeUndefined();
+        expect((await engine.stages.get('conditions', 'dev')).currentFreight).toBeUndefined();
       });
 
       it('an `if` that is not true or false fails its step, naming the condition and its value', async () => {
@@ -347,7 +347,7 @@ describe('promotion runner, worker and queue, through the engine', () => {
         ]);
         expect(p.steps[0].message).toBe('smoke test flaked');
         expect(p.steps[1].outputs).toEqual({ optional: 'Failed' });
-        expect((await engine.getStage('continue', 'dev')).currentFreight?.alias).toBe(freight);
+        expect((await engine.stages.get('continue', 'dev')).currentFreight?.alias).toBe(freight);
       });
     });
 
@@ -558,7 +558,7 @@ describe('promotion runner, worker and queue, through the engine', () => {
           [{ name: 'dev', steps: [{ task: { name: 'render' }, as: 'deploy', vars: [{ name: 'imag', value: 'typo' }] }] }],
           [renderTask],
         );
-        const error = await engine.applyManifests('tasks', yaml).then(
+        const error = await engine.projects.applyManifests('tasks', yaml).then(
           () => undefined,
           e => e,
         );
@@ -577,7 +577,7 @@ describe('promotion runner, worker and queue, through the engine', () => {
             message: 'PromotionTask "render" has no var "imag" (it has: image, tag)',
           },
         ]);
-        expect((await engine.listStages('tasks')).map(s => s.name)).toEqual(['dev', 'qa']);
+        expect((await engine.stages.list('tasks')).map(s => s.name)).toEqual(['dev', 'qa']);
       });
     });
 
@@ -595,7 +595,7 @@ describe('promotion runner, worker and queue, through the engine', () => {
           { name: 'qa', steps: [{ uses: 'test-mark', as: 'only' }] },
         ]);
         const freight = await discover('queue');
-        const first = await engine.promote('queue', 'dev', freight, ACTOR);
+        const first = await engine.promotions.promote('queue', 'dev', freight, ACTOR);
         let p = await waitingUntil('queue', first.id, at(60_000));
         expect(summary(p)).toEqual([
           ['before', 'Succeeded'],
@@ -605,11 +605,11 @@ describe('promotion runner, worker and queue, through the engine', () => {
         expect(p.steps[1].message).toBe('still waiting (1)');
 
         // the stage is still taken: the next promotion of dev waits; qa's runs on the one worker
-        const second = await engine.promote('queue', 'dev', freight, ACTOR);
-        const qa = await finished('queue', (await engine.promote('queue', 'qa', freight, ACTOR)).id);
+        const second = await engine.promotions.promote('queue', 'dev', freight, ACTOR);
+        const qa = await finished('queue', (await engine.promotions.promote('queue', 'qa', freight, ACTOR)).id);
         expect(qa.phase).toBe('Succeeded');
-        expect((await engine.getPromotion('queue', second.id)).phase).toBe('Pending');
-        expect((await engine.getPromotion('queue', first.id)).phase).toBe('Running');
+        expect((await engine.promotions.get('queue', second.id)).phase).toBe('Pending');
+        expect((await engine.promotions.get('queue', first.id)).phase).toBe('Running');
 
         advance(60_000);
         p = await waitingUntil('queue', first.id, at(60_000));
@@ -631,11 +631,11 @@ describe('promotion runner, worker and queue, through the engine', () => {
           `${first.id} wait`,
           `${first.id} after`,
         ]);
-        expect((await engine.getStage('queue', 'dev')).currentFreight?.alias).toBe(freight);
+        expect((await engine.stages.get('queue', 'dev')).currentFreight?.alias).toBe(freight);
 
         // then the next one in the stage's queue starts
         await waitingUntil('queue', second.id, at(60_000));
-        expect((await engine.abortPromotion('queue', second.id, ACTOR)).phase).toBe('Aborted');
+        expect((await engine.promotions.abort('queue', second.id, ACTOR)).phase).toBe('Aborted');
       });
 
       it('after a waiting step, an earlier failure still decides the outcome and its message', async () => {
@@ -650,7 +650,7 @@ describe('promotion runner, worker and queue, through the engine', () => {
           },
         ]);
         const freight = await discover('resume-failed');
-        const { id } = await engine.promote('resume-failed', 'dev', freight, ACTOR);
+        const { id } = await engine.promotions.promote('resume-failed', 'dev', freight, ACTOR);
         await waitingUntil('resume-failed', id, at(5_000));
         advance(5_000);
         const p = await finished('resume-failed', id);
@@ -671,7 +671,7 @@ describe('promotion runner, worker and queue, through the engine', () => {
           },
         ]);
         const freight = await discover('timeout');
-        const { id } = await engine.promote('timeout', 'dev', freight, ACTOR);
+        const { id } = await engine.promotions.promote('timeout', 'dev', freight, ACTOR);
         await waitingUntil('timeout', id, at(60_000));
         advance(60_000);
         await waitingUntil('timeout', id, at(60_000));
@@ -690,7 +690,7 @@ describe('promotion runner, worker and queue, through the engine', () => {
         ]);
         const freight = await discover('errors');
 
-        const dev = await engine.promote('errors', 'dev', freight, ACTOR);
+        const dev = await engine.promotions.promote('errors', 'dev', freight, ACTOR);
         let p = await waitingUntil('errors', dev.id, at(10_000));
         expect(p.steps[0]).toMatchObject({
           status: 'Running',
@@ -707,7 +707,7 @@ describe('promotion runner, worker and queue, through the engine', () => {
         expect(p.steps[0].errorCount).toBeUndefined();
         expect(p.steps[0].outputs).toEqual({ tries: 3 });
 
-        const qa = await engine.promote('errors', 'qa', freight, ACTOR);
+        const qa = await engine.promotions.promote('errors', 'qa', freight, ACTOR);
         await waitingUntil('errors', qa.id, at(10_000));
         advance(10_000);
         p = await finished('errors', qa.id);
@@ -723,33 +723,33 @@ describe('promotion runner, worker and queue, through the engine', () => {
           { name: 'dev', steps: [{ uses: 'test-mark', as: 'first' }, { uses: 'test-poll', as: 'wait', config: { times: 1 } }] },
         ]);
         const freight = await discover('abort-waiting');
-        const waiting = await engine.promote('abort-waiting', 'dev', freight, ACTOR);
+        const waiting = await engine.promotions.promote('abort-waiting', 'dev', freight, ACTOR);
         await waitingUntil('abort-waiting', waiting.id, at(60_000));
-        const pending = await engine.promote('abort-waiting', 'dev', freight, ACTOR);
+        const pending = await engine.promotions.promote('abort-waiting', 'dev', freight, ACTOR);
 
-        const abortedPending = await engine.abortPromotion('abort-waiting', pending.id, ACTOR);
+        const abortedPending = await engine.promotions.abort('abort-waiting', pending.id, ACTOR);
         expect(abortedPending).toMatchObject({ phase: 'Aborted', message: `aborted by ${ACTOR}`, abortRequestedBy: ACTOR });
         expect(summary(abortedPending)).toEqual([
           ['first', 'Aborted'],
           ['wait', 'Aborted'],
         ]);
 
-        const abortedWaiting = await engine.abortPromotion('abort-waiting', waiting.id, ACTOR);
+        const abortedWaiting = await engine.promotions.abort('abort-waiting', waiting.id, ACTOR);
         expect(abortedWaiting).toMatchObject({ phase: 'Aborted', message: `aborted by ${ACTOR}`, abortRequestedBy: ACTOR });
         expect(abortedWaiting.waitingUntil).toBeUndefined();
         expect(abortedWaiting.steps.map(s => [s.alias, s.status, s.message])).toEqual([
           ['first', 'Succeeded', undefined],
           ['wait', 'Aborted', `aborted by ${ACTOR}`],
         ]);
-        expect((await engine.getStage('abort-waiting', 'dev')).currentFreight).toBeUndefined();
+        expect((await engine.stages.get('abort-waiting', 'dev')).currentFreight).toBeUndefined();
 
         // the stage is free: a new promotion starts (and is aborted in turn)
-        const next = await engine.promote('abort-waiting', 'dev', freight, ACTOR);
+        const next = await engine.promotions.promote('abort-waiting', 'dev', freight, ACTOR);
         await waitingUntil('abort-waiting', next.id, at(60_000));
-        await engine.abortPromotion('abort-waiting', next.id, ACTOR);
+        await engine.promotions.abort('abort-waiting', next.id, ACTOR);
 
-        await expect(engine.abortPromotion('abort-waiting', waiting.id, ACTOR)).rejects.toThrow(ConflictError);
-        await expect(engine.abortPromotion('abort-waiting', waiting.id, ACTOR)).rejects.toThrow(
+        await expect(engine.promotions.abort('abort-waiting', waiting.id, ACTOR)).rejects.toThrow(ConflictError);
+        await expect(engine.promotions.abort('abort-waiting', waiting.id, ACTOR)).rejects.toThrow(
           `promotion "${waiting.id}" already ended: it is Aborted`,
         );
       });
@@ -761,10 +761,10 @@ describe('promotion runner, worker and queue, through the engine', () => {
         ]);
         const freight = await discover('abort-running');
         const before = await git.commitCount('gitops', 'main');
-        const { id } = await engine.promote('abort-running', 'dev', freight, ACTOR);
+        const { id } = await engine.promotions.promote('abort-running', 'dev', freight, ACTOR);
         await stepRunning('abort-running', id, 'gate');
 
-        const requested = await engine.abortPromotion('abort-running', id, ACTOR);
+        const requested = await engine.promotions.abort('abort-running', id, ACTOR);
         expect(requested).toMatchObject({ phase: 'Running', abortRequestedBy: ACTOR });
         const p = await finished('abort-running', id);
         expect(p.phase).toBe('Aborted');
@@ -783,7 +783,7 @@ describe('promotion runner, worker and queue, through the engine', () => {
         expect(again.phase).toBe('Succeeded');
         expect(await git.commitCount('gitops', 'main')).toBe(before + 1);
         expect(await git.show('gitops', 'main', 'abort-running.txt')).toBe('v1.2.0');
-        await expect(engine.abortPromotion('abort-running', again.id, ACTOR)).rejects.toThrow(
+        await expect(engine.promotions.abort('abort-running', again.id, ACTOR)).rejects.toThrow(
           `promotion "${again.id}" already ended: it is Succeeded`,
         );
       });
@@ -794,9 +794,9 @@ describe('promotion runner, worker and queue, through the engine', () => {
           { name: 'dev', steps: [{ uses: 'test-hold', as: 'check', config: { key } }] },
         ]);
         const freight = await discover('abort-checking');
-        const { id } = await engine.promote('abort-checking', 'dev', freight, ACTOR);
+        const { id } = await engine.promotions.promote('abort-checking', 'dev', freight, ACTOR);
         await stepRunning('abort-checking', id, 'check');
-        expect((await engine.abortPromotion('abort-checking', id, ACTOR)).phase).toBe('Running');
+        expect((await engine.promotions.abort('abort-checking', id, ACTOR)).phase).toBe('Running');
         gate(key).open(); // the check answers "still running"
         const p = await finished('abort-checking', id);
         expect(p).toMatchObject({ phase: 'Aborted', message: `aborted by ${ACTOR}` });
@@ -808,22 +808,22 @@ describe('promotion runner, worker and queue, through the engine', () => {
           { name: 'dev', steps: [{ uses: 'test-poll', as: 'wait', config: { times: 1 } }] },
         ]);
         const freight = await discover('supersede');
-        const running = await engine.promote('supersede', 'dev', freight, ACTOR);
+        const running = await engine.promotions.promote('supersede', 'dev', freight, ACTOR);
         await waitingUntil('supersede', running.id, at(60_000));
-        const older = [await engine.promote('supersede', 'dev', freight, ACTOR), await engine.promote('supersede', 'dev', freight, ACTOR)];
-        const newest = await engine.promote('supersede', 'dev', freight, ACTOR, { supersede: true });
+        const older = [await engine.promotions.promote('supersede', 'dev', freight, ACTOR), await engine.promotions.promote('supersede', 'dev', freight, ACTOR)];
+        const newest = await engine.promotions.promote('supersede', 'dev', freight, ACTOR, { supersede: true });
         expect(newest.phase).toBe('Pending');
         for (const o of older) {
-          const p = await engine.getPromotion('supersede', o.id);
+          const p = await engine.promotions.get('supersede', o.id);
           expect(p).toMatchObject({ phase: 'Aborted', message: `superseded by promotion ${newest.id}` });
           expect(summary(p)).toEqual([['wait', 'Aborted']]);
         }
-        expect((await engine.getPromotion('supersede', running.id)).phase).toBe('Running');
+        expect((await engine.promotions.get('supersede', running.id)).phase).toBe('Running');
 
         // without supersede, pending ones stay queued
-        const queued = await engine.promote('supersede', 'dev', freight, ACTOR);
-        expect((await engine.getPromotion('supersede', newest.id)).phase).toBe('Pending');
-        for (const p of [queued, newest, running]) await engine.abortPromotion('supersede', p.id, ACTOR);
+        const queued = await engine.promotions.promote('supersede', 'dev', freight, ACTOR);
+        expect((await engine.promotions.get('supersede', newest.id)).phase).toBe('Pending');
+        for (const p of [queued, newest, running]) await engine.promotions.abort('supersede', p.id, ACTOR);
       });
     });
 
@@ -838,12 +838,12 @@ describe('promotion runner, worker and queue, through the engine', () => {
         const freight = await discover('handover', first);
         const before = await git.commitCount('gitops', 'main');
         first.start();
-        const { id } = await first.promote('handover', 'dev', freight, ACTOR);
+        const { id } = await first.promotions.promote('handover', 'dev', freight, ACTOR);
         await stepRunning('handover', id, 'gate', first);
         expect(await git.commitCount('gitops', 'main')).toBe(before + 1); // pushed before the gate
 
         await first.close();
-        const given = await first.getPromotion('handover', id);
+        const given = await first.promotions.get('handover', id);
         expect(given).toMatchObject({
           phase: 'Running',
           attempts: 1,
@@ -881,7 +881,7 @@ describe('promotion runner, worker and queue, through the engine', () => {
           const freight = await discover('takeover', dead);
           const before = await git.commitCount('gitops', 'main');
           dead.start();
-          const dev = await dead.promote('takeover', 'dev', freight, ACTOR);
+          const dev = await dead.promotions.promote('takeover', 'dev', freight, ACTOR);
           await stepRunning('takeover', dev.id, 'gate', dead);
 
           const live = await newEngine(db, 'live');
@@ -895,7 +895,7 @@ describe('promotion runner, worker and queue, through the engine', () => {
           }
 
           // with maxAttempts 1, the first time is the last
-          const qa = await dead.promote('takeover', 'qa', freight, ACTOR);
+          const qa = await dead.promotions.promote('takeover', 'qa', freight, ACTOR);
           await stepRunning('takeover', qa.id, 'gate', dead);
           const strict = await newEngine(db, 'strict', { maxAttempts: 1 });
           strict.start();
@@ -903,13 +903,13 @@ describe('promotion runner, worker and queue, through the engine', () => {
             const p = await finished('takeover', qa.id, strict);
             expect(p.phase).toBe('Errored');
             expect(p.message).toBe(
-              `the backend running this promotion (${dead.worker.id}) stopped answering 1 time; ` +
+              `the backend running this promotion (${dead.workers.promotion.id}) stopped answering 1 time; ` +
                 "check the stage's Git repository and promote again",
             );
             // what it did before the gate was never pushed; the gate and the push never ended
             expect(p.steps.map(s => s.status)).toEqual(['Succeeded', 'Succeeded', 'Succeeded', 'Aborted', 'Aborted']);
             expect(await git.commitCount('gitops', 'main')).toBe(before + 1);
-            expect((await strict.getStage('takeover', 'qa')).currentFreight).toBeUndefined();
+            expect((await strict.stages.get('takeover', 'qa')).currentFreight).toBeUndefined();
           } finally {
             await strict.close();
           }

@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { StagecoachEngine } from '../engine';
+import { StagecoachEngine } from '../app';
 import { git } from '@stagecoach/git-server';
 import { createScratchDatabase, EngineProcess, ScratchDatabase, startEngineProcess } from '../__testUtils__/engineProcesses';
 import {
@@ -88,7 +88,7 @@ describe('the promotion queue across crashes (engine process killed with SIGKILL
     // eslint-disable-next-line no-console
     console.log(`crash test on ${db.kind}: seed ${seed} (STAGECOACH_CRASH_SEED=${seed} replays these kill times)`);
 
-    await engine.applyManifests(PROJECT, queuePipelineYaml(PROJECT, repo, STAGES));
+    await engine.projects.applyManifests(PROJECT, queuePipelineYaml(PROJECT, repo, STAGES));
     const freight = await createQueueFreight(engine, PROJECT, repo.appURL, FREIGHT);
     const queued = await queueAll(engine, PROJECT, STAGES, freight);
     const total = STAGES.length * FREIGHT;
@@ -158,7 +158,7 @@ describe('the promotion queue across crashes (engine process killed with SIGKILL
     expect(tips.filter(values => !values.includes(freightCommit(FREIGHT - 1)))).toEqual([]);
 
     // and the engine agrees: each stage holds the last freight
-    const stages = await engine.listStages(PROJECT);
+    const stages = await engine.stages.list(PROJECT);
     expect(stages.map(s => s.currentFreight?.id)).toEqual(STAGES.map(() => freight[FREIGHT - 1].id));
   });
 });

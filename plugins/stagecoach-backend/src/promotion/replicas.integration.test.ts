@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { StagecoachEngine } from '../engine';
+import { StagecoachEngine } from '../app';
 import { createScratchDatabase, EngineProcess, ScratchDatabase, startEngineProcess } from '../__testUtils__/engineProcesses';
 import {
   attemptsHistogram,
@@ -73,7 +73,7 @@ describeOnPostgres('two backend replicas on one PostgreSQL database (two engine 
   });
 
   it('runs each of 500 promotions across 50 stages exactly once, in queue order per stage, with both replicas working', async () => {
-    await engine.applyManifests(PROJECT, queuePipelineYaml(PROJECT, repo, STAGES));
+    await engine.projects.applyManifests(PROJECT, queuePipelineYaml(PROJECT, repo, STAGES));
     const freight = await createQueueFreight(engine, PROJECT, repo.appURL, FREIGHT);
     const queued = await queueAll(engine, PROJECT, STAGES, freight);
     const total = STAGES.length * FREIGHT;

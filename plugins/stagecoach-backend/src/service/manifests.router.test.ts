@@ -3,7 +3,7 @@ import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import request from 'supertest';
 import type { Server } from 'node:http';
-import { StagecoachEngine } from '../engine';
+import { ProjectService } from '../app/ProjectService';
 import { stagecoachPlugin } from '../plugin';
 import { createGitFixture, GitFixture, pipelineWithoutStage, pipelineYaml } from '../__testUtils__/gitFixture';
 import { until } from '../__testUtils__/until';
@@ -120,7 +120,7 @@ describe('a 500 in production carries no stack trace (Backstage error handler, r
   beforeAll(async () => {
     git = await createGitFixture();
     // forced from inside the engine: an error no route expects
-    jest.spyOn(StagecoachEngine.prototype, 'listProjects').mockRejectedValue(new Error('engine exploded'));
+    jest.spyOn(ProjectService.prototype, 'list').mockRejectedValue(new Error('engine exploded'));
   });
   afterAll(async () => {
     process.env.NODE_ENV = nodeEnv;

@@ -26,7 +26,7 @@ import {
   stagecoachRefreshPermission,
   stagecoachVerifyPermission,
 } from '@stagecoach/plugin-stagecoach-common';
-import { StagecoachEngine } from '../engine';
+import { StagecoachEngine } from '../app';
 import { ManifestValidationError } from '../manifests/ManifestValidationError';
 import { readApplyRequest } from '../manifests/applyRequest';
 import { audited, AuditedChange } from './audit';
@@ -106,14 +106,14 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
 
   router.get('/projects', async (req, res) => {
     const credentials = await httpAuth.credentials(req);
-    const projects = await engine.listProjects();
+    const projects = await engine.projects.list();
     const readable = await access.readableProjects(credentials, projects.map(p => p.name));
     res.json({ items: projects.filter(p => readable.has(p.name)) });
   });
 
   router.get('/projects/:project', async (req, res) => {
     await readProject(req, req.params.project);
-    res.json(await engine.getProject(req.params.project));
+    res.json(await engine.projects.get(req.params.project));
   });
 
   router.put('/projects/:project/manifests', async (req, res) => {
@@ -134,7 +134,7 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
           );
         }
         // ?prune=true to remove what the set does not define; the revision is recorded with the actor
-        return engine.applyManifests(project, text, { ...readApplyRequest(req.query, body), actor: actorOf(credentials) });
+        return engine.projects.applyManifests(project, text, { ...readApplyRequest(req.query, body), actor: actorOf(credentials) });
       },
       r => ({ warehouses: r.warehouses, stages: r.stages }),
     );
@@ -144,17 +144,17 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
   // who applied which manifests, newest first
   router.get('/projects/:project/manifests/history', async (req, res) => {
     await readProject(req, req.params.project);
-    res.json({ items: await engine.manifestHistory(req.params.project, limitParam(req)) });
+    res.json({ items: await engine.projects.manifestHistory(req.params.project, limitParam(req)) });
   });
 
   router.get('/projects/:project/warehouses', async (req, res) => {
     await readProject(req, req.params.project);
-    res.json({ items: await engine.listWarehouses(req.params.project) });
+    res.json({ items: await engine.warehouses.list(req.params.project) });
   });
 
   router.get('/projects/:project/warehouses/:warehouse', async (req, res) => {
     await readProject(req, req.params.project);
-    res.json(await engine.getWarehouse(req.params.project, req.params.warehouse));
+    res.json(await engine.warehouses.get(req.params.project, req.params.warehouse));
   });
 
   router.post('/projects/:project/warehouses/:warehouse/refresh', async (req, res) => {
@@ -162,15 +162,15 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
     await change(
       req,
       { eventId: 'warehouse-refresh', permission: stagecoachRefreshPermission, project, meta: { warehouse } },
-      () => engine.refreshWarehouse(project, warehouse),
+      () => engine.warehouses.refresh(project, warehouse),
     );
     await options.onRefresh?.();
-    res.status(202).json(await engine.getWarehouse(project, warehouse));
+    res.status(202).json(await engine.warehouses.get(project, warehouse));
   });
 
   router.get('/projects/:project/freight', async (req, res) => {
     await readProject(req, req.params.project);
-    const items = await engine.listFreight(req.params.project, {
+    const items = await engine.freight.list(req.params.project, {
       stage: stringParam(req, 'stage'),
       origin: stringParam(req, 'origin'),
       limit: limitParam(req),
@@ -184,7 +184,7 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
     const { freight, created } = await change(
       req,
       { eventId: 'freight-create', permission: stagecoachFreightCreatePermission, project, meta: {} },
-      credentials => engine.createFreight(project, req.body, actorOf(credentials)),
+      credentials => engine.freight.create(project, req.body, actorOf(credentials)),
       r => ({ freight: r.freight.id, created: r.created }),
     );
     res.location(`${req.baseUrl}/projects/${encodeURIComponent(project)}/freight/${freight.id}`);
@@ -193,7 +193,7 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
 
   router.get('/projects/:project/freight/:freight', async (req, res) => {
     await readProject(req, req.params.project);
-    res.json(await engine.getFreight(req.params.project, req.params.freight));
+    res.json(await engine.freight.get(req.params.project, req.params.freight));
   });
 
   router.patch('/projects/:project/freight/:freight', async (req, res) => {
@@ -205,7 +205,7 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
         { eventId: 'freight-update', permission: stagecoachFreightUpdatePermission, project, meta: { freight } },
         async () => {
           if (!('alias' in body)) throw new InputError('send the new alias: {"alias": "<alias>"}');
-          return engine.setFreightAlias(project, freight, body.alias);
+          return engine.freight.setAlias(project, freight, body.alias);
         },
         f => ({ freight: f.id, alias: f.alias }),
       ),
@@ -222,7 +222,7 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
       await change(
         req,
         { eventId: 'freight-approve', permission: stagecoachFreightApprovePermission, project, stage, meta: { freight } },
-        credentials => engine.approveFreight(project, freight, stage, actorOf(credentials)),
+        credentials => engine.freight.approve(project, freight, stage, actorOf(credentials)),
         f => ({ freight: f.id }),
       ),
     );
@@ -231,7 +231,7 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
   // every freight of the stage's warehouses: available or not, and why
   router.get('/projects/:project/stages/:stage/freight', async (req, res) => {
     await readProject(req, req.params.project);
-    res.json(await engine.stageFreight(req.params.project, req.params.stage, { limit: limitParam(req) }));
+    res.json(await engine.stages.freight(req.params.project, req.params.stage, { limit: limitParam(req) }));
   });
 
   router.delete('/projects/:project/stages/:stage/auto-promotion-hold', async (req, res) => {
@@ -247,19 +247,19 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
           stage,
           meta: origin ? { origin } : {},
         },
-        credentials => engine.releaseAutoPromotionHold(project, stage, origin, actorOf(credentials)),
+        credentials => engine.stages.releaseAutoPromotionHold(project, stage, origin, actorOf(credentials)),
       ),
     );
   });
 
   router.get('/projects/:project/stages', async (req, res) => {
     await readProject(req, req.params.project);
-    res.json({ items: await engine.listStages(req.params.project) });
+    res.json({ items: await engine.stages.list(req.params.project) });
   });
 
   router.get('/projects/:project/stages/:stage', async (req, res) => {
     await readProject(req, req.params.project);
-    res.json(await engine.getStage(req.params.project, req.params.stage));
+    res.json(await engine.stages.get(req.params.project, req.params.stage));
   });
 
   router.post('/projects/:project/stages/:stage/promotions', async (req, res) => {
@@ -302,8 +302,8 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
         meta: origin ? { origin } : { freight: named as string },
       },
       async credentials => {
-        const ref = origin ? (await engine.candidateFreight(project, stage, origin)).id : (named as string);
-        return engine.promote(project, stage, ref, actorOf(credentials), { supersede: body.supersede as boolean | undefined });
+        const ref = origin ? (await engine.promotions.candidateFreight(project, stage, origin)).id : (named as string);
+        return engine.promotions.promote(project, stage, ref, actorOf(credentials), { supersede: body.supersede as boolean | undefined });
       },
       p => ({ promotion: p.id, freight: p.freight.id }),
     );
@@ -313,7 +313,7 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
   // verification: history, one run, re-verify, abort (Kargo's POST /stages/:s/verification)
   router.get('/projects/:project/stages/:stage/verifications', async (req, res) => {
     await readProject(req, req.params.project);
-    res.json({ items: await engine.listVerifications(req.params.project, req.params.stage, limitParam(req)) });
+    res.json({ items: await engine.verifications.list(req.params.project, req.params.stage, limitParam(req)) });
   });
 
   router.post('/projects/:project/stages/:stage/verification', async (req, res) => {
@@ -321,7 +321,7 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
     const verification = await change(
       req,
       { eventId: 'verification-create', permission: stagecoachVerifyPermission, project, stage, meta: {} },
-      credentials => engine.reverify(project, stage, actorOf(credentials)),
+      credentials => engine.verifications.reverify(project, stage, actorOf(credentials)),
       v => ({ verification: v.id, freight: v.freight.id }),
     );
     res.status(202).json(verification);
@@ -333,7 +333,7 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
       await change(
         req,
         { eventId: 'verification-abort', permission: stagecoachVerifyPermission, project, stage, meta: {} },
-        credentials => engine.abortVerification(project, stage, actorOf(credentials)),
+        credentials => engine.verifications.abort(project, stage, actorOf(credentials)),
         v => ({ verification: v.id }),
       ),
     );
@@ -341,12 +341,12 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
 
   router.get('/projects/:project/verifications/:id', async (req, res) => {
     await readProject(req, req.params.project);
-    res.json(await engine.getVerification(req.params.project, req.params.id));
+    res.json(await engine.verifications.get(req.params.project, req.params.id));
   });
 
   router.get('/projects/:project/promotions', async (req, res) => {
     await readProject(req, req.params.project);
-    const items = await engine.listPromotions(req.params.project, {
+    const items = await engine.promotions.list(req.params.project, {
       stage: stringParam(req, 'stage'),
       limit: limitParam(req),
     });
@@ -355,18 +355,18 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
 
   router.get('/projects/:project/promotions/:id', async (req, res) => {
     await readProject(req, req.params.project);
-    res.json(await engine.getPromotion(req.params.project, req.params.id));
+    res.json(await engine.promotions.get(req.params.project, req.params.id));
   });
 
   router.post('/projects/:project/promotions/:id/abort', async (req, res) => {
     const { project, id } = req.params;
     // the stage it concerns is the promotion's: reading it needs the project's read permission
     await readProject(req, project);
-    const { stage } = await engine.getPromotion(project, id);
+    const { stage } = await engine.promotions.get(project, id);
     const promotion = await change(
       req,
       { eventId: 'promotion-abort', permission: stagecoachPromotionAbortPermission, project, stage, meta: { promotion: id } },
-      credentials => engine.abortPromotion(project, id, actorOf(credentials)),
+      credentials => engine.promotions.abort(project, id, actorOf(credentials)),
       p => ({ phase: p.phase }),
     );
     res.status(202).json(promotion);
@@ -389,7 +389,7 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
       .filter(Boolean);
     const annotations = entity.metadata.annotations ?? {};
     res.json(
-      await engine.entityPipeline(project, warehouses, {
+      await engine.entities.get(project, warehouses, {
         appName: annotations[ANNOTATION_ARGOCD_APP_NAME],
         appSelector: annotations[ANNOTATION_ARGOCD_APP_SELECTOR],
         appNamespace: annotations[ANNOTATION_ARGOCD_APP_NAMESPACE],

@@ -1,5 +1,5 @@
 import { Knex } from 'knex';
-import { AutomaticChange, StagecoachEngine } from '../engine';
+import { AutomaticChange, StagecoachEngine } from '../app';
 import { createTestDatabases } from '../__testUtils__/databases';
 import { createGitFixture, GitFixture, pipelineYaml } from '../__testUtils__/gitFixture';
 import { silentLogger } from '../util/types';
@@ -67,12 +67,12 @@ describe('auto-promotion through the engine, against a real Git server over HTTP
       // quiet twice in a row: a verification that just ended may be about to start promotions
       let quiet = 0;
       for (let i = 0; i < 1200; i++) {
-        await engine.autoPromotion.idle();
-        await engine.worker.idle();
-        await engine.autoPromotion.idle();
-        const promotions = await engine.listPromotions(project);
+        await engine.workers.autoPromotion.idle();
+        await engine.workers.promotion.idle();
+        await engine.workers.autoPromotion.idle();
+        const promotions = await engine.promotions.list(project);
         // a promotion's success counts downstream once its verification succeeded too
-        const verifying = (await engine.listStages(project)).some(s => ['Pending', 'Running'].includes(s.verification?.phase ?? ''));
+        const verifying = (await engine.stages.list(project)).some(s => ['Pending', 'Running'].includes(s.verification?.phase ?? ''));
         if (!verifying && !promotions.some(p => ['Pending', 'Running'].includes(p.phase))) {
           if (++quiet === 2) return promotions;
         } else quiet = 0;
@@ -87,15 +87,15 @@ describe('auto-promotion through the engine, against a real Git server over HTTP
     });
 
     const where = async () =>
-      Object.fromEntries((await engine.listStages(project)).map(s => [s.name, s.currentFreight?.alias]));
+      Object.fromEntries((await engine.stages.list(project)).map(s => [s.name, s.currentFreight?.alias]));
 
     it('new freight goes to dev (NewestFreight) and on to staging (MatchUpstream) by itself', async () => {
-      await engine.applyManifests(project, autoPipeline(git, project));
+      await engine.projects.applyManifests(project, autoPipeline(git, project));
       // discovery makes freight; the engine's hook promotes it, and each success promotes further
-      const [discovered] = await engine.discovery.runDue();
+      const [discovered] = await engine.workers.discovery.runDue();
       expect(discovered.createdFreightId).toBeDefined();
       const promotions = await settle();
-      const [freight] = await engine.listFreight(project);
+      const [freight] = await engine.freight.list(project);
       expect(freight.commits[0].tag).toBe('v1.2.0');
       expect(promotions.map(p => [p.stage, p.phase, p.createdBy, p.freight.alias]).sort()).toEqual([
         ['dev', 'Succeeded', AUTO_PROMOTION_ACTOR, freight.alias],
@@ -110,26 +110,26 @@ describe('auto-promotion through the engine, against a real Git server over HTTP
       );
 
       // nothing more to do: a scheduled pass creates nothing
-      expect((await engine.autoPromotion.runAll()).filter(o => o.promotionId)).toEqual([]);
+      expect((await engine.workers.autoPromotion.runAll()).filter(o => o.promotionId)).toEqual([]);
     });
 
     it('a newer tag follows the same way', async () => {
       await git.tagApp('v1.3.0');
-      await engine.refreshWarehouse(project, 'app');
-      await engine.discovery.runDue();
+      await engine.warehouses.refresh(project, 'app');
+      await engine.workers.discovery.runDue();
       await settle();
-      const [newest] = await engine.listFreight(project);
+      const [newest] = await engine.freight.list(project);
       expect(newest.commits[0].tag).toBe('v1.3.0');
       expect(await where()).toEqual({ dev: newest.alias, staging: newest.alias });
       expect(await tags()).toEqual({ dev: 'v1.3.0', staging: 'v1.3.0' });
     });
 
     it('a rollback of dev by hand holds dev; staging matches dev; releasing the hold brings the newest back', async () => {
-      const [newest, older] = await engine.listFreight(project);
-      const rollback = await engine.promote(project, 'dev', older.alias, 'user:default/ada');
+      const [newest, older] = await engine.freight.list(project);
+      const rollback = await engine.promotions.promote(project, 'dev', older.alias, 'user:default/ada');
       await settle();
       // dev keeps the older freight: auto-promotion would take the newest, but the hold stops it
-      const dev = await engine.getStage(project, 'dev');
+      const dev = await engine.stages.get(project, 'dev');
       expect(dev.currentFreight?.alias).toBe(older.alias);
       expect(dev.autoPromotionHolds).toEqual([
         expect.objectContaining({
@@ -141,19 +141,19 @@ describe('auto-promotion through the engine, against a real Git server over HTTP
         }),
       ]);
       // MatchUpstream: staging follows dev back, and an auto-promotion holds nothing
-      const staging = await engine.getStage(project, 'staging');
+      const staging = await engine.stages.get(project, 'staging');
       expect(staging.currentFreight?.alias).toBe(older.alias);
       expect(staging.autoPromotionHolds).toEqual([]);
       expect(staging.lastPromotion?.createdBy).toBe(AUTO_PROMOTION_ACTOR);
       expect(await tags()).toEqual({ dev: 'v1.2.0', staging: 'v1.2.0' });
-      const explained = await engine.stageFreight(project, 'dev');
+      const explained = await engine.stages.freight(project, 'dev');
       expect(explained.items.find(i => i.autoPromotionCandidate)?.freight.alias).toBe(newest.alias);
 
-      await engine.releaseAutoPromotionHold(project, 'dev', 'app', 'user:default/ada');
+      await engine.stages.releaseAutoPromotionHold(project, 'dev', 'app', 'user:default/ada');
       await settle();
       expect(await where()).toEqual({ dev: newest.alias, staging: newest.alias });
       expect(await tags()).toEqual({ dev: 'v1.3.0', staging: 'v1.3.0' });
-      expect((await engine.getStage(project, 'dev')).autoPromotionHolds).toEqual([]);
+      expect((await engine.stages.get(project, 'dev')).autoPromotionHolds).toEqual([]);
     });
   });
 });

@@ -2,7 +2,7 @@ import { ConflictError, InputError, NotFoundError } from '@backstage/errors';
 import { Knex } from 'knex';
 import os from 'node:os';
 import path from 'node:path';
-import { StagecoachEngine } from '../engine';
+import { StagecoachEngine } from '../app';
 import { ManifestValidationError } from '../manifests/ManifestValidationError';
 import { createTestDatabases } from '../__testUtils__/databases';
 import { silentLogger } from '../util/types';
@@ -78,7 +78,7 @@ ${policies}`;
 
 async function waitFinal(engine: StagecoachEngine, project: string, id: string) {
   for (let i = 0; i < 600; i++) {
-    const p = await engine.getPromotion(project, id);
+    const p = await engine.promotions.get(project, id);
     if (!['Pending', 'Running'].includes(p.phase)) return p;
     await new Promise(r => setTimeout(r, 20));
   }
@@ -95,7 +95,7 @@ describe('stage policies: availability, soak, approval, auto-promotion, holds', 
 
     /** Freight as discovery would store it, created at the test clock's time. */
     async function freight(project: string, tag: string) {
-      const { freight: f } = await engine.freight.ensure(
+      const { freight: f } = await engine.stores.freight.ensure(
         project,
         'app',
         { commits: [{ repoURL: REPO, id: tag.replace(/\D/g, '').padEnd(40, 'a'), tag }], images: [], charts: [] },
@@ -105,13 +105,13 @@ describe('stage policies: availability, soak, approval, auto-promotion, holds', 
     }
 
     async function promote(project: string, stage: string, ref: string, actor = 'user:default/ada') {
-      const done = await waitFinal(engine, project, (await engine.promote(project, stage, ref, actor)).id);
+      const done = await waitFinal(engine, project, (await engine.promotions.promote(project, stage, ref, actor)).id);
       expect(done.phase).toBe('Succeeded');
       return done;
     }
 
     async function explain(project: string, stage: string, alias: string) {
-      const { items } = await engine.stageFreight(project, stage);
+      const { items } = await engine.stages.freight(project, stage);
       const item = items.find(i => i.freight.alias === alias)!;
       return { available: item.available, reason: item.reason, availableAt: item.availableAt };
     }
@@ -133,11 +133,11 @@ describe('stage policies: availability, soak, approval, auto-promotion, holds', 
     });
 
     it('a control-flow stage passes freight through as verified', async () => {
-      await engine.applyManifests('flow', manifests('flow'));
+      await engine.projects.applyManifests('flow', manifests('flow'));
       const f = await freight('flow', 'v1.0.0');
       const done = await promote('flow', 'dev', f.alias);
       expect(done.steps).toEqual([]);
-      const view = await engine.getFreight('flow', f.alias);
+      const view = await engine.freight.get('flow', f.alias);
       expect(view.verifiedIn).toEqual(['dev']);
       expect(view.currentlyIn).toEqual(['dev']);
       expect(view.status?.verifiedIn.dev).toEqual({ verifiedAt: clock.iso(), longestSoak: '0s', longestSoakSeconds: 0 });
@@ -145,10 +145,10 @@ describe('stage policies: availability, soak, approval, auto-promotion, holds', 
     });
 
     it('soak: the reason says how long is left, and the freight becomes available by the clock alone', async () => {
-      await engine.applyManifests('soak', manifests('soak'));
+      await engine.projects.applyManifests('soak', manifests('soak'));
       const f = await freight('soak', 'v1.0.0');
       expect(await explain('soak', 'staging', f.alias)).toEqual({ available: false, reason: 'not verified in dev or qa', availableAt: undefined });
-      await expect(engine.promote('soak', 'staging', f.alias)).rejects.toThrow(
+      await expect(engine.promotions.promote('soak', 'staging', f.alias)).rejects.toThrow(
         new ConflictError(`freight ${f.alias} cannot be promoted to staging: not verified in dev or qa`),
       );
 
@@ -158,9 +158,9 @@ describe('stage policies: availability, soak, approval, auto-promotion, holds', 
       const soaking = 'verified in dev 3m ago; needs 10m of soak there: available in 7m; not verified in qa';
       expect(await explain('soak', 'staging', f.alias)).toEqual({ available: false, reason: soaking, availableAt: clock.iso(7) });
       // the 409 on promote carries the same reason, and the freight list for the stage agrees
-      await expect(engine.promote('soak', 'staging', f.alias)).rejects.toThrow(`freight ${f.alias} cannot be promoted to staging: ${soaking}`);
-      expect(await engine.listFreight('soak', { stage: 'staging' })).toEqual([]);
-      expect((await engine.getFreight('soak', f.id)).status?.verifiedIn.dev).toEqual({
+      await expect(engine.promotions.promote('soak', 'staging', f.alias)).rejects.toThrow(`freight ${f.alias} cannot be promoted to staging: ${soaking}`);
+      expect(await engine.freight.list('soak', { stage: 'staging' })).toEqual([]);
+      expect((await engine.freight.get('soak', f.id)).status?.verifiedIn.dev).toEqual({
         verifiedAt,
         longestSoak: '3m0s',
         longestSoakSeconds: 180,
@@ -172,19 +172,19 @@ describe('stage policies: availability, soak, approval, auto-promotion, holds', 
         reason: 'verified in dev 10m ago, soaked there 10m (needs 10m)',
         availableAt: undefined,
       });
-      expect((await engine.listFreight('soak', { stage: 'staging' })).map(x => x.id)).toEqual([f.id]);
+      expect((await engine.freight.list('soak', { stage: 'staging' })).map(x => x.id)).toEqual([f.id]);
       await promote('soak', 'staging', f.alias);
     });
 
     it('soak counts a past stay once freight has left the upstream stage', async () => {
-      await engine.applyManifests('left', manifests('left'));
+      await engine.projects.applyManifests('left', manifests('left'));
       const old = await freight('left', 'v1.0.0');
       await promote('left', 'dev', old.alias);
       clock.advance(12);
       const newer = await freight('left', 'v1.1.0');
       await promote('left', 'dev', newer.alias); // old leaves dev after 12m there
       clock.advance(30);
-      expect((await engine.getFreight('left', old.id)).currentlyIn).toEqual([]);
+      expect((await engine.freight.get('left', old.id)).currentlyIn).toEqual([]);
       expect(await explain('left', 'staging', old.alias)).toMatchObject({
         available: true,
         reason: 'verified in dev 42m ago, soaked there 12m (needs 10m)',
@@ -206,7 +206,7 @@ describe('stage policies: availability, soak, approval, auto-promotion, holds', 
     });
 
     it('All needs every upstream stage; OneOf any one', async () => {
-      await engine.applyManifests('all', manifests('all'));
+      await engine.projects.applyManifests('all', manifests('all'));
       const f = await freight('all', 'v1.0.0');
       expect((await explain('all', 'prod', f.alias)).reason).toBe('not verified in staging or qa (All)');
       await promote('all', 'qa', f.alias);
@@ -223,21 +223,21 @@ describe('stage policies: availability, soak, approval, auto-promotion, holds', 
     });
 
     it('approval bypasses verification and soak, and is recorded with who and when', async () => {
-      await engine.applyManifests('approve', manifests('approve'));
+      await engine.projects.applyManifests('approve', manifests('approve'));
       const f = await freight('approve', 'v1.0.0');
-      await expect(engine.approveFreight('approve', f.alias, undefined, 'user:default/ada')).rejects.toThrow(
+      await expect(engine.freight.approve('approve', f.alias, undefined, 'user:default/ada')).rejects.toThrow(
         new InputError('name the stage to approve the freight for: {"stage": "<stage>"}'),
       );
-      await expect(engine.approveFreight('approve', f.alias, 'nope', 'user:default/ada')).rejects.toThrow(NotFoundError);
-      await expect(engine.approveFreight('approve', 'no-such-freight', 'prod')).rejects.toThrow(NotFoundError);
+      await expect(engine.freight.approve('approve', f.alias, 'nope', 'user:default/ada')).rejects.toThrow(NotFoundError);
+      await expect(engine.freight.approve('approve', 'no-such-freight', 'prod')).rejects.toThrow(NotFoundError);
 
       const approvedAt = clock.iso();
-      const view = await engine.approveFreight('approve', f.alias, 'prod', 'user:default/ada');
+      const view = await engine.freight.approve('approve', f.alias, 'prod', 'user:default/ada');
       expect(view.approvedFor).toEqual(['prod']);
       expect(view.status?.approvedFor).toEqual({ prod: { approvedAt, approvedBy: 'user:default/ada' } });
       clock.advance(2);
       // approving again keeps the first approval
-      await engine.approveFreight('approve', f.alias, 'prod', 'user:default/bob');
+      await engine.freight.approve('approve', f.alias, 'prod', 'user:default/bob');
       expect(await explain('approve', 'prod', f.alias)).toMatchObject({
         available: true,
         reason: 'approved for prod by user:default/ada 2m ago',
@@ -245,7 +245,7 @@ describe('stage policies: availability, soak, approval, auto-promotion, holds', 
       // still refused where it is not approved
       expect((await explain('approve', 'staging', f.alias)).available).toBe(false);
       await promote('approve', 'prod', f.alias);
-      expect((await engine.getFreight('approve', f.id)).currentlyIn).toEqual(['prod']);
+      expect((await engine.freight.get('approve', f.id)).currentlyIn).toEqual(['prod']);
     });
 
     it('ProjectConfig: applied with the set, all or nothing; stage views say which policy applies', async () => {
@@ -254,8 +254,8 @@ describe('stage policies: availability, soak, approval, auto-promotion, holds', 
     - stageSelector: {matchLabels: {soak: long}}
       autoPromotionEnabled: true
 `;
-      await engine.applyManifests('config', manifests('config', projectConfig('config', policies)));
-      const views = await engine.listStages('config');
+      await engine.projects.applyManifests('config', manifests('config', projectConfig('config', policies)));
+      const views = await engine.stages.list('config');
       expect(views.map(s => [s.name, s.autoPromotionEnabled, s.autoPromotionPolicy])).toEqual([
         ['dev', true, 'spec.promotionPolicies[0] (stage "dev")'],
         ['qa', false, undefined],
@@ -270,8 +270,8 @@ describe('stage policies: availability, soak, approval, auto-promotion, holds', 
 
       // a bad ProjectConfig leaves everything as it was
       const bad = manifests('config', projectConfig('config', '    - stageSelector: {name: "regex:["}\n')).replace('name: qa,', 'name: qa2,');
-      await expect(engine.applyManifests('config', bad)).rejects.toThrow(ManifestValidationError);
-      expect((await engine.listStages('config')).map(s => [s.name, s.autoPromotionEnabled])).toEqual([
+      await expect(engine.projects.applyManifests('config', bad)).rejects.toThrow(ManifestValidationError);
+      expect((await engine.stages.list('config')).map(s => [s.name, s.autoPromotionEnabled])).toEqual([
         ['dev', true],
         ['qa', false],
         ['staging', true],
@@ -279,37 +279,37 @@ describe('stage policies: availability, soak, approval, auto-promotion, holds', 
       ]);
 
       // a set without a ProjectConfig removes it
-      await engine.applyManifests('config', manifests('config'));
-      expect((await engine.listStages('config')).every(s => s.autoPromotionEnabled === false)).toBe(true);
+      await engine.projects.applyManifests('config', manifests('config'));
+      expect((await engine.stages.list('config')).every(s => s.autoPromotionEnabled === false)).toBe(true);
     });
 
     it('auto-promotion waits for soak, never holds, and a rollback by hand holds until released', async () => {
       const policies = `    - stageSelector: {name: "glob:*"}
       autoPromotionEnabled: true
 `;
-      await engine.applyManifests('auto', manifests('auto', projectConfig('auto', policies)));
-      const tick = () => engine.autoPromotion.runProject('auto');
+      await engine.projects.applyManifests('auto', manifests('auto', projectConfig('auto', policies)));
+      const tick = () => engine.workers.autoPromotion.runProject('auto');
       /** Waits until promotions and the auto-promotion runs they start (engine hooks) are done. */
       const settle = async () => {
         for (let i = 0; i < 600; i++) {
-          await engine.autoPromotion.idle();
-          await engine.worker.idle();
-          await engine.autoPromotion.idle(); // runs that finished promotions started
-          const busy = (await engine.listPromotions('auto')).some(p => ['Pending', 'Running'].includes(p.phase));
-          const verifying = (await engine.listStages('auto')).some(s => ['Pending', 'Running'].includes(s.verification?.phase ?? ''));
+          await engine.workers.autoPromotion.idle();
+          await engine.workers.promotion.idle();
+          await engine.workers.autoPromotion.idle(); // runs that finished promotions started
+          const busy = (await engine.promotions.list('auto')).some(p => ['Pending', 'Running'].includes(p.phase));
+          const verifying = (await engine.stages.list('auto')).some(s => ['Pending', 'Running'].includes(s.verification?.phase ?? ''));
           if (!busy && !verifying) return;
           await new Promise(r => setTimeout(r, 20));
         }
         throw new Error('promotions did not settle');
       };
       const where = async () =>
-        Object.fromEntries((await engine.listStages('auto')).map(s => [s.name, s.currentFreight?.alias]));
+        Object.fromEntries((await engine.stages.list('auto')).map(s => [s.name, s.currentFreight?.alias]));
 
       const first = await freight('auto', 'v1.0.0');
       await tick();
       await settle();
       expect(await where()).toEqual({ dev: first.alias, qa: first.alias, staging: undefined, prod: undefined });
-      expect((await engine.listPromotions('auto')).map(p => [p.stage, p.createdBy, p.phase]).sort()).toEqual([
+      expect((await engine.promotions.list('auto')).map(p => [p.stage, p.createdBy, p.phase]).sort()).toEqual([
         ['dev', AUTO_PROMOTION_ACTOR, 'Succeeded'],
         ['qa', AUTO_PROMOTION_ACTOR, 'Succeeded'],
       ]);
@@ -324,8 +324,8 @@ describe('stage policies: availability, soak, approval, auto-promotion, holds', 
       await tick();
       await settle(); // staging's success lets prod (All: staging and qa) follow at once
       expect(await where()).toEqual({ dev: first.alias, qa: first.alias, staging: first.alias, prod: first.alias });
-      expect(await engine.listPromotions('auto')).toHaveLength(4);
-      expect((await engine.listStages('auto')).flatMap(s => s.autoPromotionHolds)).toEqual([]);
+      expect(await engine.promotions.list('auto')).toHaveLength(4);
+      expect((await engine.stages.list('auto')).flatMap(s => s.autoPromotionHolds)).toEqual([]);
 
       clock.advance(1);
       const second = await freight('auto', 'v2.0.0');
@@ -337,7 +337,7 @@ describe('stage policies: availability, soak, approval, auto-promotion, holds', 
       clock.advance(1);
       const rollback = await promote('auto', 'dev', first.alias, 'user:default/ada');
       await settle();
-      expect((await engine.getStage('auto', 'dev')).autoPromotionHolds).toEqual([
+      expect((await engine.stages.get('auto', 'dev')).autoPromotionHolds).toEqual([
         {
           origin: { kind: 'Warehouse', name: 'app' },
           freight: { id: first.id, alias: first.alias },
@@ -357,15 +357,15 @@ describe('stage policies: availability, soak, approval, auto-promotion, holds', 
 
       // releasing it: auto-promotion resumes and brings the candidate back
       clock.advance(1);
-      await expect(engine.releaseAutoPromotionHold('auto', 'dev', 'other')).rejects.toThrow(InputError);
-      const released = await engine.releaseAutoPromotionHold('auto', 'dev', undefined, 'user:default/ada');
+      await expect(engine.stages.releaseAutoPromotionHold('auto', 'dev', 'other')).rejects.toThrow(InputError);
+      const released = await engine.stages.releaseAutoPromotionHold('auto', 'dev', undefined, 'user:default/ada');
       expect(released.autoPromotionHolds).toEqual([]);
-      await expect(engine.releaseAutoPromotionHold('auto', 'dev')).rejects.toThrow(
+      await expect(engine.stages.releaseAutoPromotionHold('auto', 'dev')).rejects.toThrow(
         new NotFoundError('stage dev has no auto-promotion hold'),
       );
       await settle(); // the release started a run
       expect((await where()).dev).toBe(second.alias);
-      const devPromotions = await engine.listPromotions('auto', { stage: 'dev' });
+      const devPromotions = await engine.promotions.list('auto', { stage: 'dev' });
       expect(devPromotions.filter(p => p.freight.id === second.id).map(p => p.createdBy)).toEqual([
         AUTO_PROMOTION_ACTOR,
         AUTO_PROMOTION_ACTOR,
@@ -375,7 +375,7 @@ describe('stage policies: availability, soak, approval, auto-promotion, holds', 
       clock.advance(10);
       await promote('auto', 'staging', second.alias);
       await settle();
-      expect((await engine.listStages('auto')).flatMap(s => s.autoPromotionHolds)).toEqual([]);
+      expect((await engine.stages.list('auto')).flatMap(s => s.autoPromotionHolds)).toEqual([]);
     });
 
     it('no duplicate auto-promotion when two engines on one database tick at once', async () => {
@@ -384,24 +384,24 @@ describe('stage policies: availability, soak, approval, auto-promotion, holds', 
         const policies = `    - stageSelector: {name: dev}
       autoPromotionEnabled: true
 `;
-        await engine.applyManifests('race', manifests('race', projectConfig('race', policies)));
+        await engine.projects.applyManifests('race', manifests('race', projectConfig('race', policies)));
         for (let round = 0; round < 5; round++) {
           clock.advance(1);
           const f = await freight('race', `v${round + 1}.0.0`);
           // no worker runs these promotions here (both engines' workers are given none: dev is busy)
           await knex('stagecoach_stages').where({ project: 'race', name: 'dev' }).update({ current_promotion_id: 'busy' });
           const results = await Promise.all([
-            engine.autoPromotion.runProject('race'),
-            other.autoPromotion.runProject('race'),
-            engine.autoPromotion.runProject('race'),
-            other.autoPromotion.runProject('race'),
+            engine.workers.autoPromotion.runProject('race'),
+            other.workers.autoPromotion.runProject('race'),
+            engine.workers.autoPromotion.runProject('race'),
+            other.workers.autoPromotion.runProject('race'),
           ]);
           const made = results.flat().filter(o => o.promotionId);
           expect(made).toHaveLength(1);
-          const ofF = (await engine.listPromotions('race', { stage: 'dev' })).filter(p => p.freight.id === f.id);
+          const ofF = (await engine.promotions.list('race', { stage: 'dev' })).filter(p => p.freight.id === f.id);
           expect(ofF.map(p => [p.phase, p.createdBy])).toEqual([['Pending', AUTO_PROMOTION_ACTOR]]);
         }
-        expect(await engine.listPromotions('race')).toHaveLength(5);
+        expect(await engine.promotions.list('race')).toHaveLength(5);
       } finally {
         await other.close();
       }

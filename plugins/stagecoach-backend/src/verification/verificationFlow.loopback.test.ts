@@ -1,6 +1,6 @@
 import { Knex } from 'knex';
 import type { Stage, Verification } from '@stagecoach/plugin-stagecoach-common';
-import { StagecoachEngine } from '../engine';
+import { StagecoachEngine } from '../app';
 import { kubeClustersFromOptions } from '../integrations/kubernetes/KubeClusters';
 import { ArgoCdSimulator } from '../__testUtils__/argoCdSimulator';
 import { createTestDatabases } from '../__testUtils__/databases';
@@ -118,8 +118,8 @@ describe('verification follows stage health and promotions (engine on each datab
         egress: LOOPBACK_ALLOWED,
       });
       engine.start();
-      await engine.applyManifests(PROJECT, manifests(git, web.url));
-      await engine.discovery.runDue();
+      await engine.projects.applyManifests(PROJECT, manifests(git, web.url));
+      await engine.workers.discovery.runDue();
     });
     afterAll(async () => {
       argocd.stop();
@@ -130,14 +130,14 @@ describe('verification follows stage health and promotions (engine on each datab
 
     const waitFor = <T>(read: () => Promise<T>, done: (v: T) => boolean, what: string) =>
       until(read, done, what, { tries: 400, everyMs: 50 });
-    const dev = () => engine.getStage(PROJECT, 'dev');
+    const dev = () => engine.stages.get(PROJECT, 'dev');
     const promoted = async (freight: string) => {
-      const p = await engine.promote(PROJECT, 'dev', freight, 'user:default/ada');
-      return waitFor(() => engine.getPromotion(PROJECT, p.id), x => !['Pending', 'Running'].includes(x.phase), 'the promotion');
+      const p = await engine.promotions.promote(PROJECT, 'dev', freight, 'user:default/ada');
+      return waitFor(() => engine.promotions.get(PROJECT, p.id), x => !['Pending', 'Running'].includes(x.phase), 'the promotion');
     };
 
     it('an app that stays Degraded keeps the verification waiting, saying why; once healthy it runs', async () => {
-      const [freight] = await engine.listFreight(PROJECT);
+      const [freight] = await engine.freight.list(PROJECT);
       argocd.stayDegraded('flow-dev', 'Deployment "flow" exceeded its progress deadline');
       const p = await promoted(freight.id);
       expect(p.phase).toBe('Succeeded');
@@ -148,7 +148,7 @@ describe('verification follows stage health and promotions (engine on each datab
         'waiting for the stage to be healthy (Degraded: app flow-dev is Degraded: Deployment "flow" exceeded its progress deadline)',
       );
       expect(waiting.health).toMatchObject({ status: 'Degraded', promotionId: p.id });
-      expect((await engine.getFreight(PROJECT, freight.id)).verifiedIn).toEqual([]);
+      expect((await engine.freight.get(PROJECT, freight.id)).verifiedIn).toEqual([]);
 
       // the rollout recovers: Argo CD reports it Healthy, and the verification starts
       argocd.recover('flow-dev');
@@ -161,14 +161,14 @@ describe('verification follows stage health and promotions (engine on each datab
     it('a new promotion of the stage aborts its verification in progress; the new one verifies the new freight', async () => {
       const before = (await dev()).verification!;
       expect(before.phase).toBe('Running');
-      const { freight: older } = await engine.createFreight(PROJECT, {
+      const { freight: older } = await engine.freight.create(PROJECT, {
         origin: { kind: 'Warehouse', name: 'app' },
         commits: [{ repoURL: git.appURL, tag: 'v1.1.0' }],
       });
       const p = await promoted(older.id);
       expect(p.phase).toBe('Succeeded');
-      const old: Verification = await engine.getVerification(PROJECT, before.id);
-      const ended = await waitFor(() => engine.getVerification(PROJECT, before.id), v => v.phase === 'Aborted', 'the old one ending');
+      const old: Verification = await engine.verifications.get(PROJECT, before.id);
+      const ended = await waitFor(() => engine.verifications.get(PROJECT, before.id), v => v.phase === 'Aborted', 'the old one ending');
       expect(ended.message).toBe(`aborted by promotion ${p.id}`);
       expect(ended.metrics[0].phase).toBe('Aborted');
       expect(old.freight.id).not.toBe(older.id);
@@ -179,11 +179,11 @@ describe('verification follows stage health and promotions (engine on each datab
 
     it('a failed promotion makes the stage Degraded; a cluster that cannot be reached makes it Unknown, with the reason', async () => {
       argocd.failNextSync('flow-dev', 'one or more objects failed to apply: Deployment.apps "flow" is invalid');
-      const newest = (await engine.listFreight(PROJECT)).find(f => f.commits[0].tag === 'v1.2.0')!;
+      const newest = (await engine.freight.list(PROJECT)).find(f => f.commits[0].tag === 'v1.2.0')!;
       const p = await promoted(newest.id);
       expect(p.phase).toBe('Failed');
       expect(p.message).toContain('is invalid');
-      const health = (await engine.health.check(await engine.pipelines.getStage(PROJECT, 'dev')))!;
+      const health = (await engine.workers.health.check(await engine.stores.pipelines.getStage(PROJECT, 'dev')))!;
       expect(health.status).toBe('Degraded');
       expect(health.reason).toMatch(new RegExp(`^the last promotion \\(${p.id.replace(/\./g, '\\.')}, freight ${newest.alias}\\) failed: `));
       // no verification for a failed promotion: the stage's newest is still the one before
@@ -196,7 +196,7 @@ describe('verification follows stage health and promotions (engine on each datab
       // the scheduled check (every stage of every project) finds it
       const lost: Stage = await waitFor(
         async () => {
-          expect(await engine.health.checkAll()).toBe(1);
+          expect(await engine.workers.health.checkAll()).toBe(1);
           return dev();
         },
         s => s.health?.status === 'Unknown',

@@ -4,7 +4,7 @@ import { ConfigReader } from '@backstage/config';
 import type { Promotion } from '@stagecoach/plugin-stagecoach-common';
 import type { Knex } from 'knex';
 import { parse as parseYaml, stringify } from 'yaml';
-import { StagecoachEngine } from '../../engine';
+import { StagecoachEngine } from '../../app';
 import { httpRequest } from '../../promotion/steps/http';
 import { gitClone } from '../../promotion/steps/git-clone';
 import { verificationCredentials } from '../../verification/credentials';
@@ -345,10 +345,10 @@ describe('step outputs are capped where the runner stores them (engine, loopback
     });
 
   async function promoted(stage: string): Promise<Promotion> {
-    const [freight] = await engine.listFreight('capped');
-    const { id } = await engine.promote('capped', stage, freight.alias, 'user:default/ops');
+    const [freight] = await engine.freight.list('capped');
+    const { id } = await engine.promotions.promote('capped', stage, freight.alias, 'user:default/ops');
     return until(
-      () => engine.getPromotion('capped', id),
+      () => engine.promotions.get('capped', id),
       p => !['Pending', 'Running'].includes(p.phase),
       `promotion ${id} finishing`,
       { tries: 3000, everyMs: 20 },
@@ -356,7 +356,7 @@ describe('step outputs are capped where the runner stores them (engine, loopback
   }
 
   it('an http step whose outputs pass 1 MiB fails naming the step, the limit and the key, and keeps none', async () => {
-    await engine.applyManifests(
+    await engine.projects.applyManifests(
       'capped',
       [
         doc('Warehouse', 'app', { interval: '5m', subscriptions: [{ git: { repoURL: git.appURL, commitSelectionStrategy: 'SemVer' } }] }),
@@ -366,7 +366,7 @@ describe('step outputs are capped where the runner stores them (engine, loopback
         .map(d => stringify(d))
         .join('---\n'),
     );
-    await engine.discovery.runDue();
+    await engine.workers.discovery.runDue();
 
     const big = await promoted('big');
     expect(big.phase).toBe('Failed');

@@ -8,7 +8,7 @@ import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import { stagecoachPlugin } from '../../plugin';
 import { createGitFixture, GitFixture, pipelineYaml } from '../../__testUtils__/gitFixture';
 import { githubPush } from '../webhooks/__fixtures__/payloads';
-import type { FreightCreatedEvent, PromotionFinishedEvent } from '../../engineEvents';
+import type { FreightCreatedEvent, PromotionFinishedEvent } from '../../app';
 
 jest.setTimeout(120_000);
 

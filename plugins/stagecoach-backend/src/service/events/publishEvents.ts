@@ -1,5 +1,5 @@
 import type { EventsService } from '@backstage/plugin-events-node';
-import type { StagecoachEvent } from '../../engineEvents';
+import type { StagecoachEvent } from '../../app';
 
 /** The events service topic Stagecoach publishes its own events on. */
 export const STAGECOACH_EVENTS_TOPIC = 'stagecoach';

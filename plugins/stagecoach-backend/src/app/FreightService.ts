@@ -1,0 +1,209 @@
+import { InputError } from '@backstage/errors';
+import type {
+  CreateFreightRequest,
+  Freight,
+} from '@stagecoach/plugin-stagecoach-common';
+import type { Subscribers } from '../discovery/DiscoveryService';
+import {
+  assembleFreight,
+  parseCreateFreightRequest,
+} from '../discovery/manualFreight';
+import type { StagePolicies } from '../stages/StagePolicies';
+import type { FreightStore } from '../store/FreightStore';
+import type { PipelineStore, StoredStage } from '../store/PipelineStore';
+import type { Clock, Logger } from '../util/types';
+import type { DomainEventBus } from './events/DomainEventBus';
+import type { Views } from './views';
+
+const ALIAS = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+export interface FreightServiceOptions {
+  pipelines: PipelineStore;
+  freight: FreightStore;
+  policies: StagePolicies;
+  /** The artifact sources, shared with discovery: freight assembled by hand resolves through them. */
+  subscribers: Subscribers;
+  views: Views;
+  events: DomainEventBus;
+  clock: Clock;
+  logger: Logger;
+}
+
+/** Freight: listing, assembling by hand, approving for a stage, renaming, collecting garbage. */
+export class FreightService {
+  constructor(private readonly o: FreightServiceOptions) {}
+
+  async list(
+    project: string,
+    filter: { stage?: string; origin?: string; limit?: number } = {},
+  ): Promise<Freight[]> {
+    const { pipelines, freight, policies, views } = this.o;
+    await pipelines.assertProject(project);
+    let stage: StoredStage | undefined;
+    if (filter.stage) stage = await pipelines.getStage(project, filter.stage);
+    const all = await freight.list(project, {
+      warehouses: filter.origin ? [filter.origin] : undefined,
+      limit: stage ? undefined : filter.limit,
+    });
+    const ctx = await policies.context(project, {
+      freightIds: all.map(f => f.id),
+    });
+    let items = all;
+    if (stage) {
+      items = all.filter(f => policies.availability(ctx, stage!, f).available);
+      if (filter.limit) items = items.slice(0, filter.limit);
+    }
+    return items.map(f => views.freight(f, ctx));
+  }
+
+  async get(project: string, idOrAlias: string): Promise<Freight> {
+    const f = await this.o.freight.get(project, idOrAlias);
+    const ctx = await this.o.policies.context(project, { freightIds: [f.id] });
+    return this.o.views.freight(f, ctx);
+  }
+
+  /**
+   * Assembles freight by hand from artifacts its warehouse has discovered (whatever the
+   * warehouse's freightCreationPolicy): one per subscription, each matched against the
+   * warehouse's status listing, an image's digest looked up when the listing lacks it. The
+   * ID is the one discovery would give the same artifacts, so asking twice gives the same
+   * freight: `created` is false the second time. With `alias`, the freight gets (or is
+   * renamed to) it.
+   */
+  async create(
+    project: string,
+    request: CreateFreightRequest,
+    actor?: string,
+  ): Promise<{ freight: Freight; created: boolean }> {
+    const req = parseCreateFreightRequest(request);
+    const alias = req.alias === undefined ? undefined : assertAlias(req.alias);
+    const warehouse = await this.o.pipelines.getWarehouse(
+      project,
+      req.origin.name,
+    );
+    const artifacts = await assembleFreight(warehouse, req, {
+      subscribers: this.o.subscribers,
+      refreshHint: `refresh the warehouse (POST /api/stagecoach/projects/${project}/warehouses/${warehouse.name}/refresh)`,
+    });
+    const { freight, created } = await this.o.freight.ensure(
+      project,
+      warehouse.name,
+      artifacts,
+      this.now(),
+      { alias },
+    );
+    if (!created && alias && freight.alias !== alias)
+      await this.o.freight.setAlias(project, freight.id, alias);
+    if (created) {
+      this.o.logger.info(
+        `freight ${freight.alias} (${freight.id}) of warehouse ${project}/${
+          warehouse.name
+        } assembled by ${actor ?? 'an unnamed caller'}`,
+      );
+      this.o.events.publish({
+        type: 'FreightCreated',
+        project,
+        warehouse: warehouse.name,
+        freightId: freight.id,
+        source: 'manual',
+        actor,
+      });
+    }
+    return { freight: await this.get(project, freight.id), created };
+  }
+
+  /**
+   * Approves freight for a stage by hand: it may then enter the stage without being verified
+   * or soaked upstream. Approving again keeps the first approval.
+   */
+  async approve(
+    project: string,
+    idOrAlias: string,
+    stageName: unknown,
+    actor?: string,
+  ): Promise<Freight> {
+    if (typeof stageName !== 'string' || !stageName) {
+      throw new InputError(
+        'name the stage to approve the freight for: {"stage": "<stage>"}',
+      );
+    }
+    const freight = await this.o.freight.get(project, idOrAlias);
+    const stage = await this.o.pipelines.getStage(project, stageName);
+    if (
+      !stage.spec.requestedFreight.some(
+        r => r.origin.name === freight.warehouse,
+      )
+    ) {
+      const origins = stage.spec.requestedFreight
+        .map(r => r.origin.name)
+        .join(', ');
+      throw new InputError(
+        `stage ${stageName} takes freight from warehouse ${origins}, not from warehouse ${freight.warehouse}: ` +
+          `freight ${freight.alias} cannot be approved for it`,
+      );
+    }
+    if (
+      await this.o.freight.approve(
+        project,
+        freight.id,
+        stageName,
+        actor,
+        this.now(),
+      )
+    ) {
+      this.o.logger.info(
+        `freight ${freight.alias} (${
+          freight.id
+        }) approved for ${project}/${stageName} by ${
+          actor ?? 'an unnamed caller'
+        }`,
+      );
+      this.o.events.publish({
+        type: 'FreightApproved',
+        project,
+        stage: stageName,
+        freightId: freight.id,
+        actor,
+      });
+    }
+    return this.get(project, freight.id);
+  }
+
+  /** Renames freight. Aliases are unique per project and look like `brave-otter`. */
+  async setAlias(
+    project: string,
+    idOrAlias: string,
+    alias: unknown,
+  ): Promise<Freight> {
+    const f = await this.o.freight.setAlias(
+      project,
+      idOrAlias,
+      assertAlias(alias),
+    );
+    return this.get(project, f.id);
+  }
+
+  /** Garbage collection: keeps the `keep` newest freight of each warehouse, and all freight in use. */
+  async collectGarbage(keep: number): Promise<number> {
+    let deleted = 0;
+    for (const w of await this.o.pipelines.listAllWarehouses()) {
+      deleted += (await this.o.freight.collectGarbage(w.project, w.name, keep))
+        .length;
+    }
+    return deleted;
+  }
+
+  private now(): string {
+    return this.o.clock.now().toISOString();
+  }
+}
+
+/** An alias as setAlias and create accept it. */
+function assertAlias(alias: unknown): string {
+  if (typeof alias !== 'string' || !ALIAS.test(alias)) {
+    throw new InputError(
+      'alias must be 1 to 63 lowercase letters, digits and "-", starting and ending with a letter or digit',
+    );
+  }
+  return alias;
+}

@@ -1,0 +1,139 @@
+import { createHash } from 'node:crypto';
+import { InputError } from '@backstage/errors';
+import type {
+  ApplyManifestsResult,
+  ManifestApply,
+  ProjectSummary,
+} from '@stagecoach/plugin-stagecoach-common';
+import { parseManifests, pipelineOrder } from '../manifests/parseManifests';
+import type { StepDefinition } from '../promotion/steps';
+import type { PipelineStore } from '../store/PipelineStore';
+import type { ManifestApplyStore } from '../store/ManifestApplyStore';
+import type { JobSettings } from '../verification/jobSettings';
+import type { Clock } from '../util/types';
+import type { DomainEventBus } from './events/DomainEventBus';
+import type { PromotionService } from './PromotionService';
+import type { VerificationService } from './VerificationService';
+
+/** Who applies a set of manifests, from which revision, and whether it may remove warehouses and stages. */
+export interface ApplyManifestsOptions {
+  /** Remove the project's warehouses and stages that the set does not define (`?prune=true`). */
+  prune?: boolean;
+  /** The user or service applying (recorded in the apply history). */
+  actor?: string;
+  /** The source revision the manifests come from, when the caller knows it (a commit SHA, a tag). */
+  revision?: string;
+}
+
+export interface ProjectServiceOptions {
+  pipelines: PipelineStore;
+  manifestApplies: ManifestApplyStore;
+  promotions: PromotionService;
+  verifications: VerificationService;
+  /** The steps promotions run, and manifests may name. */
+  steps: ReadonlyMap<string, StepDefinition>;
+  /** Where job metrics may run (checked at apply time). */
+  jobs: JobSettings;
+  events: DomainEventBus;
+  clock: Clock;
+}
+
+/** Projects and their manifests: what the pipeline is, who applied it, from where. */
+export class ProjectService {
+  constructor(private readonly o: ProjectServiceOptions) {}
+
+  list(): Promise<ProjectSummary[]> {
+    return this.o.pipelines.listProjects();
+  }
+
+  async get(project: string): Promise<ProjectSummary> {
+    await this.o.pipelines.assertProject(project);
+    const summary = (await this.o.pipelines.listProjects()).find(
+      p => p.name === project,
+    )!;
+    const lastApplied = await this.o.manifestApplies.last(project);
+    return { ...summary, ...(lastApplied ? { lastApplied } : {}) };
+  }
+
+  /**
+   * Validates a multi-document YAML set and, only if all of it is valid, makes it the
+   * project's pipeline, and records who applied it (see ApplyManifestsOptions). Removing
+   * warehouses or stages needs `prune` (PruneRequiredError, a 409, otherwise); a removed
+   * stage's queued and running promotions and verifications are aborted, its history kept.
+   */
+  async applyManifests(
+    project: string,
+    yamlText: string,
+    options: ApplyManifestsOptions = {},
+  ): Promise<ApplyManifestsResult> {
+    const revision = checkRevision(options.revision);
+    const manifests = parseManifests(
+      project,
+      yamlText,
+      this.o.steps,
+      this.o.jobs,
+    );
+    const digest = `sha256:${createHash('sha256')
+      .update(yamlText)
+      .digest('hex')}`;
+    const changes = await this.o.pipelines.applyManifests(
+      manifests,
+      this.now(),
+      {
+        prune: options.prune,
+        record: { by: options.actor, revision, digest },
+      },
+    );
+    const removedStages = changes.stages.removed;
+    for (const stage of removedStages)
+      await this.stopRemovedStage(project, stage, options.actor);
+    const result = {
+      project,
+      warehouses: manifests.warehouses.map(w => w.name),
+      stages: pipelineOrder(manifests.stages),
+    };
+    this.o.events.publish({
+      type: 'ManifestsApplied',
+      ...result,
+      removedStages,
+      actor: options.actor,
+      revision,
+    });
+    return result;
+  }
+
+  /** The project's last manifest applies, newest first. */
+  async manifestHistory(
+    project: string,
+    limit?: number,
+  ): Promise<ManifestApply[]> {
+    await this.o.pipelines.assertProject(project);
+    return this.o.manifestApplies.list(project, limit);
+  }
+
+  /** What is still queued or running for a stage that an apply removed ends: Aborted, by whom and why. */
+  private async stopRemovedStage(
+    project: string,
+    stage: string,
+    actor = 'a manifest apply',
+  ) {
+    const by = `${actor} (stage ${stage} was removed from the project's manifests)`;
+    await this.o.promotions.abortAll(project, stage, by);
+    await this.o.verifications.supersede(project, stage, by);
+  }
+
+  private now(): string {
+    return this.o.clock.now().toISOString();
+  }
+}
+
+/** A revision as recorded: one line of at most 255 characters, or none. */
+function checkRevision(revision: string | undefined): string | undefined {
+  if (revision === undefined || revision === '') return undefined;
+  if (revision.length > 255 || !/^[\x21-\x7e]+$/.test(revision)) {
+    throw new InputError(
+      'revision must be at most 255 printable characters without spaces, such as a commit SHA or a tag',
+    );
+  }
+  return revision;
+}

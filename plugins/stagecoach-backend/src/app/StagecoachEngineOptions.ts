@@ -1,0 +1,91 @@
+import type { Knex } from 'knex';
+import type { Subscribers } from '../discovery/DiscoveryService';
+import type { ArgoCdSettings } from '../integrations/argocd/types';
+import type { GitIdentity } from '../integrations/git/GitCli';
+import type { EgressPolicy } from '../integrations/http/egress';
+import type { KubeClusters } from '../integrations/kubernetes/types';
+import type { RegistryClientOptions } from '../integrations/registry';
+import type { ScmCredentials } from '../integrations/scm/ScmCredentials';
+import type { StepDefinition } from '../promotion/steps';
+import type { VerificationCredentials } from '../verification/credentials';
+import type { JobSettings } from '../verification/jobSettings';
+import type { MetricProvider } from '../verification/types';
+import type { Clock, Logger } from '../util/types';
+import type { StagecoachEvent } from './events/StagecoachEvent';
+
+export interface StagecoachEngineOptions {
+  knex: Knex;
+  logger: Logger;
+  clock?: Clock;
+  /** Folder for promotion work directories and discovery caches (default: OS temp). */
+  workDir?: string;
+  gitIdentity?: GitIdentity;
+  /** Skip running migrations (when the host runs them). */
+  skipMigrations?: boolean;
+  worker?: {
+    concurrency?: number;
+    pollIntervalMs?: number;
+    claimTtlMs?: number;
+    maxAttempts?: number;
+  };
+  /** Credentials for Git over HTTP(S) and SCM APIs (pull requests); default: none. */
+  credentials?: ScmCredentials;
+  /** Replaces the built-in promotion steps (tests). */
+  steps?: ReadonlyMap<string, StepDefinition>;
+  /** Unused: pull-request steps, http steps and metrics all send their requests through `egress`. */
+  fetch?: typeof fetch;
+  /**
+   * Where the `http` and `http-download` steps, the `web` and `prometheus` metrics, Git remotes
+   * (git steps, warehouses) and pull-request APIs may send requests (app-config
+   * `stagecoach.egress`); default production's: loopback, link-local and
+   * cloud metadata denied. Tests that talk to loopback servers pass one that allows loopback.
+   */
+  egress?: EgressPolicy;
+  /** The most a step's outputs may take, as JSON (app-config `stagecoach.promotions.maxOutputBytes`; default 1 MiB). */
+  maxOutputBytes?: number;
+  /** Whether a new promotion aborts the stage's older pending ones (default false; a request may ask). */
+  supersedePending?: boolean;
+  /** Kubernetes clusters, for Argo CD (argocd-* steps, stage health) and job metrics (default: none). */
+  kube?: KubeClusters;
+  /** Argo CD's default namespace and UI address (default namespace `argocd`). */
+  argocd?: ArgoCdSettings;
+  verification?: {
+    /** Where job metrics run (default: the project's name as namespace, on the default cluster). */
+    jobs?: JobSettings;
+    pollIntervalMs?: number;
+    /** How often a verification waiting for a healthy stage looks again (default 10 s). */
+    healthPollMs?: number;
+    /** Verifications advanced side by side by this backend (default 8). */
+    concurrency?: number;
+    claimTtlMs?: number;
+    /** Headers for the web and prometheus metrics, per URL prefix (app-config). */
+    credentials?: VerificationCredentials;
+    /** The most a measurement's value may take (app-config `stagecoach.verification.maxResultBytes`; default 64 KiB). */
+    maxResultBytes?: number;
+    /** Replaces the metric providers (tests). */
+    providers?: ReadonlyMap<string, MetricProvider>;
+  };
+  /** Registry credentials, transport and limits (images and oci:// charts). */
+  registry?: RegistryClientOptions;
+  /** Replaces the default artifact sources besides git (images, charts). */
+  subscribers?: Omit<Subscribers, 'git'>;
+  /**
+   * Told about freight once it is created and about promotions once they reach a final phase
+   * (see StagecoachEvent), in the background: a slow or failing host delays or fails neither
+   * discovery nor the promotion; a failure is logged as a warning.
+   */
+  onEvent?: (event: StagecoachEvent) => void | Promise<void>;
+  /**
+   * Told about the changes the engine makes on its own (auto-promotions), for the audit log;
+   * the REST API audits the changes people ask for. Must not throw.
+   */
+  onAutomaticChange?: (change: AutomaticChange) => void;
+}
+
+/** A change the engine made without anyone asking: who (an engine actor), what, and how it ended. */
+export interface AutomaticChange {
+  eventId: 'promotion-create';
+  actor: string;
+  meta: { project: string; stage: string; freight: string; promotion?: string };
+  error?: Error;
+}

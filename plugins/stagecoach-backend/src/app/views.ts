@@ -1,0 +1,149 @@
+import type {
+  Freight,
+  Stage,
+  Warehouse,
+} from '@stagecoach/plugin-stagecoach-common';
+import {
+  mergeQuietCheck,
+  DiscoveryService,
+} from '../discovery/DiscoveryService';
+import { pipelineOrder } from '../manifests/parseManifests';
+import { PolicyContext, StagePolicies } from '../stages/StagePolicies';
+import { FreightStore, StoredFreight } from '../store/FreightStore';
+import {
+  PipelineStore,
+  StoredStage,
+  StoredWarehouse,
+} from '../store/PipelineStore';
+import { PromotionStore } from '../store/PromotionStore';
+import { VerificationStore } from '../store/VerificationStore';
+
+export interface ViewsOptions {
+  pipelines: PipelineStore;
+  freight: FreightStore;
+  promotions: PromotionStore;
+  verifications: VerificationStore;
+  policies: StagePolicies;
+  discovery: Pick<DiscoveryService, 'quietCheck'>;
+}
+
+/**
+ * How stored warehouses, freight and stages look through the API: each joined with what the
+ * other aggregates know of it (where freight is, why it may move, a stage's last promotion
+ * and verification, a warehouse's last quiet look). One place, shared by the services.
+ */
+export class Views {
+  constructor(private readonly o: ViewsOptions) {}
+
+  freight(f: StoredFreight, ctx: PolicyContext): Freight {
+    const facts = ctx.facts(f.id);
+    const verifiedIn = [...facts.records.values()]
+      .filter(r => r.verifiedAt)
+      .map(r => r.stage);
+    return FreightStore.toView(
+      f,
+      [...facts.currentlyIn],
+      verifiedIn,
+      this.o.policies.freightStatus(ctx, f),
+    );
+  }
+
+  warehouse(w: StoredWarehouse): Warehouse {
+    const view: Warehouse = {
+      project: w.project,
+      name: w.name,
+      interval: w.spec.interval,
+      freightCreationPolicy: w.spec.freightCreationPolicy ?? 'Automatic',
+      subscriptions: w.spec.subscriptions,
+      status: {
+        lastDiscoveryAt: w.row.last_discovery_at ?? undefined,
+        nextDiscoveryAt: w.row.next_discovery_at ?? undefined,
+        lastError: w.row.last_error ?? undefined,
+        lastFreightId: w.row.last_freight_id ?? undefined,
+        discovered: w.row.discovered_json
+          ? JSON.parse(w.row.discovered_json)
+          : undefined,
+      },
+    };
+    const times = mergeQuietCheck(
+      view.status,
+      this.o.discovery.quietCheck(w.project, w.name),
+    );
+    return { ...view, status: { ...view.status, ...times } };
+  }
+
+  /** The stages, in pipeline order, with their current freight, holds, last promotion and verification. */
+  async stages(project: string, stages: StoredStage[]): Promise<Stage[]> {
+    const { promotions, pipelines, verifications, freight, policies } = this.o;
+    const order = pipelineOrder(stages);
+    const byName = new Map(stages.map(s => [s.name, s]));
+    const [last, config, holds, latestVerifications] = await Promise.all([
+      promotions.lastPerStage(project),
+      pipelines.getProjectConfig(project),
+      pipelines.listHolds(project),
+      verifications.latestPerStage(project),
+    ]);
+    const freightIds = [
+      ...new Set(
+        [
+          ...stages.map(s => s.currentFreightId),
+          ...holds.map(h => h.freightId),
+        ].filter((x): x is string => !!x),
+      ),
+    ];
+    const aliases = new Map<string, string>();
+    for (const id of freightIds) {
+      aliases.set(
+        id,
+        await freight.get(project, id).then(
+          f => f.alias,
+          () => id,
+        ),
+      );
+    }
+    return order.map(name => {
+      const s = byName.get(name)!;
+      return {
+        project,
+        name,
+        requestedFreight: s.spec.requestedFreight.map(r => ({
+          origin: r.origin,
+          sources: {
+            direct: !!r.sources.direct,
+            stages: r.sources.stages ?? [],
+            ...(r.sources.availabilityStrategy
+              ? { availabilityStrategy: r.sources.availabilityStrategy }
+              : {}),
+            ...(r.sources.requiredSoakTime
+              ? { requiredSoakTime: r.sources.requiredSoakTime }
+              : {}),
+            ...(r.sources.autoPromotionOptions
+              ? { autoPromotionOptions: r.sources.autoPromotionOptions }
+              : {}),
+          },
+        })),
+        stepCount: s.spec.promotionTemplate?.spec.steps.length ?? 0,
+        currentFreight: s.currentFreightId
+          ? {
+              id: s.currentFreightId,
+              alias: aliases.get(s.currentFreightId) ?? s.currentFreightId,
+            }
+          : undefined,
+        lastPromotion: last.get(name),
+        ...policies.stageExtras(
+          { config },
+          s,
+          holds,
+          id => aliases.get(id) ?? id,
+        ),
+        ...(s.health ? { health: s.health } : {}),
+        ...(latestVerifications.has(name)
+          ? { verification: latestVerifications.get(name) }
+          : {}),
+        analysisTemplates: (s.spec.verification?.analysisTemplates ?? []).map(
+          t => t.name,
+        ),
+      };
+    });
+  }
+}
