@@ -7,7 +7,6 @@ import {
   ResponseErrorPanel,
   WarningPanel,
 } from '@backstage/core-components';
-import { alertApiRef, useApi } from '@backstage/core-plugin-api';
 import { useEntity } from '@backstage/plugin-catalog-react';
 import Box from '@material-ui/core/Box';
 import Grid from '@material-ui/core/Grid';
@@ -15,20 +14,12 @@ import IconButton from '@material-ui/core/IconButton';
 import Typography from '@material-ui/core/Typography';
 import { makeStyles } from '@material-ui/core/styles';
 import RefreshIcon from '@material-ui/icons/Refresh';
-import {
-  ANNOTATION_PROJECT,
-  type Promotion,
-  type Stage,
-  type Verification,
-} from '@stagecoach/plugin-stagecoach-common';
-import { useState } from 'react';
-import { errorMessage, errorStatus, stagecoachApiRef } from '../../api';
+import { ANNOTATION_PROJECT } from '@stagecoach/plugin-stagecoach-common';
+import { errorMessage, errorStatus } from '../../api';
 import { ArgoCdApps } from '../argocd/ArgoCdApps';
 import { FreightCard } from '../freight/FreightCard';
-import { PromoteDialog } from '../promotions/PromoteDialog';
-import { StageCard } from '../stages/StageCard';
-import { VerificationDialog } from '../verification/VerificationDialog';
-import { newestPromotion, usePipeline } from '../shared/usePipeline';
+import { usePipeline } from '../shared/usePipeline';
+import { StageList } from '../stages/StageList';
 
 const useStyles = makeStyles(theme => ({
   toolbar: {
@@ -102,8 +93,6 @@ function ApplyManifestsHint(props: {
 export function EntityStagecoachContent() {
   const classes = useStyles();
   const { entity } = useEntity();
-  const alertApi = useApi(alertApiRef);
-  const stagecoachApi = useApi(stagecoachApiRef);
   const project = entity.metadata.annotations?.[ANNOTATION_PROJECT];
   const {
     pipeline,
@@ -120,9 +109,6 @@ export function EntityStagecoachContent() {
     namespace: entity.metadata.namespace ?? 'default',
     name: entity.metadata.name,
   });
-  const [promoteTo, setPromoteTo] = useState<Stage>();
-  /** The stage whose verification details are open. */
-  const [detailsOf, setDetailsOf] = useState<string>();
 
   if (!project) {
     return <MissingAnnotationEmptyState annotation={ANNOTATION_PROJECT} />;
@@ -155,238 +141,94 @@ export function EntityStagecoachContent() {
   }
 
   const now = Date.now();
-  const onPromoted = (promotion: Promotion) => {
-    setPromoteTo(undefined);
-    addPromotion(promotion);
-    alertApi.post({
-      message: `Promotion of ${promotion.freight.alias} to ${promotion.stage} queued`,
-      severity: 'success',
-      display: 'transient',
-    });
-  };
-
-  const onAbort = async (promotion: Promotion) => {
-    try {
-      const result = await stagecoachApi.abortPromotion(
-        pipeline.project,
-        promotion.id,
-      );
-      addPromotion(result);
-      alertApi.post({
-        message:
-          result.phase === 'Aborted'
-            ? `Promotion of ${result.freight.alias} to ${result.stage} aborted`
-            : `Aborting the promotion of ${result.freight.alias} to ${result.stage}: its running step is being stopped`,
-        severity: 'info',
-        display: 'transient',
-      });
-    } catch (e) {
-      alertApi.post({
-        message: `Could not abort: ${errorMessage(e)}`,
-        severity: 'error',
-      });
-    }
-  };
-
-  const onResumeAutoPromotion = async (stage: Stage, origin: string) => {
-    try {
-      updateStage(
-        await stagecoachApi.releaseAutoPromotionHold(
-          pipeline.project,
-          stage.name,
-          origin,
-        ),
-      );
-      alertApi.post({
-        message: `Auto-promotion of ${stage.name} resumed`,
-        severity: 'success',
-        display: 'transient',
-      });
-    } catch (e) {
-      alertApi.post({
-        message: `Could not resume auto-promotion of ${
-          stage.name
-        }: ${errorMessage(e)}`,
-        severity: 'error',
-      });
-    }
-  };
-
-  const withVerification = (stage: Stage, verification: Verification) =>
-    updateStage({ ...stage, verification });
-
-  const onReverify = async (stage: Stage) => {
-    try {
-      const verification = await stagecoachApi.reverify(
-        pipeline.project,
-        stage.name,
-      );
-      withVerification(stage, verification);
-      alertApi.post({
-        message: `Verification of ${verification.freight.alias} in ${stage.name} started`,
-        severity: 'success',
-        display: 'transient',
-      });
-    } catch (e) {
-      alertApi.post({
-        message: `Could not verify ${stage.name} again: ${errorMessage(e)}`,
-        severity: 'error',
-      });
-    }
-  };
-
-  const onAbortVerification = async (
-    stage: Stage,
-    verification: Verification,
-  ) => {
-    try {
-      const result = await stagecoachApi.abortVerification(
-        pipeline.project,
-        stage.name,
-      );
-      withVerification(stage, result);
-      alertApi.post({
-        message:
-          result.phase === 'Aborted'
-            ? `Verification of ${result.freight.alias} in ${stage.name} aborted`
-            : `Aborting the verification of ${result.freight.alias} in ${stage.name}: its running measurements are being stopped`,
-        severity: 'info',
-        display: 'transient',
-      });
-    } catch (e) {
-      alertApi.post({
-        message: `Could not abort the verification of ${
-          verification.freight.alias
-        } in ${stage.name}: ${errorMessage(e)}`,
-        severity: 'error',
-      });
-    }
-  };
-
   const apps = pipeline.apps ?? [];
   const stageNames = new Set(pipeline.stages.map(s => s.name));
   const undriven = apps.filter(a => !a.stage || !stageNames.has(a.stage));
-  const detailsStage = detailsOf
-    ? pipeline.stages.find(s => s.name === detailsOf)
-    : undefined;
   const updating = live || verifying;
 
   return (
-    <>
-      <Grid container spacing={3}>
-        {error !== undefined && (
-          <Grid item xs={12}>
-            <WarningPanel
-              title="Could not refresh the pipeline; showing what was loaded before"
-              message={errorMessage(error)}
-            />
-          </Grid>
-        )}
-        {(pipeline.warehouses ?? [])
-          .filter(w => w.status.lastError)
-          .map(w => (
-            <Grid item xs={12} key={`discovery-${w.name}`}>
-              <WarningPanel
-                title={`Discovery for warehouse ${w.name} needs attention`}
-                message={w.status.lastError}
-              />
-            </Grid>
-          ))}
-        {pipeline.appsError && (
-          <Grid item xs={12}>
-            <WarningPanel
-              title="Could not read the Argo CD apps"
-              message={pipeline.appsError}
-            />
-          </Grid>
-        )}
+    <Grid container spacing={3}>
+      {error !== undefined && (
         <Grid item xs={12}>
-          <Box className={classes.toolbar}>
-            <Typography variant="h5" component="h2">
-              Stages
-            </Typography>
-            <Typography variant="body2" color="textSecondary">
-              project{' '}
-              <span className={classes.project}>{pipeline.project}</span>
-            </Typography>
-            {updating && (
-              <Typography variant="caption" className={classes.live}>
-                <span className={classes.dot} aria-hidden />
-                {liveText(live, verifying)}, updating live
-              </Typography>
-            )}
-            <IconButton
-              aria-label="Refresh"
-              title="Refresh"
-              size="small"
-              onClick={refresh}
-              style={updating ? undefined : { marginLeft: 'auto' }}
-            >
-              <RefreshIcon fontSize="small" />
-            </IconButton>
-          </Box>
+          <WarningPanel
+            title="Could not refresh the pipeline; showing what was loaded before"
+            message={errorMessage(error)}
+          />
         </Grid>
-        {pipeline.stages.map(stage => (
-          <Grid item xs={12} sm={6} lg={4} key={stage.name}>
-            <StageCard
-              stage={stage}
-              freight={pipeline.freight}
-              promotion={newestPromotion(
-                stage.lastPromotion,
-                created[stage.name],
-              )}
-              now={now}
-              onPromote={setPromoteTo}
-              onAbort={onAbort}
-              onResumeAutoPromotion={onResumeAutoPromotion}
-              apps={apps.filter(a => a.stage === stage.name)}
-              onVerificationDetails={s => setDetailsOf(s.name)}
-              onReverify={onReverify}
-              onAbortVerification={onAbortVerification}
+      )}
+      {(pipeline.warehouses ?? [])
+        .filter(w => w.status.lastError)
+        .map(w => (
+          <Grid item xs={12} key={`discovery-${w.name}`}>
+            <WarningPanel
+              title={`Discovery for warehouse ${w.name} needs attention`}
+              message={w.status.lastError}
             />
           </Grid>
         ))}
-        {undriven.length > 0 && (
-          <Grid item xs={12}>
-            <InfoCard
-              title="Other Argo CD apps"
-              subheader={`Not driven by a stage of ${pipeline.project}`}
-              noPadding
-            >
-              <Box className={classes.apps}>
-                <ArgoCdApps
-                  apps={undriven}
-                  aria-label="Argo CD apps not driven by a stage"
-                />
-              </Box>
-            </InfoCard>
-          </Grid>
-        )}
+      {pipeline.appsError && (
         <Grid item xs={12}>
-          <FreightCard
-            freight={pipeline.freight}
-            stageOrder={pipeline.stages.map(s => s.name)}
-            now={now}
+          <WarningPanel
+            title="Could not read the Argo CD apps"
+            message={pipeline.appsError}
           />
         </Grid>
+      )}
+      <Grid item xs={12}>
+        <Box className={classes.toolbar}>
+          <Typography variant="h5" component="h2">
+            Stages
+          </Typography>
+          <Typography variant="body2" color="textSecondary">
+            project <span className={classes.project}>{pipeline.project}</span>
+          </Typography>
+          {updating && (
+            <Typography variant="caption" className={classes.live}>
+              <span className={classes.dot} aria-hidden />
+              {liveText(live, verifying)}, updating live
+            </Typography>
+          )}
+          <IconButton
+            aria-label="Refresh"
+            title="Refresh"
+            size="small"
+            onClick={refresh}
+            style={updating ? undefined : { marginLeft: 'auto' }}
+          >
+            <RefreshIcon fontSize="small" />
+          </IconButton>
+        </Box>
       </Grid>
-      {promoteTo && (
-        <PromoteDialog
-          project={pipeline.project}
-          stage={promoteTo}
-          onClose={() => setPromoteTo(undefined)}
-          onPromoted={onPromoted}
-          onApproved={refresh}
-        />
+      <StageList
+        pipeline={pipeline}
+        created={created}
+        apps={apps}
+        now={now}
+        reload={{ refresh, addPromotion, updateStage }}
+      />
+      {undriven.length > 0 && (
+        <Grid item xs={12}>
+          <InfoCard
+            title="Other Argo CD apps"
+            subheader={`Not driven by a stage of ${pipeline.project}`}
+            noPadding
+          >
+            <Box className={classes.apps}>
+              <ArgoCdApps
+                apps={undriven}
+                aria-label="Argo CD apps not driven by a stage"
+              />
+            </Box>
+          </InfoCard>
+        </Grid>
       )}
-      {detailsStage && (
-        <VerificationDialog
-          project={pipeline.project}
-          stage={detailsStage}
+      <Grid item xs={12}>
+        <FreightCard
+          freight={pipeline.freight}
+          stageOrder={pipeline.stages.map(s => s.name)}
           now={now}
-          onClose={() => setDetailsOf(undefined)}
         />
-      )}
-    </>
+      </Grid>
+    </Grid>
   );
 }

@@ -16,9 +16,7 @@ import {
   type Freight,
   type Promotion,
   type Stage,
-  type Verification,
 } from '@stagecoach/plugin-stagecoach-common';
-import { useState } from 'react';
 import { ArgoCdApps } from '../argocd/ArgoCdApps';
 import { FreightVersions } from '../freight/FreightVersions';
 import { PhaseStatus } from '../shared/PhaseStatus';
@@ -27,6 +25,7 @@ import { VerificationSummary } from '../verification/VerificationSummary';
 import { PermittedButton } from '../permissions/PermittedButton';
 import { absoluteTime, sourcesLabel, timeAgo } from '../shared/format';
 import { appKey } from '../argocd/appKey';
+import type { StageActions } from './useStageActions';
 
 const useStyles = makeStyles(theme => ({
   card: {
@@ -105,20 +104,12 @@ function HoldNotice(props: {
   /** Whether the stage has holds for more than one warehouse, so each must name its own. */
   named: boolean;
   now?: number;
-  onResume?(stage: Stage, origin: string): Promise<void>;
+  actions: Pick<StageActions, 'resumeAutoPromotion' | 'isResuming'>;
 }) {
   const classes = useStyles();
-  const { stage, hold, named, now, onResume } = props;
-  const [resuming, setResuming] = useState(false);
+  const { stage, hold, named, now, actions } = props;
+  const resuming = actions.isResuming(stage.name, hold.origin.name);
   const ofWarehouse = named ? ` for warehouse ${hold.origin.name}` : '';
-  const resume = async () => {
-    setResuming(true);
-    try {
-      await onResume!(stage, hold.origin.name);
-    } finally {
-      setResuming(false);
-    }
-  };
   return (
     <Alert
       severity="info"
@@ -139,22 +130,20 @@ function HoldNotice(props: {
           {timeAgo(hold.createdAt, now)}
         </time>
       </Typography>
-      {onResume && (
-        <PermittedButton
-          permission={stagecoachAutoPromotionHoldReleasePermission}
-          project={stage.project}
-          stage={stage.name}
-          activity={`resuming auto-promotion of ${stage.name}`}
-          size="small"
-          color="primary"
-          className={classes.resume}
-          disabled={resuming}
-          aria-label={`Resume auto-promotion of ${stage.name}${ofWarehouse}`}
-          onClick={resume}
-        >
-          {resuming ? 'Resuming…' : 'Resume auto-promotion'}
-        </PermittedButton>
-      )}
+      <PermittedButton
+        permission={stagecoachAutoPromotionHoldReleasePermission}
+        project={stage.project}
+        stage={stage.name}
+        activity={`resuming auto-promotion of ${stage.name}`}
+        size="small"
+        color="primary"
+        className={classes.resume}
+        disabled={resuming}
+        aria-label={`Resume auto-promotion of ${stage.name}${ofWarehouse}`}
+        onClick={() => actions.resumeAutoPromotion(stage, hold.origin.name)}
+      >
+        {resuming ? 'Resuming…' : 'Resume auto-promotion'}
+      </PermittedButton>
     </Alert>
   );
 }
@@ -243,18 +232,13 @@ export function StageCard(props: {
   /** The promotion to show; defaults to the stage's last one. */
   promotion?: Promotion;
   now?: number;
-  onPromote(stage: Stage): void;
-  onAbort?(promotion: Promotion): void;
-  /** Releases the stage's auto-promotion hold of one warehouse. */
-  onResumeAutoPromotion?(stage: Stage, origin: string): Promise<void>;
   /** The entity's Argo CD apps this stage drives (their authorized-stage annotation). */
   apps?: ArgoCdApp[];
-  onVerificationDetails?(stage: Stage): void;
-  onReverify?(stage: Stage): Promise<void>;
-  onAbortVerification?(stage: Stage, verification: Verification): Promise<void>;
+  /** What the card's buttons do (useStageActions). */
+  actions: StageActions;
 }) {
   const classes = useStyles();
-  const { stage, now, onPromote } = props;
+  const { stage, now, actions } = props;
   const promotion = props.promotion ?? stage.lastPromotion;
   const current = stage.currentFreight
     ? props.freight.find(f => f.id === stage.currentFreight!.id)
@@ -316,7 +300,7 @@ export function StageCard(props: {
             color="primary"
             size="small"
             aria-label={`Promote to ${stage.name}`}
-            onClick={() => onPromote(stage)}
+            onClick={() => actions.openPromote(stage)}
           >
             Promote
           </PermittedButton>
@@ -331,7 +315,7 @@ export function StageCard(props: {
             hold={hold}
             named={holds.length > 1}
             now={now}
-            onResume={props.onResumeAutoPromotion}
+            actions={actions}
           />
         ))}
         <Section title="Current freight">
@@ -354,9 +338,10 @@ export function StageCard(props: {
             <VerificationSummary
               stage={stage}
               now={now}
-              onDetails={props.onVerificationDetails}
-              onReverify={props.onReverify}
-              onAbort={props.onAbortVerification}
+              busy={actions.isVerificationBusy(stage.name)}
+              onDetails={actions.openVerificationDetails}
+              onReverify={actions.reverify}
+              onAbort={actions.abortVerification}
             />
           </Section>
         )}
@@ -365,7 +350,7 @@ export function StageCard(props: {
             <PromotionSummary
               promotion={promotion}
               now={now}
-              onAbort={props.onAbort}
+              onAbort={actions.abortPromotion}
             />
           ) : (
             <Typography variant="body2" color="textSecondary">

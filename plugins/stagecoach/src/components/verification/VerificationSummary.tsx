@@ -6,7 +6,6 @@ import {
   type Stage,
   type Verification,
 } from '@stagecoach/plugin-stagecoach-common';
-import { useState } from 'react';
 import { PhaseStatus, isActivePhase } from '../shared/PhaseStatus';
 import { RunTimes } from '../shared/RunTimes';
 import { verificationSummary } from './verification';
@@ -68,13 +67,14 @@ function withoutAnalysisText(stage: Stage): string {
 export function VerificationSummary(props: {
   stage: Stage;
   now?: number;
+  /** True while starting or aborting a verification of the stage: its buttons say so. */
+  busy?: boolean;
   onDetails?(stage: Stage): void;
   onReverify?(stage: Stage): Promise<void>;
   onAbort?(stage: Stage, verification: Verification): Promise<void>;
 }) {
   const classes = useStyles();
-  const { stage, now, onDetails, onReverify, onAbort } = props;
-  const [busy, setBusy] = useState(false);
+  const { stage, now, busy = false, onDetails, onReverify, onAbort } = props;
   const v = stage.verification;
   const templates = stage.analysisTemplates ?? [];
 
@@ -86,14 +86,6 @@ export function VerificationSummary(props: {
     );
   }
 
-  const run = async (action: () => Promise<void>) => {
-    setBusy(true);
-    try {
-      await action();
-    } finally {
-      setBusy(false);
-    }
-  };
   const active = v ? isActivePhase(v.phase) : false;
   const canVerify =
     !!onReverify && !active && !!stage.currentFreight && templates.length > 0;
@@ -158,7 +150,7 @@ export function VerificationSummary(props: {
               aria-label={`Verify ${stage.currentFreight!.alias} in ${
                 stage.name
               } again`}
-              onClick={() => run(() => onReverify!(stage))}
+              onClick={() => onReverify!(stage)}
             >
               {busy ? 'Starting…' : `Verify${v ? ' again' : ''}`}
             </PermittedButton>
@@ -173,7 +165,7 @@ export function VerificationSummary(props: {
               color="secondary"
               disabled={busy || !!v.abortRequestedBy}
               aria-label={`Abort the verification of ${v.freight.alias} in ${stage.name}`}
-              onClick={() => run(() => onAbort(stage, v))}
+              onClick={() => onAbort(stage, v)}
             >
               {busy || v.abortRequestedBy ? 'Aborting…' : 'Abort verification'}
             </PermittedButton>
