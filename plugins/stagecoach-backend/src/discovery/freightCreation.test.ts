@@ -1,7 +1,7 @@
 import type { WarehouseSpec } from '../manifests/schemas';
 import { syntaxProblem } from '../expressions/expressions';
 import { decideFreightCreation } from './freightCreation';
-import type { FreightArtifacts } from './freightIdentity';
+import type { FreightArtifacts } from '../store/freightIdentity';
 
 const artifacts: FreightArtifacts = {
   commits: [{ repoURL: 'https://git.example.com/acme/app.git', id: 'a'.repeat(40), tag: 'v1.2.0' }],

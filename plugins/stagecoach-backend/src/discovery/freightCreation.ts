@@ -1,7 +1,7 @@
 import type { WarehouseSpec } from '../manifests/schemas';
 import { evaluate, ExprFunction, unwrapExpression } from '../expressions/expressions';
-import { artifactFunctions } from '../promotion/promotionEnv';
-import type { FreightArtifacts } from './freightIdentity';
+import { artifactFunctions } from '../expressions/artifactFunctions';
+import type { FreightArtifacts } from '../store/freightIdentity';
 
 /** Whether discovery makes freight of what it found: `error` is for the warehouse's status. */
 export type FreightCreationDecision = { create: true } | { create: false; reason: string; error?: string };

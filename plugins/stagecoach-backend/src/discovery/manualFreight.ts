@@ -14,7 +14,8 @@ import {
 import type { StoredWarehouse } from '../store/PipelineStore';
 import { redactSecrets } from '../util/secrets';
 import type { Subscribers } from './DiscoveryService';
-import { FreightArtifacts, normalizeGitURL } from './freightIdentity';
+import type { FreightArtifacts } from '../store/freightIdentity';
+import { normalizeGitURL } from '../util/gitUrl';
 import type { Subscriber } from './types';
 
 /*

@@ -1,5 +1,6 @@
 import type { StoredFreight } from '../store/FreightStore';
-import { FreightArtifacts, normalizeGitURL } from '../discovery/freightIdentity';
+import type { MetadataSnapshot } from '../store/MetadataStore';
+import { artifactFunctions } from '../expressions/artifactFunctions';
 import { ExpressionEnv, ExpressionError, ExprFunction } from '../expressions/expressions';
 import { valueFunctions } from '../expressions/valueFunctions';
 
@@ -20,44 +21,6 @@ export interface PromotionEnvInput {
   failed?: boolean;
   /** Metadata written by set-metadata: stages by name, freight by ID and by alias. */
   metadata?: MetadataSnapshot;
-}
-
-export interface MetadataSnapshot {
-  stages: ReadonlyMap<string, Record<string, unknown>>;
-  freight: ReadonlyMap<string, Record<string, unknown>>;
-}
-
-/**
- * `commitFrom`, `imageFrom` and `chartFrom` over one set of artifacts. `owner` names the set
- * in errors: `freight brave-otter`, `the candidate freight`.
- */
-export function artifactFunctions(artifacts: FreightArtifacts, owner: string): Record<string, ExprFunction> {
-  const commitFrom: ExprFunction = repoURL => {
-    if (typeof repoURL !== 'string') throw new ExpressionError('commitFrom(repoURL) needs a repository URL');
-    const want = normalizeGitURL(repoURL);
-    const found = artifacts.commits.find(c => normalizeGitURL(c.repoURL) === want);
-    if (!found) {
-      throw new ExpressionError(
-        `${owner} has no commit from ${repoURL} (it has: ${
-          artifacts.commits.map(c => c.repoURL).join(', ') || 'no commits'
-        })`,
-      );
-    }
-    return found;
-  };
-  const imageFrom: ExprFunction = repoURL => {
-    const found = artifacts.images.find(i => i.repoURL === repoURL);
-    if (!found) throw new ExpressionError(`${owner} has no image from ${String(repoURL)}`);
-    return found;
-  };
-  const chartFrom: ExprFunction = (repoURL, name) => {
-    const found = artifacts.charts.find(c => c.repoURL === repoURL && (name === undefined || c.name === name));
-    if (!found) {
-      throw new ExpressionError(`${owner} has no chart from ${String(repoURL)}${name ? ` named ${String(name)}` : ''}`);
-    }
-    return found;
-  };
-  return { commitFrom, imageFrom, chartFrom };
 }
 
 /** The names and functions that `${{ }}` expressions in a promotion's steps can use. */

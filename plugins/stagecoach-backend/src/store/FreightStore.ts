@@ -1,7 +1,7 @@
 import { Knex } from 'knex';
 import { ConflictError, NotFoundError } from '@backstage/errors';
 import type { Freight, FreightStatus } from '@stagecoach/plugin-stagecoach-common';
-import { FreightArtifacts, freightId, randomAlias } from '../discovery/freightIdentity';
+import { FreightArtifacts, freightId, randomAlias } from './freightIdentity';
 import { FreightRow, FreightStageRow } from './rows';
 import type { FreightApprovalColumns } from './policyRows';
 

@@ -1,8 +1,13 @@
 import { Knex } from 'knex';
 import { NotFoundError } from '@backstage/errors';
-import type { MetadataSnapshot } from '../promotion/promotionEnv';
 
 type Values = Record<string, unknown>;
+
+/** A project's metadata at one moment: stages by name, freight by ID and by alias. */
+export interface MetadataSnapshot {
+  stages: ReadonlyMap<string, Record<string, unknown>>;
+  freight: ReadonlyMap<string, Record<string, unknown>>;
+}
 
 /**
  * Metadata that promotions write on stages and freight (the set-metadata step) and that

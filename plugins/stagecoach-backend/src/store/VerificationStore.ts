@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Knex } from 'knex';
 import { ConflictError, NotFoundError } from '@backstage/errors';
 import type { MetricResult, Verification, VerificationPhase } from '@stagecoach/plugin-stagecoach-common';
-import type { ResolvedAnalysis } from '../verification/types';
+import type { ResolvedAnalysis } from './analysisRows';
 import { VerificationRow } from './rows';
 
 export interface NewVerification {

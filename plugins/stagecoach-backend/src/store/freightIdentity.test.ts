@@ -1,4 +1,5 @@
-import { freightId, normalizeGitURL, randomAlias } from './freightIdentity';
+import { normalizeGitURL } from '../util/gitUrl';
+import { freightId, randomAlias } from './freightIdentity';
 
 const commit = (repoURL: string, id: string, tag?: string) => ({ repoURL, id, tag });
 

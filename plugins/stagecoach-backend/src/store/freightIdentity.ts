@@ -1,22 +1,13 @@
 import { createHash } from 'node:crypto';
 import { adjectives, animals, uniqueNamesGenerator } from 'unique-names-generator';
 import type { Chart, GitCommit, Image } from '@stagecoach/plugin-stagecoach-common';
+import { normalizeGitURL } from '../util/gitUrl';
 
+/** What a freight holds: the artifact versions it bundles, as stored with it. */
 export interface FreightArtifacts {
   commits: GitCommit[];
   images: Image[];
   charts: Chart[];
-}
-
-/** Lower-cases scheme and host, drops credentials, a trailing `/` and `.git`: one repository, one spelling. */
-export function normalizeGitURL(repoURL: string): string {
-  try {
-    const u = new URL(repoURL);
-    const path = u.pathname.replace(/\/+$/, '').replace(/\.git$/, '');
-    return `${u.protocol}//${u.host.toLowerCase()}${path}`;
-  } catch {
-    return repoURL.trim().replace(/\/+$/, '').replace(/\.git$/, '');
-  }
 }
 
 /**

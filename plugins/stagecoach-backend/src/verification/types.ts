@@ -4,6 +4,7 @@ import type { KubeClusters } from '../integrations/kubernetes/types';
 import type { VerificationCredentials } from './credentials';
 import type { Logger } from '../util/types';
 import type { JobSettings } from './jobSettings';
+import type { Metric } from '../store/analysisRows';
 
 /**
  * Verification: Argo Rollouts AnalysisTemplates, merged per stage and run as one analysis.
@@ -11,32 +12,8 @@ import type { JobSettings } from './jobSettings';
  * analysis one tick at a time is `analysisRun.ts`; metric providers are in `providers/`.
  */
 
-/** A metric as the analysis runs it: args substituted (`{{args.name}}`), defaults applied. */
-export interface Metric {
-  name: string;
-  /** Go duration between measurements (`30s`), if more than one is taken. */
-  interval?: string;
-  initialDelay?: string;
-  /** Measurements to take (default 1). */
-  count: number;
-  successCondition?: string;
-  failureCondition?: string;
-  /** Failed measurements tolerated (default 0): one more fails the metric. */
-  failureLimit: number;
-  inconclusiveLimit: number;
-  /** Errors in a row tolerated (default 4). */
-  consecutiveErrorLimit: number;
-  dryRun?: boolean;
-  /** Exactly one provider (web, prometheus or job), its config as written, args substituted. */
-  provider: { web?: Record<string, unknown>; prometheus?: Record<string, unknown>; job?: Record<string, unknown> };
-}
-
-/** What a verification runs: its metrics (the merged templates, args applied). */
-export interface ResolvedAnalysis {
-  templates: string[];
-  args: Record<string, string>;
-  metrics: Metric[];
-}
+// A verification's analysis is stored with it (analysis_json): the store owns its shape.
+export type { Metric, ResolvedAnalysis } from '../store/analysisRows';
 
 /** What a provider needs besides the metric. */
 export interface MeasureContext {

@@ -7,7 +7,8 @@ import { createHash } from 'node:crypto';
 import { DEFAULT_EGRESS_POLICY, EgressPolicy } from '../../integrations/http/egress';
 import { gitSubscriptionSchema } from '../../manifests/schemas';
 import { LOOPBACK_ALLOWED } from '../../__testUtils__/loopbackHttp';
-import { freightId, normalizeGitURL } from '../freightIdentity';
+import { freightId } from '../../store/freightIdentity';
+import { normalizeGitURL } from '../../util/gitUrl';
 import { GitSubscriber } from './GitSubscriber';
 
 /**

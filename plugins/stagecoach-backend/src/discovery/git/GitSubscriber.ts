@@ -7,7 +7,7 @@ import { GitError, listRemoteRefs, remoteBranchHead, RemoteBranchHead, runGit } 
 import { checkGitRemote } from '../../integrations/git/gitEgress';
 import { DEFAULT_EGRESS_POLICY, EgressPolicy } from '../../integrations/http/egress';
 import { redactSecrets } from '../../util/secrets';
-import { normalizeGitURL } from '../freightIdentity';
+import { normalizeGitURL } from '../../util/gitUrl';
 import { orderTags, selectTags, TagCandidate } from './selectTags';
 import { PathFilter, pathFilter } from './pathFilters';
 import { Discovery, Probe, Subscriber } from '../types';

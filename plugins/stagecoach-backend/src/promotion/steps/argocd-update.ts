@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { normalizeGitURL } from '../../discovery/freightIdentity';
+import { normalizeGitURL } from '../../util/gitUrl';
 import {
   appSources,
   ARGOCD_REFRESH_ANNOTATION,

@@ -13,7 +13,11 @@ export async function stepExchange<T>(
   use: (response: Response, what: string) => Promise<T>,
 ): Promise<T> {
   try {
-    return await exchange({ egress: ctx.egress, signal: ctx.signal }, spec, use);
+    return await exchange(
+      { egress: ctx.egress, signal: ctx.signal },
+      spec,
+      use,
+    );
   } catch (e) {
     if (e instanceof EgressRefusedError) throw new StepConfigError(e.message);
     throw e;
