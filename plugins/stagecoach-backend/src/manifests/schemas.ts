@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { pathSelectorProblem } from '../discovery/git/pathFilters';
+import { httpURL } from '../integrations/http/requestFields';
 import { regexProblem } from '../util/safeRegex';
 import { syntaxProblem, unwrapExpression } from '../expressions/expressions';
-// types only: the verification schemas import this module (httpURL), so their values cannot come here
 import type { AnalysisTemplateSpec, StageVerification } from '../verification/analysisTemplate';
 
 /**
@@ -36,25 +36,6 @@ export const metadataSchema = z.object({
   labels: z.record(z.string()).optional(),
   annotations: z.record(z.string()).optional(),
 });
-
-/** An absolute http(s) URL. */
-export const httpURL = (message: string) =>
-  z.string().superRefine((u, ctx) => {
-    let url: URL;
-    try {
-      url = new URL(u);
-    } catch {
-      ctx.addIssue({ code: z.ZodIssueCode.custom, message });
-      return;
-    }
-    if (!['http:', 'https:'].includes(url.protocol)) ctx.addIssue({ code: z.ZodIssueCode.custom, message });
-    // manifests are stored and shown by the API: a secret written into a URL would be shown too
-    else if (url.username || url.password)
-      ctx.addIssue({
-        code: z.ZodIssueCode.custom,
-        message: 'must not carry credentials (user:password@): give them in app-config, never in a manifest',
-      });
-  });
 
 /** A pattern that runs on RE2 (util/safeRegex): valid, not too long, no backreferences or lookaround. */
 const regexString = z.string().superRefine((s, ctx) => {

@@ -52,3 +52,22 @@ export const durationSchema = z.string().superRefine((text, ctx) => {
     ctx.addIssue({ code: z.ZodIssueCode.custom, message: (e as Error).message });
   }
 });
+
+/** An absolute http(s) URL with no credentials in it, `message` saying what it must be. */
+export const httpURL = (message: string) =>
+  z.string().superRefine((u, ctx) => {
+    let url: URL;
+    try {
+      url = new URL(u);
+    } catch {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message });
+      return;
+    }
+    if (!['http:', 'https:'].includes(url.protocol)) ctx.addIssue({ code: z.ZodIssueCode.custom, message });
+    // manifests are stored and shown by the API: a secret written into a URL would be shown too
+    else if (url.username || url.password)
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        message: 'must not carry credentials (user:password@): give them in app-config, never in a manifest',
+      });
+  });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { httpURL } from '../../manifests/schemas';
+import { httpURL } from '../../integrations/http/requestFields';
 import { exchange, readBody, shownUrl, statusLine } from '../../integrations/http/exchange';
 import { parseDuration } from '../../util/duration';
 import { errorMeasurement, judgedMeasurement } from '../conditions';

@@ -1,6 +1,6 @@
 import { JSONPath } from 'jsonpath-plus';
 import { z } from 'zod';
-import { httpURL } from '../../manifests/schemas';
+import { httpURL } from '../../integrations/http/requestFields';
 import { exchange, isSuccessStatus, readBody, shownUrl, statusLine } from '../../integrations/http/exchange';
 import { errorMeasurement, judgedMeasurement } from '../conditions';
 import type { MeasureContext, Metric, MetricProvider } from '../types';
