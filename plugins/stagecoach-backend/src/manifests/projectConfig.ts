@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { namePatternProblem } from '../stages/selectors';
+import { namePatternProblem } from '../util/namePatterns';
 
 /**
  * Kargo's ProjectConfig (`kind: ProjectConfig`, named after its project): project-wide

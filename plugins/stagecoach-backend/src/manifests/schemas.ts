@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { pathSelectorProblem } from '../discovery/git/pathFilters';
 import { httpURL } from '../integrations/http/requestFields';
+import { pathSelectorProblem } from '../util/pathSelectors';
 import { regexProblem } from '../util/safeRegex';
 import { syntaxProblem, unwrapExpression } from '../expressions/expressions';
 import type { AnalysisTemplateSpec, StageVerification } from '../verification/analysisTemplate';

@@ -1,32 +1,10 @@
-import { parsePathSelector, pathSelectorProblem } from '../discovery/git/pathFilters';
+import { isNamePattern, matchesNamePattern } from '../util/namePatterns';
 
 /**
  * Stage selectors of a ProjectConfig's promotion policies, read as Kargo reads them: a name
  * (exact, `glob:<pattern>`, or `regex:`/`regexp:<pattern>`) ANDed with a Kubernetes label
  * selector (`matchLabels`, `matchExpressions`).
  */
-
-const PATTERN_PREFIXES = ['glob:', 'regex:', 'regexp:'];
-
-/** Why a stageSelector.name is not usable, or undefined when it is. */
-export function namePatternProblem(pattern: string): string | undefined {
-  if (PATTERN_PREFIXES.some(p => pattern.startsWith(p))) {
-    const problem = pathSelectorProblem(pattern);
-    return problem ? `"${pattern}" ${problem}` : undefined;
-  }
-  const colon = pattern.indexOf(':');
-  if (colon >= 0) {
-    // a stage name never holds ":", so this is a pattern with a prefix we do not know
-    return `"${pattern.slice(0, colon)}:" is not a pattern kind: use an exact stage name, glob:<pattern> or regex:<pattern>`;
-  }
-  return undefined;
-}
-
-/** Whether a stage name matches a stageSelector.name. Throws on a pattern namePatternProblem refuses. */
-export function matchesNamePattern(pattern: string, name: string): boolean {
-  if (PATTERN_PREFIXES.some(p => pattern.startsWith(p))) return parsePathSelector(pattern)(name);
-  return pattern === name;
-}
 
 export interface LabelSelectorRequirement {
   key: string;
@@ -100,7 +78,7 @@ export function describeSelector(policy: PromotionPolicy): string {
   const parts: string[] = [];
   if (selector.name) {
     parts.push(
-      PATTERN_PREFIXES.some(p => selector.name!.startsWith(p))
+      isNamePattern(selector.name)
         ? `stages matching ${selector.name}`
         : `stage "${selector.name}"`,
     );

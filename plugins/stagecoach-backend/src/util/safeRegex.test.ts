@@ -1,7 +1,7 @@
 import { filterTags } from '../discovery/image/orderTags';
 import { orderTags } from '../discovery/git/selectTags';
-import { parsePathSelector } from '../discovery/git/pathFilters';
-import { matchesNamePattern } from '../stages/selectors';
+import { matchesNamePattern } from './namePatterns';
+import { parsePathSelector } from './pathSelectors';
 import { ruleMatches } from '../verification/analysisTemplate';
 import { compileRegex, MAX_PATTERN_LENGTH, regexProblem } from './safeRegex';
 

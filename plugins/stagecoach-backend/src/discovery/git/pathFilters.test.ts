@@ -1,4 +1,5 @@
-import { parsePathSelector, pathFilter, pathSelectorProblem } from './pathFilters';
+import { parsePathSelector, pathSelectorProblem } from '../../util/pathSelectors';
+import { pathFilter } from './pathFilters';
 
 const matching = (selector: string, paths: string[]) => paths.filter(parsePathSelector(selector));
 
