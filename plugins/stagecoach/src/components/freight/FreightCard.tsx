@@ -1,19 +1,13 @@
-import { InfoCard } from '@backstage/core-components';
-import Box from '@material-ui/core/Box';
+import { InfoCard, type TableColumn } from '@backstage/core-components';
 import Chip from '@material-ui/core/Chip';
-import Table from '@material-ui/core/Table';
-import TableBody from '@material-ui/core/TableBody';
-import TableCell from '@material-ui/core/TableCell';
-import TableHead from '@material-ui/core/TableHead';
-import TableRow from '@material-ui/core/TableRow';
 import Typography from '@material-ui/core/Typography';
 import { makeStyles } from '@material-ui/core/styles';
 import type { Freight } from '@stagecoach/plugin-stagecoach-common';
 import { FreightVersions } from './FreightVersions';
+import { DataTable, type DataRow } from '../shared/DataTable';
 import { absoluteTime, soakLabel, timeAgo } from '../shared/format';
 
 const useStyles = makeStyles(theme => ({
-  scroll: { overflowX: 'auto' },
   alias: { fontFamily: 'monospace', fontWeight: 600, whiteSpace: 'nowrap' },
   nowrap: { whiteSpace: 'nowrap' },
   stages: { display: 'flex', flexWrap: 'wrap', gap: theme.spacing(0.5) },
@@ -56,6 +50,60 @@ function approvalTitle(freight: Freight, stages: string[]): string {
     .join('; ');
 }
 
+/** The stages a freight is in (with why, on hover), verified in and approved for. */
+function FreightStages(props: {
+  freight: Freight;
+  inOrder(names: string[]): string[];
+}) {
+  const classes = useStyles();
+  const { freight: f, inOrder } = props;
+  const verifiedOnly = inOrder(
+    f.verifiedIn.filter(s => !f.currentlyIn.includes(s)),
+  );
+  const approved = inOrder(
+    (f.approvedFor ?? []).filter(s => !f.currentlyIn.includes(s)),
+  );
+  return (
+    <>
+      <div className={classes.stages}>
+        {inOrder(f.currentlyIn).map(s => (
+          <Chip
+            key={s}
+            size="small"
+            color="primary"
+            label={s}
+            title={currentTitle(f, s)}
+          />
+        ))}
+        {f.currentlyIn.length === 0 && (
+          <Typography variant="body2" color="textSecondary">
+            none
+          </Typography>
+        )}
+      </div>
+      {verifiedOnly.length > 0 && (
+        <Typography variant="caption" color="textSecondary" component="div">
+          verified in {verifiedOnly.map(s => verifiedLabel(f, s)).join(', ')}
+        </Typography>
+      )}
+      {approved.length > 0 && (
+        <Typography
+          variant="caption"
+          color="textSecondary"
+          component="div"
+          title={approvalTitle(f, approved)}
+        >
+          approved for {approved.join(', ')}
+        </Typography>
+      )}
+    </>
+  );
+}
+
+type FreightRow = DataRow & { freight: Freight };
+
+const rowTestId = (row: FreightRow) => `freight-${row.freight.alias}`;
+
 /** All the freight of the entity's warehouses, newest first, and which stages hold it. */
 export function FreightCard(props: {
   freight: Freight[];
@@ -67,6 +115,39 @@ export function FreightCard(props: {
   const { freight, stageOrder, now } = props;
   const inOrder = (names: string[]) =>
     [...names].sort((a, b) => stageOrder.indexOf(a) - stageOrder.indexOf(b));
+  const columns: TableColumn<FreightRow>[] = [
+    {
+      title: 'Alias',
+      render: ({ freight: f }) => (
+        <span className={classes.alias} title={f.id}>
+          {f.alias}
+        </span>
+      ),
+    },
+    {
+      title: 'Versions',
+      render: ({ freight: f }) => <FreightVersions freight={f} />,
+    },
+    { title: 'Warehouse', render: ({ freight: f }) => f.origin.name },
+    {
+      title: 'Created',
+      render: ({ freight: f }) => (
+        <time
+          className={classes.nowrap}
+          dateTime={f.createdAt}
+          title={absoluteTime(f.createdAt)}
+        >
+          {timeAgo(f.createdAt, now)}
+        </time>
+      ),
+    },
+    {
+      title: 'In stages',
+      render: ({ freight: f }) => (
+        <FreightStages freight={f} inOrder={inOrder} />
+      ),
+    },
+  ];
 
   return (
     <InfoCard title="Freight" subheader="Newest first" noPadding>
@@ -80,88 +161,12 @@ export function FreightCard(props: {
           new artifact versions.
         </Typography>
       ) : (
-        <Box className={classes.scroll}>
-          <Table size="small" aria-label="Freight">
-            <TableHead>
-              <TableRow>
-                <TableCell>Alias</TableCell>
-                <TableCell>Versions</TableCell>
-                <TableCell>Warehouse</TableCell>
-                <TableCell>Created</TableCell>
-                <TableCell>In stages</TableCell>
-              </TableRow>
-            </TableHead>
-            <TableBody>
-              {freight.map(f => {
-                const verifiedOnly = inOrder(
-                  f.verifiedIn.filter(s => !f.currentlyIn.includes(s)),
-                );
-                const approved = inOrder(
-                  (f.approvedFor ?? []).filter(s => !f.currentlyIn.includes(s)),
-                );
-                return (
-                  <TableRow key={f.id} data-testid={`freight-${f.alias}`}>
-                    <TableCell className={classes.alias} title={f.id}>
-                      {f.alias}
-                    </TableCell>
-                    <TableCell>
-                      <FreightVersions freight={f} />
-                    </TableCell>
-                    <TableCell>{f.origin.name}</TableCell>
-                    <TableCell className={classes.nowrap}>
-                      <time
-                        dateTime={f.createdAt}
-                        title={absoluteTime(f.createdAt)}
-                      >
-                        {timeAgo(f.createdAt, now)}
-                      </time>
-                    </TableCell>
-                    <TableCell>
-                      <div className={classes.stages}>
-                        {inOrder(f.currentlyIn).map(s => (
-                          <Chip
-                            key={s}
-                            size="small"
-                            color="primary"
-                            label={s}
-                            title={currentTitle(f, s)}
-                          />
-                        ))}
-                        {f.currentlyIn.length === 0 && (
-                          <Typography variant="body2" color="textSecondary">
-                            none
-                          </Typography>
-                        )}
-                      </div>
-                      {verifiedOnly.length > 0 && (
-                        <Typography
-                          variant="caption"
-                          color="textSecondary"
-                          component="div"
-                        >
-                          verified in{' '}
-                          {verifiedOnly
-                            .map(s => verifiedLabel(f, s))
-                            .join(', ')}
-                        </Typography>
-                      )}
-                      {approved.length > 0 && (
-                        <Typography
-                          variant="caption"
-                          color="textSecondary"
-                          component="div"
-                          title={approvalTitle(f, approved)}
-                        >
-                          approved for {approved.join(', ')}
-                        </Typography>
-                      )}
-                    </TableCell>
-                  </TableRow>
-                );
-              })}
-            </TableBody>
-          </Table>
-        </Box>
+        <DataTable
+          aria-label="Freight"
+          columns={columns}
+          data={freight.map(f => ({ id: f.id, freight: f }))}
+          rowTestId={rowTestId}
+        />
       )}
     </InfoCard>
   );

@@ -1,4 +1,4 @@
-import { Progress } from '@backstage/core-components';
+import { Progress, type TableColumn } from '@backstage/core-components';
 import { useApi } from '@backstage/core-plugin-api';
 import Button from '@material-ui/core/Button';
 import Chip from '@material-ui/core/Chip';
@@ -8,11 +8,6 @@ import DialogContent from '@material-ui/core/DialogContent';
 import DialogTitle from '@material-ui/core/DialogTitle';
 import List from '@material-ui/core/List';
 import ListItem from '@material-ui/core/ListItem';
-import Table from '@material-ui/core/Table';
-import TableBody from '@material-ui/core/TableBody';
-import TableCell from '@material-ui/core/TableCell';
-import TableHead from '@material-ui/core/TableHead';
-import TableRow from '@material-ui/core/TableRow';
 import Typography from '@material-ui/core/Typography';
 import { makeStyles } from '@material-ui/core/styles';
 import Alert from '@material-ui/lab/Alert';
@@ -22,8 +17,9 @@ import type {
   Stage,
   Verification,
 } from '@stagecoach/plugin-stagecoach-common';
-import { Fragment, useEffect, useState } from 'react';
+import { useEffect, useState } from 'react';
 import { errorMessage, stagecoachApiRef } from '../../api';
+import { DataTable, type DataRow } from '../shared/DataTable';
 import { PhaseStatus } from '../shared/PhaseStatus';
 import { VerificationWhen, isFailedVerification } from './VerificationSummary';
 import { absoluteTime, timeAgo } from '../shared/format';
@@ -59,14 +55,7 @@ const useStyles = makeStyles(theme => ({
   },
   metricName: { fontWeight: 600 },
   status: { marginLeft: 'auto' },
-  scroll: { overflowX: 'auto', marginTop: theme.spacing(1) },
-  cell: { verticalAlign: 'top' },
-  nowrap: { whiteSpace: 'nowrap', verticalAlign: 'top' },
-  value: {
-    fontFamily: 'monospace',
-    wordBreak: 'break-all',
-    verticalAlign: 'top',
-  },
+  measurements: { marginTop: theme.spacing(1) },
   logs: {
     margin: 0,
     maxHeight: 240,
@@ -126,6 +115,90 @@ function metadataText(measurement: Measurement): string {
     .join('\n');
 }
 
+type MeasurementRow = DataRow & {
+  measurement: Measurement;
+  /** Its place in the metric's list, from 1: the job logs are named by it. */
+  number: number;
+  metric: string;
+};
+
+/** The job's logs of a measurement, under its row. */
+function MeasurementLogs(props: { row: MeasurementRow }) {
+  const classes = useStyles();
+  const { measurement, number, metric } = props.row;
+  const logs = measurement.metadata?.logs;
+  if (!logs) return null;
+  return (
+    <pre
+      className={classes.logs}
+      aria-label={`Logs of measurement ${number} of ${metric}`}
+    >
+      {logs}
+    </pre>
+  );
+}
+
+const measurementLogs = (row: MeasurementRow) =>
+  row.measurement.metadata?.logs ? <MeasurementLogs row={row} /> : undefined;
+
+/** The value and message of a measurement, with its details other than its logs. */
+function MeasurementMessage(props: { measurement: Measurement }) {
+  const classes = useStyles();
+  const { measurement: m } = props;
+  const details = metadataText(m);
+  const bad = m.phase === 'Failed' || m.phase === 'Error';
+  return (
+    <>
+      {m.message && (
+        <span className={`${classes.message} ${bad ? classes.failed : ''}`}>
+          {m.message}
+        </span>
+      )}
+      {details && (
+        <Typography
+          variant="caption"
+          color="textSecondary"
+          component="div"
+          className={`${classes.mono} ${classes.message}`}
+        >
+          {details}
+        </Typography>
+      )}
+    </>
+  );
+}
+
+const top: React.CSSProperties = { verticalAlign: 'top' };
+const nowrap: React.CSSProperties = { ...top, whiteSpace: 'nowrap' };
+
+const measurementColumns: TableColumn<MeasurementRow>[] = [
+  {
+    title: 'Phase',
+    cellStyle: nowrap,
+    render: ({ measurement: m }) => <PhaseStatus phase={m.phase} />,
+  },
+  {
+    title: 'Value',
+    cellStyle: { ...top, fontFamily: 'monospace', wordBreak: 'break-all' },
+    render: ({ measurement: m }) => m.value,
+  },
+  {
+    title: 'Message',
+    cellStyle: top,
+    render: ({ measurement: m }) => <MeasurementMessage measurement={m} />,
+  },
+  {
+    title: 'Started',
+    cellStyle: nowrap,
+    render: ({ measurement: m }) => <Clock at={m.startedAt} />,
+  },
+  {
+    title: 'Finished',
+    cellStyle: nowrap,
+    render: ({ measurement: m }) => <Clock at={m.finishedAt} />,
+  },
+];
+
 function Measurements(props: { metric: MetricResult }) {
   const classes = useStyles();
   const { metric } = props;
@@ -137,76 +210,18 @@ function Measurements(props: { metric: MetricResult }) {
     );
   }
   return (
-    <div className={classes.scroll}>
-      <Table size="small" aria-label={`Measurements of ${metric.name}`}>
-        <TableHead>
-          <TableRow>
-            <TableCell>Phase</TableCell>
-            <TableCell>Value</TableCell>
-            <TableCell>Message</TableCell>
-            <TableCell>Started</TableCell>
-            <TableCell>Finished</TableCell>
-          </TableRow>
-        </TableHead>
-        <TableBody>
-          {metric.measurements.map((m, i) => {
-            const logs = m.metadata?.logs;
-            const details = metadataText(m);
-            const bad = m.phase === 'Failed' || m.phase === 'Error';
-            return (
-              <Fragment key={`${m.startedAt}-${i}`}>
-                <TableRow>
-                  <TableCell className={classes.nowrap}>
-                    <PhaseStatus phase={m.phase} />
-                  </TableCell>
-                  <TableCell className={classes.value}>{m.value}</TableCell>
-                  <TableCell className={classes.cell}>
-                    {m.message && (
-                      <span
-                        className={`${classes.message} ${
-                          bad ? classes.failed : ''
-                        }`}
-                      >
-                        {m.message}
-                      </span>
-                    )}
-                    {details && (
-                      <Typography
-                        variant="caption"
-                        color="textSecondary"
-                        component="div"
-                        className={`${classes.mono} ${classes.message}`}
-                      >
-                        {details}
-                      </Typography>
-                    )}
-                  </TableCell>
-                  <TableCell className={classes.nowrap}>
-                    <Clock at={m.startedAt} />
-                  </TableCell>
-                  <TableCell className={classes.nowrap}>
-                    <Clock at={m.finishedAt} />
-                  </TableCell>
-                </TableRow>
-                {logs && (
-                  <TableRow>
-                    <TableCell colSpan={5}>
-                      <pre
-                        className={classes.logs}
-                        aria-label={`Logs of measurement ${i + 1} of ${
-                          metric.name
-                        }`}
-                      >
-                        {logs}
-                      </pre>
-                    </TableCell>
-                  </TableRow>
-                )}
-              </Fragment>
-            );
-          })}
-        </TableBody>
-      </Table>
+    <div className={classes.measurements}>
+      <DataTable
+        aria-label={`Measurements of ${metric.name}`}
+        columns={measurementColumns}
+        data={metric.measurements.map((m, i) => ({
+          id: `${m.startedAt}-${i}`,
+          measurement: m,
+          number: i + 1,
+          metric: metric.name,
+        }))}
+        below={measurementLogs}
+      />
     </div>
   );
 }
