@@ -7,15 +7,15 @@ import { mockErrorHandler, mockServices } from '@backstage/backend-test-utils';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import { git as runGit } from '@stagecoach/git-server';
-import { StagecoachEngine } from './app';
-import { freightId } from './store/freightIdentity';
-import { ManifestValidationError } from './manifests/ManifestValidationError';
-import { ProjectOwners, StagecoachAccess } from './service/permissions';
-import { createRouter } from './service/router';
-import { createTestDatabases } from './__testUtils__/databases';
-import { createGitFixture, GitFixture } from './__testUtils__/gitFixture';
-import { silentLogger } from './util/types';
-import { LOOPBACK_ALLOWED } from './__testUtils__/loopbackHttp';
+import { StagecoachEngine } from '.';
+import { freightId } from '../store/freightIdentity';
+import { ManifestValidationError } from '../manifests/ManifestValidationError';
+import { ProjectOwners, StagecoachAccess } from '../service/permissions';
+import { createRouter } from '../service/router';
+import { createTestDatabases } from '../__testUtils__/databases';
+import { createGitFixture, GitFixture } from '../__testUtils__/gitFixture';
+import { silentLogger } from '../util/types';
+import { LOOPBACK_ALLOWED } from '../__testUtils__/loopbackHttp';
 
 jest.setTimeout(120_000);
 

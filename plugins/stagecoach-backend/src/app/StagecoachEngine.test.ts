@@ -1,12 +1,12 @@
 import { ConflictError, InputError, NotFoundError } from '@backstage/errors';
 import { Knex } from 'knex';
-import { StagecoachEngine } from './app';
-import { ManifestValidationError } from './manifests/ManifestValidationError';
-import { createTestDatabases } from './__testUtils__/databases';
-import { createGitFixture, GitFixture, pipelineYaml } from './__testUtils__/gitFixture';
-import { silentLogger } from './util/types';
-import { verificationOf } from './__testUtils__/verification';
-import { LOOPBACK_ALLOWED } from './__testUtils__/loopbackHttp';
+import { StagecoachEngine } from '.';
+import { ManifestValidationError } from '../manifests/ManifestValidationError';
+import { createTestDatabases } from '../__testUtils__/databases';
+import { createGitFixture, GitFixture, pipelineYaml } from '../__testUtils__/gitFixture';
+import { silentLogger } from '../util/types';
+import { verificationOf } from '../__testUtils__/verification';
+import { LOOPBACK_ALLOWED } from '../__testUtils__/loopbackHttp';
 
 jest.setTimeout(120_000);
 
