@@ -6,25 +6,21 @@ import Divider from '@material-ui/core/Divider';
 import Tooltip from '@material-ui/core/Tooltip';
 import Typography from '@material-ui/core/Typography';
 import { makeStyles } from '@material-ui/core/styles';
-import Alert from '@material-ui/lab/Alert';
-import AlertTitle from '@material-ui/lab/AlertTitle';
 import {
-  stagecoachAutoPromotionHoldReleasePermission,
   stagecoachPromotePermission,
   type ArgoCdApp,
-  type AutoPromotionHold,
   type Freight,
   type Promotion,
   type Stage,
 } from '@stagecoach/plugin-stagecoach-common';
-import { ArgoCdApps } from '../argocd/ArgoCdApps';
 import { FreightVersions } from '../freight/FreightVersions';
-import { PhaseStatus } from '../shared/PhaseStatus';
-import { PromotionSummary } from '../promotions/PromotionSummary';
-import { VerificationSummary } from '../verification/VerificationSummary';
 import { PermittedButton } from '../permissions/PermittedButton';
-import { absoluteTime, sourcesLabel, timeAgo } from '../shared/format';
-import { appKey } from '../argocd/appKey';
+import { PromotionSummary } from '../promotions/PromotionSummary';
+import { sourcesLabel } from '../shared/format';
+import { VerificationSummary } from '../verification/VerificationSummary';
+import { HoldNotice } from './HoldNotice';
+import { StageHealth, stageApps } from './StageHealth';
+import { StageSection } from './StageSection';
 import type { StageActions } from './useStageActions';
 
 const useStyles = makeStyles(theme => ({
@@ -52,14 +48,6 @@ const useStyles = makeStyles(theme => ({
     flexDirection: 'column',
     gap: theme.spacing(2),
   },
-  label: {
-    display: 'block',
-    marginBottom: theme.spacing(0.5),
-    color: theme.palette.text.secondary,
-    fontWeight: 600,
-    letterSpacing: '0.06em',
-    textTransform: 'uppercase',
-  },
   alias: {
     fontFamily: 'monospace',
     fontWeight: 600,
@@ -71,155 +59,7 @@ const useStyles = makeStyles(theme => ({
     flexWrap: 'wrap',
     gap: theme.spacing(1),
   },
-  hold: { wordBreak: 'break-word' },
-  holdBy: { display: 'block', marginTop: theme.spacing(0.5) },
-  resume: { marginTop: theme.spacing(1), marginLeft: theme.spacing(-1) },
-  healthLine: {
-    display: 'flex',
-    alignItems: 'baseline',
-    flexWrap: 'wrap',
-    gap: theme.spacing(1),
-  },
-  reason: { wordBreak: 'break-word' },
-  degraded: { color: theme.palette.error.main },
-  apps: { marginTop: theme.spacing(0.5) },
 }));
-
-function Section(props: { title: string; children: React.ReactNode }) {
-  const classes = useStyles();
-  return (
-    <section aria-label={props.title}>
-      <Typography variant="overline" component="h4" className={classes.label}>
-        {props.title}
-      </Typography>
-      {props.children}
-    </section>
-  );
-}
-
-/** A rollback (or other manual promotion) that pauses auto-promotion, and the way to resume it. */
-function HoldNotice(props: {
-  stage: Stage;
-  hold: AutoPromotionHold;
-  /** Whether the stage has holds for more than one warehouse, so each must name its own. */
-  named: boolean;
-  now?: number;
-  actions: Pick<StageActions, 'resumeAutoPromotion' | 'isResuming'>;
-}) {
-  const classes = useStyles();
-  const { stage, hold, named, now, actions } = props;
-  const resuming = actions.isResuming(stage.name, hold.origin.name);
-  const ofWarehouse = named ? ` for warehouse ${hold.origin.name}` : '';
-  return (
-    <Alert
-      severity="info"
-      role="status"
-      aria-label={`Auto-promotion of ${stage.name} paused${ofWarehouse}`}
-    >
-      <AlertTitle>Auto-promotion paused{ofWarehouse}</AlertTitle>
-      <Typography variant="body2" className={classes.hold}>
-        {hold.reason}
-      </Typography>
-      <Typography
-        variant="caption"
-        color="textSecondary"
-        className={classes.holdBy}
-      >
-        <time dateTime={hold.createdAt} title={absoluteTime(hold.createdAt)}>
-          {hold.createdBy ? `by ${hold.createdBy} ` : ''}
-          {timeAgo(hold.createdAt, now)}
-        </time>
-      </Typography>
-      <PermittedButton
-        permission={stagecoachAutoPromotionHoldReleasePermission}
-        project={stage.project}
-        stage={stage.name}
-        activity={`resuming auto-promotion of ${stage.name}`}
-        size="small"
-        color="primary"
-        className={classes.resume}
-        disabled={resuming}
-        aria-label={`Resume auto-promotion of ${stage.name}${ofWarehouse}`}
-        onClick={() => actions.resumeAutoPromotion(stage, hold.origin.name)}
-      >
-        {resuming ? 'Resuming…' : 'Resume auto-promotion'}
-      </PermittedButton>
-    </Alert>
-  );
-}
-
-/**
- * The apps the stage's last promotion touched (with Stagecoach's verdict on each), then the
- * entity's other apps this stage drives.
- */
-function stageApps(stage: Stage, driven: ArgoCdApp[]): ArgoCdApp[] {
-  const checked = stage.health?.apps ?? [];
-  const seen = new Set(checked.map(appKey));
-  return [...checked, ...driven.filter(a => !seen.has(appKey(a)))];
-}
-
-/**
- * Whether what the stage runs is healthy, and why not: the reason is visible unless all is
- * well (then it is the status's tooltip).
- */
-function HealthSection(props: {
-  stage: Stage;
-  apps: ArgoCdApp[];
-  now?: number;
-}) {
-  const classes = useStyles();
-  const { stage, apps, now } = props;
-  const health = stage.health;
-  return (
-    <Section title="Health">
-      {health ? (
-        <>
-          <div className={classes.healthLine}>
-            <Typography
-              variant="body2"
-              component="span"
-              title={health.status === 'Healthy' ? health.reason : undefined}
-            >
-              <PhaseStatus phase={health.status} />
-            </Typography>
-            <Typography variant="caption" color="textSecondary">
-              <time
-                dateTime={health.checkedAt}
-                title={absoluteTime(health.checkedAt)}
-              >
-                checked {timeAgo(health.checkedAt, now)}
-              </time>
-            </Typography>
-          </div>
-          {health.status !== 'Healthy' && health.reason && (
-            <Typography
-              variant="body2"
-              className={`${classes.reason} ${
-                health.status === 'Degraded' ? classes.degraded : ''
-              }`}
-              color={health.status === 'Degraded' ? undefined : 'textSecondary'}
-            >
-              {health.reason}
-            </Typography>
-          )}
-        </>
-      ) : (
-        <Typography variant="body2" color="textSecondary">
-          Not checked yet.
-        </Typography>
-      )}
-      {apps.length > 0 && (
-        <div className={classes.apps}>
-          <ArgoCdApps
-            apps={apps}
-            aria-label={`Argo CD apps of ${stage.name}`}
-            said={health?.status === 'Healthy' ? undefined : health?.reason}
-          />
-        </div>
-      )}
-    </Section>
-  );
-}
 
 /**
  * One stage: what it holds, where its freight comes from, whether it is healthy (and its Argo
@@ -318,7 +158,7 @@ export function StageCard(props: {
             actions={actions}
           />
         ))}
-        <Section title="Current freight">
+        <StageSection title="Current freight">
           {stage.currentFreight ? (
             <>
               <Typography variant="body1" className={classes.alias}>
@@ -331,10 +171,10 @@ export function StageCard(props: {
               Nothing promoted here yet.
             </Typography>
           )}
-        </Section>
-        {showHealth && <HealthSection stage={stage} apps={apps} now={now} />}
+        </StageSection>
+        {showHealth && <StageHealth stage={stage} apps={apps} now={now} />}
         {showVerification && (
-          <Section title="Verification">
+          <StageSection title="Verification">
             <VerificationSummary
               stage={stage}
               now={now}
@@ -343,9 +183,9 @@ export function StageCard(props: {
               onReverify={actions.reverify}
               onAbort={actions.abortVerification}
             />
-          </Section>
+          </StageSection>
         )}
-        <Section title="Last promotion">
+        <StageSection title="Last promotion">
           {promotion ? (
             <PromotionSummary
               promotion={promotion}
@@ -357,7 +197,7 @@ export function StageCard(props: {
               No promotions yet.
             </Typography>
           )}
-        </Section>
+        </StageSection>
       </CardContent>
     </Card>
   );
