@@ -7,6 +7,7 @@ import {
 } from '@backstage/backend-plugin-api';
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
 import { eventsServiceRef } from '@backstage/plugin-events-node';
+import { stagecoachPromotionStepsExtensionPoint } from '@stagecoach/plugin-stagecoach-node';
 import { StagecoachEngine } from './app';
 import { readArgoCdSettings } from './integrations/argocd/types';
 import { readEgressPolicy } from './integrations/http/egress';
@@ -17,6 +18,7 @@ import {
 } from './integrations/registry';
 import { scmCredentialsFromConfig } from './integrations/scm/fromIntegrations';
 import { ManifestValidationError } from './manifests/ManifestValidationError';
+import { builtinSteps, PromotionStepRegistry } from './promotion/steps';
 import {
   createEventPublisher,
   readEventsSettings,
@@ -40,6 +42,12 @@ const DISCOVERY_TASK = 'stagecoach-discovery';
 export const stagecoachPlugin = createBackendPlugin({
   pluginId: 'stagecoach',
   register(env) {
+    // modules add promotion steps before init runs: the engine gets them with the built-in ones
+    const steps = new PromotionStepRegistry(builtinSteps);
+    env.registerExtensionPoint(
+      stagecoachPromotionStepsExtensionPoint,
+      steps.extensionPoint,
+    );
     env.registerInit({
       deps: {
         auth: coreServices.auth,
@@ -76,6 +84,7 @@ export const stagecoachPlugin = createBackendPlugin({
           knex: await database.getClient(),
           logger,
           skipMigrations: database.migrations?.skip,
+          steps: steps.seal(),
           workDir: config.getOptionalString('stagecoach.workDir'),
           gitIdentity: {
             name:

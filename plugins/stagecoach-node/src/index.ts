@@ -1,7 +1,8 @@
 /**
- * Extension points of the Stagecoach backend plugin: promotion steps, subscription kinds and
- * verification providers that other backend modules add.
+ * Extension points of the Stagecoach backend plugin, for backend modules that add to it:
+ * promotion steps, with their public contract.
  *
  * @packageDocumentation
  */
-export {};
+export * from './extensions';
+export * from './steps';

@@ -30,7 +30,10 @@ export interface StagecoachEngineOptions {
   };
   /** Credentials for Git over HTTP(S) and SCM APIs (pull requests); default: none. */
   credentials?: ScmCredentials;
-  /** Replaces the built-in promotion steps (tests). */
+  /**
+   * The steps manifests may use, instead of the built-in ones: tests give their own, and the
+   * plugin gives the built-in steps with those backend modules added (PromotionStepRegistry).
+   */
   steps?: ReadonlyMap<string, StepDefinition>;
   /** Unused: pull-request steps, http steps and metrics all send their requests through `egress`. */
   fetch?: typeof fetch;

@@ -1,14 +1,13 @@
 import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { StepConfigError } from '@stagecoach/plugin-stagecoach-node';
 
-/** A step's configuration is wrong: the message says which field and why. */
-export class StepConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'StepConfigError';
-  }
-}
+/**
+ * A step's configuration is wrong: the message says which field and why. One class with the
+ * public contract's, so that modules' steps fail at once with it as the built-in ones do.
+ */
+export { StepConfigError };
 
 /**
  * Resolves a path from step configuration inside the promotion's work directory, by its text:

@@ -31,6 +31,7 @@ import { hasExpression } from '../../expressions/expressions';
 import { describeIssue } from '../../manifests/describeIssue';
 
 export type { StepContext, StepDefinition, StepResult } from './types';
+export { moduleStep, PromotionStepRegistry } from './moduleSteps';
 
 /** Every built-in step, by the name a manifest `uses`. */
 export const builtinSteps: ReadonlyMap<string, StepDefinition> = new Map(

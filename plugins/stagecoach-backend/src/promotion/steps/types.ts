@@ -1,48 +1,46 @@
-import type { z } from 'zod';
-import type { ArgoCdSettings, HealthCheck } from '../../integrations/argocd/types';
+import type {
+  PromotionStep,
+  PromotionStepContext,
+  PromotionStepResult,
+} from '@stagecoach/plugin-stagecoach-node';
+import type {
+  ArgoCdSettings,
+  HealthCheck,
+} from '../../integrations/argocd/types';
 import type { GitIdentity } from '../../integrations/git/GitCli';
 import type { EgressPolicy } from '../../integrations/http/egress';
 import type { KubeClusters } from '../../integrations/kubernetes/types';
 import type { ScmCredentials } from '../../integrations/scm/ScmCredentials';
 import type { StoredFreight } from '../../store/FreightStore';
-import type { Logger } from '../../util/types';
 
 /** What `set-metadata` writes: free-form values on a stage or a freight of the project. */
 export interface MetadataWriter {
-  set(kind: 'Stage' | 'Freight', name: string, values: Record<string, unknown>): Promise<void>;
+  set(
+    kind: 'Stage' | 'Freight',
+    name: string,
+    values: Record<string, unknown>,
+  ): Promise<void>;
 }
 
-export interface StepContext {
-  /** The promotion's own directory; every path in config is inside it. */
-  workDir: string;
+/**
+ * What a built-in step is given: the public context of @stagecoach/plugin-stagecoach-node
+ * (what a module's step may use) and the engine's own fields (credentials, clusters, the clone
+ * store, ...). `resolvePath` and `request` are the public face of `confinedPath` and
+ * `stepExchange`, which the built-in steps call with the fields below; the adapter for
+ * modules' steps (moduleSteps.ts) makes them from these fields.
+ */
+export interface StepContext
+  extends Omit<PromotionStepContext, 'resolvePath' | 'request'> {
   /**
    * Where git-clone keeps its bare clones: beside workDir, never inside it, so that no
    * step's path reaches a repository's config or hooks (see attemptFolders).
    */
   cloneStore: string;
-  project: string;
-  stage: string;
-  promotionId: string;
-  /** The freight being promoted. */
+  /** The freight being promoted, as stored. */
   freight: StoredFreight;
-  /** The step's alias (`as`, or `step-<n>`; `task::step` inside a PromotionTask). */
-  alias: string;
   gitIdentity: GitIdentity;
-  logger: Logger;
-  /**
-   * Outputs of the steps that ran before this one, by alias. Older manifests' `*FromStep`
-   * fields (`messageFromSteps`, `prNumberFromStep`, ...) read them.
-   */
-  outputs: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
-  /** Aborted when the promotion is aborted or the backend shuts down; steps pass it on to what they run. */
-  signal: AbortSignal;
   /** Credentials for Git over HTTP(S) and for SCM APIs, from Backstage's `integrations` config. */
   credentials: ScmCredentials;
-  /**
-   * What this step returned as `state` the last time it reported `Running` (a step polled
-   * again later, such as git-wait-for-pr); undefined on its first run.
-   */
-  state?: Readonly<Record<string, unknown>>;
   /** For set-metadata. */
   metadata: MetadataWriter;
   /** `fetch`, injectable for tests; the SCM steps (pull requests) use it for their API requests. */
@@ -56,23 +54,10 @@ export interface StepContext {
   kube: KubeClusters;
   /** Argo CD's default namespace and UI address. */
   argocd: ArgoCdSettings;
-  /** Who started the promotion (a user, a CI token, or auto-promotion). */
-  actor?: string;
 }
 
-export interface StepResult {
-  /**
-   * `Running`: not done yet (a pull request is still open); the promotion is put aside and
-   * this step runs again after `retryAfterMs`, on any worker, with `state` handed back.
-   */
-  status: 'Succeeded' | 'Failed' | 'Running';
-  message?: string;
-  /** Addressable by later steps as `outputs.<alias>.<name>`. */
-  outputs?: Record<string, unknown>;
-  /** Running only: when to look again (default 30 s, at least 1 s). */
-  retryAfterMs?: number;
-  /** Running only: handed back to the next run of this step as ctx.state (JSON). */
-  state?: Record<string, unknown>;
+/** What a step's run ends with; a built-in step may also say what the stage's health is made of. */
+export interface StepResult extends PromotionStepResult {
   /**
    * Succeeded only: what the stage's health is made of from now on (argocd-update: the apps
    * it drove). Kept with the step; the stage re-checks it until its next promotion.
@@ -80,16 +65,12 @@ export interface StepResult {
   healthCheck?: HealthCheck;
 }
 
-/** A promotion step: its name, its configuration's schema and what it does. */
-export interface StepDefinition<Config = any> {
-  name: string;
-  description: string;
-  schema: z.ZodType<Config, z.ZodTypeDef, unknown>;
-  /**
-   * How long the step may keep answering `Running` before it fails (a step's `retry.timeout`
-   * overrides it). Undefined: no limit.
-   */
-  defaultTimeoutMs?: number;
+/**
+ * A promotion step as the engine runs it: a public PromotionStep whose run gets the internal
+ * context and may answer with a health check. Modules' steps become one through moduleSteps.ts.
+ */
+export interface StepDefinition<Config = any>
+  extends Omit<PromotionStep<Config>, 'run'> {
   /**
    * Throw StepConfigError (or return Failed) for a problem retrying cannot fix: the step fails
    * at once. Any other error counts against the step's `retry.errorThreshold`.
