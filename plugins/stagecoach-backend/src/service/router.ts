@@ -1,5 +1,4 @@
 import express, { NextFunction, Request, Response } from 'express';
-import Router from 'express-promise-router';
 import type {
   AuditorService,
   BackstageCredentials,
@@ -28,6 +27,7 @@ import {
 } from '@stagecoach/plugin-stagecoach-common';
 import { StagecoachEngine } from '../app';
 import { ManifestValidationError } from '../manifests/ManifestValidationError';
+import { createOpenApiRouter } from '../schema/openapi';
 import { readApplyRequest } from '../manifests/applyRequest';
 import { audited, AuditedChange } from './audit';
 import { StagecoachAccess } from './permissions';
@@ -47,18 +47,32 @@ export interface RouterOptions {
 const MAX_BODY = '1mb';
 
 /**
+ * A request to any of the routes, as the helpers read it: each route's handler has its own
+ * parameter, query and body types, from the OpenAPI document.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type ApiRequest = Request<any, any, any, any>;
+
+/**
  * The REST API under /api/stagecoach. Every route needs user or service credentials, and
  * every read and change is checked against the permission policy on the project or stage it
  * concerns; every change is an auditor event.
  */
 export async function createRouter(options: RouterOptions): Promise<express.Router> {
   const { engine, httpAuth, access, auditor, catalog } = options;
-  const router = Router();
-  router.use(express.json({ limit: MAX_BODY }));
-  router.use(express.text({ limit: MAX_BODY, type: ['application/yaml', 'application/x-yaml', 'text/*'] }));
+  // Each request is checked against the OpenAPI document (src/schema/openapi.yaml) before its
+  // handler runs: a parameter or body of the wrong type is a 400 that names it.
+  const router = await createOpenApiRouter({
+    middleware: [
+      readBody(express.json({ limit: MAX_BODY })),
+      readBody(express.text({ limit: MAX_BODY, type: ['application/yaml', 'application/x-yaml', 'text/*'] })),
+    ],
+    // the caller is authenticated by Backstage's httpAuth, not by the spec's security scheme
+    validatorOptions: { validateSecurity: false },
+  });
 
   /** The caller, once allowed to read the project. */
-  const readProject = async (req: Request, project: string) => {
+  const readProject = async (req: ApiRequest, project: string) => {
     const credentials = await httpAuth.credentials(req);
     await access.checkProject(credentials, stagecoachProjectReadPermission, project);
     return credentials;
@@ -66,7 +80,7 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
 
   /** A change of a project (or, with `stage`, of one of its stages): checked, run and audited. */
   const change = <T>(
-    req: Request,
+    req: ApiRequest,
     what: AuditedChange & { permission: ResourcePermission; project: string; stage?: string },
     run: (credentials: BackstageCredentials) => Promise<T>,
     outcome?: (result: T) => AuditedChange['meta'],
@@ -89,7 +103,7 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
     return p.userEntityRef ?? p.subject ?? p.type;
   };
 
-  const limitParam = (req: Request) => {
+  const limitParam = (req: ApiRequest) => {
     const raw = req.query.limit;
     if (raw === undefined) return undefined;
     const n = Number(raw);
@@ -97,7 +111,7 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
     return n;
   };
 
-  const stringParam = (req: Request, name: string) => {
+  const stringParam = (req: ApiRequest, name: string) => {
     const v = req.query[name];
     if (v === undefined) return undefined;
     if (typeof v !== 'string' || !v) throw new InputError(`${name} must be a single non-empty value`);
@@ -397,7 +411,7 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
     );
   });
 
-  // Manifest problems are listed one by one; a malformed body is the sender's error, not ours.
+  // Manifest problems are listed one by one.
   router.use((err: Error, req: Request, res: Response, next: NextFunction) => {
     if (err instanceof ManifestValidationError) {
       res.status(400).json({
@@ -408,14 +422,26 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
       });
       return;
     }
-    const status = (err as { status?: number; type?: string }).status;
-    if ((err as { type?: string }).type?.startsWith('entity.') && status && status < 500) {
-      const limit = (err as { type?: string }).type === 'entity.too.large' ? ` (the limit is ${MAX_BODY})` : '';
-      next(new InputError(`the request body could not be read: ${err.message}${limit}`));
-      return;
-    }
     next(err);
   });
 
   return router;
+}
+
+/**
+ * A body parser whose failures (malformed JSON, a body over the limit) are the sender's error,
+ * said in words: the OpenAPI router turns whatever its middleware fails with into a 400 with
+ * that message.
+ */
+function readBody(parser: express.RequestHandler): express.RequestHandler {
+  return (req, res, next) =>
+    parser(req, res, (err?: unknown) => {
+      const { type, status, message } = (err ?? {}) as { type?: string; status?: number; message?: string };
+      if (err && type?.startsWith('entity.') && status && status < 500) {
+        const limit = type === 'entity.too.large' ? ` (the limit is ${MAX_BODY})` : '';
+        next(new InputError(`the request body could not be read: ${message}${limit}`));
+        return;
+      }
+      next(err);
+    });
 }

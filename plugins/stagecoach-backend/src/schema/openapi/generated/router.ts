@@ -1762,7 +1762,7 @@ export const spec = {
                 type: 'string',
               },
             },
-            'text/plain': {
+            'text/*': {
               schema: {
                 type: 'string',
               },

@@ -1132,7 +1132,7 @@ export interface operations {
       content: {
         'application/yaml': string;
         'application/x-yaml': string;
-        'text/plain': string;
+        'text/*': string;
         'application/json': components['schemas']['ApplyManifestsJsonRequest'];
       };
     };
