@@ -21,5 +21,7 @@ backend.add(import('./permissions/module'));
 
 backend.add(import('./demo'));
 backend.add(import('@stagecoach/plugin-stagecoach-backend'));
+// an example of the organisation's own promotion steps: write-release-notes
+backend.add(import('./stagecoachSteps/module'));
 
 backend.start();
