@@ -105,6 +105,12 @@ describe('the OpenAPI document (src/schema/openapi.yaml)', () => {
         .use(mockErrorHandler());
     });
 
+    it('serves the document at /openapi.json', async () => {
+      const res = await request(app).get('/openapi.json');
+      expect(res.status).toBe(200);
+      expect(Object.keys(res.body.paths)).toContain('/projects/{project}/stages/{stage}/promotions');
+    });
+
     it.each([
       [
         'a body field of the wrong type',
