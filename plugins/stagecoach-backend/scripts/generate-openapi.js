@@ -17,6 +17,8 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const YAML = require('yaml');
+// the repository's own formatter (a root devDependency), so the output reads like the sources
+// eslint-disable-next-line @backstage/no-undeclared-imports
 const prettier = require('prettier');
 const { default: openapiTS, astToString } = require('openapi-typescript');
 
