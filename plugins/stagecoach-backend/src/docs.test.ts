@@ -2,10 +2,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
 import { ConfigSchema, loadConfigSchema } from '@backstage/config-loader';
-import { parseManifests } from './manifests/parseManifests';
+import { manifestExtensions } from './app/manifestExtensions';
+import { parseManifests as parseWith } from './manifests/parseManifests';
 import { KARGO_API_VERSION } from './manifests/schemas';
 import { ANALYSIS_API_VERSION } from './verification/analysisTemplate';
 import { builtinSteps, validateStepConfig } from './promotion/steps';
+
+/** The manifests as the engine reads them: the features' extensions with their defaults. */
+const parseManifests = (project: string, text: string) => parseWith(project, text, manifestExtensions());
 
 /**
  * Docs are product: every YAML (and JSON) example in docs/, examples/ and the README is

@@ -5,11 +5,10 @@ import type {
   ManifestApply,
   ProjectSummary,
 } from '@stagecoach/plugin-stagecoach-common';
+import type { ManifestExtension } from '../manifests/ManifestExtension';
 import { parseManifests, pipelineOrder } from '../manifests/parseManifests';
-import type { StepDefinition } from '../promotion/steps';
 import type { PipelineStore } from '../store/PipelineStore';
 import type { ManifestApplyStore } from '../store/ManifestApplyStore';
-import type { JobSettings } from '../verification/jobSettings';
 import type { Clock } from '../util/types';
 import type { DomainEventBus } from './events/DomainEventBus';
 import type { PromotionService } from './PromotionService';
@@ -30,10 +29,8 @@ export interface ProjectServiceOptions {
   manifestApplies: ManifestApplyStore;
   promotions: PromotionService;
   verifications: VerificationService;
-  /** The steps promotions run, and manifests may name. */
-  steps: ReadonlyMap<string, StepDefinition>;
-  /** Where job metrics may run (checked at apply time). */
-  jobs: JobSettings;
+  /** What the features add to the manifests (their kinds, Stage fields, step checks). */
+  manifestExtensions: readonly ManifestExtension[];
   events: DomainEventBus;
   clock: Clock;
 }
@@ -70,8 +67,7 @@ export class ProjectService {
     const manifests = parseManifests(
       project,
       yamlText,
-      this.o.steps,
-      this.o.jobs,
+      this.o.manifestExtensions,
     );
     const digest = `sha256:${createHash('sha256')
       .update(yamlText)

@@ -32,6 +32,7 @@ import { EntityPipelineService } from './EntityPipelineService';
 import { DomainEventBus } from './events/DomainEventBus';
 import { reportStagecoachEvents } from './events/StagecoachEvent';
 import { FreightService } from './FreightService';
+import { manifestExtensions } from './manifestExtensions';
 import { ProjectService } from './ProjectService';
 import { PromotionService } from './PromotionService';
 import { subscribeReactions } from './reactions';
@@ -251,8 +252,7 @@ export class StagecoachEngine {
       manifestApplies: stores.manifestApplies,
       promotions: this.promotions,
       verifications: this.verifications,
-      steps,
-      jobs,
+      manifestExtensions: manifestExtensions({ steps, jobs }),
       events,
       clock,
     });

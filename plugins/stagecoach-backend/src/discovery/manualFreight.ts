@@ -3,7 +3,7 @@ import { InputError, ServiceUnavailableError } from '@backstage/errors';
 import type { Chart, GitCommit, Image } from '@stagecoach/plugin-stagecoach-common';
 import { parseImageRepository } from '../integrations/registry/imageReference';
 import { describeIssue } from '../manifests/describeIssue';
-import { formatPath } from '../manifests/parseManifests';
+import { formatPath } from '../manifests/problems';
 import {
   ChartSubscription,
   freightOriginSchema,

@@ -6,8 +6,14 @@ import { createGitFixture, GitFixture, pipelineWithoutStage, pipelineYaml } from
 import { until } from '../__testUtils__/until';
 import { silentLogger } from '../util/types';
 import { ManifestValidationError } from './ManifestValidationError';
-import { parseManifests } from './parseManifests';
+import { parseManifests as parseWith } from './parseManifests';
+import { manifestExtensions } from '../app/manifestExtensions';
+import type { JobSettings } from '../verification/jobSettings';
 import { LOOPBACK_ALLOWED } from '../__testUtils__/loopbackHttp';
+
+/** The manifests as the engine reads them, with these job settings (default: Kargo's). */
+const parseManifests = (project: string, text: string, jobs?: JobSettings) =>
+  parseWith(project, text, manifestExtensions({ jobs }));
 
 jest.setTimeout(120_000);
 
@@ -122,15 +128,15 @@ ${podSpec}`;
         message: expect.stringMatching(/^job metrics of project "kube-system" would run in namespace "kube-system" .*a protected namespace/),
       }),
     ]);
-    expect(() => parseManifests('kube-system', text, undefined, { namespaces: [{ project: 'kube-system', namespaces: ['kube-system'] }] })).not.toThrow();
+    expect(() => parseManifests('kube-system', text, { namespaces: [{ project: 'kube-system', namespaces: ['kube-system'] }] })).not.toThrow();
   });
 
   it('accepts a plain job, and lets it pick only a namespace app-config allows the project', () => {
     expect(() => parseManifests('team-a', template('team-a', container))).not.toThrow();
     const settings = { namespaces: [{ project: 'team-a', namespaces: ['team-a-verify', 'team-a-load'] }] };
     const picking = (ns: string) => template('team-a', container, `\n          metadata: {namespace: ${ns}}`);
-    expect(() => parseManifests('team-a', picking('team-a-load'), undefined, settings)).not.toThrow();
-    expect(() => parseManifests('team-a', picking('team-b'), undefined, settings)).toThrow(
+    expect(() => parseManifests('team-a', picking('team-a-load'), settings)).not.toThrow();
+    expect(() => parseManifests('team-a', picking('team-b'), settings)).toThrow(
       /spec\.metrics\[0\]\.provider\.job\.metadata\.namespace: namespace "team-b" is not one that project "team-a"'s jobs may run in \(stagecoach\.verification\.jobs\): team-a-verify, team-a-load/,
     );
   });

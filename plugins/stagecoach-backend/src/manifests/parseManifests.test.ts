@@ -1,5 +1,9 @@
-import { parseManifests, pipelineOrder } from './parseManifests';
+import { manifestExtensions } from '../app/manifestExtensions';
+import { parseManifests as parseWith, pipelineOrder } from './parseManifests';
 import { ManifestValidationError } from './ManifestValidationError';
+
+/** The manifests as the engine reads them: the features' extensions with their defaults. */
+const parseManifests = (project: string, text: string) => parseWith(project, text, manifestExtensions());
 
 const warehouse = `apiVersion: kargo.akuity.io/v1alpha1
 kind: Warehouse

@@ -1,44 +1,13 @@
 import { z } from 'zod';
 import type { ManifestProblem } from '@stagecoach/plugin-stagecoach-common';
 import { inflateTasks } from './promotionTasks';
-import {
-  documentHeaderSchema,
-  metadataSchema,
-  promotionTaskSpecSchema,
-  PromotionTaskSpec,
-  stageSpecSchema,
-  StageSpec,
-  RunnableStageSpec,
-  warehouseSpecSchema,
-  WarehouseSpec,
-} from './schemas';
+import { KARGO_API_VERSION, metadataSchema, PromotionTaskSpec, RunnableStageSpec, StageSpec, WarehouseSpec } from './schemas';
 import { ManifestValidationError } from './ManifestValidationError';
 import { readYamlDocuments } from './yamlDocuments';
-import { JobSettings, templateJobProblems } from '../verification/jobSettings';
-import { describeIssue } from './describeIssue';
-import { builtinSteps, StepDefinition, validateStepConfig } from '../promotion/steps';
-import { projectConfigSpecSchema, ProjectConfigSpec } from './projectConfig';
-import {
-  ANALYSIS_API_VERSION,
-  analysisTemplateSpecSchema,
-  AnalysisTemplateSpec,
-  mergeTemplates,
-  StageVerification,
-  stageVerificationSchema,
-} from '../verification/analysisTemplate';
-
-/** A Stage as written: Kargo's spec, and `verification` with Argo Rollouts' AnalysisTemplates. */
-const stageDocumentSpecSchema = stageSpecSchema.extend({ verification: stageVerificationSchema.optional() });
-type StageDocumentSpec = StageSpec & { verification?: StageVerification };
-
-const ANALYSIS_KINDS = ['AnalysisTemplate', 'ClusterAnalysisTemplate'] as const;
-const analysisHeaderSchema = z.object({
-  apiVersion: z.literal(ANALYSIS_API_VERSION),
-  kind: z.enum(ANALYSIS_KINDS, {
-    errorMap: () => ({ message: `must be AnalysisTemplate or ClusterAnalysisTemplate for ${ANALYSIS_API_VERSION}` }),
-  }),
-  metadata: metadataSchema,
-});
+import type { ProjectConfigSpec } from './projectConfig';
+import type { KeptDocument, ManifestExtension, ManifestKind, ReadSet } from './ManifestExtension';
+import { pipelineKinds } from './pipelineKinds';
+import { DocumentProblem, formatPath, zodProblems } from './problems';
 
 export interface WarehouseDefinition {
   name: string;
@@ -62,52 +31,76 @@ export interface ProjectManifests {
   projectConfig?: ProjectConfigSpec;
 }
 
-/** Formats a zod issue path as `spec.subscriptions[0].git.repoURL`. */
-export function formatPath(prefix: string, path: (string | number)[]): string {
-  let out = prefix;
-  for (const seg of path) {
-    if (typeof seg === 'number') out += `[${seg}]`;
-    else out += out ? `.${seg}` : seg;
-  }
-  return out;
+/** `A, B or C`. */
+function oneOf(names: readonly string[]): string {
+  return names.length === 1 ? names[0] : `${names.slice(0, -1).join(', ')} or ${names[names.length - 1]}`;
 }
 
-function issuesToProblems(
-  document: number,
-  resource: string | undefined,
-  prefix: string,
-  error: z.ZodError,
-): ManifestProblem[] {
-  return error.issues.map(issue => ({
-    document,
-    resource,
-    path: formatPath(prefix, issue.path),
-    message: describeIssue(issue),
-  }));
+/**
+ * How a document's header is read: the kinds of each apiVersion, Kargo's first. A document of
+ * another apiVersion than Kargo's is read as that apiVersion's kinds; a kind written with the
+ * wrong apiVersion is told the right one; anything else is held to Kargo's header.
+ */
+function headerReader(kinds: readonly ManifestKind<unknown>[]) {
+  const byApiVersion = new Map<string, ManifestKind<unknown>[]>();
+  for (const kind of kinds) byApiVersion.set(kind.apiVersion, [...(byApiVersion.get(kind.apiVersion) ?? []), kind]);
+  const schemas = new Map(
+    [...byApiVersion].map(([apiVersion, ofVersion]) => {
+      const names = ofVersion.map(k => k.kind);
+      // Kargo's kinds are the default: only the others say which apiVersion they belong to
+      const kindMessage = `must be ${oneOf(names)}${apiVersion === KARGO_API_VERSION ? '' : ` for ${apiVersion}`}`;
+      const schema = z.object({
+        apiVersion: z.literal(apiVersion, { errorMap: () => ({ message: `must be ${apiVersion}` }) }),
+        kind: z.enum(names as [string, ...string[]], { errorMap: () => ({ message: kindMessage }) }),
+        metadata: metadataSchema,
+      });
+      return [apiVersion, schema] as const;
+    }),
+  );
+  const foreign = kinds.filter(k => k.apiVersion !== KARGO_API_VERSION);
+
+  return (value: { apiVersion?: unknown; kind?: unknown }) => {
+    const own = typeof value.apiVersion === 'string' && value.apiVersion !== KARGO_API_VERSION && schemas.get(value.apiVersion);
+    if (own) return own.safeParse(value);
+    const misplaced = foreign.find(k => k.kind === value.kind);
+    if (misplaced) {
+      const why = misplaced.foreignApiVersion ? `: ${misplaced.foreignApiVersion}` : '';
+      return { success: false as const, problem: { path: 'apiVersion', message: `must be ${misplaced.apiVersion}${why}` } };
+    }
+    return schemas.get(KARGO_API_VERSION)!.safeParse(value);
+  };
 }
 
 /**
  * Parses and validates a multi-document YAML set for one project. Either every document
  * is valid and consistent with the others, or a ManifestValidationError lists every
- * problem with its document and field path.
+ * problem with its document and field path. Kargo's pipeline kinds are read here; the
+ * features' extensions (from the composition root) bring their own kinds, Stage fields,
+ * step checks and how a stage is completed.
  */
 export function parseManifests(
   project: string,
   text: string,
-  /** The steps a `uses` may name (the engine's: the built-in steps unless it was given others). */
-  steps: ReadonlyMap<string, StepDefinition> = builtinSteps,
-  /** Where job metrics may run and with which service accounts (app-config; default: Kargo's). */
-  jobs: JobSettings = {},
+  extensions: readonly ManifestExtension[],
 ): ProjectManifests {
+  const pipeline = pipelineKinds(extensions);
+  const kinds: ManifestKind<unknown>[] = [
+    pipeline.warehouse,
+    pipeline.stage,
+    pipeline.promotionTask,
+    pipeline.projectConfig,
+    ...extensions.flatMap(e => e.kinds ?? []),
+  ] as ManifestKind<unknown>[];
+  const kindOf = new Map(kinds.map(k => [`${k.apiVersion} ${k.kind}`, k]));
+  const readHeader = headerReader(kinds);
+
   const problems: ManifestProblem[] = [];
   /** Every resource a document declares, valid or not: others may refer to it. */
   const declared = new Set<string>();
-  const warehouses: Located<WarehouseDefinition>[] = [];
-  const stages: Located<{ name: string; spec: StageDocumentSpec; labels?: Record<string, string> }>[] = [];
-  const tasks = new Map<string, PromotionTaskSpec>();
-  /** `AnalysisTemplate/name` (or ClusterAnalysisTemplate) -> the spec and its document. */
-  const templates = new Map<string, Located<{ spec: AnalysisTemplateSpec }>>();
-  let projectConfig: Located<{ spec: ProjectConfigSpec }> | undefined;
+  /** The documents each kind keeps, by kind. */
+  const kept = new Map<string, KeptDocument<unknown>[]>(kinds.map(k => [k.kind, []]));
+  const located = (document: number, resource: string | undefined, found: DocumentProblem[]) =>
+    found.map(p => ({ document, resource, path: p.path, message: p.message }));
 
   // within limits (size, nesting, aliases); a set with no documents at all is a problem too
   const read = readYamlDocuments(text);
@@ -119,174 +112,55 @@ export function parseManifests(
       problems.push({ document: index, path: '', message: 'must be a mapping with apiVersion, kind, metadata and spec' });
       return;
     }
-    if ((value as { apiVersion?: unknown }).apiVersion === ANALYSIS_API_VERSION) {
-      parseAnalysisTemplate(index, value);
-      return;
-    }
-    if ((ANALYSIS_KINDS as readonly unknown[]).includes((value as { kind?: unknown }).kind)) {
-      problems.push({ document: index, path: 'apiVersion', message: `must be ${ANALYSIS_API_VERSION}: AnalysisTemplates are Argo Rollouts' documents` });
-      return;
-    }
-    const header = documentHeaderSchema.safeParse(value);
+    const header = readHeader(value);
     if (!header.success) {
-      problems.push(...issuesToProblems(index, undefined, '', header.error));
+      if ('problem' in header) problems.push({ document: index, ...header.problem });
+      else problems.push(...located(index, undefined, zodProblems('', header.error)));
       return;
     }
-    const { kind, metadata } = header.data;
-    const resource = `${kind}/${metadata.name}`;
+    const { apiVersion, kind: kindName, metadata } = header.data;
+    const kind = kindOf.get(`${apiVersion} ${kindName}`)!;
+    const resource = `${kindName}/${metadata.name}`;
     declared.add(resource);
-    checkNamespace(index, resource, metadata.namespace);
-    const spec = (value as { spec?: unknown }).spec;
-    if (kind === 'Warehouse') {
-      const parsed = warehouseSpecSchema.safeParse(spec);
-      if (!parsed.success) problems.push(...issuesToProblems(index, resource, 'spec', parsed.error));
-      else warehouses.push({ name: metadata.name, spec: parsed.data, document: index });
-    } else if (kind === 'Stage') {
-      const parsed = stageDocumentSpecSchema.safeParse(spec);
-      if (!parsed.success) {
-        problems.push(...issuesToProblems(index, resource, 'spec', parsed.error));
-        return;
-      }
-      (parsed.data.promotionTemplate?.spec.steps ?? []).forEach((step, i) => {
-        if (!step.uses) return; // a task's steps are checked in the PromotionTask's document
-        for (const p of validateStepConfig(step.uses, step.config ?? {}, steps)) {
-          problems.push({
-            document: index,
-            resource,
-            path: formatPath(`spec.promotionTemplate.spec.steps[${i}]`, p.path),
-            message: p.message,
-          });
-        }
-      });
-      stages.push({ name: metadata.name, spec: parsed.data, labels: metadata.labels, document: index });
-    } else if (kind === 'PromotionTask') {
-      const parsed = promotionTaskSpecSchema.safeParse(spec);
-      if (!parsed.success) {
-        problems.push(...issuesToProblems(index, resource, 'spec', parsed.error));
-        return;
-      }
-      parsed.data.steps.forEach((step, i) => {
-        for (const p of validateStepConfig(step.uses, step.config ?? {}, steps)) {
-          problems.push({ document: index, resource, path: formatPath(`spec.steps[${i}]`, p.path), message: p.message });
-        }
-      });
-      tasks.set(metadata.name, parsed.data);
-    } else if (kind === 'ProjectConfig') {
-      if (metadata.name !== project) {
-        problems.push({
-          document: index,
-          resource,
-          path: 'metadata.name',
-          message: `is "${metadata.name}" but a ProjectConfig is named after its project: "${project}"`,
-        });
-      }
-      const parsed = projectConfigSpecSchema.safeParse(spec ?? {});
-      if (!parsed.success) problems.push(...issuesToProblems(index, resource, 'spec', parsed.error));
-      else if (projectConfig) {
-        problems.push({
-          document: index,
-          resource,
-          path: 'kind',
-          message: `a project has one ProjectConfig; document ${projectConfig.document} is one already`,
-        });
-      } else projectConfig = { spec: parsed.data, document: index };
-    }
-  });
-
-  /** A document's metadata.namespace, when it has one, names the project it is applied to. */
-  function checkNamespace(index: number, resource: string, namespace: string | undefined) {
-    if (namespace && namespace !== project) {
+    // a document's metadata.namespace, when it has one, names the project it is applied to
+    if (kind.namespaced && metadata.namespace && metadata.namespace !== project) {
       problems.push({
         document: index,
         resource,
         path: 'metadata.namespace',
-        message: `is "${namespace}" but the manifests are applied to project "${project}"`,
+        message: `is "${metadata.namespace}" but the manifests are applied to project "${project}"`,
       });
     }
-  }
+    const ofKind = kept.get(kindName)!;
+    const reading = kind.read(
+      { document: index, resource, name: metadata.name, spec: (value as { spec?: unknown }).spec },
+      { project, earlier: ofKind },
+    );
+    problems.push(...located(index, resource, reading.problems));
+    if (reading.spec !== undefined) {
+      ofKind.push({ document: index, name: metadata.name, spec: reading.spec, ...(metadata.labels ? { labels: metadata.labels } : {}) });
+    }
+  });
 
-  function parseAnalysisTemplate(index: number, value: object) {
-    const header = analysisHeaderSchema.safeParse(value);
-    if (!header.success) {
-      problems.push(...issuesToProblems(index, undefined, '', header.error));
-      return;
-    }
-    const { kind, metadata } = header.data;
-    const resource = `${kind}/${metadata.name}`;
-    declared.add(resource);
-    // a ClusterAnalysisTemplate has no namespace of its own in Kargo: any it names is not the project's
-    if (kind === 'AnalysisTemplate') checkNamespace(index, resource, metadata.namespace);
-    const parsed = analysisTemplateSpecSchema.safeParse((value as { spec?: unknown }).spec);
-    if (!parsed.success) {
-      problems.push(...issuesToProblems(index, resource, 'spec', parsed.error));
-      return;
-    }
-    // job metrics: the namespace app-config allows the project, and the pod policy
-    for (const p of templateJobProblems(parsed.data.metrics, project, jobs)) {
-      problems.push({ document: index, resource, path: formatPath('spec', p.path), message: p.message });
-    }
-    if (templates.has(resource)) {
-      problems.push({ document: index, resource, path: 'metadata.name', message: `${resource} is already defined in document ${templates.get(resource)!.document}` });
-      return;
-    }
-    templates.set(resource, { spec: parsed.data, document: index });
-  }
+  const set: ReadSet = { kept: kind => kept.get(kind) ?? [], declared };
+  const warehouses = set.kept('Warehouse') as KeptDocument<WarehouseSpec>[];
+  const stages = set.kept('Stage') as KeptDocument<StageSpec>[];
+  const tasks = new Map((set.kept('PromotionTask') as KeptDocument<PromotionTaskSpec>[]).map(t => [t.name, t.spec]));
+  const projectConfig = set.kept('ProjectConfig')[0] as KeptDocument<ProjectConfigSpec> | undefined;
 
-  /**
-   * A stage's AnalysisTemplates, merged into the one analysis its verifications run (as
-   * Kargo merges them into one AnalysisRun); problems name the stage's reference or the
-   * template's own document.
-   */
-  function mergeVerification(stage: Located<{ name: string; spec: StageDocumentSpec }>) {
-    const v = stage.spec.verification;
-    if (!v || v.analysisTemplates.length === 0) return v;
-    const resource = `Stage/${stage.name}`;
-    const named: { name: string; spec: AnalysisTemplateSpec }[] = [];
-    v.analysisTemplates.forEach((ref, i) => {
-      const key = `${ref.kind}/${ref.name}`;
-      const t = templates.get(key);
-      if (t) named.push({ name: ref.name, spec: t.spec });
-      else if (!declared.has(key)) {
-        problems.push({
-          document: stage.document,
-          resource,
-          path: `spec.verification.analysisTemplates[${i}].name`,
-          message: `names ${ref.kind} "${ref.name}", which is not in this set of manifests`,
-        });
-      }
-    });
-    if (named.length !== v.analysisTemplates.length) return v; // reported above, or the template's own problems
-    const merged = mergeTemplates(named);
-    if (!merged.ok) {
-      for (const p of merged.problems) {
-        const ref = v.analysisTemplates.find(r => r.name === p.template)!;
-        const key = `${ref.kind}/${p.template}`;
-        problems.push({ document: templates.get(key)!.document, resource: key, path: formatPath('', p.path), message: `${p.message} (verifying ${resource})` });
-      }
-      return v;
+  // the features complete each stage (AnalysisTemplates merged into its verification); then
+  // PromotionTasks are inflated into the stages that use them: a stage stores the steps it runs
+  const runnable: Located<StageDefinition>[] = stages.map(stage => {
+    let spec = stage.spec;
+    for (const extension of extensions) {
+      const resolved = extension.resolveStage?.({ ...stage, spec }, set);
+      if (!resolved) continue;
+      problems.push(...resolved.problems);
+      spec = { ...spec, ...resolved.fields };
     }
-    // an arg the templates declare without a default needs the stage's value
-    const given = new Set((v.args ?? []).map(a => a.name));
-    for (const arg of merged.spec.args ?? []) {
-      if (arg.value === undefined && !given.has(arg.name)) {
-        problems.push({
-          document: stage.document,
-          resource,
-          path: 'spec.verification.args',
-          message: `needs a value for "${arg.name}": ${argOwners(named, arg.name)} without a default`,
-        });
-      }
-    }
-    return { ...v, analysis: merged.spec };
-  }
-
-  // PromotionTasks are inflated into the stages that use them: a stage stores the steps it runs;
-  // AnalysisTemplates likewise are merged into its verification
-  const runnable: Located<StageDefinition>[] = stages.map(located => {
-    const verification = mergeVerification(located);
-    const stage = { ...located, spec: { ...located.spec, ...(verification ? { verification } : {}) } };
-    const { promotionTemplate, ...rest } = stage.spec;
-    if (!promotionTemplate) return { ...stage, spec: rest };
+    const { promotionTemplate, ...rest } = spec;
+    const base = { document: stage.document, name: stage.name, ...(stage.labels ? { labels: stage.labels } : {}) };
+    if (!promotionTemplate) return { ...base, spec: rest };
     const inflated = inflateTasks(promotionTemplate.spec.steps, tasks);
     for (const p of inflated.problems) {
       problems.push({
@@ -296,7 +170,7 @@ export function parseManifests(
         message: p.message,
       });
     }
-    return { ...stage, spec: { ...rest, promotionTemplate: { spec: { ...promotionTemplate.spec, steps: inflated.steps } } } };
+    return { ...base, spec: { ...rest, promotionTemplate: { spec: { ...promotionTemplate.spec, steps: inflated.steps } } } };
   });
 
   problems.push(...crossCheck(warehouses, runnable, declared));
@@ -307,14 +181,6 @@ export function parseManifests(
     stages: runnable.map(({ name, spec, labels }) => ({ name, spec, ...(labels ? { labels } : {}) })),
     ...(projectConfig ? { projectConfig: projectConfig.spec } : {}),
   };
-}
-
-/** `AnalysisTemplate smoke declares it` / `AnalysisTemplates smoke and slo declare it`. */
-function argOwners(templates: { name: string; spec: AnalysisTemplateSpec }[], arg: string): string {
-  const names = templates.filter(t => t.spec.args?.some(a => a.name === arg)).map(t => t.name);
-  return names.length === 1
-    ? `AnalysisTemplate ${names[0]} declares it`
-    : `AnalysisTemplates ${names.slice(0, -1).join(', ')} and ${names[names.length - 1]} declare it`;
 }
 
 /** Checks between documents: unique names, known origins and upstream stages, no cycles. */

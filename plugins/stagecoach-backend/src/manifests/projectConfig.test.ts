@@ -1,6 +1,10 @@
 import { ManifestValidationError } from './ManifestValidationError';
-import { parseManifests } from './parseManifests';
+import { manifestExtensions } from '../app/manifestExtensions';
+import { parseManifests as parseWith } from './parseManifests';
 import { findPromotionPolicy } from '../stages/selectors';
+
+/** The manifests as the engine reads them: the features' extensions with their defaults. */
+const parseManifests = (project: string, text: string) => parseWith(project, text, manifestExtensions());
 
 const pipeline = (sources = '{stages: [dev]}') => `apiVersion: kargo.akuity.io/v1alpha1
 kind: Warehouse

@@ -3,7 +3,6 @@ import { httpURL } from '../integrations/http/requestFields';
 import { pathSelectorProblem } from '../util/pathSelectors';
 import { regexProblem } from '../util/safeRegex';
 import { syntaxProblem, unwrapExpression } from '../expressions/expressions';
-import type { AnalysisTemplateSpec, StageVerification } from '../verification/analysisTemplate';
 
 /**
  * Kargo-format manifests (`kargo.akuity.io/v1alpha1`) as Stagecoach accepts them.
@@ -300,18 +299,6 @@ export const stageSpecSchema = z
   })
   .strict();
 
-export const documentHeaderSchema = z.object({
-  apiVersion: z.literal(KARGO_API_VERSION, {
-    errorMap: () => ({ message: `must be ${KARGO_API_VERSION}` }),
-  }),
-  kind: z.enum(['Warehouse', 'Stage', 'PromotionTask', 'ProjectConfig'], {
-    errorMap: () => ({
-      message: 'must be Warehouse, Stage, PromotionTask or ProjectConfig',
-    }),
-  }),
-  metadata: metadataSchema,
-});
-
 export type GitSubscription = z.infer<typeof gitSubscriptionSchema>;
 export type ImageSubscription = z.infer<typeof imageSubscriptionSchema>;
 export type ChartSubscription = z.infer<typeof chartSubscriptionSchema>;
@@ -330,18 +317,22 @@ export function subscriptionKind(s: Subscription): {
 }
 export type WarehouseSpec = z.infer<typeof warehouseSpecSchema>;
 export type StageSpec = z.infer<typeof stageSpecSchema>;
-export type PromotionStepDefinition = z.infer<typeof promotionStepSchema>;
-/** A stage's spec as stored: PromotionTasks inflated, every step a `uses` step. */
-export type RunnableStageSpec = Omit<StageSpec, 'promotionTemplate'> & {
-  promotionTemplate?: { spec: { vars?: Var[]; steps: RunnableStep[] } };
-  verification?: StoredStageVerification;
-};
-export type PromotionTaskSpec = z.infer<typeof promotionTaskSpecSchema>;
 /**
- * A stage's `spec.verification` as stored: the named AnalysisTemplates merged into `analysis`
- * when the manifests were applied (as PromotionTasks are inflated into the steps).
+ * The fields features add to a Stage's spec (ManifestExtension.stageFields), as read and as
+ * stored. Each feature declares its own by declaration merging, next to its extension
+ * (verification/manifestExtension.ts: `verification`), so that this module names no feature.
  */
-export type StoredStageVerification = StageVerification & { analysis?: AnalysisTemplateSpec };
+// eslint-disable-next-line @typescript-eslint/no-empty-interface
+export interface StageSpecExtensions {}
+/** A Stage's spec as written: Kargo's, and the fields features add. */
+export type StageDocumentSpec = StageSpec & StageSpecExtensions;
+export type PromotionStepDefinition = z.infer<typeof promotionStepSchema>;
+/** A stage's spec as stored: PromotionTasks inflated, every step a `uses` step; features' fields completed. */
+export type RunnableStageSpec = Omit<StageSpec, 'promotionTemplate'> &
+  StageSpecExtensions & {
+    promotionTemplate?: { spec: { vars?: Var[]; steps: RunnableStep[] } };
+  };
+export type PromotionTaskSpec = z.infer<typeof promotionTaskSpecSchema>;
 export type StepRetry = z.infer<typeof stepRetrySchema>;
 
 /**

@@ -5,6 +5,7 @@ import { stringify } from 'yaml';
 import { z } from 'zod';
 import { StagecoachEngine } from '../app';
 import { ManifestValidationError } from '../manifests/ManifestValidationError';
+import { manifestExtensions } from '../app/manifestExtensions';
 import { parseManifests, StageDefinition } from '../manifests/parseManifests';
 import { inflateTasks } from '../manifests/promotionTasks';
 import { stageSpecSchema } from '../manifests/schemas';
@@ -165,7 +166,7 @@ function manifestsYaml(
  * same schema and inflation as applyManifests does.
  */
 async function storeWithTestSteps(engine: StagecoachEngine, git: GitFixture, clock: Clock, project: string, stages: StageDoc[]) {
-  const { warehouses } = parseManifests(project, manifestsYaml(git, project, []));
+  const { warehouses } = parseManifests(project, manifestsYaml(git, project, []), manifestExtensions());
   const definitions: StageDefinition[] = stages.map(s => {
     const { promotionTemplate, ...rest } = stageSpecSchema.parse(stageSpec(s));
     const inflated = inflateTasks(promotionTemplate!.spec.steps, new Map());

@@ -7,7 +7,7 @@ import { DEFAULT_GIT_IDENTITY, GitIdentity } from '../integrations/git/GitCli';
 import { DEFAULT_EGRESS_POLICY, EgressPolicy } from '../integrations/http/egress';
 import { noScmCredentials, ScmCredentials } from '../integrations/scm/ScmCredentials';
 import { describeIssue } from '../manifests/describeIssue';
-import { formatPath } from '../manifests/parseManifests';
+import { formatPath } from '../manifests/problems';
 import type { RunnableStep, Var } from '../manifests/schemas';
 import { FreightStore, StoredFreight } from '../store/FreightStore';
 import { MetadataStore } from '../store/MetadataStore';

@@ -1,6 +1,10 @@
-import { parseManifests } from '../manifests/parseManifests';
+import { manifestExtensions } from '../app/manifestExtensions';
+import { parseManifests as parseWith } from '../manifests/parseManifests';
 import type { StoredStage } from '../store/PipelineStore';
 import { analysisForStage } from './forStage';
+
+/** The manifests as the engine reads them: the features' extensions with their defaults. */
+const parseManifests = (project: string, text: string) => parseWith(project, text, manifestExtensions());
 
 const manifests = (arg: string) => `apiVersion: kargo.akuity.io/v1alpha1
 kind: Warehouse

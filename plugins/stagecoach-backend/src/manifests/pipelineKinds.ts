@@ -1,0 +1,128 @@
+import type { ManifestExtension, ManifestKind } from './ManifestExtension';
+import { DocumentProblem, formatPath, zodProblems } from './problems';
+import { ProjectConfigSpec, projectConfigSpecSchema } from './projectConfig';
+import {
+  KARGO_API_VERSION,
+  PromotionTaskSpec,
+  promotionTaskSpecSchema,
+  StageDocumentSpec,
+  stageSpecSchema,
+  WarehouseSpec,
+  warehouseSpecSchema,
+} from './schemas';
+
+/**
+ * Kargo's pipeline documents, the ones a project stores (PromotionTasks are inflated into the
+ * stages that call them): Warehouse, Stage, PromotionTask and ProjectConfig, in the order the
+ * API names them. A Stage takes the fields features add, and every step the features' checks.
+ */
+export interface PipelineKinds {
+  warehouse: ManifestKind<WarehouseSpec>;
+  stage: ManifestKind<StageDocumentSpec>;
+  promotionTask: ManifestKind<PromotionTaskSpec>;
+  projectConfig: ManifestKind<ProjectConfigSpec>;
+}
+
+export function pipelineKinds(
+  extensions: readonly ManifestExtension[],
+): PipelineKinds {
+  const stageSchema = stageSpecSchema.extend(
+    Object.assign({}, ...extensions.map(e => e.stageFields ?? {})),
+  );
+
+  /** The features' problems with the `uses` steps of a list, paths under `at`. */
+  const stepProblems = (
+    steps: { uses?: string; config?: Record<string, unknown> }[],
+    at: string,
+  ) => {
+    const problems: DocumentProblem[] = [];
+    steps.forEach((step, i) => {
+      if (!step.uses) return; // a task's steps are checked in the PromotionTask's document
+      for (const extension of extensions) {
+        for (const p of extension.checkStep?.({
+          uses: step.uses,
+          config: step.config ?? {},
+        }) ?? []) {
+          problems.push({
+            path: formatPath(`${at}[${i}]`, p.path),
+            message: p.message,
+          });
+        }
+      }
+    });
+    return problems;
+  };
+
+  return {
+    warehouse: {
+      apiVersion: KARGO_API_VERSION,
+      kind: 'Warehouse',
+      namespaced: true,
+      read: ({ spec }) => {
+        const parsed = warehouseSpecSchema.safeParse(spec);
+        return parsed.success
+          ? { spec: parsed.data, problems: [] }
+          : { problems: zodProblems('spec', parsed.error) };
+      },
+    },
+    stage: {
+      apiVersion: KARGO_API_VERSION,
+      kind: 'Stage',
+      namespaced: true,
+      read: ({ spec }) => {
+        const parsed = stageSchema.safeParse(spec);
+        if (!parsed.success)
+          return { problems: zodProblems('spec', parsed.error) };
+        const data = parsed.data as StageDocumentSpec;
+        return {
+          spec: data,
+          problems: stepProblems(
+            data.promotionTemplate?.spec.steps ?? [],
+            'spec.promotionTemplate.spec.steps',
+          ),
+        };
+      },
+    },
+    promotionTask: {
+      apiVersion: KARGO_API_VERSION,
+      kind: 'PromotionTask',
+      namespaced: true,
+      read: ({ spec }) => {
+        const parsed = promotionTaskSpecSchema.safeParse(spec);
+        if (!parsed.success)
+          return { problems: zodProblems('spec', parsed.error) };
+        return {
+          spec: parsed.data,
+          problems: stepProblems(parsed.data.steps, 'spec.steps'),
+        };
+      },
+    },
+    projectConfig: {
+      apiVersion: KARGO_API_VERSION,
+      kind: 'ProjectConfig',
+      namespaced: true,
+      read: ({ name, spec }, { project, earlier }) => {
+        const problems: DocumentProblem[] = [];
+        if (name !== project) {
+          problems.push({
+            path: 'metadata.name',
+            message: `is "${name}" but a ProjectConfig is named after its project: "${project}"`,
+          });
+        }
+        const parsed = projectConfigSpecSchema.safeParse(spec ?? {});
+        if (!parsed.success)
+          return {
+            problems: [...problems, ...zodProblems('spec', parsed.error)],
+          };
+        if (earlier.length > 0) {
+          problems.push({
+            path: 'kind',
+            message: `a project has one ProjectConfig; document ${earlier[0].document} is one already`,
+          });
+          return { problems };
+        }
+        return { spec: parsed.data, problems };
+      },
+    },
+  };
+}
