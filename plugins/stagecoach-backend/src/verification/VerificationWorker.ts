@@ -2,12 +2,11 @@ import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import type { Knex } from 'knex';
 import { NotFoundError } from '@backstage/errors';
-import type { MetricResult, VerificationPhase } from '@stagecoach/plugin-stagecoach-common';
+import type { MetricResult, StageHealth, VerificationPhase } from '@stagecoach/plugin-stagecoach-common';
 import type { EgressPolicy } from '../integrations/http/egress';
 import type { KubeClusters } from '../integrations/kubernetes/types';
-import type { StageHealthMonitor } from '../stages/StageHealthMonitor';
 import type { FreightStore } from '../store/FreightStore';
-import type { PipelineStore } from '../store/PipelineStore';
+import type { PipelineStore, StoredStage } from '../store/PipelineStore';
 import type { ClaimedVerification, VerificationStore } from '../store/VerificationStore';
 import { redactSecrets, redactValues } from '../util/secrets';
 import { Clock, Logger } from '../util/types';
@@ -35,11 +34,19 @@ export function scrubbed(metrics: MetricResult[], secrets: readonly string[] = [
   }));
 }
 
+/**
+ * How the worker learns whether a stage is healthy (stages/StageHealthMonitor): a verification
+ * starts once its stage is Healthy. Only what the worker asks, so verification needs no stages/ code.
+ */
+export interface StageHealthCheck {
+  check(stage: StoredStage): Promise<StageHealth | undefined>;
+}
+
 export interface VerificationWorkerOptions {
   verifications: VerificationStore;
   pipelines: PipelineStore;
   freight: FreightStore;
-  health: StageHealthMonitor;
+  health: StageHealthCheck;
   providers: ReadonlyMap<string, MetricProvider>;
   kube: KubeClusters;
   /** Where job metrics run. */
