@@ -4,12 +4,15 @@
  *
  *   src/schema/openapi/generated/          the backend's typed router: the spec embedded, an
  *                                          EndpointMap for backend-openapi-utils, the models
- *   ../stagecoach-common/src/schema/openapi/generated/   the models, shared with the frontend
+ *   ../stagecoach-common/src/schema/openapi/generated/   the models, shared with the frontend,
+ *                                          and the typed client (apis/Api.client.ts, written
+ *                                          by openapi-client.js)
  *
- * The layout follows `backstage-repo-tools package schema openapi generate --server`, which
- * this replaces because that command runs the Java openapi-generator, whose jar it downloads
- * from Maven at run time: CI reaches only the npm registry. The models come from
- * openapi-typescript (pure JavaScript); the EndpointMap is written here, from the spec.
+ * The layout follows `backstage-repo-tools package schema openapi generate --server` and
+ * `--client-package`, which this replaces because that command runs the Java
+ * openapi-generator, whose jar it downloads from Maven at run time: CI reaches only the npm
+ * registry. The models come from openapi-typescript (pure JavaScript); the EndpointMap and
+ * the client are written here, from the spec.
  *
  *   node scripts/generate-openapi.js           write the files
  *   node scripts/generate-openapi.js --check   exit 1 naming the files that are stale
@@ -21,11 +24,13 @@ const YAML = require('yaml');
 // eslint-disable-next-line @backstage/no-undeclared-imports
 const prettier = require('prettier');
 const { default: openapiTS, astToString } = require('openapi-typescript');
+const { clientSource } = require('./openapi-client');
 
 const packageDir = path.resolve(__dirname, '..');
 const specPath = path.join(packageDir, 'src/schema/openapi.yaml');
 const serverDir = path.join(packageDir, 'src/schema/openapi');
-const commonDir = path.resolve(packageDir, '../stagecoach-common/src/schema/openapi');
+const commonPackageDir = path.resolve(packageDir, '../stagecoach-common');
+const commonDir = path.join(commonPackageDir, 'src/schema/openapi');
 
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'options', 'head'];
 
@@ -47,9 +52,10 @@ function operationsOf(spec) {
       if (!operation.operationId) {
         throw new Error(`${method.toUpperCase()} ${route} has no operationId`);
       }
-      const parameters = [...(item.parameters ?? []), ...(operation.parameters ?? [])].map(p =>
-        resolveRef(spec, p),
-      );
+      const parameters = [
+        ...(item.parameters ?? []),
+        ...(operation.parameters ?? []),
+      ].map(p => resolveRef(spec, p));
       result.push({ route, method, operation, parameters });
     }
   }
@@ -70,19 +76,38 @@ function endpointMapSource(spec) {
     const id = operation.operationId;
     const op = `operations['${id}']`;
     const fields = [];
-    if (parameters.some(p => p.in === 'path')) fields.push(`path: ${op}['parameters']['path'];`);
+    if (parameters.some(p => p.in === 'path'))
+      fields.push(`path: ${op}['parameters']['path'];`);
     if (parameters.some(p => p.in === 'query')) {
       fields.push(`query: NonNullable<${op}['parameters']['query']>;`);
     }
-    if (operation.requestBody) fields.push(`body: BodyOf<${op}['requestBody']>;`);
-    const ok = Object.keys(operation.responses ?? {}).filter(code => /^2\d\d$/.test(code));
+    if (operation.requestBody)
+      fields.push(`body: BodyOf<${op}['requestBody']>;`);
+    const ok = Object.keys(operation.responses ?? {}).filter(code =>
+      /^2\d\d$/.test(code),
+    );
     const responses = ok
-      .filter(code => resolveRef(spec, operation.responses[code])?.content?.['application/json'])
-      .map(code => `${op}['responses'][${code}]['content']['application/json']`);
-    fields.push(`response: ${responses.length ? responses.join(' | ') : 'void'};`);
-    types.push(`/** ${method.toUpperCase()} ${route} */\nexport type ${id} = {\n${fields.join('\n')}\n};`);
+      .filter(
+        code =>
+          resolveRef(spec, operation.responses[code])?.content?.[
+            'application/json'
+          ],
+      )
+      .map(
+        code => `${op}['responses'][${code}]['content']['application/json']`,
+      );
+    fields.push(
+      `response: ${responses.length ? responses.join(' | ') : 'void'};`,
+    );
+    types.push(
+      `/** ${method.toUpperCase()} ${route} */\nexport type ${id} = {\n${fields.join(
+        '\n',
+      )}\n};`,
+    );
     // backend-openapi-utils' TypedRouter looks DELETE routes up as `_delete`
-    entries.push(`'#${method === 'delete' ? '_delete' : method}|${route}': ${id};`);
+    entries.push(
+      `'#${method === 'delete' ? '_delete' : method}|${route}': ${id};`,
+    );
   }
   return `${HEADER}
 import type { operations } from '../models';
@@ -126,19 +151,62 @@ async function modelsSource(spec) {
   return `${HEADER}\n${astToString(ast)}`;
 }
 
+/** The names a models module exports. */
+const exportedNames = source =>
+  [...source.matchAll(/^export (?:type|interface) (\w+)/gm)].map(m => m[1]);
+
+/** pluginId.ts: the plugin whose base URL the client asks the discoveryApi for. */
+function pluginIdSource() {
+  const { backstage } = JSON.parse(
+    fs.readFileSync(path.join(commonPackageDir, 'package.json'), 'utf8'),
+  );
+  if (!backstage?.pluginId)
+    throw new Error(
+      'stagecoach-common/package.json names no backstage.pluginId',
+    );
+  return `${HEADER}export const pluginId = ${JSON.stringify(
+    backstage.pluginId,
+  )};\n`;
+}
+
 /** Every generated file: absolute path to content, formatted as the repository formats. */
 async function generateOpenApiFiles() {
   const spec = YAML.parse(fs.readFileSync(specPath, 'utf8'));
   const models = await modelsSource(spec);
+  const client = clientSource({
+    header: HEADER,
+    operations: operationsOf(spec),
+    resolveRef: value => resolveRef(spec, value),
+    modelNames: exportedNames(models),
+  });
   const files = {
-    [path.join(serverDir, 'index.ts')]: `${HEADER}export * from './generated';\n`,
-    [path.join(serverDir, 'generated/index.ts')]: `${HEADER}export * from './apis';\nexport * from './router';\n`,
+    [path.join(
+      serverDir,
+      'index.ts',
+    )]: `${HEADER}export * from './generated';\n`,
+    [path.join(
+      serverDir,
+      'generated/index.ts',
+    )]: `${HEADER}export * from './apis';\nexport * from './router';\n`,
     [path.join(serverDir, 'generated/router.ts')]: routerSource(spec),
-    [path.join(serverDir, 'generated/apis/index.ts')]: `${HEADER}export * from './Api.server';\n`,
-    [path.join(serverDir, 'generated/apis/Api.server.ts')]: endpointMapSource(spec),
+    [path.join(
+      serverDir,
+      'generated/apis/index.ts',
+    )]: `${HEADER}export * from './Api.server';\n`,
+    [path.join(serverDir, 'generated/apis/Api.server.ts')]:
+      endpointMapSource(spec),
     [path.join(serverDir, 'generated/models/index.ts')]: models,
-    [path.join(commonDir, 'generated/index.ts')]: `${HEADER}export * from './models';\n`,
+    [path.join(
+      commonDir,
+      'generated/index.ts',
+    )]: `${HEADER}export * from './apis';\nexport * from './models';\n`,
+    [path.join(
+      commonDir,
+      'generated/apis/index.ts',
+    )]: `${HEADER}export * from './Api.client';\n`,
+    [path.join(commonDir, 'generated/apis/Api.client.ts')]: client,
     [path.join(commonDir, 'generated/models/index.ts')]: models,
+    [path.join(commonDir, 'generated/pluginId.ts')]: pluginIdSource(),
   };
   const formatted = {};
   for (const [file, source] of Object.entries(files)) {
@@ -152,7 +220,8 @@ async function generateOpenApiFiles() {
 async function staleOpenApiFiles() {
   const files = await generateOpenApiFiles();
   return Object.keys(files).filter(
-    file => !fs.existsSync(file) || fs.readFileSync(file, 'utf8') !== files[file],
+    file =>
+      !fs.existsSync(file) || fs.readFileSync(file, 'utf8') !== files[file],
   );
 }
 
@@ -169,7 +238,10 @@ async function main() {
     }
     return;
   }
-  for (const dir of [path.join(serverDir, 'generated'), path.join(commonDir, 'generated')]) {
+  for (const dir of [
+    path.join(serverDir, 'generated'),
+    path.join(commonDir, 'generated'),
+  ]) {
     fs.rmSync(dir, { recursive: true, force: true });
   }
   const files = await generateOpenApiFiles();
@@ -180,7 +252,12 @@ async function main() {
   }
 }
 
-module.exports = { generateOpenApiFiles, staleOpenApiFiles, operationsOf, specPath };
+module.exports = {
+  generateOpenApiFiles,
+  staleOpenApiFiles,
+  operationsOf,
+  specPath,
+};
 
 if (require.main === module) {
   main().catch(e => {

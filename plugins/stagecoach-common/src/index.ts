@@ -1,8 +1,10 @@
 /**
- * Types, catalog annotations and permissions shared by the Stagecoach plugins.
+ * Types, the REST API's client, catalog annotations and permissions shared by the Stagecoach
+ * plugins.
  *
  * @packageDocumentation
  */
 export * from './annotations';
 export * from './api';
+export * from './client';
 export * from './permissions';

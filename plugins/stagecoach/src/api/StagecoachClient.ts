@@ -1,15 +1,17 @@
 import type { DiscoveryApi, FetchApi } from '@backstage/core-plugin-api';
 import { ResponseError } from '@backstage/errors';
-import type {
-  CreateFreightRequest,
-  EntityPipeline,
-  Freight,
-  FreightList,
-  Promotion,
-  Stage,
-  StageFreightList,
-  Verification,
-  VerificationList,
+import {
+  StagecoachApiClient,
+  type CreateFreightRequest,
+  type EntityPipeline,
+  type Freight,
+  type FreightList,
+  type Promotion,
+  type Stage,
+  type StageFreightList,
+  type TypedResponse,
+  type Verification,
+  type VerificationList,
 } from '@stagecoach/plugin-stagecoach-common';
 import type { StagecoachApi, StagecoachEntityRef } from './StagecoachApi';
 
@@ -19,39 +21,34 @@ export {
   type StagecoachEntityRef,
 } from './StagecoachApi';
 
-const seg = encodeURIComponent;
-
-/** Talks to the Stagecoach backend at `/api/stagecoach` through Backstage's fetch API. */
+/**
+ * The StagecoachApi over the client generated from the backend's OpenAPI document, which
+ * builds each request; this adds the failure handling the UI relies on: an answer that is not
+ * 2xx throws a ResponseError, which carries the server's message (see errors.ts).
+ */
 export class StagecoachClient implements StagecoachApi {
-  private readonly discoveryApi: DiscoveryApi;
-  private readonly fetchApi: FetchApi;
+  private readonly api: StagecoachApiClient;
 
   constructor(options: { discoveryApi: DiscoveryApi; fetchApi: FetchApi }) {
-    this.discoveryApi = options.discoveryApi;
-    this.fetchApi = options.fetchApi;
+    this.api = new StagecoachApiClient(options);
   }
 
   async getEntityPipeline(ref: StagecoachEntityRef): Promise<EntityPipeline> {
-    return this.request<EntityPipeline>(
-      `/entities/${seg(ref.kind)}/${seg(ref.namespace)}/${seg(
-        ref.name,
-      )}/pipeline`,
+    const { kind, namespace, name } = ref;
+    return body(
+      this.api.getEntityPipeline({ path: { kind, namespace, name } }),
     );
   }
 
   async getStageFreight(project: string, stage: string): Promise<FreightList> {
-    return this.request<FreightList>(
-      `/projects/${seg(project)}/freight?stage=${seg(stage)}`,
-    );
+    return body(this.api.listFreight({ path: { project }, query: { stage } }));
   }
 
   async listStageFreight(
     project: string,
     stage: string,
   ): Promise<StageFreightList> {
-    return this.request<StageFreightList>(
-      `/projects/${seg(project)}/stages/${seg(stage)}/freight`,
-    );
+    return body(this.api.listStageFreight({ path: { project, stage } }));
   }
 
   async approveFreight(
@@ -59,13 +56,8 @@ export class StagecoachClient implements StagecoachApi {
     freight: string,
     stage: string,
   ): Promise<Freight> {
-    return this.request<Freight>(
-      `/projects/${seg(project)}/freight/${seg(freight)}/approve`,
-      {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify({ stage }),
-      },
+    return body(
+      this.api.approveFreight({ path: { project, freight }, body: { stage } }),
     );
   }
 
@@ -74,12 +66,11 @@ export class StagecoachClient implements StagecoachApi {
     stage: string,
     origin?: string,
   ): Promise<Stage> {
-    const query = origin === undefined ? '' : `?origin=${seg(origin)}`;
-    return this.request<Stage>(
-      `/projects/${seg(project)}/stages/${seg(
-        stage,
-      )}/auto-promotion-hold${query}`,
-      { method: 'DELETE' },
+    return body(
+      this.api.releaseAutoPromotionHold({
+        path: { project, stage },
+        query: { origin },
+      }),
     );
   }
 
@@ -88,13 +79,8 @@ export class StagecoachClient implements StagecoachApi {
     stage: string,
     freight: string,
   ): Promise<Promotion> {
-    return this.request<Promotion>(
-      `/projects/${seg(project)}/stages/${seg(stage)}/promotions`,
-      {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify({ freight }),
-      },
+    return body(
+      this.api.createPromotion({ path: { project, stage }, body: { freight } }),
     );
   }
 
@@ -102,24 +88,15 @@ export class StagecoachClient implements StagecoachApi {
     project: string,
     request: CreateFreightRequest,
   ): Promise<Freight> {
-    return this.request<Freight>(`/projects/${seg(project)}/freight`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify(request),
-    });
+    return body(this.api.createFreight({ path: { project }, body: request }));
   }
 
   async getPromotion(project: string, id: string): Promise<Promotion> {
-    return this.request<Promotion>(
-      `/projects/${seg(project)}/promotions/${seg(id)}`,
-    );
+    return body(this.api.getPromotion({ path: { project, id } }));
   }
 
   async abortPromotion(project: string, id: string): Promise<Promotion> {
-    return this.request<Promotion>(
-      `/projects/${seg(project)}/promotions/${seg(id)}/abort`,
-      { method: 'POST' },
-    );
+    return body(this.api.abortPromotion({ path: { project, id } }));
   }
 
   async listVerifications(
@@ -127,41 +104,35 @@ export class StagecoachClient implements StagecoachApi {
     stage: string,
     limit?: number,
   ): Promise<VerificationList> {
-    const query = limit === undefined ? '' : `?limit=${seg(String(limit))}`;
-    return this.request<VerificationList>(
-      `/projects/${seg(project)}/stages/${seg(stage)}/verifications${query}`,
+    return body(
+      this.api.listVerifications({
+        path: { project, stage },
+        query: { limit },
+      }),
     );
   }
 
   async getVerification(project: string, id: string): Promise<Verification> {
-    return this.request<Verification>(
-      `/projects/${seg(project)}/verifications/${seg(id)}`,
-    );
+    return body(this.api.getVerification({ path: { project, id } }));
   }
 
   async reverify(project: string, stage: string): Promise<Verification> {
-    return this.request<Verification>(
-      `/projects/${seg(project)}/stages/${seg(stage)}/verification`,
-      { method: 'POST' },
-    );
+    return body(this.api.reverify({ path: { project, stage } }));
   }
 
   async abortVerification(
     project: string,
     stage: string,
   ): Promise<Verification> {
-    return this.request<Verification>(
-      `/projects/${seg(project)}/stages/${seg(stage)}/verification/abort`,
-      { method: 'POST' },
-    );
+    return body(this.api.abortVerification({ path: { project, stage } }));
   }
+}
 
-  private async request<T>(path: string, init?: RequestInit): Promise<T> {
-    const baseUrl = await this.discoveryApi.getBaseUrl('stagecoach');
-    const response = await this.fetchApi.fetch(`${baseUrl}${path}`, init);
-    if (!response.ok) {
-      throw await ResponseError.fromResponse(response);
-    }
-    return (await response.json()) as T;
+/** The JSON of a 2xx answer; a ResponseError with what the server said otherwise. */
+async function body<T>(answer: Promise<TypedResponse<T>>): Promise<T> {
+  const response = await answer;
+  if (!response.ok) {
+    throw await ResponseError.fromResponse(response);
   }
+  return response.json();
 }

@@ -4,4 +4,5 @@
 // * backend, then run `yarn generate:openapi` there.               *
 // ******************************************************************
 /* eslint-disable */
+export * from './apis';
 export * from './models';
