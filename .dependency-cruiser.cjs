@@ -24,29 +24,78 @@ const onlyBelow = (name, from, allowed, comment) => ({
   severity: 'error',
   comment,
   from: { path: `${SRC}${from}`, pathNot: TESTS },
-  to: { path: SRC, pathNot: [`${SRC}${from}`, ...allowed.map(a => `${SRC}${a}`)] },
+  to: {
+    path: SRC,
+    pathNot: [`${SRC}${from}`, ...allowed.map(a => `${SRC}${a}`)],
+  },
 });
 
 const CORE = ['util/', 'expressions/', 'integrations/'];
 
 module.exports = {
   forbidden: [
-    onlyBelow('util-imports-nothing', 'util/', [], 'util/ is the bottom of the backend: small helpers that need nothing else from src/'),
-    onlyBelow('expressions-use-util-only', 'expressions/', ['util/'], 'the ${{ }} language is shared by steps, criteria and verification: it may use util/ only'),
-    onlyBelow('integrations-use-util-only', 'integrations/', ['util/'], 'clients of the outside world (http with the egress policy, git, registries, scm, kubernetes, argocd) may use util/ only'),
-    onlyBelow('manifests-below-features', 'manifests/', CORE, 'manifests/ reads Kargo documents and loops over the extensions features hand it: it imports no feature, no store'),
-    onlyBelow('store-below-features', 'store/', ['manifests/', ...CORE], 'stores persist what manifests/ defines; they import no feature (move a shared type down instead)'),
+    onlyBelow(
+      'util-imports-nothing',
+      'util/',
+      [],
+      'util/ is the bottom of the backend: small helpers that need nothing else from src/',
+    ),
+    onlyBelow(
+      'expressions-use-util-only',
+      'expressions/',
+      ['util/'],
+      'the ${{ }} language is shared by steps, criteria and verification: it may use util/ only',
+    ),
+    onlyBelow(
+      'integrations-use-util-only',
+      'integrations/',
+      ['util/'],
+      'clients of the outside world (http with the egress policy, git, registries, scm, kubernetes, argocd) may use util/ only',
+    ),
+    onlyBelow(
+      'manifests-below-features',
+      'manifests/',
+      CORE,
+      'manifests/ reads Kargo documents and loops over the extensions features hand it: it imports no feature, no store',
+    ),
+    onlyBelow(
+      'store-below-features',
+      'store/',
+      ['manifests/', ...CORE],
+      'stores persist what manifests/ defines; they import no feature (move a shared type down instead)',
+    ),
     {
       name: 'features-not-sideways',
       severity: 'error',
-      comment: 'a feature imports no other feature: what two features share belongs in store/, manifests/ or the core; the composition root (app/) wires them together',
+      comment:
+        'a feature imports no other feature: what two features share belongs in store/, manifests/ or the core; the composition root (app/) wires them together',
       from: { path: `${SRC}${FEATURES}/`, pathNot: TESTS },
       to: { path: `${SRC}${FEATURES}/`, pathNot: `${SRC}$1/` },
     },
-    onlyBelow('features-below-app', FEATURES + '/', ['store/', 'manifests/', ...CORE], 'features import only what is below them (store/, manifests/, the core), never app/, service/ or the plugin'),
-    onlyBelow('app-below-service', 'app/', [`${FEATURES}/`, 'store/', 'manifests/', ...CORE], 'app/ composes the features; the REST layer and the plugin sit above it'),
-    onlyBelow('schema-is-generated-contract', 'schema/', [], 'the OpenAPI contract and the code generated from it import nothing from src/'),
-    onlyBelow('service-below-plugin', 'service/', ['app/', 'schema/', `${FEATURES}/`, 'store/', 'manifests/', ...CORE], 'the REST layer imports app/ and below, never the plugin or the package entry'),
+    onlyBelow(
+      'features-below-app',
+      FEATURES + '/',
+      ['store/', 'manifests/', ...CORE],
+      'features import only what is below them (store/, manifests/, the core), never app/, service/ or the plugin',
+    ),
+    onlyBelow(
+      'app-below-service',
+      'app/',
+      [`${FEATURES}/`, 'store/', 'manifests/', ...CORE],
+      'app/ composes the features; the REST layer and the plugin sit above it',
+    ),
+    onlyBelow(
+      'schema-is-generated-contract',
+      'schema/',
+      [],
+      'the OpenAPI contract and the code generated from it import nothing from src/',
+    ),
+    onlyBelow(
+      'service-below-plugin',
+      'service/',
+      ['app/', 'schema/', `${FEATURES}/`, 'store/', 'manifests/', ...CORE],
+      'the REST layer imports app/ and below, never the plugin or the package entry',
+    ),
     {
       name: 'no-circular',
       severity: 'error',
@@ -69,6 +118,8 @@ module.exports = {
     includeOnly: SRC,
     doNotFollow: { path: 'node_modules' },
     exclude: { path: ['/dist/', '/dist-types/'] },
-    enhancedResolveOptions: { extensions: ['.ts', '.tsx', '.js', '.cjs', '.mjs', '.json'] },
+    enhancedResolveOptions: {
+      extensions: ['.ts', '.tsx', '.js', '.cjs', '.mjs', '.json'],
+    },
   },
 };
