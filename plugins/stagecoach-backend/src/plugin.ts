@@ -7,7 +7,10 @@ import {
 } from '@backstage/backend-plugin-api';
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
 import { eventsServiceRef } from '@backstage/plugin-events-node';
-import { stagecoachPromotionStepsExtensionPoint } from '@stagecoach/plugin-stagecoach-node';
+import {
+  stagecoachPromotionStepsExtensionPoint,
+  stagecoachVerificationProvidersExtensionPoint,
+} from '@stagecoach/plugin-stagecoach-node';
 import { StagecoachEngine } from './app';
 import { readArgoCdSettings } from './integrations/argocd/types';
 import { readEgressPolicy } from './integrations/http/egress';
@@ -30,6 +33,10 @@ import { readByteLimit } from './util/bytes';
 import { readVerificationCredentials } from './verification/credentials';
 import { readJobSettings } from './verification/jobSettings';
 import {
+  builtinProviders,
+  VerificationProviderRegistry,
+} from './verification/providers';
+import {
   createWebhookRouter,
   matchesSubscription,
   readWebhookReceivers,
@@ -47,6 +54,12 @@ export const stagecoachPlugin = createBackendPlugin({
     env.registerExtensionPoint(
       stagecoachPromotionStepsExtensionPoint,
       steps.extensionPoint,
+    );
+    // and verification providers: AnalysisTemplates may name them beside web, prometheus and job
+    const providers = new VerificationProviderRegistry(builtinProviders);
+    env.registerExtensionPoint(
+      stagecoachVerificationProvidersExtensionPoint,
+      providers.extensionPoint,
     );
     env.registerInit({
       deps: {
@@ -154,6 +167,7 @@ export const stagecoachPlugin = createBackendPlugin({
               'stagecoach.verification.maxResultBytes',
             ),
             jobs: readJobSettings(config),
+            providers: providers.seal(),
           },
         });
         // tenancy: permissions on projects and stages, with rules a policy combines (docs/permissions.md)

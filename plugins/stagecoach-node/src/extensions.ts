@@ -1,5 +1,6 @@
 import { createExtensionPoint } from '@backstage/backend-plugin-api';
 import type { PromotionStep } from './steps';
+import type { VerificationProvider } from './verification';
 
 /**
  * Adds promotion steps to the Stagecoach backend.
@@ -23,4 +24,30 @@ export interface PromotionStepsExtensionPoint {
 export const stagecoachPromotionStepsExtensionPoint =
   createExtensionPoint<PromotionStepsExtensionPoint>({
     id: 'stagecoach.promotion-steps',
+  });
+
+/**
+ * Adds verification providers to the Stagecoach backend: metrics of AnalysisTemplates may
+ * name them under `provider`, beside `web`, `prometheus` and `job`.
+ *
+ * @public
+ */
+export interface VerificationProvidersExtensionPoint {
+  /**
+   * Makes these providers available to AnalysisTemplates, beside the built-in ones. A name
+   * that a built-in provider or another module's provider already has fails the module's
+   * startup.
+   */
+  addProviders(...providers: VerificationProvider<any>[]): void;
+}
+
+/**
+ * The extension point for verification providers: a backend module for the `stagecoach`
+ * plugin depends on it and calls `addProviders`.
+ *
+ * @public
+ */
+export const stagecoachVerificationProvidersExtensionPoint =
+  createExtensionPoint<VerificationProvidersExtensionPoint>({
+    id: 'stagecoach.verification-providers',
   });

@@ -26,7 +26,10 @@ import { PromotionStore } from '../store/PromotionStore';
 import { tuneSqlite } from '../store/sqliteTuning';
 import { VerificationStore } from '../store/VerificationStore';
 import { systemClock } from '../util/types';
-import { builtinProviders } from '../verification/providers';
+import {
+  builtinProviders,
+  moduleProviderSchemas,
+} from '../verification/providers';
 import { VerificationWorker } from '../verification/VerificationWorker';
 import { EntityPipelineService } from './EntityPipelineService';
 import { DomainEventBus } from './events/DomainEventBus';
@@ -100,6 +103,8 @@ export class StagecoachEngine {
     const clock = options.clock ?? systemClock;
     const workDir = options.workDir ?? path.join(os.tmpdir(), 'stagecoach');
     const steps = options.steps ?? builtinSteps;
+    // the built-in providers and the modules' (the plugin merges them); manifests may name them all
+    const providers = options.verification?.providers ?? builtinProviders;
     const kube = options.kube ?? unconfiguredClusters;
     const argocd = options.argocd ?? DEFAULT_ARGOCD_SETTINGS;
     // a project named after Argo CD's namespace must not get to run job pods there
@@ -252,7 +257,11 @@ export class StagecoachEngine {
       manifestApplies: stores.manifestApplies,
       promotions: this.promotions,
       verifications: this.verifications,
-      manifestExtensions: manifestExtensions({ steps, jobs }),
+      manifestExtensions: manifestExtensions({
+        steps,
+        jobs,
+        providers: moduleProviderSchemas(providers),
+      }),
       events,
       clock,
     });
@@ -319,7 +328,7 @@ export class StagecoachEngine {
         pipelines: stores.pipelines,
         freight: stores.freight,
         health,
-        providers: options.verification?.providers ?? builtinProviders,
+        providers,
         kube,
         jobs,
         fetch: options.fetch,

@@ -65,7 +65,10 @@ export interface StagecoachEngineOptions {
     credentials?: VerificationCredentials;
     /** The most a measurement's value may take (app-config `stagecoach.verification.maxResultBytes`; default 64 KiB). */
     maxResultBytes?: number;
-    /** Replaces the metric providers (tests). */
+    /**
+     * The metric providers: the built-in ones with those modules add (the plugin passes them),
+     * or others (tests). Default: the built-in ones.
+     */
     providers?: ReadonlyMap<string, MetricProvider>;
   };
   /** Registry credentials, transport and limits (images and oci:// charts). */

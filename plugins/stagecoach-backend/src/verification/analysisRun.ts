@@ -279,7 +279,10 @@ async function stopAll(
       if (FINAL_METRIC_PHASES.has(r.phase)) return;
       const prev = last(r);
       if (prev?.phase === 'Running') {
-        r.measurements[r.measurements.length - 1] = await stop(providers.get(r.provider), metric, prev, reason, ctx);
+        r.measurements[r.measurements.length - 1] = await stop(providers.get(r.provider), metric, prev, reason, {
+          ...ctx,
+          measurement: r.measurements.length,
+        });
       }
       r.phase = 'Aborted';
       r.message = reason;
@@ -317,7 +320,7 @@ export async function advanceAnalysis(
       const prev = last(r);
       const provider = providers.get(r.provider);
       if (prev?.phase === 'Running') {
-        const m = await takeMeasurement(provider, r.provider, metric, prev, ctx);
+        const m = await takeMeasurement(provider, r.provider, metric, prev, { ...ctx, measurement: r.measurements.length });
         r.measurements[r.measurements.length - 1] = m;
         count(r, m);
       } else {

@@ -134,15 +134,20 @@ function checkDuration(value: string | undefined, metric: string, field: string)
 
 const PROVIDER_SCHEMAS = { web: webMetricSchema, prometheus: prometheusMetricSchema, job: jobMetricSchema } as const;
 
+/**
+ * The metric's one provider. A built-in provider's config is checked here, now that its args
+ * are known; a provider a module added checks its own before each measurement
+ * (providers/moduleProviders.ts), and one no module adds any more says so then.
+ */
 function checkProvider(provider: Record<string, unknown>, metric: string): Metric['provider'] {
-  const names = Object.keys(provider).filter(k => (SUPPORTED_PROVIDERS as readonly string[]).includes(k));
-  if (names.length !== 1 || Object.keys(provider).length !== 1) {
-    throw new VerificationConfigError(`metric ${metric}: provider must be exactly one of web, prometheus or job`);
+  const keys = Object.keys(provider);
+  if (keys.length !== 1) {
+    throw new VerificationConfigError(`metric ${metric}: provider must name exactly one provider (such as web, prometheus or job)`);
   }
-  const name = names[0] as ProviderName;
+  const name = keys[0];
   const config = provider[name];
-  {
-    const parsed = PROVIDER_SCHEMAS[name].safeParse(config);
+  if ((SUPPORTED_PROVIDERS as readonly string[]).includes(name)) {
+    const parsed = PROVIDER_SCHEMAS[name as ProviderName].safeParse(config);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       const what =

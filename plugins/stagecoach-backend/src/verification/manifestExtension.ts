@@ -10,8 +10,9 @@ import type { StageDocumentSpec } from '../manifests/schemas';
 import {
   ANALYSIS_API_VERSION,
   AnalysisTemplateSpec,
-  analysisTemplateSpecSchema,
+  analysisTemplateSpecSchemaFor,
   mergeTemplates,
+  ModuleProviderSchemas,
   StageVerification,
   stageVerificationSchema,
 } from './analysisTemplate';
@@ -38,14 +39,20 @@ declare module '../manifests/schemas' {
   }
 }
 
-/** @param jobs where job metrics may run, and with which service accounts (app-config; default: Kargo's) */
+/**
+ * @param jobs where job metrics may run, and with which service accounts (app-config; default: Kargo's)
+ * @param providers the config schemas of the providers modules add, which metrics may name beside the built-in ones
+ */
 export function verificationManifestExtension(
   jobs: JobSettings,
+  providers: ModuleProviderSchemas = new Map(),
 ): ManifestExtension {
+  // built once: a set of manifests is checked against it on every apply
+  const specSchema = analysisTemplateSpecSchemaFor(providers);
   return {
     kinds: [
-      analysisKind('AnalysisTemplate', jobs),
-      analysisKind('ClusterAnalysisTemplate', jobs),
+      analysisKind('AnalysisTemplate', jobs, specSchema),
+      analysisKind('ClusterAnalysisTemplate', jobs, specSchema),
     ],
     stageFields: { verification: stageVerificationSchema.optional() },
     resolveStage: mergeVerification,
@@ -55,6 +62,7 @@ export function verificationManifestExtension(
 function analysisKind(
   kind: 'AnalysisTemplate' | 'ClusterAnalysisTemplate',
   jobs: JobSettings,
+  specSchema: ReturnType<typeof analysisTemplateSpecSchemaFor>,
 ): ManifestKind<AnalysisTemplateSpec> {
   return {
     apiVersion: ANALYSIS_API_VERSION,
@@ -63,7 +71,7 @@ function analysisKind(
     namespaced: kind === 'AnalysisTemplate',
     foreignApiVersion: "AnalysisTemplates are Argo Rollouts' documents",
     read: ({ resource, name, spec }, { project, earlier }) => {
-      const parsed = analysisTemplateSpecSchema.safeParse(spec);
+      const parsed = specSchema.safeParse(spec);
       if (!parsed.success)
         return { problems: zodProblems('spec', parsed.error) };
       // job metrics: the namespace app-config allows the project, and the pod policy

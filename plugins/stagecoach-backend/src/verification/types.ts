@@ -1,4 +1,5 @@
 import type { Measurement, MetricResult, VerificationPhase } from '@stagecoach/plugin-stagecoach-common';
+import type { VerificationProvider, VerificationProviderContext } from '@stagecoach/plugin-stagecoach-node';
 import type { EgressPolicy } from '../integrations/http/egress';
 import type { KubeClusters } from '../integrations/kubernetes/types';
 import type { VerificationCredentials } from './credentials';
@@ -15,17 +16,21 @@ import type { Metric } from '../store/analysisRows';
 // A verification's analysis is stored with it (analysis_json): the store owns its shape.
 export type { Metric, ResolvedAnalysis } from '../store/analysisRows';
 
-/** What a provider needs besides the metric. */
-export interface MeasureContext {
-  project: string;
-  stage: string;
-  verificationId: string;
+/**
+ * What a built-in provider needs besides the metric: the public context of
+ * @stagecoach/plugin-stagecoach-node (what a module's provider may use) and the engine's own
+ * fields (clusters, credentials, the egress policy). `request` and `measured` are the public
+ * face of `exchange` and `judgedMeasurement`, which the built-in providers call with the
+ * fields below; the adapter for modules' providers (providers/moduleProviders.ts) makes them
+ * from these fields, with a signal and a measurement number of its own.
+ */
+export interface MeasureContext
+  extends Omit<VerificationProviderContext, 'signal' | 'measurement' | 'request' | 'measured'> {
   fetch: typeof fetch;
   kube: KubeClusters;
   /** Where job metrics may run, and with which service accounts (app-config `stagecoach.verification.jobs`). */
   jobs: JobSettings;
   logger: Logger;
-  now(): Date;
   signal?: AbortSignal;
   /** Headers from app-config for the web and prometheus metrics' URLs (default: none). */
   credentials?: VerificationCredentials;
@@ -33,13 +38,18 @@ export interface MeasureContext {
   egress?: EgressPolicy;
   /** The most a measured value may take, as text (default 64 KiB). */
   maxResultBytes?: number;
-  /** Which measurement of the metric this is, from 1 (set for run, not for resume). */
+  /** Which measurement of the metric this is, from 1 (the one run, resumed or stopped). */
   measurement?: number;
 }
 
-/** A metric provider: web, prometheus, job. */
-export interface MetricProvider {
-  name: string;
+/**
+ * A metric provider as the engine runs it: web, prometheus, job, and those modules add
+ * (providers/moduleProviders.ts makes their public VerificationProvider one of these).
+ */
+export interface MetricProvider
+  extends Omit<VerificationProvider, 'description' | 'schema' | 'run' | 'resume' | 'terminate'> {
+  /** What it measures, for messages. */
+  description?: string;
   /**
    * Takes a measurement. Quick providers (web, prometheus) return it finished; job returns it
    * `Running` with metadata (the job's name) and is asked again through `resume`.

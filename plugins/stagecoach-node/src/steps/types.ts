@@ -4,19 +4,18 @@ import type {
   GitCommit,
   Image,
 } from '@stagecoach/plugin-stagecoach-common';
+import type {
+  StagecoachHttpRequest,
+  StagecoachHttpResponse,
+  StagecoachLogger,
+} from '../shared';
 
 /**
- * Where a step writes what it has to say; the promotion's log. Messages are plain text and
- * must not carry secrets.
+ * Where a step writes what it has to say; the promotion's log.
  *
  * @public
  */
-export interface PromotionStepLogger {
-  debug(message: string): void;
-  info(message: string): void;
-  warn(message: string): void;
-  error(message: string): void;
-}
+export type PromotionStepLogger = StagecoachLogger;
 
 /**
  * The freight being promoted, as plain data.
@@ -41,35 +40,18 @@ export interface PromotionStepFreight {
 }
 
 /**
- * One HTTP request from a step. It passes the backend's egress policy (app-config
- * `stagecoach.egress`) on every hop, redirects included.
+ * One HTTP request from a step, under the egress policy.
  *
  * @public
  */
-export interface PromotionStepHttpRequest {
-  url: string;
-  /** Default `GET`. */
-  method?: string;
-  headers?: Record<string, string>;
-  body?: string | Uint8Array;
-  /** For the whole exchange, redirects and body included; default 30 s. */
-  timeoutMs?: number;
-  /** The answer's body is refused beyond this size; default 1 MiB. */
-  maxResponseBytes?: number;
-}
+export type PromotionStepHttpRequest = StagecoachHttpRequest;
 
 /**
- * The answer to a PromotionStepHttpRequest, read in full. Any status is an answer: the step
- * decides what a 404 means.
+ * The answer to a PromotionStepHttpRequest, read in full.
  *
  * @public
  */
-export interface PromotionStepHttpResponse {
-  status: number;
-  /** By lower-case name. */
-  headers: Record<string, string>;
-  body: Buffer;
-}
+export type PromotionStepHttpResponse = StagecoachHttpResponse;
 
 /**
  * What a promotion step added by a backend module is given when it runs. It holds what a

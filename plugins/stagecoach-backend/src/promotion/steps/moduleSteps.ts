@@ -5,9 +5,12 @@ import type {
   PromotionStepHttpResponse,
   PromotionStepsExtensionPoint,
 } from '@stagecoach/plugin-stagecoach-node';
-import { readBody } from '../../integrations/http/exchange';
+import { EgressRefusedError } from '../../integrations/http/egress';
+import {
+  InvalidRequestError,
+  moduleRequest,
+} from '../../integrations/http/moduleRequest';
 import { confinedPath, StepConfigError } from '../workDir';
-import { stepExchange } from './stepExchange';
 import type { StepContext, StepDefinition } from './types';
 
 /*
@@ -17,42 +20,25 @@ import type { StepContext, StepDefinition } from './types';
  * writer stay out of their reach.
  */
 
-const DEFAULT_TIMEOUT_MS = 30_000;
-const DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024;
 /** What a manifest's `uses` can name: lower-case words with `-` or `.` between them. */
 const STEP_NAME = /^[a-z0-9]+(?:[-.][a-z0-9]+)*$/;
 
-/** A module step's HTTP request: the exchange of integrations/http, under the egress policy. */
+/**
+ * A module step's HTTP request, under the step's egress policy. A URL that does not parse or
+ * a host the policy refuses fails the step at once: retrying cannot change either.
+ */
 async function request(
   ctx: StepContext,
   req: PromotionStepHttpRequest,
 ): Promise<PromotionStepHttpResponse> {
   try {
-    new URL(req.url);
-  } catch {
-    // the text may hold credentials: not repeated
-    throw new StepConfigError('request: the url is not a valid URL');
+    return await moduleRequest({ egress: ctx.egress, signal: ctx.signal }, req);
+  } catch (e) {
+    if (e instanceof InvalidRequestError || e instanceof EgressRefusedError) {
+      throw new StepConfigError(e.message);
+    }
+    throw e;
   }
-  const limit = req.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
-  return stepExchange(
-    ctx,
-    {
-      method: (req.method ?? 'GET').toUpperCase(),
-      url: req.url,
-      headers: Object.entries(req.headers ?? {}).map(([name, value]) => ({
-        name,
-        value,
-      })),
-      queryParams: [],
-      body: typeof req.body === 'string' ? Buffer.from(req.body) : req.body,
-      timeout: `${req.timeoutMs ?? DEFAULT_TIMEOUT_MS}ms`,
-    },
-    async (response, what) => ({
-      status: response.status,
-      headers: Object.fromEntries(response.headers.entries()),
-      body: await readBody(response, limit, what),
-    }),
-  );
 }
 
 /** The part of the engine's context that a module's step gets. */

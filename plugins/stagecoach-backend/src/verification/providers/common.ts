@@ -106,8 +106,13 @@ export const DEFAULT_MAX_RESULT_BYTES = 64 * 1024;
  * verification and shown to everyone who may read the stage, so each keeps little.
  */
 export function resultTooLarge(ctx: MeasureContext, result: unknown, advice: string): string | undefined {
+  return valueTooLarge(ctx, valueText(result), advice);
+}
+
+/** Why a measurement's value, as text, is too large to keep, or undefined. */
+export function valueTooLarge(ctx: Pick<MeasureContext, 'maxResultBytes'>, value: string, advice: string): string | undefined {
   const limit = ctx.maxResultBytes ?? DEFAULT_MAX_RESULT_BYTES;
-  const size = Buffer.byteLength(valueText(result));
+  const size = Buffer.byteLength(value);
   if (size <= limit) return undefined;
   return `the result is ${byteSize(size)}, more than the ${byteSize(limit)} a measurement may keep (${MAX_RESULT_BYTES_KEY}): ${advice}`;
 }

@@ -10,3 +10,8 @@ export const builtinProviders: ReadonlyMap<string, MetricProvider> = new Map(
 
 export { webProvider } from './web';
 export { prometheusProvider } from './prometheus';
+export {
+  moduleProvider,
+  moduleProviderSchemas,
+  VerificationProviderRegistry,
+} from './moduleProviders';

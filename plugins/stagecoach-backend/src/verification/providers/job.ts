@@ -331,6 +331,7 @@ async function terminate(ctx: MeasureContext, _metric: Metric, m: Measurement): 
 
 export const jobProvider: MetricProvider = {
   name: 'job',
+  description: 'Run a Kubernetes Job; the measurement passes if it completes and fails if it fails.',
   run,
   resume,
   terminate,

@@ -186,5 +186,6 @@ async function measure(ctx: MeasureContext, metric: Metric) {
 
 export const prometheusProvider: MetricProvider = {
   name: 'prometheus',
+  description: 'Run a PromQL query against Prometheus; its answer is the result.',
   run: measure,
 };

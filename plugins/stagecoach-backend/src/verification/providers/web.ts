@@ -165,5 +165,6 @@ async function measure(ctx: MeasureContext, metric: Metric) {
 
 export const webProvider: MetricProvider = {
   name: 'web',
+  description: 'Send an HTTP request; its JSON answer, or what a JSONPath picks from it, is the result.',
   run: measure,
 };

@@ -1,0 +1,7 @@
+export { createVerificationProvider } from './types';
+export type {
+  VerificationMeasurement,
+  VerificationProvider,
+  VerificationProviderContext,
+  VerificationProviderMetric,
+} from './types';
