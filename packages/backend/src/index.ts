@@ -23,5 +23,7 @@ backend.add(import('./demo'));
 backend.add(import('@stagecoach/plugin-stagecoach-backend'));
 // an example of the organisation's own promotion steps: write-release-notes
 backend.add(import('./stagecoachSteps/module'));
+// and of its own verification providers: statuspage
+backend.add(import('./stagecoachProviders/module'));
 
 backend.start();
