@@ -308,6 +308,12 @@ export const stagecoachPlugin = createBackendPlugin({
               scheduler.triggerTask(DISCOVERY_TASK).catch(() => undefined),
           }),
         );
+        // The OpenAPI document the router serves is the public contract, not data: the
+        // catalog's URL reader fetches it without credentials for the API entity.
+        httpRouter.addAuthPolicy({
+          path: '/openapi.json',
+          allow: 'unauthenticated',
+        });
       },
     });
   },
