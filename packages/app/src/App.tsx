@@ -10,6 +10,7 @@ import {
 } from '@backstage/plugin-catalog-import';
 import { ScaffolderPage, scaffolderPlugin } from '@backstage/plugin-scaffolder';
 import { orgPlugin } from '@backstage/plugin-org';
+import { ApiExplorerPage, apiDocsPlugin } from '@backstage/plugin-api-docs';
 import { UserSettingsPage } from '@backstage/plugin-user-settings';
 import { apis } from './apis';
 import { entityPage } from './components/catalog/EntityPage';
@@ -34,6 +35,9 @@ const app = createApp({
     bind(scaffolderPlugin.externalRoutes, {
       registerComponent: catalogImportPlugin.routes.importPage,
     });
+    bind(apiDocsPlugin.externalRoutes, {
+      registerApi: catalogImportPlugin.routes.importPage,
+    });
     bind(orgPlugin.externalRoutes, {
       catalogIndex: catalogPlugin.routes.catalogIndex,
     });
@@ -53,6 +57,7 @@ const routes = (
     >
       {entityPage}
     </Route>
+    <Route path="/api-docs" element={<ApiExplorerPage />} />
     <Route path="/create" element={<ScaffolderPage />} />
     <Route
       path="/catalog-import"

@@ -24,6 +24,12 @@ import {
   EntityOwnershipCard,
 } from '@backstage/plugin-org';
 import {
+  EntityApiDefinitionCard,
+  EntityConsumedApisCard,
+  EntityProvidedApisCard,
+  EntityProvidingComponentsCard,
+} from '@backstage/plugin-api-docs';
+import {
   EntityStagecoachContent,
   isStagecoachAvailable,
 } from '@stagecoach/plugin-stagecoach';
@@ -86,6 +92,16 @@ const componentPage = (
       {overviewContent}
     </EntityLayout.Route>
     {promotionsRoute}
+    <EntityLayout.Route path="/api" title="API">
+      <Grid container spacing={3} alignItems="stretch">
+        <Grid item md={6}>
+          <EntityProvidedApisCard />
+        </Grid>
+        <Grid item md={6}>
+          <EntityConsumedApisCard />
+        </Grid>
+      </Grid>
+    </EntityLayout.Route>
     <EntityLayout.Route path="/dependencies" title="Dependencies">
       <Grid container spacing={3} alignItems="stretch">
         <Grid item md={6}>
@@ -154,6 +170,26 @@ const systemPage = (
   </EntityLayout>
 );
 
+// an API: its definition (an OpenAPI document shows as Swagger UI) and who provides it
+const apiPage = (
+  <EntityLayout>
+    <EntityLayout.Route path="/" title="Overview">
+      <Grid container spacing={3}>
+        {entityWarningContent}
+        <Grid item md={6}>
+          <EntityAboutCard />
+        </Grid>
+        <Grid item md={6}>
+          <EntityProvidingComponentsCard />
+        </Grid>
+      </Grid>
+    </EntityLayout.Route>
+    <EntityLayout.Route path="/definition" title="Definition">
+      <EntityApiDefinitionCard />
+    </EntityLayout.Route>
+  </EntityLayout>
+);
+
 const defaultEntityPage = (
   <EntityLayout>
     <EntityLayout.Route path="/" title="Overview">
@@ -166,6 +202,7 @@ const defaultEntityPage = (
 export const entityPage = (
   <EntitySwitch>
     <EntitySwitch.Case if={isKind('component')} children={componentPage} />
+    <EntitySwitch.Case if={isKind('api')} children={apiPage} />
     <EntitySwitch.Case if={isKind('user')} children={userPage} />
     <EntitySwitch.Case if={isKind('group')} children={groupPage} />
     <EntitySwitch.Case if={isKind('system')} children={systemPage} />
