@@ -3,11 +3,14 @@ import type {
   CreateFreightRequest,
   Freight,
 } from '@stagecoach/plugin-stagecoach-common';
-import type { Subscribers } from '../discovery/DiscoveryService';
 import {
   assembleFreight,
   parseCreateFreightRequest,
 } from '../discovery/manualFreight';
+import type {
+  Subscribers,
+  SubscriptionKinds,
+} from '../discovery/SubscriptionKinds';
 import type { StagePolicies } from '../stages/StagePolicies';
 import type { FreightStore } from '../store/FreightStore';
 import type { PipelineStore, StoredStage } from '../store/PipelineStore';
@@ -21,7 +24,9 @@ export interface FreightServiceOptions {
   pipelines: PipelineStore;
   freight: FreightStore;
   policies: StagePolicies;
-  /** The artifact sources, shared with discovery: freight assembled by hand resolves through them. */
+  /** What warehouses subscribe to: how a request names their artifacts. */
+  kinds: SubscriptionKinds;
+  /** The kinds' subscribers, shared with discovery: freight assembled by hand resolves through them. */
   subscribers: Subscribers;
   views: Views;
   events: DomainEventBus;
@@ -75,13 +80,14 @@ export class FreightService {
     request: CreateFreightRequest,
     actor?: string,
   ): Promise<{ freight: Freight; created: boolean }> {
-    const req = parseCreateFreightRequest(request);
+    const req = parseCreateFreightRequest(request, this.o.kinds);
     const alias = req.alias === undefined ? undefined : assertAlias(req.alias);
     const warehouse = await this.o.pipelines.getWarehouse(
       project,
       req.origin.name,
     );
     const artifacts = await assembleFreight(warehouse, req, {
+      kinds: this.o.kinds,
       subscribers: this.o.subscribers,
       refreshHint: `refresh the warehouse (POST /api/stagecoach/projects/${project}/warehouses/${warehouse.name}/refresh)`,
     });

@@ -1,15 +1,14 @@
 import os from 'node:os';
 import path from 'node:path';
 import { DiscoveryService } from '../discovery/DiscoveryService';
-import { ChartSubscriber } from '../discovery/chart/ChartSubscriber';
-import { GitSubscriber } from '../discovery/git/GitSubscriber';
-import { ImageSubscriber } from '../discovery/image/ImageSubscriber';
+import { builtinKinds } from '../discovery/kinds';
+import { SubscriptionKinds } from '../discovery/SubscriptionKinds';
 import {
   argoCdNamespaces,
   DEFAULT_ARGOCD_SETTINGS,
 } from '../integrations/argocd/types';
 import { unconfiguredClusters } from '../integrations/kubernetes/unconfigured';
-import { parseImageRepository, RegistryClient } from '../integrations/registry';
+import { RegistryClient } from '../integrations/registry';
 import { PromotionRunner } from '../promotion/PromotionRunner';
 import { PromotionWorker } from '../promotion/PromotionWorker';
 import { builtinSteps } from '../promotion/steps';
@@ -120,9 +119,12 @@ export class StagecoachEngine {
     this.events = events;
     this.registry = new RegistryClient(options.registry);
 
+    // what warehouses may subscribe to; their artifacts name the freight they make
+    const kinds = new SubscriptionKinds(options.kinds ?? builtinKinds);
+
     const stores: EngineStores = {
       pipelines: new PipelineStore(knex),
-      freight: new FreightStore(knex),
+      freight: new FreightStore(knex, artifacts => kinds.references(artifacts)),
       promotions: new PromotionStore(knex),
       verifications: new VerificationStore(knex),
       manifestApplies: new ManifestApplyStore(knex),
@@ -135,19 +137,15 @@ export class StagecoachEngine {
     });
 
     // the artifact sources, shared by discovery and freight assembled by hand
-    const subscribers = {
-      git: new GitSubscriber(path.join(workDir, 'cache'), {
-        egress: options.egress,
-      }),
-      image: new ImageSubscriber(this.registry),
-      chart: new ChartSubscriber({
-        listOciTags: repo => this.registry.listTags(parseImageRepository(repo)),
-      }),
-      ...options.subscribers,
-    };
+    const subscribers = kinds.subscribers({
+      cacheDir: path.join(workDir, 'cache'),
+      egress: options.egress,
+      registry: this.registry,
+    });
     const discovery = new DiscoveryService({
       pipelines: stores.pipelines,
       freight: stores.freight,
+      kinds,
       subscribers,
       clock,
       logger,
@@ -169,7 +167,7 @@ export class StagecoachEngine {
         }),
     });
 
-    const views = new Views({ ...stores, policies, discovery });
+    const views = new Views({ ...stores, policies, discovery, kinds });
     this.verifications = new VerificationService({
       pipelines: stores.pipelines,
       freight: stores.freight,
@@ -182,6 +180,7 @@ export class StagecoachEngine {
       pipelines: stores.pipelines,
       freight: stores.freight,
       policies,
+      kinds,
       subscribers,
       views,
       events,
@@ -191,6 +190,7 @@ export class StagecoachEngine {
     this.warehouses = new WarehouseService({
       pipelines: stores.pipelines,
       discovery,
+      kinds,
       views,
       clock,
     });
@@ -258,6 +258,7 @@ export class StagecoachEngine {
       promotions: this.promotions,
       verifications: this.verifications,
       manifestExtensions: manifestExtensions({
+        kinds,
         steps,
         jobs,
         providers: moduleProviderSchemas(providers),
@@ -281,6 +282,8 @@ export class StagecoachEngine {
       maxOutputBytes: options.maxOutputBytes,
       kube,
       argocd,
+      artifactFunctions: (artifacts, owner) =>
+        kinds.expressionFunctions(artifacts, owner),
       onSucceeded: (p, tx) => this.verifications.promotionSucceeded(p, tx),
       onStarted: async p => {
         // what is being verified is about to change: the verification in progress would judge the wrong thing

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { Subscribers } from '../discovery/DiscoveryService';
+import type { SubscriptionKind } from '../discovery/SubscriptionKind';
 import type { ArgoCdSettings } from '../integrations/argocd/types';
 import type { GitIdentity } from '../integrations/git/GitCli';
 import type { EgressPolicy } from '../integrations/http/egress';
@@ -73,8 +73,11 @@ export interface StagecoachEngineOptions {
   };
   /** Registry credentials, transport and limits (images and oci:// charts). */
   registry?: RegistryClientOptions;
-  /** Replaces the default artifact sources besides git (images, charts). */
-  subscribers?: Omit<Subscribers, 'git'>;
+  /**
+   * What warehouses may subscribe to, instead of the built-in kinds (git, image, chart): tests
+   * give kinds whose subscriber is their own.
+   */
+  kinds?: readonly SubscriptionKind[];
   /**
    * Told about freight once it is created and about promotions once they reach a final phase
    * (see StagecoachEvent), in the background: a slow or failing host delays or fails neither

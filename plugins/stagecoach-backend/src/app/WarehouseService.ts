@@ -1,5 +1,7 @@
 import type { Warehouse } from '@stagecoach/plugin-stagecoach-common';
 import type { DiscoveryService } from '../discovery/DiscoveryService';
+import type { SourceChange } from '../discovery/SubscriptionKind';
+import type { SubscriptionKinds } from '../discovery/SubscriptionKinds';
 import type { Subscription } from '../manifests/schemas';
 import type { PipelineStore } from '../store/PipelineStore';
 import type { Clock } from '../util/types';
@@ -8,6 +10,8 @@ import type { Views } from './views';
 export interface WarehouseServiceOptions {
   pipelines: PipelineStore;
   discovery: Pick<DiscoveryService, 'discover'>;
+  /** What warehouses subscribe to: which subscriptions a change concerns. */
+  kinds: SubscriptionKinds;
   views: Views;
   clock: Clock;
 }
@@ -32,6 +36,14 @@ export class WarehouseService {
   /** Makes a warehouse due for discovery now; the caller triggers the discovery task. */
   async refresh(project: string, name: string): Promise<void> {
     await this.o.pipelines.requestDiscovery(project, name, this.now());
+  }
+
+  /**
+   * Discovers now every warehouse with a subscription a webhook's change concerns (each kind
+   * says which of its subscriptions do). Returns `project/warehouse` of each.
+   */
+  async refreshChanged(change: SourceChange): Promise<string[]> {
+    return this.refreshMatching(s => this.o.kinds.matchesChange(change, s));
   }
 
   /**

@@ -1,3 +1,6 @@
+import { builtinSubscriptionKinds } from '../discovery/kinds';
+import { discoveryManifestExtension } from '../discovery/manifestExtension';
+import type { SubscriptionKinds } from '../discovery/SubscriptionKinds';
 import type { ManifestExtension } from '../manifests/ManifestExtension';
 import { promotionManifestExtension } from '../promotion/manifestExtension';
 import { builtinSteps, StepDefinition } from '../promotion/steps';
@@ -12,6 +15,8 @@ import { verificationManifestExtension } from '../verification/manifestExtension
  */
 export function manifestExtensions(
   options: {
+    /** What a Warehouse may subscribe to (default: the built-in kinds). */
+    kinds?: SubscriptionKinds;
     steps?: ReadonlyMap<string, StepDefinition>;
     jobs?: JobSettings;
     /** The config schemas of the verification providers modules add, by name. */
@@ -19,6 +24,7 @@ export function manifestExtensions(
   } = {},
 ): ManifestExtension[] {
   return [
+    discoveryManifestExtension(options.kinds ?? builtinSubscriptionKinds),
     verificationManifestExtension(options.jobs ?? {}, options.providers),
     promotionManifestExtension(options.steps ?? builtinSteps),
   ];

@@ -8,7 +8,7 @@ import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import { git as runGit } from '@stagecoach/git-server';
 import { StagecoachEngine } from '.';
-import { freightId } from '../store/freightIdentity';
+import { builtinSubscriptionKinds } from '../discovery/kinds';
 import { ManifestValidationError } from '../manifests/ManifestValidationError';
 import { ProjectOwners, StagecoachAccess } from '../service/permissions';
 import { createRouter } from '../service/router';
@@ -118,7 +118,7 @@ describe('freight assembled by hand, and freightCreationPolicy/Criteria (real Gi
         );
         expect(created).toBe(true);
         expect(freight.id).toBe(
-          freightId('hand', { commits: [{ repoURL: git.appURL, id, tag: 'v1.1.0' }], images: [], charts: [] }),
+          builtinSubscriptionKinds.freightId('hand', { commits: [{ repoURL: git.appURL, id, tag: 'v1.1.0' }], images: [], charts: [] }),
         );
         expect(freight).toMatchObject({
           origin: { kind: 'Warehouse', name: 'hand' },

@@ -7,6 +7,7 @@ import {
   mergeQuietCheck,
   DiscoveryService,
 } from '../discovery/DiscoveryService';
+import type { SubscriptionKinds } from '../discovery/SubscriptionKinds';
 import { pipelineOrder } from '../manifests/parseManifests';
 import { PolicyContext, StagePolicies } from '../stages/StagePolicies';
 import { FreightStore, StoredFreight } from '../store/FreightStore';
@@ -25,6 +26,8 @@ export interface ViewsOptions {
   verifications: VerificationStore;
   policies: StagePolicies;
   discovery: Pick<DiscoveryService, 'quietCheck'>;
+  /** What warehouses subscribe to: the fields of a freight's artifacts, and their labels. */
+  kinds: SubscriptionKinds;
 }
 
 /**
@@ -40,12 +43,26 @@ export class Views {
     const verifiedIn = [...facts.records.values()]
       .filter(r => r.verifiedAt)
       .map(r => r.stage);
-    return FreightStore.toView(
-      f,
-      [...facts.currentlyIn],
-      verifiedIn,
-      this.o.policies.freightStatus(ctx, f),
-    );
+    const status = this.o.policies.freightStatus(ctx, f);
+    const head = {
+      id: f.id,
+      alias: f.alias,
+      project: f.project,
+      origin: { kind: 'Warehouse' as const, name: f.warehouse },
+    } satisfies Partial<Freight>;
+    const tail = {
+      createdAt: f.createdAt,
+      currentlyIn: [...facts.currentlyIn].sort(),
+      verifiedIn: verifiedIn.sort(),
+      approvedFor: Object.keys(status.approvedFor).sort(),
+      status,
+    } satisfies Partial<Freight>;
+    // between them each kind's field (commits, images, charts), typed by the API, not here
+    return {
+      ...head,
+      ...this.o.kinds.artifactFields(f.artifacts),
+      ...tail,
+    } as Freight;
   }
 
   warehouse(w: StoredWarehouse): Warehouse {

@@ -1,24 +1,12 @@
 import { createHash } from 'node:crypto';
-import type {
-  Chart,
-  GitCommit,
-  Image,
-} from '@stagecoach/plugin-stagecoach-common';
-import { subscriptionKind } from '../manifests/schemas';
-import type {
-  ChartSubscription,
-  GitSubscription,
-  ImageSubscription,
-} from '../manifests/schemas';
 import { FreightStore } from '../store/FreightStore';
 import { GroupCommit } from '../store/GroupCommit';
 import { PipelineStore, StoredWarehouse } from '../store/PipelineStore';
 import { parseDuration } from '../util/duration';
 import { redactSecrets } from '../util/secrets';
 import { Clock, Logger } from '../util/types';
-import type { FreightArtifacts } from '../store/freightIdentity';
 import { decideFreightCreation } from './freightCreation';
-import { Probe, Subscriber } from './types';
+import type { Subscribers, SubscriptionKinds } from './SubscriptionKinds';
 
 export interface DiscoveryResult {
   project: string;
@@ -30,20 +18,14 @@ export interface DiscoveryResult {
   error?: string;
 }
 
-/** The artifact sources this backend can discover, by subscription kind. */
-export interface Subscribers {
-  git: Subscriber<GitSubscription, GitCommit>;
-  image?: Subscriber<ImageSubscription, Image>;
-  chart?: Subscriber<ChartSubscription, Chart>;
-}
-
-type Kind = keyof Subscribers;
-
 const FIRST_RETRY_MS = 10_000;
 
 export interface DiscoveryServiceOptions {
   pipelines: PipelineStore;
   freight: FreightStore;
+  /** What the warehouses may subscribe to. */
+  kinds: SubscriptionKinds;
+  /** The kinds' subscribers, by kind name. */
   subscribers: Subscribers;
   clock: Clock;
   logger: Logger;
@@ -71,6 +53,7 @@ export class DiscoveryService {
 
   private readonly pipelines: PipelineStore;
   private readonly freight: FreightStore;
+  private readonly kinds: SubscriptionKinds;
   private readonly subscribers: Subscribers;
   private readonly clock: Clock;
   private readonly logger: Logger;
@@ -81,6 +64,7 @@ export class DiscoveryService {
   constructor(options: DiscoveryServiceOptions) {
     this.pipelines = options.pipelines;
     this.freight = options.freight;
+    this.kinds = options.kinds;
     this.subscribers = options.subscribers;
     this.clock = options.clock;
     this.logger = options.logger;
@@ -142,20 +126,13 @@ export class DiscoveryService {
     try {
       const probes = await Promise.all(
         spec.subscriptions.map(async s => {
-          const { kind, sub } = subscriptionKind(s);
-          const subscriber = this.subscribers[kind] as
-            | Subscriber<typeof sub, unknown>
-            | undefined;
+          const { kind, sub } = this.kinds.of(s);
+          const subscriber = this.subscribers.get(kind.name);
           if (!subscriber)
             throw new Error(
-              `${kind} subscriptions are not available in this backend`,
+              `${kind.name} subscriptions are not available in this backend`,
             );
-          return {
-            kind,
-            sub,
-            subscriber,
-            probe: (await subscriber.probe(sub)) as Probe,
-          };
+          return { kind, sub, subscriber, probe: await subscriber.probe(sub) };
         }),
       );
       const refsHash = createHash('sha256')
@@ -175,26 +152,31 @@ export class DiscoveryService {
       const found = await Promise.all(
         probes.map(p => p.subscriber.discover(p.sub, p.probe)),
       );
-      const artifacts: FreightArtifacts = {
-        commits: [],
-        images: [],
-        charts: [],
-      };
+      const artifacts = this.kinds.emptyArtifacts();
       const missing: string[] = [];
       // freight is made of each subscription's latest; the status shows what each one lists
       const discovered = probes.map((p, i) => {
         const { latest, listed } = found[i];
-        if (latest === undefined) missing.push(describeNoMatch(p.kind, p.sub));
-        else if (p.kind === 'git') artifacts.commits.push(latest as GitCommit);
-        else if (p.kind === 'image') artifacts.images.push(latest as Image);
-        else artifacts.charts.push(latest as Chart);
-        return { [p.kind]: { repoURL: p.sub.repoURL, artifacts: listed } };
+        if (latest === undefined)
+          missing.push(
+            `${p.kind.describeNoMatch(
+              p.sub,
+            )}: no freight can be made until one is pushed`,
+          );
+        else artifacts[p.kind.field].push(latest);
+        return { [p.kind.name]: { repoURL: p.sub.repoURL, artifacts: listed } };
       });
 
       // a Manual warehouse, or criteria that say no, only records what was discovered
       const creation =
         missing.length === 0
-          ? decideFreightCreation(spec, artifacts)
+          ? decideFreightCreation(
+              spec,
+              this.kinds.expressionFunctions(
+                artifacts,
+                'the candidate freight',
+              ),
+            )
           : undefined;
       if (creation && !creation.create && creation.error)
         missing.push(creation.error);
@@ -264,45 +246,4 @@ export function mergeQuietCheck(
   if (!quiet || (status.lastDiscoveryAt && status.lastDiscoveryAt > quiet.at))
     return status;
   return { lastDiscoveryAt: quiet.at, nextDiscoveryAt: quiet.next };
-}
-
-function describeNoMatch(kind: Kind, sub: { repoURL: string }): string {
-  const s = sub as {
-    repoURL: string;
-    commitSelectionStrategy?: string;
-    branch?: string;
-    semverConstraint?: string;
-    constraint?: string;
-    includePaths?: string[];
-    excludePaths?: string[];
-  };
-  const repo = redactSecrets(s.repoURL);
-  const paths =
-    kind === 'git' && !!(s.includePaths?.length || s.excludePaths?.length);
-  const fromBranch =
-    kind === 'git' &&
-    (s.commitSelectionStrategy ?? 'NewestFromBranch') === 'NewestFromBranch';
-  let what: string;
-  if (fromBranch) {
-    const branch = s.branch ? `branch "${s.branch}"` : 'the default branch';
-    what = paths
-      ? `nothing in ${repo} matches the subscription (no recent commit on ${branch} changes a file that includePaths/excludePaths select)`
-      : `${repo} has no commits`;
-  } else if (
-    kind === 'git' &&
-    s.commitSelectionStrategy === 'NewestTag' &&
-    !paths
-  ) {
-    what = `${repo} has no tags`;
-  } else {
-    const constraint = s.semverConstraint ?? s.constraint;
-    const by = [
-      constraint && `constraint "${constraint}"`,
-      paths && 'includePaths/excludePaths',
-    ].filter(Boolean);
-    what = `nothing in ${repo} matches the subscription${
-      by.length ? ` (${by.join(', ')})` : ''
-    }`;
-  }
-  return `${what}: no freight can be made until one is pushed`;
 }

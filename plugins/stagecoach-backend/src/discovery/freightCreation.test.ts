@@ -1,7 +1,8 @@
 import type { WarehouseSpec } from '../manifests/schemas';
 import { syntaxProblem } from '../expressions/expressions';
-import { decideFreightCreation } from './freightCreation';
+import { decideFreightCreation as decide } from './freightCreation';
 import type { FreightArtifacts } from '../store/freightIdentity';
+import { builtinSubscriptionKinds } from './kinds';
 
 const artifacts: FreightArtifacts = {
   commits: [{ repoURL: 'https://git.example.com/acme/app.git', id: 'a'.repeat(40), tag: 'v1.2.0' }],
@@ -16,6 +17,8 @@ const spec = (over: Partial<WarehouseSpec>): WarehouseSpec => ({
   ...over,
 });
 const criteria = (expression: string) => spec({ freightCreationCriteria: { expression } });
+const decideFreightCreation = (s: WarehouseSpec, a: FreightArtifacts) =>
+  decide(s, builtinSubscriptionKinds.expressionFunctions(a, 'the candidate freight'));
 
 describe('decideFreightCreation', () => {
   it('Automatic without criteria creates; Manual never does', () => {

@@ -1,7 +1,5 @@
 import type { WarehouseSpec } from '../manifests/schemas';
 import { evaluate, ExprFunction, unwrapExpression } from '../expressions/expressions';
-import { artifactFunctions } from '../expressions/artifactFunctions';
-import type { FreightArtifacts } from '../store/freightIdentity';
 
 /** Whether discovery makes freight of what it found: `error` is for the warehouse's status. */
 export type FreightCreationDecision = { create: true } | { create: false; reason: string; error?: string };
@@ -30,15 +28,18 @@ function withKargoFields(fn: ExprFunction): ExprFunction {
 /**
  * Decides whether discovery turns the newest artifacts into freight: never for a `Manual`
  * warehouse; for an `Automatic` one, when it has no `freightCreationCriteria` or its
- * expression is true over those artifacts. An expression that fails, or is not true or
- * false, creates nothing and says why.
+ * expression is true over those artifacts (`artifactFunctions`: the kinds' `commitFrom`, `imageFrom`,
+ * … over them). An expression that fails, or is not true or false, creates nothing and says why.
  */
-export function decideFreightCreation(spec: WarehouseSpec, artifacts: FreightArtifacts): FreightCreationDecision {
+export function decideFreightCreation(
+  spec: WarehouseSpec,
+  artifactFunctions: Record<string, ExprFunction>,
+): FreightCreationDecision {
   if (spec.freightCreationPolicy === 'Manual') return { create: false, reason: 'freightCreationPolicy is Manual' };
   const expression = spec.freightCreationCriteria?.expression;
   if (!expression) return { create: true };
   const functions = Object.fromEntries(
-    Object.entries(artifactFunctions(artifacts, 'the candidate freight')).map(([n, fn]) => [n, withKargoFields(fn)]),
+    Object.entries(artifactFunctions).map(([n, fn]) => [n, withKargoFields(fn)]),
   );
   let result: unknown;
   try {

@@ -7,7 +7,7 @@ import { createTestDatabases } from '../__testUtils__/databases';
 import { createGitFixture, GitFixture } from '../__testUtils__/gitFixture';
 import { PushedImage, startTestRegistry, TestRegistry } from '../__testUtils__/registry';
 import { silentLogger } from '../util/types';
-import { freightId } from '../store/freightIdentity';
+import { builtinSubscriptionKinds } from './kinds';
 import { LOOPBACK_ALLOWED } from '../__testUtils__/loopbackHttp';
 
 jest.setTimeout(120_000);
@@ -103,7 +103,7 @@ spec:
       const image = { repoURL: apiRepo, tag: 'v1.0.0', digest: api['v1.0.0'].digest };
       expect(freight.images).toEqual([image]);
       expect(freight.commits).toEqual([commit]);
-      expect(freight.id).toBe(freightId('mixed', { commits: [commit], images: [image], charts: [] }));
+      expect(freight.id).toBe(builtinSubscriptionKinds.freightId('mixed', { commits: [commit], images: [image], charts: [] }));
 
       // the same again, now with the digest: the same freight
       const again = await engine.freight.create('images', {

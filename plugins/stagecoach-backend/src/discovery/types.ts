@@ -1,5 +1,3 @@
-import type { Chart, GitCommit, Image } from '@stagecoach/plugin-stagecoach-common';
-
 /**
  * What a subscriber found out cheaply: a digest of the source's current state. When it is
  * the same as last time, discovery stops there and writes nothing.
@@ -39,8 +37,3 @@ export interface Subscriber<Sub, Artifact> {
    */
   resolve?(sub: Sub, listed: Record<string, unknown>): Promise<Artifact | undefined>;
 }
-
-export type DiscoveredArtifacts =
-  | { kind: 'git'; repoURL: string; commits: GitCommit[] }
-  | { kind: 'image'; repoURL: string; images: Image[] }
-  | { kind: 'chart'; repoURL: string; name?: string; charts: Chart[] };

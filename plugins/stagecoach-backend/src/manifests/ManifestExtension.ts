@@ -1,18 +1,24 @@
 import type { z } from 'zod';
 import type { ManifestProblem } from '@stagecoach/plugin-stagecoach-common';
 import type { DocumentProblem } from './problems';
-import type { StageDocumentSpec, StageSpecExtensions } from './schemas';
+import type {
+  StageDocumentSpec,
+  StageSpecExtensions,
+  SubscriptionSchema,
+} from './schemas';
 
 /**
  * What a feature adds to the manifests a project applies. manifests/ reads Kargo's pipeline
  * documents (Warehouse, Stage, PromotionTask, ProjectConfig: what a project stores); a
- * feature brings the rest: document kinds of its own, fields of a Stage, checks of a step,
- * and how a stage is completed from the other documents. The composition root hands the
+ * feature brings the rest: document kinds of its own, the subscriptions of a Warehouse, fields
+ * of a Stage, checks of a step, and how a stage is completed from the other documents. The composition root hands the
  * features' extensions to parseManifests, so manifests/ imports no feature.
  */
 export interface ManifestExtension {
   /** Document kinds the feature reads (verification: Argo Rollouts' AnalysisTemplates). */
   kinds?: readonly ManifestKind<any>[];
+  /** Subscription kinds a Warehouse may name (discovery: git, image, chart), in the order messages list them. */
+  subscriptionKinds?: readonly SubscriptionSchema[];
   /** Fields the feature adds to a Stage's spec, checked with the rest of it (declare their types in StageSpecExtensions). */
   stageFields?: z.ZodRawShape;
   /**

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { ManifestProblem } from '@stagecoach/plugin-stagecoach-common';
 import { inflateTasks } from './promotionTasks';
-import { KARGO_API_VERSION, metadataSchema, PromotionTaskSpec, RunnableStageSpec, StageSpec, WarehouseSpec } from './schemas';
+import { KARGO_API_VERSION, metadataSchema, oneOf, PromotionTaskSpec, RunnableStageSpec, StageSpec, WarehouseSpec } from './schemas';
 import { ManifestValidationError } from './ManifestValidationError';
 import { readYamlDocuments } from './yamlDocuments';
 import type { ProjectConfigSpec } from './projectConfig';
@@ -29,11 +29,6 @@ export interface ProjectManifests {
   stages: StageDefinition[];
   /** The project's ProjectConfig, when the set has one. */
   projectConfig?: ProjectConfigSpec;
-}
-
-/** `A, B or C`. */
-function oneOf(names: readonly string[]): string {
-  return names.length === 1 ? names[0] : `${names.slice(0, -1).join(', ')} or ${names[names.length - 1]}`;
 }
 
 /**

@@ -14,7 +14,8 @@ import {
 /**
  * Kargo's pipeline documents, the ones a project stores (PromotionTasks are inflated into the
  * stages that call them): Warehouse, Stage, PromotionTask and ProjectConfig, in the order the
- * API names them. A Stage takes the fields features add, and every step the features' checks.
+ * API names them. A Warehouse takes the subscription kinds features bring, a Stage the fields
+ * they add, and every step the features' checks.
  */
 export interface PipelineKinds {
   warehouse: ManifestKind<WarehouseSpec>;
@@ -26,6 +27,9 @@ export interface PipelineKinds {
 export function pipelineKinds(
   extensions: readonly ManifestExtension[],
 ): PipelineKinds {
+  const warehouseSchema = warehouseSpecSchema(
+    extensions.flatMap(e => e.subscriptionKinds ?? []),
+  );
   const stageSchema = stageSpecSchema.extend(
     Object.assign({}, ...extensions.map(e => e.stageFields ?? {})),
   );
@@ -59,7 +63,7 @@ export function pipelineKinds(
       kind: 'Warehouse',
       namespaced: true,
       read: ({ spec }) => {
-        const parsed = warehouseSpecSchema.safeParse(spec);
+        const parsed = warehouseSchema.safeParse(spec);
         return parsed.success
           ? { spec: parsed.data, problems: [] }
           : { problems: zodProblems('spec', parsed.error) };

@@ -1,6 +1,4 @@
 import { z } from 'zod';
-import { httpURL } from '../integrations/http/requestFields';
-import { pathSelectorProblem } from '../util/pathSelectors';
 import { regexProblem } from '../util/safeRegex';
 import { syntaxProblem, unwrapExpression } from '../expressions/expressions';
 
@@ -37,126 +35,60 @@ export const metadataSchema = z.object({
 });
 
 /** A pattern that runs on RE2 (util/safeRegex): valid, not too long, no backreferences or lookaround. */
-const regexString = z.string().superRefine((s, ctx) => {
+export const regexString = z.string().superRefine((s, ctx) => {
   const problem = regexProblem(s);
   if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, message: problem });
 });
 
-/** An includePaths / excludePaths entry: a path, `glob:<pattern>` or `regex:<pattern>`. */
-const pathSelector = z.string().superRefine((s, ctx) => {
-  const problem = pathSelectorProblem(s);
-  if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, message: `"${s}" ${problem}` });
+/**
+ * A subscription kind a Warehouse may name (`git`, `image`, `chart`): its key and the schema of
+ * its settings. The features bring them (ManifestExtension.subscriptionKinds), so this module
+ * names none.
+ */
+export interface SubscriptionSchema {
+  name: string;
+  schema: z.ZodTypeAny;
+}
+
+/** `A, B or C`. */
+export function oneOf(names: readonly string[]): string {
+  return names.length <= 1 ? names.join('') : `${names.slice(0, -1).join(', ')} or ${names[names.length - 1]}`;
+}
+
+/** One subscription of a Warehouse: exactly one of the kinds, by its key. */
+function subscriptionSchema(kinds: readonly SubscriptionSchema[]) {
+  const names = kinds.map(k => k.name);
+  return z
+    .object(Object.fromEntries(kinds.map(k => [k.name, k.schema.optional()])))
+    .strict()
+    .refine(s => names.filter(n => s[n]).length === 1, {
+      message: `must have exactly one of ${oneOf(names)}`,
+    });
+}
+
+const warehouseFields = z.object({
+  interval: duration.default('5m0s'),
+  freightCreationPolicy: z
+    .enum(['Automatic', 'Manual'], { errorMap: () => ({ message: 'must be Automatic or Manual' }) })
+    .default('Automatic'),
+  /** Automatic only: freight is made when this expression over the discovered artifacts is true. */
+  freightCreationCriteria: z
+    .object({
+      expression: z.string().superRefine((text, ctx) => {
+        const problem = syntaxProblem(unwrapExpression(text));
+        if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, message: problem });
+      }),
+    })
+    .strict()
+    .optional(),
 });
 
-export const gitSubscriptionSchema = z
-  .object({
-    repoURL: httpURL('must be an http(s) URL of a Git repository'),
-    /**
-     * NewestFromBranch (Kargo's default): the newest commits of `branch`. SemVer, Lexical,
-     * NewestTag: tagged commits. Fields that belong to the other kind of strategy (`branch`;
-     * the tag fields) are accepted and ignored, as Kargo does.
-     */
-    commitSelectionStrategy: z
-      .enum(['NewestFromBranch', 'SemVer', 'Lexical', 'NewestTag'], {
-        errorMap: () => ({ message: 'must be NewestFromBranch (the default), SemVer, Lexical or NewestTag' }),
-      })
-      .default('NewestFromBranch'),
-    /** NewestFromBranch only; when absent, the branch the remote's HEAD names. */
-    branch: z
-      .string()
-      .max(255, 'must be at most 255 characters')
-      .regex(
-        /^[a-zA-Z0-9]([a-zA-Z0-9._/-]*[a-zA-Z0-9_-])?$/,
-        'must be a branch name such as main or release/1.x (letters, digits, ".", "_", "-" and "/")',
-      )
-      .optional(),
-    semverConstraint: z.string().optional(),
-    strictSemvers: z.boolean().default(true),
-    allowTagsRegexes: z.array(regexString).optional(),
-    ignoreTagsRegexes: z.array(regexString).optional(),
-    includePaths: z.array(pathSelector).optional(),
-    excludePaths: z.array(pathSelector).optional(),
-    discoveryLimit: z.number().int().min(1).max(100).default(20),
-  })
-  .strict();
-
-export const imageSubscriptionSchema = z
-  .object({
-    /** `nginx`, `library/nginx`, `ghcr.io/acme/api`, `registry.example.com:5000/team/app` */
-    repoURL: z
-      .string()
-      .min(1)
-      .regex(/^[a-z0-9]+([._:/-][a-zA-Z0-9]+)*$/, 'must be an image repository such as ghcr.io/acme/api (no tag, no scheme)'),
-    imageSelectionStrategy: z
-      .enum(['SemVer', 'Lexical', 'NewestBuild', 'Digest'], {
-        errorMap: () => ({ message: 'must be one of SemVer, Lexical, NewestBuild, Digest' }),
-      })
-      .default('SemVer'),
-    /** A semver range for SemVer; the mutable tag to follow for Digest. */
-    constraint: z.string().optional(),
-    strictSemvers: z.boolean().default(true),
-    allowTagsRegexes: z.array(regexString).optional(),
-    ignoreTagsRegexes: z.array(regexString).optional(),
-    /** `os/arch[/variant]`, e.g. linux/amd64, for multi-arch images. */
-    platform: z
-      .string()
-      .regex(/^[a-z0-9]+\/[a-z0-9]+(\/[a-z0-9]+)?$/, 'must be os/arch or os/arch/variant, such as linux/amd64')
-      .optional(),
-    discoveryLimit: z.number().int().min(1).max(100).default(20),
-    insecureSkipTLSVerify: z.boolean().optional(),
-  })
-  .strict()
-  .refine(s => s.imageSelectionStrategy !== 'Digest' || !!s.constraint, {
-    message: 'imageSelectionStrategy Digest needs constraint: the tag to follow',
-    path: ['constraint'],
-  });
-
-export const chartSubscriptionSchema = z
-  .object({
-    /** An http(s) chart repository (with `name`) or an `oci://` chart reference. */
-    repoURL: z
-      .string()
-      .regex(/^(https?|oci):\/\/\S+$/, 'must be an http(s) chart repository or an oci:// chart'),
-    name: z.string().min(1).optional(),
-    semverConstraint: z.string().optional(),
-    discoveryLimit: z.number().int().min(1).max(100).default(20),
-  })
-  .strict()
-  .refine(s => s.repoURL.startsWith('oci://') || !!s.name, {
-    message: 'a chart from an http(s) repository needs name',
-    path: ['name'],
-  });
-
-export const subscriptionSchema = z
-  .object({
-    git: gitSubscriptionSchema.optional(),
-    image: imageSubscriptionSchema.optional(),
-    chart: chartSubscriptionSchema.optional(),
-  })
-  .strict()
-  .refine(s => [s.git, s.image, s.chart].filter(Boolean).length === 1, {
-    message: 'must have exactly one of git, image or chart',
-  });
-
-export const warehouseSpecSchema = z
-  .object({
-    interval: duration.default('5m0s'),
-    freightCreationPolicy: z
-      .enum(['Automatic', 'Manual'], { errorMap: () => ({ message: 'must be Automatic or Manual' }) })
-      .default('Automatic'),
-    /** Automatic only: freight is made when this expression over the discovered artifacts is true. */
-    freightCreationCriteria: z
-      .object({
-        expression: z.string().superRefine((text, ctx) => {
-          const problem = syntaxProblem(unwrapExpression(text));
-          if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, message: problem });
-        }),
-      })
-      .strict()
-      .optional(),
-    subscriptions: z.array(subscriptionSchema).min(1, 'needs at least one subscription'),
-  })
-  .strict();
+/** A Warehouse's spec, its subscriptions of the given kinds. */
+export function warehouseSpecSchema(kinds: readonly SubscriptionSchema[]): z.ZodType<WarehouseSpec, z.ZodTypeDef, unknown> {
+  return warehouseFields
+    .extend({ subscriptions: z.array(subscriptionSchema(kinds)).min(1, 'needs at least one subscription') })
+    .strict();
+}
 
 export const freightOriginSchema = z
   .object({
@@ -299,23 +231,12 @@ export const stageSpecSchema = z
   })
   .strict();
 
-export type GitSubscription = z.infer<typeof gitSubscriptionSchema>;
-export type ImageSubscription = z.infer<typeof imageSubscriptionSchema>;
-export type ChartSubscription = z.infer<typeof chartSubscriptionSchema>;
-export type Subscription = z.infer<typeof subscriptionSchema>;
-
-export type SubscriptionKind = 'git' | 'image' | 'chart';
-
-/** Which artifact source a subscription names (the schema allows exactly one), and its settings. */
-export function subscriptionKind(s: Subscription): {
-  kind: SubscriptionKind;
-  sub: GitSubscription | ImageSubscription | ChartSubscription;
-} {
-  if (s.git) return { kind: 'git', sub: s.git };
-  if (s.image) return { kind: 'image', sub: s.image };
-  return { kind: 'chart', sub: s.chart! };
-}
-export type WarehouseSpec = z.infer<typeof warehouseSpecSchema>;
+/**
+ * One subscription of a Warehouse as written and stored: one kind's key (`git`) and its
+ * settings, which that kind's module reads (discovery/<kind>/).
+ */
+export type Subscription = Record<string, unknown>;
+export type WarehouseSpec = z.infer<typeof warehouseFields> & { subscriptions: Subscription[] };
 export type StageSpec = z.infer<typeof stageSpecSchema>;
 /**
  * The fields features add to a Stage's spec (ManifestExtension.stageFields), as read and as

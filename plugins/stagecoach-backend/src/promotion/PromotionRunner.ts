@@ -9,13 +9,21 @@ import { noScmCredentials, ScmCredentials } from '../integrations/scm/ScmCredent
 import { describeIssue } from '../manifests/describeIssue';
 import { formatPath } from '../manifests/problems';
 import type { RunnableStep, Var } from '../manifests/schemas';
+import type { FreightArtifacts } from '../store/freightIdentity';
 import { FreightStore, StoredFreight } from '../store/FreightStore';
 import { MetadataStore } from '../store/MetadataStore';
 import { ClaimedPromotion, FinalPhase, PromotionStore, StepRecord, stepAlias } from '../store/PromotionStore';
 import { parseDuration } from '../util/duration';
 import { redactSecrets } from '../util/secrets';
 import { Clock, Logger } from '../util/types';
-import { evaluate, evaluateTemplate, ExpressionEnv, ExpressionError, unwrapExpression } from '../expressions/expressions';
+import {
+  evaluate,
+  evaluateTemplate,
+  ExpressionEnv,
+  ExpressionError,
+  ExprFunction,
+  unwrapExpression,
+} from '../expressions/expressions';
 import { DEFAULT_MAX_OUTPUT_BYTES, outputsTooLarge } from './outputLimit';
 import type { MetadataSnapshot } from '../store/MetadataStore';
 import { promotionEnv } from './promotionEnv';
@@ -49,6 +57,11 @@ export interface PromotionRunnerOptions {
   onSucceeded(p: ClaimedPromotion, tx: Knex.Transaction): Promise<void>;
   /** When a promotion starts from its first step (the stage's verification in progress is superseded). */
   onStarted?(p: ClaimedPromotion): Promise<void>;
+  /**
+   * `commitFrom`, `imageFrom`, `chartFrom`, …: the subscription kinds' expression functions
+   * over a freight's artifacts; `owner` names the freight in their errors.
+   */
+  artifactFunctions(artifacts: FreightArtifacts, owner: string): Record<string, ExprFunction>;
   /** Kubernetes clusters and Argo CD settings, for the argocd-* steps (default: none configured). */
   kube?: KubeClusters;
   argocd?: ArgoCdSettings;
@@ -203,6 +216,7 @@ export class PromotionRunner {
         metadata = undefined; // read again before the next step
       },
     };
+    const artifactFunctions = this.options.artifactFunctions(freight.artifacts, `freight ${freight.alias}`);
     const envFor = (step: RunnableStep, alias: string, vars: Record<string, unknown>): ExpressionEnv =>
       promotionEnv({
         project: p.project,
@@ -210,6 +224,7 @@ export class PromotionRunner {
         promotionId: p.id,
         actor: p.createdBy,
         freight,
+        artifactFunctions,
         vars,
         outputs: progress.outputs,
         stepAlias: alias,

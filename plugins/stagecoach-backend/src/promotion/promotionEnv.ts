@@ -1,6 +1,5 @@
 import type { StoredFreight } from '../store/FreightStore';
 import type { MetadataSnapshot } from '../store/MetadataStore';
-import { artifactFunctions } from '../expressions/artifactFunctions';
 import { ExpressionEnv, ExpressionError, ExprFunction } from '../expressions/expressions';
 import { valueFunctions } from '../expressions/valueFunctions';
 
@@ -10,6 +9,8 @@ export interface PromotionEnvInput {
   promotionId: string;
   actor?: string;
   freight: StoredFreight;
+  /** `commitFrom`, `imageFrom`, `chartFrom`, …: the subscription kinds' functions over the freight's artifacts. */
+  artifactFunctions: Record<string, ExprFunction>;
   vars: Record<string, unknown>;
   outputs: Record<string, unknown>;
   /** The alias of the step whose config is evaluated. */
@@ -40,7 +41,7 @@ export function promotionEnv(input: PromotionEnvInput): ExpressionEnv {
       ...(input.taskOutputs ? { task: { outputs: input.taskOutputs } } : {}),
     },
     functions: {
-      ...artifactFunctions(freight.artifacts, `freight ${freight.alias}`),
+      ...input.artifactFunctions,
       ...valueFunctions,
       ...statusFunctions(input.statuses ?? new Map(), input.failed ?? false),
       ...metadataFunctions(input.metadata),

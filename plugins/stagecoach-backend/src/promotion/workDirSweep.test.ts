@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createTestDatabases } from '../__testUtils__/databases';
 import { FreightStore } from '../store/FreightStore';
+import { builtinSubscriptionKinds } from '../discovery/kinds';
 import { MetadataStore } from '../store/MetadataStore';
 import { applyMigrations } from '../store/migrations';
 import { PromotionStore } from '../store/PromotionStore';
@@ -45,11 +46,12 @@ describe('work directories left behind', () => {
 
       const runner = new PromotionRunner({
         promotions,
-        freight: new FreightStore(knex),
+        freight: new FreightStore(knex, a => builtinSubscriptionKinds.references(a)),
         metadata: new MetadataStore(knex),
         clock: systemClock,
         logger: silentLogger,
         workRoot,
+        artifactFunctions: (a, owner) => builtinSubscriptionKinds.expressionFunctions(a, owner),
         onSucceeded: async () => undefined,
       });
       expect(await runner.sweepWorkDirs()).toBe(3);

@@ -1,7 +1,6 @@
 import { Knex } from 'knex';
 import { ConflictError, NotFoundError } from '@backstage/errors';
-import type { Freight, FreightStatus } from '@stagecoach/plugin-stagecoach-common';
-import { FreightArtifacts, freightId, randomAlias } from './freightIdentity';
+import { ArtifactReferences, FreightArtifacts, freightId, randomAlias } from './freightIdentity';
 import { FreightRow, FreightStageRow } from './rows';
 import type { FreightApprovalColumns } from './policyRows';
 
@@ -54,12 +53,14 @@ const toFreight = (row: FreightRow): StoredFreight => ({
 export class FreightStore {
   constructor(
     private readonly knex: Knex,
+    /** The artifacts' references in the freight ID: the subscription kinds' (discovery/SubscriptionKinds). */
+    private readonly references: ArtifactReferences,
     private readonly newAlias: () => string = randomAlias,
   ) {}
 
   /** The same store, writing inside a transaction. */
   transacting(tx: Knex.Transaction): FreightStore {
-    return new FreightStore(tx, this.newAlias);
+    return new FreightStore(tx, this.references, this.newAlias);
   }
 
   /**
@@ -75,7 +76,7 @@ export class FreightStore {
     now: string,
     options: { alias?: string } = {},
   ): Promise<{ freight: StoredFreight; created: boolean }> {
-    const id = freightId(warehouse, artifacts);
+    const id = freightId(warehouse, this.references(artifacts));
     if (options.alias) {
       const existing: FreightRow | undefined = await this.knex('stagecoach_freight').where({ project, id }).first();
       if (existing) return { freight: toFreight(existing), created: false };
@@ -285,27 +286,5 @@ export class FreightStore {
       .limit(50)
       .select('phase');
     return rows.map(r => r.phase);
-  }
-
-  /** Builds the API view, given where freight currently is and where it is verified. */
-  static toView(
-    f: StoredFreight,
-    currentlyIn: string[],
-    verifiedIn: string[],
-    details?: FreightStatus,
-  ): Freight {
-    return {
-      id: f.id,
-      alias: f.alias,
-      project: f.project,
-      origin: { kind: 'Warehouse', name: f.warehouse },
-      commits: f.artifacts.commits,
-      images: f.artifacts.images,
-      charts: f.artifacts.charts,
-      createdAt: f.createdAt,
-      currentlyIn: [...currentlyIn].sort(),
-      verifiedIn: [...verifiedIn].sort(),
-      ...(details ? { approvedFor: Object.keys(details.approvedFor).sort(), status: details } : {}),
-    };
   }
 }

@@ -1,20 +1,13 @@
 import { normalizeGitURL } from '../util/gitUrl';
 import { freightId, randomAlias } from './freightIdentity';
 
-const commit = (repoURL: string, id: string, tag?: string) => ({ repoURL, id, tag });
-
 describe('freight identity', () => {
-  it('is the same for the same artifacts in any order, and differs by origin and content', () => {
-    const a = { commits: [commit('https://g/x.git', 'aaa', 'v1'), commit('https://g/y', 'bbb')], images: [], charts: [] };
-    const reordered = { ...a, commits: [...a.commits].reverse() };
-    expect(freightId('app', a)).toMatch(/^[0-9a-f]{40}$/);
-    expect(freightId('app', reordered)).toBe(freightId('app', a));
-    expect(freightId('other', a)).not.toBe(freightId('app', a));
-    const retagged = { ...a, commits: [commit('https://g/x.git', 'ccc', 'v1'), a.commits[1]] };
-    expect(freightId('app', retagged)).not.toBe(freightId('app', a));
-    // one repository, several spellings
-    const spelled = { ...a, commits: [commit('HTTPS://G/x/', 'aaa', 'v1'), a.commits[1]] };
-    expect(freightId('app', spelled)).toBe(freightId('app', a));
+  it('is the same for the same artifact references in any order, and differs by origin and content', () => {
+    const refs = ['https://g/x:v1:aaa', 'https://g/y:bbb'];
+    expect(freightId('app', refs)).toMatch(/^[0-9a-f]{40}$/);
+    expect(freightId('app', [...refs].reverse())).toBe(freightId('app', refs));
+    expect(freightId('other', refs)).not.toBe(freightId('app', refs));
+    expect(freightId('app', ['https://g/x:v1:ccc', refs[1]])).not.toBe(freightId('app', refs));
   });
 
   it('normalizes repository URLs and drops credentials', () => {

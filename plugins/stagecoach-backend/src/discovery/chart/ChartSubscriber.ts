@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import semver from 'semver';
 import { parse } from 'yaml';
 import type { Chart } from '@stagecoach/plugin-stagecoach-common';
-import type { ChartSubscription } from '../../manifests/schemas';
+import type { ChartSubscription } from './schema';
 import { Discovery, Probe, Subscriber } from '../types';
 
 export interface ChartSubscriberOptions {

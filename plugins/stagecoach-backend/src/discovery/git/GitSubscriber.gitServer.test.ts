@@ -5,9 +5,9 @@ import path from 'node:path';
 import { createBareRepo, git, GitHttpServer, startGitHttpServer } from '@stagecoach/git-server';
 import { createHash } from 'node:crypto';
 import { DEFAULT_EGRESS_POLICY, EgressPolicy } from '../../integrations/http/egress';
-import { gitSubscriptionSchema } from '../../manifests/schemas';
+import { gitSubscriptionSchema } from './schema';
 import { LOOPBACK_ALLOWED } from '../../__testUtils__/loopbackHttp';
-import { freightId } from '../../store/freightIdentity';
+import { builtinSubscriptionKinds } from '../kinds';
 import { normalizeGitURL } from '../../util/gitUrl';
 import { GitSubscriber } from './GitSubscriber';
 
@@ -155,7 +155,7 @@ describe('GitSubscriber (real git over HTTP)', () => {
       });
       expect(found.listed.map(c => c.message)).toEqual(['api v2', 'api readme', 'docs', 'web v1', 'api v1', 'init']);
       // Kargo's freight ID: a commit without a tag is normURL:sha; branch and metadata are not part of it
-      expect(freightId('app', { commits: [found.latest!], images: [], charts: [] })).toBe(
+      expect(builtinSubscriptionKinds.freightId('app', { commits: [found.latest!], images: [], charts: [] })).toBe(
         createHash('sha1').update(`Warehouse/app:${normalizeGitURL(monoURL)}:${main[0]}`).digest('hex'),
       );
     });

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { GitCommit } from '@stagecoach/plugin-stagecoach-common';
-import type { GitSubscription } from '../../manifests/schemas';
+import type { GitSubscription } from './schema';
 import { GitError, listRemoteRefs, remoteBranchHead, RemoteBranchHead, runGit } from '../../integrations/git/GitCli';
 import { checkGitRemote } from '../../integrations/git/gitEgress';
 import { DEFAULT_EGRESS_POLICY, EgressPolicy } from '../../integrations/http/egress';

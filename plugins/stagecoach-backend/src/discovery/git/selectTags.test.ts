@@ -1,4 +1,4 @@
-import { GitSubscription } from '../../manifests/schemas';
+import type { GitSubscription } from './schema';
 import { selectTags } from './selectTags';
 
 const sub = (over: Partial<GitSubscription>): GitSubscription => ({

@@ -1,5 +1,5 @@
 import semver from 'semver';
-import type { GitSubscription } from '../../manifests/schemas';
+import type { GitSubscription } from './schema';
 import { compileRegex, SafeRegex } from '../../util/safeRegex';
 
 export interface TagCandidate {

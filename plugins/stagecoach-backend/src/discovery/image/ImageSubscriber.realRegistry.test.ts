@@ -1,4 +1,4 @@
-import type { ImageSubscription } from '../../manifests/schemas';
+import type { ImageSubscription } from './schema';
 import {
   PushedImage,
   startTestRegistry,

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Image } from '@stagecoach/plugin-stagecoach-common';
-import type { ImageSubscription } from '../../manifests/schemas';
+import type { ImageSubscription } from './schema';
 import { BoundedCache } from '../../integrations/registry/boundedCache';
 import {
   ImageRepository,

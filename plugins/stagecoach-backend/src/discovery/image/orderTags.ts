@@ -1,5 +1,5 @@
 import semver from 'semver';
-import type { ImageSubscription } from '../../manifests/schemas';
+import type { ImageSubscription } from './schema';
 import { compileRegex } from '../../util/safeRegex';
 
 /** Tags that pass `allowTagsRegexes` (any of them, when given) and none of `ignoreTagsRegexes`. */

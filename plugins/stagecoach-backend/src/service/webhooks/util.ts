@@ -1,5 +1,6 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
+import { withoutCredentials } from '../../util/repositoryKeys';
 import { WebhookPayloadError } from './types';
 
 /** One header's value (the first, if sent more than once); names are case-insensitive. */
@@ -79,20 +80,4 @@ export function unique(values: Array<string | undefined>): string[] {
 /** Only the http(s) URLs of the list, without user names or passwords, each once. */
 export function httpURLs(values: Array<string | undefined>): string[] {
   return unique(values.filter(v => !!v && /^https?:\/\//i.test(v)).map(v => withoutCredentials(v!)));
-}
-
-/** `https://user:token@host/x` -> `https://host/x`; anything that is not a URL is returned as is. */
-export function withoutCredentials(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@?#]*@/i, '$1');
-}
-
-/** `host/path:tag` or `host/path@sha256:...` -> `host/path` (a port in the host is kept). */
-export function stripTagAndDigest(reference: string): string {
-  let ref = reference.trim();
-  const at = ref.indexOf('@');
-  if (at >= 0) ref = ref.slice(0, at);
-  const lastSlash = ref.lastIndexOf('/');
-  const colon = ref.lastIndexOf(':');
-  if (colon > lastSlash) ref = ref.slice(0, colon);
-  return ref;
 }

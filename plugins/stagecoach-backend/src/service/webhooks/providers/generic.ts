@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { ParseResult, WebhookPayloadError, WebhookProvider, WebhookRequest } from '../types';
-import { normalizeImageRepository } from '../normalize';
-import { bearerToken, header, hmacSha256Matches, isObject, safeEqual, withoutCredentials } from '../util';
+import { normalizeImageRepository, withoutCredentials } from '../../../util/repositoryKeys';
+import { bearerToken, header, hmacSha256Matches, isObject, safeEqual } from '../util';
 
 /**
  * For CI jobs, scripts and senders not listed: authenticate with `Authorization: Bearer <secret>`

@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { ignored, ParseResult, WebhookPayloadError, WebhookProvider, WebhookRequest } from '../types';
-import { normalizeImageRepository } from '../normalize';
+import { normalizeImageRepository } from '../../../util/repositoryKeys';
 import { expectObject, pick, pickString, safeEqual } from '../util';
 
 /**

@@ -1,0 +1,130 @@
+import type { ExprFunction } from '../expressions/expressions';
+import type { Subscription } from '../manifests/schemas';
+import {
+  FreightArtifacts,
+  freightId as freightIdOf,
+} from '../store/freightIdentity';
+import type {
+  SourceChange,
+  SubscriberDeps,
+  SubscriptionKind,
+} from './SubscriptionKind';
+import type { Subscriber } from './types';
+
+/** The subscribers of an engine, by kind name: built once, shared by discovery and freight assembled by hand. */
+export type Subscribers = ReadonlyMap<string, Subscriber<any, any>>;
+
+/** How the UI shows one artifact of a freight (the API's ArtifactLabel). */
+export interface ArtifactLabel {
+  kind: string;
+  label: string;
+  detail: string;
+}
+
+/**
+ * The subscription kinds an engine knows, in registration order (the order of a freight's
+ * artifact fields, of messages and of labels). Whatever works on subscriptions or artifacts
+ * of any kind goes through here instead of naming the kinds.
+ */
+export class SubscriptionKinds {
+  readonly all: readonly SubscriptionKind[];
+
+  constructor(kinds: readonly SubscriptionKind[]) {
+    for (const [i, kind] of kinds.entries()) {
+      const other = kinds
+        .slice(0, i)
+        .find(k => k.name === kind.name || k.field === kind.field);
+      if (other) {
+        throw new Error(
+          `subscription kinds "${other.name}" and "${kind.name}" both claim ${
+            other.name === kind.name
+              ? `the name "${kind.name}"`
+              : `the freight field "${kind.field}"`
+          }`,
+        );
+      }
+    }
+    this.all = kinds;
+  }
+
+  /** The kind a Warehouse subscription names, and its settings. */
+  of(subscription: Subscription): {
+    kind: SubscriptionKind;
+    sub: { repoURL: string };
+  } {
+    const kind = this.all.find(k => subscription[k.name] !== undefined);
+    if (!kind) {
+      // stored before its kind was removed from this backend
+      const named = Object.keys(subscription)[0] ?? 'unnamed';
+      throw new Error(
+        `${named} subscriptions are not available in this backend`,
+      );
+    }
+    return { kind, sub: subscription[kind.name] as { repoURL: string } };
+  }
+
+  /** Each kind's subscriber, built from what the engine shares. */
+  subscribers(deps: SubscriberDeps): Subscribers {
+    return new Map(this.all.map(k => [k.name, k.subscriber(deps)]));
+  }
+
+  /** Freight without artifacts: an empty list per kind. */
+  emptyArtifacts(): FreightArtifacts {
+    return Object.fromEntries(
+      this.all.map(k => [k.field, []]),
+    ) as unknown as FreightArtifacts;
+  }
+
+  /** The artifacts of one kind (none when the freight was stored before the kind existed). */
+  artifactsOf(artifacts: FreightArtifacts, kind: SubscriptionKind): unknown[] {
+    return artifacts[kind.field] ?? [];
+  }
+
+  /** Every artifact's reference in the freight ID (FreightStore computes the ID from them). */
+  references(artifacts: FreightArtifacts): string[] {
+    return this.all.flatMap(k =>
+      this.artifactsOf(artifacts, k).map(a => k.reference(a)),
+    );
+  }
+
+  /** The ID of the freight these artifacts from this warehouse make. */
+  freightId(warehouse: string, artifacts: FreightArtifacts): string {
+    return freightIdOf(warehouse, this.references(artifacts));
+  }
+
+  /** `commitFrom`, `imageFrom`, `chartFrom`, …: over these artifacts; `owner` names them in errors. */
+  expressionFunctions(
+    artifacts: FreightArtifacts,
+    owner: string,
+  ): Record<string, ExprFunction> {
+    return Object.assign(
+      {},
+      ...this.all.map(k =>
+        k.expressionFunctions(this.artifactsOf(artifacts, k), owner),
+      ),
+    );
+  }
+
+  /** The artifacts as the API's Freight carries them: a list per kind's field. */
+  artifactFields(artifacts: FreightArtifacts): Record<string, unknown[]> {
+    return Object.fromEntries(
+      this.all.map(k => [k.field, this.artifactsOf(artifacts, k)]),
+    );
+  }
+
+  /** How the UI shows each artifact, kind by kind. */
+  labels(artifacts: FreightArtifacts): ArtifactLabel[] {
+    return this.all.flatMap(k =>
+      this.artifactsOf(artifacts, k).map(a => ({
+        kind: k.name,
+        ...k.label(a),
+      })),
+    );
+  }
+
+  /** Whether a change a webhook announced concerns the subscription. */
+  matchesChange(change: SourceChange, subscription: Subscription): boolean {
+    const kind = this.all.find(k => subscription[k.name] !== undefined);
+    return !!kind && kind.matchesChange(change, subscription[kind.name]);
+  }
+}
