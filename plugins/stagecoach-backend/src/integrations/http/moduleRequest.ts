@@ -30,9 +30,7 @@ export async function moduleRequest(
   ctx: ExchangeContext,
   req: StagecoachHttpRequest,
 ): Promise<StagecoachHttpResponse> {
-  try {
-    new URL(req.url);
-  } catch {
+  if (typeof req.url !== 'string' || !URL.canParse(req.url)) {
     // the text may hold credentials: not repeated
     throw new InvalidRequestError('request: the url is not a valid URL');
   }
