@@ -10,6 +10,7 @@ import type * as Generated from './schema/openapi/generated';
 export type GitCommit = Generated.GitCommit;
 export type Image = Generated.Image;
 export type Chart = Generated.Chart;
+export type ArtifactLabel = Generated.ArtifactLabel;
 export type FreightOrigin = Generated.FreightOrigin;
 export type FreightRef = Generated.FreightRef;
 export type Freight = Generated.Freight;

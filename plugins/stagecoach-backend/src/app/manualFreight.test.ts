@@ -125,6 +125,14 @@ describe('freight assembled by hand, and freightCreationPolicy/Criteria (real Gi
           commits: [{ repoURL: git.appURL, id, tag: 'v1.1.0' }],
           images: [],
           charts: [],
+          // what the UI shows of it, worded by the git kind
+          artifactLabels: [
+            {
+              kind: 'git',
+              label: `${git.appURL.replace(/^https?:\/\//, '').replace(/\.git$/, '')}@v1.1.0`,
+              detail: `Git ${git.appURL} at ${id} (tag v1.1.0)`,
+            },
+          ],
           currentlyIn: [],
         });
         expect(freight.alias).toMatch(/^[a-z0-9]+(-[a-z0-9]+)+$/);

@@ -51,6 +51,7 @@ export class Views {
       origin: { kind: 'Warehouse' as const, name: f.warehouse },
     } satisfies Partial<Freight>;
     const tail = {
+      artifactLabels: this.o.kinds.labels(f.artifacts),
       createdAt: f.createdAt,
       currentlyIn: [...facts.currentlyIn].sort(),
       verifiedIn: verifiedIn.sort(),

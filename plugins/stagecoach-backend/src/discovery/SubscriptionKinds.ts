@@ -1,3 +1,4 @@
+import type { ArtifactLabel } from '@stagecoach/plugin-stagecoach-common';
 import type { ExprFunction } from '../expressions/expressions';
 import type { Subscription } from '../manifests/schemas';
 import {
@@ -13,13 +14,6 @@ import type { Subscriber } from './types';
 
 /** The subscribers of an engine, by kind name: built once, shared by discovery and freight assembled by hand. */
 export type Subscribers = ReadonlyMap<string, Subscriber<any, any>>;
-
-/** How the UI shows one artifact of a freight (the API's ArtifactLabel). */
-export interface ArtifactLabel {
-  kind: string;
-  label: string;
-  detail: string;
-}
 
 /**
  * The subscription kinds an engine knows, in registration order (the order of a freight's

@@ -22,9 +22,24 @@ interface Version {
   detail: string;
 }
 
-function versionsOf(
-  freight: Pick<Freight, 'commits' | 'images' | 'charts'>,
-): Version[] {
+type Versioned = Pick<
+  Freight,
+  'commits' | 'images' | 'charts' | 'artifactLabels'
+>;
+
+/**
+ * The backend labels each artifact by its subscription kind (`artifactLabels`), so a kind
+ * the frontend does not know shows too. Freight from a backend that sends no labels is
+ * labelled here, the same way.
+ */
+function versionsOf(freight: Versioned): Version[] {
+  if (freight.artifactLabels) {
+    return freight.artifactLabels.map((a, i) => ({
+      key: `${a.kind}:${i}:${a.detail}`,
+      label: a.label,
+      detail: a.detail,
+    }));
+  }
   return [
     ...(freight.commits ?? []).map(c => ({
       key: `commit:${c.repoURL}:${c.id}`,
@@ -50,9 +65,7 @@ function versionsOf(
  * The artifact versions a piece of freight carries, one small chip each. Phrasing content
  * only, so it can sit inside a radio button's label.
  */
-export function FreightVersions(props: {
-  freight: Pick<Freight, 'commits' | 'images' | 'charts'>;
-}) {
+export function FreightVersions(props: { freight: Versioned }) {
   const classes = useStyles();
   const versions = versionsOf(props.freight);
   if (!versions.length) {

@@ -370,6 +370,29 @@ export const spec = {
           },
         },
       },
+      ArtifactLabel: {
+        description:
+          'How the UI shows one artifact of a freight, worded by its subscription kind.',
+        type: 'object',
+        required: ['kind', 'label', 'detail'],
+        properties: {
+          kind: {
+            type: 'string',
+            description:
+              'The subscription kind the artifact comes from (`git`, `image`, `chart`).',
+          },
+          label: {
+            type: 'string',
+            description:
+              'Short: `github.com/acme/app@v1.2.0`, `ghcr.io/acme/app:1.2.0`, `app:0.9.1`.',
+          },
+          detail: {
+            type: 'string',
+            description:
+              'Complete: `Git https://github.com/acme/app at <sha> (tag v1.2.0) on main`.',
+          },
+        },
+      },
       FreightOrigin: {
         type: 'object',
         required: ['kind', 'name'],
@@ -440,6 +463,14 @@ export const spec = {
             type: 'array',
             items: {
               $ref: '#/components/schemas/Chart',
+            },
+          },
+          artifactLabels: {
+            type: 'array',
+            description:
+              'Each artifact of the freight as people read it, in the order of commits, images and charts: what the UI shows.',
+            items: {
+              $ref: '#/components/schemas/ArtifactLabel',
             },
           },
           createdAt: {

@@ -483,6 +483,15 @@ export interface components {
       name?: string;
       version: string;
     };
+    /** @description How the UI shows one artifact of a freight, worded by its subscription kind. */
+    ArtifactLabel: {
+      /** @description The subscription kind the artifact comes from (`git`, `image`, `chart`). */
+      kind: string;
+      /** @description Short: `github.com/acme/app@v1.2.0`, `ghcr.io/acme/app:1.2.0`, `app:0.9.1`. */
+      label: string;
+      /** @description Complete: `Git https://github.com/acme/app at <sha> (tag v1.2.0) on main`. */
+      detail: string;
+    };
     FreightOrigin: {
       /** @enum {string} */
       kind: 'Warehouse';
@@ -501,6 +510,8 @@ export interface components {
       commits: components['schemas']['GitCommit'][];
       images: components['schemas']['Image'][];
       charts: components['schemas']['Chart'][];
+      /** @description Each artifact of the freight as people read it, in the order of commits, images and charts: what the UI shows. */
+      artifactLabels?: components['schemas']['ArtifactLabel'][];
       /** @description ISO-8601 */
       createdAt: string;
       /** @description Stages this freight is currently in. */
@@ -988,6 +999,7 @@ export type PruneRequiredErrorResponse =
 export type GitCommit = components['schemas']['GitCommit'];
 export type Image = components['schemas']['Image'];
 export type Chart = components['schemas']['Chart'];
+export type ArtifactLabel = components['schemas']['ArtifactLabel'];
 export type FreightOrigin = components['schemas']['FreightOrigin'];
 export type FreightRef = components['schemas']['FreightRef'];
 export type Freight = components['schemas']['Freight'];
