@@ -38,7 +38,6 @@ import {
 } from './verification/providers';
 import {
   createWebhookRouter,
-  matchesSubscription,
   readWebhookReceivers,
   WebhookEvent,
 } from './service/webhooks';
@@ -267,11 +266,10 @@ export const stagecoachPlugin = createBackendPlugin({
         engine.start();
         lifecycle.addShutdownHook(() => engine.close());
 
-        // a webhook receiver and an event from Backstage's events system refresh the same way
+        // a webhook receiver and an event from Backstage's events system refresh the same way:
+        // the warehouses with a subscription the change concerns (each kind says which)
         const refreshFor = async (event: WebhookEvent) => ({
-          warehouses: await engine.warehouses.refreshMatching(s =>
-            matchesSubscription(event, s),
-          ),
+          warehouses: await engine.warehouses.refreshChanged(event),
         });
         await subscribeToEvents({
           events,
