@@ -9,9 +9,12 @@ import { catalogServiceRef } from '@backstage/plugin-catalog-node';
 import { eventsServiceRef } from '@backstage/plugin-events-node';
 import {
   stagecoachPromotionStepsExtensionPoint,
+  stagecoachSubscriptionKindsExtensionPoint,
   stagecoachVerificationProvidersExtensionPoint,
 } from '@stagecoach/plugin-stagecoach-node';
 import { StagecoachEngine } from './app';
+import { builtinKinds } from './discovery/kinds';
+import { SubscriptionKindRegistry } from './discovery/moduleKinds';
 import { readArgoCdSettings } from './integrations/argocd/types';
 import { readEgressPolicy } from './integrations/http/egress';
 import { kubeClustersFromConfig } from './integrations/kubernetes/KubeClusters';
@@ -60,6 +63,12 @@ export const stagecoachPlugin = createBackendPlugin({
       stagecoachVerificationProvidersExtensionPoint,
       providers.extensionPoint,
     );
+    // and subscription kinds: Warehouses may subscribe to them beside git, image and chart
+    const kinds = new SubscriptionKindRegistry(builtinKinds);
+    env.registerExtensionPoint(
+      stagecoachSubscriptionKindsExtensionPoint,
+      kinds.extensionPoint,
+    );
     env.registerInit({
       deps: {
         auth: coreServices.auth,
@@ -97,6 +106,7 @@ export const stagecoachPlugin = createBackendPlugin({
           logger,
           skipMigrations: database.migrations?.skip,
           steps: steps.seal(),
+          kinds: kinds.seal(),
           workDir: config.getOptionalString('stagecoach.workDir'),
           gitIdentity: {
             name:

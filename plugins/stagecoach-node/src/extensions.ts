@@ -1,5 +1,6 @@
 import { createExtensionPoint } from '@backstage/backend-plugin-api';
 import type { PromotionStep } from './steps';
+import type { SubscriptionKind } from './subscriptions';
 import type { VerificationProvider } from './verification';
 
 /**
@@ -50,4 +51,30 @@ export interface VerificationProvidersExtensionPoint {
 export const stagecoachVerificationProvidersExtensionPoint =
   createExtensionPoint<VerificationProvidersExtensionPoint>({
     id: 'stagecoach.verification-providers',
+  });
+
+/**
+ * Adds subscription kinds to the Stagecoach backend: Warehouses may subscribe to them beside
+ * `git`, `image` and `chart`.
+ *
+ * @public
+ */
+export interface SubscriptionKindsExtensionPoint {
+  /**
+   * Makes these kinds available to Warehouses, beside the built-in ones. A name, freight field
+   * or expression function that a built-in kind or another module's kind already has fails the
+   * module's startup.
+   */
+  addKinds(...kinds: SubscriptionKind<any, any, any>[]): void;
+}
+
+/**
+ * The extension point for subscription kinds: a backend module for the `stagecoach` plugin
+ * depends on it and calls `addKinds`.
+ *
+ * @public
+ */
+export const stagecoachSubscriptionKindsExtensionPoint =
+  createExtensionPoint<SubscriptionKindsExtensionPoint>({
+    id: 'stagecoach.subscription-kinds',
   });

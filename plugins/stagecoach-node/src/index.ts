@@ -1,6 +1,7 @@
 /**
  * Extension points of the Stagecoach backend plugin, for backend modules that add to it:
- * promotion steps and verification providers, with their public contracts.
+ * promotion steps, subscription kinds and verification providers, with their public
+ * contracts.
  *
  * @packageDocumentation
  */
@@ -11,4 +12,5 @@ export type {
   StagecoachLogger,
 } from './shared';
 export * from './steps';
+export * from './subscriptions';
 export * from './verification';

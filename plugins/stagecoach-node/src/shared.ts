@@ -1,6 +1,7 @@
 /*
  * What every kind of extension is handed alike: a logger and an HTTP client under the
- * backend's egress policy. The steps' and the providers' contexts name these types.
+ * backend's egress policy. The contexts of steps, subscription kinds and providers name these
+ * types.
  */
 
 /**
@@ -17,7 +18,7 @@ export interface StagecoachLogger {
 }
 
 /**
- * One HTTP request from a module's step or metric provider. It passes the backend's egress
+ * One HTTP request from a module's step, subscription kind or metric provider. It passes the backend's egress
  * policy (app-config `stagecoach.egress`) on every hop, redirects included.
  *
  * @public

@@ -141,6 +141,7 @@ export class StagecoachEngine {
       cacheDir: path.join(workDir, 'cache'),
       egress: options.egress,
       registry: this.registry,
+      logger,
     });
     const discovery = new DiscoveryService({
       pipelines: stores.pipelines,

@@ -74,8 +74,9 @@ export interface StagecoachEngineOptions {
   /** Registry credentials, transport and limits (images and oci:// charts). */
   registry?: RegistryClientOptions;
   /**
-   * What warehouses may subscribe to, instead of the built-in kinds (git, image, chart): tests
-   * give kinds whose subscriber is their own.
+   * What warehouses may subscribe to: the built-in kinds with those modules add (the plugin
+   * passes them), or others (tests give kinds whose subscriber is their own). Default: the
+   * built-in kinds (git, image, chart).
    */
   kinds?: readonly SubscriptionKind[];
   /**

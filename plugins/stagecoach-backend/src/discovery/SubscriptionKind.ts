@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import type { ExprFunction } from '../expressions/expressions';
 import type { EgressPolicy } from '../integrations/http/egress';
 import type { RegistryClient } from '../integrations/registry/RegistryClient';
+import type { Logger } from '../util/types';
 import type { Subscriber } from './types';
 
 /**
@@ -64,6 +65,8 @@ export interface SubscriberDeps {
   egress?: EgressPolicy;
   /** The one client of every registry: images and oci:// charts share its limits and caches. */
   registry: RegistryClient;
+  /** The engine's log (modules' kinds write to it). */
+  logger?: Logger;
 }
 
 /** One entry of a subscription's status listing (`status.discovered`): perhaps less than an artifact. */

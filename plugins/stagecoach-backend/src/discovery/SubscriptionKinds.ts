@@ -15,6 +15,42 @@ import type { Subscriber } from './types';
 /** The subscribers of an engine, by kind name: built once, shared by discovery and freight assembled by hand. */
 export type Subscribers = ReadonlyMap<string, Subscriber<any, any>>;
 
+/** Two kinds that claim the same thing, and what (`the name "git"`). */
+export interface KindClash {
+  earlier: SubscriptionKind;
+  later: SubscriptionKind;
+  claim: string;
+}
+
+/** The expression functions a kind offers, by name. */
+function functionNames(kind: SubscriptionKind): string[] {
+  return Object.keys(kind.expressionFunctions([], 'no freight'));
+}
+
+/**
+ * The first thing two of these kinds both claim: a subscription key, a freight field or an
+ * expression function (the engine merges every kind's functions, so one would hide another).
+ */
+export function findClash(
+  kinds: readonly SubscriptionKind[],
+): KindClash | undefined {
+  for (const [i, later] of kinds.entries()) {
+    const laterFunctions = functionNames(later);
+    for (const earlier of kinds.slice(0, i)) {
+      if (earlier.name === later.name)
+        return { earlier, later, claim: `the name "${later.name}"` };
+      if (earlier.field === later.field)
+        return { earlier, later, claim: `the freight field "${later.field}"` };
+      const shared = functionNames(earlier).find(f =>
+        laterFunctions.includes(f),
+      );
+      if (shared)
+        return { earlier, later, claim: `the expression function "${shared}"` };
+    }
+  }
+  return undefined;
+}
+
 /**
  * The subscription kinds an engine knows, in registration order (the order of a freight's
  * artifact fields, of messages and of labels). Whatever works on subscriptions or artifacts
@@ -24,19 +60,11 @@ export class SubscriptionKinds {
   readonly all: readonly SubscriptionKind[];
 
   constructor(kinds: readonly SubscriptionKind[]) {
-    for (const [i, kind] of kinds.entries()) {
-      const other = kinds
-        .slice(0, i)
-        .find(k => k.name === kind.name || k.field === kind.field);
-      if (other) {
-        throw new Error(
-          `subscription kinds "${other.name}" and "${kind.name}" both claim ${
-            other.name === kind.name
-              ? `the name "${kind.name}"`
-              : `the freight field "${kind.field}"`
-          }`,
-        );
-      }
+    const clash = findClash(kinds);
+    if (clash) {
+      throw new Error(
+        `subscription kinds "${clash.earlier.name}" and "${clash.later.name}" both claim ${clash.claim}`,
+      );
     }
     this.all = kinds;
   }

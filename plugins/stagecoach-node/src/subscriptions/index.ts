@@ -1,0 +1,11 @@
+export { createSubscriptionKind } from './types';
+export type {
+  SubscriptionArtifact,
+  SubscriptionChange,
+  SubscriptionDiscovery,
+  SubscriptionKind,
+  SubscriptionKindContext,
+  SubscriptionKindSubscriber,
+  SubscriptionManualArtifacts,
+  SubscriptionProbe,
+} from './types';
