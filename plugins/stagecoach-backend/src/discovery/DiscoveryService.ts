@@ -163,7 +163,7 @@ export class DiscoveryService {
               p.sub,
             )}: no freight can be made until one is pushed`,
           );
-        else artifacts[p.kind.field].push(latest);
+        else (artifacts[p.kind.field] ??= []).push(latest);
         return { [p.kind.name]: { repoURL: p.sub.repoURL, artifacts: listed } };
       });
 

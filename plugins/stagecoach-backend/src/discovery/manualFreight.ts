@@ -201,7 +201,7 @@ export async function assembleFreight(
 
   const artifacts = kinds.emptyArtifacts();
   for (const slot of slots) {
-    artifacts[slot.kind.field].push(await complete(slot, options, where));
+    (artifacts[slot.kind.field] ??= []).push(await complete(slot, options, where));
   }
   return artifacts;
 }

@@ -11,7 +11,7 @@ import {
  * declares its type here by declaration merging, so that this module names no kind.
  */
 export interface FreightArtifacts {
-  [field: string]: unknown[];
+  [field: string]: unknown[] | undefined;
 }
 
 /** How the engine names freight's artifacts in its ID: one reference per artifact, from its kind. */
