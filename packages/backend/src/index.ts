@@ -25,5 +25,7 @@ backend.add(import('@stagecoach/plugin-stagecoach-backend'));
 backend.add(import('./stagecoachSteps/module'));
 // and of its own verification providers: statuspage
 backend.add(import('./stagecoachProviders/module'));
+// and of its own subscription kinds: releaseFeed
+backend.add(import('./stagecoachKinds/module'));
 
 backend.start();
