@@ -34,7 +34,8 @@ function compareIdentifiers(a: string, b: string): number {
   if (an && bn) return Number(a) - Number(b);
   // numeric identifiers sort before alphanumeric ones
   if (an !== bn) return an ? -1 : 1;
-  return a < b ? -1 : a > b ? 1 : 0;
+  if (a === b) return 0;
+  return a < b ? -1 : 1;
 }
 
 /** Negative when `a` comes before `b` in semantic version precedence. */
