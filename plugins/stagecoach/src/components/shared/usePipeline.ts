@@ -101,12 +101,15 @@ export function usePipeline(
       let active = false;
       try {
         const pipeline = await api.getEntityPipeline({ kind, namespace, name });
-        const stillCreated = await refreshCreated(
-          api,
-          pipeline,
-          createdRef.current,
-        );
+        const looked = createdRef.current;
+        const refreshed = await refreshCreated(api, pipeline, looked);
         if (cancelled) return;
+        // a promotion queued while this load was under way stays: the next load looks at it
+        const stillCreated = { ...refreshed };
+        for (const [stage, p] of Object.entries(createdRef.current)) {
+          if (looked[stage]?.id !== p.id) stillCreated[stage] = p;
+        }
+        createdRef.current = stillCreated;
         setState({ pipeline, loading: false });
         setCreated(stillCreated);
         active =
