@@ -43,8 +43,9 @@ test.describe('the REST API in the catalog', () => {
     const doc = await request.get(`${API}/openapi.json`);
     expect(doc.status(), await doc.text()).toBe(200);
     const spec = await doc.json();
+    // served with the paths as the backend mounts them
     expect(Object.keys(spec.paths)).toContain(
-      '/projects/{project}/stages/{stage}/promotions',
+      '/api/stagecoach/projects/{project}/stages/{stage}/promotions',
     );
 
     await waitForCatalogEntity(request, 'api:default/stagecoach');
