@@ -5,25 +5,21 @@ import os from 'node:os';
 import path from 'node:path';
 import request from 'supertest';
 import { z } from 'zod';
-import {
-  BackendFeature,
-  createBackendModule,
-} from '@backstage/backend-plugin-api';
-import {
-  mockCredentials,
-  mockServices,
-  startTestBackend,
-} from '@backstage/backend-test-utils';
-import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
-import { AuthorizeResult } from '@backstage/plugin-permission-common';
-import stagecoachPlugin from '@stagecoach/plugin-stagecoach-backend';
+import { createBackendModule } from '@backstage/backend-plugin-api';
+import { startTestBackend } from '@backstage/backend-test-utils';
 import {
   createSubscriptionKind,
   stagecoachSubscriptionKindsExtensionPoint,
 } from '@stagecoach/plugin-stagecoach-node';
 import stagecoachKindsModule from './module';
+import {
+  PROGRESS_TEST_TIMEOUT_MS,
+  stagecoachApi,
+  stagecoachFeatures,
+  until,
+} from '../testUtils/stagecoachTestBackend';
 
-jest.setTimeout(120_000);
+jest.setTimeout(PROGRESS_TEST_TIMEOUT_MS);
 
 /**
  * The example kinds module through the real Stagecoach plugin (startTestBackend): a
@@ -32,17 +28,6 @@ jest.setTimeout(120_000);
  * freight of its newest allowed version, which the API shows with its label; a promotion
  * step reads it through `releaseFrom`; freight is assembled by hand from what was listed.
  */
-
-const features = (workDir: string, ...more: BackendFeature[]) => [
-  stagecoachPlugin,
-  ...more,
-  catalogServiceMock.factory({ entities: [] }),
-  mockServices.permissions.factory({ result: AuthorizeResult.ALLOW }),
-  mockServices.rootConfig.factory({
-    // the feed is on loopback, which production's egress policy refuses
-    data: { stagecoach: { workDir, egress: { allowLoopback: true } } },
-  }),
-];
 
 /** A release feed whose releases the test sets. */
 interface Feed {
@@ -117,7 +102,10 @@ describe('the example kinds module (real Stagecoach plugin, loopback release fee
     root = await fs.mkdtemp(path.join(os.tmpdir(), 'stagecoach-kinds-module-'));
     feed = await startFeed();
     backend = await startTestBackend({
-      features: features(path.join(root, 'work'), stagecoachKindsModule),
+      features: stagecoachFeatures(
+        path.join(root, 'work'),
+        stagecoachKindsModule,
+      ),
     });
   });
   afterAll(async () => {
@@ -127,27 +115,7 @@ describe('the example kinds module (real Stagecoach plugin, loopback release fee
     await fs.rm(root, { recursive: true, force: true, maxRetries: 5 });
   });
 
-  const api = (r: request.Test) =>
-    r.set('Authorization', mockCredentials.user.header('user:default/jane'));
-  const apply = (yaml: string) =>
-    api(request(backend.server).put('/api/stagecoach/projects/shop/manifests'))
-      .set('Content-Type', 'application/yaml')
-      .send(yaml);
-  const get = (url: string) =>
-    api(request(backend.server).get(`/api/stagecoach/projects/shop${url}`));
-
-  async function until<T>(
-    read: () => Promise<T>,
-    done: (v: T) => boolean,
-    what: string,
-  ): Promise<T> {
-    for (let i = 0; i < 1200; i++) {
-      const value = await read();
-      if (done(value)) return value;
-      await new Promise(r => setTimeout(r, 100));
-    }
-    throw new Error(`${what} did not happen`);
-  }
+  const { api, apply, get } = stagecoachApi(() => backend.server, 'shop');
 
   it("refuses a bad config for the module's kind with a 400 naming the field", async () => {
     const res = await apply(
@@ -310,7 +278,7 @@ describe('a subscription kind that claims what another kind has', () => {
   it("fails the backend's startup, naming the module and both kinds, when a built-in kind has the name", async () => {
     await expect(
       startTestBackend({
-        features: features(
+        features: stagecoachFeatures(
           path.join(root, 'builtin'),
           moduleAdding('acme-git', {
             name: 'git',
@@ -328,7 +296,7 @@ describe('a subscription kind that claims what another kind has', () => {
   it("fails the backend's startup when a built-in kind has the freight field", async () => {
     await expect(
       startTestBackend({
-        features: features(
+        features: stagecoachFeatures(
           path.join(root, 'field'),
           moduleAdding('acme-images', {
             name: 'ociImage',
@@ -344,7 +312,7 @@ describe('a subscription kind that claims what another kind has', () => {
 
   it("fails the backend's startup, naming both kinds, when another module's kind has the name", async () => {
     const error = await startTestBackend({
-      features: features(
+      features: stagecoachFeatures(
         path.join(root, 'modules'),
         stagecoachKindsModule,
         moduleAdding('acme-releases', {
@@ -366,7 +334,7 @@ describe('a subscription kind that claims what another kind has', () => {
 
   it("fails the backend's startup when another module's kind has the expression function", async () => {
     const error = await startTestBackend({
-      features: features(
+      features: stagecoachFeatures(
         path.join(root, 'functions'),
         stagecoachKindsModule,
         moduleAdding('acme-releases', {

@@ -5,18 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import request from 'supertest';
 import { z } from 'zod';
-import {
-  BackendFeature,
-  createBackendModule,
-} from '@backstage/backend-plugin-api';
-import {
-  mockCredentials,
-  mockServices,
-  startTestBackend,
-} from '@backstage/backend-test-utils';
-import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
-import { AuthorizeResult } from '@backstage/plugin-permission-common';
-import stagecoachPlugin from '@stagecoach/plugin-stagecoach-backend';
+import { createBackendModule } from '@backstage/backend-plugin-api';
+import { startTestBackend } from '@backstage/backend-test-utils';
 import {
   createVerificationProvider,
   stagecoachVerificationProvidersExtensionPoint,
@@ -27,8 +17,14 @@ import {
   startGitHttpServer,
 } from '@stagecoach/git-server';
 import stagecoachProvidersModule from './module';
+import {
+  PROGRESS_TEST_TIMEOUT_MS,
+  stagecoachApi,
+  stagecoachFeatures,
+  until,
+} from '../testUtils/stagecoachTestBackend';
 
-jest.setTimeout(120_000);
+jest.setTimeout(PROGRESS_TEST_TIMEOUT_MS);
 
 /**
  * The example providers module through the real Stagecoach plugin (startTestBackend): an
@@ -36,17 +32,6 @@ jest.setTimeout(120_000);
  * with a bad config; a stage's verification measures a status page served on loopback and
  * ends Successful or Failed as the page says.
  */
-
-const features = (workDir: string, ...more: BackendFeature[]) => [
-  stagecoachPlugin,
-  ...more,
-  catalogServiceMock.factory({ entities: [] }),
-  mockServices.permissions.factory({ result: AuthorizeResult.ALLOW }),
-  mockServices.rootConfig.factory({
-    // the status page and the Git server are on loopback, which production's egress policy refuses
-    data: { stagecoach: { workDir, egress: { allowLoopback: true } } },
-  }),
-];
 
 /** A status page in the Statuspage format, whose indicator and components the test sets. */
 interface StatusPage {
@@ -155,7 +140,10 @@ describe('the example providers module (real Stagecoach plugin, loopback status 
     gitServer = await startGitHttpServer({ root: repos });
     statusPage = await startStatusPage();
     backend = await startTestBackend({
-      features: features(path.join(root, 'work'), stagecoachProvidersModule),
+      features: stagecoachFeatures(
+        path.join(root, 'work'),
+        stagecoachProvidersModule,
+      ),
     });
   });
   afterAll(async () => {
@@ -166,27 +154,7 @@ describe('the example providers module (real Stagecoach plugin, loopback status 
     await fs.rm(root, { recursive: true, force: true, maxRetries: 5 });
   });
 
-  const api = (r: request.Test) =>
-    r.set('Authorization', mockCredentials.user.header('user:default/jane'));
-  const apply = (yaml: string) =>
-    api(request(backend.server).put('/api/stagecoach/projects/shop/manifests'))
-      .set('Content-Type', 'application/yaml')
-      .send(yaml);
-  const get = (url: string) =>
-    api(request(backend.server).get(`/api/stagecoach/projects/shop${url}`));
-
-  async function until<T>(
-    read: () => Promise<T>,
-    done: (v: T) => boolean,
-    what: string,
-  ): Promise<T> {
-    for (let i = 0; i < 1200; i++) {
-      const value = await read();
-      if (done(value)) return value;
-      await new Promise(r => setTimeout(r, 100));
-    }
-    throw new Error(`${what} did not happen`);
-  }
+  const { api, apply, get } = stagecoachApi(() => backend.server, 'shop');
 
   const FINAL = ['Successful', 'Failed', 'Error', 'Inconclusive', 'Aborted'];
   /** The stage's verification with this ID (or its newest), once it has ended. */
@@ -362,7 +330,7 @@ describe('a provider name that two providers claim', () => {
   it("fails the backend's startup, naming the module and both providers, when a built-in provider has the name", async () => {
     await expect(
       startTestBackend({
-        features: features(
+        features: stagecoachFeatures(
           path.join(root, 'builtin'),
           moduleAdding('acme-web', 'web', 'checks URLs the acme way'),
         ),
@@ -375,7 +343,7 @@ describe('a provider name that two providers claim', () => {
 
   it("fails the backend's startup, naming both providers, when another module's provider has the name", async () => {
     const error = await startTestBackend({
-      features: features(
+      features: stagecoachFeatures(
         path.join(root, 'modules'),
         stagecoachProvidersModule,
         moduleAdding('acme-status', 'statuspage', 'the acme status board'),

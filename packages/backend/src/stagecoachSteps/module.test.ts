@@ -3,18 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import request from 'supertest';
 import { z } from 'zod';
-import {
-  BackendFeature,
-  createBackendModule,
-} from '@backstage/backend-plugin-api';
-import {
-  mockCredentials,
-  mockServices,
-  startTestBackend,
-} from '@backstage/backend-test-utils';
-import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
-import { AuthorizeResult } from '@backstage/plugin-permission-common';
-import stagecoachPlugin from '@stagecoach/plugin-stagecoach-backend';
+import { createBackendModule } from '@backstage/backend-plugin-api';
+import { startTestBackend } from '@backstage/backend-test-utils';
 import {
   createPromotionStep,
   stagecoachPromotionStepsExtensionPoint,
@@ -26,25 +16,20 @@ import {
   startGitHttpServer,
 } from '@stagecoach/git-server';
 import stagecoachStepsModule from './module';
+import {
+  PROGRESS_TEST_TIMEOUT_MS,
+  stagecoachApi,
+  stagecoachFeatures,
+  until,
+} from '../testUtils/stagecoachTestBackend';
 
-jest.setTimeout(120_000);
+jest.setTimeout(PROGRESS_TEST_TIMEOUT_MS);
 
 /**
  * The example module through the real Stagecoach plugin (startTestBackend) and a real Git
  * server on loopback: its step is accepted by the manifests API, refused there with a bad
  * config, and runs in a promotion between git-clone and git-push like a built-in step.
  */
-
-const features = (workDir: string, ...more: BackendFeature[]) => [
-  stagecoachPlugin,
-  ...more,
-  catalogServiceMock.factory({ entities: [] }),
-  mockServices.permissions.factory({ result: AuthorizeResult.ALLOW }),
-  mockServices.rootConfig.factory({
-    // the Git server is on loopback, which production's egress policy refuses
-    data: { stagecoach: { workDir, egress: { allowLoopback: true } } },
-  }),
-];
 
 const stage = (name: string, steps: string) => `---
 apiVersion: kargo.akuity.io/v1alpha1
@@ -104,7 +89,10 @@ describe('the example steps module (real Stagecoach plugin, loopback Git)', () =
     ]);
     gitServer = await startGitHttpServer({ root: repos });
     backend = await startTestBackend({
-      features: features(path.join(root, 'work'), stagecoachStepsModule),
+      features: stagecoachFeatures(
+        path.join(root, 'work'),
+        stagecoachStepsModule,
+      ),
     });
   });
   afterAll(async () => {
@@ -114,27 +102,7 @@ describe('the example steps module (real Stagecoach plugin, loopback Git)', () =
     await fs.rm(root, { recursive: true, force: true, maxRetries: 5 });
   });
 
-  const api = (r: request.Test) =>
-    r.set('Authorization', mockCredentials.user.header('user:default/jane'));
-  const apply = (yaml: string) =>
-    api(request(backend.server).put('/api/stagecoach/projects/shop/manifests'))
-      .set('Content-Type', 'application/yaml')
-      .send(yaml);
-  const get = (url: string) =>
-    api(request(backend.server).get(`/api/stagecoach/projects/shop${url}`));
-
-  async function until<T>(
-    read: () => Promise<T>,
-    done: (v: T) => boolean,
-    what: string,
-  ): Promise<T> {
-    for (let i = 0; i < 1200; i++) {
-      const value = await read();
-      if (done(value)) return value;
-      await new Promise(r => setTimeout(r, 100));
-    }
-    throw new Error(`${what} did not happen`);
-  }
+  const { api, apply, get } = stagecoachApi(() => backend.server, 'shop');
 
   it("refuses a bad config for the module's step with a 400 naming the field", async () => {
     const res = await apply(
@@ -262,7 +230,7 @@ describe('a step name that two steps claim', () => {
   it("fails the backend's startup, naming the module and both steps, when a built-in step has the name", async () => {
     await expect(
       startTestBackend({
-        features: features(
+        features: stagecoachFeatures(
           path.join(root, 'builtin'),
           moduleAdding('acme-files', 'file-write', 'writes files the acme way'),
         ),
@@ -275,7 +243,7 @@ describe('a step name that two steps claim', () => {
 
   it("fails the backend's startup, naming both steps, when another module's step has the name", async () => {
     const error = await startTestBackend({
-      features: features(
+      features: stagecoachFeatures(
         path.join(root, 'modules'),
         stagecoachStepsModule,
         moduleAdding(
