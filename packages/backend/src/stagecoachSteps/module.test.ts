@@ -21,7 +21,7 @@ import {
   stagecoachApi,
   stagecoachFeatures,
   until,
-} from '../testUtils/stagecoachTestBackend';
+} from '../__testUtils__/stagecoachTestBackend';
 
 jest.setTimeout(PROGRESS_TEST_TIMEOUT_MS);
 
