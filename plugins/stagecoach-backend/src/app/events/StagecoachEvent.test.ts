@@ -103,8 +103,12 @@ describe('StagecoachEngine onEvent', () => {
       git = await createGitFixture();
       knex = await databases.init(databaseId);
     });
+    // Engines share one database: one left running would claim the next test's promotions
+    // and verifications, and report them to its own onEvent instead.
+    afterEach(async () => {
+      for (const engine of engines.splice(0)) await engine.close();
+    });
     afterAll(async () => {
-      for (const engine of engines) await engine.close();
       await knex.destroy();
       await git.close();
     });
