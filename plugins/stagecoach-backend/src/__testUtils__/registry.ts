@@ -75,6 +75,19 @@ export interface TestRegistry {
    * as `_` (OCI tags cannot hold `+`).
    */
   pushHelmChart(repo: string, name: string, version: string): Promise<PushedImage>;
+  /**
+   * An OCI artifact (as `oras push` makes one): an empty config of `artifactType`, the layers
+   * given, and annotations; under `tag`. `claimedSizes` lets a test say a layer is larger
+   * than it is (what a registry cannot be trusted about).
+   */
+  pushArtifact(
+    repo: string,
+    tag: string,
+    layers: { mediaType: string; content: Buffer; claimedSize?: number }[],
+    options?: { artifactType?: string; annotations?: Record<string, string> },
+  ): Promise<PushedImage>;
+  /** A manifest as the registry serves it: its bytes, media type and digest (Docker-Content-Digest). */
+  getManifest(repo: string, reference: string): Promise<{ body: Buffer; mediaType: string; digest: string }>;
   /** The same manifest under many more tags: a repository with many tags, fast (one PUT each). */
   tagMany(repo: string, digest: string, tags: string[]): Promise<void>;
   /**
@@ -421,10 +434,49 @@ export async function startTestRegistry(): Promise<TestRegistry> {
     return { digest, configDigest };
   }
 
+  async function pushArtifact(
+    repo: string,
+    tag: string,
+    layers: { mediaType: string; content: Buffer; claimedSize?: number }[],
+    options: { artifactType?: string; annotations?: Record<string, string> } = {},
+  ): Promise<PushedImage> {
+    const config = Buffer.from('{}');
+    const configDigest = await pushBlob(repo, config);
+    const descriptors = [];
+    for (const l of layers) {
+      descriptors.push({ mediaType: l.mediaType, digest: await pushBlob(repo, l.content), size: l.claimedSize ?? l.content.length });
+    }
+    const manifest = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: OCI_MANIFEST,
+        config: { mediaType: options.artifactType ?? 'application/vnd.oci.empty.v1+json', digest: configDigest, size: config.length },
+        layers: descriptors,
+        ...(options.annotations ? { annotations: options.annotations } : {}),
+      }),
+    );
+    const digest = await putManifest(repo, tag, OCI_MANIFEST, manifest);
+    return { digest, configDigest };
+  }
+
+  async function getManifest(repo: string, reference: string) {
+    const res = await fetch(`${url}/v2/${repo}/manifests/${reference}`, {
+      headers: { accept: [OCI_INDEX, DOCKER_MANIFEST_LIST, OCI_MANIFEST, DOCKER_MANIFEST].join(', ') },
+    });
+    if (!res.ok) throw new Error(`manifest ${repo}:${reference} answered ${res.status}`);
+    return {
+      body: Buffer.from(await res.arrayBuffer()),
+      mediaType: res.headers.get('content-type')!,
+      digest: res.headers.get('docker-content-digest')!,
+    };
+  }
+
   return {
     host: `127.0.0.1:${port}`,
     url,
     pushBlob,
+    pushArtifact,
+    getManifest,
     pushImage,
     pushHelmChart,
     pushIndex,

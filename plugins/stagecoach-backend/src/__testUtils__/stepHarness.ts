@@ -5,6 +5,7 @@ import { DEFAULT_ARGOCD_SETTINGS } from '../integrations/argocd/types';
 import { unconfiguredClusters } from '../integrations/kubernetes/unconfigured';
 import { DEFAULT_GIT_IDENTITY } from '../integrations/git/GitCli';
 import { DEFAULT_EGRESS_POLICY } from '../integrations/http/egress';
+import { RegistryClient } from '../integrations/registry';
 import { noScmCredentials } from '../integrations/scm/ScmCredentials';
 import { attemptFolders, StepConfigError } from '../promotion/workDir';
 import type { StepContext, StepDefinition, StepResult } from '../promotion/steps/types';
@@ -80,6 +81,11 @@ export async function runStep<C>(
     kube: unconfiguredClusters,
     argocd: DEFAULT_ARGOCD_SETTINGS,
     ...ctx,
+    // a test of the oci-* steps passes its own (and closes it)
+    get registry(): RegistryClient {
+      if (!ctx.registry) throw new Error('runStep: pass registry (a RegistryClient) for a step that uses one');
+      return ctx.registry;
+    },
     get cloneStore(): string {
       const store = ctx.cloneStore ?? cloneStores.get(ctx.workDir);
       if (!store) throw new Error(`runStep: ${ctx.workDir} was not made by tempWorkDir(): pass cloneStore`);

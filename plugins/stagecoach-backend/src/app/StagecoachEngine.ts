@@ -280,6 +280,7 @@ export class StagecoachEngine {
       steps,
       fetch: options.fetch,
       egress: options.egress,
+      registry: this.registry,
       maxOutputBytes: options.maxOutputBytes,
       kube,
       argocd,

@@ -29,6 +29,7 @@ import type { MetadataSnapshot } from '../store/MetadataStore';
 import { promotionEnv } from './promotionEnv';
 import { ArgoCdSettings, DEFAULT_ARGOCD_SETTINGS } from '../integrations/argocd/types';
 import type { KubeClusters } from '../integrations/kubernetes/types';
+import { RegistryClient } from '../integrations/registry';
 import { unconfiguredClusters } from '../integrations/kubernetes/unconfigured';
 import { builtinSteps } from './steps';
 import { StepContext, StepDefinition, StepResult } from './steps/types';
@@ -62,6 +63,8 @@ export interface PromotionRunnerOptions {
    * over a freight's artifacts; `owner` names the freight in their errors.
    */
   artifactFunctions(artifacts: FreightArtifacts, owner: string): Record<string, ExprFunction>;
+  /** For the oci-* steps: the engine's registry client (default: one without credentials). */
+  registry?: RegistryClient;
   /** Kubernetes clusters and Argo CD settings, for the argocd-* steps (default: none configured). */
   kube?: KubeClusters;
   argocd?: ArgoCdSettings;
@@ -392,10 +395,20 @@ export class PromotionRunner {
       metadata,
       fetch: this.options.fetch ?? globalThis.fetch,
       egress: this.options.egress ?? DEFAULT_EGRESS_POLICY,
+      registry: this.registry(),
       kube: this.options.kube ?? unconfiguredClusters,
       argocd: this.options.argocd ?? DEFAULT_ARGOCD_SETTINGS,
       actor: p.createdBy,
     };
+  }
+
+  private ownRegistry?: RegistryClient;
+
+  /** The engine's registry client, or one of this runner's own (made when a step first needs it). */
+  private registry(): RegistryClient {
+    if (this.options.registry) return this.options.registry;
+    this.ownRegistry ??= new RegistryClient();
+    return this.ownRegistry;
   }
 
   /** Records a step's progress, as long as this worker still holds the promotion. */

@@ -1,6 +1,7 @@
 import { AuthChallenge, parseAuthChallenge } from './authChallenge';
 import { BoundedCache } from './boundedCache';
 import type { CredentialsProvider, RegistryCredentials } from './credentials';
+import type { EgressPolicy } from '../http/egress';
 import { RegistryError } from './errors';
 import {
   describeRepository,
@@ -31,16 +32,33 @@ export type TokenFetcher = (
   url: URL,
   authorization: string | undefined,
   repo: ImageRepository,
-  /** The subscription's TLS choice: a registry with a self-signed certificate usually has its token service beside it. */
-  insecureSkipTLSVerify: boolean | undefined,
+  /**
+   * How the request that needs the token goes out (its TLS choice: a registry with a
+   * self-signed certificate usually has its token service beside it; its egress policy).
+   */
+  call: TokenCall | undefined,
 ) => Promise<TokenResponse>;
+
+/** The parts of a call's options a token request goes out with too. */
+export interface TokenCall {
+  insecureSkipTLSVerify?: boolean;
+  egress?: EgressPolicy;
+  signal?: AbortSignal;
+}
 
 /** The pull scope of a repository, as registries name it in their challenges. */
 export const pullScope = (repo: ImageRepository) =>
   `repository:${repo.repository}:pull`;
 
-const tokenKey = (repo: ImageRepository) =>
-  `${repo.registry} ${pullScope(repo)}`;
+/** What a request needs of a repository: reading it, or writing to it too (uploads, manifests). */
+export type RepositoryAccess = 'pull' | 'push';
+
+/** The scope a token must grant for `access`: `repository:acme/api:pull` or `...:pull,push`. */
+export const accessScope = (repo: ImageRepository, access: RepositoryAccess) =>
+  access === 'push' ? `repository:${repo.repository}:pull,push` : pullScope(repo);
+
+const tokenKey = (repo: ImageRepository, access: RepositoryAccess) =>
+  `${repo.registry} ${accessScope(repo, access)}`;
 
 const DEFAULT_TOKEN_SECONDS = 60; // the distribution spec's default when expires_in is absent
 
@@ -71,7 +89,8 @@ export class RegistryAuth {
    */
   async authorize(
     repo: ImageRepository,
-    insecure?: boolean,
+    call?: TokenCall,
+    access: RepositoryAccess = 'pull',
   ): Promise<{ header?: string; done: () => void }> {
     const creds = this.credentials(repo.registry);
     if (creds && 'token' in creds)
@@ -80,7 +99,7 @@ export class RegistryAuth {
       const known = this.schemes.get(repo.registry);
       if (known)
         return {
-          header: await this.headerFor(known, repo, creds, insecure),
+          header: await this.headerFor(known, repo, creds, call, access),
           done: noop,
         };
       const pending = this.learning.get(repo.registry);
@@ -112,7 +131,8 @@ export class RegistryAuth {
     repo: ImageRepository,
     wwwAuthenticate: string | string[] | undefined,
     sent: string | undefined,
-    insecure?: boolean,
+    call?: TokenCall,
+    access: RepositoryAccess = 'pull',
   ): Promise<string> {
     const creds = this.credentials(repo.registry);
     if (creds && 'token' in creds) throw unauthorized(repo, creds);
@@ -125,7 +145,7 @@ export class RegistryAuth {
       if (!header || header === sent) throw unauthorized(repo, creds);
       return header;
     }
-    const key = tokenKey(repo);
+    const key = tokenKey(repo, access);
     const cached = this.tokens.get(key);
     // another request already replaced the token this one was refused with
     if (cached && cached.header !== sent && cached.expiresAt > this.now())
@@ -135,7 +155,8 @@ export class RegistryAuth {
       repo,
       creds,
       challenge?.params.scope,
-      insecure,
+      call,
+      access,
     );
     if (header === sent) throw unauthorized(repo, creds);
     return header;
@@ -145,14 +166,15 @@ export class RegistryAuth {
     scheme: HostScheme,
     repo: ImageRepository,
     creds: RegistryCredentials | undefined,
-    insecure: boolean | undefined,
+    call: TokenCall | undefined,
+    access: RepositoryAccess,
   ) {
     if (scheme.scheme === 'anonymous') return undefined;
     if (scheme.scheme === 'basic')
       return creds ? basicHeader(creds) : undefined;
-    const cached = this.tokens.get(tokenKey(repo));
+    const cached = this.tokens.get(tokenKey(repo, access));
     if (cached && cached.expiresAt > this.now()) return cached.header;
-    return this.newToken(scheme, repo, creds, undefined, insecure);
+    return this.newToken(scheme, repo, creds, undefined, call, access);
   }
 
   /** One token request per host and scope at a time; concurrent callers share its answer. */
@@ -161,17 +183,19 @@ export class RegistryAuth {
     repo: ImageRepository,
     creds: RegistryCredentials | undefined,
     challengeScope: string | undefined,
-    insecure: boolean | undefined,
+    call: TokenCall | undefined,
+    access: RepositoryAccess,
   ): Promise<string> {
-    const key = tokenKey(repo);
+    const key = tokenKey(repo, access);
     const pending = this.pendingTokens.get(key);
     if (pending) return pending;
     const request = this.requestToken(
       scheme,
       repo,
       creds,
-      challengeScope ?? pullScope(repo),
-      insecure,
+      challengeScope ?? accessScope(repo, access),
+      call,
+      access,
     ).finally(() => this.pendingTokens.delete(key));
     this.pendingTokens.set(key, request);
     return request;
@@ -182,7 +206,8 @@ export class RegistryAuth {
     repo: ImageRepository,
     creds: RegistryCredentials | undefined,
     scope: string,
-    insecure: boolean | undefined,
+    call: TokenCall | undefined,
+    access: RepositoryAccess,
   ): Promise<string> {
     let url: URL;
     try {
@@ -220,7 +245,7 @@ export class RegistryAuth {
     }
     if (scheme.service) url.searchParams.set('service', scheme.service);
     url.searchParams.set('scope', scope);
-    const res = await this.fetchToken(url, basic, repo, insecure);
+    const res = await this.fetchToken(url, basic, repo, call);
     if (res.status === 401 || res.status === 403)
       throw unauthorized(repo, creds);
     if (res.status !== 200) {
@@ -256,7 +281,7 @@ export class RegistryAuth {
     // renew a little early, so a token never expires between being picked and being checked
     const margin = Math.min(10, seconds / 2);
     const header = `Bearer ${token}`;
-    this.tokens.set(tokenKey(repo), {
+    this.tokens.set(tokenKey(repo, access), {
       header,
       expiresAt: this.now() + (seconds - margin) * 1000,
     });

@@ -4,8 +4,11 @@ import type { CredentialsProvider } from './credentials';
 import { formatTimeout, RegistryError } from './errors';
 import { HostLimiter } from './hostLimiter';
 import { RateLimiter } from './rateLimiter';
+import type { EgressPolicy } from '../http/egress';
+import { shownUrl } from '../http/exchange';
 import {
   HttpTransport,
+  TransportBody,
   TransportFailure,
   TransportResponse,
 } from './httpTransport';
@@ -25,7 +28,7 @@ import {
   readImageConfig,
   readManifest,
 } from './manifests';
-import { RegistryAuth, unauthorized } from './RegistryAuth';
+import { RegistryAuth, RepositoryAccess, unauthorized } from './RegistryAuth';
 
 export interface RegistryClientOptions {
   /** Credentials per registry host; none means anonymous access. */
@@ -48,8 +51,8 @@ export interface RegistryClientOptions {
 
 export interface RegistryRequestEvent {
   host: string;
-  method: 'GET' | 'HEAD';
-  kind: 'tags' | 'manifest' | 'blob' | 'token' | 'other';
+  method: 'GET' | 'HEAD' | 'POST' | 'PUT';
+  kind: 'tags' | 'manifest' | 'blob' | 'upload' | 'token' | 'other';
   /** 0 when no answer came (timeout, connection failure). */
   status: number;
   durationMs: number;
@@ -58,6 +61,38 @@ export interface RegistryRequestEvent {
 /** Per-call transport choices that come from the subscription rather than the host. */
 export interface CallOptions {
   insecureSkipTLSVerify?: boolean;
+  /**
+   * For requests a manifest names (the oci-* steps): every request, redirect and token
+   * request passes this policy. Discovery leaves it unset.
+   */
+  egress?: EgressPolicy;
+  /** Cancels the requests in flight (a promotion aborted). */
+  signal?: AbortSignal;
+}
+
+/**
+ * One request of the distribution API, for the modules beside this client that read and
+ * write blobs and manifests (blobTransfer.ts, artifactCopy.ts): sent with authentication,
+ * the host's limits and the call's egress policy.
+ */
+export interface RegistryRequest extends CallOptions {
+  method: 'GET' | 'HEAD' | 'POST' | 'PUT';
+  /** Under `/v2/<repository>/` (`blobs/uploads/`), or an absolute URL the registry gave (an upload's Location). */
+  path: string | URL;
+  query?: Record<string, string>;
+  accept?: string;
+  contentType?: string;
+  body?: TransportBody;
+  /** Where a 2xx answer's body goes instead of into memory. */
+  sink?: (chunk: Buffer) => Promise<void>;
+  kind: RegistryRequestEvent['kind'];
+  /** What was asked for, for messages: `acme/api/blobs/sha256:...`. */
+  what: string;
+  maxBodyBytes: number;
+  /** Deadline of this request when it is not the client's (large blobs). */
+  timeoutMs?: number;
+  /** Default pull. */
+  access?: RepositoryAccess;
 }
 
 export interface ManifestResult {
@@ -71,10 +106,15 @@ export interface ManifestHead {
   mediaType?: string;
 }
 
-interface Exchange {
+interface Exchange extends CallOptions {
   url: URL;
-  method: 'GET' | 'HEAD';
+  method: 'GET' | 'HEAD' | 'POST' | 'PUT';
   accept?: string;
+  contentType?: string;
+  body?: TransportBody;
+  sink?: (chunk: Buffer) => Promise<void>;
+  timeoutMs?: number;
+  access?: RepositoryAccess;
   authorization?: string;
   /** `registry 127.0.0.1:5000` or `token service auth.docker.io`: who is named in messages. */
   party: string;
@@ -82,7 +122,6 @@ interface Exchange {
   what: string;
   kind: RegistryRequestEvent['kind'];
   maxBodyBytes: number;
-  insecureSkipTLSVerify?: boolean;
 }
 
 const MAX_MANIFEST_BYTES = 4 * 1024 * 1024; // what the OCI spec asks registries to accept
@@ -281,9 +320,73 @@ export class RegistryClient {
     return summary;
   }
 
+  /**
+   * A manifest's exact bytes by tag or digest (what copying it needs: its digest is the
+   * hash of these bytes), checked against the digest when asked for by digest.
+   */
+  async getManifestBytes(
+    repo: ImageRepository,
+    reference: string,
+    call: CallOptions = {},
+  ): Promise<{ digest: string; mediaType: string; body: Buffer }> {
+    const what = `${repo.repository}/manifests/${reference}`;
+    const res = await this.request(repo, {
+      method: 'GET',
+      path: `manifests/${reference}`,
+      accept: MANIFEST_ACCEPT,
+      kind: 'manifest',
+      what,
+      maxBodyBytes: MAX_MANIFEST_BYTES,
+      ...call,
+    });
+    if (res.status === 404) {
+      throw new RegistryError(
+        'not-found',
+        `manifest ${reference} not found in ${describeRepository(repo)}`,
+        404,
+      );
+    }
+    const digest = isDigest(reference)
+      ? verifyDigest(res.body, reference, repo, what)
+      : sha256(res.body);
+    const json = this.json(res, repo, what) as { mediaType?: unknown };
+    const mediaType =
+      typeof json?.mediaType === 'string'
+        ? json.mediaType
+        : (header(res, 'content-type') ?? '').split(';')[0].trim();
+    return { digest, mediaType, body: res.body };
+  }
+
+  /**
+   * One request of the distribution API (see RegistryRequest). Answers 2xx and 404 are
+   * returned; anything else throws a RegistryError that names the repository.
+   */
+  async request(
+    repo: ImageRepository,
+    req: RegistryRequest,
+  ): Promise<TransportResponse> {
+    const { path, query, ...rest } = req;
+    const url = path instanceof URL ? new URL(path) : this.url(repo, path);
+    if (url.origin !== this.url(repo, '').origin) {
+      // credentials go to the registry only
+      throw new RegistryError(
+        'malformed',
+        `registry ${displayRegistry(repo.registry)} sent a location on another host (${url.host}) for ${req.what}; it is not followed with credentials`,
+      );
+    }
+    for (const [k, v] of Object.entries(query ?? {}))
+      url.searchParams.set(k, v);
+    return this.send(repo, { ...rest, url });
+  }
+
   /** Closes idle connections. */
   close(): void {
     this.transport.close();
+  }
+
+  /** `https://<registry>/v2/<repository>/<path>` (plain HTTP where configured). */
+  apiUrl(repo: ImageRepository, path: string): URL {
+    return this.url(repo, path);
   }
 
   private url(repo: ImageRepository, path: string): URL {
@@ -315,9 +418,15 @@ export class RegistryClient {
     req: Omit<Exchange, 'party' | 'authorization'>,
   ): Promise<TransportResponse> {
     const party = `registry ${displayRegistry(repo.registry)}`;
+    const call = {
+      insecureSkipTLSVerify: req.insecureSkipTLSVerify,
+      egress: req.egress,
+      signal: req.signal,
+    };
     const { header: first, done } = await this.auth.authorize(
       repo,
-      req.insecureSkipTLSVerify,
+      call,
+      req.access,
     );
     try {
       let res = await this.exchange({ ...req, party, authorization: first });
@@ -326,13 +435,14 @@ export class RegistryClient {
           repo,
           res.headers['www-authenticate'],
           first,
-          req.insecureSkipTLSVerify,
+          call,
+          req.access,
         );
         res = await this.exchange({ ...req, party, authorization: retryWith });
       }
       if ((res.status >= 200 && res.status < 300) || res.status === 404)
         return res;
-      throw this.statusError(repo, res, req.what, party);
+      throw this.statusError(repo, res, req.what, party, req.access);
     } finally {
       done();
     }
@@ -343,6 +453,7 @@ export class RegistryClient {
     res: TransportResponse,
     what: string,
     party: string,
+    access: RepositoryAccess = 'pull',
   ): RegistryError {
     const creds = this.credentials(repo.registry);
     const host = displayRegistry(repo.registry);
@@ -354,7 +465,7 @@ export class RegistryClient {
           'forbidden',
           `registry answered 403 for ${describeRepository(repo)}: ${
             creds
-              ? `the credentials for ${host} do not allow pulling it`
+              ? `the credentials for ${host} do not allow ${access === 'push' ? 'pushing to' : 'pulling'} it`
               : `it needs credentials for ${host} (none are configured for it in stagecoach.registries)`
           }`,
           403,
@@ -362,7 +473,7 @@ export class RegistryClient {
       case 429:
         return new RegistryError(
           'rate-limited',
-          `${party} is rate-limiting requests (429) for ${what}; discovery will try again later`,
+          `${party} is rate-limiting requests (429) for ${what}; try again later`,
           429,
         );
       default:
@@ -378,7 +489,7 @@ export class RegistryClient {
     url: URL,
     authorization: string | undefined,
     repo: ImageRepository,
-    insecureSkipTLSVerify: boolean | undefined,
+    call: CallOptions | undefined,
   ) {
     const what = `a token for ${describeRepository(repo)}`;
     const party = `token service ${url.host}`;
@@ -390,7 +501,7 @@ export class RegistryClient {
       what,
       kind: 'token',
       maxBodyBytes: 1024 * 1024,
-      insecureSkipTLSVerify,
+      ...call,
     });
     if (res.status !== 200) return { status: res.status, json: undefined };
     try {
@@ -413,14 +524,24 @@ export class RegistryClient {
     for (let hop = 0; ; hop++) {
       const headers: Record<string, string> = { 'user-agent': 'stagecoach' };
       if (req.accept) headers.accept = req.accept;
+      if (req.contentType) headers['content-type'] = req.contentType;
       if (authorization) headers.authorization = authorization;
       const target = url;
+      const refusal = req.egress?.urlRefusal(target);
+      if (refusal) throw egressRefused(req, refusal, target);
       const res = await this.limiter.run(target.host, async () => {
         await this.rates.acquire(target.host);
         return this.timed(req, target, headers);
       });
       const location = header(res, 'location');
-      if (!REDIRECTS.has(res.status) || !location || hop >= MAX_REDIRECTS)
+      // a body is sent once: uploads are not redirected
+      const follows = req.method === 'GET' || req.method === 'HEAD';
+      if (
+        !follows ||
+        !REDIRECTS.has(res.status) ||
+        !location ||
+        hop >= MAX_REDIRECTS
+      )
         return res;
       const next = new URL(location, url);
       if (next.origin !== url.origin) authorization = undefined;
@@ -440,15 +561,19 @@ export class RegistryClient {
         url,
         method: req.method,
         headers,
-        timeoutMs: this.timeoutMs,
+        timeoutMs: req.timeoutMs ?? this.timeoutMs,
         insecureSkipTLSVerify: req.insecureSkipTLSVerify,
         maxBodyBytes: req.maxBodyBytes,
+        body: req.body,
+        sink: req.sink,
+        egress: req.egress,
+        signal: req.signal,
       });
       status = res.status;
       return res;
     } catch (e) {
       if (!(e instanceof TransportFailure)) throw e;
-      throw this.transportError(e, req);
+      throw this.transportError(e, req, url);
     } finally {
       this.options.onRequest?.({
         host: url.host,
@@ -460,13 +585,26 @@ export class RegistryClient {
     }
   }
 
-  private transportError(e: TransportFailure, req: Exchange): RegistryError {
+  private transportError(
+    e: TransportFailure,
+    req: Exchange,
+    url: URL,
+  ): RegistryError {
     switch (e.reason) {
+      case 'egress':
+        return egressRefused(req, e.detail, url);
+      case 'aborted':
+        return new RegistryError('aborted', `${req.what}: ${e.detail}`);
+      case 'sink':
+        return new RegistryError(
+          'local',
+          `cannot keep what ${req.party} sent for ${req.what}: ${e.detail}`,
+        );
       case 'timeout':
         return new RegistryError(
           'timeout',
           `${req.party} did not answer within ${formatTimeout(
-            this.timeoutMs,
+            req.timeoutMs ?? this.timeoutMs,
           )} for ${req.what}`,
         );
       case 'too-large':
@@ -488,12 +626,20 @@ export class RegistryClient {
   }
 }
 
-function header(res: TransportResponse, name: string): string | undefined {
+/** A request the egress policy refuses: the message names the URL (as messages show it) and the rule. */
+function egressRefused(req: Exchange, reason: string, url: URL): RegistryError {
+  return new RegistryError(
+    'egress-refused',
+    `request to ${shownUrl(url)} (${req.what}) refused by the egress policy: ${reason} — see stagecoach.egress`,
+  );
+}
+
+export function header(res: TransportResponse, name: string): string | undefined {
   const v = res.headers[name];
   return Array.isArray(v) ? v[0] : v;
 }
 
-function sha256(body: Buffer): string {
+export function sha256(body: Buffer): string {
   return `sha256:${createHash('sha256').update(body).digest('hex')}`;
 }
 

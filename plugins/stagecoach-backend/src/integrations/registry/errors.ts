@@ -14,7 +14,10 @@ export type RegistryErrorKind =
   | 'malformed'
   | 'too-large'
   | 'integrity'
-  | 'insecure-realm';
+  | 'insecure-realm'
+  | 'egress-refused'
+  | 'aborted'
+  | 'local';
 
 /**
  * An error a user can act on: it names the registry and repository and says what to check.

@@ -16,6 +16,7 @@ import { setMetadata } from './set-metadata';
 import { fail } from './fail';
 import { httpRequest } from './http';
 import { httpDownload } from './http-download';
+import { ociDownload } from './oci-download';
 import { kustomizeSetImage } from './kustomize-set-image';
 import { kustomizeBuild } from './kustomize-build';
 import { helmUpdateChart } from './helm-update-chart';
@@ -54,6 +55,8 @@ export const builtinSteps: ReadonlyMap<string, StepDefinition> = new Map(
       kustomizeSetImage, kustomizeBuild, helmUpdateChart, helmTemplate, helmUpdateImage,
       // HTTP
       httpRequest, httpDownload,
+      // OCI registries
+      ociDownload,
       // Argo CD
       argocdUpdate, argocdWait,
       // flow control and metadata

@@ -10,6 +10,7 @@ import type {
 import type { GitIdentity } from '../../integrations/git/GitCli';
 import type { EgressPolicy } from '../../integrations/http/egress';
 import type { KubeClusters } from '../../integrations/kubernetes/types';
+import type { RegistryClient } from '../../integrations/registry';
 import type { ScmCredentials } from '../../integrations/scm/ScmCredentials';
 import type { StoredFreight } from '../../store/FreightStore';
 
@@ -50,6 +51,11 @@ export interface StepContext
    * and `http-download` steps send every request and redirect through it.
    */
   egress: EgressPolicy;
+  /**
+   * The engine's OCI registry client (credentials and limits from `stagecoach.registries`),
+   * for the oci-* steps; they pass `egress` with every call.
+   */
+  registry: RegistryClient;
   /** The Kubernetes clusters (app-config `stagecoach.kubernetes`), for the argocd-* steps. */
   kube: KubeClusters;
   /** Argo CD's default namespace and UI address. */
