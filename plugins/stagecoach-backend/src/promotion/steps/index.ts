@@ -17,6 +17,7 @@ import { fail } from './fail';
 import { httpRequest } from './http';
 import { httpDownload } from './http-download';
 import { ociDownload } from './oci-download';
+import { ociPush } from './oci-push';
 import { kustomizeSetImage } from './kustomize-set-image';
 import { kustomizeBuild } from './kustomize-build';
 import { helmUpdateChart } from './helm-update-chart';
@@ -56,7 +57,7 @@ export const builtinSteps: ReadonlyMap<string, StepDefinition> = new Map(
       // HTTP
       httpRequest, httpDownload,
       // OCI registries
-      ociDownload,
+      ociDownload, ociPush,
       // Argo CD
       argocdUpdate, argocdWait,
       // flow control and metadata
