@@ -224,10 +224,67 @@ describe('helm-update-chart', () => {
     );
   });
 
-  it('asks for charts when they are omitted, since version ranges need Helm', async () => {
-    await expect(run({ path: 'm' })).rejects.toThrow(
-      "config.charts: list the dependencies to update: resolving the version ranges in Chart.yaml needs Helm (helm-template's buildDependencies does that when there is no Chart.lock)",
+  it('without charts, gives every dependency the freight has its version (OCI ones too) and leaves the others', async () => {
+    await writeTree(work.dir, {
+      'app/Chart.yaml': [
+        'apiVersion: v2',
+        'name: app',
+        'version: 1.0.0',
+        'dependencies:',
+        '  - name: kube-prometheus-stack',
+        `    repository: ${PROM}/`,
+        '    version: ^63.0.0 # a range: the freight pins it',
+        '  - name: api',
+        '    repository: oci://ghcr.io/acme/charts',
+        '    version: 2.2.0',
+        '    alias: api-blue',
+        '  - name: api',
+        '    repository: oci://ghcr.io/acme/charts',
+        '    version: 2.2.0',
+        '    alias: api-green',
+        '  - name: redis',
+        '    repository: https://charts.bitnami.com/bitnami',
+        '    version: 18.0.0',
+        '',
+      ].join('\n'),
+    });
+    const result = await run({ path: 'app' });
+    const deps = parse(await read('app/Chart.yaml')).dependencies;
+    expect(deps.map((d: { version: string }) => d.version)).toEqual(['64.0.0', '2.3.0', '2.3.0', '18.0.0']);
+    expect(await read('app/Chart.yaml')).toContain('    version: 64.0.0 # a range: the freight pins it\n');
+    expect(result.outputs?.commitMessage).toBe(
+      'Updated chart dependencies for app\n\n- api: 2.2.0 -> 2.3.0\n- api: 2.2.0 -> 2.3.0\n- kube-prometheus-stack: ^63.0.0 -> 64.0.0',
     );
+  });
+
+  it('without charts, fails naming the dependencies and the freight\'s charts when none of them matches', async () => {
+    await writeTree(work.dir, { 'm/Chart.yaml': UMBRELLA });
+    const other = testFreight({
+      artifacts: { commits: [], images: [], charts: [{ repoURL: 'oci://ghcr.io/acme/charts/api', version: '2.3.0' }] },
+    });
+    await expect(run({ path: 'm' }, other)).rejects.toThrow(
+      `charts: none of the dependencies of m/Chart.yaml (kube-prometheus-stack from ${PROM}) is in the freight being promoted ` +
+        '(brave-otter; its charts: oci://ghcr.io/acme/charts/api:2.3.0); list the ones to update under charts with their versions ' +
+        "(resolving Chart.yaml's version ranges against chart repositories needs Helm: helm-template's buildDependencies)",
+    );
+    expect(await read('m/Chart.yaml')).toBe(UMBRELLA);
+  });
+
+  it('updates only the dependency of the alias given', async () => {
+    const twice = [
+      'apiVersion: v2',
+      'name: app',
+      'version: 1.0.0',
+      'dependencies:',
+      ...['blue', 'green'].flatMap(a => ['  - name: api', '    repository: oci://ghcr.io/acme/charts', '    version: 2.2.0', `    alias: api-${a}`]),
+      '',
+    ].join('\n');
+    await writeTree(work.dir, { 'app/Chart.yaml': twice });
+    await run({ path: 'app', charts: [{ repository: 'oci://ghcr.io/acme/charts', name: 'api', alias: 'api-green' }] });
+    expect(parse(await read('app/Chart.yaml')).dependencies.map((d: { version: string }) => d.version)).toEqual(['2.2.0', '2.3.0']);
+    await expect(
+      run({ path: 'app', charts: [{ repository: 'oci://ghcr.io/acme/charts', name: 'api', alias: 'api-red', version: '1.0.0' }] }),
+    ).rejects.toThrow('charts[0]: app/Chart.yaml has no dependency "api" (alias api-red) from "oci://ghcr.io/acme/charts"');
   });
 
   it('changes nothing, and offers no commit message, when the versions are already there', async () => {

@@ -5,7 +5,8 @@ import semver from 'semver';
 import { isMap, isSeq, parseDocument, YAMLMap, YAMLSeq } from 'yaml';
 import { z } from 'zod';
 import { confinedPath, pathInRepository, StepConfigError } from '../workDir';
-import { checkOrigin, freightChart, fromOriginSchema } from './freightArtifacts';
+import { checkOrigin, freightChart, fromOriginSchema, isChart } from './freightArtifacts';
+import type { StoredFreight } from '../../store/FreightStore';
 import { StepDefinition } from './types';
 import { toStringLike } from './yamlStyle';
 
@@ -13,19 +14,18 @@ const chartSchema = z
   .object({
     repository: z.string().min(1),
     name: z.string().min(1),
+    /** Only the dependency of this alias (the same chart listed twice under different aliases). */
+    alias: z.string().min(1).optional(),
     version: z.string().min(1).optional(),
     fromOrigin: fromOriginSchema.optional(),
   })
   .strict();
 
-const NEEDS_CHARTS =
-  'list the dependencies to update: resolving the version ranges in Chart.yaml needs Helm ' +
-  "(helm-template's buildDependencies does that when there is no Chart.lock)";
-
 const schema = z
   .object({
     path: z.string().min(1),
-    charts: z.array(chartSchema, { required_error: NEEDS_CHARTS }).min(1, NEEDS_CHARTS),
+    /** Omitted: every dependency the freight has a version of. */
+    charts: z.array(chartSchema).min(1, 'list at least one dependency, or leave charts out to take every one the freight has').optional(),
   })
   .strict();
 
@@ -100,26 +100,59 @@ function describeDependencies(list: YAMLSeq): string {
     .join(', ');
 }
 
-function applyChart(
-  list: YAMLSeq,
-  chart: Config['charts'][number],
-  version: string,
-  field: string,
-  shown: string,
-): Change | undefined {
+type ChartEntry = NonNullable<Config['charts']>[number];
+
+function applyChart(list: YAMLSeq, chart: ChartEntry, version: string, field: string, shown: string): Change | undefined {
   const index = list.items.findIndex(
-    d => isMap(d) && d.get('name') === chart.name && trimSlashes(String(d.get('repository') ?? '')) === trimSlashes(chart.repository),
+    d =>
+      isMap(d) &&
+      d.get('name') === chart.name &&
+      trimSlashes(String(d.get('repository') ?? '')) === trimSlashes(chart.repository) &&
+      (chart.alias === undefined || d.get('alias') === chart.alias),
   );
   if (index < 0) {
     throw new StepConfigError(
-      `${field}: ${shown} has no dependency "${chart.name}" from "${chart.repository}" (its dependencies: ${describeDependencies(list)})`,
+      `${field}: ${shown} has no dependency "${chart.name}"${chart.alias ? ` (alias ${chart.alias})` : ''} from "${chart.repository}" (its dependencies: ${describeDependencies(list)})`,
     );
   }
+  return setVersion(list, index, version);
+}
+
+function setVersion(list: YAMLSeq, index: number, version: string): Change | undefined {
   const dep = list.items[index] as YAMLMap;
   const from = String(dep.get('version') ?? '');
   if (from === version) return undefined;
   dep.set('version', version);
-  return { index, name: chart.name, from, to: version };
+  return { index, name: String(dep.get('name')), from, to: version };
+}
+
+/**
+ * `charts` omitted: every dependency whose repository and name are a chart of the freight
+ * gets the freight's version; the others stay as they are. None at all fails, naming both.
+ */
+function applyFreightCharts(list: YAMLSeq, freight: StoredFreight, shown: string): Change[] {
+  const changes: Change[] = [];
+  let matched = 0;
+  list.items.forEach((d, index) => {
+    if (!isMap(d)) return;
+    const found = freight.artifacts.charts.find(c => isChart(c, String(d.get('repository') ?? ''), String(d.get('name') ?? '')));
+    if (!found) return;
+    matched++;
+    const change = setVersion(list, index, found.version);
+    if (change) changes.push(change);
+  });
+  if (matched === 0) {
+    const charts = freight.artifacts.charts;
+    const has = charts.length
+      ? `its charts: ${charts.map(c => `${c.name ? `${trimSlashes(c.repoURL)} ${c.name}` : c.repoURL}:${c.version}`).join(', ')}`
+      : 'it has no charts';
+    throw new StepConfigError(
+      `charts: none of the dependencies of ${shown} (${describeDependencies(list)}) is in the freight being promoted ` +
+        `(${freight.alias}; ${has}); list the ones to update under charts with their versions ` +
+        `(resolving Chart.yaml's version ranges against chart repositories needs Helm: helm-template's buildDependencies)`,
+    );
+  }
+  return changes;
 }
 
 const exists = (file: string) => fs.stat(file).then(() => true, () => false);
@@ -198,8 +231,8 @@ export const helmUpdateChart: StepDefinition<Config> = {
     const list = dependencyList(doc.get('dependencies', true), shownFile, 'charts');
     const before: Dependency[] = (doc.toJS().dependencies ?? []) as Dependency[];
 
-    const changes: Change[] = [];
-    config.charts.forEach((chart, i) => {
+    const changes: Change[] = config.charts ? [] : applyFreightCharts(list, ctx.freight, shownFile);
+    config.charts?.forEach((chart, i) => {
       const field = `charts[${i}]`;
       checkOrigin(ctx.freight, chart.fromOrigin, field);
       const version = chart.version ?? freightChart(ctx.freight, chart.repository, chart.name, field).version;
