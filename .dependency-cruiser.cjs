@@ -6,7 +6,7 @@
  *   service/                  REST router, permissions, auditing, inbound webhooks
  *   schema/                   the OpenAPI contract and the code generated from it
  *   app/                      use-case services and the composition root
- *   features                  stages/, promotion/, verification/, discovery/, notify/:
+ *   features                  stages/, promotion/, verification/, discovery/, notify/, credentials/:
  *                             none imports another (what two of them share lives lower)
  *   store/                    Knex stores: they persist what manifests/ defines
  *   manifests/                Kargo's documents and the loop over the features' extensions
@@ -16,7 +16,7 @@
  */
 const SRC = '^plugins/stagecoach-backend/src/';
 const TESTS = ['\\.test\\.ts$', '/__testUtils__/', '/__fixtures__/'];
-const FEATURES = '(stages|promotion|verification|discovery|notify)';
+const FEATURES = '(stages|promotion|verification|discovery|notify|credentials)';
 
 /** A rule: code under `from` may import, inside src/, only `allowed` (and itself). */
 const onlyBelow = (name, from, allowed, comment) => ({

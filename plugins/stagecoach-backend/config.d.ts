@@ -17,6 +17,21 @@ export interface Config {
       name?: string;
       email?: string;
     };
+    /**
+     * Projects' own credentials: the Secrets labelled `kargo.akuity.io/cred-type` (git, helm,
+     * image, generic) in a project's manifests, used by that project's discovery and promotions
+     * before the credentials configured here and in `integrations`.
+     */
+    credentials?: {
+      /**
+       * The key they are stored with (AES-256-GCM): 32 random bytes in base64, such as the
+       * output of `openssl rand -base64 32`. Without it, manifests that hold such Secrets are
+       * refused. Changing it makes the stored credentials unreadable until the manifests are
+       * applied again.
+       * @visibility secret
+       */
+      encryptionKey?: string;
+    };
     /** Credentials and transport per image or chart registry host (e.g. ghcr.io, registry-1.docker.io). */
     registries?: Array<{
       host: string;

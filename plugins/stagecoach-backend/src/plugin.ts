@@ -138,6 +138,11 @@ export const stagecoachPlugin = createBackendPlugin({
           ),
           // Git over HTTP(S) and pull requests authenticate with Backstage's `integrations`
           credentials: scmCredentialsFromConfig(config),
+          // Secrets labelled kargo.akuity.io/cred-type in a project's manifests: sealed with this key
+          projectCredentials: {
+            encryptionKey: config.getOptionalString('stagecoach.credentials.encryptionKey'),
+            insecureHosts: config.getOptionalStringArray('stagecoach.git.allowInsecureCredentials'),
+          },
           registry: registryAccessFromSettings(
             readRegistryHostSettings(config),
           ),

@@ -1,10 +1,12 @@
-import { createHash } from 'node:crypto';
 import { InputError } from '@backstage/errors';
 import type {
   ApplyManifestsResult,
   ManifestApply,
+  ProjectCredential,
   ProjectSummary,
 } from '@stagecoach/plugin-stagecoach-common';
+import type { ProjectCredentials } from '../credentials/ProjectCredentials';
+import { manifestDigest } from '../manifests/manifestDigest';
 import type { ManifestExtension } from '../manifests/ManifestExtension';
 import { parseManifests, pipelineOrder } from '../manifests/parseManifests';
 import type { PipelineStore } from '../store/PipelineStore';
@@ -27,6 +29,8 @@ export interface ApplyManifestsOptions {
 export interface ProjectServiceOptions {
   pipelines: PipelineStore;
   manifestApplies: ManifestApplyStore;
+  /** The projects' credentials (Secrets in their manifests): sealed on apply, listed without values. */
+  credentials: ProjectCredentials;
   promotions: PromotionService;
   verifications: VerificationService;
   /** What the features add to the manifests (their kinds, Stage fields, step checks). */
@@ -69,15 +73,16 @@ export class ProjectService {
       yamlText,
       this.o.manifestExtensions,
     );
-    const digest = `sha256:${createHash('sha256')
-      .update(yamlText)
-      .digest('hex')}`;
+    // sealed before anything is written: without an encryption key, a set with credentials is refused whole
+    const credentials = this.o.credentials.seal(project, manifests.credentials ?? []);
+    const digest = manifestDigest(yamlText);
     const changes = await this.o.pipelines.applyManifests(
       manifests,
       this.now(),
       {
         prune: options.prune,
         record: { by: options.actor, revision, digest },
+        credentials,
       },
     );
     const removedStages = changes.stages.removed;
@@ -87,6 +92,8 @@ export class ProjectService {
       project,
       warehouses: manifests.warehouses.map(w => w.name),
       stages: pipelineOrder(manifests.stages),
+      ...(credentials.length ? { credentials: credentials.map(c => c.name) } : {}),
+      ...(manifests.warnings?.length ? { warnings: manifests.warnings } : {}),
     };
     this.o.events.publish({
       type: 'ManifestsApplied',
@@ -96,6 +103,12 @@ export class ProjectService {
       revision,
     });
     return result;
+  }
+
+  /** The project's credentials: name, type and repository, never their values. */
+  async credentials(project: string): Promise<ProjectCredential[]> {
+    await this.o.pipelines.assertProject(project);
+    return this.o.credentials.list(project);
   }
 
   /** The project's last manifest applies, newest first. */

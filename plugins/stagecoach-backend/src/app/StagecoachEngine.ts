@@ -20,6 +20,10 @@ import { GroupCommit } from '../store/GroupCommit';
 import { ManifestApplyStore } from '../store/ManifestApplyStore';
 import { MetadataStore } from '../store/MetadataStore';
 import { applyMigrations } from '../store/migrations';
+import { CredentialStore } from '../store/CredentialStore';
+import { ProjectCredentials } from '../credentials/ProjectCredentials';
+import { noScmCredentials } from '../integrations/scm/ScmCredentials';
+import type { SubscriptionContext } from '../discovery/types';
 import { PipelineStore } from '../store/PipelineStore';
 import { PromotionStore } from '../store/PromotionStore';
 import { tuneSqlite } from '../store/sqliteTuning';
@@ -52,6 +56,8 @@ export interface EngineStores {
   verifications: VerificationStore;
   /** Who applied which manifests (the apply history). */
   manifestApplies: ManifestApplyStore;
+  /** The projects' credentials, sealed. */
+  credentials: CredentialStore;
 }
 
 /** What runs in the background; the host starts the workers and schedules the rest. */
@@ -128,8 +134,17 @@ export class StagecoachEngine {
       promotions: new PromotionStore(knex),
       verifications: new VerificationStore(knex),
       manifestApplies: new ManifestApplyStore(knex),
+      credentials: new CredentialStore(knex),
     };
     this.stores = stores;
+    // a project's own credentials first, then the backend's (Backstage integrations for git)
+    const projectCredentials = new ProjectCredentials({ store: stores.credentials, ...options.projectCredentials });
+    const scm = options.credentials ?? noScmCredentials;
+    const subscriptionContext = (project: string): SubscriptionContext => ({
+      project,
+      credentials: async (type, url) =>
+        (await projectCredentials.find(project, type, url)) ?? (type === 'git' ? scm.git(url) : undefined),
+    });
     const policies = new StagePolicies({
       pipelines: stores.pipelines,
       freight: stores.freight,
@@ -151,6 +166,7 @@ export class StagecoachEngine {
       clock,
       logger,
       writes: new GroupCommit(knex),
+      contextFor: subscriptionContext,
       onFreightCreated: created =>
         events.publish({
           type: 'FreightCreated',
@@ -256,6 +272,7 @@ export class StagecoachEngine {
     this.projects = new ProjectService({
       pipelines: stores.pipelines,
       manifestApplies: stores.manifestApplies,
+      credentials: projectCredentials,
       promotions: this.promotions,
       verifications: this.verifications,
       manifestExtensions: manifestExtensions({
@@ -277,6 +294,7 @@ export class StagecoachEngine {
       workRoot: path.join(workDir, 'promotions'),
       gitIdentity: options.gitIdentity,
       credentials: options.credentials,
+      credentialsFor: project => projectCredentials.scmFor(project, scm),
       steps,
       fetch: options.fetch,
       egress: options.egress,

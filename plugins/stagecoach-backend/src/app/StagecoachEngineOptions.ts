@@ -31,6 +31,13 @@ export interface StagecoachEngineOptions {
   /** Credentials for Git over HTTP(S) and SCM APIs (pull requests); default: none. */
   credentials?: ScmCredentials;
   /**
+   * Projects' own credentials (Secrets labelled kargo.akuity.io/cred-type in their manifests):
+   * the key they are sealed with (app-config `stagecoach.credentials.encryptionKey`, 32 bytes in
+   * base64; without one, manifests with such Secrets are refused), and the hosts besides
+   * loopback ones they may be sent to over plain HTTP (`stagecoach.git.allowInsecureCredentials`).
+   */
+  projectCredentials?: { encryptionKey?: string; insecureHosts?: readonly string[] };
+  /**
    * The steps manifests may use, instead of the built-in ones: tests give their own, and the
    * plugin gives the built-in steps with those backend modules added (PromotionStepRegistry).
    */

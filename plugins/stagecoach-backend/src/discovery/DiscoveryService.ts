@@ -7,6 +7,7 @@ import { redactSecrets } from '../util/secrets';
 import { Clock, Logger } from '../util/types';
 import { decideFreightCreation } from './freightCreation';
 import type { Subscribers, SubscriptionKinds } from './SubscriptionKinds';
+import type { SubscriptionContext } from './types';
 
 export interface DiscoveryResult {
   project: string;
@@ -35,6 +36,8 @@ export interface DiscoveryServiceOptions {
   onFreightCreated?: (result: DiscoveryResult) => void;
   /** Told of each discovery that failed, once the failure is recorded on the warehouse. */
   onFailed?: (result: DiscoveryResult) => void;
+  /** The project a subscriber works for and its credentials (default: none, anonymous sources). */
+  contextFor?: (project: string) => SubscriptionContext;
 }
 
 /** When this process last looked at a warehouse whose sources had not moved. */
@@ -60,6 +63,7 @@ export class DiscoveryService {
   private readonly writes: GroupCommit;
   private readonly onFreightCreated: (result: DiscoveryResult) => void;
   private readonly onFailed: (result: DiscoveryResult) => void;
+  private readonly contextFor?: (project: string) => SubscriptionContext;
 
   constructor(options: DiscoveryServiceOptions) {
     this.pipelines = options.pipelines;
@@ -71,6 +75,7 @@ export class DiscoveryService {
     this.writes = options.writes;
     this.onFreightCreated = options.onFreightCreated ?? (() => undefined);
     this.onFailed = options.onFailed ?? (() => undefined);
+    this.contextFor = options.contextFor;
   }
 
   /** Discovers every warehouse that is due, a few at a time. */
@@ -123,6 +128,7 @@ export class DiscoveryService {
     const { project, name, spec, row } = warehouse;
     const started = this.clock.now();
     const intervalMs = parseDuration(spec.interval);
+    const context = this.contextFor?.(project);
     try {
       const probes = await Promise.all(
         spec.subscriptions.map(async s => {
@@ -132,7 +138,7 @@ export class DiscoveryService {
             throw new Error(
               `${kind.name} subscriptions are not available in this backend`,
             );
-          return { kind, sub, subscriber, probe: await subscriber.probe(sub) };
+          return { kind, sub, subscriber, probe: await subscriber.probe(sub, context) };
         }),
       );
       const refsHash = createHash('sha256')
@@ -150,7 +156,7 @@ export class DiscoveryService {
       this.quiet.delete(`${project}/${name}`);
 
       const found = await Promise.all(
-        probes.map(p => p.subscriber.discover(p.sub, p.probe)),
+        probes.map(p => p.subscriber.discover(p.sub, p.probe, context)),
       );
       const artifacts = this.kinds.emptyArtifacts();
       const missing: string[] = [];
@@ -175,6 +181,7 @@ export class DiscoveryService {
               this.kinds.expressionFunctions(
                 artifacts,
                 'the candidate freight',
+                { warehouse: name },
               ),
             )
           : undefined;

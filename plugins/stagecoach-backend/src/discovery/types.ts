@@ -23,17 +23,32 @@ export interface Discovery<Artifact> {
   listed: Array<Record<string, unknown>>;
 }
 
+/**
+ * Whose subscription a subscriber is working for: the project, and that project's credentials
+ * for the sources it reaches. A subscriber asks for them per request and never keeps them.
+ */
+export interface SubscriptionContext {
+  project: string;
+  /**
+   * Basic credentials for a source of the project: `git` (a repository URL), `helm` (a chart
+   * repository URL, https:// or oci://), `image` (an image repository name). The project's own
+   * (a Secret in its manifests) first, then the backend's (Backstage integrations for git);
+   * undefined: anonymous, or whatever the registry client has configured for the host.
+   */
+  credentials(type: 'git' | 'helm' | 'image', url: string): Promise<{ username: string; password: string } | undefined>;
+}
+
 /** One kind of artifact source (git, image, chart): a module behind this interface. */
 export interface Subscriber<Sub, Artifact> {
   /** Cheap look at the source: a digest of what is there now. */
-  probe(sub: Sub): Promise<Probe>;
+  probe(sub: Sub, context?: SubscriptionContext): Promise<Probe>;
   /** What the subscription selects, given what the probe found. */
-  discover(sub: Sub, probe: Probe): Promise<Discovery<Artifact>>;
+  discover(sub: Sub, probe: Probe, context?: SubscriptionContext): Promise<Discovery<Artifact>>;
   /**
    * Completes one entry of `listed` into an artifact freight can be made of, exactly as
    * `latest` would be (an image tag with its digest), for freight assembled by hand.
    * Undefined when the source no longer has it. Subscribers whose listed entries are
    * complete need not implement it.
    */
-  resolve?(sub: Sub, listed: Record<string, unknown>): Promise<Artifact | undefined>;
+  resolve?(sub: Sub, listed: Record<string, unknown>, context?: SubscriptionContext): Promise<Artifact | undefined>;
 }

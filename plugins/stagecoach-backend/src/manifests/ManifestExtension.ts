@@ -64,11 +64,17 @@ export interface KindDocument {
   resource: string;
   name: string;
   spec: unknown;
+  /** metadata.labels, as written (a Secret's `kargo.akuity.io/cred-type`). */
+  labels?: Readonly<Record<string, string>>;
+  /** The document's top-level fields besides apiVersion, kind, metadata and spec: a Secret's `data`, `stringData` and `type`. */
+  fields: Readonly<Record<string, unknown>>;
 }
 
 export interface KindReading<Spec> {
   spec?: Spec;
   problems: DocumentProblem[];
+  /** Why the document is skipped (a Secret that is not a credential): said as a warning of the apply, not a problem. */
+  skipped?: string;
 }
 
 /** A document the set keeps, its spec checked. */

@@ -61,7 +61,7 @@ describe('parseManifests', () => {
       warehouse.replace('SemVer', 'Newest').replace('https://git.example.com/app.git', 'not a url'),
       stage('dev', '{direct: true}').replace('name: app', 'name: missing'),
       stage('staging', '{stages: [qa]}').replace('metadata:', 'metadata:\n  namespace: other'),
-      'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n',
+      'apiVersion: kargo.akuity.io/v1\nkind: Stages\nmetadata: {name: x}\n',
     ].join('---\n');
     const problems = problemsOf(text);
     expect(problems).toEqual(

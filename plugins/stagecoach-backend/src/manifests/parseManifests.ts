@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ManifestProblem } from '@stagecoach/plugin-stagecoach-common';
+import type { ManifestProblem, ManifestWarning } from '@stagecoach/plugin-stagecoach-common';
 import { inflateTasks } from './promotionTasks';
 import { KARGO_API_VERSION, metadataSchema, oneOf, PromotionTaskSpec, RunnableStageSpec, StageSpec, WarehouseSpec } from './schemas';
 import { ManifestValidationError } from './ManifestValidationError';
@@ -8,6 +8,10 @@ import type { ProjectConfigSpec } from './projectConfig';
 import type { KeptDocument, ManifestExtension, ManifestKind, ReadSet } from './ManifestExtension';
 import { pipelineKinds } from './pipelineKinds';
 import { DocumentProblem, formatPath, zodProblems } from './problems';
+import { projectKind, ProjectDocumentSpec } from './projectDocument';
+import { CredentialDefinition, secretKind } from './secrets';
+import { skippedDocument } from './skippedDocuments';
+import { clusterKindsInProjects } from './clusterManifests';
 
 export interface WarehouseDefinition {
   name: string;
@@ -29,6 +33,10 @@ export interface ProjectManifests {
   stages: StageDefinition[];
   /** The project's ProjectConfig, when the set has one. */
   projectConfig?: ProjectConfigSpec;
+  /** The project's credentials (Secrets labelled kargo.akuity.io/cred-type), values in clear: to be sealed before they are stored. */
+  credentials?: CredentialDefinition[];
+  /** Documents the set holds that Stagecoach does not read (a Namespace, an Argo CD Application): skipped, and said. */
+  warnings?: ManifestWarning[];
 }
 
 /**
@@ -77,6 +85,8 @@ export function parseManifests(
   project: string,
   text: string,
   extensions: readonly ManifestExtension[],
+  /** The cluster scope's ClusterPromotionTasks by name, which stages may call (default: none). */
+  clusterTasks: ReadonlyMap<string, PromotionTaskSpec> = new Map(),
 ): ProjectManifests {
   const pipeline = pipelineKinds(extensions);
   const kinds: ManifestKind<unknown>[] = [
@@ -84,10 +94,15 @@ export function parseManifests(
     pipeline.stage,
     pipeline.promotionTask,
     pipeline.projectConfig,
+    projectKind,
+    secretKind,
+    ...clusterKindsInProjects,
     ...extensions.flatMap(e => e.kinds ?? []),
   ] as ManifestKind<unknown>[];
   const kindOf = new Map(kinds.map(k => [`${k.apiVersion} ${k.kind}`, k]));
   const readHeader = headerReader(kinds);
+  const knownKinds = new Set(kinds.map(k => k.kind));
+  const warnings: ManifestWarning[] = [];
 
   const problems: ManifestProblem[] = [];
   /** Every resource a document declares, valid or not: others may refer to it. */
@@ -105,6 +120,11 @@ export function parseManifests(
     if (value === undefined || value === null) return; // empty document between separators
     if (typeof value !== 'object' || Array.isArray(value)) {
       problems.push({ document: index, path: '', message: 'must be a mapping with apiVersion, kind, metadata and spec' });
+      return;
+    }
+    const skipped = skippedDocument(value as Record<string, unknown>, knownKinds);
+    if (skipped) {
+      warnings.push({ document: index, ...skipped });
       return;
     }
     const header = readHeader(value);
@@ -127,11 +147,13 @@ export function parseManifests(
       });
     }
     const ofKind = kept.get(kindName)!;
+    const { apiVersion: _a, kind: _k, metadata: _m, spec, ...fields } = value as Record<string, unknown>;
     const reading = kind.read(
-      { document: index, resource, name: metadata.name, spec: (value as { spec?: unknown }).spec },
+      { document: index, resource, name: metadata.name, spec, fields, ...(metadata.labels ? { labels: metadata.labels } : {}) },
       { project, earlier: ofKind },
     );
     problems.push(...located(index, resource, reading.problems));
+    if (reading.skipped) warnings.push({ document: index, resource, message: reading.skipped });
     if (reading.spec !== undefined) {
       ofKind.push({ document: index, name: metadata.name, spec: reading.spec, ...(metadata.labels ? { labels: metadata.labels } : {}) });
     }
@@ -141,7 +163,10 @@ export function parseManifests(
   const warehouses = set.kept('Warehouse') as KeptDocument<WarehouseSpec>[];
   const stages = set.kept('Stage') as KeptDocument<StageSpec>[];
   const tasks = new Map((set.kept('PromotionTask') as KeptDocument<PromotionTaskSpec>[]).map(t => [t.name, t.spec]));
-  const projectConfig = set.kept('ProjectConfig')[0] as KeptDocument<ProjectConfigSpec> | undefined;
+  const configDocument = set.kept('ProjectConfig')[0] as KeptDocument<ProjectConfigSpec> | undefined;
+  const projectDocument = set.kept('Project')[0] as KeptDocument<ProjectDocumentSpec> | undefined;
+  const projectConfig = withProjectPolicies(configDocument, projectDocument, problems);
+  const credentials = (set.kept('Secret') as KeptDocument<CredentialDefinition>[]).map(s => ({ ...s.spec, document: s.document }));
 
   // the features complete each stage (AnalysisTemplates merged into its verification); then
   // PromotionTasks are inflated into the stages that use them: a stage stores the steps it runs
@@ -156,7 +181,7 @@ export function parseManifests(
     const { promotionTemplate, ...rest } = spec;
     const base = { document: stage.document, name: stage.name, ...(stage.labels ? { labels: stage.labels } : {}) };
     if (!promotionTemplate) return { ...base, spec: rest };
-    const inflated = inflateTasks(promotionTemplate.spec.steps, tasks);
+    const inflated = inflateTasks(promotionTemplate.spec.steps, tasks, clusterTasks);
     for (const p of inflated.problems) {
       problems.push({
         document: stage.document,
@@ -174,8 +199,33 @@ export function parseManifests(
     project,
     warehouses: warehouses.map(({ name, spec }) => ({ name, spec })),
     stages: runnable.map(({ name, spec, labels }) => ({ name, spec, ...(labels ? { labels } : {}) })),
-    ...(projectConfig ? { projectConfig: projectConfig.spec } : {}),
+    ...(projectConfig ? { projectConfig } : {}),
+    credentials,
+    warnings,
   };
+}
+
+/**
+ * The ProjectConfig, with the promotion policies a Project document still holds (Kargo before
+ * v1.7): read as the ProjectConfig's, unless that has policies of its own.
+ */
+function withProjectPolicies(
+  config: KeptDocument<ProjectConfigSpec> | undefined,
+  project: KeptDocument<ProjectDocumentSpec> | undefined,
+  problems: ManifestProblem[],
+): ProjectConfigSpec | undefined {
+  const policies = project?.spec.promotionPolicies;
+  if (!policies) return config?.spec;
+  if (config?.spec.promotionPolicies) {
+    problems.push({
+      document: project!.document,
+      resource: `Project/${project!.name}`,
+      path: 'spec.promotionPolicies',
+      message: `ProjectConfig/${config.name} (document ${config.document}) has promotionPolicies too: keep them in the ProjectConfig alone, where Kargo v1.7 moved them`,
+    });
+    return config.spec;
+  }
+  return { ...config?.spec, promotionPolicies: policies };
 }
 
 /** Checks between documents: unique names, known origins and upstream stages, no cycles. */

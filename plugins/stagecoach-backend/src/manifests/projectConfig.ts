@@ -77,7 +77,7 @@ const webhookReceiverSchema = z
     }
   });
 
-const deepLinkSchema = z
+export const deepLinkSchema = z
   .object({
     title: z.string().min(1),
     /** An expression over the freight or stage. */

@@ -16,11 +16,14 @@ const defaultTaskAlias = (index: number) => `task-${index + 1}`;
  * Replaces every `task:` step of a promotion template by the PromotionTask's steps. Each
  * inflated step is aliased `<calling step>::<task step>` and carries the task's vars with the
  * caller's inputs applied; an input the task requires (a var without a value) that the
- * caller does not give is a problem, as is a task that is not in the set of manifests.
+ * caller does not give is a problem, as is a task that is not in the set of manifests (a
+ * ClusterPromotionTask: not in the cluster scope).
  */
 export function inflateTasks(
   steps: PromotionStepDefinition[],
   tasks: ReadonlyMap<string, PromotionTaskSpec>,
+  /** The cluster scope's ClusterPromotionTasks, which `task: {kind: ClusterPromotionTask}` names. */
+  clusterTasks: ReadonlyMap<string, PromotionTaskSpec> = new Map(),
 ): { steps: RunnableStep[]; problems: InflationProblem[] } {
   const out: RunnableStep[] = [];
   const problems: InflationProblem[] = [];
@@ -33,16 +36,13 @@ export function inflateTasks(
       return;
     }
     const alias = step.as ?? defaultTaskAlias(i);
-    if (ref.kind === 'ClusterPromotionTask') {
-      problems.push({
-        path: [i, 'task', 'kind'],
-        message: 'ClusterPromotionTask is not supported: define a PromotionTask in the project',
-      });
-      return;
-    }
-    const task = tasks.get(ref.name);
+    const cluster = ref.kind === 'ClusterPromotionTask';
+    const task = (cluster ? clusterTasks : tasks).get(ref.name);
     if (!task) {
-      problems.push({ path: [i, 'task', 'name'], message: `names PromotionTask "${ref.name}", which is not in this set of manifests` });
+      const message = cluster
+        ? `names ClusterPromotionTask "${ref.name}", which the cluster scope does not have (it has: ${[...clusterTasks.keys()].join(', ') || 'none'}); an admin applies it with PUT /api/stagecoach/cluster/manifests`
+        : `names PromotionTask "${ref.name}", which is not in this set of manifests`;
+      problems.push({ path: [i, 'task', 'name'], message });
       return;
     }
     const given = new Map((step.vars ?? []).map(v => [v.name, v]));
@@ -71,7 +71,7 @@ export function inflateTasks(
         if: combineConditions(step.if, inner.if),
         continueOnError: inner.continueOnError ?? step.continueOnError,
         retry: inner.retry ?? step.retry,
-        task: { alias, vars },
+        task: { alias, vars, ...(cluster ? { clusterTask: ref.name } : {}) },
       });
     });
   });

@@ -188,7 +188,7 @@ export const promotionStepSchema = z
         name,
         kind: z
           .enum(['PromotionTask', 'ClusterPromotionTask'], {
-            errorMap: () => ({ message: 'must be PromotionTask' }),
+            errorMap: () => ({ message: 'must be PromotionTask (the default) or ClusterPromotionTask' }),
           })
           .default('PromotionTask'),
       })
@@ -267,6 +267,8 @@ export interface RunnableStep extends Omit<PromotionStepDefinition, 'uses' | 'ta
     alias: string;
     /** The task's vars, the caller's inputs applied: seen by the task's steps. */
     vars: Var[];
+    /** The ClusterPromotionTask the step comes from (a project's PromotionTask: none): what a change of the cluster scope concerns. */
+    clusterTask?: string;
   };
 }
 export type Var = z.infer<typeof varSchema>;

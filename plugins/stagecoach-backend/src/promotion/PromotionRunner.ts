@@ -46,6 +46,8 @@ export interface PromotionRunnerOptions {
   gitIdentity?: GitIdentity;
   steps?: ReadonlyMap<string, StepDefinition>;
   credentials?: ScmCredentials;
+  /** A project's credentials for Git and SCM APIs: its own Secrets, then `credentials` (default: `credentials`). */
+  credentialsFor?: (project: string) => ScmCredentials;
   fetch?: typeof fetch;
   /** Where requests that manifests name may go (default: production's, loopback denied). */
   egress?: EgressPolicy;
@@ -390,7 +392,7 @@ export class PromotionRunner {
       logger: this.options.logger,
       outputs: progress.outputs,
       signal: control.signal,
-      credentials: this.options.credentials ?? noScmCredentials,
+      credentials: this.options.credentialsFor?.(p.project) ?? this.options.credentials ?? noScmCredentials,
       state: rec?.status === 'Running' ? rec.state : undefined,
       metadata,
       fetch: this.options.fetch ?? globalThis.fetch,

@@ -7,6 +7,7 @@ import { StageRow, WarehouseRow } from './rows';
 import type { ProjectConfigSpec } from '../manifests/projectConfig';
 import type { AutoPromotionHoldRow, ProjectConfigRow, StageLabelsColumn } from './policyRows';
 import { ManifestApplyStore } from './ManifestApplyStore';
+import { CredentialStore, StoredCredential } from './CredentialStore';
 
 export interface StoredWarehouse extends WarehouseDefinition {
   project: string;
@@ -79,6 +80,12 @@ export interface ApplyOptions {
   prune?: boolean;
   /** Record the apply (ManifestApplyStore): who, from which revision, the text's digest. */
   record?: { by?: string; revision?: string; digest: string };
+  /**
+   * The project's credentials, sealed (credentials/ProjectCredentials.seal): they replace the
+   * stored ones in the same transaction, removals needing `prune` as stages do. Undefined:
+   * the stored credentials are left alone.
+   */
+  credentials?: readonly Omit<StoredCredential, 'updatedAt'>[];
 }
 
 /**
@@ -93,6 +100,7 @@ export class PruneRequiredError extends ConflictError {
     const parts = [
       wouldRemove.warehouses.length ? `warehouses ${wouldRemove.warehouses.join(', ')}` : '',
       wouldRemove.stages.length ? `stages ${wouldRemove.stages.join(', ')}` : '',
+      wouldRemove.credentials?.length ? `credentials (Secrets) ${wouldRemove.credentials.join(', ')}` : '',
     ].filter(Boolean);
     super(
       `applying these manifests would remove ${parts.join(' and ')} from project "${project}", which the manifests do not define; ` +
@@ -178,9 +186,19 @@ export class PipelineStore {
         .select('name', 'spec_json', 'labels_json');
       const oldConfig: ProjectConfigRow | undefined = await tx('stagecoach_project_configs').where({ project }).first();
       const changes = diffManifests(manifests, existing, existingStages, oldConfig);
-      if ((changes.warehouses.removed.length || changes.stages.removed.length) && !options.prune) {
-        throw new PruneRequiredError(project, { warehouses: changes.warehouses.removed, stages: changes.stages.removed });
+      const credentialStore = new CredentialStore(tx);
+      const credentials = options.credentials ? await credentialStore.diff(project, options.credentials) : undefined;
+      if (credentials && (credentials.added.length || credentials.changed.length || credentials.removed.length)) {
+        changes.credentials = credentials;
       }
+      if ((changes.warehouses.removed.length || changes.stages.removed.length || credentials?.removed.length) && !options.prune) {
+        throw new PruneRequiredError(project, {
+          warehouses: changes.warehouses.removed,
+          stages: changes.stages.removed,
+          ...(credentials?.removed.length ? { credentials: credentials.removed } : {}),
+        });
+      }
+      if (options.credentials) await credentialStore.replace(project, options.credentials, now);
 
       const byName = new Map(existing.map(w => [w.name, w]));
       const keepW = manifests.warehouses.map(w => w.name);

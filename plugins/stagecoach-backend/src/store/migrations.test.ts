@@ -11,6 +11,7 @@ const TABLES = [
   'stagecoach_promotions',
   'stagecoach_promotion_steps',
   'stagecoach_verifications',
+  'stagecoach_project_credentials',
 ];
 
 describe('migrations', () => {

@@ -60,9 +60,21 @@ export function projectsRoutes({
           actor: actorOf(credentials),
         });
       },
-      r => ({ warehouses: r.warehouses, stages: r.stages }),
+      // credentials by name only; warnings say which documents were skipped
+      r => ({
+        warehouses: r.warehouses,
+        stages: r.stages,
+        ...(r.credentials ? { credentials: r.credentials } : {}),
+        ...(r.warnings ? { skipped: r.warnings.map(w => w.resource ?? `document ${w.document}`) } : {}),
+      }),
     );
     res.json(result);
+  });
+
+  // the project's credentials (Secrets in its manifests): names, types and repositories, never values
+  router.get('/projects/:project/credentials', async (req, res) => {
+    await readProject(req, req.params.project);
+    res.json({ items: await engine.projects.credentials(req.params.project) });
   });
 
   // who applied which manifests, newest first

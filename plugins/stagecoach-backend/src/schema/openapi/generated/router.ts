@@ -1474,6 +1474,11 @@ export const spec = {
             type: 'string',
             enum: ['added', 'changed', 'removed'],
           },
+          credentials: {
+            $ref: '#/components/schemas/ManifestResourceChanges',
+            description:
+              "The project's credentials (Secrets) the apply added, changed or removed, by name.",
+          },
         },
       },
       ManifestApply: {
@@ -1549,6 +1554,78 @@ export const spec = {
               type: 'string',
             },
           },
+          credentials: {
+            type: 'array',
+            description:
+              "The names of the project's credentials (Secrets labelled kargo.akuity.io/cred-type) the set defines.",
+            items: {
+              type: 'string',
+            },
+          },
+          warnings: {
+            type: 'array',
+            description:
+              'Documents that were skipped (kinds Stagecoach does not read, Secrets that are not credentials), and why.',
+            items: {
+              $ref: '#/components/schemas/ManifestWarning',
+            },
+          },
+        },
+      },
+      ManifestWarning: {
+        type: 'object',
+        required: ['document', 'message'],
+        properties: {
+          document: {
+            type: 'integer',
+            description:
+              'Position of the YAML document in the set, counted from 1.',
+          },
+          resource: {
+            type: 'string',
+            description: '`Kind/name` when the document has a name.',
+          },
+          message: {
+            type: 'string',
+          },
+        },
+      },
+      ProjectCredential: {
+        type: 'object',
+        description:
+          'A project credential as the API shows it; its values are never shown.',
+        required: ['name', 'type', 'updatedAt'],
+        properties: {
+          name: {
+            type: 'string',
+          },
+          type: {
+            type: 'string',
+            enum: ['git', 'helm', 'image', 'generic'],
+          },
+          repoURL: {
+            type: 'string',
+            description:
+              'The repository URL it is for, or a pattern of them when repoURLIsRegex.',
+          },
+          repoURLIsRegex: {
+            type: 'boolean',
+          },
+          updatedAt: {
+            type: 'string',
+          },
+        },
+      },
+      ProjectCredentialList: {
+        type: 'object',
+        required: ['items'],
+        properties: {
+          items: {
+            type: 'array',
+            items: {
+              $ref: '#/components/schemas/ProjectCredential',
+            },
+          },
         },
       },
       ManifestRemovals: {
@@ -1562,6 +1639,12 @@ export const spec = {
             },
           },
           stages: {
+            type: 'array',
+            items: {
+              type: 'string',
+            },
+          },
+          credentials: {
             type: 'array',
             items: {
               type: 'string',
@@ -1874,6 +1957,40 @@ export const spec = {
           },
           '400': {
             $ref: '#/components/responses/BadRequest',
+          },
+          '401': {
+            $ref: '#/components/responses/Unauthorized',
+          },
+          '403': {
+            $ref: '#/components/responses/Forbidden',
+          },
+          '404': {
+            $ref: '#/components/responses/NotFound',
+          },
+        },
+      },
+    },
+    '/projects/{project}/credentials': {
+      get: {
+        operationId: 'ListProjectCredentials',
+        tags: ['projects'],
+        description:
+          "The project's credentials (from Secrets labelled kargo.akuity.io/cred-type in its manifests) by name, type and repository; never their values.",
+        parameters: [
+          {
+            $ref: '#/components/parameters/project',
+          },
+        ],
+        responses: {
+          '200': {
+            description: 'Ok',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/ProjectCredentialList',
+                },
+              },
+            },
           },
           '401': {
             $ref: '#/components/responses/Unauthorized',

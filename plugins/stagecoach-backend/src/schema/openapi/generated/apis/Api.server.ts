@@ -41,6 +41,12 @@ export type ListManifestApplies = {
   response: operations['ListManifestApplies']['responses'][200]['content']['application/json'];
 };
 
+/** GET /projects/{project}/credentials */
+export type ListProjectCredentials = {
+  path: operations['ListProjectCredentials']['parameters']['path'];
+  response: operations['ListProjectCredentials']['responses'][200]['content']['application/json'];
+};
+
 /** GET /projects/{project}/warehouses */
 export type ListWarehouses = {
   path: operations['ListWarehouses']['parameters']['path'];
@@ -204,6 +210,7 @@ export type EndpointMap = {
   '#get|/projects/{project}': GetProject;
   '#put|/projects/{project}/manifests': ApplyManifests;
   '#get|/projects/{project}/manifests/history': ListManifestApplies;
+  '#get|/projects/{project}/credentials': ListProjectCredentials;
   '#get|/projects/{project}/warehouses': ListWarehouses;
   '#get|/projects/{project}/warehouses/{warehouse}': GetWarehouse;
   '#post|/projects/{project}/warehouses/{warehouse}/refresh': RefreshWarehouse;

@@ -73,6 +73,23 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/projects/{project}/credentials': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** @description The project's credentials (from Secrets labelled kargo.akuity.io/cred-type in its manifests) by name, type and repository; never their values. */
+    get: operations['ListProjectCredentials'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/projects/{project}/warehouses': {
     parameters: {
       query?: never;
@@ -855,6 +872,8 @@ export interface components {
       stages: components['schemas']['ManifestResourceChanges'];
       /** @enum {string} */
       projectConfig?: 'added' | 'changed' | 'removed';
+      /** @description The project's credentials (Secrets) the apply added, changed or removed, by name. */
+      credentials?: components['schemas']['ManifestResourceChanges'];
     };
     ManifestApply: {
       by?: string;
@@ -879,10 +898,35 @@ export interface components {
       project: string;
       warehouses: string[];
       stages: string[];
+      /** @description The names of the project's credentials (Secrets labelled kargo.akuity.io/cred-type) the set defines. */
+      credentials?: string[];
+      /** @description Documents that were skipped (kinds Stagecoach does not read, Secrets that are not credentials), and why. */
+      warnings?: components['schemas']['ManifestWarning'][];
+    };
+    ManifestWarning: {
+      /** @description Position of the YAML document in the set, counted from 1. */
+      document: number;
+      /** @description `Kind/name` when the document has a name. */
+      resource?: string;
+      message: string;
+    };
+    /** @description A project credential as the API shows it; its values are never shown. */
+    ProjectCredential: {
+      name: string;
+      /** @enum {string} */
+      type: 'git' | 'helm' | 'image' | 'generic';
+      /** @description The repository URL it is for, or a pattern of them when repoURLIsRegex. */
+      repoURL?: string;
+      repoURLIsRegex?: boolean;
+      updatedAt: string;
+    };
+    ProjectCredentialList: {
+      items: components['schemas']['ProjectCredential'][];
     };
     ManifestRemovals: {
       warehouses: string[];
       stages: string[];
+      credentials?: string[];
     };
     ManifestProblem: {
       /** @description Position of the YAML document in the set, counted from 1. */
@@ -1054,6 +1098,10 @@ export type ApplyManifestsJsonRequest =
   components['schemas']['ApplyManifestsJsonRequest'];
 export type ApplyManifestsResult =
   components['schemas']['ApplyManifestsResult'];
+export type ManifestWarning = components['schemas']['ManifestWarning'];
+export type ProjectCredential = components['schemas']['ProjectCredential'];
+export type ProjectCredentialList =
+  components['schemas']['ProjectCredentialList'];
 export type ManifestRemovals = components['schemas']['ManifestRemovals'];
 export type ManifestProblem = components['schemas']['ManifestProblem'];
 export type EntityPipeline = components['schemas']['EntityPipeline'];
@@ -1205,6 +1253,32 @@ export interface operations {
         };
       };
       400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthorized'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+    };
+  };
+  ListProjectCredentials: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The project (the manifests' `metadata.namespace`). */
+        project: components['parameters']['project'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Ok */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ProjectCredentialList'];
+        };
+      };
       401: components['responses']['Unauthorized'];
       403: components['responses']['Forbidden'];
       404: components['responses']['NotFound'];

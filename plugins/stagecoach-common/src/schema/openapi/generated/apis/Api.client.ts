@@ -42,6 +42,11 @@ export type ListManifestApplies = {
   query?: operations['ListManifestApplies']['parameters']['query'];
 };
 
+/** The request of `GET /projects/{project}/credentials`. */
+export type ListProjectCredentials = {
+  path: operations['ListProjectCredentials']['parameters']['path'];
+};
+
 /** The request of `GET /projects/{project}/warehouses`. */
 export type ListWarehouses = {
   path: operations['ListWarehouses']['parameters']['path'];
@@ -307,6 +312,28 @@ export class DefaultApiClient {
     const uri = `/projects/${encodeURIComponent(
       request.path.project,
     )}/manifests/history${queryString(request.query)}`;
+    return await this.fetchApi.fetch(
+      `${baseUrl}${uri}`,
+      requestInit('GET', undefined, options),
+    );
+  }
+
+  /**
+   * The project's credentials (from Secrets labelled kargo.akuity.io/cred-type in its manifests) by name, type and repository; never their values.
+   * `GET /projects/{project}/credentials`
+   */
+  public async listProjectCredentials(
+    request: ListProjectCredentials,
+    options?: RequestOptions,
+  ): Promise<
+    TypedResponse<
+      operations['ListProjectCredentials']['responses'][200]['content']['application/json']
+    >
+  > {
+    const baseUrl = await this.discoveryApi.getBaseUrl(pluginId);
+    const uri = `/projects/${encodeURIComponent(
+      request.path.project,
+    )}/credentials`;
     return await this.fetchApi.fetch(
       `${baseUrl}${uri}`,
       requestInit('GET', undefined, options),

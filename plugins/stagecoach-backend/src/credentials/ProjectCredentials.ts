@@ -1,0 +1,183 @@
+import type { ManifestProblem, ProjectCredential } from '@stagecoach/plugin-stagecoach-common';
+import type { CredentialDefinition, CredentialType } from '../manifests/secrets';
+import { ManifestValidationError } from '../manifests/ManifestValidationError';
+import type { CredentialStore, StoredCredential } from '../store/CredentialStore';
+import type { GitCredentials, ScmApiAccess, ScmCredentials, ScmProviderKind } from '../integrations/scm/ScmCredentials';
+import { defaultApiBaseUrl, guessProvider, parseRepoURL } from '../integrations/scm/repoUrl';
+import { pickCredential } from './matching';
+import { CredentialSealer, ENCRYPTION_KEY_CONFIG } from './sealing';
+
+/** Basic credentials as every consumer takes them. */
+export interface BasicCredentials {
+  username: string;
+  password: string;
+}
+
+/** What a sealed credential is bound to: a row moved to another project, name or type does not open. */
+const boundTo = (project: string, name: string, type: string) => `${project}\0${name}\0${type}`;
+
+/** What is sealed: the values, and nothing the row already says. */
+const payloadOf = (d: CredentialDefinition) =>
+  JSON.stringify(d.type === 'generic' ? { data: d.data ?? {} } : { username: d.username, password: d.password });
+
+export interface ProjectCredentialsOptions {
+  store: CredentialStore;
+  /** app-config `stagecoach.credentials.encryptionKey`, base64; none: a set with credential Secrets is refused. */
+  encryptionKey?: string;
+  /**
+   * Hosts (`host` or `host:port`) that may receive credentials over plain http:// besides
+   * loopback ones (app-config `stagecoach.git.allowInsecureCredentials`).
+   */
+  insecureHosts?: readonly string[];
+}
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|\[::1\])$/i;
+
+/**
+ * A project's credentials: sealed when its manifests are applied, chosen for a repository as
+ * Kargo chooses them (credentials/matching.ts), and opened only for that project's discovery
+ * and promotions. Nothing here logs, and no message carries a value.
+ */
+export class ProjectCredentials {
+  private readonly sealer?: CredentialSealer;
+  private readonly insecureHosts: ReadonlySet<string>;
+
+  constructor(private readonly options: ProjectCredentialsOptions) {
+    // a malformed key fails the backend's start, naming the config key (CredentialSealer.fromBase64)
+    this.sealer = options.encryptionKey ? CredentialSealer.fromBase64(options.encryptionKey) : undefined;
+    this.insecureHosts = new Set((options.insecureHosts ?? []).map(h => h.trim().toLowerCase()));
+  }
+
+  /**
+   * The rows to store for a set's credentials. Without an encryption key, a set that has any
+   * is refused: one problem per Secret, naming the config key.
+   */
+  seal(
+    project: string,
+    definitions: readonly (CredentialDefinition & { document?: number })[],
+  ): Omit<StoredCredential, 'updatedAt'>[] {
+    if (definitions.length === 0) return [];
+    const sealer = this.sealer;
+    if (!sealer) {
+      const problems: ManifestProblem[] = definitions.map(d => ({
+        document: d.document ?? 1,
+        resource: `Secret/${d.name}`,
+        path: `metadata.labels["kargo.akuity.io/cred-type"]`,
+        message:
+          `makes it a project credential, which is stored encrypted with the key in app-config ${ENCRYPTION_KEY_CONFIG}, ` +
+          'and this backend has none: an administrator sets it (32 random bytes, base64: `openssl rand -base64 32`), or leave the Secret out of the manifests',
+      }));
+      throw new ManifestValidationError(problems);
+    }
+    return definitions.map(d => {
+      const payload = payloadOf(d);
+      return {
+        project,
+        name: d.name,
+        type: d.type,
+        ...(d.repoURL !== undefined ? { repoURL: d.repoURL } : {}),
+        repoURLIsRegex: Boolean(d.repoURLIsRegex),
+        keyId: sealer.keyId,
+        sealed: sealer.seal(payload, boundTo(project, d.name, d.type)),
+        fingerprint: sealer.fingerprint(`${d.type}\0${payload}`),
+      };
+    });
+  }
+
+  /** The project's credentials as the API shows them: never their values. */
+  async list(project: string): Promise<ProjectCredential[]> {
+    return (await this.options.store.list(project)).map(c => ({
+      name: c.name,
+      type: c.type,
+      ...(c.repoURL !== undefined ? { repoURL: c.repoURL } : {}),
+      ...(c.repoURLIsRegex ? { repoURLIsRegex: true } : {}),
+      updatedAt: c.updatedAt,
+    }));
+  }
+
+  /**
+   * The project's credential of `type` for a repository (git, helm: its URL; image: its
+   * repository name), or undefined when it has none that matches. Throws, naming the Secret
+   * and never its values, when the credential cannot be opened or would go over plain HTTP.
+   */
+  async find(project: string, type: Exclude<CredentialType, 'generic'>, url: string): Promise<BasicCredentials | undefined> {
+    const chosen = pickCredential(await this.options.store.ofType(project, type), type, url);
+    if (!chosen) return undefined;
+    this.refuseOverPlainHttp(chosen.name, url);
+    const values = this.open(chosen) as { username?: string; password?: string };
+    return values.username && values.password ? { username: values.username, password: values.password } : undefined;
+  }
+
+  /** A generic credential's values by the Secret's name (Kargo's `secret()`), or undefined. */
+  async generic(project: string, name: string): Promise<Record<string, string> | undefined> {
+    const found = (await this.options.store.ofType(project, 'generic')).find(c => c.name === name);
+    return found ? ((this.open(found) as { data?: Record<string, string> }).data ?? {}) : undefined;
+  }
+
+  /**
+   * Git and SCM credentials for one project's promotions and discovery: its own git
+   * credentials first (a matching Secret), then `fallback` (Backstage's integrations).
+   */
+  scmFor(project: string, fallback: ScmCredentials): ScmCredentials {
+    return {
+      git: async repoURL => (await this.find(project, 'git', repoURL)) ?? fallback.git(repoURL),
+      api: async (repoURL, provider) => {
+        const own = await this.find(project, 'git', repoURL);
+        const configured = await fallback.api(repoURL, provider);
+        if (!own) return configured;
+        return apiAccessWith(own, repoURL, provider, configured);
+      },
+    };
+  }
+
+  private open(c: StoredCredential): unknown {
+    const sealer = this.sealer;
+    const what = `credential Secret/${c.name} of project "${c.project}"`;
+    if (!sealer) throw new Error(`${what} cannot be read: app-config ${ENCRYPTION_KEY_CONFIG} is not set (it was stored with a key)`);
+    if (c.keyId !== sealer.keyId) {
+      throw new Error(`${what} was stored with another key than app-config ${ENCRYPTION_KEY_CONFIG}: apply the project's manifests again`);
+    }
+    try {
+      return JSON.parse(sealer.open(c.sealed, boundTo(c.project, c.name, c.type)));
+    } catch (e) {
+      throw new Error(`${what} ${(e as Error).message}: apply the project's manifests again`);
+    }
+  }
+
+  private refuseOverPlainHttp(name: string, url: string): void {
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      return; // an image repository name, a scp-like Git URL: no scheme, so not plain HTTP
+    }
+    if (parsed.protocol !== 'http:') return;
+    const host = parsed.host.toLowerCase();
+    if (LOOPBACK.test(parsed.hostname) || this.insecureHosts.has(host) || this.insecureHosts.has(parsed.hostname.toLowerCase())) return;
+    throw new Error(
+      `credential Secret/${name} is not sent over plain HTTP (${parsed.origin}): use an https:// URL, or list ${parsed.host} in stagecoach.git.allowInsecureCredentials`,
+    );
+  }
+}
+
+/** The SCM API with a project's git credential: the host's kind and API base as configured or guessed, the credential as its authorization. */
+function apiAccessWith(
+  own: GitCredentials,
+  repoURL: string,
+  provider: ScmProviderKind | undefined,
+  configured: ScmApiAccess | undefined,
+): ScmApiAccess | undefined {
+  let loc;
+  try {
+    loc = parseRepoURL(repoURL);
+  } catch {
+    return configured;
+  }
+  const kind = provider ?? configured?.provider ?? guessProvider(loc.host);
+  if (!kind) return configured;
+  const apiBaseUrl = configured && configured.provider === kind ? configured.apiBaseUrl : defaultApiBaseUrl(kind, loc);
+  const basic = `Basic ${Buffer.from(`${own.username}:${own.password}`).toString('base64')}`;
+  // GitHub and GitLab take the token (the password) as a bearer token; Gitea and Bitbucket basic auth
+  const authorization = kind === 'github' || kind === 'gitlab' ? `Bearer ${own.password}` : basic;
+  return { provider: kind, apiBaseUrl, authorization };
+}
