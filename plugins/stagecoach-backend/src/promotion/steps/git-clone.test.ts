@@ -213,6 +213,13 @@ describe('git-clone (against a real Git server over HTTP)', () => {
         }),
       ).toBe('config.author.signingKey: signing commits is not supported: remove signingKey');
       expect(await problem({ repoURL: 'git@github.com:a/b.git', checkout: [{ path: './a' }] })).toBe(
+        "config.repoURL: SSH URLs are not supported (Stagecoach speaks Git over HTTPS only): use the repository's HTTPS URL, " +
+          "e.g. https://github.com/a/b.git, with credentials for github.com in Backstage's integrations config",
+      );
+      expect(await problem({ repoURL: 'ssh://git@git.example.com:2222/team/app.git', checkout: [{ path: './a' }] })).toContain(
+        "use the repository's HTTPS URL, e.g. https://git.example.com/team/app.git,",
+      );
+      expect(await problem({ repoURL: 'ftp://example.com/a.git', checkout: [{ path: './a' }] })).toBe(
         'config.repoURL: must be an http(s) URL of a Git repository',
       );
       expect(await problem({ repoURL: f.appURL, checkout: [{ path: '../outside' }] })).toBe(

@@ -42,9 +42,27 @@ const checkoutSchema = z
     }
   });
 
+/**
+ * An SSH URL (`git@host:owner/repo.git`, `ssh://...`), as Kargo takes with an SSH key: the
+ * message says what to write instead, since Stagecoach speaks Git over HTTPS only.
+ */
+function sshUrlProblem(url: string): string | undefined {
+  const scp = /^[\w.-]+@([\w.-]+):(?!\/\/)(.+)$/.exec(url);
+  const ssh = /^ssh:\/\/(?:[^@/]+@)?([^/:]+)(?::\d+)?\/(.+)$/.exec(url);
+  const m = scp ?? ssh;
+  if (!m) return undefined;
+  return (
+    `SSH URLs are not supported (Stagecoach speaks Git over HTTPS only): use the repository's HTTPS URL, ` +
+    `e.g. https://${m[1]}/${m[2].replace(/^\/+/, '')}, with credentials for ${m[1]} in Backstage's integrations config`
+  );
+}
+
 const schema = z
   .object({
-    repoURL: z.string().regex(/^https?:\/\//, 'must be an http(s) URL of a Git repository'),
+    repoURL: z.string().superRefine((url, issue) => {
+      if (/^https?:\/\//.test(url)) return;
+      issue.addIssue({ code: z.ZodIssueCode.custom, message: sshUrlProblem(url) ?? 'must be an http(s) URL of a Git repository' });
+    }),
     checkout: z.array(checkoutSchema).min(1, 'needs at least one checkout'),
     author: authorSchema.optional(),
     insecureSkipTLSVerify: z.boolean().optional(),
