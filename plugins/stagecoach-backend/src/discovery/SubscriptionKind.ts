@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { ArtifactFieldNames } from '../expressions/artifactRecords';
 import type { ExprFunction } from '../expressions/expressions';
 import type { EgressPolicy } from '../integrations/http/egress';
 import type { RegistryClient } from '../integrations/registry/RegistryClient';
@@ -42,11 +43,24 @@ export interface SubscriptionKind<
    * finding it again makes no new freight. Changing it changes every stored freight's ID.
    */
   reference(artifact: Artifact): string;
-  /** `${{ }}` functions over a freight's artifacts of this kind (`commitFrom`); `owner` names the freight in errors. */
+  /**
+   * `${{ }}` functions over a freight's artifacts of this kind (`commitFrom`); `owner` names
+   * the freight in errors. Each returns the artifact its arguments name, or throws an
+   * ExpressionError; a trailing origin argument (`warehouse("x")`) never reaches it
+   * (SubscriptionKinds picks the freight it names), and what it returns is read strictly
+   * through `artifactFields`.
+   */
   expressionFunctions(
     artifacts: readonly Artifact[],
     owner: string,
   ): Record<string, ExprFunction>;
+  /**
+   * Its artifact's fields as expressions read them: Stagecoach's name → Kargo's Go name
+   * (`{ id: 'ID', repoURL: 'RepoURL' }`), so that `commitFrom(x).ID` and `.id` both work and
+   * any other name is an error. Without it (a module's kind), the artifact's own fields and
+   * their capitalised names.
+   */
+  artifactFields?: ArtifactFieldNames;
   /** How the UI shows one of its artifacts. */
   label(artifact: Artifact): { label: string; detail: string };
   /** How messages name an entry of the subscription's status listing: `v1.2.0 (abc1234)`. */

@@ -1,5 +1,6 @@
 import type { ArtifactLabel } from '@stagecoach/plugin-stagecoach-common';
-import type { ExprFunction } from '../expressions/expressions';
+import { artifactRecord } from '../expressions/artifactRecords';
+import { ExpressionError, ExprFunction } from '../expressions/expressions';
 import type { Subscription } from '../manifests/schemas';
 import {
   FreightArtifacts,
@@ -14,6 +15,34 @@ import type { Subscriber } from './types';
 
 /** The subscribers of an engine, by kind name: built once, shared by discovery and freight assembled by hand. */
 export type Subscribers = ReadonlyMap<string, Subscriber<any, any>>;
+
+/** Freight an expression can reach: its artifacts, how errors name it, its warehouse. */
+interface FreightSource {
+  artifacts: FreightArtifacts;
+  owner: string;
+  warehouse?: string;
+}
+
+/**
+ * Where the freight whose artifacts expressions read comes from, and the freight the stage
+ * holds from other warehouses (Kargo's freight collection), which an origin argument
+ * (`commitFrom(repo, warehouse("x"))`) reaches.
+ */
+export interface FreightCollection {
+  warehouse: string;
+  /** By warehouse; absent where no other freight can be reached (freight creation criteria). */
+  held?: ReadonlyMap<string, { artifacts: FreightArtifacts; owner: string }>;
+}
+
+/** What `warehouse("x")` gives: an origin argument. */
+function isOrigin(v: unknown): v is { kind: 'Warehouse'; name: string } {
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    (v as { kind?: unknown }).kind === 'Warehouse' &&
+    typeof (v as { name?: unknown }).name === 'string'
+  );
+}
 
 /** Two kinds that claim the same thing, and what (`the name "git"`). */
 export interface KindClash {
@@ -114,17 +143,87 @@ export class SubscriptionKinds {
     return freightIdOf(warehouse, this.references(artifacts));
   }
 
-  /** `commitFrom`, `imageFrom`, `chartFrom`, …: over these artifacts; `owner` names them in errors. */
+  /**
+   * `commitFrom`, `imageFrom`, `chartFrom`, …: over these artifacts; `owner` names them in
+   * errors. What they return reads by Stagecoach's and Kargo's field names, and any other
+   * field is an error (artifactRecords). A last argument `warehouse("x")` (an origin) picks
+   * the freight of that warehouse: these artifacts' own (`collection.warehouse`), or what the
+   * stage holds from another (`collection.held`); without one, an artifact these artifacts
+   * lack is looked for in what the stage holds from other warehouses too, as Kargo looks
+   * through a stage's freight collection.
+   */
   expressionFunctions(
     artifacts: FreightArtifacts,
     owner: string,
+    collection?: FreightCollection,
   ): Record<string, ExprFunction> {
+    const own: FreightSource = { artifacts, owner, warehouse: collection?.warehouse };
+    const held = [...(collection?.held ?? new Map()).entries()]
+      .filter(([w]) => w !== collection?.warehouse)
+      .map(([warehouse, f]): FreightSource => ({ ...f, warehouse }));
     return Object.assign(
       {},
-      ...this.all.map(k =>
-        k.expressionFunctions(this.artifactsOf(artifacts, k), owner),
-      ),
+      ...this.all.map(kind => {
+        const names = Object.keys(kind.expressionFunctions([], owner));
+        return Object.fromEntries(
+          names.map(fn => [fn, this.artifactFunction(kind, fn, own, held, collection)]),
+        );
+      }),
     );
+  }
+
+  /** One kind's function, over the freight its origin argument names. */
+  private artifactFunction(
+    kind: SubscriptionKind,
+    fn: string,
+    own: FreightSource,
+    held: FreightSource[],
+    collection: FreightCollection | undefined,
+  ): ExprFunction {
+    return (...given) => {
+      const last = given[given.length - 1];
+      const origin = isOrigin(last) ? last.name : undefined;
+      const args = origin === undefined ? given : given.slice(0, -1);
+      const what = `${fn}(${args.map(a => JSON.stringify(a)).join(', ')})`;
+      const find = (source: FreightSource): unknown =>
+        kind.expressionFunctions(this.artifactsOf(source.artifacts, kind), source.owner)[fn](...args);
+      const record = (artifact: unknown) =>
+        artifactRecord(artifact as object, what, kind.artifactFields);
+      if (origin !== undefined) {
+        if (!collection || origin === collection.warehouse) return record(find(own));
+        const source = held.find(h => h.warehouse === origin);
+        if (!source) {
+          const others = held.map(h => `"${h.warehouse}"`).join(', ');
+          throw new ExpressionError(
+            collection.held
+              ? `${fn}(..., warehouse("${origin}")): the stage holds no freight from warehouse "${origin}" (${own.owner} comes from "${collection.warehouse}"${others ? `; the stage holds freight from ${others}` : ''})`
+              : `${fn}(..., warehouse("${origin}")): ${own.owner} comes from warehouse "${collection.warehouse}", and no other warehouse's freight can be reached here`,
+          );
+        }
+        return record(find(source));
+      }
+      try {
+        return record(find(own));
+      } catch (e) {
+        if (!(e instanceof ExpressionError) || held.length === 0) throw e;
+        const found = held.flatMap(h => {
+          try {
+            return [{ h, artifact: find(h) }];
+          } catch {
+            return [];
+          }
+        });
+        if (found.length === 0) throw e;
+        if (found.length > 1) {
+          throw new ExpressionError(
+            `${what}: the stage holds it from several warehouses (${found
+              .map(f => `"${f.h.warehouse}"`)
+              .join(', ')}): name one, as in ${fn}(..., warehouse("${found[0].h.warehouse}"))`,
+          );
+        }
+        return record(found[0].artifact);
+      }
+    };
   }
 
   /** The artifacts as the API's Freight carries them: a list per kind's field. */

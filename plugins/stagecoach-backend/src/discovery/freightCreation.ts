@@ -4,32 +4,11 @@ import { evaluate, ExprFunction, unwrapExpression } from '../expressions/express
 /** Whether discovery makes freight of what it found: `error` is for the warehouse's status. */
 export type FreightCreationDecision = { create: true } | { create: false; reason: string; error?: string };
 
-/** Kargo's spelling of artifact fields (`imageFrom(...).Tag`), accepted next to Stagecoach's (`.tag`). */
-const KARGO_FIELDS: Record<string, string> = {
-  repoURL: 'RepoURL',
-  id: 'ID',
-  tag: 'Tag',
-  digest: 'Digest',
-  branch: 'Branch',
-  name: 'Name',
-  version: 'Version',
-};
-
-function withKargoFields(fn: ExprFunction): ExprFunction {
-  return (...args) => {
-    const found = fn(...args) as Record<string, unknown>;
-    const extra = Object.entries(found)
-      .filter(([k]) => KARGO_FIELDS[k])
-      .map(([k, v]) => [KARGO_FIELDS[k], v]);
-    return { ...found, ...Object.fromEntries(extra) };
-  };
-}
-
 /**
  * Decides whether discovery turns the newest artifacts into freight: never for a `Manual`
  * warehouse; for an `Automatic` one, when it has no `freightCreationCriteria` or its
  * expression is true over those artifacts (`artifactFunctions`: the kinds' `commitFrom`, `imageFrom`,
- * … over them). An expression that fails, or is not true or false, creates nothing and says why.
+ * … over them, which read Kargo's field names too: SubscriptionKinds). An expression that fails, or is not true or false, creates nothing and says why.
  */
 export function decideFreightCreation(
   spec: WarehouseSpec,
@@ -38,12 +17,9 @@ export function decideFreightCreation(
   if (spec.freightCreationPolicy === 'Manual') return { create: false, reason: 'freightCreationPolicy is Manual' };
   const expression = spec.freightCreationCriteria?.expression;
   if (!expression) return { create: true };
-  const functions = Object.fromEntries(
-    Object.entries(artifactFunctions).map(([n, fn]) => [n, withKargoFields(fn)]),
-  );
   let result: unknown;
   try {
-    result = evaluate(unwrapExpression(expression), { values: {}, functions });
+    result = evaluate(unwrapExpression(expression), { values: {}, functions: artifactFunctions });
   } catch (e) {
     const error = `spec.freightCreationCriteria.expression failed, so no freight was created: ${(e as Error).message}`;
     return { create: false, reason: error, error };

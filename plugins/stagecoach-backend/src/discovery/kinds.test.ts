@@ -141,7 +141,7 @@ describe('the built-in subscription kinds', () => {
       'freight brave-fox',
     );
     expect(Object.keys(fns)).toEqual(['commitFrom', 'imageFrom', 'chartFrom']);
-    expect(fns.imageFrom('ghcr.io/acme/app')).toBe(image);
+    expect(fns.imageFrom('ghcr.io/acme/app')).toEqual(image);
     expect(() => fns.commitFrom('https://g/x')).toThrow(
       'freight brave-fox has no commit from https://g/x (it has: no commits)',
     );

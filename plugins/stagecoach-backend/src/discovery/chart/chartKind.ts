@@ -57,7 +57,7 @@ export const chartKind: SubscriptionKind<
 
   subscriber: deps =>
     new ChartSubscriber({
-      listOciTags: repo => deps.registry.listTags(parseImageRepository(repo)),
+      listOciTags: (repo, options) => deps.registry.listTags(parseImageRepository(repo), options),
     }),
 
   describe: sub => `${sub.repoURL}${sub.name ? ` ${sub.name}` : ''}`,
@@ -71,6 +71,9 @@ export const chartKind: SubscriptionKind<
     `${c.repoURL.replace(/\/+$/, '')}${c.name ? `/${c.name}` : ''}:${
       c.version
     }`,
+
+  // Kargo's names are its Go fields (`commitFrom(x).ID`)
+  artifactFields: { repoURL: 'RepoURL', name: 'Name', version: 'Version' },
 
   expressionFunctions(charts, owner) {
     const chartFrom: ExprFunction = (repoURL, name) => {

@@ -74,6 +74,18 @@ export const gitKind: SubscriptionKind<
   reference: c =>
     `${normalizeGitURL(c.repoURL)}${c.tag ? `:${c.tag}` : ''}:${c.id}`,
 
+  // Kargo's names are its Go fields (`commitFrom(x).ID`)
+  artifactFields: {
+    repoURL: 'RepoURL',
+    id: 'ID',
+    branch: 'Branch',
+    tag: 'Tag',
+    message: 'Message',
+    author: 'Author',
+    committer: 'Committer',
+    committedAt: 'CommittedAt',
+  },
+
   expressionFunctions(commits, owner) {
     const commitFrom: ExprFunction = repoURL => {
       if (typeof repoURL !== 'string')

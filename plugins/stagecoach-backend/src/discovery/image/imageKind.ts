@@ -69,6 +69,14 @@ export const imageKind: SubscriptionKind<
 
   reference: i => `${i.repoURL}:${i.tag}@${i.digest}`,
 
+  // Kargo's names are its Go fields (`commitFrom(x).ID`)
+  artifactFields: {
+    repoURL: 'RepoURL',
+    tag: 'Tag',
+    digest: 'Digest',
+    createdAt: 'CreatedAt',
+  },
+
   expressionFunctions(images, owner) {
     const imageFrom: ExprFunction = repoURL => {
       const found = images.find(i => i.repoURL === repoURL);
