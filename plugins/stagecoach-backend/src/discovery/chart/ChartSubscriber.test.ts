@@ -1,7 +1,8 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { ChartSubscriber } from './ChartSubscriber';
+import { ChartSubscriber, selectVersions } from './ChartSubscriber';
+import { loopbackTlsServer } from '../../__testUtils__/loopbackHttp';
 import { staticServer } from '../../__testUtils__/staticServer';
 
 const index = (versions: string[]) =>
@@ -69,6 +70,30 @@ describe('ChartSubscriber (classic repository served as static files over HTTP)'
         { repoURL: sub.repoURL, version: '0.1.0' },
       ],
     });
-    expect(listOciTags).toHaveBeenCalledWith('127.0.0.1:5000/charts/app');
+    expect(listOciTags).toHaveBeenCalledWith('127.0.0.1:5000/charts/app', { insecureSkipTLSVerify: undefined });
+    await subscriber.probe({ ...sub, insecureSkipTLSVerify: true });
+    expect(listOciTags).toHaveBeenLastCalledWith('127.0.0.1:5000/charts/app', { insecureSkipTLSVerify: true });
+  });
+
+  it("reads a self-signed HTTPS repository's index only with insecureSkipTLSVerify, and never serves that index to a subscription that checks TLS", async () => {
+    const tls = await loopbackTlsServer((_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/x-yaml' }).end(index(['1.0.0', '1.1.0']));
+    });
+    try {
+      const subscriber = new ChartSubscriber({ timeoutMs: 5000 });
+      const checked = { repoURL: `${tls.url}/charts`, name: 'app', discoveryLimit: 20 };
+      await expect(subscriber.probe(checked)).rejects.toThrow(/could not be reached/);
+      const insecure = { ...checked, insecureSkipTLSVerify: true };
+      expect((await subscriber.discover(insecure, await subscriber.probe(insecure))).latest?.version).toBe('1.1.0');
+      await expect(subscriber.probe(checked)).rejects.toThrow(/could not be reached/);
+      expect(tls.requests).toHaveLength(1);
+    } finally {
+      await tls.close();
+    }
+  });
+
+  it("reads Kargo's constraints: a comma means and", () => {
+    expect(selectVersions(['1.0.0', '1.5.0', '2.0.0'], '>=1.0.0, <2.0.0', 10)).toEqual(['1.5.0', '1.0.0']);
+    expect(() => selectVersions(['1.0.0'], '>>1.0', 10)).toThrow('semverConstraint ">>1.0" is not a semver constraint');
   });
 });

@@ -1,13 +1,15 @@
 import { createHash } from 'node:crypto';
 import semver from 'semver';
+import { Agent, fetch as undiciFetch } from 'undici';
 import { parse } from 'yaml';
 import type { Chart } from '@stagecoach/plugin-stagecoach-common';
 import type { ChartSubscription } from './schema';
+import { semverRangeOf } from '../../util/semverConstraint';
 import { Discovery, Probe, Subscriber } from '../types';
 
 export interface ChartSubscriberOptions {
   /** Lists the tags of an OCI repository (`host/path/chart`), for `oci://` charts. */
-  listOciTags?: (repository: string) => Promise<string[]>;
+  listOciTags?: (repository: string, options: { insecureSkipTLSVerify?: boolean }) => Promise<string[]>;
   /** Basic credentials for a classic repository's host, if it needs them. */
   credentials?: (host: string) => { username: string; password: string } | undefined;
   timeoutMs?: number;
@@ -29,6 +31,8 @@ interface CachedIndex {
 export class ChartSubscriber implements Subscriber<ChartSubscription, Chart> {
   private readonly indexes = new Map<string, CachedIndex>();
   private readonly fetchImpl: typeof fetch;
+  /** For subscriptions with insecureSkipTLSVerify: made on first use. */
+  private insecureAgent: Agent | undefined;
 
   constructor(private readonly options: ChartSubscriberOptions = {}) {
     this.fetchImpl = options.fetch ?? fetch;
@@ -54,10 +58,12 @@ export class ChartSubscriber implements Subscriber<ChartSubscription, Chart> {
     if (sub.repoURL.startsWith('oci://')) {
       if (!this.options.listOciTags) throw new Error('oci:// charts need the registry client, which is not configured');
       // Helm writes a version's `+` as `_` in OCI tags (which cannot hold `+`): read it back
-      const tags = await this.options.listOciTags(sub.repoURL.slice('oci://'.length));
+      const tags = await this.options.listOciTags(sub.repoURL.slice('oci://'.length), {
+        insecureSkipTLSVerify: sub.insecureSkipTLSVerify,
+      });
       return tags.map(t => t.replace(/_/g, '+'));
     }
-    const index = await this.index(sub.repoURL);
+    const index = await this.index(sub.repoURL, !!sub.insecureSkipTLSVerify);
     const versions = index.versions.get(sub.name!);
     if (!versions) {
       throw new Error(
@@ -67,9 +73,11 @@ export class ChartSubscriber implements Subscriber<ChartSubscription, Chart> {
     return versions;
   }
 
-  private async index(repoURL: string): Promise<CachedIndex> {
+  private async index(repoURL: string, insecure: boolean): Promise<CachedIndex> {
     const url = `${repoURL.replace(/\/+$/, '')}/index.yaml`;
-    const cached = this.indexes.get(url);
+    // an index read without checking TLS is not served to subscriptions that check it
+    const key = `${insecure ? 'insecure ' : ''}${url}`;
+    const cached = this.indexes.get(key);
     const headers: Record<string, string> = { Accept: 'application/x-yaml, text/yaml, */*' };
     if (cached?.etag) headers['If-None-Match'] = cached.etag;
     if (cached?.lastModified) headers['If-Modified-Since'] = cached.lastModified;
@@ -80,7 +88,7 @@ export class ChartSubscriber implements Subscriber<ChartSubscription, Chart> {
     const timeoutMs = this.options.timeoutMs ?? 30_000;
     let res: Response;
     try {
-      res = await this.fetchImpl(url, { headers, signal: AbortSignal.timeout(timeoutMs) });
+      res = await this.fetchIndex(url, headers, AbortSignal.timeout(timeoutMs), insecure);
     } catch (e) {
       const timedOut = (e as Error).name === 'TimeoutError';
       throw new Error(
@@ -115,17 +123,25 @@ export class ChartSubscriber implements Subscriber<ChartSubscription, Chart> {
       lastModified: res.headers.get('last-modified') ?? undefined,
       versions,
     };
-    this.indexes.set(url, fresh);
+    this.indexes.set(key, fresh);
     return fresh;
+  }
+
+  /** GET of an index.yaml; with `insecure`, through an agent that accepts any certificate. */
+  private async fetchIndex(url: string, headers: Record<string, string>, signal: AbortSignal, insecure: boolean) {
+    if (!insecure) return this.fetchImpl(url, { headers, signal });
+    this.insecureAgent ??= new Agent({ connect: { rejectUnauthorized: false } });
+    return (await undiciFetch(url, { headers, signal, dispatcher: this.insecureAgent })) as unknown as Response;
   }
 }
 
 /** Semantic versions matching the constraint, highest first. */
 export function selectVersions(versions: string[], constraint: string | undefined, limit: number): string[] {
+  const range = constraint ? semverRangeOf(constraint, 'semverConstraint') : undefined;
   return versions
     .map(v => ({ v, parsed: semver.parse(v) }))
     .filter((x): x is { v: string; parsed: semver.SemVer } => x.parsed !== null)
-    .filter(x => !constraint || semver.satisfies(x.parsed, constraint))
+    .filter(x => !range || range.test(x.parsed))
     .sort((a, b) => semver.rcompare(a.parsed, b.parsed))
     .slice(0, limit)
     .map(x => x.v);

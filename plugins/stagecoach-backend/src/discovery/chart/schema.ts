@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { semverConstraintField } from '../../util/semverConstraint';
 
 /** A Warehouse's `chart` subscription, as Kargo writes it. */
 export const chartSubscriptionSchema = z
@@ -11,8 +12,13 @@ export const chartSubscriptionSchema = z
         'must be an http(s) chart repository or an oci:// chart',
       ),
     name: z.string().min(1).optional(),
-    semverConstraint: z.string().optional(),
+    semverConstraint: semverConstraintField('semverConstraint').optional(),
     discoveryLimit: z.number().int().min(1).max(100).default(20),
+    /**
+     * Not in Kargo's chart subscriptions (its image and git ones have it): TLS checks off for
+     * this repository's index.yaml, or this oci:// chart's registry, for this subscription only.
+     */
+    insecureSkipTLSVerify: z.boolean().optional(),
   })
   .strict()
   .refine(s => s.repoURL.startsWith('oci://') || !!s.name, {

@@ -1,5 +1,9 @@
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
+import http from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { createBareRepo, git, GitHttpServer, startGitHttpServer } from '@stagecoach/git-server';
@@ -69,6 +73,48 @@ describe('GitSubscriber (real git over HTTP)', () => {
     });
   }
 
+  const ALICE = 'Alice <alice@example.invalid>';
+  const BOB = 'Bob <bob@example.invalid>';
+  const RELEASER = 'Releaser <release@example.invalid>';
+  /** Seconds since the epoch as RFC 3339. */
+  const at = (seconds: number) => new Date(seconds * 1000).toISOString();
+  const DAY = 86_400;
+  const T0 = 1_700_000_000; // 2023-11-14T22:13:20Z
+
+  /**
+   * `dated`: three commits a day apart with chosen authors and dates (fast-import), tagged
+   * v1.0.0 (lightweight), v1.1.0 and v2.0.0 (annotated, by RELEASER, hours after their commit).
+   */
+  function datedRepo(dir: string) {
+    execFileSync('git', ['init', '-q', '--bare', dir], { env: { PATH: process.env.PATH } });
+    const commits = [
+      { author: ALICE, time: T0, subject: 'feat: one' },
+      { author: BOB, time: T0 + DAY, subject: 'fix: two [skip ci]' },
+      { author: ALICE, time: T0 + 2 * DAY, subject: 'feat: three' },
+    ];
+    let stream = '';
+    commits.forEach((c, i) => {
+      const file = `${i + 1}\n`;
+      stream +=
+        `commit refs/heads/main\nmark :${i + 1}\nauthor ${c.author} ${c.time} +0000\ncommitter ${c.author} ${c.time} +0000\n` +
+        `data ${c.subject.length}\n${c.subject}\n${i ? `from :${i}\n` : ''}M 644 inline file.txt\ndata ${file.length}\n${file}\n`;
+    });
+    stream += 'reset refs/tags/v1.0.0\nfrom :1\n\n';
+    for (const [tag, mark, time, message] of [
+      ['v1.1.0', 2, T0 + DAY + 3600, 'Release 1.1.0'],
+      ['v2.0.0', 3, T0 + 2 * DAY + 3600, 'Major release'],
+    ] as const) {
+      stream += `tag ${tag}\nfrom :${mark}\ntagger ${RELEASER} ${time} +0000\ndata ${message.length}\n${message}\n`;
+    }
+    execFileSync('git', ['fast-import', '--quiet'], {
+      cwd: dir,
+      input: stream,
+      env: { PATH: process.env.PATH, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null' },
+    });
+    execFileSync('git', ['symbolic-ref', 'HEAD', 'refs/heads/main'], { cwd: dir });
+    execFileSync('git', ['config', 'uploadpack.allowFilter', 'true'], { cwd: dir });
+  }
+
   beforeAll(async () => {
     root = await fs.mkdtemp(path.join(os.tmpdir(), 'git-subscriber-'));
     repos = path.join(root, 'repos');
@@ -96,6 +142,8 @@ describe('GitSubscriber (real git over HTTP)', () => {
     await git(work, 'push', '-q', 'origin', 'HEAD:refs/heads/merged');
     // busy: 250 commits that only touch noise.txt, on top of main
     noiseBranch('mono', 'busy', await git(bare('mono'), 'rev-parse', 'main'), 250);
+
+    datedRepo(bare('dated'));
 
     server = await startGitHttpServer({ root: repos });
     monoURL = `${server.url}/mono.git`;
@@ -311,6 +359,161 @@ describe('GitSubscriber (real git over HTTP)', () => {
     it('without path filters SemVer and Lexical need no mirror', async () => {
       expect(await tags({ commitSelectionStrategy: 'Lexical', discoveryLimit: 2 })).toEqual(['v1.3.0', 'v1.2.0']);
       await expect(fs.readdir(path.join(cacheDir, 'git'))).rejects.toThrow(/ENOENT/);
+    });
+  });
+
+  describe('expressionFilter and since (Kargo fields) on the dated repository', () => {
+    const dated = (over: Record<string, unknown>) => gitSubscriptionSchema.parse({ repoURL: `${server.url}/dated.git`, ...over });
+    const run = async (over: Record<string, unknown>) => {
+      const s = dated(over);
+      return subscriber.discover(s, await subscriber.probe(s));
+    };
+    const subjects = async (over: Record<string, unknown>) => (await run(over)).listed.map(c => c.message);
+    const tagsOf = async (over: Record<string, unknown>) => (await run(over)).listed.map(c => c.tag);
+
+    it('NewestFromBranch: the expression sees id, commitDate, author, committer and subject of each commit', async () => {
+      expect(await subjects({})).toEqual(['feat: three', 'fix: two [skip ci]', 'feat: one']);
+      expect(await subjects({ expressionFilter: `author == "${ALICE}"` })).toEqual(['feat: three', 'feat: one']);
+      expect(await subjects({ expressionFilter: `\${{ committer != "${BOB}" && subject != "feat: three" }}` })).toEqual([
+        'feat: one',
+      ]);
+      expect(await subjects({ expressionFilter: `commitDate >= "${at(T0 + DAY)}"` })).toEqual([
+        'feat: three',
+        'fix: two [skip ci]',
+      ]);
+      const second = await git(bare('dated'), 'rev-parse', 'main~1');
+      expect((await run({ expressionFilter: `id == "${second}"` })).latest).toMatchObject({ id: second, author: BOB });
+      expect((await run({ expressionFilter: 'subject == "nothing"' })).latest).toBeUndefined();
+    });
+
+    it('NewestFromBranch: since keeps the commits from that time on, and history is read no further', async () => {
+      expect(await subjects({ since: at(T0 + DAY / 2) })).toEqual(['feat: three', 'fix: two [skip ci]']);
+      expect(await subjects({ since: at(T0 + DAY) })).toEqual(['feat: three', 'fix: two [skip ci]']);
+      expect(await subjects({ since: '2023-11-16T22:13:20+00:00', expressionFilter: `author == "${BOB}"` })).toEqual([]);
+      // busy: 250 commits dated T0+1 … T0+250 on top of main, whose commits are newer (made today):
+      // reading stops at the first commit before since, so main's commits are never reached
+      expect(await messages({ branch: 'busy', since: at(T0 + 240) })).toEqual(
+        Array.from({ length: 11 }, (_, i) => `noise ${250 - i}`),
+      );
+    });
+
+    it('tags: the expression sees tag, id, creatorDate, author, committer, subject, tagger and annotation', async () => {
+      const semver = { commitSelectionStrategy: 'SemVer' };
+      expect(await tagsOf(semver)).toEqual(['v2.0.0', 'v1.1.0', 'v1.0.0']);
+      // a lightweight tag has no tagger and no annotation
+      expect(await tagsOf({ ...semver, expressionFilter: `tagger == "${RELEASER}"` })).toEqual(['v2.0.0', 'v1.1.0']);
+      expect(await tagsOf({ ...semver, expressionFilter: 'annotation == "Major release"' })).toEqual(['v2.0.0']);
+      expect(await tagsOf({ ...semver, expressionFilter: `author == "${ALICE}" and committer == "${ALICE}"` })).toEqual([
+        'v2.0.0',
+        'v1.0.0',
+      ]);
+      expect(await tagsOf({ ...semver, expressionFilter: 'subject == "fix: two [skip ci]"' })).toEqual(['v1.1.0']);
+      // creatorDate: the tagger's date of an annotated tag, the commit's of a lightweight one
+      expect(
+        await tagsOf({ ...semver, expressionFilter: `creatorDate == "${at(T0 + DAY + 3600)}" || creatorDate == "${at(T0)}"` }),
+      ).toEqual(['v1.1.0', 'v1.0.0']);
+      const first = await git(bare('dated'), 'rev-parse', 'v1.0.0');
+      expect(await run({ ...semver, expressionFilter: 'tag == "v1.0.0"' })).toEqual({
+        latest: { repoURL: `${server.url}/dated.git`, id: first, tag: 'v1.0.0' },
+        listed: [{ repoURL: `${server.url}/dated.git`, id: first, tag: 'v1.0.0' }],
+      });
+      // after semverConstraint, before discoveryLimit
+      expect(
+        await tagsOf({ ...semver, semverConstraint: '<2', expressionFilter: 'tag != "v1.1.0"', discoveryLimit: 1 }),
+      ).toEqual(['v1.0.0']);
+      expect(await tagsOf({ commitSelectionStrategy: 'Lexical', expressionFilter: 'annotation != ""' })).toEqual([
+        'v2.0.0',
+        'v1.1.0',
+      ]);
+    });
+
+    it('tags: since compares the creator date', async () => {
+      expect(await tagsOf({ commitSelectionStrategy: 'SemVer', since: at(T0 + 1) })).toEqual(['v2.0.0', 'v1.1.0']);
+      expect(await tagsOf({ commitSelectionStrategy: 'NewestTag', since: at(T0 + DAY + 3600) })).toEqual([
+        'v2.0.0',
+        'v1.1.0',
+      ]);
+      expect(await tagsOf({ commitSelectionStrategy: 'NewestTag', since: at(T0 + 3 * DAY) })).toEqual([]);
+    });
+
+    it('an expression that fails or is not true or false fails the discovery, naming the commit or tag', async () => {
+      const tip = await git(bare('dated'), 'rev-parse', 'main');
+      await expect(run({ expressionFilter: 'subject' })).rejects.toThrow(
+        `expressionFilter must be true or false, but on commit ${tip} it is "feat: three"`,
+      );
+      await expect(run({ commitSelectionStrategy: 'SemVer', expressionFilter: 'nosuchname == 1' })).rejects.toThrow(
+        /^expressionFilter failed on tag "v2\.0\.0": /,
+      );
+    });
+
+    it('refuses, when applied, an expression that does not parse, a since that is not RFC 3339, and allowTags / ignoreTags', () => {
+      const problems = (over: Record<string, unknown>) => {
+        const r = gitSubscriptionSchema.safeParse({ repoURL: 'https://git.example.com/a.git', ...over });
+        return r.success ? [] : r.error.issues.map(i => `${i.path.join('.')}: ${i.message}`);
+      };
+      expect(problems({ expressionFilter: 'author ==' })).toEqual([expect.stringMatching(/^expressionFilter: cannot parse/)]);
+      expect(problems({ since: 'yesterday' })).toEqual([
+        'since: must be an RFC 3339 date and time, such as 2026-01-31T00:00:00Z',
+      ]);
+      expect(problems({ allowTags: '^v1' })).toEqual([
+        expect.stringMatching(/^allowTags: allowTags is deprecated in Kargo and fails discovery from v1\.11: write allowTagsRegexes/),
+      ]);
+      expect(problems({ ignoreTags: ['latest'] })).toEqual([expect.stringMatching(/^ignoreTags: .*write ignoreTagsRegexes/)]);
+      expect(problems({ semverConstraint: '>>1.0' })).toEqual([
+        'semverConstraint: semverConstraint ">>1.0" is not a semver constraint (such as ^1.2.0, ~1.4, >=1.0 <2 or >=1.0, <2)',
+      ]);
+      expect(problems({ semverConstraint: '>=1.0, <2', blobless: true, insecureSkipTLSVerify: false, since: '2026-01-31T00:00:00+01:00' })).toEqual([]);
+    });
+  });
+
+  describe('insecureSkipTLSVerify (the Git server behind a TLS front with a self-signed certificate)', () => {
+    let front: https.Server;
+    let frontURL: string;
+
+    beforeAll(async () => {
+      const dir = await fs.mkdtemp(path.join(root, 'tls-'));
+      execFileSync('openssl', [
+        'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
+        '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-days', '1',
+        '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem'),
+      ], { stdio: 'ignore' });
+      const target = new URL(server.url);
+      // terminates TLS and passes each request to the plain-HTTP Git server, as a load balancer would
+      front = https.createServer(
+        { key: readFileSync(path.join(dir, 'key.pem')), cert: readFileSync(path.join(dir, 'cert.pem')) },
+        (req, res) => {
+          const upstream = http.request(
+            { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers },
+            answer => {
+              res.writeHead(answer.statusCode ?? 502, answer.headers);
+              answer.pipe(res);
+            },
+          );
+          upstream.on('error', () => res.destroy());
+          req.pipe(upstream);
+        },
+      );
+      await new Promise<void>(resolve => front.listen(0, '127.0.0.1', resolve));
+      frontURL = `https://127.0.0.1:${(front.address() as AddressInfo).port}`;
+    });
+
+    afterAll(async () => {
+      front.closeAllConnections();
+      await new Promise(resolve => front.close(resolve));
+    });
+
+    it('reaches the repository only with it, and only for that subscription', async () => {
+      const over = (more: Record<string, unknown>) => gitSubscriptionSchema.parse({ repoURL: `${frontURL}/dated.git`, ...more });
+      await expect(subscriber.probe(over({}))).rejects.toThrow(/SSL certificate problem|certificate/i);
+      for (const strategy of ['NewestFromBranch', 'SemVer']) {
+        const s = over({ commitSelectionStrategy: strategy, insecureSkipTLSVerify: true, expressionFilter: `author == "${ALICE}"` });
+        const found = await subscriber.discover(s, await subscriber.probe(s));
+        expect(found.listed).toHaveLength(2);
+      }
+      // the setting was this run's only: the same repository without it is refused again, mirror or not
+      await expect(subscriber.probe(over({}))).rejects.toThrow(/certificate/i);
+      const checked = over({ commitSelectionStrategy: 'NewestTag' });
+      await expect(subscriber.discover(checked, { hash: 'x', state: [] })).rejects.toThrow(/certificate/i);
     });
   });
 });

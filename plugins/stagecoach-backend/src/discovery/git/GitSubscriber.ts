@@ -3,14 +3,15 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { GitCommit } from '@stagecoach/plugin-stagecoach-common';
 import type { GitSubscription } from './schema';
-import { GitError, listRemoteRefs, remoteBranchHead, RemoteBranchHead, runGit } from '../../integrations/git/GitCli';
+import { GitAuth, GitError, GitRunOptions, listRemoteRefs, remoteBranchHead, RemoteBranchHead, runGit } from '../../integrations/git/GitCli';
 import { checkGitRemote } from '../../integrations/git/gitEgress';
 import { DEFAULT_EGRESS_POLICY, EgressPolicy } from '../../integrations/http/egress';
 import { redactSecrets } from '../../util/secrets';
 import { normalizeGitURL } from '../../util/gitUrl';
 import { orderTags, selectTags, TagCandidate } from './selectTags';
 import { PathFilter, pathFilter } from './pathFilters';
-import { Discovery, Probe, Subscriber } from '../types';
+import { CommitFacts, metadataFilter, olderThanSince, TagFacts } from './metadataFilter';
+import { Discovery, Probe, Subscriber, SubscriptionContext } from '../types';
 
 /**
  * With path filters, at most this many commits are examined per discovery: of a branch's
@@ -27,6 +28,42 @@ type Strategy = NonNullable<GitSubscription['commitSelectionStrategy']>;
 
 function strategyOf(sub: GitSubscription): Strategy {
   return sub.commitSelectionStrategy ?? 'NewestFromBranch';
+}
+
+/** How git reaches the subscription's repository: with TLS checks off for it alone when insecureSkipTLSVerify. */
+function remoteOptions(sub: GitSubscription, auth?: GitAuth): GitRunOptions {
+  return {
+    ...(sub.insecureSkipTLSVerify ? { config: [[`http.${sub.repoURL}.sslVerify`, 'false']] } : {}),
+    ...(auth ? { auth } : {}),
+  };
+}
+
+/** The project's credentials for the subscription's repository (its own Secret, then the backend's), as git runs take them. */
+async function authFor(sub: GitSubscription, context: SubscriptionContext | undefined): Promise<GitAuth | undefined> {
+  const credentials = await context?.credentials('git', sub.repoURL);
+  return credentials ? { url: sub.repoURL, credentials } : undefined;
+}
+
+/** What a commit of a branch is kept for: its changed paths (path filters), its metadata (since, expressionFilter). */
+interface CommitTest {
+  /** Whether `git log` must list each commit's changed files. */
+  paths: boolean;
+  keep(c: LoggedCommit): boolean;
+  /** History is read no further than a commit for which this is true. */
+  stop(c: LoggedCommit): boolean;
+}
+
+function commitTest(sub: GitSubscription, filter: PathFilter | undefined): CommitTest | undefined {
+  const meta = metadataFilter<CommitFacts>(sub);
+  if (!filter && !meta) return undefined;
+  return {
+    paths: !!filter,
+    keep: c =>
+      (!filter || filter.matches(c.paths)) &&
+      (!meta ||
+        meta({ id: c.id, commitDate: c.committedAt, author: c.author, committer: c.committer, subject: c.subject })),
+    stop: c => olderThanSince(sub, c.committedAt),
+  };
 }
 
 /** One commit as `git log` reports it. */
@@ -71,17 +108,18 @@ export class GitSubscriber implements Subscriber<GitSubscription, GitCommit> {
    * Cheap, tells whether anything moved: NewestFromBranch, the branch's tip; the tag
    * strategies, the digest of the remote's tags.
    */
-  async probe(sub: GitSubscription): Promise<Probe> {
+  async probe(sub: GitSubscription, context?: SubscriptionContext): Promise<Probe> {
     await checkGitRemote(this.egress, sub.repoURL);
+    const auth = await authFor(sub, context);
     if (strategyOf(sub) === 'NewestFromBranch') {
-      const head = await remoteBranchHead(sub.repoURL, sub.branch);
+      const head = await remoteBranchHead(sub.repoURL, sub.branch, remoteOptions(sub, auth));
       if (sub.branch && !head.commit) throw branchNotFound(sub.branch, sub.repoURL);
       const hash = createHash('sha256')
         .update(`branch ${head.ref} ${head.commit ?? '(none)'}`)
         .digest('hex');
       return { hash, state: head };
     }
-    const refs = await listRemoteRefs(sub.repoURL, 'tags');
+    const refs = await listRemoteRefs(sub.repoURL, 'tags', remoteOptions(sub, auth));
     const hash = createHash('sha256')
       .update(refs.map(r => `${r.name} ${r.commit}`).sort().join('\n'))
       .digest('hex');
@@ -89,17 +127,24 @@ export class GitSubscriber implements Subscriber<GitSubscription, GitCommit> {
     return { hash, state: tags };
   }
 
-  async discover(sub: GitSubscription, probe: Probe): Promise<Discovery<GitCommit>> {
+  async discover(sub: GitSubscription, probe: Probe, context?: SubscriptionContext): Promise<Discovery<GitCommit>> {
     const filter = pathFilter(sub);
+    const auth = await authFor(sub, context);
+    // what a project's credentials fetched goes in a mirror of its own: another project cannot read it
+    const owner = auth && context ? context.project : undefined;
     if (strategyOf(sub) === 'NewestFromBranch') {
-      return this.newestFromBranch(sub, probe.state as RemoteBranchHead, filter);
+      return this.newestFromBranch(sub, probe.state as RemoteBranchHead, commitTest(sub, filter), auth, owner);
     }
+    const meta = metadataFilter<TagFacts>(sub);
     let selected: TagCandidate[];
-    if (filter || strategyOf(sub) === 'NewestTag') {
-      selected = await this.withMirror(sub.repoURL, async dir => {
-        const tags = await syncTags(dir, sub.repoURL);
-        if (!filter) return selectTags(tags, sub);
-        return tagsChangingPaths(dir, orderTags(tags, sub), filter, sub.discoveryLimit ?? 20);
+    if (filter || meta || strategyOf(sub) === 'NewestTag') {
+      selected = await this.withMirror(sub.repoURL, owner, async dir => {
+        const tags = await syncTags(dir, sub.repoURL, remoteOptions(sub, auth));
+        if (!filter && !meta) return selectTags(tags, sub);
+        // as Kargo: since and expressionFilter after the tag regexes and semverConstraint
+        const ordered = orderTags(tags, sub).filter(t => !meta || meta(t.facts!));
+        if (!filter) return ordered.slice(0, sub.discoveryLimit ?? 20);
+        return tagsChangingPaths(dir, ordered, filter, sub.discoveryLimit ?? 20);
       });
     } else {
       selected = selectTags(probe.state as TagCandidate[], sub);
@@ -111,17 +156,19 @@ export class GitSubscriber implements Subscriber<GitSubscription, GitCommit> {
   private async newestFromBranch(
     sub: GitSubscription,
     head: RemoteBranchHead,
-    filter: PathFilter | undefined,
+    test: CommitTest | undefined,
+    auth: GitAuth | undefined,
+    owner: string | undefined,
   ): Promise<Discovery<GitCommit>> {
     if (!head.commit) return { latest: undefined, listed: [] }; // an empty repository
     const limit = sub.discoveryLimit ?? 20;
-    const found = await this.withMirror(sub.repoURL, async dir => {
+    const found = await this.withMirror(sub.repoURL, owner, async dir => {
       // one ref per branch, named by a digest so that branches such as a and a/b never collide
       const local = `refs/stagecoach/branches/${createHash('sha1').update(head.ref).digest('hex')}`;
       try {
         await runGit(
           ['fetch', '-q', '--force', '--no-tags', '--filter=blob:none', sub.repoURL, `+${head.ref}:${local}`],
-          { cwd: dir },
+          { cwd: dir, ...remoteOptions(sub, auth) },
         );
       } catch (e) {
         if (e instanceof GitError && /couldn't find remote ref/i.test(e.stderr)) {
@@ -129,7 +176,7 @@ export class GitSubscriber implements Subscriber<GitSubscription, GitCommit> {
         }
         throw e;
       }
-      return filter ? scanHistory(dir, local, filter, limit) : gitLog(dir, false, ['--first-parent', '-n', String(limit), local]);
+      return test ? scanHistory(dir, local, test, limit) : gitLog(dir, false, ['--first-parent', '-n', String(limit), local]);
     });
     const commits: GitCommit[] = found.map(c => ({
       repoURL: sub.repoURL,
@@ -144,8 +191,10 @@ export class GitSubscriber implements Subscriber<GitSubscription, GitCommit> {
   }
 
   /** Runs fn on the repository's mirror (created on first use), one caller at a time. */
-  private async withMirror<T>(repoURL: string, fn: (dir: string) => Promise<T>): Promise<T> {
-    const key = createHash('sha1').update(normalizeGitURL(repoURL)).digest('hex');
+  private async withMirror<T>(repoURL: string, owner: string | undefined, fn: (dir: string) => Promise<T>): Promise<T> {
+    const key = createHash('sha1')
+      .update(owner ? `${normalizeGitURL(repoURL)}\0${owner}` : normalizeGitURL(repoURL))
+      .digest('hex');
     const dir = path.join(this.cacheDir, 'git', key);
     return this.exclusive(key, async () => {
       // checked again before fetching: the name may resolve elsewhere since the probe
@@ -168,25 +217,75 @@ function branchNotFound(branch: string, repoURL: string): Error {
   return new Error(`branch "${branch}" not found in ${redactSecrets(repoURL)}`);
 }
 
-/** Fetches the remote's tags into the mirror (commits and trees, no blobs) and lists the ones on commits. */
-async function syncTags(dir: string, repoURL: string): Promise<TagCandidate[]> {
+/**
+ * What for-each-ref reports of each tag: the tag object's fields, then its commit's (`*`: the
+ * commit an annotated tag points to; unprefixed: the commit a lightweight tag names).
+ */
+const TAG_FIELDS = [
+  'refname:short',
+  'objectname',
+  'objecttype',
+  '*objectname',
+  '*objecttype',
+  'creatordate:iso-strict',
+  'taggername',
+  'taggeremail',
+  'contents:subject',
+  'authorname',
+  'authoremail',
+  'committername',
+  'committeremail',
+  '*authorname',
+  '*authoremail',
+  '*committername',
+  '*committeremail',
+  '*contents:subject',
+];
+
+/**
+ * Fetches the remote's tags into the mirror (commits and trees, no blobs) and lists the ones
+ * on commits, with what expressionFilter sees of them.
+ */
+async function syncTags(dir: string, repoURL: string, options: GitRunOptions): Promise<TagCandidate[]> {
   await runGit(['fetch', '-q', '--prune', '--force', '--filter=blob:none', repoURL, '+refs/tags/*:refs/tags/*'], {
     cwd: dir,
+    ...options,
   });
-  const out = await runGit(
-    [
-      'for-each-ref',
-      '--format=%(refname:short)\t%(objectname)\t%(objecttype)\t%(*objectname)\t%(*objecttype)\t%(creatordate:iso-strict)',
-      'refs/tags',
-    ],
-    { cwd: dir },
-  );
+  // fields apart by 0x1f, records by 0x1e: a subject may hold any other character
+  const out = await runGit(['for-each-ref', `--format=${TAG_FIELDS.map(f => `%(${f})`).join('%1f')}%1e`, 'refs/tags'], {
+    cwd: dir,
+  });
+  const person = (name: string, email: string) => (name || email ? `${name} ${email}`.trim() : '');
   return out
-    .split('\n')
+    .split('\x1e')
+    .map(record => record.replace(/^\n/, ''))
     .filter(Boolean)
-    .map(line => line.split('\t'))
+    .map(record => record.split('\x1f'))
     .filter(([, , type, , peeledType]) => (peeledType || type) === 'commit') // not a tag of a tree or a blob
-    .map(([tag, obj, , peeled, , date]) => ({ tag, commit: peeled || obj, createdAt: new Date(date).toISOString() }));
+    .map(f => {
+      const [tag, obj, type, peeled, , date, taggerName, taggerEmail, subject] = f;
+      const annotated = type === 'tag';
+      const [authorName, authorEmail, committerName, committerEmail, commitSubject] = annotated
+        ? f.slice(13, 18)
+        : [f[9], f[10], f[11], f[12], subject];
+      const createdAt = new Date(date).toISOString();
+      const commit = peeled || obj;
+      return {
+        tag,
+        commit,
+        createdAt,
+        facts: {
+          tag,
+          id: commit,
+          creatorDate: createdAt,
+          author: person(authorName, authorEmail),
+          committer: person(committerName, committerEmail),
+          subject: commitSubject,
+          tagger: annotated ? person(taggerName, taggerEmail) : '',
+          annotation: annotated ? subject : '',
+        },
+      };
+    });
 }
 
 /**
@@ -227,21 +326,23 @@ async function gitLog(dir: string, paths: boolean, args: string[]): Promise<Logg
 }
 
 /**
- * The newest `limit` commits of a branch's first-parent history that change a path the
- * filter selects. History is read in batches (so a busy path costs one small `git log`),
- * and never more than MAX_EXAMINED_COMMITS commits.
+ * The newest `limit` commits of a branch's first-parent history that the test keeps (they
+ * change a path the filters select; they pass since and expressionFilter). History is read
+ * in batches (so a busy path costs one small `git log`), never past a commit older than
+ * since, and never more than MAX_EXAMINED_COMMITS commits.
  */
-async function scanHistory(dir: string, tip: string, filter: PathFilter, limit: number): Promise<LoggedCommit[]> {
+async function scanHistory(dir: string, tip: string, test: CommitTest, limit: number): Promise<LoggedCommit[]> {
   const found: LoggedCommit[] = [];
   let from = tip;
   let examined = 0;
   let batch = Math.max(FIRST_BATCH, limit);
   while (found.length < limit && examined < MAX_EXAMINED_COMMITS) {
     const n = Math.min(batch, MAX_EXAMINED_COMMITS - examined);
-    const commits = await gitLog(dir, true, ['--first-parent', '-n', String(n), from]);
+    const commits = await gitLog(dir, test.paths, ['--first-parent', '-n', String(n), from]);
     examined += commits.length;
     for (const c of commits) {
-      if (filter.matches(c.paths)) found.push(c);
+      if (test.stop(c)) return found;
+      if (test.keep(c)) found.push(c);
       if (found.length === limit) break;
     }
     const last = commits[commits.length - 1];

@@ -1,12 +1,16 @@
 import semver from 'semver';
 import type { GitSubscription } from './schema';
+import type { TagFacts } from './metadataFilter';
 import { compileRegex, SafeRegex } from '../../util/safeRegex';
+import { semverRangeOf } from '../../util/semverConstraint';
 
 export interface TagCandidate {
   tag: string;
   commit: string;
   /** Tag creation time (ISO), needed by NewestTag. */
   createdAt?: string;
+  /** What expressionFilter sees of the tag, when it was read from the mirror. */
+  facts?: TagFacts;
 }
 
 /** Plain code-point order, the same on every machine and locale. */
@@ -53,16 +57,11 @@ export function orderTags(
   let ordered: TagCandidate[];
   if (sub.commitSelectionStrategy === 'SemVer') {
     const strict = sub.strictSemvers ?? true;
+    const range = sub.semverConstraint ? semverRangeOf(sub.semverConstraint, 'semverConstraint') : undefined;
     ordered = allowed
       .map(c => ({ c, v: parseSemver(c.tag, strict) }))
       .filter((x): x is { c: TagCandidate; v: semver.SemVer } => x.v !== null)
-      .filter(
-        x =>
-          !sub.semverConstraint ||
-          semver.satisfies(x.v, sub.semverConstraint, {
-            includePrerelease: false,
-          }),
-      )
+      .filter(x => !range || range.test(x.v))
       .sort(
         (a, b) => semver.rcompare(a.v, b.v) || a.c.tag.localeCompare(b.c.tag),
       )

@@ -391,6 +391,21 @@ describe('ImageSubscriber against a real docker-registry on loopback', () => {
       expect((await cached.probe(subscription)).hash).toBe(beforeCached.hash);
     });
 
+    it("a subscription's own cacheByTag (Kargo's field) caches its tags only; another subscription to the same repository still notices a re-push", async () => {
+      const s = subscriber();
+      const plain = sub(`${registry.host}/repushed-per-sub`);
+      const cached = sub(`${registry.host}/repushed-per-sub`, { cacheByTag: true });
+      await registry.pushImage('repushed-per-sub', '1.0.0', { salt: 'first' });
+      const [before, beforeCached] = [await s.probe(plain), await s.probe(cached)];
+      const again = await registry.pushImage('repushed-per-sub', '1.0.0', { salt: 'second' });
+      const after = await s.probe(plain);
+      expect(after.hash).not.toBe(before.hash);
+      expect((await s.discover(plain, after)).latest?.digest).toBe(again.digest);
+      const afterCached = await s.probe(cached);
+      expect(afterCached.hash).toBe(beforeCached.hash);
+      expect((await s.discover(cached, afterCached)).latest?.digest).not.toBe(again.digest);
+    });
+
     it('SemVer: a tag below the latest re-pushed leaves the probe hash alone; a new tag in the listing changes it', async () => {
       const s = subscriber();
       const subscription = sub(`${registry.host}/below`);

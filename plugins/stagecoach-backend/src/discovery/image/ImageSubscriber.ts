@@ -23,15 +23,16 @@ import {
 
 export interface ImageSubscriberOptions {
   /**
-   * Treat tags as immutable, as Kargo's `cacheByTag` does: once a tag was resolved to a
-   * digest it is not asked about again, so a probe costs only the tag list. A tag re-pushed
-   * with new content then goes unnoticed (the Digest strategy, which follows a mutable tag,
-   * never caches by tag). Default false.
+   * Treat every subscription's tags as immutable, as if each set Kargo's `cacheByTag`: once a
+   * tag was resolved to a digest it is not asked about again, so a probe costs only the tag
+   * list. A tag re-pushed with new content then goes unnoticed (the Digest strategy, which
+   * follows a mutable tag, never caches by tag). Default false: only subscriptions that set
+   * `cacheByTag: true` are cached so.
    */
   cacheByTag?: boolean;
   /** Read every image's build time (createdAt), not only for NewestBuild. Costs a manifest and a config GET per new digest, once. Default false. */
   readBuildTimes?: boolean;
-  /** Tag resolutions kept when cacheByTag is on. Default 100,000. */
+  /** Tag resolutions kept for the subscriptions with cacheByTag, all together. Default 100,000. */
   tagCacheEntries?: number;
 }
 
@@ -56,15 +57,18 @@ export interface ImageSubscriberOptions {
  * resolved cost nothing, so an unchanged repository costs T.
  */
 export class ImageSubscriber implements Subscriber<ImageSubscription, Image> {
-  private readonly tagCache: BoundedCache<Resolution> | undefined;
+  private readonly tagCache: BoundedCache<Resolution>;
 
   constructor(
     private readonly client: RegistryClient,
     private readonly options: ImageSubscriberOptions = {},
   ) {
-    this.tagCache = options.cacheByTag
-      ? new BoundedCache(options.tagCacheEntries ?? 100_000)
-      : undefined;
+    this.tagCache = new BoundedCache(options.tagCacheEntries ?? 100_000);
+  }
+
+  /** Whether the subscription's tag resolutions are cached (its own cacheByTag, or the backend's). */
+  private cachesByTag(sub: ImageSubscription): boolean {
+    return !!(this.options.cacheByTag || sub.cacheByTag);
   }
 
   async probe(sub: ImageSubscription): Promise<Probe> {
@@ -110,7 +114,7 @@ export class ImageSubscriber implements Subscriber<ImageSubscription, Image> {
     const r =
       strategy === 'Digest'
         ? await resolveTag(this.client, repo, tag, options)
-        : await this.lookUp(repo, tag, options);
+        : await this.lookUp(sub, repo, tag, options);
     return imageOf(sub, tag, r);
   }
 
@@ -149,7 +153,7 @@ export class ImageSubscriber implements Subscriber<ImageSubscription, Image> {
           tags.map(async tag =>
             toImage(
               tag,
-              await this.lookUp(repo, tag, { ...resolve, withCreated: true }),
+              await this.lookUp(sub, repo, tag, { ...resolve, withCreated: true }),
             ),
           ),
         );
@@ -178,7 +182,7 @@ export class ImageSubscriber implements Subscriber<ImageSubscription, Image> {
           size = Math.min(size * 2, Math.max(limit, 1));
           const found = await Promise.all(
             batch.map(async tag =>
-              toImage(tag, await this.lookUp(repo, tag, options)),
+              toImage(tag, await this.lookUp(sub, repo, tag, options)),
             ),
           );
           batch.forEach((tag, i) => {
@@ -195,7 +199,7 @@ export class ImageSubscriber implements Subscriber<ImageSubscription, Image> {
             const image = resolved.get(tag);
             return image
               ? line(image)
-              : { tag, ...this.known(repo, tag, options) };
+              : { tag, ...this.known(sub, repo, tag, options) };
           });
         return { latest, listed };
       }
@@ -217,27 +221,32 @@ export class ImageSubscriber implements Subscriber<ImageSubscription, Image> {
       tag,
       options.platform ?? null,
       !!options.withCreated,
+      // what a subscription that skips TLS checks learnt is not served to one that does not
+      !!options.insecureSkipTLSVerify,
     ]);
   }
 
   /** What a tag is already known to resolve to (with cacheByTag), without a request. */
   private known(
+    sub: ImageSubscription,
     repo: ImageRepository,
     tag: string,
     options: ResolveOptions,
   ): { digest?: string; createdAt?: string } {
-    const r = this.tagCache?.get(this.cacheKey(repo, tag, options));
+    if (!this.cachesByTag(sub)) return {};
+    const r = this.tagCache.get(this.cacheKey(repo, tag, options));
     if (!r?.found || !r.image) return {};
     const { digest, createdAt } = r.image;
     return createdAt ? { digest, createdAt } : { digest };
   }
 
   private async lookUp(
+    sub: ImageSubscription,
     repo: ImageRepository,
     tag: string,
     options: ResolveOptions,
   ): Promise<Resolution> {
-    if (!this.tagCache) return resolveTag(this.client, repo, tag, options);
+    if (!this.cachesByTag(sub)) return resolveTag(this.client, repo, tag, options);
     const key = this.cacheKey(repo, tag, options);
     const cached = this.tagCache.get(key);
     if (cached) return cached;

@@ -37,8 +37,10 @@ describe('image tag selection', () => {
       orderBySemver(tags, { constraint: '<1.5', strictSemvers: false }),
     ).toEqual(['1.2', 'v1.0.0', '1.0.0']);
     expect(() => orderBySemver(tags, { constraint: 'newest please' })).toThrow(
-      'constraint "newest please" is not a semver range',
+      'constraint "newest please" is not a semver constraint',
     );
+    // Kargo's comma between comparators means "and"
+    expect(orderBySemver(tags, { constraint: '>=1.0.0, <1.5' })).toEqual(['v1.0.0', '1.0.0']);
   });
 
   it('Lexical: reverse order of names', () => {

@@ -1,6 +1,7 @@
 import semver from 'semver';
 import type { ImageSubscription } from './schema';
 import { compileRegex } from '../../util/safeRegex';
+import { semverRangeOf } from '../../util/semverConstraint';
 
 /** Tags that pass `allowTagsRegexes` (any of them, when given) and none of `ignoreTagsRegexes`. */
 export function filterTags(
@@ -15,16 +16,6 @@ export function filterTags(
       (allow.length === 0 || allow.some(r => r.test(t))) &&
       !ignore.some(r => r.test(t)),
   );
-}
-
-function semverRange(constraint: string): semver.Range {
-  try {
-    return new semver.Range(constraint);
-  } catch {
-    throw new Error(
-      `constraint "${constraint}" is not a semver range (such as ^1.2.0 or >=1.0 <2)`,
-    );
-  }
 }
 
 function parseSemver(tag: string, strict: boolean): semver.SemVer | null {
@@ -43,7 +34,7 @@ export function orderBySemver(
   sub: { constraint?: string; strictSemvers?: boolean },
 ): string[] {
   const strict = sub.strictSemvers ?? true;
-  const range = sub.constraint ? semverRange(sub.constraint) : undefined;
+  const range = sub.constraint ? semverRangeOf(sub.constraint, 'constraint') : undefined;
   return tags
     .map(tag => ({ tag, v: parseSemver(tag, strict) }))
     .filter(

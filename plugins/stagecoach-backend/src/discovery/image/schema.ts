@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import { deprecatedTagFields, refusedField } from '../../manifests/refusedField';
 import { regexString } from '../../manifests/schemas';
+import { parseSemverConstraint } from '../../util/semverConstraint';
 
 /** A Warehouse's `image` subscription, as Kargo writes it. */
 export const imageSubscriptionSchema = z
@@ -33,13 +35,32 @@ export const imageSubscriptionSchema = z
       )
       .optional(),
     discoveryLimit: z.number().int().min(1).max(100).default(20),
+    /** TLS checks off for this registry, for this subscription's requests only. */
     insecureSkipTLSVerify: z.boolean().optional(),
+    /**
+     * Tags are immutable: once resolved to a digest, a tag is not asked about again (the
+     * Digest strategy, which follows a mutable tag, never caches).
+     */
+    cacheByTag: z.boolean().optional(),
+    ...deprecatedTagFields,
+    semverConstraint: refusedField(
+      'semverConstraint was removed from image subscriptions in Kargo v1.9: write constraint (a semver range for the SemVer strategy)',
+    ),
   })
   .strict()
   .refine(s => s.imageSelectionStrategy !== 'Digest' || !!s.constraint, {
     message:
       'imageSelectionStrategy Digest needs constraint: the tag to follow',
     path: ['constraint'],
+  })
+  .superRefine((s, ctx) => {
+    if (s.imageSelectionStrategy === 'SemVer' && s.constraint && !parseSemverConstraint(s.constraint)) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ['constraint'],
+        message: `constraint "${s.constraint}" is not a semver constraint (such as ^1.2.0, ~1.4, >=1.0 <2 or >=1.0, <2), which the SemVer strategy needs`,
+      });
+    }
   });
 
 export type ImageSubscription = z.infer<typeof imageSubscriptionSchema>;

@@ -47,6 +47,8 @@ export interface GitRunOptions {
   /** Sent as an HTTP basic `Authorization` header, through the environment only. */
   auth?: GitAuth;
   signal?: AbortSignal;
+  /** More command-line config for this run, e.g. `http.<url>.sslVerify=false`; isolationConfig's settings outrank it. */
+  config?: [string, string][];
 }
 
 /** Folders of the backend's own, made once per process: an empty hooks folder and an empty HOME. */
@@ -159,7 +161,8 @@ function identityEnv(identity: GitIdentity | 'repository'): Record<string, strin
 
 /** Config entries passed as GIT_CONFIG_COUNT / GIT_CONFIG_KEY_n / GIT_CONFIG_VALUE_n. */
 function configEnv(options: GitRunOptions): Record<string, string> {
-  const entries: [string, string][] = isolationConfig();
+  // the caller's first: a later entry wins, so no caller's setting can undo the isolation
+  const entries: [string, string][] = [...(options.config ?? []), ...isolationConfig()];
   // never let git guess an identity from the machine's user and host name
   if (options.identity === 'repository') entries.push(['user.useConfigOnly', 'true']);
   if (options.auth) {
