@@ -142,7 +142,14 @@ export function planProject(
   );
   send(STAGES, read.stages);
 
-  skipped.push({ resource: `Project/${read.name}`, skipped: SKIP_PROJECT });
+  const hasLegacy = Array.isArray(legacyPolicies) && legacyPolicies.length > 0;
+  skipped.push({
+    resource: `Project/${read.name}`,
+    skipped:
+      hasLegacy && read.projectConfigs.length > 0
+        ? `${SKIP_PROJECT}; its spec.promotionPolicies are not imported either: the ProjectConfig's are`
+        : SKIP_PROJECT,
+  });
   const clusterTasks = named('ClusterPromotionTask', r => r.tasks);
   for (const task of [...cluster.clusterPromotionTasks].sort(byName)) {
     if (clusterTasks.has(task.metadata.name))
