@@ -21,8 +21,11 @@ export interface GitFixture {
 export const VALUES = (env: string) =>
   `# values for ${env}: managed by Stagecoach\nimage:\n  repository: demo/app\n  tag: v0.9.0 # the running version\nreplicas: 1\n`;
 
-/** An app repository with tags v1.0.0..v1.2.0 and a GitOps repository, served over HTTP on loopback. */
-export async function createGitFixture(): Promise<GitFixture> {
+/**
+ * An app repository with tags v1.0.0..v1.2.0 and a GitOps repository, served over HTTP on
+ * loopback; with `credentials`, every request must carry them (HTTP basic auth).
+ */
+export async function createGitFixture(options: { credentials?: { username: string; password: string } } = {}): Promise<GitFixture> {
   const root = await fs.mkdtemp(path.join(os.tmpdir(), 'stagecoach-git-'));
   const repos = path.join(root, 'repos');
   await createBareRepo(repos, 'app', [
@@ -37,7 +40,7 @@ export async function createGitFixture(): Promise<GitFixture> {
       message: 'initial environments',
     },
   ]);
-  const server = await startGitHttpServer({ root: repos });
+  const server = await startGitHttpServer({ root: repos, ...(options.credentials ? { credentials: options.credentials } : {}) });
   const bare = (repo: string) => path.join(repos, `${repo}.git`);
   return {
     root,
