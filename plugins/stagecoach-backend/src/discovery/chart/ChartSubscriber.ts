@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import semver from 'semver';
 import { Agent, fetch as undiciFetch } from 'undici';
-import { parse } from 'yaml';
 import type { Chart } from '@stagecoach/plugin-stagecoach-common';
 import type { ChartSubscription } from './schema';
+import { ChartIndex, chartVersionOfTag, noSuchChart, parseChartIndex } from '../../integrations/helm/chartIndex';
 import { semverRangeOf } from '../../util/semverConstraint';
 import { Discovery, Probe, Subscriber } from '../types';
 
@@ -19,8 +19,7 @@ export interface ChartSubscriberOptions {
 interface CachedIndex {
   etag?: string;
   lastModified?: string;
-  /** chart name -> versions */
-  versions: Map<string, string[]>;
+  entries: ChartIndex;
 }
 
 /**
@@ -61,16 +60,12 @@ export class ChartSubscriber implements Subscriber<ChartSubscription, Chart> {
       const tags = await this.options.listOciTags(sub.repoURL.slice('oci://'.length), {
         insecureSkipTLSVerify: sub.insecureSkipTLSVerify,
       });
-      return tags.map(t => t.replace(/_/g, '+'));
+      return tags.map(chartVersionOfTag);
     }
     const index = await this.index(sub.repoURL, !!sub.insecureSkipTLSVerify);
-    const versions = index.versions.get(sub.name!);
-    if (!versions) {
-      throw new Error(
-        `chart repository ${sub.repoURL} has no chart named "${sub.name}" (it has: ${[...index.versions.keys()].slice(0, 20).join(', ') || 'none'})`,
-      );
-    }
-    return versions;
+    const entries = index.entries.get(sub.name!);
+    if (!entries) throw new Error(noSuchChart(index.entries, sub.repoURL, sub.name!));
+    return entries.map(e => e.version);
   }
 
   private async index(repoURL: string, insecure: boolean): Promise<CachedIndex> {
@@ -102,26 +97,10 @@ export class ChartSubscriber implements Subscriber<ChartSubscription, Chart> {
       throw new Error(`chart repository ${repoURL} answered ${res.status} for index.yaml: check the credentials for ${host}`);
     }
     if (!res.ok) throw new Error(`chart repository ${repoURL} answered ${res.status} for index.yaml: check repoURL`);
-    let doc: { entries?: Record<string, Array<{ version?: unknown }>> };
-    try {
-      doc = parse(await res.text()) ?? {};
-    } catch (e) {
-      throw new Error(`chart repository ${repoURL} sent an index.yaml that is not valid YAML`);
-    }
-    if (typeof doc !== 'object' || typeof doc.entries !== 'object' || doc.entries === null) {
-      throw new Error(`chart repository ${repoURL} sent an index.yaml without entries`);
-    }
-    const versions = new Map<string, string[]>();
-    for (const [name, list] of Object.entries(doc.entries)) {
-      versions.set(
-        name,
-        (Array.isArray(list) ? list : []).map(e => String(e?.version ?? '')).filter(Boolean),
-      );
-    }
     const fresh: CachedIndex = {
       etag: res.headers.get('etag') ?? undefined,
       lastModified: res.headers.get('last-modified') ?? undefined,
-      versions,
+      entries: parseChartIndex(await res.text(), repoURL),
     };
     this.indexes.set(key, fresh);
     return fresh;
