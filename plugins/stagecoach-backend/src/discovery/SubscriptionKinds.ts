@@ -106,7 +106,7 @@ export class SubscriptionKinds {
     const kind = this.all.find(k => subscription[k.name] !== undefined);
     if (!kind) {
       // stored before its kind was removed from this backend
-      const named = Object.keys(subscription)[0] ?? 'unnamed';
+      const named = Object.keys(subscription).find(k => k !== 'name') ?? 'unnamed';
       throw new Error(
         `${named} subscriptions are not available in this backend`,
       );

@@ -1,6 +1,7 @@
 import type { ManifestExtension, ManifestKind } from './ManifestExtension';
 import { DocumentProblem, formatPath, zodProblems } from './problems';
 import { ProjectConfigSpec, projectConfigSpecSchema } from './projectConfig';
+import { duplicateAliases } from './promotionTasks';
 import {
   KARGO_API_VERSION,
   PromotionTaskSpec,
@@ -57,6 +58,10 @@ export function pipelineKinds(
     return problems;
   };
 
+  /** Steps of a list that share an alias, paths under `at`. */
+  const aliasProblems = (steps: { as?: string; task?: unknown }[], at: string): DocumentProblem[] =>
+    duplicateAliases(steps).map(p => ({ path: formatPath(at, p.path), message: p.message }));
+
   return {
     warehouse: {
       apiVersion: KARGO_API_VERSION,
@@ -80,10 +85,10 @@ export function pipelineKinds(
         const data = parsed.data as StageDocumentSpec;
         return {
           spec: data,
-          problems: stepProblems(
-            data.promotionTemplate?.spec.steps ?? [],
-            'spec.promotionTemplate.spec.steps',
-          ),
+          problems: [
+            ...stepProblems(data.promotionTemplate?.spec.steps ?? [], 'spec.promotionTemplate.spec.steps'),
+            ...aliasProblems(data.promotionTemplate?.spec.steps ?? [], 'spec.promotionTemplate.spec.steps'),
+          ],
         };
       },
     },
@@ -97,7 +102,7 @@ export function pipelineKinds(
           return { problems: zodProblems('spec', parsed.error) };
         return {
           spec: parsed.data,
-          problems: stepProblems(parsed.data.steps, 'spec.steps'),
+          problems: [...stepProblems(parsed.data.steps, 'spec.steps'), ...aliasProblems(parsed.data.steps, 'spec.steps')],
         };
       },
     },

@@ -13,6 +13,33 @@ export const defaultStepAlias = (index: number) => `step-${index + 1}`;
 const defaultTaskAlias = (index: number) => `task-${index + 1}`;
 
 /**
+ * Steps of one list (a stage's promotion template, or a PromotionTask) that share an alias:
+ * its `as`, else the default (`step-<n>`, or `task-<n>` for a step calling a task). Their
+ * outputs would be one `outputs.<alias>`. Unique aliases in each list keep the inflated ones
+ * (`<calling step>::<task step>`) unique too, since `:` cannot be written in an alias.
+ */
+export function duplicateAliases(
+  steps: readonly { as?: string; task?: unknown }[],
+): InflationProblem[] {
+  const first = new Map<string, number>();
+  const problems: InflationProblem[] = [];
+  steps.forEach((step, i) => {
+    const alias = step.as ?? (step.task ? defaultTaskAlias(i) : defaultStepAlias(i));
+    const earlier = first.get(alias);
+    if (earlier === undefined) {
+      first.set(alias, i);
+      return;
+    }
+    const named = steps[earlier].as === undefined ? ` (its default alias, as it has no "as")` : '';
+    problems.push({
+      path: [i, 'as'],
+      message: `alias "${alias}" is already step ${earlier + 1}'s${named}: each step needs its own, since its outputs are outputs.${alias}`,
+    });
+  });
+  return problems;
+}
+
+/**
  * Replaces every `task:` step of a promotion template by the PromotionTask's steps. Each
  * inflated step is aliased `<calling step>::<task step>` and carries the task's vars with the
  * caller's inputs applied; an input the task requires (a var without a value) that the

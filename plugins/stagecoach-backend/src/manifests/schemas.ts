@@ -55,18 +55,40 @@ export function oneOf(names: readonly string[]): string {
   return names.length <= 1 ? names.join('') : `${names.slice(0, -1).join(', ')} or ${names[names.length - 1]}`;
 }
 
-/** One subscription of a Warehouse: exactly one of the kinds, by its key. */
+/**
+ * One subscription of a Warehouse: exactly one of the kinds, by its key, and Kargo's optional
+ * `name`. A key no kind claims (Kargo hands those to its generic subscribers) is refused
+ * naming the kinds this backend has, and how a module adds one.
+ */
 function subscriptionSchema(kinds: readonly SubscriptionSchema[]) {
   const names = kinds.map(k => k.name);
   return z
-    .object(Object.fromEntries(kinds.map(k => [k.name, k.schema.optional()])))
-    .strict()
-    .refine(s => names.filter(n => s[n]).length === 1, {
-      message: `must have exactly one of ${oneOf(names)}`,
+    .object({
+      /** Kargo's name of the subscription: kept, not used. */
+      name: z.string().min(1).max(253).optional(),
+      ...Object.fromEntries(kinds.map(k => [k.name, k.schema.optional()])),
+    })
+    .passthrough()
+    .superRefine((s, ctx) => {
+      const unknown = Object.keys(s).filter(key => key !== 'name' && !names.includes(key));
+      for (const key of unknown) {
+        ctx.addIssue({
+          code: z.ZodIssueCode.custom,
+          path: [key],
+          message: `"${key}" is not a subscription kind of this backend, which has ${oneOf(names)}; a backend module can add a kind (stagecoachSubscriptionKindsExtensionPoint, see docs/extending.md)`,
+        });
+      }
+      if (unknown.length === 0 && names.filter(n => s[n]).length !== 1) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, message: `must have exactly one of ${oneOf(names)}` });
+      }
     });
 }
 
+/** Kargo's controller shard: accepted and ignored, since Stagecoach's replicas share one work queue. */
+const shard = z.string().max(253).optional();
+
 const warehouseFields = z.object({
+  shard,
   interval: duration.default('5m0s'),
   freightCreationPolicy: z
     .enum(['Automatic', 'Manual'], { errorMap: () => ({ message: 'must be Automatic or Manual' }) })
@@ -213,6 +235,7 @@ export const promotionTaskSpecSchema = z
 
 export const stageSpecSchema = z
   .object({
+    shard,
     vars: z.array(varSchema).optional(),
     requestedFreight: z
       .array(requestedFreightSchema)

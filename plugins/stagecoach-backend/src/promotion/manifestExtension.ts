@@ -1,4 +1,5 @@
 import type { ManifestExtension } from '../manifests/ManifestExtension';
+import { staticPathProblems } from './staticPaths';
 import { StepDefinition, validateStepConfig } from './steps';
 
 /**
@@ -11,6 +12,6 @@ export function promotionManifestExtension(
   steps: ReadonlyMap<string, StepDefinition>,
 ): ManifestExtension {
   return {
-    checkStep: ({ uses, config }) => validateStepConfig(uses, config, steps),
+    checkStep: ({ uses, config }) => [...validateStepConfig(uses, config, steps), ...staticPathProblems(uses, config)],
   };
 }

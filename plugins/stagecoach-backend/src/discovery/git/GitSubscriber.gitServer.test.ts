@@ -377,7 +377,8 @@ describe('GitSubscriber (real git over HTTP)', () => {
       expect(await subjects({ expressionFilter: `\${{ committer != "${BOB}" && subject != "feat: three" }}` })).toEqual([
         'feat: one',
       ]);
-      expect(await subjects({ expressionFilter: `commitDate >= "${at(T0 + DAY)}"` })).toEqual([
+      // dates are times, as in Kargo
+      expect(await subjects({ expressionFilter: `commitDate >= date("${at(T0 + DAY)}")` })).toEqual([
         'feat: three',
         'fix: two [skip ci]',
       ]);
@@ -410,7 +411,7 @@ describe('GitSubscriber (real git over HTTP)', () => {
       expect(await tagsOf({ ...semver, expressionFilter: 'subject == "fix: two [skip ci]"' })).toEqual(['v1.1.0']);
       // creatorDate: the tagger's date of an annotated tag, the commit's of a lightweight one
       expect(
-        await tagsOf({ ...semver, expressionFilter: `creatorDate == "${at(T0 + DAY + 3600)}" || creatorDate == "${at(T0)}"` }),
+        await tagsOf({ ...semver, expressionFilter: `creatorDate < date("${at(T0 + 1)}") || creatorDate == date("${at(T0 + DAY + 3600)}")` }),
       ).toEqual(['v1.1.0', 'v1.0.0']);
       const first = await git(bare('dated'), 'rev-parse', 'v1.0.0');
       expect(await run({ ...semver, expressionFilter: 'tag == "v1.0.0"' })).toEqual({

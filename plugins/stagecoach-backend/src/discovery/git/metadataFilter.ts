@@ -1,11 +1,12 @@
 import { evaluate, unwrapExpression } from '../../expressions/expressions';
+import { ExprTime } from '../../expressions/values';
 import { valueFunctions } from '../../expressions/valueFunctions';
 import type { GitSubscription } from './schema';
 
 /** What `expressionFilter` sees of a commit of a branch (NewestFromBranch). */
 export interface CommitFacts {
   id: string;
-  /** The committer date, RFC 3339 in UTC: compares as text in time order. */
+  /** The committer date, RFC 3339 in UTC (a time to expressions, as in Kargo: `commitDate > date("2026-01-01")`). */
   commitDate: string;
   /** `Name <email>` */
   author: string;
@@ -19,7 +20,7 @@ export interface TagFacts {
   tag: string;
   /** The tagged commit. */
   id: string;
-  /** An annotated tag's date, a lightweight tag's commit date: RFC 3339 in UTC. */
+  /** An annotated tag's date, a lightweight tag's commit date: RFC 3339 in UTC (a time to expressions). */
   creatorDate: string;
   author: string;
   committer: string;
@@ -49,7 +50,7 @@ export function metadataFilter<F extends CommitFacts | TagFacts>(
     const what = 'tag' in facts ? `tag "${facts.tag}"` : `commit ${facts.id}`;
     let result: unknown;
     try {
-      result = evaluate(expression, { values: { ...facts }, functions: valueFunctions });
+      result = evaluate(expression, { values: valuesOf(facts), functions: valueFunctions });
     } catch (e) {
       throw new Error(`expressionFilter failed on ${what}: ${(e as Error).message}`);
     }
@@ -63,6 +64,15 @@ export function metadataFilter<F extends CommitFacts | TagFacts>(
 /** True when the commit is older than `since`: first-parent history (newest first) can stop there. */
 export function olderThanSince(sub: Pick<GitSubscription, 'since'>, commitDate: string): boolean {
   return !!sub.since && Date.parse(commitDate) < Date.parse(sub.since);
+}
+
+/** The facts as expressions see them: dates are times, compared with date(...) and now(). */
+function valuesOf(facts: CommitFacts | TagFacts): Record<string, unknown> {
+  const values: Record<string, unknown> = { ...facts };
+  for (const key of ['commitDate', 'creatorDate'] as const) {
+    if (key in facts) values[key] = new ExprTime(Date.parse((facts as unknown as Record<string, string>)[key]));
+  }
+  return values;
 }
 
 function dateOf(facts: CommitFacts | TagFacts): string {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { httpURL } from '../../integrations/http/requestFields';
 import { syntaxProblem, unwrapExpression } from '../../expressions/expressions';
+import { valueFunctions } from '../../expressions/valueFunctions';
 import { deprecatedTagFields } from '../../manifests/refusedField';
 import { regexString } from '../../manifests/schemas';
 import { pathSelectorProblem } from '../../util/pathSelectors';
@@ -55,7 +56,7 @@ export const gitSubscriptionSchema = z
     expressionFilter: z
       .string()
       .superRefine((text, ctx) => {
-        const problem = syntaxProblem(unwrapExpression(text));
+        const problem = syntaxProblem(unwrapExpression(text), new Set(Object.keys(valueFunctions)));
         if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, message: problem });
       })
       .optional(),
