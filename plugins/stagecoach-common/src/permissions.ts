@@ -12,6 +12,9 @@ import { createPermission } from '@backstage/plugin-permission-common';
  *
  * A policy can answer any of them with a conditional decision built from the rules the
  * backend exports (project owner, project name, stage name, stage label).
+ *
+ * The cluster scope (ClusterPromotionTasks, ClusterConfig) belongs to no project: reading and
+ * changing it are permissions with no resource type, allowed or denied outright.
  */
 export const STAGECOACH_PROJECT_RESOURCE_TYPE = 'stagecoach-project';
 export const STAGECOACH_STAGE_RESOURCE_TYPE = 'stagecoach-stage';
@@ -103,6 +106,22 @@ export const stagecoachVerifyPermission = createPermission({
   resourceType: STAGECOACH_STAGE_RESOURCE_TYPE,
 });
 
+/**
+ * Change the cluster scope: the ClusterPromotionTasks every project's stages may call, and the
+ * ClusterConfig (commit identity, links of every project). Not tied to a resource: a policy
+ * grants it to a platform team.
+ */
+export const stagecoachClusterUpdatePermission = createPermission({
+  name: 'stagecoach.cluster.update',
+  attributes: { action: 'update' },
+});
+
+/** Read the cluster scope: its ClusterPromotionTasks, ClusterConfig and apply history. */
+export const stagecoachClusterReadPermission = createPermission({
+  name: 'stagecoach.cluster.read',
+  attributes: { action: 'read' },
+});
+
 export const stagecoachProjectPermissions = [
   stagecoachProjectReadPermission,
   stagecoachManifestApplyPermission,
@@ -119,4 +138,8 @@ export const stagecoachStagePermissions = [
   stagecoachVerifyPermission,
 ];
 
+/** The cluster scope's permissions, which name no resource. */
+export const stagecoachClusterPermissions = [stagecoachClusterReadPermission, stagecoachClusterUpdatePermission];
+
+/** The permissions on projects and stages (the cluster scope's are stagecoachClusterPermissions). */
 export const stagecoachPermissions = [...stagecoachProjectPermissions, ...stagecoachStagePermissions];

@@ -1,4 +1,3 @@
-import { InputError } from '@backstage/errors';
 import type {
   ApplyManifestsResult,
   ManifestApply,
@@ -8,6 +7,7 @@ import type {
 import type { ProjectCredentials } from '../credentials/ProjectCredentials';
 import { manifestDigest } from '../manifests/manifestDigest';
 import type { ManifestExtension } from '../manifests/ManifestExtension';
+import type { PromotionTaskSpec } from '../manifests/schemas';
 import { parseManifests, pipelineOrder } from '../manifests/parseManifests';
 import type { PipelineStore } from '../store/PipelineStore';
 import type { ManifestApplyStore } from '../store/ManifestApplyStore';
@@ -15,6 +15,7 @@ import type { Clock } from '../util/types';
 import type { DomainEventBus } from './events/DomainEventBus';
 import type { PromotionService } from './PromotionService';
 import type { VerificationService } from './VerificationService';
+import { checkRevision } from './revision';
 
 /** Who applies a set of manifests, from which revision, and whether it may remove warehouses and stages. */
 export interface ApplyManifestsOptions {
@@ -35,6 +36,8 @@ export interface ProjectServiceOptions {
   verifications: VerificationService;
   /** What the features add to the manifests (their kinds, Stage fields, step checks). */
   manifestExtensions: readonly ManifestExtension[];
+  /** The cluster scope's ClusterPromotionTasks, which stages may call (default: none). */
+  clusterTasks?: () => Promise<ReadonlyMap<string, PromotionTaskSpec>>;
   events: DomainEventBus;
   clock: Clock;
 }
@@ -72,6 +75,7 @@ export class ProjectService {
       project,
       yamlText,
       this.o.manifestExtensions,
+      await this.o.clusterTasks?.(),
     );
     // sealed before anything is written: without an encryption key, a set with credentials is refused whole
     const credentials = this.o.credentials.seal(project, manifests.credentials ?? []);
@@ -134,15 +138,4 @@ export class ProjectService {
   private now(): string {
     return this.o.clock.now().toISOString();
   }
-}
-
-/** A revision as recorded: one line of at most 255 characters, or none. */
-function checkRevision(revision: string | undefined): string | undefined {
-  if (revision === undefined || revision === '') return undefined;
-  if (revision.length > 255 || !/^[\x21-\x7e]+$/.test(revision)) {
-    throw new InputError(
-      'revision must be at most 255 printable characters without spaces, such as a commit SHA or a tag',
-    );
-  }
-  return revision;
 }

@@ -40,6 +40,9 @@ import { reportStagecoachEvents } from './events/StagecoachEvent';
 import { FreightService } from './FreightService';
 import { manifestExtensions } from './manifestExtensions';
 import { ProjectService } from './ProjectService';
+import { ClusterService } from './ClusterService';
+import { ClusterStore } from '../store/ClusterStore';
+import { DEFAULT_GIT_IDENTITY } from '../integrations/git/GitCli';
 import { PromotionService } from './PromotionService';
 import { subscribeReactions } from './reactions';
 import { StageService } from './StageService';
@@ -58,6 +61,8 @@ export interface EngineStores {
   manifestApplies: ManifestApplyStore;
   /** The projects' credentials, sealed. */
   credentials: CredentialStore;
+  /** The cluster scope: ClusterPromotionTasks, the ClusterConfig, their apply history. */
+  cluster: ClusterStore;
 }
 
 /** What runs in the background; the host starts the workers and schedules the rest. */
@@ -81,6 +86,8 @@ export interface EngineWorkers {
  */
 export class StagecoachEngine {
   readonly projects: ProjectService;
+  /** The cluster scope (ClusterPromotionTasks, ClusterConfig), shared by every project. */
+  readonly cluster: ClusterService;
   readonly warehouses: WarehouseService;
   readonly freight: FreightService;
   readonly stages: StageService;
@@ -135,6 +142,7 @@ export class StagecoachEngine {
       verifications: new VerificationStore(knex),
       manifestApplies: new ManifestApplyStore(knex),
       credentials: new CredentialStore(knex),
+      cluster: new ClusterStore(knex),
     };
     this.stores = stores;
     // a project's own credentials first, then the backend's (Backstage integrations for git)
@@ -272,15 +280,23 @@ export class StagecoachEngine {
     this.projects = new ProjectService({
       pipelines: stores.pipelines,
       manifestApplies: stores.manifestApplies,
+    const extensions = manifestExtensions({
+      kinds,
+      steps,
+      jobs,
+      providers: moduleProviderSchemas(providers),
+    });
+    this.cluster = new ClusterService({
+      cluster: stores.cluster,
+      pipelines: stores.pipelines,
+      manifestExtensions: extensions,
+      clock,
+    });
       credentials: projectCredentials,
       promotions: this.promotions,
       verifications: this.verifications,
-      manifestExtensions: manifestExtensions({
-        kinds,
-        steps,
-        jobs,
-        providers: moduleProviderSchemas(providers),
-      }),
+      manifestExtensions: extensions,
+      clusterTasks: () => this.cluster.tasks(),
       events,
       clock,
     });
@@ -292,7 +308,8 @@ export class StagecoachEngine {
       clock,
       logger,
       workRoot: path.join(workDir, 'promotions'),
-      gitIdentity: options.gitIdentity,
+      // the ClusterConfig's gitClient, else app-config's stagecoach.gitClient
+      gitIdentity: () => this.cluster.gitIdentity(options.gitIdentity ?? DEFAULT_GIT_IDENTITY),
       credentials: options.credentials,
       credentialsFor: project => projectCredentials.scmFor(project, scm),
       steps,

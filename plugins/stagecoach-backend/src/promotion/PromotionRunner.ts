@@ -43,7 +43,8 @@ export interface PromotionRunnerOptions {
   logger: Logger;
   /** Parent folder of the per-promotion work directories (default: the OS temp folder). */
   workRoot?: string;
-  gitIdentity?: GitIdentity;
+  /** Who commits; a function is asked at each run (the cluster scope's ClusterConfig may change it). */
+  gitIdentity?: GitIdentity | (() => Promise<GitIdentity>);
   steps?: ReadonlyMap<string, StepDefinition>;
   credentials?: ScmCredentials;
   /** A project's credentials for Git and SCM APIs: its own Secrets, then `credentials` (default: `credentials`). */
@@ -202,7 +203,8 @@ export class PromotionRunner {
   ): Promise<RunOutcome | { phase: FinalPhase; message?: string }> {
     const { promotions } = this.options;
     // a fresh start has nothing recorded yet: its steps are all Pending
-    const [freight, recorded, snapshot] = await Promise.all([
+    const { gitIdentity: identity } = this.options;
+    const [freight, recorded, snapshot, gitIdentity] = await Promise.all([
       this.options.freight.get(p.project, p.freightId),
       p.fresh ? [] : promotions.stepRecords(p.id),
       this.options.metadata.snapshot(p.project),
@@ -212,6 +214,7 @@ export class PromotionRunner {
     for (let idx = 0; idx < p.currentStep; idx++) {
       const rec = records.get(idx);
       const alias = stepAlias(p.steps[idx], idx);
+      typeof identity === 'function' ? identity() : (identity ?? DEFAULT_GIT_IDENTITY),
       if (rec) this.record(progress, p.steps[idx], idx, rec.status, rec.outputs, problemText(alias, rec.status, rec.message));
     }
     let metadata: MetadataSnapshot | undefined = snapshot;
@@ -271,7 +274,7 @@ export class PromotionRunner {
         }
         def = this.steps.get(step.uses);
         if (!def) throw new StepFailure(`unknown step "${step.uses}"`);
-        result = await def.run(this.context(p, freight, alias, folders, control, progress, rec, metadataWriter), this.config(def, step, env));
+        result = await def.run(this.context(p, freight, alias, { ...folders, gitIdentity }, control, progress, rec, metadataWriter), this.config(def, step, env));
       } catch (e) {
         if (control.signal.aborted) return this.stop(p, idx, control);
         const text = redactSecrets(e instanceof Error ? e.message : String(e));
@@ -375,7 +378,7 @@ export class PromotionRunner {
     p: ClaimedPromotion,
     freight: StoredFreight,
     alias: string,
-    folders: { workDir: string; cloneStore: string },
+    folders: { workDir: string; cloneStore: string; gitIdentity: GitIdentity },
     control: RunControl,
     progress: Progress,
     rec: StepRecord | undefined,
@@ -388,7 +391,6 @@ export class PromotionRunner {
       promotionId: p.id,
       freight,
       alias,
-      gitIdentity: this.options.gitIdentity ?? DEFAULT_GIT_IDENTITY,
       logger: this.options.logger,
       outputs: progress.outputs,
       signal: control.signal,

@@ -12,6 +12,8 @@ const TABLES = [
   'stagecoach_promotion_steps',
   'stagecoach_verifications',
   'stagecoach_project_credentials',
+  'stagecoach_cluster_resources',
+  'stagecoach_cluster_applies',
 ];
 
 describe('migrations', () => {

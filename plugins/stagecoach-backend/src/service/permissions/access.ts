@@ -4,11 +4,12 @@ import type {
   PermissionsService,
 } from '@backstage/backend-plugin-api';
 import { NotAllowedError, NotFoundError } from '@backstage/errors';
-import { AuthorizeResult, PolicyDecision, ResourcePermission } from '@backstage/plugin-permission-common';
+import { AuthorizeResult, BasicPermission, PolicyDecision, ResourcePermission } from '@backstage/plugin-permission-common';
 import { createConditionAuthorizer } from '@backstage/plugin-permission-node';
 import {
   parseStageResourceRef,
   stageResourceRef as stageRef,
+  stagecoachClusterPermissions,
   stagecoachPermissions,
   stagecoachProjectReadPermission,
   STAGECOACH_PROJECT_RESOURCE_TYPE,
@@ -86,7 +87,7 @@ export class StagecoachAccess {
     pipeline: PipelineLookup,
   ): StagecoachAccess {
     const loader = new ResourceLoader(owners, pipeline);
-    registry.addPermissions(stagecoachPermissions);
+    registry.addPermissions([...stagecoachPermissions, ...stagecoachClusterPermissions]);
     registry.addResourceType({
       resourceRef: projectResourceRef,
       permissions: stagecoachPermissions.filter(p => p.resourceType === STAGECOACH_PROJECT_RESOURCE_TYPE),
@@ -115,6 +116,14 @@ export class StagecoachAccess {
     stage: string,
   ): Promise<void> {
     await this.check(credentials, permission, stageRef(project, stage), `stage ${stage} of project ${project}`);
+  }
+
+  /** Throws NotAllowedError unless the caller holds the cluster scope's permission (one with no resource). */
+  async checkCluster(credentials: BackstageCredentials, permission: BasicPermission): Promise<void> {
+    const [decision] = await this.permissions.authorize([{ permission }], { credentials });
+    if (decision.result !== AuthorizeResult.ALLOW) {
+      throw new NotAllowedError(`${permission.name} on the cluster scope is not allowed for you by the permission policy`);
+    }
   }
 
   /** The names among `projects` that the caller may read. */

@@ -37,6 +37,8 @@ export interface RouteContext {
   httpAuth: HttpAuthService;
   access: StagecoachAccess;
   catalog: CatalogService;
+  /** For changes that concern no project (the cluster scope); a project's go through `change`. */
+  auditor: AuditorService;
   /** Called after a warehouse was asked to refresh, to run discovery now. */
   onRefresh?: () => Promise<void>;
   /** The caller, once allowed to read the project. */

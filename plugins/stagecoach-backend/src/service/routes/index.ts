@@ -1,3 +1,4 @@
+import { clusterRoutes } from './cluster';
 import { entitiesRoutes } from './entities';
 import { freightRoutes } from './freight';
 import { projectsRoutes } from './projects';
@@ -23,4 +24,5 @@ export const routeGroups: ReadonlyArray<(ctx: RouteContext) => void> = [
   promotionsRoutes,
   verificationsRoutes,
   entitiesRoutes,
+  clusterRoutes,
 ];

@@ -55,6 +55,9 @@ export const spec = {
     {
       name: 'webhooks',
     },
+    {
+      name: 'cluster',
+    },
   ],
   components: {
     securitySchemes: {
@@ -291,6 +294,169 @@ export const spec = {
             },
           },
         ],
+      },
+      ClusterPromotionTask: {
+        type: 'object',
+        description:
+          "A PromotionTask every project's stages may call with `task: {kind: ClusterPromotionTask, name}`.",
+        required: ['name', 'spec', 'appliedAt'],
+        properties: {
+          name: {
+            type: 'string',
+          },
+          spec: {
+            type: 'object',
+            description: "Its `vars` and `steps`, as a PromotionTask's.",
+            additionalProperties: true,
+          },
+          appliedAt: {
+            type: 'string',
+            description: 'When this spec was applied.',
+          },
+        },
+      },
+      ClusterConfig: {
+        type: 'object',
+        required: ['spec', 'appliedAt'],
+        properties: {
+          spec: {
+            type: 'object',
+            description:
+              '`gitClient`, `freightLinks`, `stageLinks`, as applied.',
+            additionalProperties: true,
+          },
+          appliedAt: {
+            type: 'string',
+          },
+        },
+      },
+      ClusterManifests: {
+        type: 'object',
+        description: 'The cluster scope as stored.',
+        required: ['clusterPromotionTasks'],
+        properties: {
+          clusterPromotionTasks: {
+            type: 'array',
+            items: {
+              $ref: '#/components/schemas/ClusterPromotionTask',
+            },
+          },
+          clusterConfig: {
+            $ref: '#/components/schemas/ClusterConfig',
+          },
+          lastApplied: {
+            $ref: '#/components/schemas/LastApplied',
+          },
+        },
+      },
+      ClusterManifestChanges: {
+        type: 'object',
+        required: ['clusterPromotionTasks'],
+        properties: {
+          clusterPromotionTasks: {
+            $ref: '#/components/schemas/ManifestResourceChanges',
+          },
+          clusterConfig: {
+            type: 'string',
+            enum: ['added', 'changed', 'removed'],
+          },
+        },
+      },
+      ClusterTaskUse: {
+        type: 'object',
+        description:
+          "A stage that calls ClusterPromotionTasks an apply changed or removed. A stage keeps the steps it was applied with until its project's manifests are applied again.",
+        required: ['project', 'stage', 'clusterPromotionTasks'],
+        properties: {
+          project: {
+            type: 'string',
+          },
+          stage: {
+            type: 'string',
+          },
+          clusterPromotionTasks: {
+            type: 'array',
+            items: {
+              type: 'string',
+            },
+          },
+        },
+      },
+      ApplyClusterManifestsResult: {
+        type: 'object',
+        required: [
+          'clusterPromotionTasks',
+          'clusterConfig',
+          'changes',
+          'staleStages',
+        ],
+        properties: {
+          clusterPromotionTasks: {
+            type: 'array',
+            description: 'The ClusterPromotionTasks the set defines.',
+            items: {
+              type: 'string',
+            },
+          },
+          clusterConfig: {
+            type: 'boolean',
+            description: 'Whether the set has a ClusterConfig.',
+          },
+          changes: {
+            $ref: '#/components/schemas/ClusterManifestChanges',
+          },
+          staleStages: {
+            type: 'array',
+            description:
+              'The stages that call a ClusterPromotionTask this apply changed or removed; they run the steps they were applied with until their project is applied again.',
+            items: {
+              $ref: '#/components/schemas/ClusterTaskUse',
+            },
+          },
+          warnings: {
+            type: 'array',
+            items: {
+              $ref: '#/components/schemas/ManifestWarning',
+            },
+          },
+        },
+      },
+      ClusterManifestApply: {
+        type: 'object',
+        required: ['at', 'digest', 'pruned', 'changes'],
+        properties: {
+          by: {
+            type: 'string',
+          },
+          at: {
+            type: 'string',
+          },
+          revision: {
+            type: 'string',
+          },
+          digest: {
+            type: 'string',
+            description: '`sha256:<hex>` of the YAML text as sent.',
+          },
+          pruned: {
+            type: 'boolean',
+          },
+          changes: {
+            $ref: '#/components/schemas/ClusterManifestChanges',
+          },
+        },
+      },
+      ClusterManifestApplyList: {
+        type: 'object',
+        required: ['items'],
+        properties: {
+          items: {
+            type: 'array',
+            items: {
+              $ref: '#/components/schemas/ClusterManifestApply',
+            },
+          },
+        },
       },
       GitCommit: {
         description:
@@ -1926,6 +2092,161 @@ export const spec = {
                 },
               },
             },
+          },
+        },
+      },
+    },
+    '/cluster/manifests': {
+      get: {
+        operationId: 'GetClusterManifests',
+        tags: ['cluster'],
+        description:
+          'The cluster scope: the ClusterPromotionTasks and the ClusterConfig, as applied. Needs `stagecoach.cluster.read`.',
+        responses: {
+          '200': {
+            description: 'Ok',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/ClusterManifests',
+                },
+              },
+            },
+          },
+          '401': {
+            $ref: '#/components/responses/Unauthorized',
+          },
+          '403': {
+            $ref: '#/components/responses/Forbidden',
+          },
+        },
+      },
+      put: {
+        operationId: 'ApplyClusterManifests',
+        tags: ['cluster'],
+        description:
+          "Applies the cluster scope's set (ClusterPromotionTasks, at most one ClusterConfig named `cluster`), all or nothing, validated first; a project's document in it is a 400. Without `prune=true`, an apply that would remove a ClusterPromotionTask or the ClusterConfig is refused with 409. Needs `stagecoach.cluster.update`.",
+        parameters: [
+          {
+            name: 'prune',
+            in: 'query',
+            required: false,
+            description:
+              '`true` removes the ClusterPromotionTasks (and the ClusterConfig) the set does not define.',
+            schema: {
+              type: 'string',
+              enum: ['true', 'false'],
+            },
+          },
+          {
+            name: 'revision',
+            in: 'query',
+            required: false,
+            description:
+              'The source revision (a commit SHA, a tag), recorded in the apply history.',
+            schema: {
+              type: 'string',
+            },
+          },
+        ],
+        requestBody: {
+          required: true,
+          description: 'At most 1mb.',
+          content: {
+            'application/yaml': {
+              schema: {
+                type: 'string',
+              },
+            },
+            'application/x-yaml': {
+              schema: {
+                type: 'string',
+              },
+            },
+            'text/*': {
+              schema: {
+                type: 'string',
+              },
+            },
+            'application/json': {
+              schema: {
+                $ref: '#/components/schemas/ApplyManifestsJsonRequest',
+              },
+            },
+          },
+        },
+        responses: {
+          '200': {
+            description: 'Applied.',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/ApplyClusterManifestsResult',
+                },
+              },
+            },
+          },
+          '400': {
+            description:
+              'The manifests are not valid (every problem is listed), or the body could not be read.',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/ManifestErrorResponse',
+                },
+              },
+            },
+          },
+          '401': {
+            $ref: '#/components/responses/Unauthorized',
+          },
+          '403': {
+            $ref: '#/components/responses/Forbidden',
+          },
+          '409': {
+            description:
+              'The apply would remove cluster resources and `prune=true` was not given.',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/ErrorResponse',
+                },
+              },
+            },
+          },
+        },
+      },
+    },
+    '/cluster/manifests/history': {
+      get: {
+        operationId: 'ListClusterManifestApplies',
+        tags: ['cluster'],
+        description:
+          'Who applied which cluster manifests, newest first (the newest 100 are kept). Needs `stagecoach.cluster.read`.',
+        parameters: [
+          {
+            $ref: '#/components/parameters/limit',
+          },
+        ],
+        responses: {
+          '200': {
+            description: 'Ok',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/ClusterManifestApplyList',
+                },
+              },
+            },
+          },
+          '400': {
+            $ref: '#/components/responses/BadRequest',
+          },
+          '401': {
+            $ref: '#/components/responses/Unauthorized',
+          },
+          '403': {
+            $ref: '#/components/responses/Forbidden',
           },
         },
       },

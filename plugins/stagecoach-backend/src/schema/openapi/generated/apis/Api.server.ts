@@ -34,6 +34,28 @@ export type ApplyManifests = {
   response: operations['ApplyManifests']['responses'][200]['content']['application/json'];
 };
 
+/** GET /cluster/manifests */
+export type GetClusterManifests = {
+  response: operations['GetClusterManifests']['responses'][200]['content']['application/json'];
+};
+
+/** PUT /cluster/manifests */
+export type ApplyClusterManifests = {
+  query: NonNullable<
+    operations['ApplyClusterManifests']['parameters']['query']
+  >;
+  body: BodyOf<operations['ApplyClusterManifests']['requestBody']>;
+  response: operations['ApplyClusterManifests']['responses'][200]['content']['application/json'];
+};
+
+/** GET /cluster/manifests/history */
+export type ListClusterManifestApplies = {
+  query: NonNullable<
+    operations['ListClusterManifestApplies']['parameters']['query']
+  >;
+  response: operations['ListClusterManifestApplies']['responses'][200]['content']['application/json'];
+};
+
 /** GET /projects/{project}/manifests/history */
 export type ListManifestApplies = {
   path: operations['ListManifestApplies']['parameters']['path'];
@@ -209,6 +231,9 @@ export type EndpointMap = {
   '#get|/projects': ListProjects;
   '#get|/projects/{project}': GetProject;
   '#put|/projects/{project}/manifests': ApplyManifests;
+  '#get|/cluster/manifests': GetClusterManifests;
+  '#put|/cluster/manifests': ApplyClusterManifests;
+  '#get|/cluster/manifests/history': ListClusterManifestApplies;
   '#get|/projects/{project}/manifests/history': ListManifestApplies;
   '#get|/projects/{project}/credentials': ListProjectCredentials;
   '#get|/projects/{project}/warehouses': ListWarehouses;

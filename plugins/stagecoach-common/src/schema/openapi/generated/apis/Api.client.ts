@@ -36,6 +36,22 @@ export type ApplyManifests = {
   >['content']['application/json'];
 };
 
+/** The request of `GET /cluster/manifests`. */
+export type GetClusterManifests = {};
+
+/** The request of `PUT /cluster/manifests`. */
+export type ApplyClusterManifests = {
+  query?: operations['ApplyClusterManifests']['parameters']['query'];
+  body: NonNullable<
+    operations['ApplyClusterManifests']['requestBody']
+  >['content']['application/json'];
+};
+
+/** The request of `GET /cluster/manifests/history`. */
+export type ListClusterManifestApplies = {
+  query?: operations['ListClusterManifestApplies']['parameters']['query'];
+};
+
 /** The request of `GET /projects/{project}/manifests/history`. */
 export type ListManifestApplies = {
   path: operations['ListManifestApplies']['parameters']['path'];
@@ -293,6 +309,66 @@ export class DefaultApiClient {
     return await this.fetchApi.fetch(
       `${baseUrl}${uri}`,
       requestInit('PUT', request.body, options),
+    );
+  }
+
+  /**
+   * The cluster scope: the ClusterPromotionTasks and the ClusterConfig, as applied. Needs `stagecoach.cluster.read`.
+   * `GET /cluster/manifests`
+   */
+  public async getClusterManifests(
+    _request: GetClusterManifests = {},
+    options?: RequestOptions,
+  ): Promise<
+    TypedResponse<
+      operations['GetClusterManifests']['responses'][200]['content']['application/json']
+    >
+  > {
+    const baseUrl = await this.discoveryApi.getBaseUrl(pluginId);
+    const uri = `/cluster/manifests`;
+    return await this.fetchApi.fetch(
+      `${baseUrl}${uri}`,
+      requestInit('GET', undefined, options),
+    );
+  }
+
+  /**
+   * Applies the cluster scope's set (ClusterPromotionTasks, at most one ClusterConfig named `cluster`), all or nothing, validated first; a project's document in it is a 400. Without `prune=true`, an apply that would remove a ClusterPromotionTask or the ClusterConfig is refused with 409. Needs `stagecoach.cluster.update`.
+   * `PUT /cluster/manifests`
+   */
+  public async applyClusterManifests(
+    request: ApplyClusterManifests,
+    options?: RequestOptions,
+  ): Promise<
+    TypedResponse<
+      operations['ApplyClusterManifests']['responses'][200]['content']['application/json']
+    >
+  > {
+    const baseUrl = await this.discoveryApi.getBaseUrl(pluginId);
+    const uri = `/cluster/manifests${queryString(request.query)}`;
+    return await this.fetchApi.fetch(
+      `${baseUrl}${uri}`,
+      requestInit('PUT', request.body, options),
+    );
+  }
+
+  /**
+   * Who applied which cluster manifests, newest first (the newest 100 are kept). Needs `stagecoach.cluster.read`.
+   * `GET /cluster/manifests/history`
+   */
+  public async listClusterManifestApplies(
+    request: ListClusterManifestApplies = {},
+    options?: RequestOptions,
+  ): Promise<
+    TypedResponse<
+      operations['ListClusterManifestApplies']['responses'][200]['content']['application/json']
+    >
+  > {
+    const baseUrl = await this.discoveryApi.getBaseUrl(pluginId);
+    const uri = `/cluster/manifests/history${queryString(request.query)}`;
+    return await this.fetchApi.fetch(
+      `${baseUrl}${uri}`,
+      requestInit('GET', undefined, options),
     );
   }
 

@@ -56,6 +56,41 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/cluster/manifests': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** @description The cluster scope: the ClusterPromotionTasks and the ClusterConfig, as applied. Needs `stagecoach.cluster.read`. */
+    get: operations['GetClusterManifests'];
+    /** @description Applies the cluster scope's set (ClusterPromotionTasks, at most one ClusterConfig named `cluster`), all or nothing, validated first; a project's document in it is a 400. Without `prune=true`, an apply that would remove a ClusterPromotionTask or the ClusterConfig is refused with 409. Needs `stagecoach.cluster.update`. */
+    put: operations['ApplyClusterManifests'];
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/cluster/manifests/history': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** @description Who applied which cluster manifests, newest first (the newest 100 are kept). Needs `stagecoach.cluster.read`. */
+    get: operations['ListClusterManifestApplies'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/projects/{project}/manifests/history': {
     parameters: {
       query?: never;
@@ -467,6 +502,62 @@ export interface components {
       error?: {
         wouldRemove?: components['schemas']['ManifestRemovals'];
       };
+    };
+    /** @description A PromotionTask every project's stages may call with `task: {kind: ClusterPromotionTask, name}`. */
+    ClusterPromotionTask: {
+      name: string;
+      /** @description Its `vars` and `steps`, as a PromotionTask's. */
+      spec: {
+        [key: string]: unknown;
+      };
+      /** @description When this spec was applied. */
+      appliedAt: string;
+    };
+    ClusterConfig: {
+      /** @description `gitClient`, `freightLinks`, `stageLinks`, as applied. */
+      spec: {
+        [key: string]: unknown;
+      };
+      appliedAt: string;
+    };
+    /** @description The cluster scope as stored. */
+    ClusterManifests: {
+      clusterPromotionTasks: components['schemas']['ClusterPromotionTask'][];
+      clusterConfig?: components['schemas']['ClusterConfig'];
+      lastApplied?: components['schemas']['LastApplied'];
+    };
+    ClusterManifestChanges: {
+      clusterPromotionTasks: components['schemas']['ManifestResourceChanges'];
+      /** @enum {string} */
+      clusterConfig?: 'added' | 'changed' | 'removed';
+    };
+    /** @description A stage that calls ClusterPromotionTasks an apply changed or removed. A stage keeps the steps it was applied with until its project's manifests are applied again. */
+    ClusterTaskUse: {
+      project: string;
+      stage: string;
+      clusterPromotionTasks: string[];
+    };
+    ApplyClusterManifestsResult: {
+      /** @description The ClusterPromotionTasks the set defines. */
+      clusterPromotionTasks: string[];
+      /** @description Whether the set has a ClusterConfig. */
+      clusterConfig: boolean;
+      changes: components['schemas']['ClusterManifestChanges'];
+      /** @description The stages that call a ClusterPromotionTask this apply changed or removed; they run the steps they were applied with until their project is applied again. */
+      staleStages: components['schemas']['ClusterTaskUse'][];
+      warnings?: components['schemas']['ManifestWarning'][];
+    };
+    ClusterManifestApply: {
+      by?: string;
+      at: string;
+      revision?: string;
+      /** @description `sha256:<hex>` of the YAML text as sent. */
+      digest: string;
+      pruned: boolean;
+      changes: components['schemas']['ClusterManifestChanges'];
+    };
+    ClusterManifestApplyList: {
+      items: components['schemas']['ClusterManifestApply'][];
     };
     /** @description A Git commit discovered by a warehouse's git subscription. */
     GitCommit: {
@@ -1040,6 +1131,19 @@ export type ManifestErrorResponse =
   components['schemas']['ManifestErrorResponse'];
 export type PruneRequiredErrorResponse =
   components['schemas']['PruneRequiredErrorResponse'];
+export type ClusterPromotionTask =
+  components['schemas']['ClusterPromotionTask'];
+export type ClusterConfig = components['schemas']['ClusterConfig'];
+export type ClusterManifests = components['schemas']['ClusterManifests'];
+export type ClusterManifestChanges =
+  components['schemas']['ClusterManifestChanges'];
+export type ClusterTaskUse = components['schemas']['ClusterTaskUse'];
+export type ApplyClusterManifestsResult =
+  components['schemas']['ApplyClusterManifestsResult'];
+export type ClusterManifestApply =
+  components['schemas']['ClusterManifestApply'];
+export type ClusterManifestApplyList =
+  components['schemas']['ClusterManifestApplyList'];
 export type GitCommit = components['schemas']['GitCommit'];
 export type Image = components['schemas']['Image'];
 export type Chart = components['schemas']['Chart'];
@@ -1226,6 +1330,107 @@ export interface operations {
           'application/json': components['schemas']['PruneRequiredErrorResponse'];
         };
       };
+    };
+  };
+  GetClusterManifests: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Ok */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ClusterManifests'];
+        };
+      };
+      401: components['responses']['Unauthorized'];
+      403: components['responses']['Forbidden'];
+    };
+  };
+  ApplyClusterManifests: {
+    parameters: {
+      query?: {
+        /** @description `true` removes the ClusterPromotionTasks (and the ClusterConfig) the set does not define. */
+        prune?: 'true' | 'false';
+        /** @description The source revision (a commit SHA, a tag), recorded in the apply history. */
+        revision?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** @description At most 1mb. */
+    requestBody: {
+      content: {
+        'application/yaml': string;
+        'application/x-yaml': string;
+        'text/*': string;
+        'application/json': components['schemas']['ApplyManifestsJsonRequest'];
+      };
+    };
+    responses: {
+      /** @description Applied. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ApplyClusterManifestsResult'];
+        };
+      };
+      /** @description The manifests are not valid (every problem is listed), or the body could not be read. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ManifestErrorResponse'];
+        };
+      };
+      401: components['responses']['Unauthorized'];
+      403: components['responses']['Forbidden'];
+      /** @description The apply would remove cluster resources and `prune=true` was not given. */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+    };
+  };
+  ListClusterManifestApplies: {
+    parameters: {
+      query?: {
+        /** @description At most this many items, newest first. */
+        limit?: components['parameters']['limit'];
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Ok */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ClusterManifestApplyList'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthorized'];
+      403: components['responses']['Forbidden'];
     };
   };
   ListManifestApplies: {

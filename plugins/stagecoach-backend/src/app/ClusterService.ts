@@ -1,0 +1,113 @@
+import { createHash } from 'node:crypto';
+import type {
+  ApplyClusterManifestsResult,
+  ClusterManifestApply,
+  ClusterManifests as ClusterManifestsView,
+  ClusterTaskUse,
+} from '@stagecoach/plugin-stagecoach-common';
+import type { ClusterConfigSpec } from '../manifests/clusterConfig';
+import { parseClusterManifests } from '../manifests/clusterManifests';
+import type { ManifestExtension } from '../manifests/ManifestExtension';
+import type { PromotionTaskSpec } from '../manifests/schemas';
+import type { ClusterStore } from '../store/ClusterStore';
+import type { PipelineStore } from '../store/PipelineStore';
+import type { GitIdentity } from '../integrations/git/GitCli';
+import type { Clock } from '../util/types';
+import { checkRevision } from './revision';
+
+export interface ClusterServiceOptions {
+  cluster: ClusterStore;
+  pipelines: PipelineStore;
+  /** What the features add to the manifests: the step checks a ClusterPromotionTask's steps pass. */
+  manifestExtensions: readonly ManifestExtension[];
+  clock: Clock;
+}
+
+/** Who applies a cluster set, from which revision, and whether it may remove what the set does not define. */
+export interface ApplyClusterManifestsOptions {
+  prune?: boolean;
+  actor?: string;
+  revision?: string;
+}
+
+/**
+ * The cluster scope: Kargo's ClusterPromotionTasks and ClusterConfig, shared by every project.
+ *
+ * A stage stores the steps of the ClusterPromotionTasks it calls as they were when its project
+ * was applied (Kargo resolves them at each promotion instead): a change of a task reaches a
+ * stage when its project is applied again. The apply's answer lists those stages
+ * (`staleStages`), so that whoever changes a task knows which projects to apply again.
+ */
+export class ClusterService {
+  constructor(private readonly o: ClusterServiceOptions) {}
+
+  /** The cluster scope as stored. */
+  async get(): Promise<ClusterManifestsView> {
+    const [scope, lastApplied] = await Promise.all([this.o.cluster.scope(), this.o.cluster.lastApplied()]);
+    return {
+      clusterPromotionTasks: scope.tasks.map(t => ({ name: t.name, spec: t.spec, appliedAt: t.appliedAt })),
+      ...(scope.config ? { clusterConfig: { spec: scope.config.spec, appliedAt: scope.config.appliedAt } } : {}),
+      ...(lastApplied ? { lastApplied } : {}),
+    };
+  }
+
+  /**
+   * Validates a cluster set and, only if all of it is valid, makes it the cluster scope, and
+   * records who applied it. Removing a ClusterPromotionTask or the ClusterConfig needs `prune`.
+   */
+  async apply(yamlText: string, options: ApplyClusterManifestsOptions = {}): Promise<ApplyClusterManifestsResult> {
+    const revision = checkRevision(options.revision);
+    const manifests = parseClusterManifests(yamlText, this.o.manifestExtensions);
+    const digest = `sha256:${createHash('sha256').update(yamlText).digest('hex')}`;
+    const changes = await this.o.cluster.apply(manifests, this.o.clock.now().toISOString(), {
+      prune: options.prune,
+      record: { by: options.actor, revision, digest },
+    });
+    const touched = new Set([...changes.clusterPromotionTasks.changed, ...changes.clusterPromotionTasks.removed]);
+    return {
+      clusterPromotionTasks: manifests.tasks.map(t => t.name),
+      clusterConfig: manifests.config !== undefined,
+      changes,
+      staleStages: touched.size ? await this.stagesCalling(touched) : [],
+      ...(manifests.warnings.length ? { warnings: manifests.warnings } : {}),
+    };
+  }
+
+  /** The cluster applies, newest first. */
+  history(limit?: number): Promise<ClusterManifestApply[]> {
+    return this.o.cluster.history(limit);
+  }
+
+  /** The ClusterPromotionTasks by name: what a project's stages may call when the project is applied. */
+  tasks(): Promise<Map<string, PromotionTaskSpec>> {
+    return this.o.cluster.tasks();
+  }
+
+  /** The ClusterConfig's spec, if one is applied. */
+  config(): Promise<ClusterConfigSpec | undefined> {
+    return this.o.cluster.config();
+  }
+
+  /**
+   * Who commits: the ClusterConfig's gitClient when it has one (as in Kargo, the cluster's
+   * document wins over the install's settings), else `fallback` (app-config's stagecoach.gitClient).
+   */
+  async gitIdentity(fallback: GitIdentity): Promise<GitIdentity> {
+    const gitClient = (await this.o.cluster.config())?.gitClient;
+    return gitClient ? { name: gitClient.name, email: gitClient.email } : fallback;
+  }
+
+  /** The stages whose stored steps come from one of these ClusterPromotionTasks. */
+  private async stagesCalling(tasks: ReadonlySet<string>): Promise<ClusterTaskUse[]> {
+    const uses: ClusterTaskUse[] = [];
+    for (const stage of await this.o.pipelines.listAllStages()) {
+      const called = new Set<string>();
+      for (const step of stage.spec.promotionTemplate?.spec.steps ?? []) {
+        const name = step.task?.clusterTask;
+        if (name && tasks.has(name)) called.add(name);
+      }
+      if (called.size) uses.push({ project: stage.project, stage: stage.name, clusterPromotionTasks: [...called].sort() });
+    }
+    return uses;
+  }
+}
