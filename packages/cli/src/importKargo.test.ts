@@ -134,9 +134,9 @@ describe('stagecoach import kargo (loopback Kubernetes API, real Stagecoach back
       'Warehouse/kargo-demo',
       'PromotionTask/render-and-update',
       'AnalysisTemplate/smoke',
-      'Stage/prod',
       'Stage/test',
       'Stage/uat',
+      'Stage/prod',
     ]);
     for (const d of docs) {
       expect(Object.keys(d).sort()).toEqual([
@@ -151,7 +151,9 @@ describe('stagecoach import kargo (loopback Kubernetes API, real Stagecoach back
         ),
       ).toBe(true);
     }
-    expect(docs.find(d => d.kind === 'Stage').metadata).toEqual({
+    expect(
+      docs.find(d => d.kind === 'Stage' && d.metadata.name === 'prod').metadata,
+    ).toEqual({
       name: 'prod',
       labels: { tier: 'production' },
     });

@@ -73,6 +73,39 @@ function stageRefs(stage: KubeObject): StageRefs {
   return { tasks: steps.flatMap(s => (s?.task ? [s.task] : [])), templates };
 }
 
+/** Stages upstream first (test, uat, prod), by name among equals: the order people read a pipeline in. */
+function pipelineOrder(stages: KubeObject[]): KubeObject[] {
+  const byStageName = new Map(stages.map(s => [s.metadata.name, s]));
+  const upstreams = (s: KubeObject): string[] => {
+    const requested = (
+      s.spec as
+        | { requestedFreight?: { sources?: { stages?: unknown } }[] }
+        | undefined
+    )?.requestedFreight;
+    return (Array.isArray(requested) ? requested : [])
+      .flatMap(r =>
+        Array.isArray(r?.sources?.stages) ? r.sources!.stages : [],
+      )
+      .filter((n): n is string => typeof n === 'string');
+  };
+  const out: KubeObject[] = [];
+  const placed = new Set<string>();
+  const visit = (s: KubeObject, path: Set<string>) => {
+    const name = s.metadata.name;
+    if (placed.has(name) || path.has(name)) return; // a cycle is the backend's to report
+    path.add(name);
+    for (const up of upstreams(s).sort()) {
+      const upstream = byStageName.get(up);
+      if (upstream) visit(upstream, path);
+    }
+    path.delete(name);
+    placed.add(name);
+    out.push(s);
+  };
+  for (const s of [...stages].sort(byName)) visit(s, new Set());
+  return out;
+}
+
 /**
  * What one project becomes: its ProjectConfig, Warehouses, PromotionTasks, AnalysisTemplates
  * (and the ClusterAnalysisTemplates its stages name, which a Stagecoach project set holds) and
@@ -85,8 +118,11 @@ export function planProject(
 ): ProjectPlan {
   const sent: PlannedDocument[] = [];
   const skipped: PlannedDocument[] = [];
+  /** Sends the objects by name; stages come in pipeline order instead. */
   const send = (type: ResourceType, objects: KubeObject[]) => {
-    for (const o of [...objects].sort(byName))
+    const ordered =
+      type === STAGES ? pipelineOrder(objects) : [...objects].sort(byName);
+    for (const o of ordered)
       sent.push({
         resource: resourceOf(type, o),
         manifest: cleanManifest(o, type),
