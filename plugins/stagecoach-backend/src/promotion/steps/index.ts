@@ -11,6 +11,8 @@ import { jsonUpdate } from './json-update';
 import { jsonParse } from './json-parse';
 import { yamlParse } from './yaml-parse';
 import { yamlMerge } from './yaml-merge';
+import { tar } from './tar';
+import { untar } from './untar';
 import { composeOutput } from './compose-output';
 import { setMetadata } from './set-metadata';
 import { fail } from './fail';
@@ -52,6 +54,7 @@ export const builtinSteps: ReadonlyMap<string, StepDefinition> = new Map(
       // files and structured data
       copy, deleteStep, fileWrite, jsonUpdate, jsonParse, yamlParse, yamlMerge,
       yamlUpdate,
+      tar, untar,
       // Helm and Kustomize
       kustomizeSetImage, kustomizeBuild, helmUpdateChart, helmTemplate, helmUpdateImage,
       // HTTP
