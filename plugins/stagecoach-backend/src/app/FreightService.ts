@@ -15,6 +15,7 @@ import type { StagePolicies } from '../stages/StagePolicies';
 import type { FreightStore } from '../store/FreightStore';
 import type { PipelineStore, StoredStage } from '../store/PipelineStore';
 import type { Clock, Logger } from '../util/types';
+import type { SubscriptionContext } from '../discovery/types';
 import type { DomainEventBus } from './events/DomainEventBus';
 import type { Views } from './views';
 
@@ -28,6 +29,8 @@ export interface FreightServiceOptions {
   kinds: SubscriptionKinds;
   /** The kinds' subscribers, shared with discovery: freight assembled by hand resolves through them. */
   subscribers: Subscribers;
+  /** A project and its credentials, for the subscribers that look an artifact up. */
+  contextFor?: (project: string) => SubscriptionContext;
   views: Views;
   events: DomainEventBus;
   clock: Clock;
@@ -89,6 +92,7 @@ export class FreightService {
     const artifacts = await assembleFreight(warehouse, req, {
       kinds: this.o.kinds,
       subscribers: this.o.subscribers,
+      context: this.o.contextFor?.(project),
       refreshHint: `refresh the warehouse (POST /api/stagecoach/projects/${project}/warehouses/${warehouse.name}/refresh)`,
     });
     const { freight, created } = await this.o.freight.ensure(

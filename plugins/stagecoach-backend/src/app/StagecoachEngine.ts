@@ -207,6 +207,7 @@ export class StagecoachEngine {
       policies,
       kinds,
       subscribers,
+      contextFor: subscriptionContext,
       views,
       events,
       clock,

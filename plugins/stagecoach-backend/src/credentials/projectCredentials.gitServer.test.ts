@@ -126,7 +126,7 @@ describe('project credentials against a Git server that requires basic auth (rea
         () => engine.promotions.get('demo', queued.id),
         p => !['Pending', 'Running'].includes(p.phase),
         'the promotion to dev',
-        { progress: p => [p.phase, p.steps?.map(s => s.phase)], everyMs: 100 },
+        { progress: p => [p.phase, p.steps?.map(s => s.status)], everyMs: 100 },
       );
       expect([done.phase, done.message]).toEqual(['Succeeded', undefined]);
       expect(await git.show('gitops', 'main', 'env/dev/values.yaml')).toContain('tag: v1.2.0');

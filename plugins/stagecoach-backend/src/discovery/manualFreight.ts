@@ -8,6 +8,7 @@ import type { StoredWarehouse } from '../store/PipelineStore';
 import { redactSecrets } from '../util/secrets';
 import type { ListedEntry, SubscriptionKind } from './SubscriptionKind';
 import type { Subscribers, SubscriptionKinds } from './SubscriptionKinds';
+import type { SubscriptionContext } from './types';
 
 /*
  * Freight assembled by hand (`POST /projects/{p}/freight`): one artifact per subscription
@@ -89,6 +90,8 @@ export interface AssembleOptions {
   subscribers: Subscribers;
   /** How to ask for a new discovery, for messages. */
   refreshHint: string;
+  /** The project and its credentials, for subscribers that look an entry up (an image's digest). */
+  context?: SubscriptionContext;
 }
 
 /**
@@ -263,7 +266,7 @@ async function complete(
       );
     }
     try {
-      artifact = (await subscriber.resolve(sub, entry)) as
+      artifact = (await subscriber.resolve(sub, entry, options.context)) as
         | ListedEntry
         | undefined;
     } catch (e) {

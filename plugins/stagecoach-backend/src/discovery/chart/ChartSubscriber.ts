@@ -5,11 +5,16 @@ import type { Chart } from '@stagecoach/plugin-stagecoach-common';
 import type { ChartSubscription } from './schema';
 import { ChartIndex, chartVersionOfTag, noSuchChart, parseChartIndex } from '../../integrations/helm/chartIndex';
 import { semverRangeOf } from '../../util/semverConstraint';
-import { Discovery, Probe, Subscriber } from '../types';
+import { Discovery, Probe, Subscriber, SubscriptionContext } from '../types';
+
+type BasicCredentials = { username: string; password: string };
 
 export interface ChartSubscriberOptions {
   /** Lists the tags of an OCI repository (`host/path/chart`), for `oci://` charts. */
-  listOciTags?: (repository: string, options: { insecureSkipTLSVerify?: boolean }) => Promise<string[]>;
+  listOciTags?: (
+    repository: string,
+    options: { insecureSkipTLSVerify?: boolean; credentials?: BasicCredentials },
+  ) => Promise<string[]>;
   /** Basic credentials for a classic repository's host, if it needs them. */
   credentials?: (host: string) => { username: string; password: string } | undefined;
   timeoutMs?: number;
@@ -37,14 +42,15 @@ export class ChartSubscriber implements Subscriber<ChartSubscription, Chart> {
     this.fetchImpl = options.fetch ?? fetch;
   }
 
-  async probe(sub: ChartSubscription): Promise<Probe> {
-    const versions = await this.versions(sub);
+  async probe(sub: ChartSubscription, context?: SubscriptionContext): Promise<Probe> {
+    const versions = await this.versions(sub, await context?.credentials('helm', sub.repoURL));
     const hash = createHash('sha256').update(`${sub.repoURL}\n${versions.join('\n')}`).digest('hex');
     return { hash, state: versions };
   }
 
-  async discover(sub: ChartSubscription, probe: Probe): Promise<Discovery<Chart>> {
-    const versions = (probe.state as string[] | undefined) ?? (await this.versions(sub));
+  async discover(sub: ChartSubscription, probe: Probe, context?: SubscriptionContext): Promise<Discovery<Chart>> {
+    const versions =
+      (probe.state as string[] | undefined) ?? (await this.versions(sub, await context?.credentials('helm', sub.repoURL)));
     const charts: Chart[] = selectVersions(versions, sub.semverConstraint, sub.discoveryLimit ?? 20).map(version => ({
       repoURL: sub.repoURL,
       ...(sub.name ? { name: sub.name } : {}),
@@ -53,31 +59,34 @@ export class ChartSubscriber implements Subscriber<ChartSubscription, Chart> {
     return { latest: charts[0], listed: charts.map(c => ({ ...c })) };
   }
 
-  private async versions(sub: ChartSubscription): Promise<string[]> {
+  /** The chart's versions; `own`: the project's credentials for the repository (a Secret of its manifests). */
+  private async versions(sub: ChartSubscription, own?: BasicCredentials): Promise<string[]> {
     if (sub.repoURL.startsWith('oci://')) {
       if (!this.options.listOciTags) throw new Error('oci:// charts need the registry client, which is not configured');
       // Helm writes a version's `+` as `_` in OCI tags (which cannot hold `+`): read it back
       const tags = await this.options.listOciTags(sub.repoURL.slice('oci://'.length), {
         insecureSkipTLSVerify: sub.insecureSkipTLSVerify,
+        ...(own ? { credentials: own } : {}),
       });
       return tags.map(chartVersionOfTag);
     }
-    const index = await this.index(sub.repoURL, !!sub.insecureSkipTLSVerify);
+    const index = await this.index(sub.repoURL, !!sub.insecureSkipTLSVerify, own);
     const entries = index.entries.get(sub.name!);
     if (!entries) throw new Error(noSuchChart(index.entries, sub.repoURL, sub.name!));
     return entries.map(e => e.version);
   }
 
-  private async index(repoURL: string, insecure: boolean): Promise<CachedIndex> {
+  private async index(repoURL: string, insecure: boolean, own?: BasicCredentials): Promise<CachedIndex> {
     const url = `${repoURL.replace(/\/+$/, '')}/index.yaml`;
-    // an index read without checking TLS is not served to subscriptions that check it
-    const key = `${insecure ? 'insecure ' : ''}${url}`;
+    // an index read without checking TLS is not served to subscriptions that check it, nor one a project's credentials read to others
+    const ownKey = own ? `${createHash('sha256').update(JSON.stringify(own)).digest('hex').slice(0, 32)} ` : '';
+    const key = `${ownKey}${insecure ? 'insecure ' : ''}${url}`;
     const cached = this.indexes.get(key);
     const headers: Record<string, string> = { Accept: 'application/x-yaml, text/yaml, */*' };
     if (cached?.etag) headers['If-None-Match'] = cached.etag;
     if (cached?.lastModified) headers['If-Modified-Since'] = cached.lastModified;
     const host = new URL(url).host;
-    const creds = this.options.credentials?.(host);
+    const creds = own ?? this.options.credentials?.(host);
     if (creds) headers.Authorization = `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}`;
 
     const timeoutMs = this.options.timeoutMs ?? 30_000;

@@ -13,7 +13,8 @@ import {
   ResolveOptions,
   resolveTag,
 } from '../../integrations/registry/resolveImage';
-import { Discovery, Probe, Subscriber } from '../types';
+import { Discovery, Probe, Subscriber, SubscriptionContext } from '../types';
+import type { RegistryCredentials } from '../../integrations/registry/credentials';
 import {
   filterTags,
   orderBySemver,
@@ -71,8 +72,8 @@ export class ImageSubscriber implements Subscriber<ImageSubscription, Image> {
     return !!(this.options.cacheByTag || sub.cacheByTag);
   }
 
-  async probe(sub: ImageSubscription): Promise<Probe> {
-    const found = await this.select(sub);
+  async probe(sub: ImageSubscription, context?: SubscriptionContext): Promise<Probe> {
+    const found = await this.select(sub, await context?.credentials('image', sub.repoURL));
     const { latest } = found;
     const hash = createHash('sha256')
       .update(
@@ -88,8 +89,9 @@ export class ImageSubscriber implements Subscriber<ImageSubscription, Image> {
   async discover(
     sub: ImageSubscription,
     probe: Probe,
+    context?: SubscriptionContext,
   ): Promise<Discovery<Image>> {
-    return isDiscovery(probe.state) ? probe.state : this.select(sub);
+    return isDiscovery(probe.state) ? probe.state : this.select(sub, await context?.credentials('image', sub.repoURL));
   }
 
   /**
@@ -100,6 +102,7 @@ export class ImageSubscriber implements Subscriber<ImageSubscription, Image> {
   async resolve(
     sub: ImageSubscription,
     listed: Record<string, unknown>,
+    context?: SubscriptionContext,
   ): Promise<Image | undefined> {
     const tag = listed.tag;
     if (typeof tag !== 'string' || !tag)
@@ -107,7 +110,7 @@ export class ImageSubscriber implements Subscriber<ImageSubscription, Image> {
     const repo = parseImageRepository(sub.repoURL);
     const strategy = sub.imageSelectionStrategy ?? 'SemVer';
     const options: ResolveOptions = {
-      ...resolveOptions(sub),
+      ...resolveOptions(sub, await context?.credentials('image', sub.repoURL)),
       withCreated: strategy === 'NewestBuild' || this.options.readBuildTimes,
     };
     // Digest follows a mutable tag: like select(), it never answers from the tag cache
@@ -120,10 +123,11 @@ export class ImageSubscriber implements Subscriber<ImageSubscription, Image> {
 
   private async select(
     sub: ImageSubscription,
+    credentials: RegistryCredentials | undefined,
   ): Promise<Discovery<Image> & { listed: ListedImage[] }> {
     const repo = parseImageRepository(sub.repoURL);
     const limit = sub.discoveryLimit ?? 20;
-    const resolve = resolveOptions(sub);
+    const resolve = resolveOptions(sub, credentials);
     const toImage = (tag: string, r: Resolution) => imageOf(sub, tag, r);
     const complete = (images: Image[]) => ({
       latest: images[0],
@@ -223,6 +227,8 @@ export class ImageSubscriber implements Subscriber<ImageSubscription, Image> {
       !!options.withCreated,
       // what a subscription that skips TLS checks learnt is not served to one that does not
       !!options.insecureSkipTLSVerify,
+      // nor what a project's own credentials could read to a project without them
+      options.credentials ? createHash('sha256').update(JSON.stringify(options.credentials)).digest('hex').slice(0, 32) : null,
     ]);
   }
 
@@ -257,11 +263,12 @@ export class ImageSubscriber implements Subscriber<ImageSubscription, Image> {
   }
 }
 
-/** How a subscription's tags are resolved: its platform, its TLS setting. */
-function resolveOptions(sub: ImageSubscription): ResolveOptions {
+/** How a subscription's tags are resolved: its platform, its TLS setting, the project's credentials for it. */
+function resolveOptions(sub: ImageSubscription, credentials?: RegistryCredentials): ResolveOptions {
   return {
     platform: sub.platform ? parsePlatform(sub.platform) : undefined,
     insecureSkipTLSVerify: sub.insecureSkipTLSVerify,
+    ...(credentials ? { credentials } : {}),
   };
 }
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { AuthChallenge, parseAuthChallenge } from './authChallenge';
 import { BoundedCache } from './boundedCache';
 import type { CredentialsProvider, RegistryCredentials } from './credentials';
@@ -44,6 +45,8 @@ export interface TokenCall {
   insecureSkipTLSVerify?: boolean;
   egress?: EgressPolicy;
   signal?: AbortSignal;
+  /** Credentials for this call instead of the host's (a project's own): tokens got with them are cached apart. */
+  credentials?: RegistryCredentials;
 }
 
 /** The pull scope of a repository, as registries name it in their challenges. */
@@ -57,8 +60,11 @@ export type RepositoryAccess = 'pull' | 'push';
 export const accessScope = (repo: ImageRepository, access: RepositoryAccess) =>
   access === 'push' ? `repository:${repo.repository}:pull,push` : pullScope(repo);
 
-const tokenKey = (repo: ImageRepository, access: RepositoryAccess) =>
-  `${repo.registry} ${accessScope(repo, access)}`;
+/** A token is cached per host, scope and, for a call's own credentials, a digest of them: no project gets a token another's credentials got. */
+const tokenKey = (repo: ImageRepository, access: RepositoryAccess, call?: TokenCall) =>
+  `${repo.registry} ${accessScope(repo, access)}${
+    call?.credentials ? ` ${createHash('sha256').update(JSON.stringify(call.credentials)).digest('hex').slice(0, 32)}` : ''
+  }`;
 
 const DEFAULT_TOKEN_SECONDS = 60; // the distribution spec's default when expires_in is absent
 
@@ -92,7 +98,7 @@ export class RegistryAuth {
     call?: TokenCall,
     access: RepositoryAccess = 'pull',
   ): Promise<{ header?: string; done: () => void }> {
-    const creds = this.credentials(repo.registry);
+    const creds = call?.credentials ?? this.credentials(repo.registry);
     if (creds && 'token' in creds)
       return { header: `Bearer ${creds.token}`, done: noop };
     for (;;) {
@@ -134,7 +140,7 @@ export class RegistryAuth {
     call?: TokenCall,
     access: RepositoryAccess = 'pull',
   ): Promise<string> {
-    const creds = this.credentials(repo.registry);
+    const creds = call?.credentials ?? this.credentials(repo.registry);
     if (creds && 'token' in creds) throw unauthorized(repo, creds);
     const challenge = parseAuthChallenge(wwwAuthenticate);
     const scheme = schemeFrom(challenge);
@@ -145,7 +151,7 @@ export class RegistryAuth {
       if (!header || header === sent) throw unauthorized(repo, creds);
       return header;
     }
-    const key = tokenKey(repo, access);
+    const key = tokenKey(repo, access, call);
     const cached = this.tokens.get(key);
     // another request already replaced the token this one was refused with
     if (cached && cached.header !== sent && cached.expiresAt > this.now())
@@ -172,7 +178,7 @@ export class RegistryAuth {
     if (scheme.scheme === 'anonymous') return undefined;
     if (scheme.scheme === 'basic')
       return creds ? basicHeader(creds) : undefined;
-    const cached = this.tokens.get(tokenKey(repo, access));
+    const cached = this.tokens.get(tokenKey(repo, access, call));
     if (cached && cached.expiresAt > this.now()) return cached.header;
     return this.newToken(scheme, repo, creds, undefined, call, access);
   }
@@ -186,7 +192,7 @@ export class RegistryAuth {
     call: TokenCall | undefined,
     access: RepositoryAccess,
   ): Promise<string> {
-    const key = tokenKey(repo, access);
+    const key = tokenKey(repo, access, call);
     const pending = this.pendingTokens.get(key);
     if (pending) return pending;
     const request = this.requestToken(
@@ -281,7 +287,7 @@ export class RegistryAuth {
     // renew a little early, so a token never expires between being picked and being checked
     const margin = Math.min(10, seconds / 2);
     const header = `Bearer ${token}`;
-    this.tokens.set(tokenKey(repo, access), {
+    this.tokens.set(tokenKey(repo, access, call), {
       header,
       expiresAt: this.now() + (seconds - margin) * 1000,
     });

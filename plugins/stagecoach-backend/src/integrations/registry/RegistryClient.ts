@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { BoundedCache } from './boundedCache';
-import type { CredentialsProvider } from './credentials';
+import type { CredentialsProvider, RegistryCredentials } from './credentials';
 import { formatTimeout, RegistryError } from './errors';
 import { HostLimiter } from './hostLimiter';
 import { RateLimiter } from './rateLimiter';
@@ -61,6 +61,8 @@ export interface RegistryRequestEvent {
 /** Per-call transport choices that come from the subscription rather than the host. */
 export interface CallOptions {
   insecureSkipTLSVerify?: boolean;
+  /** Credentials for this call instead of those configured for the host: a project's own (a Secret in its manifests). */
+  credentials?: RegistryCredentials;
   /**
    * For requests a manifest names (the oci-* steps): every request, redirect and token
    * request passes this policy. Discovery leaves it unset.
@@ -422,6 +424,7 @@ export class RegistryClient {
       insecureSkipTLSVerify: req.insecureSkipTLSVerify,
       egress: req.egress,
       signal: req.signal,
+      credentials: req.credentials,
     };
     const { header: first, done } = await this.auth.authorize(
       repo,
@@ -442,7 +445,7 @@ export class RegistryClient {
       }
       if ((res.status >= 200 && res.status < 300) || res.status === 404)
         return res;
-      throw this.statusError(repo, res, req.what, party, req.access);
+      throw this.statusError(repo, res, req.what, party, req.access, req.credentials);
     } finally {
       done();
     }
@@ -454,8 +457,9 @@ export class RegistryClient {
     what: string,
     party: string,
     access: RepositoryAccess = 'pull',
+    own?: RegistryCredentials,
   ): RegistryError {
-    const creds = this.credentials(repo.registry);
+    const creds = own ?? this.credentials(repo.registry);
     const host = displayRegistry(repo.registry);
     switch (res.status) {
       case 401:
