@@ -4,12 +4,34 @@ import { parseAllDocuments, parse as parseYaml } from 'yaml';
 import { ConfigSchema, loadConfigSchema } from '@backstage/config-loader';
 import { manifestExtensions } from './app/manifestExtensions';
 import { parseManifests as parseWith } from './manifests/parseManifests';
+import { CLUSTER_KINDS, parseClusterManifests } from './manifests/clusterManifests';
+import type { PromotionTaskSpec } from './manifests/schemas';
 import { KARGO_API_VERSION } from './manifests/schemas';
 import { ANALYSIS_API_VERSION } from './verification/analysisTemplate';
 import { builtinSteps, validateStepConfig } from './promotion/steps';
 
-/** The manifests as the engine reads them: the features' extensions with their defaults. */
-const parseManifests = (project: string, text: string) => parseWith(project, text, manifestExtensions());
+/**
+ * The manifests as the engine reads them: the features' extensions with their defaults, and the
+ * ClusterPromotionTasks of every cluster set the docs show (documents of the cluster scope,
+ * docs/cluster-scope.md), as if they had been applied first.
+ */
+const docsClusterTasks = new Map<string, PromotionTaskSpec>();
+const parseManifests = (project: string, text: string) => parseWith(project, text, manifestExtensions(), docsClusterTasks);
+
+/** Whether a document belongs to the cluster scope (PUT /cluster/manifests), not to a project. */
+const isClusterDocument = (v: any) => v?.apiVersion === KARGO_API_VERSION && (CLUSTER_KINDS as readonly string[]).includes(v?.kind);
+
+/** A block's documents as two sets of YAML: the cluster scope's and a project's (either may be empty). */
+function splitByScope(text: string): { cluster: string; project: string } {
+  const docs = parseAllDocuments(text);
+  const list = Array.isArray(docs) ? docs : [docs];
+  const of = (cluster: boolean) =>
+    list
+      .filter(d => isClusterDocument(d.toJS()) === cluster)
+      .map(d => d.toString())
+      .join('---\n');
+  return { cluster: of(true), project: of(false) };
+}
 
 /**
  * Docs are product: every YAML (and JSON) example in docs/, examples/ and the README is
@@ -53,6 +75,15 @@ const files = [
 ];
 const blocks = files.flatMap(codeBlocks);
 const yamlBlocks = blocks.filter(b => b.lang !== 'json');
+for (const b of yamlBlocks) {
+  const { cluster } = splitByScope(b.text);
+  if (!cluster) continue;
+  try {
+    for (const task of parseClusterManifests(cluster, manifestExtensions()).tasks) docsClusterTasks.set(task.name, task.spec);
+  } catch {
+    // the block's own test below says what is wrong with it
+  }
+}
 
 describe('documentation examples', () => {
   it('exist', () => {
@@ -83,7 +114,9 @@ describe('documentation examples', () => {
 
   it.each(manifestSets.map(p => [label(p.block), p] as const))('%s is a valid set of manifests', (_, p) => {
     const project = p.values.find(v => v?.metadata?.namespace)?.metadata.namespace ?? 'docs';
-    expect(() => parseManifests(project, p.block.text)).not.toThrow();
+    const sets = splitByScope(p.block.text);
+    if (sets.cluster) expect(() => parseClusterManifests(sets.cluster, manifestExtensions())).not.toThrow();
+    if (sets.project.trim()) expect(() => parseManifests(project, sets.project)).not.toThrow();
   });
 
   it.each(stepLists.map(p => [label(p.block), p.values[0]] as const))('%s has valid steps', (_, steps) => {

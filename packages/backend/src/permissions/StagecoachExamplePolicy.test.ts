@@ -226,6 +226,30 @@ describe('the example permission policy (real permission backend, loopback HTTP)
     expect((await promote(ROOT, 'search', 'prod')).status).toBe(404);
   });
 
+  it('lets admins alone change the cluster scope, which everyone reads; each attempt is audited', async () => {
+    const task = `apiVersion: kargo.akuity.io/v1alpha1
+kind: ClusterPromotionTask
+metadata: {name: shared}
+spec:
+  steps:
+    - uses: compose-output
+      config: {ok: true}
+`;
+    const put = (user: string) =>
+      request(server).put('/api/stagecoach/cluster/manifests').set(as(user)).set('Content-Type', 'application/yaml').send(task);
+    audit.length = 0;
+    const refused = await put(ADA).expect(403);
+    expect(refused.body.error.message).toBe('stagecoach.cluster.update on the cluster scope is not allowed for you by the permission policy');
+    const applied = await put(ROOT).expect(200);
+    expect(applied.body.clusterPromotionTasks).toEqual(['shared']);
+    expect(audit.map(a => [a.eventId, a.outcome])).toEqual([
+      ['cluster-manifests-apply', 'fail'],
+      ['cluster-manifests-apply', 'success'],
+    ]);
+    const read = await request(server).get('/api/stagecoach/cluster/manifests').set(as(BOB)).expect(200);
+    expect(read.body.clusterPromotionTasks.map((t: { name: string }) => t.name)).toEqual(['shared']);
+  });
+
   it('records every change as an auditor event with its request, project, stage and outcome', async () => {
     audit.length = 0;
     await request(server)

@@ -42,7 +42,9 @@ export function readStagecoachExamplePolicyOptions(config: Config): StagecoachEx
  * - owners of a catalog entity annotated with the project (directly or through a group)
  *   change it: apply manifests, refresh, freight, and promote, approve, abort and verify in
  *   its stages — except stages labelled `env: prod`;
- * - admins (by default the group `platform-team`) do everything, prod included.
+ * - admins (by default the group `platform-team`) do everything, prod included; they alone
+ *   change the cluster scope (`stagecoach.cluster.update`, a permission with no resource: the
+ *   other users' changes end in the final DENY), which everyone reads.
  *
  * Other plugins' permissions are allowed, as the allow-all policy this replaces did.
  */
