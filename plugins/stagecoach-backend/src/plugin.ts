@@ -108,6 +108,7 @@ export const stagecoachPlugin = createBackendPlugin({
           steps: steps.seal(),
           kinds: kinds.seal(),
           workDir: config.getOptionalString('stagecoach.workDir'),
+          uiBaseUrl: config.getOptionalString('app.baseUrl'),
           gitIdentity: {
             name:
               config.getOptionalString('stagecoach.gitClient.name') ??

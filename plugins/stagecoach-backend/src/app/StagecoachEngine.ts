@@ -194,6 +194,8 @@ export class StagecoachEngine {
 
     const views = new Views({ ...stores, policies, discovery, kinds });
     this.verifications = new VerificationService({
+      artifactFunctions: f =>
+        kinds.expressionFunctions(f.artifacts, `freight ${f.alias}`, { warehouse: f.warehouse }),
       pipelines: stores.pipelines,
       freight: stores.freight,
       verifications: stores.verifications,
@@ -320,8 +322,9 @@ export class StagecoachEngine {
       maxOutputBytes: options.maxOutputBytes,
       kube,
       argocd,
-      artifactFunctions: (artifacts, owner) =>
-        kinds.expressionFunctions(artifacts, owner),
+      uiBaseUrl: options.uiBaseUrl,
+      artifactFunctions: (artifacts, owner, collection) =>
+        kinds.expressionFunctions(artifacts, owner, collection),
       onSucceeded: (p, tx) => this.verifications.promotionSucceeded(p, tx),
       onStarted: async p => {
         // what is being verified is about to change: the verification in progress would judge the wrong thing

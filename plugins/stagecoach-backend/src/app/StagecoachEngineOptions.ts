@@ -53,6 +53,8 @@ export interface StagecoachEngineOptions {
   egress?: EgressPolicy;
   /** The most a step's outputs may take, as JSON (app-config `stagecoach.promotions.maxOutputBytes`; default 1 MiB). */
   maxOutputBytes?: number;
+  /** Where people open the UI (Backstage's app.baseUrl): `ctx.uiBaseUrl` in promotion steps. */
+  uiBaseUrl?: string;
   /** Whether a new promotion aborts the stage's older pending ones (default false; a request may ask). */
   supersedePending?: boolean;
   /** Kubernetes clusters, for Argo CD (argocd-* steps, stage health) and job metrics (default: none). */

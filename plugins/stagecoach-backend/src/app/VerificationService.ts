@@ -1,7 +1,8 @@
 import { ConflictError } from '@backstage/errors';
 import type { Verification } from '@stagecoach/plugin-stagecoach-common';
 import type { Knex } from 'knex';
-import type { FreightStore } from '../store/FreightStore';
+import type { ExprFunction } from '../expressions/expressions';
+import type { FreightStore, StoredFreight } from '../store/FreightStore';
 import type { PipelineStore } from '../store/PipelineStore';
 import type { ClaimedPromotion } from '../store/PromotionStore';
 import type { VerificationStore } from '../store/VerificationStore';
@@ -10,6 +11,8 @@ import type { Clock, Logger } from '../util/types';
 import type { DomainEventBus } from './events/DomainEventBus';
 
 export interface VerificationServiceOptions {
+  /** `commitFrom`, `imageFrom`, … over the verified freight, for `${{ }}` in the stage's verification args. */
+  artifactFunctions?: (freight: StoredFreight) => Record<string, ExprFunction>;
   pipelines: PipelineStore;
   freight: FreightStore;
   verifications: VerificationStore;
@@ -52,7 +55,7 @@ export class VerificationService {
         freightId: p.freightId,
         promotionId: p.id,
         createdBy: p.createdBy,
-        ...analysisForStage(stage),
+        ...analysisForStage(stage, await this.functionsOver(p.project, p.freightId, tx)),
       },
       now,
       `promotion ${p.id}`,
@@ -67,6 +70,13 @@ export class VerificationService {
         verificationId: id,
       }),
     );
+  }
+
+  /** The artifact functions over one freight, for the verification's args. */
+  private async functionsOver(project: string, freightId: string, tx?: Knex.Transaction) {
+    if (!this.o.artifactFunctions) return undefined;
+    const store = tx ? this.o.freight.transacting(tx) : this.o.freight;
+    return this.o.artifactFunctions(await store.get(project, freightId));
   }
 
   /** Verifies the stage's current freight again (Kargo's reverify): a new verification, which supersedes any in progress. */
@@ -91,7 +101,7 @@ export class VerificationService {
         stage: stageName,
         freightId: stage.currentFreightId,
         createdBy: actor,
-        ...analysisForStage(stage),
+        ...analysisForStage(stage, await this.functionsOver(project, stage.currentFreightId)),
       },
       this.now(),
       `a re-verification by ${actor ?? 'an unnamed caller'}`,

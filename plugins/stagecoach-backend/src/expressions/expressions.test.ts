@@ -34,7 +34,7 @@ describe('expressions', () => {
 
   it('names unknown names and functions, and type errors', () => {
     expect(() => evaluate('varz.repo', env)).toThrow('in "varz.repo": unknown name "varz" (known: ctx, outputs, vars)');
-    expect(() => evaluate('shell("rm -rf /")', env)).toThrow(/unknown function "shell" \(known: quote, upper\)/);
+    expect(() => evaluate('shell("rm -rf /")', env)).toThrow(/unknown function "shell" \(known: quote, upper; built-in: abs, all, any, /);
     expect(() => evaluate('vars.repo - 1', env)).toThrow(/"-" needs numbers, got string/);
     expect(() => evaluate('vars.nothing.deeper', env)).toThrow(/cannot read "deeper" of undefined/);
   });
@@ -43,6 +43,14 @@ describe('expressions', () => {
     expect(() => evaluate('vars.constructor', env)).toThrow(/"constructor" is not accessible/);
     expect(() => evaluate('vars["__proto__"]', env)).toThrow(/"__proto__" is not accessible/);
     expect(() => evaluate('vars.repo.toString()', env)).toThrow(/only named functions can be called/);
+    expect(() => evaluate('vars["constructor"]["constructor"]("return process")()', env)).toThrow(/only named functions can be called/);
+    expect(() => evaluate('vars["constructor"]["constructor"]', env)).toThrow(/"constructor" is not accessible/);
+    expect(() => evaluate('{"__proto__": 1}', env)).toThrow(/"__proto__" cannot be a key/);
+    expect(evaluate('fromJSON(\'{"__proto__": {"x": 1}}\')', env)).toEqual({});
+    expect(evaluate('fromJSON(\'{"__proto__": {"x": 1}}\').x', env)).toBeUndefined();
+    expect(() => evaluate('map(vars.list, #.constructor)', env)).toThrow(/"constructor" is not accessible/);
+    expect(() => evaluate('get(vars, "constructor")', env)).not.toThrow();
+    expect(evaluate('get(vars, "constructor")', env)).toBeNull();
     expect(() => evaluate('vars.repo = 1', env)).toThrow();
     expect(() => evaluate('process', env)).toThrow(/unknown name "process"/);
     expect(evaluate('vars.hasOwnProperty', env)).toBeUndefined();

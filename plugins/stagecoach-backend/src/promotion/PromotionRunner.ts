@@ -65,7 +65,13 @@ export interface PromotionRunnerOptions {
    * `commitFrom`, `imageFrom`, `chartFrom`, …: the subscription kinds' expression functions
    * over a freight's artifacts; `owner` names the freight in their errors.
    */
-  artifactFunctions(artifacts: FreightArtifacts, owner: string): Record<string, ExprFunction>;
+  artifactFunctions(
+    artifacts: FreightArtifacts,
+    owner: string,
+    collection?: { warehouse: string; held?: ReadonlyMap<string, { artifacts: FreightArtifacts; owner: string }> },
+  ): Record<string, ExprFunction>;
+  /** Where people open the UI (Backstage's app.baseUrl), for `ctx.uiBaseUrl`. */
+  uiBaseUrl?: string;
   /** For the oci-* steps: the engine's registry client (default: one without credentials). */
   registry?: RegistryClient;
   /** Kubernetes clusters and Argo CD settings, for the argocd-* steps (default: none configured). */
@@ -224,13 +230,22 @@ export class PromotionRunner {
         metadata = undefined; // read again before the next step
       },
     };
-    const artifactFunctions = this.options.artifactFunctions(freight.artifacts, `freight ${freight.alias}`);
+    // the freight the stage holds from each warehouse: `commitFrom(repo, warehouse("other"))` reads it
+    const held = await this.options.freight.heldInStage(p.project, p.stage);
+    const artifactFunctions = this.options.artifactFunctions(freight.artifacts, `freight ${freight.alias}`, {
+      warehouse: freight.warehouse,
+      held: new Map([...held].map(([w, f]) => [w, { artifacts: f.artifacts, owner: `freight ${f.alias}` }])),
+    });
+    const replaced = held.get(freight.warehouse);
+    const rollback = !!replaced && replaced.id !== freight.id && replaced.createdAt > freight.createdAt;
     const envFor = (step: RunnableStep, alias: string, vars: Record<string, unknown>): ExpressionEnv =>
       promotionEnv({
         project: p.project,
         stage: p.stage,
         promotionId: p.id,
         actor: p.createdBy,
+        rollback,
+        uiBaseUrl: this.options.uiBaseUrl,
         freight,
         artifactFunctions,
         vars,

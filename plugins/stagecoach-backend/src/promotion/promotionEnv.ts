@@ -8,6 +8,10 @@ export interface PromotionEnvInput {
   stage: string;
   promotionId: string;
   actor?: string;
+  /** The freight is older than the one of its warehouse it replaces in the stage. */
+  rollback?: boolean;
+  /** Where people open the UI (app.baseUrl). */
+  uiBaseUrl?: string;
   freight: StoredFreight;
   /** `commitFrom`, `imageFrom`, `chartFrom`, …: the subscription kinds' functions over the freight's artifacts. */
   artifactFunctions: Record<string, ExprFunction>;
@@ -20,6 +24,8 @@ export interface PromotionEnvInput {
   /** The status of every step so far, by alias; and whether an earlier step failed. */
   statuses?: ReadonlyMap<string, string>;
   failed?: boolean;
+  /** Functions over the project's own data (such as `configMap`, `secret`), added by whoever holds it. */
+  projectFunctions?: Record<string, ExprFunction>;
   /** Metadata written by set-metadata: stages by name, freight by ID and by alias. */
   metadata?: MetadataSnapshot;
 }
@@ -30,11 +36,15 @@ export function promotionEnv(input: PromotionEnvInput): ExpressionEnv {
   return {
     values: {
       ctx: {
+        uiBaseUrl: input.uiBaseUrl ?? '',
         project: input.project,
         stage: input.stage,
         promotion: input.promotionId,
         targetFreight: { name: freight.id, alias: freight.alias, origin: { name: freight.warehouse } },
-        meta: { promotion: { actor: input.actor ?? '' }, ...(input.stepAlias ? { step: { alias: input.stepAlias } } : {}) },
+        meta: {
+          promotion: { actor: input.actor ?? '', rollback: input.rollback ?? false },
+          ...(input.stepAlias ? { step: { alias: input.stepAlias } } : {}),
+        },
       },
       vars: input.vars,
       outputs: input.outputs,
@@ -45,10 +55,17 @@ export function promotionEnv(input: PromotionEnvInput): ExpressionEnv {
       ...valueFunctions,
       ...statusFunctions(input.statuses ?? new Map(), input.failed ?? false),
       ...metadataFunctions(input.metadata),
-      warehouse: name => ({ kind: 'Warehouse', name }),
+      warehouse,
+      ...input.projectFunctions,
     },
   };
 }
+
+/** `warehouse("x")`: an origin, the last argument of `commitFrom`, `imageFrom`, `chartFrom`, … */
+const warehouse: ExprFunction = name => {
+  if (typeof name !== 'string' || !name) throw new ExpressionError('warehouse(name) needs the name of a warehouse');
+  return { kind: 'Warehouse', name };
+};
 
 /** `success()`, `failure()`, `always()` and `status(alias)`, for a step's `if`. */
 function statusFunctions(statuses: ReadonlyMap<string, string>, failed: boolean): Record<string, ExprFunction> {

@@ -268,6 +268,34 @@ export class FreightStore {
     }));
   }
 
+  /**
+   * The freight a stage holds, by warehouse (Kargo's freight collection): of each warehouse,
+   * the freight of the last successful promotion into the stage, which stays there until a
+   * later one brings other freight of that warehouse.
+   */
+  async heldInStage(project: string, stage: string): Promise<Map<string, StoredFreight>> {
+    const k = this.knex;
+    const latest = k('stagecoach_promotions as q')
+      .join('stagecoach_freight as qf', function on() {
+        this.on('qf.project', '=', 'q.project').andOn('qf.id', '=', 'q.freight_id');
+      })
+      .whereRaw('q.project = p.project')
+      .whereRaw('q.stage = p.stage')
+      .where('q.phase', 'Succeeded')
+      .whereRaw('qf.warehouse = f.warehouse')
+      .max('q.finished_at');
+    const rows: (FreightRow & { finished_at: string })[] = await k('stagecoach_promotions as p')
+      .join('stagecoach_freight as f', function on() {
+        this.on('f.project', '=', 'p.project').andOn('f.id', '=', 'p.freight_id');
+      })
+      .where({ 'p.project': project, 'p.stage': stage, 'p.phase': 'Succeeded' })
+      .where('p.finished_at', '=', latest)
+      .select('f.*', 'p.finished_at');
+    const held = new Map<string, StoredFreight>();
+    for (const row of rows) held.set(row.warehouse, toFreight(row));
+    return held;
+  }
+
   /** freight ID -> stages it is verified in. */
   async verifiedIn(project: string, freightIds?: string[]): Promise<Map<string, string[]>> {
     const q = this.knex('stagecoach_freight_stages').where({ project }).whereNotNull('verified_at');

@@ -31,9 +31,12 @@ export interface ResolveEnv {
   stage: string;
   /** The stage's vars, already evaluated: `${{ vars.x }}` in an arg reads them. */
   vars: Record<string, unknown>;
-  /** More functions for arg expressions (for instance the freight's `imageFrom`). */
+  /** More functions for arg expressions: the verified freight's `commitFrom`, `imageFrom`, … */
   functions?: Record<string, ExprFunction>;
 }
+
+/** `warehouse("x")`, the origin argument of `commitFrom(repo, warehouse("x"))`. */
+const originOf: ExprFunction = name => ({ kind: 'Warehouse', name });
 
 const DEFAULTS = { count: 1, failureLimit: 0, inconclusiveLimit: 0, consecutiveErrorLimit: 4 };
 const ARG_REF = /\{\{\s*args\.([^{}\s]+)\s*\}\}/g;
@@ -52,7 +55,7 @@ function stageArgs(verification: StageVerification | undefined, env: ResolveEnv)
   const out = new Map<string, string>();
   const exprEnv = {
     values: { ctx: { project: env.project, stage: env.stage }, vars: env.vars },
-    functions: { ...valueFunctions, ...env.functions },
+    functions: { ...valueFunctions, ...env.functions, warehouse: originOf },
   };
   verification?.args?.forEach((arg, i) => {
     let value: unknown;
