@@ -13,6 +13,8 @@ import { yamlParse } from './yaml-parse';
 import { yamlMerge } from './yaml-merge';
 import { tar } from './tar';
 import { untar } from './untar';
+import { tomlParse } from './toml-parse';
+import { tomlUpdate } from './toml-update';
 import { composeOutput } from './compose-output';
 import { setMetadata } from './set-metadata';
 import { fail } from './fail';
@@ -54,7 +56,7 @@ export const builtinSteps: ReadonlyMap<string, StepDefinition> = new Map(
       // files and structured data
       copy, deleteStep, fileWrite, jsonUpdate, jsonParse, yamlParse, yamlMerge,
       yamlUpdate,
-      tar, untar,
+      tar, untar, tomlParse, tomlUpdate,
       // Helm and Kustomize
       kustomizeSetImage, kustomizeBuild, helmUpdateChart, helmTemplate, helmUpdateImage,
       // HTTP
