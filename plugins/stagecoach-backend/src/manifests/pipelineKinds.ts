@@ -1,4 +1,5 @@
 import type { ManifestExtension, ManifestKind } from './ManifestExtension';
+import { stepExpressionProblems, templateProblems } from '../expressions/templateProblems';
 import { DocumentProblem, formatPath, zodProblems } from './problems';
 import { ProjectConfigSpec, projectConfigSpecSchema } from './projectConfig';
 import { duplicateAliases } from './promotionTasks';
@@ -25,6 +26,15 @@ export interface PipelineKinds {
   projectConfig: ManifestKind<ProjectConfigSpec>;
 }
 
+/** Problems of the `${{ }}` expressions under these fields of a spec (vars, verification args), paths from `spec`. */
+function expressionProblemsAt(spec: object, ...fields: string[][]): DocumentProblem[] {
+  return fields.flatMap(field => {
+    let value: unknown = spec;
+    for (const key of field) value = value && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined;
+    return templateProblems(value, field).map(p => ({ path: formatPath('spec', p.path), message: p.message }));
+  });
+}
+
 export function pipelineKinds(
   extensions: readonly ManifestExtension[],
 ): PipelineKinds {
@@ -42,6 +52,9 @@ export function pipelineKinds(
   ) => {
     const problems: DocumentProblem[] = [];
     steps.forEach((step, i) => {
+      for (const p of stepExpressionProblems(step)) {
+        problems.push({ path: formatPath(`${at}[${i}]`, p.path), message: p.message });
+      }
       if (!step.uses) return; // a task's steps are checked in the PromotionTask's document
       for (const extension of extensions) {
         for (const p of extension.checkStep?.({
@@ -88,6 +101,7 @@ export function pipelineKinds(
           problems: [
             ...stepProblems(data.promotionTemplate?.spec.steps ?? [], 'spec.promotionTemplate.spec.steps'),
             ...aliasProblems(data.promotionTemplate?.spec.steps ?? [], 'spec.promotionTemplate.spec.steps'),
+            ...expressionProblemsAt(data, ['vars'], ['promotionTemplate', 'spec', 'vars'], ['verification', 'args']),
           ],
         };
       },
@@ -102,7 +116,11 @@ export function pipelineKinds(
           return { problems: zodProblems('spec', parsed.error) };
         return {
           spec: parsed.data,
-          problems: [...stepProblems(parsed.data.steps, 'spec.steps'), ...aliasProblems(parsed.data.steps, 'spec.steps')],
+          problems: [
+            ...stepProblems(parsed.data.steps, 'spec.steps'),
+            ...aliasProblems(parsed.data.steps, 'spec.steps'),
+            ...expressionProblemsAt(parsed.data, ['vars']),
+          ],
         };
       },
     },
