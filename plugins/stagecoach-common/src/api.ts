@@ -15,6 +15,7 @@ export type FreightOrigin = Generated.FreightOrigin;
 export type FreightRef = Generated.FreightRef;
 export type Freight = Generated.Freight;
 export type FreightStatus = Generated.FreightStatus;
+export type DeepLink = Generated.DeepLink;
 export type FreightVerification = Generated.FreightVerification;
 export type FreightApproval = Generated.FreightApproval;
 export type FreightSources = Generated.FreightSources;

@@ -9,6 +9,7 @@ import {
 } from '../discovery/DiscoveryService';
 import type { SubscriptionKinds } from '../discovery/SubscriptionKinds';
 import { pipelineOrder } from '../manifests/parseManifests';
+import { evaluateLinks } from './deepLinks';
 import { PolicyContext, StagePolicies } from '../stages/StagePolicies';
 import { FreightStore, StoredFreight } from '../store/FreightStore';
 import {
@@ -58,12 +59,38 @@ export class Views {
       approvedFor: Object.keys(status.approvedFor).sort(),
       status,
     } satisfies Partial<Freight>;
+    const links = ctx.config?.freightLinks?.length
+      ? { links: evaluateLinks(ctx.config.freightLinks, this.linkScope(f.project, f)) }
+      : {};
     // between them each kind's field (commits, images, charts), typed by the API, not here
     return {
       ...head,
       ...this.o.kinds.artifactFields(f.artifacts),
       ...tail,
+      ...links,
     } as Freight;
+  }
+
+  /**
+   * What a ProjectConfig link's expressions see: `project`; `freight` (its id, also as Kargo's
+   * `name`, alias, origin, createdAt and artifacts), null for a stage without freight; `stage`
+   * for stage links; and commitFrom, imageFrom, chartFrom, … over that freight.
+   */
+  private linkScope(project: string, f: StoredFreight | undefined, stage?: Record<string, unknown>) {
+    const freight = f
+      ? {
+          id: f.id,
+          name: f.id,
+          alias: f.alias,
+          origin: { kind: 'Warehouse', name: f.warehouse },
+          createdAt: f.createdAt,
+          ...this.o.kinds.artifactFields(f.artifacts),
+        }
+      : null;
+    return {
+      values: { project, freight, ...(stage ? { stage } : {}) },
+      functions: f ? this.o.kinds.expressionFunctions(f.artifacts, `freight ${f.alias}`) : {},
+    };
   }
 
   warehouse(w: StoredWarehouse): Warehouse {
@@ -110,11 +137,12 @@ export class Views {
       ),
     ];
     const aliases = new Map<string, string>();
+    const stored = new Map<string, StoredFreight>();
     for (const id of freightIds) {
       aliases.set(
         id,
         await freight.get(project, id).then(
-          f => f.alias,
+          f => (stored.set(id, f), f.alias),
           () => id,
         ),
       );
@@ -161,6 +189,18 @@ export class Views {
         analysisTemplates: (s.spec.verification?.analysisTemplates ?? []).map(
           t => t.name,
         ),
+        ...(config?.stageLinks?.length
+          ? {
+              links: evaluateLinks(
+                config.stageLinks,
+                this.linkScope(
+                  project,
+                  s.currentFreightId ? stored.get(s.currentFreightId) : undefined,
+                  { name, project, labels: s.labels ?? {} },
+                ),
+              ),
+            }
+          : {}),
       };
     });
   }

@@ -91,7 +91,7 @@ describe('Kargo fields in manifests', () => {
     expect(m.stages[0].spec).toMatchObject({ shard: 'east' });
   });
 
-  it('refuses allowTags / ignoreTags (failing discovery in Kargo from v1.11) naming the field to write', () => {
+  it('refuses allowTags / ignoreTags (failing discovery in Kargo from v1.11) naming the field to write; reads an image semverConstraint as constraint', () => {
     expect(
       problemsOf(
         warehouse(`    - git: {repoURL: "https://git.example.com/app.git", commitSelectionStrategy: Lexical, allowTags: "^v1"}
@@ -107,12 +107,10 @@ describe('Kargo fields in manifests', () => {
         message: expect.stringMatching(/^ignoreTags is deprecated in Kargo and fails discovery from v1\.11: write ignoreTagsRegexes, a list/),
       },
     ]);
-    expect(problemsOf(warehouse('    - image: {repoURL: ghcr.io/acme/api, semverConstraint: ^1.0.0}'))).toEqual([
-      {
-        path: 'spec.subscriptions[0].image.semverConstraint',
-        message: 'semverConstraint was removed from image subscriptions in Kargo v1.9: write constraint (a semver range for the SemVer strategy)',
-      },
-    ]);
+    // an image's semverConstraint, Kargo's older name of constraint (its quickstart still writes it), is read as constraint
+    expect(parse(warehouse('    - image: {repoURL: ghcr.io/acme/api, semverConstraint: ^1.0.0}')).warehouses[0].spec.subscriptions[0].image).toMatchObject({
+      constraint: '^1.0.0',
+    });
   });
 
   it('refuses an invalid semver constraint where it is one, naming the field', () => {

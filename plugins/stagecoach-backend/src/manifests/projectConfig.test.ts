@@ -59,9 +59,7 @@ describe('ProjectConfig and stage sources in manifests', () => {
       autoPromotionEnabled: true
       autoRollback: {onPromotion: [Failed]}
     - stageSelector: {matchLabels: {tier: test}, matchExpressions: [{key: region, operator: NotIn, values: [eu]}]}
-  webhookReceivers:
-    - name: gh
-      github: {secretRef: {name: gh-secret}}
+  webhookReceivers: []
   freightLinks:
     - {title: Build, url: "\${{ 'https://ci.example.com/' + freight.name }}"}
   stageLinks: []
@@ -98,8 +96,8 @@ describe('ProjectConfig and stage sources in manifests', () => {
     - stageSelector: {name: "glob:prod-[a"}
       automatic: true
   webhookReceivers:
-    - name: x
-      jenkins: {}
+    - name: gh
+      github: {secretRef: {name: gh-secret}}
 `,
             'other',
           ),
@@ -128,7 +126,13 @@ describe('ProjectConfig and stage sources in manifests', () => {
         message: expect.stringMatching(/^"glob:prod-\[a" is not a valid glob/),
       },
       { document: 4, path: 'spec.promotionPolicies[5]', message: expect.stringMatching(/automatic/) },
-      { document: 4, path: 'spec.webhookReceivers[0].jenkins', message: expect.stringMatching(/^is not a webhook receiver kind/) },
+      {
+        document: 4,
+        path: 'spec.webhookReceivers',
+        message: expect.stringMatching(
+          /^per-project webhook receivers are not available: .*Define the receiver in app-config \(stagecoach\.webhooks\.receivers/,
+        ),
+      },
     ]);
   });
 

@@ -1,10 +1,12 @@
 import { z } from 'zod';
+import { expressionsIn, syntaxProblem, unwrapExpression } from '../expressions/expressions';
 import { namePatternProblem } from '../util/namePatterns';
 
 /**
  * Kargo's ProjectConfig (`kind: ProjectConfig`, named after its project): project-wide
- * policy. Stagecoach acts on `promotionPolicies`; the other fields Kargo has are accepted
- * and stored so that Kargo manifests apply unchanged.
+ * policy. Stagecoach acts on `promotionPolicies` and on `freightLinks` / `stageLinks`;
+ * `promotionWindows` (Kargo Enterprise) is accepted and stored, and `webhookReceivers` refused
+ * unless empty.
  */
 
 const labelSelectorRequirementSchema = z
@@ -60,37 +62,51 @@ const promotionPolicySchema = z
   })
   .strict();
 
-const WEBHOOK_PROVIDERS = ['artifactory', 'azure', 'bitbucket', 'dockerhub', 'gitea', 'github', 'gitlab', 'harbor', 'quay', 'generic'];
+/** Text that may hold `${{ }}` expressions: each must parse (it is evaluated when freight or a stage is shown). */
+function checkTemplate(text: string, ctx: z.RefinementCtx) {
+  for (const expression of expressionsIn(text)) {
+    const problem = syntaxProblem(expression);
+    if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, message: problem });
+  }
+}
 
-/** Stored, not served: Stagecoach's webhook receivers are configured in app-config. */
-const webhookReceiverSchema = z
-  .object({ name: z.string().min(1) })
-  .catchall(z.record(z.unknown()))
-  .superRefine((r, ctx) => {
-    const keys = Object.keys(r).filter(k => k !== 'name');
-    const unknown = keys.filter(k => !WEBHOOK_PROVIDERS.includes(k));
-    for (const k of unknown) {
-      ctx.addIssue({ code: z.ZodIssueCode.custom, path: [k], message: `is not a webhook receiver kind: use one of ${WEBHOOK_PROVIDERS.join(', ')}` });
-    }
-    if (unknown.length === 0 && keys.length !== 1) {
-      ctx.addIssue({ code: z.ZodIssueCode.custom, message: `must have exactly one of ${WEBHOOK_PROVIDERS.join(', ')}` });
-    }
-  });
-
+/**
+ * A link shown with each freight (`freightLinks`) or stage (`stageLinks`), as in Kargo:
+ * title, url and description are text with `${{ }}` expressions; `if` an expression (bare or
+ * wrapped) that leaves the link out when false. Evaluated by app/deepLinks.ts.
+ */
 export const deepLinkSchema = z
   .object({
-    title: z.string().min(1),
-    /** An expression over the freight or stage. */
-    url: z.string().min(1),
-    description: z.string().optional(),
-    if: z.string().optional(),
+    title: z.string().min(1).superRefine(checkTemplate),
+    url: z.string().min(1).superRefine(checkTemplate),
+    description: z.string().superRefine(checkTemplate).optional(),
+    if: z
+      .string()
+      .superRefine((text, ctx) => {
+        const problem = syntaxProblem(unwrapExpression(text));
+        if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, message: problem });
+      })
+      .optional(),
   })
   .strict();
+
+export type DeepLinkSpec = z.infer<typeof deepLinkSchema>;
 
 export const projectConfigSpecSchema = z
   .object({
     promotionPolicies: z.array(promotionPolicySchema).optional(),
-    webhookReceivers: z.array(webhookReceiverSchema).optional(),
+    /**
+     * Kargo's per-project receivers take their secret from a Secret of the project, which
+     * Stagecoach does not keep (only credential Secrets are read): refused unless empty,
+     * pointing to the receivers app-config defines.
+     */
+    webhookReceivers: z
+      .array(z.unknown())
+      .refine(r => r.length === 0, {
+        message:
+          "per-project webhook receivers are not available: their secret would come from a Secret of the project, which Stagecoach keeps only for credentials. Define the receiver in app-config (stagecoach.webhooks.receivers, see docs/webhooks.md: the same providers, each with its secret and its URL) and remove spec.webhookReceivers",
+      })
+      .optional(),
     freightLinks: z.array(deepLinkSchema).optional(),
     stageLinks: z.array(deepLinkSchema).optional(),
     /** Kargo Enterprise: accepted and ignored. */

@@ -669,6 +669,34 @@ export const spec = {
           status: {
             $ref: '#/components/schemas/FreightStatus',
           },
+          links: {
+            type: 'array',
+            description:
+              "The ProjectConfig's freightLinks, evaluated for this freight (those whose `if` is false left out).",
+            items: {
+              $ref: '#/components/schemas/DeepLink',
+            },
+          },
+        },
+      },
+      DeepLink: {
+        description:
+          "A link from the ProjectConfig's freightLinks or stageLinks, its expressions evaluated. A link whose expressions fail, or whose URL is not http(s), has `error` and no `url`.",
+        type: 'object',
+        required: ['title'],
+        properties: {
+          title: {
+            type: 'string',
+          },
+          url: {
+            type: 'string',
+          },
+          description: {
+            type: 'string',
+          },
+          error: {
+            type: 'string',
+          },
         },
       },
       FreightStatus: {
@@ -1115,6 +1143,14 @@ export const spec = {
             type: 'array',
             items: {
               type: 'string',
+            },
+          },
+          links: {
+            type: 'array',
+            description:
+              "The ProjectConfig's stageLinks, evaluated for this stage (those whose `if` is false left out).",
+            items: {
+              $ref: '#/components/schemas/DeepLink',
             },
           },
         },

@@ -629,6 +629,15 @@ export interface components {
       /** @description Stages this freight was approved for by hand: it may enter them unverified. */
       approvedFor?: string[];
       status?: components['schemas']['FreightStatus'];
+      /** @description The ProjectConfig's freightLinks, evaluated for this freight (those whose `if` is false left out). */
+      links?: components['schemas']['DeepLink'][];
+    };
+    /** @description A link from the ProjectConfig's freightLinks or stageLinks, its expressions evaluated. A link whose expressions fail, or whose URL is not http(s), has `error` and no `url`. */
+    DeepLink: {
+      title: string;
+      url?: string;
+      description?: string;
+      error?: string;
     };
     /** @description Per-stage details of a freight, in the shape of Kargo's Freight status. */
     FreightStatus: {
@@ -794,6 +803,8 @@ export interface components {
       health?: components['schemas']['StageHealth'];
       verification?: components['schemas']['Verification'];
       analysisTemplates?: string[];
+      /** @description The ProjectConfig's stageLinks, evaluated for this stage (those whose `if` is false left out). */
+      links?: components['schemas']['DeepLink'][];
     };
     /** @description Stages in pipeline order. */
     StageList: {
@@ -1151,6 +1162,7 @@ export type ArtifactLabel = components['schemas']['ArtifactLabel'];
 export type FreightOrigin = components['schemas']['FreightOrigin'];
 export type FreightRef = components['schemas']['FreightRef'];
 export type Freight = components['schemas']['Freight'];
+export type DeepLink = components['schemas']['DeepLink'];
 export type FreightStatus = components['schemas']['FreightStatus'];
 export type FreightVerification = components['schemas']['FreightVerification'];
 export type FreightApproval = components['schemas']['FreightApproval'];
