@@ -87,9 +87,9 @@ function program(io: CliIo, run: (action: Promise<number>) => void): Command {
   importCommand
     .command('kargo')
     .description(
-      "import a Kargo installation's projects: Warehouses, Stages, PromotionTasks, ProjectConfigs and AnalysisTemplates, " +
-        'applied per project through PUT /api/stagecoach/projects/{project}/manifests. ' +
-        'Freight history, Promotions and Secrets are not imported.',
+      'import a Kargo installation: its ClusterPromotionTasks through PUT /api/stagecoach/cluster/manifests, then each ' +
+        "project's Warehouses, Stages, PromotionTasks, ProjectConfig and AnalysisTemplates through " +
+        'PUT /api/stagecoach/projects/{project}/manifests. Freight history, Promotions and Secrets are not imported.',
     )
     .addOption(
       new Option(

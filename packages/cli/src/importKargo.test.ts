@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { createServer } from 'node:http';
 import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -82,6 +83,43 @@ async function get(url: string): Promise<{ status: number; body: any }> {
   return { status: response.status, body: await response.json() };
 }
 
+/**
+ * A Stagecoach from before the cluster scope, as a loopback HTTP server: GET /cluster/manifests
+ * answers 404 as an unknown route does; a project's apply answers 200 and is recorded.
+ */
+async function startOlderStagecoach() {
+  const applied: string[] = [];
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      if (
+        req.method === 'PUT' &&
+        /^\/api\/stagecoach\/projects\/[^/]+\/manifests$/.test(req.url ?? '')
+      ) {
+        applied.push(req.url!);
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        res.end(
+          JSON.stringify({ project: 'platform', warehouses: [], stages: [] }),
+        );
+        return;
+      }
+      res.writeHead(404, { 'Content-Type': 'application/json' });
+      res.end(
+        JSON.stringify({
+          error: { name: 'NotFoundError', message: 'not found' },
+          response: { statusCode: 404 },
+        }),
+      );
+    });
+  });
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    applied,
+    close: () => new Promise(resolve => server.close(resolve)),
+  };
+}
+
 /** The report's line for one document. */
 const line = (stdout: string, resource: string) =>
   stdout
@@ -123,9 +161,21 @@ describe('stagecoach import kargo (loopback Kubernetes API, real Stagecoach back
       line(stdout, 'Promotion/test.01j0000000000000000000000.f00d'),
     ).toContain('Promotions (history) are not imported');
 
+    // the cluster scope's set comes first: the ClusterPromotionTasks
+    expect(stdout).toMatch(
+      /^cluster scope\n {2}would apply {2}ClusterPromotionTask\/standard-promote\n/m,
+    );
+    expect(stdout).toContain(
+      'sent to PUT /api/stagecoach/cluster/manifests:\n---\napiVersion: kargo.akuity.io/v1alpha1\nkind: ClusterPromotionTask\n',
+    );
+
     // the YAML that would be sent: manifests as written by hand, nothing the cluster added
+    const projectSet = stdout.indexOf(
+      'sent to PUT /api/stagecoach/projects/kargo-demo/manifests:',
+    );
+    expect(projectSet).toBeGreaterThan(0);
     const yaml = stdout.slice(
-      stdout.indexOf('---'),
+      stdout.indexOf('---', projectSet),
       stdout.lastIndexOf('\n\n'),
     );
     const docs = parseAllDocuments(yaml).map(d => (d as any).toJS());
@@ -282,10 +332,82 @@ describe('stagecoach import kargo (loopback Kubernetes API, real Stagecoach back
     expect(line(stdout, 'Warehouse/app')).toMatch(
       /^ {2}not applied +Warehouse\/app$/,
     );
-    expect(line(stdout, 'ClusterPromotionTask/standard-promote')).toContain(
-      'skipped      ClusterPromotionTask/standard-promote: cluster-scoped kinds are not yet supported by this Stagecoach',
-    );
     expect((await get('/projects/broken')).status).toBe(404);
+  });
+
+  it('ClusterPromotionTasks go to the cluster scope first (PUT /cluster/manifests), keeping what Stagecoach has there; then the stages that call them apply', async () => {
+    // Stagecoach's cluster scope holds only a ClusterConfig (the earlier imports added the task): the import keeps it
+    const before = await fetch(
+      `${stagecoachUrl}/api/stagecoach/cluster/manifests?prune=true`,
+      {
+        method: 'PUT',
+        headers: {
+          Authorization: mockCredentials.user.header(USER),
+          'Content-Type': 'application/yaml',
+        },
+        body: 'apiVersion: kargo.akuity.io/v1alpha1\nkind: ClusterConfig\nmetadata: {name: cluster}\nspec:\n  gitClient: {name: Kargo, email: kargo@example.com}\n',
+      },
+    );
+    expect(before.status).toBe(200);
+
+    const { code, stdout } = await stagecoach(
+      [
+        'import',
+        'kargo',
+        '--context',
+        'kargo',
+        '--project',
+        'platform',
+        '--url',
+        stagecoachUrl,
+      ],
+      withToken,
+    );
+    expect(stdout).not.toContain('refused');
+    expect(code).toBe(0);
+    expect(stdout).toMatch(
+      /^cluster scope\n {2}applied {6}ClusterPromotionTask\/standard-promote\n {2}applied {6}ClusterConfig\/cluster \(from Stagecoach, kept as it is\)\n/m,
+    );
+    expect(line(stdout, 'Stage/shared')).toMatch(/^ {2}applied /);
+
+    const scope = await get('/cluster/manifests');
+    expect(
+      scope.body.clusterPromotionTasks.map((t: { name: string }) => t.name),
+    ).toEqual(['standard-promote']);
+    expect(scope.body.clusterConfig.spec.gitClient).toEqual({
+      name: 'Kargo',
+      email: 'kargo@example.com',
+    });
+    const stage = await get('/projects/platform/stages/shared');
+    expect(stage.status).toBe(200);
+  });
+
+  it('a Stagecoach without a cluster scope (404) gets the projects, and the ClusterPromotionTasks their stages call are reported skipped', async () => {
+    const older = await startOlderStagecoach();
+    try {
+      const { stdout } = await stagecoach(
+        [
+          'import',
+          'kargo',
+          '--context',
+          'kargo',
+          '--project',
+          'platform',
+          '--url',
+          older.url,
+        ],
+        withToken,
+      );
+      expect(stdout).not.toMatch(/^cluster scope$/m);
+      expect(line(stdout, 'ClusterPromotionTask/standard-promote')).toContain(
+        'skipped      ClusterPromotionTask/standard-promote: cluster-scoped kinds are not yet supported by this Stagecoach',
+      );
+      expect(older.applied).toEqual([
+        '/api/stagecoach/projects/platform/manifests',
+      ]);
+    } finally {
+      await older.close();
+    }
   });
 
   it('every project by default; one it may not read is not applied, and says what RBAC it needs', async () => {

@@ -9,8 +9,8 @@ import { KubeApiServer, KubeType, startKubeApi } from './kubeApi';
  * GitOps repository with kustomize, through a PromotionTask, and update Argo CD apps; a
  * ProjectConfig auto-promoting test, an AnalysisTemplate that verifies uat, Freight and a
  * Promotion (history), a credentials Secret. Plus a project "legacy" with Kargo's pre-v1.7
- * Project.spec.promotionPolicies, and a project "broken" whose Stage names a warehouse it does
- * not have and a ClusterPromotionTask.
+ * Project.spec.promotionPolicies, a project "broken" whose Stage names a warehouse it does
+ * not have, and a project "platform" whose Stage calls a ClusterPromotionTask.
  */
 
 const kargo = (
@@ -102,7 +102,7 @@ export async function startKargoInstallation(): Promise<{
   const api = await startKubeApi({ served: Object.values(TYPES), token });
   const put = api.put;
 
-  for (const name of ['kargo-demo', 'legacy', 'broken']) {
+  for (const name of ['kargo-demo', 'legacy', 'broken', 'platform']) {
     put(TYPES.projects, {
       metadata: { name },
       ...(name === 'legacy'
@@ -291,8 +291,13 @@ export async function startKargoInstallation(): Promise<{
       ],
     },
   });
+  // platform: a stage that calls a ClusterPromotionTask
+  put(TYPES.warehouses, {
+    metadata: { name: 'app', namespace: 'platform' },
+    spec: { subscriptions: [{ image: { repoURL: IMAGE } }] },
+  });
   put(TYPES.stages, {
-    metadata: { name: 'shared', namespace: 'broken' },
+    metadata: { name: 'shared', namespace: 'platform' },
     spec: {
       requestedFreight: [
         {

@@ -36,8 +36,12 @@ export function formatReport(
   for (const w of report.warnings) out.push(`warning: ${w}`);
   for (const e of report.errors) out.push(`error: ${e}`);
   const width = 13;
-  for (const project of report.projects) {
-    out.push('', `project ${project.project}`);
+  const scopes = [
+    ...(report.cluster ? [{ scope: report.cluster, cluster: true }] : []),
+    ...report.projects.map(p => ({ scope: p, cluster: false })),
+  ];
+  for (const { scope: project, cluster } of scopes) {
+    out.push('', cluster ? 'cluster scope' : `project ${project.project}`);
     for (const d of project.documents) {
       const label = LABELS[d.status].padEnd(width);
       const from = d.from ? ` (from ${d.from})` : '';
@@ -49,28 +53,32 @@ export function formatReport(
           `  ${''.padEnd(width)}  ${p.path ? `${p.path}: ` : ''}${p.message}`,
         );
     }
-    const secrets = project.credentialSecrets;
-    let named = 'the Secrets of its namespace could not be listed';
-    if (secrets?.length === 0)
-      named = `no Secret in namespace ${project.project} is labelled ${CREDENTIAL_LABEL}`;
-    else if (secrets)
-      named = `Secrets labelled ${CREDENTIAL_LABEL} in namespace ${
-        project.project
-      }: ${secrets.join(', ')}`;
-    out.push(
-      `  ${'credentials'.padEnd(
-        width,
-      )}not imported: re-create them for Stagecoach (${named})`,
-    );
+    if (!cluster) {
+      const secrets = project.credentialSecrets;
+      let named = 'the Secrets of its namespace could not be listed';
+      if (secrets?.length === 0)
+        named = `no Secret in namespace ${project.project} is labelled ${CREDENTIAL_LABEL}`;
+      else if (secrets)
+        named = `Secrets labelled ${CREDENTIAL_LABEL} in namespace ${
+          project.project
+        }: ${secrets.join(', ')}`;
+      out.push(
+        `  ${'credentials'.padEnd(
+          width,
+        )}not imported: re-create them for Stagecoach (${named})`,
+      );
+    }
     for (const w of project.warnings) out.push(`  warning: ${w}`);
     if (project.error) out.push(`  error: ${project.error}`);
     if (options.dryRun && project.yaml)
       out.push(
-        `  the manifests that would be sent to PUT /api/stagecoach/projects/${project.project}/manifests:`,
+        `  the manifests that would be sent to PUT /api/stagecoach/${
+          cluster ? 'cluster' : `projects/${project.project}`
+        }/manifests:`,
         project.yaml.trimEnd(),
       );
   }
-  const all = report.projects.flatMap(p => p.documents);
+  const all = scopes.flatMap(({ scope }) => scope.documents);
   const count = (s: DocumentReport['status']) =>
     all.filter(d => d.status === s).length;
   const parts = (Object.keys(LABELS) as DocumentReport['status'][])

@@ -12,6 +12,7 @@ import {
   PROJECTS,
   ResourceType,
 } from './kinds';
+import { planCluster } from './planCluster';
 import { ClusterObjects, planProject, ProjectPlan } from './planProject';
 import { readProject } from './readProject';
 
@@ -42,6 +43,8 @@ export interface ProjectReport {
 
 export interface ImportReport {
   source: string;
+  /** The cluster scope's set (ClusterPromotionTasks), when there was one to import. */
+  cluster?: ProjectReport;
   projects: ProjectReport[];
   /** Problems before any project (no Kargo, no such project). */
   errors: string[];
@@ -60,7 +63,7 @@ export interface ImportOptions {
 export function failed(report: ImportReport): boolean {
   return (
     report.errors.length > 0 ||
-    report.projects.some(
+    [...(report.cluster ? [report.cluster] : []), ...report.projects].some(
       p =>
         p.error !== undefined || p.documents.some(d => d.status === 'refused'),
     )
@@ -203,13 +206,13 @@ function reportOutcome(
       const gone = outcome.wouldRemove;
       const names = gone
         ? [
-            ...gone.warehouses.map(w => `Warehouse/${w}`),
-            ...gone.stages.map(s => `Stage/${s}`),
+            ...(gone.warehouses ?? []).map(w => `Warehouse/${w}`),
+            ...(gone.stages ?? []).map(st => `Stage/${st}`),
           ].join(', ')
         : '';
-      const error = `the Stagecoach project has ${
-        names || 'warehouses or stages'
-      } that Kargo's does not: run again with --prune to remove them (nothing was applied)`;
+      const error = names
+        ? `the Stagecoach project has ${names} that Kargo's does not: run again with --prune to remove them (nothing was applied)`
+        : `${outcome.message}: run again with --prune to remove them (nothing was applied)`;
       return {
         documents: [
           ...sent(
@@ -229,10 +232,86 @@ function reportOutcome(
   }
 }
 
+/** Applies a plan, or with no target says what it would apply; the backend's warnings join the scope's. */
+async function applyPlan(
+  plan: ProjectPlan,
+  apply: ((yaml: string) => Promise<ApplyOutcome>) | undefined,
+  base: Omit<ProjectReport, 'documents'>,
+): Promise<ProjectReport> {
+  if (!apply) {
+    const dry = reportOutcome(plan, { outcome: 'applied', warnings: [] });
+    for (const d of dry.documents)
+      if (d.status === 'applied') d.status = 'would-apply';
+    return { ...base, ...dry };
+  }
+  if (plan.sent.length === 0) {
+    base.warnings.push(
+      'nothing to apply: the project has no Warehouse, Stage or other document Stagecoach takes',
+    );
+    return {
+      ...base,
+      ...reportOutcome(plan, { outcome: 'applied', warnings: [] }),
+    };
+  }
+  const outcome = await apply(base.yaml);
+  if (outcome.outcome === 'applied') {
+    for (const w of outcome.warnings) {
+      base.warnings.push(
+        `Stagecoach: document ${w.document}${
+          w.resource ? ` (${w.resource})` : ''
+        }: ${w.message}`,
+      );
+    }
+  }
+  return { ...base, ...reportOutcome(plan, outcome) };
+}
+
+/**
+ * The cluster scope's import: Kargo's ClusterPromotionTasks applied with PUT /cluster/manifests
+ * before the projects whose stages call them. Answers whether the Stagecoach has a cluster
+ * scope (an older one answers 404: the projects then report the tasks as skipped).
+ */
+async function importClusterScope(
+  tasks: KubeObject[],
+  options: ImportOptions,
+  report: ImportReport,
+): Promise<boolean> {
+  if (tasks.length === 0) return true;
+  const { target } = options;
+  const base = { project: 'cluster scope', yaml: '', warnings: [] as string[] };
+  if (!target) {
+    const plan = planCluster(tasks, undefined, options.prune);
+    report.cluster = await applyPlan(plan, undefined, {
+      ...base,
+      yaml: setYaml(plan),
+    });
+    return true;
+  }
+  const existing = await target.clusterScope();
+  if ('unsupported' in existing) return false;
+  if ('failed' in existing) {
+    const plan = planCluster(tasks, undefined, options.prune);
+    report.cluster = {
+      ...base,
+      yaml: setYaml(plan),
+      ...reportOutcome(plan, { outcome: 'failed', message: existing.failed }),
+    };
+    return true;
+  }
+  const plan = planCluster(tasks, existing.scope, options.prune);
+  report.cluster = await applyPlan(
+    plan,
+    yaml => target.applyCluster(yaml, { prune: options.prune }),
+    { ...base, yaml: setYaml(plan) },
+  );
+  return true;
+}
+
 /**
  * Imports a Kargo installation's projects into Stagecoach: reads each project's documents,
- * makes them manifests again, applies each project's set (or, without a target, only says
- * what it would send) and reports every document. Secrets are never read beyond their names.
+ * makes them manifests again, applies the cluster scope's set and then each project's (or,
+ * without a target, only says what it would send) and reports every document. Secrets are
+ * never read beyond their names.
  */
 export async function importKargo(
   cluster: KargoCluster,
@@ -249,26 +328,33 @@ export async function importKargo(
   const projects = await projectsToImport(cluster, options.projects, errors);
   if (projects.length === 0) return report;
 
+  const clusterPromotionTasks = await clusterKind(
+    cluster,
+    CLUSTER_PROMOTION_TASKS,
+    warnings,
+  );
+  const clusterAnalysisTemplates = await clusterKind(
+    cluster,
+    CLUSTER_ANALYSIS_TEMPLATES,
+    warnings,
+  );
+  const clusterScope = await importClusterScope(
+    clusterPromotionTasks,
+    options,
+    report,
+  );
   const clusterObjects: ClusterObjects = {
-    clusterPromotionTasks: await clusterKind(
-      cluster,
-      CLUSTER_PROMOTION_TASKS,
-      warnings,
-    ),
-    clusterAnalysisTemplates: await clusterKind(
-      cluster,
-      CLUSTER_ANALYSIS_TEMPLATES,
-      warnings,
-    ),
+    clusterPromotionTasks,
+    clusterAnalysisTemplates,
+    clusterScope,
   };
 
   for (const project of projects) {
     const read = await readProject(cluster, project);
     const plan = planProject(read, clusterObjects);
-    const yaml = setYaml(plan);
     const base = {
       project: read.name,
-      yaml,
+      yaml: setYaml(plan),
       credentialSecrets: read.credentialSecrets,
       warnings: read.warnings,
     };
@@ -292,37 +378,16 @@ export async function importKargo(
       report.projects.push({ ...base, documents, error });
       continue;
     }
-    if (!options.target) {
-      report.projects.push({
-        ...base,
-        ...reportOutcome(plan, {
-          outcome: 'applied',
-          warehouses: [],
-          stages: [],
-        }),
-      });
-      for (const d of report.projects[report.projects.length - 1].documents)
-        if (d.status === 'applied') d.status = 'would-apply';
-      continue;
-    }
-    if (plan.sent.length === 0) {
-      base.warnings.push(
-        'nothing to apply: the project has no Warehouse, Stage or other document Stagecoach takes',
-      );
-      report.projects.push({
-        ...base,
-        ...reportOutcome(plan, {
-          outcome: 'applied',
-          warehouses: [],
-          stages: [],
-        }),
-      });
-      continue;
-    }
-    const outcome = await options.target.apply(read.name, yaml, {
-      prune: options.prune,
-    });
-    report.projects.push({ ...base, ...reportOutcome(plan, outcome) });
+    const { target } = options;
+    report.projects.push(
+      await applyPlan(
+        plan,
+        target &&
+          (yaml =>
+            target.applyProject(read.name, yaml, { prune: options.prune })),
+        base,
+      ),
+    );
   }
   return report;
 }

@@ -17,6 +17,12 @@ import type { KargoProject } from './readProject';
 export interface ClusterObjects {
   clusterPromotionTasks: KubeObject[];
   clusterAnalysisTemplates: KubeObject[];
+  /**
+   * Whether the Stagecoach imported to has a cluster scope (PUT /cluster/manifests): then
+   * ClusterPromotionTasks are imported there, else each project reports those its stages call
+   * as skipped.
+   */
+  clusterScope: boolean;
 }
 
 /** One object of the Kargo installation and what the import does with it. */
@@ -188,7 +194,7 @@ export function planProject(
   });
   const clusterTasks = named('ClusterPromotionTask', r => r.tasks);
   for (const task of [...cluster.clusterPromotionTasks].sort(byName)) {
-    if (clusterTasks.has(task.metadata.name))
+    if (!cluster.clusterScope && clusterTasks.has(task.metadata.name))
       skipped.push({
         resource: `ClusterPromotionTask/${task.metadata.name}`,
         skipped: SKIP_CLUSTER_SCOPED,

@@ -4,12 +4,19 @@ import {
   type ManifestRemovals,
 } from '@stagecoach/plugin-stagecoach-common';
 
-/** What one `PUT /projects/{p}/manifests` came to. */
+/** A warning of an apply: a document the backend read but did not keep, say. */
+export interface ApplyWarning {
+  document: number;
+  resource?: string;
+  message: string;
+}
+
+/** What one `PUT .../manifests` came to. */
 export type ApplyOutcome =
-  | { outcome: 'applied'; warehouses: string[]; stages: string[] }
+  | { outcome: 'applied'; warnings: ApplyWarning[] }
   /** 400 with the problems of the set, each naming its document (from 1). */
   | { outcome: 'refused'; message: string; problems: ManifestProblem[] }
-  /** 409: the project has warehouses or stages the set does not define. */
+  /** 409: the set would remove what it does not define. */
   | {
       outcome: 'prune-required';
       message: string;
@@ -17,6 +24,12 @@ export type ApplyOutcome =
     }
   /** Anything else: no credentials, not allowed, the backend unreachable. */
   | { outcome: 'failed'; message: string };
+
+/** The cluster scope as Stagecoach holds it (`GET /cluster/manifests`). */
+export interface ClusterScope {
+  clusterPromotionTasks: { name: string; spec: Record<string, unknown> }[];
+  clusterConfig?: { spec: Record<string, unknown> };
+}
 
 interface ErrorBody {
   error?: { message?: string; wouldRemove?: ManifestRemovals };
@@ -39,40 +52,77 @@ export class StagecoachTarget {
   }
 
   /** Applies a project's manifests, all or nothing; `prune` removes what the set does not define. */
-  async apply(
+  applyProject(
     project: string,
     yaml: string,
     options: { prune: boolean },
   ): Promise<ApplyOutcome> {
-    let response: Response;
-    try {
-      response = (await this.client.applyManifests(
+    return this.apply(
+      `project "${project}"`,
+      'stagecoach.manifests.apply',
+      () =>
+        this.client.applyManifests(
+          {
+            path: { project },
+            query: options.prune ? { prune: 'true' } : undefined,
+            body: { manifests: yaml },
+          },
+          { token: this.token },
+        ),
+    );
+  }
+
+  /** Applies the cluster scope's set (ClusterPromotionTasks, the ClusterConfig), all or nothing. */
+  applyCluster(
+    yaml: string,
+    options: { prune: boolean },
+  ): Promise<ApplyOutcome> {
+    return this.apply('the cluster scope', 'stagecoach.cluster.update', () =>
+      this.client.applyClusterManifests(
         {
-          path: { project },
           query: options.prune ? { prune: 'true' } : undefined,
           body: { manifests: yaml },
         },
         { token: this.token },
-      )) as unknown as Response;
-    } catch (e) {
-      const cause = (e as { cause?: { code?: string } }).cause?.code;
-      return {
-        outcome: 'failed',
-        message: `cannot reach Stagecoach at ${this.url}${
-          cause ? ` (${cause})` : ''
-        }: is the backend running, and the --url right?`,
-      };
+      ),
+    );
+  }
+
+  /**
+   * The cluster scope as applied; `unsupported` when the backend has none (a Stagecoach
+   * before cluster-scoped kinds: 404); a failure in words otherwise.
+   */
+  async clusterScope(): Promise<
+    { scope: ClusterScope } | { unsupported: true } | { failed: string }
+  > {
+    const response = await this.send(() =>
+      this.client.getClusterManifests({}, { token: this.token }),
+    );
+    if ('failed' in response) return response;
+    if (response.ok) return { scope: (await response.json()) as ClusterScope };
+    if (response.status === 404) return { unsupported: true };
+    return {
+      failed: this.failure(
+        response.status,
+        await this.errorMessage(response),
+        'the cluster scope',
+        'stagecoach.cluster.read',
+      ),
+    };
+  }
+
+  private async apply(
+    what: string,
+    permission: string,
+    call: () => Promise<unknown>,
+  ): Promise<ApplyOutcome> {
+    const response = await this.send(call);
+    if ('failed' in response) {
+      return { outcome: 'failed', message: response.failed };
     }
     if (response.ok) {
-      const body = (await response.json()) as {
-        warehouses: string[];
-        stages: string[];
-      };
-      return {
-        outcome: 'applied',
-        warehouses: body.warehouses,
-        stages: body.stages,
-      };
+      const body = (await response.json()) as { warnings?: ApplyWarning[] };
+      return { outcome: 'applied', warnings: body.warnings ?? [] };
     }
     const text = await response.text();
     let body: ErrorBody = {};
@@ -83,30 +133,59 @@ export class StagecoachTarget {
     }
     const message =
       body.error?.message ?? `${response.status} ${response.statusText}`;
-    switch (response.status) {
-      case 400:
-        return { outcome: 'refused', message, problems: body.problems ?? [] };
-      case 409:
-        return {
-          outcome: 'prune-required',
-          message,
-          wouldRemove: body.error?.wouldRemove,
-        };
-      case 401:
-        return {
-          outcome: 'failed',
-          message: `Stagecoach at ${this.url} did not accept the token (401): pass --token or set STAGECOACH_TOKEN to a token of backend.auth.externalAccess`,
-        };
-      case 403:
-        return {
-          outcome: 'failed',
-          message: `the token may not apply manifests to project "${project}" (403, permission stagecoach.manifests.apply): ${message}`,
-        };
-      default:
-        return {
-          outcome: 'failed',
-          message: `Stagecoach at ${this.url} answered ${response.status}: ${message}`,
-        };
+    if (response.status === 400) {
+      return { outcome: 'refused', message, problems: body.problems ?? [] };
     }
+    if (response.status === 409) {
+      return {
+        outcome: 'prune-required',
+        message,
+        wouldRemove: body.error?.wouldRemove,
+      };
+    }
+    return {
+      outcome: 'failed',
+      message: this.failure(response.status, message, what, permission),
+    };
+  }
+
+  private async send(
+    call: () => Promise<unknown>,
+  ): Promise<Response | { failed: string }> {
+    try {
+      return (await call()) as Response;
+    } catch (e) {
+      const cause = (e as { cause?: { code?: string } }).cause?.code;
+      return {
+        failed: `cannot reach Stagecoach at ${this.url}${
+          cause ? ` (${cause})` : ''
+        }: is the backend running, and the --url right?`,
+      };
+    }
+  }
+
+  private async errorMessage(response: Response): Promise<string> {
+    try {
+      const body = (await response.json()) as ErrorBody;
+      return body.error?.message ?? `${response.status} ${response.statusText}`;
+    } catch {
+      return `${response.status} ${response.statusText}`;
+    }
+  }
+
+  /** A failed answer in words; never the token. */
+  private failure(
+    status: number,
+    message: string,
+    what: string,
+    permission: string,
+  ): string {
+    if (status === 401) {
+      return `Stagecoach at ${this.url} did not accept the token (401): pass --token or set STAGECOACH_TOKEN to a token of backend.auth.externalAccess`;
+    }
+    if (status === 403) {
+      return `the token may not change ${what} (403, permission ${permission}): ${message}`;
+    }
+    return `Stagecoach at ${this.url} answered ${status}: ${message}`;
   }
 }
