@@ -25,6 +25,11 @@ import type { KubeApiServer, Obj } from './kubeApi';
 export interface ArgoCdSimulatorOptions {
   /** Revision (`main`, `v1.2.0`) → the commit SHA it resolves to; a revision not listed resolves to itself. */
   commits?: Record<string, string>;
+  /**
+   * What Argo CD's repo server does: resolves a source's targetRevision (a branch or tag) to the
+   * commit it points at now; undefined falls back to `commits`.
+   */
+  resolveRevision?: (source: ArgoAppSource) => string | undefined;
   /** The controller's clock; default a simulated one that moves one second per reading, from 2026-01-01T10:00:00Z. */
   now?: () => Date;
 }
@@ -51,6 +56,7 @@ const FINISHED = ['Succeeded', 'Failed', 'Error'];
 export class ArgoCdSimulator {
   private readonly faults = new Map<string, Faults>();
   private readonly commits: Record<string, string>;
+  private readonly resolveRevision?: (source: ArgoAppSource) => string | undefined;
   private readonly now: () => Date;
   private stopAuto?: () => void;
   /** Every operation the controller started, in order: who asked and with what. */
@@ -61,6 +67,7 @@ export class ArgoCdSimulator {
     options: ArgoCdSimulatorOptions = {},
   ) {
     this.commits = options.commits ?? {};
+    this.resolveRevision = options.resolveRevision;
     let tick = Date.parse('2026-01-01T10:00:00Z');
     this.now = options.now ?? (() => new Date((tick += 1000)));
   }
@@ -80,7 +87,7 @@ export class ArgoCdSimulator {
   }
 
   private syncedFields(app: ArgoApplication): { revision?: string; revisions?: string[] } {
-    const revs = this.sources(app).map(s => this.resolve(s.targetRevision));
+    const revs = this.sources(app).map(s => this.resolveRevision?.(s) ?? this.resolve(s.targetRevision));
     return app.spec.sources?.length ? { revisions: revs } : { revision: revs[0] };
   }
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { deprecatedTagFields, refusedField } from '../../manifests/refusedField';
+import { deprecatedTagFields } from '../../manifests/refusedField';
 import { regexString } from '../../manifests/schemas';
 import { parseSemverConstraint } from '../../util/semverConstraint';
 
@@ -43,24 +43,39 @@ export const imageSubscriptionSchema = z
      */
     cacheByTag: z.boolean().optional(),
     ...deprecatedTagFields,
-    semverConstraint: refusedField(
-      'semverConstraint was removed from image subscriptions in Kargo v1.9: write constraint (a semver range for the SemVer strategy)',
-    ),
+    /**
+     * Kargo's older name for constraint, deprecated there but still in its quickstart: read as
+     * constraint.
+     */
+    semverConstraint: z.string().optional(),
   })
   .strict()
+  .superRefine((s, ctx) => {
+    if (s.semverConstraint !== undefined && s.constraint !== undefined) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ['semverConstraint'],
+        message: 'is the older name of constraint: write one of them, not both',
+      });
+    }
+    for (const field of ['constraint', 'semverConstraint'] as const) {
+      const range = s[field];
+      if (s.imageSelectionStrategy === 'SemVer' && range && !parseSemverConstraint(range)) {
+        ctx.addIssue({
+          code: z.ZodIssueCode.custom,
+          path: [field],
+          message: `${field} "${range}" is not a semver constraint (such as ^1.2.0, ~1.4, >=1.0 <2 or >=1.0, <2), which the SemVer strategy needs`,
+        });
+      }
+    }
+  })
+  .transform(({ semverConstraint, ...s }) =>
+    semverConstraint === undefined ? s : { ...s, constraint: semverConstraint },
+  )
   .refine(s => s.imageSelectionStrategy !== 'Digest' || !!s.constraint, {
     message:
       'imageSelectionStrategy Digest needs constraint: the tag to follow',
     path: ['constraint'],
-  })
-  .superRefine((s, ctx) => {
-    if (s.imageSelectionStrategy === 'SemVer' && s.constraint && !parseSemverConstraint(s.constraint)) {
-      ctx.addIssue({
-        code: z.ZodIssueCode.custom,
-        path: ['constraint'],
-        message: `constraint "${s.constraint}" is not a semver constraint (such as ^1.2.0, ~1.4, >=1.0 <2 or >=1.0, <2), which the SemVer strategy needs`,
-      });
-    }
   });
 
 export type ImageSubscription = z.infer<typeof imageSubscriptionSchema>;
