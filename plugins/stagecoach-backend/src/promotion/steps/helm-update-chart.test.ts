@@ -1,9 +1,18 @@
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { parse } from 'yaml';
 import { readTree, writeTree } from '../../__testUtils__/fileTree';
+import { LOOPBACK_ALLOWED } from '../../__testUtils__/loopbackHttp';
+import { startTestRegistry, TestRegistry } from '../../__testUtils__/registry';
+import { staticServer } from '../../__testUtils__/staticServer';
 import { runStep, tempWorkDir, testFreight } from '../../__testUtils__/stepHarness';
+import { DEFAULT_EGRESS_POLICY } from '../../integrations/http/egress';
+import { RegistryClient } from '../../integrations/registry';
 import { helmLockDigest, helmUpdateChart } from './helm-update-chart';
 
 const PROM = 'https://prometheus-community.github.io/helm-charts';
@@ -224,52 +233,6 @@ describe('helm-update-chart', () => {
     );
   });
 
-  it('without charts, gives every dependency the freight has its version (OCI ones too) and leaves the others', async () => {
-    await writeTree(work.dir, {
-      'app/Chart.yaml': [
-        'apiVersion: v2',
-        'name: app',
-        'version: 1.0.0',
-        'dependencies:',
-        '  - name: kube-prometheus-stack',
-        `    repository: ${PROM}/`,
-        '    version: ^63.0.0 # a range: the freight pins it',
-        '  - name: api',
-        '    repository: oci://ghcr.io/acme/charts',
-        '    version: 2.2.0',
-        '    alias: api-blue',
-        '  - name: api',
-        '    repository: oci://ghcr.io/acme/charts',
-        '    version: 2.2.0',
-        '    alias: api-green',
-        '  - name: redis',
-        '    repository: https://charts.bitnami.com/bitnami',
-        '    version: 18.0.0',
-        '',
-      ].join('\n'),
-    });
-    const result = await run({ path: 'app' });
-    const deps = parse(await read('app/Chart.yaml')).dependencies;
-    expect(deps.map((d: { version: string }) => d.version)).toEqual(['64.0.0', '2.3.0', '2.3.0', '18.0.0']);
-    expect(await read('app/Chart.yaml')).toContain('    version: 64.0.0 # a range: the freight pins it\n');
-    expect(result.outputs?.commitMessage).toBe(
-      'Updated chart dependencies for app\n\n- api: 2.2.0 -> 2.3.0\n- api: 2.2.0 -> 2.3.0\n- kube-prometheus-stack: ^63.0.0 -> 64.0.0',
-    );
-  });
-
-  it('without charts, fails naming the dependencies and the freight\'s charts when none of them matches', async () => {
-    await writeTree(work.dir, { 'm/Chart.yaml': UMBRELLA });
-    const other = testFreight({
-      artifacts: { commits: [], images: [], charts: [{ repoURL: 'oci://ghcr.io/acme/charts/api', version: '2.3.0' }] },
-    });
-    await expect(run({ path: 'm' }, other)).rejects.toThrow(
-      `charts: none of the dependencies of m/Chart.yaml (kube-prometheus-stack from ${PROM}) is in the freight being promoted ` +
-        '(brave-otter; its charts: oci://ghcr.io/acme/charts/api:2.3.0); list the ones to update under charts with their versions ' +
-        "(resolving Chart.yaml's version ranges against chart repositories needs Helm: helm-template's buildDependencies)",
-    );
-    expect(await read('m/Chart.yaml')).toBe(UMBRELLA);
-  });
-
   it('updates only the dependency of the alias given', async () => {
     const twice = [
       'apiVersion: v2',
@@ -292,5 +255,191 @@ describe('helm-update-chart', () => {
     const result = await run({ path: 'm', charts: [{ repository: PROM, name: 'kube-prometheus-stack', version: '63.0.0' }] });
     expect(result).toEqual({ status: 'Succeeded', message: 'm/Chart.yaml already has these versions' });
     expect(await readTree(path.join(work.dir, 'm'))).toEqual({ 'Chart.lock': LOCK_63, 'Chart.yaml': UMBRELLA });
+  });
+});
+
+/** A chart packaged as `helm package` lays it out: `<name>/Chart.yaml` in a gzipped tar. */
+async function packChart(dir: string, name: string, version: string): Promise<Buffer> {
+  const work = await fs.mkdtemp(path.join(dir, '.pack-'));
+  await fs.mkdir(path.join(work, name));
+  await fs.writeFile(path.join(work, name, 'Chart.yaml'), `apiVersion: v2\nname: ${name}\nversion: ${version}\n`);
+  const { stdout } = await promisify(execFile)('tar', ['-czf', '-', '-C', work, name], { encoding: 'buffer' });
+  await fs.rm(work, { recursive: true });
+  return stdout;
+}
+
+describe('helm-update-chart without charts (a classic repository on a loopback static server, OCI charts in a real registry)', () => {
+  jest.setTimeout(60_000);
+  let registry: TestRegistry;
+  let repoDir: string;
+  let repo: Awaited<ReturnType<typeof staticServer>>;
+  let client: RegistryClient;
+  let work: Awaited<ReturnType<typeof tempWorkDir>>;
+  const archives: Record<string, Buffer> = {};
+  const run = (config: unknown, egress = LOOPBACK_ALLOWED) =>
+    runStep(helmUpdateChart, config, { workDir: work.dir, egress, registry: client });
+  const read = (rel: string) => fs.readFile(path.join(work.dir, rel), 'utf8');
+  const chartYaml = (deps: string[]) => ['apiVersion: v2', 'name: app', 'version: 1.0.0', 'dependencies:', ...deps, ''].join('\n');
+
+  beforeAll(async () => {
+    registry = await startTestRegistry();
+    for (const v of ['2.0.9', '2.1.0', '2.1.3', '2.1.4+build.7', '2.2.0']) await registry.pushHelmChart('charts/api', 'api', v);
+    repoDir = await fs.mkdtemp(path.join(os.tmpdir(), 'stagecoach-chartrepo-'));
+    const entries: Record<string, string[]> = { redis: ['1.0.0', '1.2.0', '1.3.0-rc.1', '2.0.0'], web: ['0.3.0', '0.4.0'] };
+    const index = ['apiVersion: v1', 'entries:'];
+    for (const [name, versions] of Object.entries(entries)) {
+      index.push(`  ${name}:`);
+      for (const version of versions) {
+        const file = `${name}-${version}.tgz`;
+        archives[file] = await packChart(repoDir, name, version);
+        await fs.mkdir(path.join(repoDir, 'archives'), { recursive: true });
+        await fs.writeFile(path.join(repoDir, 'archives', file), archives[file]);
+        // relative URLs, as `helm repo index` writes them
+        index.push(
+          `    - name: ${name}`,
+          `      version: ${version}`,
+          `      digest: ${createHash('sha256').update(archives[file]).digest('hex')}`,
+          `      urls: [archives/${file}]`,
+        );
+      }
+    }
+    await fs.writeFile(path.join(repoDir, 'index.yaml'), `${index.join('\n')}\n`);
+    repo = await staticServer(repoDir);
+  });
+  afterAll(async () => {
+    repo?.close();
+    await registry?.close();
+    if (repoDir) await fs.rm(repoDir, { recursive: true, force: true });
+  });
+  beforeEach(async () => {
+    work = await tempWorkDir();
+    client = new RegistryClient();
+  });
+  afterEach(async () => {
+    client.close();
+    await work.cleanup();
+  });
+
+  it('locks the newest version each range allows, keeps Chart.yaml, and puts the archives in charts/ as helm dependency update does', async () => {
+    const chart = chartYaml([
+      '  - name: redis',
+      '    version: ^1.0.0 # any 1.x',
+      `    repository: ${repo.url}/`,
+      '  - name: web',
+      '    version: 0.3.0',
+      `    repository: ${repo.url}`,
+      '  - name: api',
+      '    version: ~2.1.0',
+      `    repository: oci://${registry.host}/charts`,
+      '    alias: api-blue',
+      '  - name: common',
+      '    version: 1.x',
+      '    repository: file://../common',
+    ]);
+    await writeTree(work.dir, {
+      'src/app/Chart.yaml': chart,
+      'src/app/charts/redis-1.0.0.tgz': 'the archive of the version locked before',
+      'src/app/charts/notes.txt': 'not an archive: left alone',
+      'src/common/Chart.yaml': 'apiVersion: v2\nname: common\nversion: 1.4.0\n',
+    });
+    const result = await run({ path: 'src/app' });
+
+    expect(await read('src/app/Chart.yaml')).toBe(chart);
+    const locked = [
+      ['redis', `${repo.url}/`, '1.2.0'],
+      ['web', repo.url, '0.3.0'],
+      ['api', `oci://${registry.host}/charts`, '2.1.4+build.7'],
+      ['common', 'file://../common', '1.4.0'],
+    ].map(([name, repository, version]) => ({ name, repository, version }));
+    const lockText = await read('src/app/Chart.lock');
+    const lock = parse(lockText);
+    expect(lock.dependencies).toEqual(locked);
+    expect(lock.digest).toBe(helmLockDigest(parse(chart).dependencies, locked));
+    expect(lockText).toBe(
+      [
+        'dependencies:',
+        ...locked.flatMap(d => [`- name: ${d.name}`, `  repository: ${d.repository}`, `  version: ${d.version}`]),
+        `digest: ${lock.digest}`,
+        `generated: "${lock.generated}"`,
+        '',
+      ].join('\n'),
+    );
+    const charts = path.join(work.dir, 'src/app/charts');
+    expect((await fs.readdir(charts)).sort()).toEqual(['api-2.1.4+build.7.tgz', 'notes.txt', 'redis-1.2.0.tgz', 'web-0.3.0.tgz']);
+    expect(await fs.readFile(path.join(charts, 'redis-1.2.0.tgz'))).toEqual(archives['redis-1.2.0.tgz']);
+    expect(await fs.readFile(path.join(charts, 'web-0.3.0.tgz'))).toEqual(archives['web-0.3.0.tgz']);
+    const { stdout } = await promisify(execFile)('tar', ['-xzOf', path.join(charts, 'api-2.1.4+build.7.tgz'), 'api/Chart.yaml']);
+    expect(stdout).toContain('version: 2.1.4+build.7');
+    expect(result).toEqual({
+      status: 'Succeeded',
+      message:
+        `locked redis 1.2.0, web 0.3.0, api 2.1.4+build.7, common 1.4.0 in src/app/Chart.lock; ` +
+        'downloaded charts/redis-1.2.0.tgz, charts/web-0.3.0.tgz, charts/api-2.1.4+build.7.tgz; removed charts/redis-1.0.0.tgz',
+      outputs: {
+        commitMessage:
+          'Updated chart dependencies for src/app\n\n- api: (not locked) -> 2.1.4+build.7\n- common: (not locked) -> 1.4.0\n' +
+          '- redis: (not locked) -> 1.2.0\n- web: (not locked) -> 0.3.0',
+      },
+    });
+
+    // again: the lock already holds the newest versions, and stays as it is
+    const again = await run({ path: 'src/app' });
+    expect(await read('src/app/Chart.lock')).toBe(lockText);
+    expect(again.outputs).toBeUndefined();
+    expect(again.message).toBe(
+      'src/app/Chart.lock already locks the newest versions allowed: redis 1.2.0, web 0.3.0, api 2.1.4+build.7, common 1.4.0; ' +
+        'downloaded charts/redis-1.2.0.tgz, charts/web-0.3.0.tgz, charts/api-2.1.4+build.7.tgz',
+    );
+
+    // the repository moves on: the lock follows, naming the versions it held
+    await registry.pushHelmChart('charts/api', 'api', '2.1.5');
+    const moved = await run({ path: 'src/app' });
+    expect(parse(await read('src/app/Chart.lock')).dependencies[2].version).toBe('2.1.5');
+    expect((await fs.readdir(charts)).sort()).toEqual(['api-2.1.5.tgz', 'notes.txt', 'redis-1.2.0.tgz', 'web-0.3.0.tgz']);
+    expect(moved.outputs?.commitMessage).toBe('Updated chart dependencies for src/app\n\n- api: 2.1.4+build.7 -> 2.1.5');
+  });
+
+  it('names the dependency and what its repository offers when nothing satisfies its range, and changes nothing', async () => {
+    const lock = 'dependencies: []\ndigest: sha256:0\ngenerated: "2026-01-01T00:00:00Z"\n';
+    const tree = (deps: string[]) => ({ 'app/Chart.yaml': chartYaml(deps), 'app/Chart.lock': lock, 'app/charts/keep-1.0.0.tgz': 'x' });
+    const redis = ['  - name: redis', '    version: ^1.0.0', `    repository: ${repo.url}`];
+
+    await writeTree(work.dir, tree([...redis, '  - name: redis', '    version: ">=3.0.0"', `    repository: ${repo.url}`, '    alias: next']));
+    await expect(run({ path: 'app' })).rejects.toThrow(
+      `app/Chart.yaml dependencies[1] (redis, alias next): no version of chart "redis" in ${repo.url} satisfies ">=3.0.0" ` +
+        '(its versions: 2.0.0, 1.3.0-rc.1, 1.2.0, 1.0.0)',
+    );
+
+    await writeTree(work.dir, tree([...redis, '  - name: api', '    version: ^3.0.0', `    repository: oci://${registry.host}/charts`]));
+    await expect(run({ path: 'app' })).rejects.toThrow(
+      `app/Chart.yaml dependencies[1] (api): no version of ${registry.host}/charts/api satisfies "^3.0.0" ` +
+        '(its versions: 2.2.0, 2.1.5, 2.1.4+build.7, 2.1.3, 2.1.0, 2.0.9)',
+    );
+    await writeTree(work.dir, tree(['  - name: cache', '    version: 1.0.0', `    repository: ${repo.url}`]));
+    await expect(run({ path: 'app' })).rejects.toThrow(
+      `app/Chart.yaml dependencies[0] (cache): chart repository ${repo.url} has no chart named "cache" (it has: redis, web)`,
+    );
+    await writeTree(work.dir, tree(['  - name: redis', '    version: 1.0.0', '    repository: "@stable"']));
+    await expect(run({ path: 'app' })).rejects.toThrow(
+      'app/Chart.yaml dependencies[0] (redis): repository "@stable" names a Helm repository by its local name',
+    );
+    await writeTree(work.dir, tree(['  - name: redis', '    version: latest', `    repository: ${repo.url}`]));
+    await expect(run({ path: 'app' })).rejects.toThrow(
+      'app/Chart.yaml dependencies[0] (redis): version "latest" is not a version or a semver range',
+    );
+    expect(await read('app/Chart.lock')).toBe(lock);
+    expect(await fs.readdir(path.join(work.dir, 'app/charts'))).toEqual(['keep-1.0.0.tgz']);
+  });
+
+  it('asks chart repositories only what the egress policy allows', async () => {
+    await writeTree(work.dir, { 'app/Chart.yaml': chartYaml(['  - name: redis', '    version: ^1.0.0', `    repository: ${repo.url}`]) });
+    await expect(run({ path: 'app' })).resolves.toMatchObject({ status: 'Succeeded' });
+    await expect(run({ path: 'app' }, DEFAULT_EGRESS_POLICY)).rejects.toThrow(/127\.0\.0\.1/);
+  });
+
+  it('succeeds with nothing to do when Chart.yaml has no dependencies', async () => {
+    await writeTree(work.dir, { 'app/Chart.yaml': 'apiVersion: v2\nname: app\nversion: 1.0.0\n' });
+    expect(await run({ path: 'app' })).toEqual({ status: 'Succeeded', message: 'app/Chart.yaml has no dependencies: nothing to update' });
+    expect(existsSync(path.join(work.dir, 'app/Chart.lock'))).toBe(false);
   });
 });

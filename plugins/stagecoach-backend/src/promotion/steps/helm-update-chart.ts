@@ -1,14 +1,16 @@
-import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import semver from 'semver';
 import { isMap, isSeq, parseDocument, YAMLMap, YAMLSeq } from 'yaml';
 import { z } from 'zod';
 import { confinedPath, pathInRepository, StepConfigError } from '../workDir';
-import { checkOrigin, freightChart, fromOriginSchema, isChart } from './freightArtifacts';
-import type { StoredFreight } from '../../store/FreightStore';
-import { StepDefinition } from './types';
+import { checkOrigin, freightChart, fromOriginSchema } from './freightArtifacts';
+import { Dependency, helmLockDigest } from './helmChartLock';
+import { updateDependencies } from './helmDependencyUpdate';
+import { StepContext, StepDefinition, StepResult } from './types';
 import { toStringLike } from './yamlStyle';
+
+export { helmLockDigest } from './helmChartLock';
 
 const chartSchema = z
   .object({
@@ -24,58 +26,15 @@ const chartSchema = z
 const schema = z
   .object({
     path: z.string().min(1),
-    /** Omitted: every dependency the freight has a version of. */
-    charts: z.array(chartSchema).min(1, 'list at least one dependency, or leave charts out to take every one the freight has').optional(),
+    /** Omitted: every dependency resolved against its repository, as `helm dependency update` does. */
+    charts: z
+      .array(chartSchema)
+      .min(1, "list at least one dependency, or leave charts out to resolve Chart.yaml's versions against their repositories")
+      .optional(),
   })
   .strict();
 
 type Config = z.infer<typeof schema>;
-
-type Dependency = Record<string, unknown>;
-
-/**
- * Helm's own JSON for a dependency (Go's encoding of its Dependency struct): fields in the
- * struct's order, empty optional ones left out, map keys sorted, and `<`, `>`, `&` escaped.
- */
-function helmDependencyJson(dep: Dependency): string {
-  const text = (v: unknown) => (v === undefined || v === null ? '' : String(v));
-  const fields: [string, unknown][] = [
-    ['name', text(dep.name)],
-    ['version', text(dep.version) || undefined],
-    ['repository', text(dep.repository)],
-    ['condition', text(dep.condition) || undefined],
-    ['tags', Array.isArray(dep.tags) && dep.tags.length ? dep.tags.map(text) : undefined],
-    ['enabled', dep.enabled === true ? true : undefined],
-    ['import-values', Array.isArray(dep['import-values']) && dep['import-values'].length ? dep['import-values'] : undefined],
-    ['alias', text(dep.alias) || undefined],
-  ];
-  return `{${fields
-    .filter(([, v]) => v !== undefined)
-    .map(([k, v]) => `${JSON.stringify(k)}:${sortedJson(v)}`)
-    .join(',')}}`;
-}
-
-function sortedJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(sortedJson).join(',')}]`;
-  if (value && typeof value === 'object') {
-    // Go sorts map keys bytewise (UTF-8); UTF-16 order differs only past U+FFFF
-    const entries = Object.entries(value).sort(([a], [b]) => Number(a > b) - Number(a < b));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${sortedJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value ?? null);
-}
-
-/**
- * The `digest` Helm writes into Chart.lock and checks before `helm dependency build`:
- * sha256 over the JSON of [Chart.yaml's dependencies, the locked ones].
- */
-export function helmLockDigest(requested: Dependency[], locked: Dependency[]): string {
-  const json = `[[${requested.map(helmDependencyJson).join(',')}],[${locked.map(helmDependencyJson).join(',')}]]`.replace(
-    /[<>&\u2028\u2029]/g,
-    c => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
-  );
-  return `sha256:${createHash('sha256').update(json).digest('hex')}`;
-}
 
 interface Change {
   index: number;
@@ -124,35 +83,6 @@ function setVersion(list: YAMLSeq, index: number, version: string): Change | und
   if (from === version) return undefined;
   dep.set('version', version);
   return { index, name: String(dep.get('name')), from, to: version };
-}
-
-/**
- * `charts` omitted: every dependency whose repository and name are a chart of the freight
- * gets the freight's version; the others stay as they are. None at all fails, naming both.
- */
-function applyFreightCharts(list: YAMLSeq, freight: StoredFreight, shown: string): Change[] {
-  const changes: Change[] = [];
-  let matched = 0;
-  list.items.forEach((d, index) => {
-    if (!isMap(d)) return;
-    const found = freight.artifacts.charts.find(c => isChart(c, String(d.get('repository') ?? ''), String(d.get('name') ?? '')));
-    if (!found) return;
-    matched++;
-    const change = setVersion(list, index, found.version);
-    if (change) changes.push(change);
-  });
-  if (matched === 0) {
-    const charts = freight.artifacts.charts;
-    const has = charts.length
-      ? `its charts: ${charts.map(c => `${c.name ? `${trimSlashes(c.repoURL)} ${c.name}` : c.repoURL}:${c.version}`).join(', ')}`
-      : 'it has no charts';
-    throw new StepConfigError(
-      `charts: none of the dependencies of ${shown} (${describeDependencies(list)}) is in the freight being promoted ` +
-        `(${freight.alias}; ${has}); list the ones to update under charts with their versions ` +
-        `(resolving Chart.yaml's version ranges against chart repositories needs Helm: helm-template's buildDependencies)`,
-    );
-  }
-  return changes;
 }
 
 const exists = (file: string) => fs.stat(file).then(() => true, () => false);
@@ -209,10 +139,44 @@ async function removeStaleArchives(dir: string, changes: Change[]): Promise<stri
   return removed;
 }
 
-/** Sets the versions of dependencies in a chart's Chart.yaml (keeping comments) and keeps Chart.lock consistent. */
+/**
+ * `charts` omitted: what `helm dependency update` does with Chart.yaml as it is. Each
+ * dependency's range is resolved against its repository, Chart.lock pins the versions, and
+ * charts/ gets their archives; Chart.yaml keeps its ranges.
+ */
+async function updateFromRepositories(ctx: StepContext, dir: string, deps: unknown, shownFile: string): Promise<StepResult> {
+  if (!Array.isArray(deps) || deps.length === 0) {
+    return { status: 'Succeeded', message: `${shownFile} has no dependencies: nothing to update` };
+  }
+  const shownChart = path.dirname(shownFile);
+  const update = await updateDependencies(ctx, dir, shownFile, deps as Dependency[]);
+  const files = [
+    update.downloaded.length ? `downloaded ${update.downloaded.join(', ')}` : '',
+    update.removed.length ? `removed ${update.removed.join(', ')}` : '',
+  ].filter(Boolean);
+  const versions = update.locked.map(l => `${l.name} ${l.version}`).join(', ');
+  const lock = path.join(shownChart, 'Chart.lock');
+  if (!update.lockWritten) {
+    return { status: 'Succeeded', message: [`${lock} already locks the newest versions allowed: ${versions}`, ...files].join('; ') };
+  }
+  const lines = update.changes.map(c => `- ${c.name}: ${c.from ?? '(not locked)'} -> ${c.to}`).sort();
+  return {
+    status: 'Succeeded',
+    message: [`locked ${versions} in ${lock}`, ...files].join('; '),
+    outputs: {
+      commitMessage: `Updated chart dependencies for ${shownChart}\n\n${lines.length ? lines.join('\n') : '- Chart.lock brought in line with Chart.yaml'}`,
+    },
+  };
+}
+
+/**
+ * Sets the versions of dependencies in a chart's Chart.yaml (keeping comments) and keeps
+ * Chart.lock consistent; without `charts`, resolves Chart.yaml's ranges as Helm does.
+ */
 export const helmUpdateChart: StepDefinition<Config> = {
   name: 'helm-update-chart',
-  description: "Set dependency versions in a Helm chart's Chart.yaml, from the freight or as given.",
+  description:
+    "Set dependency versions in a Helm chart's Chart.yaml, from the freight or as given; or resolve its ranges against their repositories.",
   schema,
   async run(ctx, config) {
     const dir = await confinedPath(ctx.workDir, config.path, 'path', { writes: true });
@@ -228,11 +192,12 @@ export const helmUpdateChart: StepDefinition<Config> = {
     const shownChart = path.dirname(shownFile);
     const doc = parseDocument(text);
     if (doc.errors.length) throw new StepConfigError(`${shownFile} is not valid YAML: ${doc.errors[0].message}`);
+    if (!config.charts) return updateFromRepositories(ctx, dir, doc.toJS()?.dependencies, shownFile);
     const list = dependencyList(doc.get('dependencies', true), shownFile, 'charts');
     const before: Dependency[] = (doc.toJS().dependencies ?? []) as Dependency[];
 
-    const changes: Change[] = config.charts ? [] : applyFreightCharts(list, ctx.freight, shownFile);
-    config.charts?.forEach((chart, i) => {
+    const changes: Change[] = [];
+    config.charts.forEach((chart, i) => {
       const field = `charts[${i}]`;
       checkOrigin(ctx.freight, chart.fromOrigin, field);
       const version = chart.version ?? freightChart(ctx.freight, chart.repository, chart.name, field).version;
