@@ -50,6 +50,11 @@ describe('decideFreightCreation', () => {
       error:
         'spec.freightCreationCriteria.expression failed, so no freight was created: in "imageFrom("docker.io/nginx").tag == "1"": the candidate freight has no image from docker.io/nginx',
     });
+    expect(decideFreightCreation(criteria('imageFrom("ghcr.io/acme/app").Version == "1"'), artifacts)).toMatchObject({
+      create: false,
+      error:
+        'spec.freightCreationCriteria.expression failed, so no freight was created: in "imageFrom("ghcr.io/acme/app").Version == "1"": imageFrom("ghcr.io/acme/app") has no field "Version" (its fields: RepoURL, Tag, Digest, CreatedAt; or as Stagecoach writes them: repoURL, tag, digest, createdAt)',
+    });
     expect(decideFreightCreation(criteria('warehouse("x")'), artifacts)).toMatchObject({
       create: false,
       error: expect.stringMatching(/unknown function "warehouse" \(known: chartFrom, commitFrom, imageFrom; built-in: abs, all, any, /),

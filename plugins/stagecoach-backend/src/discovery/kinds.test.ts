@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { normalizeGitURL } from '../util/gitUrl';
 import { builtinKinds, builtinSubscriptionKinds as kinds } from './kinds';
 import { SubscriptionKinds } from './SubscriptionKinds';
+import { evaluate } from '../expressions/expressions';
 
 const sha = (n: string) => n.repeat(40);
 const commit = (repoURL: string, id: string, tag?: string) => ({
@@ -144,6 +145,20 @@ describe('the built-in subscription kinds', () => {
     expect(fns.imageFrom('ghcr.io/acme/app')).toEqual(image);
     expect(() => fns.commitFrom('https://g/x')).toThrow(
       'freight brave-fox has no commit from https://g/x (it has: no commits)',
+    );
+  });
+
+  it('read a kind’s artifacts strictly: its declared fields, else its own fields and their capitalised names', () => {
+    const [git] = builtinKinds;
+    const undeclared = new SubscriptionKinds([{ ...git, artifactFields: undefined }]);
+    const { commitFrom } = undeclared.expressionFunctions(
+      { commits: [commit('https://g/x', 'aaa')], images: [], charts: [] },
+      'freight brave-fox',
+    );
+    const found = commitFrom('https://g/x') as Record<string, unknown>;
+    expect(evaluate('c.RepoURL + " " + c.ID + " " + c.id', { values: { c: found }, functions: {} })).toBe('https://g/x aaa aaa');
+    expect(() => evaluate('c.Branch', { values: { c: found }, functions: {} })).toThrow(
+      'commitFrom("https://g/x") has no field "Branch" (its fields: RepoURL, ID, Tag; or as Stagecoach writes them: repoURL, id, tag)',
     );
   });
 

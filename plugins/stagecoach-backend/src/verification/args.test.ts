@@ -1,5 +1,6 @@
 import { analysisTemplateSpecSchema, stageVerificationSchema } from './analysisTemplate';
 import { resolveAnalysis, VerificationConfigError } from './args';
+import { builtinSubscriptionKinds } from '../discovery/kinds';
 
 const env = { project: 'shop', stage: 'prod', vars: { region: 'eu-west-1', threshold: 0.99 } };
 
@@ -126,6 +127,30 @@ describe('resolveAnalysis', () => {
   it('reports an arg expression that fails, naming the arg', () => {
     expect(failure(template, { args: [{ name: 'service', value: '${{ vars.missing.name }}' }] })).toBe(
       'spec.verification.args[0] (service): in "vars.missing.name": cannot read "name" of undefined (vars.missing.name)',
+    );
+  });
+
+  it("reads the verified freight's artifacts by Kargo's field names and Stagecoach's; a missing field is an error naming the arg", () => {
+    const freight = {
+      commits: [{ repoURL: 'https://git.example.com/app.git', id: 'c0ffee'.padEnd(40, '0'), tag: 'v1.2.0' }],
+      images: [{ repoURL: 'ghcr.io/acme/app', tag: '1.2.0', digest: `sha256:${'b'.repeat(64)}` }],
+      charts: [],
+    };
+    const functions = builtinSubscriptionKinds.expressionFunctions(freight, 'freight brave-otter', { warehouse: 'app' });
+    const withArgs = (args: { name: string; value: string }[]) =>
+      resolveAnalysis(
+        ['checks'],
+        analysisTemplateSpecSchema.parse(template),
+        stageVerificationSchema.parse({ analysisTemplates: [{ name: 'checks' }], args }),
+        { ...env, functions },
+      );
+    const a = withArgs([
+      { name: 'service', value: '${{ imageFrom("ghcr.io/acme/app").Tag }}-${{ commitFrom("https://git.example.com/app.git", warehouse("app")).ID[:7] }}' },
+      { name: 'count', value: '${{ len(imageFrom("ghcr.io/acme/app").digest) }}' },
+    ]);
+    expect(a.args).toMatchObject({ service: '1.2.0-c0ffee0', count: '71' });
+    expect(() => withArgs([{ name: 'service', value: '${{ imageFrom("ghcr.io/acme/app").Annotations }}' }])).toThrow(
+      'spec.verification.args[0] (service): in "imageFrom("ghcr.io/acme/app").Annotations": imageFrom("ghcr.io/acme/app") has no field "Annotations" (its fields: RepoURL, Tag, Digest, CreatedAt; or as Stagecoach writes them: repoURL, tag, digest, createdAt)',
     );
   });
 });
