@@ -162,7 +162,7 @@ export class SubscriptionKinds {
       .filter(([w]) => w !== collection?.warehouse)
       .map(([warehouse, f]): FreightSource => ({ ...f, warehouse }));
     return Object.assign(
-      {},
+      { artifactFrom: this.artifactFrom(own, held, collection) },
       ...this.all.map(kind => {
         const names = Object.keys(kind.expressionFunctions([], owner));
         return Object.fromEntries(
@@ -170,6 +170,43 @@ export class SubscriptionKinds {
         );
       }),
     );
+  }
+
+  /**
+   * `artifactFrom(repoURL[, warehouse("x")])`: the artifact of any kind from that source (a
+   * module's kind, say), as Kargo's artifactFrom reads a generic subscription's.
+   */
+  private artifactFrom(
+    own: FreightSource,
+    held: FreightSource[],
+    collection: FreightCollection | undefined,
+  ): ExprFunction {
+    return (...given) => {
+      const last = given[given.length - 1];
+      const origin = isOrigin(last) ? last.name : undefined;
+      const [repoURL, ...rest] = origin === undefined ? given : given.slice(0, -1);
+      if (typeof repoURL !== 'string' || rest.length > 0) {
+        throw new ExpressionError('artifactFrom(repoURL[, warehouse("x")]) needs the source\'s URL');
+      }
+      let source = own;
+      if (origin !== undefined && collection && origin !== collection.warehouse) {
+        const found = held.find(h => h.warehouse === origin);
+        if (!found) throw new ExpressionError(`artifactFrom(..., warehouse("${origin}")): the stage holds no freight from warehouse "${origin}"`);
+        source = found;
+      }
+      for (const kind of this.all) {
+        const artifact = this.artifactsOf(source.artifacts, kind).find(
+          a => (a as { repoURL?: unknown }).repoURL === repoURL,
+        );
+        if (artifact) return artifactRecord(artifact as object, `artifactFrom(${JSON.stringify(repoURL)})`, kind.artifactFields);
+      }
+      const has = this.all.flatMap(k =>
+        this.artifactsOf(source.artifacts, k).map(a => `${k.name} ${String((a as { repoURL?: unknown }).repoURL)}`),
+      );
+      throw new ExpressionError(
+        `${source.owner} has no artifact from ${repoURL} (it has: ${has.join(', ') || 'no artifacts'})`,
+      );
+    };
   }
 
   /** One kind's function, over the freight its origin argument names. */

@@ -57,7 +57,7 @@ describe('decideFreightCreation', () => {
     });
     expect(decideFreightCreation(criteria('warehouse("x")'), artifacts)).toMatchObject({
       create: false,
-      error: expect.stringMatching(/unknown function "warehouse" \(known: chartFrom, commitFrom, imageFrom; built-in: abs, all, any, /),
+      error: expect.stringMatching(/unknown function "warehouse" \(known: artifactFrom, chartFrom, commitFrom, imageFrom; built-in: abs, all, any, /),
     });
     expect(decideFreightCreation(criteria('imageFrom("ghcr.io/acme/app")'), artifacts)).toMatchObject({
       create: false,

@@ -141,7 +141,11 @@ describe('the built-in subscription kinds', () => {
       { commits: [], images: [image], charts: [] },
       'freight brave-fox',
     );
-    expect(Object.keys(fns)).toEqual(['commitFrom', 'imageFrom', 'chartFrom']);
+    expect(Object.keys(fns)).toEqual(['artifactFrom', 'commitFrom', 'imageFrom', 'chartFrom']);
+    expect(fns.artifactFrom('ghcr.io/acme/app')).toEqual(image);
+    expect(() => fns.artifactFrom('https://feeds.example.com/x')).toThrow(
+      'freight brave-fox has no artifact from https://feeds.example.com/x (it has: image ghcr.io/acme/app)',
+    );
     expect(fns.imageFrom('ghcr.io/acme/app')).toEqual(image);
     expect(() => fns.commitFrom('https://g/x')).toThrow(
       'freight brave-fox has no commit from https://g/x (it has: no commits)',

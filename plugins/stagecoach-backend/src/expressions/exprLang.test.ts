@@ -1,6 +1,7 @@
 import { artifactRecord } from './artifactRecords';
 import { evaluate, evaluateTemplate, ExpressionEnv, syntaxProblem } from './expressions';
 import { LIMITS } from './limits';
+import { valueFunctions } from './valueFunctions';
 
 /** expr-lang's operators and built-ins, as Kargo's manifests use them. */
 const env: ExpressionEnv = {
@@ -178,6 +179,17 @@ describe('expr-lang built-ins', () => {
     expect(evaluateTemplate('built ${{ date("2024-05-01") }}', env)).toBe('built 2024-05-01T00:00:00.000Z');
     expect(() => ev('date("May 1st")')).toThrow(/date: "May 1st" is not a date as RFC 3339 writes it/);
     expect(() => ev('duration("soon")')).toThrow(/duration: "soon" is not a duration/);
+  });
+});
+
+describe("Kargo's own functions", () => {
+  const kargo: ExpressionEnv = { values: { v: { a: [1, 'two'], b: { c: true } } }, functions: valueFunctions };
+
+  it('quote, unsafeQuote, asJSON and asYAML give text', () => {
+    expect(evaluate('quote(42)', kargo)).toBe('42');
+    expect(evaluate('unsafeQuote(true)', kargo)).toBe('true');
+    expect(evaluate('asJSON(v)', kargo)).toBe('{"a":[1,"two"],"b":{"c":true}}');
+    expect(evaluate('asYAML(v)', kargo)).toBe('a:\n  - 1\n  - two\nb:\n  c: true\n');
   });
 });
 

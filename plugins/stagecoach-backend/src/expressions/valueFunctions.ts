@@ -1,4 +1,5 @@
 import semver from 'semver';
+import { stringify as toYaml } from 'yaml';
 import { ExpressionError, ExprFunction } from './expressions';
 
 /**
@@ -49,8 +50,24 @@ const semverDiff: ExprFunction = (a, b) => {
   return 'None';
 };
 
+/** The most text asJSON and asYAML give, in characters. */
+const MAX_TEXT = 1 << 20;
+
+function bounded(fn: string, text: string): string {
+  if (text.length > MAX_TEXT) throw new ExpressionError(`${fn}: the text would be ${text.length} characters long; the most is ${MAX_TEXT}`);
+  return text;
+}
+
+/** `asJSON(v)`: the value as compact JSON text. */
+const asJSON: ExprFunction = v => bounded('asJSON', JSON.stringify(v ?? null));
+
+/** `asYAML(v)`: the value as YAML text. */
+const asYAML: ExprFunction = v => bounded('asYAML', toYaml(v ?? null));
+
 export const valueFunctions: Record<string, ExprFunction> = {
   quote,
+  asJSON,
+  asYAML,
   // Kargo has both; with typed results here, both give the value as text
   unsafeQuote: quote,
   semverParse,
