@@ -75,6 +75,11 @@ export async function runStep<C>(
     signal: new AbortController().signal,
     credentials: noScmCredentials,
     metadata: { set: async () => undefined },
+    freightAliases: {
+      set: async () => {
+        throw new Error('runStep: pass freightAliases to run set-freight-alias');
+      },
+    },
     fetch: globalThis.fetch,
     // production's default: a test that talks to loopback servers passes LOOPBACK_ALLOWED
     egress: DEFAULT_EGRESS_POLICY,

@@ -12,14 +12,13 @@ import type {
   SubscriptionKinds,
 } from '../discovery/SubscriptionKinds';
 import type { StagePolicies } from '../stages/StagePolicies';
+import { FREIGHT_ALIAS_RULE, isFreightAlias } from '../store/freightAlias';
 import type { FreightStore } from '../store/FreightStore';
 import type { PipelineStore, StoredStage } from '../store/PipelineStore';
 import type { Clock, Logger } from '../util/types';
 import type { SubscriptionContext } from '../discovery/types';
 import type { DomainEventBus } from './events/DomainEventBus';
 import type { Views } from './views';
-
-const ALIAS = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
 export interface FreightServiceOptions {
   pipelines: PipelineStore;
@@ -210,10 +209,8 @@ export class FreightService {
 
 /** An alias as setAlias and create accept it. */
 function assertAlias(alias: unknown): string {
-  if (typeof alias !== 'string' || !ALIAS.test(alias)) {
-    throw new InputError(
-      'alias must be 1 to 63 lowercase letters, digits and "-", starting and ending with a letter or digit',
-    );
+  if (!isFreightAlias(alias)) {
+    throw new InputError(`alias must be ${FREIGHT_ALIAS_RULE}`);
   }
   return alias;
 }

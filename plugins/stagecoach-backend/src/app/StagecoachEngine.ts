@@ -325,6 +325,14 @@ export class StagecoachEngine {
       uiBaseUrl: options.uiBaseUrl,
       artifactFunctions: (artifacts, owner, collection) =>
         kinds.expressionFunctions(artifacts, owner, collection),
+      // a rename by a promotion's set-freight-alias step is audited as the API's renames are
+      // (freight-update), on behalf of whoever created the promotion
+      onFreightAliasChanged: ({ actor, ...meta }) =>
+        options.onAutomaticChange?.({
+          eventId: 'freight-update',
+          actor: actor ?? 'stagecoach:promotion',
+          meta,
+        }),
       onSucceeded: (p, tx) => this.verifications.promotionSucceeded(p, tx),
       onStarted: async p => {
         // what is being verified is about to change: the verification in progress would judge the wrong thing

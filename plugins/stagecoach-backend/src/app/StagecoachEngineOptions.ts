@@ -95,16 +95,35 @@ export interface StagecoachEngineOptions {
    */
   onEvent?: (event: StagecoachEvent) => void | Promise<void>;
   /**
-   * Told about the changes the engine makes on its own (auto-promotions), for the audit log;
-   * the REST API audits the changes people ask for. Must not throw.
+   * Told about the changes the engine makes on its own (auto-promotions, freight renamed by a
+   * promotion's set-freight-alias step), for the audit log; the REST API audits the changes
+   * people ask for. Must not throw.
    */
   onAutomaticChange?: (change: AutomaticChange) => void;
 }
 
-/** A change the engine made without anyone asking: who (an engine actor), what, and how it ended. */
-export interface AutomaticChange {
-  eventId: 'promotion-create';
-  actor: string;
-  meta: { project: string; stage: string; freight: string; promotion?: string };
-  error?: Error;
-}
+/**
+ * A change the engine made without anyone asking at that moment: who (an engine actor, or the
+ * creator of the promotion that made it), what, and how it ended. `freight-update`: a
+ * promotion's set-freight-alias step renamed freight.
+ */
+export type AutomaticChange =
+  | {
+      eventId: 'promotion-create';
+      actor: string;
+      meta: { project: string; stage: string; freight: string; promotion?: string };
+      error?: Error;
+    }
+  | {
+      eventId: 'freight-update';
+      actor: string;
+      meta: {
+        project: string;
+        stage: string;
+        promotion: string;
+        freight: string;
+        previousAlias: string;
+        alias: string;
+      };
+      error?: undefined;
+    };

@@ -27,6 +27,7 @@ import {
 import { DEFAULT_MAX_OUTPUT_BYTES, outputsTooLarge } from './outputLimit';
 import type { MetadataSnapshot } from '../store/MetadataStore';
 import { promotionEnv } from './promotionEnv';
+import { FreightAliasChange, freightAliasWriter } from './freightAliasWriter';
 import { ArgoCdSettings, DEFAULT_ARGOCD_SETTINGS } from '../integrations/argocd/types';
 import type { KubeClusters } from '../integrations/kubernetes/types';
 import { RegistryClient } from '../integrations/registry';
@@ -74,6 +75,11 @@ export interface PromotionRunnerOptions {
   uiBaseUrl?: string;
   /** For the oci-* steps: the engine's registry client (default: one without credentials). */
   registry?: RegistryClient;
+  /**
+   * Told when set-freight-alias renamed freight, for the audit log (the step's own record
+   * says it too). Must not throw.
+   */
+  onFreightAliasChanged?(change: FreightAliasChange): void;
   /** Kubernetes clusters and Argo CD settings, for the argocd-* steps (default: none configured). */
   kube?: KubeClusters;
   argocd?: ArgoCdSettings;
@@ -232,6 +238,9 @@ export class PromotionRunner {
     };
     // the freight the stage holds from each warehouse: `commitFrom(repo, warehouse("other"))` reads it
     const held = await this.options.freight.heldInStage(p.project, p.stage);
+    const freightAliases = freightAliasWriter(this.options.freight, p, freight, change =>
+      this.options.onFreightAliasChanged?.(change),
+    );
     const artifactFunctions = this.options.artifactFunctions(freight.artifacts, `freight ${freight.alias}`, {
       warehouse: freight.warehouse,
       held: new Map([...held].map(([w, f]) => [w, { artifacts: f.artifacts, owner: `freight ${f.alias}` }])),
@@ -289,7 +298,7 @@ export class PromotionRunner {
         }
         def = this.steps.get(step.uses);
         if (!def) throw new StepFailure(`unknown step "${step.uses}"`);
-        result = await def.run(this.context(p, freight, alias, { ...folders, gitIdentity }, control, progress, rec, metadataWriter), this.config(def, step, env));
+        result = await def.run(this.context(p, freight, alias, { ...folders, gitIdentity }, control, progress, rec, metadataWriter, freightAliases), this.config(def, step, env));
       } catch (e) {
         if (control.signal.aborted) return this.stop(p, idx, control);
         const text = redactSecrets(e instanceof Error ? e.message : String(e));
@@ -398,6 +407,7 @@ export class PromotionRunner {
     progress: Progress,
     rec: StepRecord | undefined,
     metadata: StepContext['metadata'],
+    freightAliases: StepContext['freightAliases'],
   ): StepContext {
     return {
       ...folders,
@@ -412,6 +422,7 @@ export class PromotionRunner {
       credentials: this.options.credentialsFor?.(p.project) ?? this.options.credentials ?? noScmCredentials,
       state: rec?.status === 'Running' ? rec.state : undefined,
       metadata,
+      freightAliases,
       fetch: this.options.fetch ?? globalThis.fetch,
       egress: this.options.egress ?? DEFAULT_EGRESS_POLICY,
       registry: this.registry(),

@@ -17,6 +17,7 @@ import { tomlParse } from './toml-parse';
 import { tomlUpdate } from './toml-update';
 import { composeOutput } from './compose-output';
 import { setMetadata } from './set-metadata';
+import { setFreightAlias } from './set-freight-alias';
 import { fail } from './fail';
 import { httpRequest } from './http';
 import { httpDownload } from './http-download';
@@ -66,7 +67,7 @@ export const builtinSteps: ReadonlyMap<string, StepDefinition> = new Map(
       // Argo CD
       argocdUpdate, argocdWait,
       // flow control and metadata
-      composeOutput, setMetadata, fail,
+      composeOutput, setMetadata, setFreightAlias, fail,
     ] as StepDefinition[]
   ).map(s => [s.name, s]),
 );

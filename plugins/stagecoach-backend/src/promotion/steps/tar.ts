@@ -63,7 +63,7 @@ async function collect(root: string, rules: IgnoreRules, exclude: string, limits
   };
   const walk = async (dir: string, rel: string) => {
     const children: Dirent[] = await fs.readdir(dir, { withFileTypes: true });
-    for (const child of children.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+    for (const child of children.sort((a, b) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)))) {
       const childRel = rel ? `${rel}/${child.name}` : child.name;
       const abs = path.join(dir, child.name);
       if (!child.isDirectory() && !child.isFile()) continue;

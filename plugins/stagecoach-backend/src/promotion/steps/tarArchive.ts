@@ -120,6 +120,8 @@ export async function extractArchive(
   /** Entries written so far, by their path below `into`: what a later entry may go through or link to. */
   const written = new Map<string, 'file' | 'folder' | 'link'>();
   let entries = 0;
+  /** The first thing that went wrong: the parser's error, or an entry refused. */
+  let failure: unknown;
 
   const refuse = (entry: ReadEntry, why: string) =>
     new StepConfigError(`inPath "${shown}": the archive's entry "${entry.path}" ${why}; nothing was extracted`);
@@ -227,7 +229,6 @@ export async function extractArchive(
     return leaveOut('devices, FIFOs and other special files');
   };
 
-  let failure: unknown;
   let current: ReadEntry | undefined;
   let queue = Promise.resolve();
   const parser = new Parser({

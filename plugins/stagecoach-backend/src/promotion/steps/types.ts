@@ -23,6 +23,15 @@ export interface MetadataWriter {
   ): Promise<void>;
 }
 
+/** What `set-freight-alias` changes: the alias of a freight of the project. */
+export interface FreightAliasWriter {
+  /**
+   * Renames freight `name` (its ID or current alias) to `alias`; ConflictError when another
+   * freight of the project has it, NotFoundError when there is no such freight.
+   */
+  set(name: string, alias: string): Promise<{ id: string; previous: string; alias: string }>;
+}
+
 /**
  * What a built-in step is given: the public context of @stagecoach/plugin-stagecoach-node
  * (what a module's step may use) and the engine's own fields (credentials, clusters, the clone
@@ -44,6 +53,8 @@ export interface StepContext
   credentials: ScmCredentials;
   /** For set-metadata. */
   metadata: MetadataWriter;
+  /** For set-freight-alias. */
+  freightAliases: FreightAliasWriter;
   /** `fetch`, injectable for tests; the SCM steps (pull requests) use it for their API requests. */
   fetch: typeof fetch;
   /**
