@@ -242,7 +242,12 @@ export async function extractArchive(
           await handle(entry);
         } catch (e) {
           if (!failure) {
-            failure = e;
+            // a file-system error names the staging folder's absolute path: say the entry instead
+            const code = (e as NodeJS.ErrnoException).code;
+            failure =
+              code && !(e instanceof StepConfigError)
+                ? new Error(`inPath "${shown}": cannot extract the archive's entry "${entry.path}": ${code}`)
+                : e;
             parser.abort(e as Error);
           }
         } finally {

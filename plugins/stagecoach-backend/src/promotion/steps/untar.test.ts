@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import zlib, { gzipSync } from 'node:zlib';
-import { Header } from 'tar';
+import { Header, Pax } from 'tar';
 import { readTree, writeTree } from '../../__testUtils__/fileTree';
 import { runStep, tempWorkDir } from '../../__testUtils__/stepHarness';
 import { extractArchive, ignoreRules } from './tarArchive';
@@ -287,6 +287,12 @@ describe('untar', () => {
       /^inPath "cut.tar" is not a readable tar archive: /,
     );
     await expect(run({ inPath: 'nope.tgz', outPath: 'out' })).rejects.toThrow('inPath "nope.tgz" does not exist');
+    // a pax header gives the next entry a name longer than any file system takes
+    const pax = new Pax({ path: `${'n'.repeat(300)}.txt` }).encode();
+    await writeArchive('long.tar', Buffer.concat([pax, rawTar([{ path: 'short.txt', data: 'x' }])]));
+    await expect(run({ inPath: 'long.tar', outPath: 'out' })).rejects.toThrow(
+      `inPath "long.tar": cannot extract the archive's entry "${'n'.repeat(300)}.txt": ENAMETOOLONG`,
+    );
     await writeArchive('a.tar', rawTar([{ path: 'a.txt', data: 'a' }]));
     await expect(run({ inPath: 'a.tar', outPath: 'file.txt' })).rejects.toThrow(
       'outPath "file.txt" is a file: name the folder to extract into',
