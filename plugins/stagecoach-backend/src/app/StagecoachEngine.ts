@@ -280,9 +280,6 @@ export class StagecoachEngine {
       clock,
       supersedePending: options.supersedePending ?? false,
     });
-    this.projects = new ProjectService({
-      pipelines: stores.pipelines,
-      manifestApplies: stores.manifestApplies,
     const extensions = manifestExtensions({
       kinds,
       steps,
@@ -295,6 +292,9 @@ export class StagecoachEngine {
       manifestExtensions: extensions,
       clock,
     });
+    this.projects = new ProjectService({
+      pipelines: stores.pipelines,
+      manifestApplies: stores.manifestApplies,
       credentials: projectCredentials,
       promotions: this.promotions,
       verifications: this.verifications,

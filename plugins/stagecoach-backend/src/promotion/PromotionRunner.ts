@@ -220,13 +220,13 @@ export class PromotionRunner {
       this.options.freight.get(p.project, p.freightId),
       p.fresh ? [] : promotions.stepRecords(p.id),
       this.options.metadata.snapshot(p.project),
+      typeof identity === 'function' ? identity() : (identity ?? DEFAULT_GIT_IDENTITY),
     ]);
     const records = new Map(recorded.map(r => [r.idx, r]));
     const progress: Progress = { outputs: {}, statuses: new Map() };
     for (let idx = 0; idx < p.currentStep; idx++) {
       const rec = records.get(idx);
       const alias = stepAlias(p.steps[idx], idx);
-      typeof identity === 'function' ? identity() : (identity ?? DEFAULT_GIT_IDENTITY),
       if (rec) this.record(progress, p.steps[idx], idx, rec.status, rec.outputs, problemText(alias, rec.status, rec.message));
     }
     let metadata: MetadataSnapshot | undefined = snapshot;
