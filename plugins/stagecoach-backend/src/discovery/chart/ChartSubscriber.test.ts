@@ -2,13 +2,16 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { ChartSubscriber, selectVersions } from './ChartSubscriber';
-import { loopbackTlsServer } from '../../__testUtils__/loopbackHttp';
+import { LOOPBACK_ALLOWED, loopbackTlsServer } from '../../__testUtils__/loopbackHttp';
 import { staticServer } from '../../__testUtils__/staticServer';
 
 const index = (versions: string[]) =>
   `apiVersion: v1\nentries:\n  app:\n${versions
     .map(v => `    - name: app\n      version: ${v}\n      urls: [app-${v}.tgz]\n`)
     .join('')}  other:\n    - name: other\n      version: 9.9.9\n`;
+
+// these repositories are on loopback, which production's egress policy refuses (see chartEgress.security.test.ts)
+const egress = LOOPBACK_ALLOWED;
 
 describe('ChartSubscriber (classic repository served as static files over HTTP)', () => {
   let dir: string;
@@ -26,7 +29,7 @@ describe('ChartSubscriber (classic repository served as static files over HTTP)'
   });
 
   it('selects versions by semver constraint, highest first, and revalidates the index with its ETag', async () => {
-    const subscriber = new ChartSubscriber();
+    const subscriber = new ChartSubscriber({ egress });
     const sub = { repoURL: `${server.url}/charts/`, name: 'app', semverConstraint: '^1.0.0', discoveryLimit: 2 };
     const probe = await subscriber.probe(sub);
     expect(await subscriber.discover(sub, probe)).toEqual({
@@ -47,7 +50,7 @@ describe('ChartSubscriber (classic repository served as static files over HTTP)'
   });
 
   it('says what is wrong: unknown chart, missing repository, unreachable host', async () => {
-    const subscriber = new ChartSubscriber({ timeoutMs: 2000 });
+    const subscriber = new ChartSubscriber({ timeoutMs: 2000, egress });
     await expect(
       subscriber.probe({ repoURL: `${server.url}/charts`, name: 'nope', discoveryLimit: 20 }),
     ).rejects.toThrow(`chart repository ${server.url}/charts has no chart named "nope" (it has: app, other)`);
@@ -61,7 +64,7 @@ describe('ChartSubscriber (classic repository served as static files over HTTP)'
 
   it('lists oci:// chart versions through the registry', async () => {
     const listOciTags = jest.fn(async () => ['0.1.0', '0.2.0', 'not-semver']);
-    const subscriber = new ChartSubscriber({ listOciTags });
+    const subscriber = new ChartSubscriber({ listOciTags, egress });
     const sub = { repoURL: 'oci://127.0.0.1:5000/charts/app', discoveryLimit: 20 };
     expect(await subscriber.discover(sub, await subscriber.probe(sub))).toEqual({
       latest: { repoURL: sub.repoURL, version: '0.2.0' },
@@ -70,9 +73,9 @@ describe('ChartSubscriber (classic repository served as static files over HTTP)'
         { repoURL: sub.repoURL, version: '0.1.0' },
       ],
     });
-    expect(listOciTags).toHaveBeenCalledWith('127.0.0.1:5000/charts/app', { insecureSkipTLSVerify: undefined });
+    expect(listOciTags).toHaveBeenCalledWith('127.0.0.1:5000/charts/app', { insecureSkipTLSVerify: undefined, egress });
     await subscriber.probe({ ...sub, insecureSkipTLSVerify: true });
-    expect(listOciTags).toHaveBeenLastCalledWith('127.0.0.1:5000/charts/app', { insecureSkipTLSVerify: true });
+    expect(listOciTags).toHaveBeenLastCalledWith('127.0.0.1:5000/charts/app', { insecureSkipTLSVerify: true, egress });
   });
 
   it("reads a self-signed HTTPS repository's index only with insecureSkipTLSVerify, and never serves that index to a subscription that checks TLS", async () => {
@@ -80,7 +83,7 @@ describe('ChartSubscriber (classic repository served as static files over HTTP)'
       res.writeHead(200, { 'Content-Type': 'application/x-yaml' }).end(index(['1.0.0', '1.1.0']));
     });
     try {
-      const subscriber = new ChartSubscriber({ timeoutMs: 5000 });
+      const subscriber = new ChartSubscriber({ timeoutMs: 5000, egress });
       const checked = { repoURL: `${tls.url}/charts`, name: 'app', discoveryLimit: 20 };
       await expect(subscriber.probe(checked)).rejects.toThrow(/could not be reached/);
       const insecure = { ...checked, insecureSkipTLSVerify: true };

@@ -1,9 +1,16 @@
 import { createHash } from 'node:crypto';
 import semver from 'semver';
-import { Agent, fetch as undiciFetch } from 'undici';
 import type { Chart } from '@stagecoach/plugin-stagecoach-common';
 import type { ChartSubscription } from './schema';
-import { ChartIndex, chartVersionOfTag, noSuchChart, parseChartIndex } from '../../integrations/helm/chartIndex';
+import {
+  ChartIndex,
+  chartVersionOfTag,
+  MAX_CHART_INDEX_BYTES,
+  noSuchChart,
+  parseChartIndex,
+} from '../../integrations/helm/chartIndex';
+import { DEFAULT_EGRESS_POLICY, EgressPolicy, EgressRefusedError } from '../../integrations/http/egress';
+import { exchange, HttpExchangeError, isSuccessStatus, readBody } from '../../integrations/http/exchange';
 import { semverRangeOf } from '../../util/semverConstraint';
 import { Discovery, Probe, Subscriber, SubscriptionContext } from '../types';
 
@@ -13,12 +20,16 @@ export interface ChartSubscriberOptions {
   /** Lists the tags of an OCI repository (`host/path/chart`), for `oci://` charts. */
   listOciTags?: (
     repository: string,
-    options: { insecureSkipTLSVerify?: boolean; credentials?: BasicCredentials },
+    options: { insecureSkipTLSVerify?: boolean; credentials?: BasicCredentials; egress: EgressPolicy },
   ) => Promise<string[]>;
   /** Basic credentials for a classic repository's host, if it needs them. */
   credentials?: (host: string) => { username: string; password: string } | undefined;
   timeoutMs?: number;
-  fetch?: typeof fetch;
+  /**
+   * Where repositories may be reached (app-config `stagecoach.egress`): every request, each
+   * redirect hop and the address connected to; default production's.
+   */
+  egress?: EgressPolicy;
 }
 
 interface CachedIndex {
@@ -30,16 +41,15 @@ interface CachedIndex {
 /**
  * Discovers Helm chart versions: from a classic repository's `index.yaml` (fetched with
  * If-None-Match / If-Modified-Since, so an unchanged index costs one 304), or from the tags
- * of an `oci://` chart.
+ * of an `oci://` chart. Both pass the egress policy: a manifest's repoURL reaches only what
+ * the policy allows.
  */
 export class ChartSubscriber implements Subscriber<ChartSubscription, Chart> {
   private readonly indexes = new Map<string, CachedIndex>();
-  private readonly fetchImpl: typeof fetch;
-  /** For subscriptions with insecureSkipTLSVerify: made on first use. */
-  private insecureAgent: Agent | undefined;
+  private readonly egress: EgressPolicy;
 
   constructor(private readonly options: ChartSubscriberOptions = {}) {
-    this.fetchImpl = options.fetch ?? fetch;
+    this.egress = options.egress ?? DEFAULT_EGRESS_POLICY;
   }
 
   async probe(sub: ChartSubscription, context?: SubscriptionContext): Promise<Probe> {
@@ -67,6 +77,7 @@ export class ChartSubscriber implements Subscriber<ChartSubscription, Chart> {
       const tags = await this.options.listOciTags(sub.repoURL.slice('oci://'.length), {
         insecureSkipTLSVerify: sub.insecureSkipTLSVerify,
         ...(own ? { credentials: own } : {}),
+        egress: this.egress,
       });
       return tags.map(chartVersionOfTag);
     }
@@ -90,36 +101,51 @@ export class ChartSubscriber implements Subscriber<ChartSubscription, Chart> {
     if (creds) headers.Authorization = `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}`;
 
     const timeoutMs = this.options.timeoutMs ?? 30_000;
-    let res: Response;
+    const spec = {
+      method: 'GET',
+      url,
+      headers: Object.entries(headers).map(([name, value]) => ({ name, value })),
+      queryParams: [],
+      timeout: `${timeoutMs}ms`,
+      insecureSkipTLSVerify: insecure,
+    };
+    let answer: { status: number; etag?: string; lastModified?: string; body?: string };
     try {
-      res = await this.fetchIndex(url, headers, AbortSignal.timeout(timeoutMs), insecure);
+      // every hop, redirects included, passes the egress policy; Authorization never leaves the repository's origin
+      answer = await exchange({ egress: this.egress, signal: new AbortController().signal }, spec, async (res, what) => {
+        const status = res.status;
+        if (!isSuccessStatus(status)) {
+          await res.body?.cancel().catch(() => undefined);
+          return { status };
+        }
+        return {
+          status,
+          etag: res.headers.get('etag') ?? undefined,
+          lastModified: res.headers.get('last-modified') ?? undefined,
+          body: (await readBody(res, MAX_CHART_INDEX_BYTES, what)).toString('utf8'),
+        };
+      });
     } catch (e) {
-      const timedOut = (e as Error).name === 'TimeoutError';
+      if (e instanceof EgressRefusedError) throw e;
+      const timedOut = e instanceof HttpExchangeError && e.timedOut;
       throw new Error(
         timedOut
           ? `chart repository ${repoURL} did not answer within ${timeoutMs / 1000}s`
           : `chart repository ${repoURL} could not be reached: ${(e as Error).message}`,
       );
     }
-    if (res.status === 304 && cached) return cached;
-    if (res.status === 401 || res.status === 403) {
-      throw new Error(`chart repository ${repoURL} answered ${res.status} for index.yaml: check the credentials for ${host}`);
+    if (answer.status === 304 && cached) return cached;
+    if (answer.status === 401 || answer.status === 403) {
+      throw new Error(`chart repository ${repoURL} answered ${answer.status} for index.yaml: check the credentials for ${host}`);
     }
-    if (!res.ok) throw new Error(`chart repository ${repoURL} answered ${res.status} for index.yaml: check repoURL`);
+    if (!isSuccessStatus(answer.status)) throw new Error(`chart repository ${repoURL} answered ${answer.status} for index.yaml: check repoURL`);
     const fresh: CachedIndex = {
-      etag: res.headers.get('etag') ?? undefined,
-      lastModified: res.headers.get('last-modified') ?? undefined,
-      entries: parseChartIndex(await res.text(), repoURL),
+      etag: answer.etag,
+      lastModified: answer.lastModified,
+      entries: parseChartIndex(answer.body ?? '', repoURL),
     };
     this.indexes.set(key, fresh);
     return fresh;
-  }
-
-  /** GET of an index.yaml; with `insecure`, through an agent that accepts any certificate. */
-  private async fetchIndex(url: string, headers: Record<string, string>, signal: AbortSignal, insecure: boolean) {
-    if (!insecure) return this.fetchImpl(url, { headers, signal });
-    this.insecureAgent ??= new Agent({ connect: { rejectUnauthorized: false } });
-    return (await undiciFetch(url, { headers, signal, dispatcher: this.insecureAgent })) as unknown as Response;
   }
 }
 

@@ -58,6 +58,7 @@ export const chartKind: SubscriptionKind<
   subscriber: deps =>
     new ChartSubscriber({
       listOciTags: (repo, options) => deps.registry.listTags(parseImageRepository(repo), options),
+      egress: deps.egress,
     }),
 
   describe: sub => `${sub.repoURL}${sub.name ? ` ${sub.name}` : ''}`,

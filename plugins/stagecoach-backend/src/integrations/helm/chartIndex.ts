@@ -13,6 +13,9 @@ export interface ChartIndexEntry {
   digest?: string;
 }
 
+/** As large as an index.yaml may be: public indexes reach tens of MiB. */
+export const MAX_CHART_INDEX_BYTES = 100 * 2 ** 20;
+
 /** chart name -> its entries, in the index's order. */
 export type ChartIndex = Map<string, ChartIndexEntry[]>;
 
