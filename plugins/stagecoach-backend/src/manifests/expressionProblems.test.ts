@@ -75,12 +75,6 @@ describe('expressions are parsed when manifests are applied', () => {
             images:
               - tag: v-\${{ imageFrom("ghcr.io/acme/app").Tag ] }}
 `;
-    const verification = `  verification:
-    analysisTemplates: [{name: smoke}]
-    args:
-      - name: commit
-        value: \${{ commitFrom("https://git.example.com/app").ID ( }}
-`;
     const problems = problemsOf([warehouse('imageFrom("x").Tag =='), stage(steps)].join('---\n'));
     expect(problems).toEqual(
       expect.arrayContaining([
