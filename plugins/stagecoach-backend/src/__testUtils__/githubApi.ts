@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -54,6 +55,11 @@ export interface FakeGithub extends LoopbackApi {
   /** Someone closed it without merging. */
   closeByHand(repo: string, number: number): void;
   allowMergeMethods(repo: string, methods: string[]): void;
+  /**
+   * Runs before each ref update or creation of the Git Data API (github-push): a test moves
+   * the branch there, as another promotion pushing at that moment would.
+   */
+  beforeRefUpdate(hook: ((repo: string, branch: string) => Promise<void>) | undefined): void;
 }
 
 export interface FakeGithubOptions {
@@ -139,6 +145,8 @@ export async function startFakeGithub(options: FakeGithubOptions = {}): Promise<
     const full = `${owner}/${name}`;
     if (!repos.has(full) && !options.backedBy?.(full)) return notFound();
     const r = repo(full);
+    const backing = options.backedBy?.(full);
+    if (kind === 'git' && backing) return gitData(full, backing, req, rest);
 
     if (kind === 'branches' && rest.length === 1 && req.method === 'GET') {
       const b = await branchOf(full, r, rest[0]);
@@ -257,6 +265,102 @@ export async function startFakeGithub(options: FakeGithubOptions = {}): Promise<
     return sha;
   }
 
+  let refHook: ((repo: string, branch: string) => Promise<void>) | undefined;
+
+  /**
+   * The Git Data API (blobs, trees, commits, refs) over the backing bare repository, with
+   * GitHub's shapes and refusals: what the Git server then serves is what the API made.
+   */
+  async function gitData(full: string, bare: string, req: LoopbackRequest, rest: string[]): Promise<LoopbackResponse> {
+    const [what, ...refParts] = rest;
+    const invalid = (message: string) => ({ status: 422, body: { message, documentation_url: 'https://docs.github.com/rest/git' } });
+    const exists = (sha: unknown, type: string) =>
+      typeof sha === 'string' && gitIn(bare, ['cat-file', '-t', sha]).then(t => t === type, () => false);
+    if (what === 'ref' && req.method === 'GET') {
+      const ref = `refs/${refParts.join('/')}`;
+      const sha = await gitIn(bare, ['rev-parse', '--verify', '-q', ref]).catch(() => '');
+      if (!sha) return notFound();
+      return { status: 200, body: { ref, node_id: 'REF_1', url: `${origin}/repos/${full}/git/${ref}`, object: { sha, type: 'commit' } } };
+    }
+    if (what === 'blobs' && req.method === 'POST') {
+      if (req.body?.encoding !== 'base64' && req.body?.encoding !== 'utf-8') return invalid('Invalid request: encoding');
+      const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'fake-github-blob-'));
+      try {
+        await fs.writeFile(path.join(tmp, 'blob'), Buffer.from(String(req.body.content ?? ''), req.body.encoding === 'base64' ? 'base64' : 'utf8'));
+        const sha = await gitIn(bare, ['hash-object', '-w', '--', path.join(tmp, 'blob')]);
+        return { status: 201, body: { sha, url: `${origin}/repos/${full}/git/blobs/${sha}` } };
+      } finally {
+        await fs.rm(tmp, { recursive: true, force: true });
+      }
+    }
+    if (what === 'trees' && req.method === 'POST') {
+      const base = req.body?.base_tree;
+      if (base !== undefined && !(await exists(base, 'tree'))) return invalid('Invalid tree info: base_tree is not a tree');
+      const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'fake-github-tree-'));
+      // an empty work tree of its own: update-index --force-remove wants one
+      const env = { GIT_INDEX_FILE: path.join(tmp, 'index'), GIT_WORK_TREE: tmp };
+      try {
+        await gitIn(bare, base ? ['read-tree', base] : ['read-tree', '--empty'], env);
+        for (const e of req.body?.tree ?? []) {
+          if (e.sha === null) await gitIn(bare, ['update-index', '--force-remove', '--', e.path], env);
+          else if (e.type === 'commit' || (await exists(e.sha, 'blob'))) {
+            await gitIn(bare, ['update-index', '--add', '--cacheinfo', `${e.mode},${e.sha},${e.path}`], env);
+          } else return invalid(`Invalid tree info: ${e.path} names no blob`);
+        }
+        const sha = await gitIn(bare, ['write-tree'], env);
+        return { status: 201, body: { sha, url: `${origin}/repos/${full}/git/trees/${sha}`, truncated: false } };
+      } finally {
+        await fs.rm(tmp, { recursive: true, force: true });
+      }
+    }
+    if (what === 'commits' && req.method === 'POST') {
+      const { message, tree, parents = [], author, committer } = req.body ?? {};
+      if (!(await exists(tree, 'tree'))) return invalid('Tree SHA does not exist');
+      for (const parent of parents) if (!(await exists(parent, 'commit'))) return invalid('Parent SHA does not exist or is not a commit object');
+      // without an author, GitHub attributes the commit to the token's identity and signs it (web-flow)
+      const who = author ?? { name: 'stagecoach-bot', email: 'stagecoach-bot@users.noreply.github.com' };
+      const by = committer ?? (author ? author : { name: 'GitHub', email: 'noreply@github.com' });
+      const env = { GIT_AUTHOR_NAME: who.name, GIT_AUTHOR_EMAIL: who.email, GIT_COMMITTER_NAME: by.name, GIT_COMMITTER_EMAIL: by.email };
+      const args = ['commit-tree', tree, ...parents.flatMap((sha: string) => ['-p', sha]), '-m', String(message)];
+      const sha = await gitIn(bare, args, env);
+      const verified = !author && !committer;
+      return {
+        status: 201,
+        body: {
+          sha,
+          html_url: `${origin}/${full}/commit/${sha}`,
+          tree: { sha: tree },
+          parents: parents.map((p: string) => ({ sha: p })),
+          message,
+          verification: { verified, reason: verified ? 'valid' : 'unsigned' },
+        },
+      };
+    }
+    const branchRef = (ref: string) => (ref.startsWith('refs/heads/') ? ref.slice('refs/heads/'.length) : undefined);
+    if (what === 'refs' && refParts.length === 0 && req.method === 'POST') {
+      const branch = branchRef(String(req.body?.ref ?? ''));
+      if (!branch) return invalid('Reference update failed');
+      await refHook?.(full, branch);
+      if (!(await exists(req.body.sha, 'commit'))) return invalid('Object does not exist');
+      if (await gitIn(bare, ['rev-parse', '--verify', '-q', req.body.ref]).catch(() => '')) return invalid('Reference already exists');
+      await gitIn(bare, ['update-ref', req.body.ref, req.body.sha]);
+      return { status: 201, body: { ref: req.body.ref, object: { sha: req.body.sha, type: 'commit' } } };
+    }
+    if (what === 'refs' && refParts[0] === 'heads' && req.method === 'PATCH') {
+      const branch = refParts.slice(1).join('/');
+      await refHook?.(full, branch);
+      const ref = `refs/heads/${branch}`;
+      const current = await gitIn(bare, ['rev-parse', '--verify', '-q', ref]).catch(() => '');
+      if (!current) return invalid('Reference does not exist');
+      if (!(await exists(req.body?.sha, 'commit'))) return invalid('Object does not exist');
+      const forward = await gitIn(bare, ['merge-base', '--is-ancestor', current, req.body.sha]).then(() => true, () => false);
+      if (!forward && !req.body.force) return invalid('Update is not a fast forward');
+      await gitIn(bare, ['update-ref', ref, req.body.sha]);
+      return { status: 200, body: { ref, object: { sha: req.body.sha, type: 'commit' } } };
+    }
+    return notFound();
+  }
+
   const api = await startLoopbackApi(handler, { tls: options.tls });
   origin = api.origin;
   const pullOf = (name: string, number: number) => {
@@ -289,7 +393,22 @@ export async function startFakeGithub(options: FakeGithubOptions = {}): Promise<
     allowMergeMethods(name, methods) {
       repo(name).allowedMergeMethods = methods;
     },
+    beforeRefUpdate(hook) {
+      refHook = hook;
+    },
   };
+}
+
+/** git in the backing bare repository, with extra environment (a temporary index, an identity). */
+function gitIn(bare: string, args: string[], env: Record<string, string> = {}): Promise<string> {
+  return new Promise((resolve, reject) =>
+    execFile(
+      'git',
+      args,
+      { cwd: bare, env: { PATH: process.env.PATH, HOME: os.tmpdir(), GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null', ...env } },
+      (err, stdout, stderr) => (err ? reject(new Error(`git ${args.join(' ')}: ${stderr}`)) : resolve(stdout.trim())),
+    ),
+  );
 }
 
 /** A merge commit of the pull request's head into its base, made in the bare repository. */

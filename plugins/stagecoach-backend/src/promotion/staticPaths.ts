@@ -15,6 +15,7 @@ const PATH_FIELDS: Readonly<Record<string, readonly string[]>> = {
   'git-commit': ['path'],
   'git-push': ['path'],
   'git-tag': ['path'],
+  'github-push': ['path'],
   'helm-template': ['path', 'outPath', 'valuesFiles[]'],
   'helm-update-chart': ['path'],
   'helm-update-image': ['path'],

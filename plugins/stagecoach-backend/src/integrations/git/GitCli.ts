@@ -115,12 +115,18 @@ export function refuseOptionLike(value: string, field: string): string {
  * and git sends them only to that URL.
  */
 export async function runGit(args: string[], options: GitRunOptions = {}): Promise<string> {
+  return (await runGitBytes(args, options)).toString();
+}
+
+/** runGit for output that is not text: a blob's bytes (`git cat-file blob <sha>`). */
+export async function runGitBytes(args: string[], options: GitRunOptions = {}): Promise<Buffer> {
   const secrets = options.auth ? secretForms(options.auth.credentials) : [];
   return new Promise((resolve, reject) => {
     execFile(
       'git',
       args,
       {
+        encoding: 'buffer',
         cwd: options.cwd,
         timeout: options.timeoutMs ?? 120_000,
         maxBuffer: 256 * 1024 * 1024,
@@ -137,13 +143,14 @@ export async function runGit(args: string[], options: GitRunOptions = {}): Promi
           ...configEnv(options),
         },
       },
-      (error, stdout, stderr) => {
+      (error, stdoutBytes, stderrBytes) => {
         if (error) {
+          const stderr = stderrBytes.toString();
           const code = typeof error.code === 'number' ? error.code : null;
           let why = error.killed ? `${stderr}\ntimed out` : stderr || error.message;
           if (error.name === 'AbortError') why = 'aborted';
-          reject(new GitError(args, redactValues(why, secrets), code, redactValues(String(stdout), secrets)));
-        } else resolve(stdout.toString());
+          reject(new GitError(args, redactValues(why, secrets), code, redactValues(stdoutBytes.toString(), secrets)));
+        } else resolve(stdoutBytes);
       },
     );
   });

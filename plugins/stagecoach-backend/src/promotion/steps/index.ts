@@ -1,6 +1,7 @@
 import { gitClone } from './git-clone';
 import { gitCommit } from './git-commit';
 import { gitPush } from './git-push';
+import { githubPush } from './github-push';
 import { gitClear } from './git-clear';
 import { gitTag } from './git-tag';
 import { yamlUpdate } from './yaml-update';
@@ -48,6 +49,7 @@ export const builtinSteps: ReadonlyMap<string, StepDefinition> = new Map(
       gitClone,
       gitCommit,
       gitPush,
+      githubPush,
       gitClear,
       gitTag,
       // pull requests
