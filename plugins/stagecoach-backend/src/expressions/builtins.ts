@@ -26,9 +26,19 @@ function fail(fn: string, message: string): never {
 
 function arity(fn: string, args: unknown[], min: number, max = min): void {
   if (args.length < min || args.length > max) {
-    const want = min === max ? `${min}` : max === Infinity ? `at least ${min}` : `${min} to ${max}`;
+    let want = `${min} to ${max}`;
+    if (min === max) want = `${min}`;
+    else if (max === Infinity) want = `at least ${min}`;
     fail(fn, `takes ${want} argument${want === '1' ? '' : 's'}, got ${args.length}`);
   }
+}
+
+/** A built-in that takes exactly `count` arguments: the count is checked before `body` runs. */
+function exactly(fn: string, count: number, body: Builtin): Builtin {
+  return (args, ctx) => {
+    arity(fn, args, count);
+    return body(args, ctx);
+  };
 }
 
 function str(fn: string, v: unknown, what = 'a string'): string {
@@ -82,7 +92,10 @@ function text(ctx: BuiltinContext, fn: string, s: string): string {
 /** Ordering for sort, min and max: numbers with numbers, strings with strings, times with times. */
 export function order(fn: string, a: unknown, b: unknown): number {
   if (typeof a === 'number' && typeof b === 'number') return a - b;
-  if (typeof a === 'string' && typeof b === 'string') return a < b ? -1 : a > b ? 1 : 0;
+  if (typeof a === 'string' && typeof b === 'string') {
+    if (a === b) return 0;
+    return a < b ? -1 : 1;
+  }
   if (a instanceof ExprTime && b instanceof ExprTime) return a.ms - b.ms;
   if (a instanceof ExprDuration && b instanceof ExprDuration) return a.ms - b.ms;
   return fail(fn, `cannot compare ${typeName(a)} and ${typeName(b)}`);
@@ -182,8 +195,8 @@ export const builtins: Readonly<Record<string, Builtin>> = {
     if (v && typeof v === 'object') return Object.keys(v).length;
     return fail('len', `needs a string, a list or a map, got ${typeName(v)}`);
   },
-  lower: args => (arity('lower', args, 1), str('lower', args[0]).toLowerCase()),
-  upper: args => (arity('upper', args, 1), str('upper', args[0]).toUpperCase()),
+  lower: exactly('lower', 1, args => str('lower', args[0]).toLowerCase()),
+  upper: exactly('upper', 1, args => str('upper', args[0]).toUpperCase()),
   trim: args => {
     arity('trim', args, 1, 2);
     const s = str('trim', args[0]);
@@ -237,10 +250,10 @@ export const builtins: Readonly<Record<string, Builtin>> = {
     ctx.budget.string(s.length * n, 'repeat(...)');
     return s.repeat(n);
   },
-  indexOf: args => (arity('indexOf', args, 2), str('indexOf', args[0]).indexOf(str('indexOf', args[1]))),
-  lastIndexOf: args => (arity('lastIndexOf', args, 2), str('lastIndexOf', args[0]).lastIndexOf(str('lastIndexOf', args[1]))),
-  hasPrefix: args => (arity('hasPrefix', args, 2), str('hasPrefix', args[0]).startsWith(str('hasPrefix', args[1]))),
-  hasSuffix: args => (arity('hasSuffix', args, 2), str('hasSuffix', args[0]).endsWith(str('hasSuffix', args[1]))),
+  indexOf: exactly('indexOf', 2, args => str('indexOf', args[0]).indexOf(str('indexOf', args[1]))),
+  lastIndexOf: exactly('lastIndexOf', 2, args => str('lastIndexOf', args[0]).lastIndexOf(str('lastIndexOf', args[1]))),
+  hasPrefix: exactly('hasPrefix', 2, args => str('hasPrefix', args[0]).startsWith(str('hasPrefix', args[1]))),
+  hasSuffix: exactly('hasSuffix', 2, args => str('hasSuffix', args[0]).endsWith(str('hasSuffix', args[1]))),
   join: (args, ctx) => {
     arity('join', args, 1, 2);
     const items = list('join', args[0]).map(v => str('join', v, 'a list of strings'));
@@ -341,14 +354,14 @@ export const builtins: Readonly<Record<string, Builtin>> = {
   },
 
   // lists and maps
-  first: args => (arity('first', args, 1), list('first', args[0])[0] ?? null),
+  first: exactly('first', 1, args => list('first', args[0])[0] ?? null),
   last: args => {
     arity('last', args, 1);
     const items = list('last', args[0]);
     return items[items.length - 1] ?? null;
   },
-  take: args => (arity('take', args, 2), list('take', args[0]).slice(0, Math.max(0, int('take', args[1])))),
-  reverse: args => (arity('reverse', args, 1), [...list('reverse', args[0])].reverse()),
+  take: exactly('take', 2, args => list('take', args[0]).slice(0, Math.max(0, int('take', args[1])))),
+  reverse: exactly('reverse', 1, args => [...list('reverse', args[0])].reverse()),
   sort: args => {
     arity('sort', args, 1, 2);
     const desc = args[1] === 'desc';
@@ -368,9 +381,9 @@ export const builtins: Readonly<Record<string, Builtin>> = {
     arity('flatten', args, 1);
     return sized(ctx, 'flatten', list('flatten', args[0]).flat(Infinity));
   },
-  keys: args => (arity('keys', args, 1), Object.keys(map('keys', args[0]))),
-  values: args => (arity('values', args, 1), Object.values(map('values', args[0]))),
-  toPairs: args => (arity('toPairs', args, 1), Object.entries(map('toPairs', args[0]))),
+  keys: exactly('keys', 1, args => Object.keys(map('keys', args[0]))),
+  values: exactly('values', 1, args => Object.values(map('values', args[0]))),
+  toPairs: exactly('toPairs', 1, args => Object.entries(map('toPairs', args[0]))),
   fromPairs: args => {
     arity('fromPairs', args, 1);
     const out: Record<string, unknown> = {};
@@ -405,23 +418,23 @@ export const builtins: Readonly<Record<string, Builtin>> = {
       return fail('fromJSON', `not JSON: ${(e as Error).message}`);
     }
   },
-  toBase64: (args, ctx) => (arity('toBase64', args, 1), text(ctx, 'toBase64', Buffer.from(str('toBase64', args[0])).toString('base64'))),
+  toBase64: exactly('toBase64', 1, (args, ctx) => text(ctx, 'toBase64', Buffer.from(str('toBase64', args[0])).toString('base64'))),
   fromBase64: args => {
     arity('fromBase64', args, 1);
     const s = str('fromBase64', args[0]);
     if (!/^[A-Za-z0-9+/]*={0,2}$/.test(s)) fail('fromBase64', 'not base64 text');
     return Buffer.from(s, 'base64').toString('utf8');
   },
-  int: args => (arity('int', args, 1), toInt(args[0])),
-  float: args => (arity('float', args, 1), toFloat(args[0])),
-  string: (args, ctx) => (arity('string', args, 1), text(ctx, 'string', stringify(args[0]))),
-  type: args => (arity('type', args, 1), typeName(args[0])),
+  int: exactly('int', 1, args => toInt(args[0])),
+  float: exactly('float', 1, args => toFloat(args[0])),
+  string: exactly('string', 1, (args, ctx) => text(ctx, 'string', stringify(args[0]))),
+  type: exactly('type', 1, args => typeName(args[0])),
 
   // numbers
-  abs: args => (arity('abs', args, 1), Math.abs(num('abs', args[0]))),
-  ceil: args => (arity('ceil', args, 1), Math.ceil(num('ceil', args[0]))),
-  floor: args => (arity('floor', args, 1), Math.floor(num('floor', args[0]))),
-  round: args => (arity('round', args, 1), Math.round(num('round', args[0]))),
+  abs: exactly('abs', 1, args => Math.abs(num('abs', args[0]))),
+  ceil: exactly('ceil', 1, args => Math.ceil(num('ceil', args[0]))),
+  floor: exactly('floor', 1, args => Math.floor(num('floor', args[0]))),
+  round: exactly('round', 1, args => Math.round(num('round', args[0]))),
   max: args => extreme('max', args, 1),
   min: args => extreme('min', args, -1),
   mean: args => {
@@ -435,7 +448,7 @@ export const builtins: Readonly<Record<string, Builtin>> = {
   },
 
   // time
-  now: args => (arity('now', args, 0), new ExprTime(Date.now())),
+  now: exactly('now', 0, args => new ExprTime(Date.now())),
   date: args => parseDate('date', args),
-  duration: args => (arity('duration', args, 1), parseGoDuration('duration', args[0])),
+  duration: exactly('duration', 1, args => parseGoDuration('duration', args[0])),
 };

@@ -184,7 +184,8 @@ function tokenize(src: string): Token[] {
       i += name[0].length;
       continue;
     }
-    const op = OPERATORS.find(o => src.startsWith(o, i));
+    const at = i;
+    const op = OPERATORS.find(o => src.startsWith(o, at));
     if (!op) fail(`Unexpected "${c}"`, start);
     tokens.push({ kind: 'op', text: op!, pos: start });
     i += op!.length;
@@ -475,7 +476,8 @@ class Parser {
     }
   }
 
-  private postfix(node: Node): Node {
+  private postfix(operand: Node): Node {
+    let node = operand;
     for (;;) {
       const t = this.peek();
       if (this.is('.') || this.is('?.')) {
