@@ -42,7 +42,7 @@ export function pickCredential<C extends MatchableCredential>(
   url: string,
 ): C | undefined {
   const wanted = normalizeRepoURL(type, url);
-  const ofType = credentials.filter(c => c.type === type && c.repoURL).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const ofType = credentials.filter(c => c.type === type && c.repoURL).sort((a, b) => byName(a.name, b.name));
   const exact = ofType.find(c => !c.repoURLIsRegex && normalizeRepoURL(type, c.repoURL!) === wanted);
   if (exact) return exact;
   return ofType.find(c => {
@@ -54,4 +54,10 @@ export function pickCredential<C extends MatchableCredential>(
       return false; // checked when the Secret was applied; a pattern that no longer compiles matches nothing
     }
   });
+}
+
+/** Lexical order of names, as Kargo takes credentials of equal rank. */
+function byName(a: string, b: string): number {
+  if (a === b) return 0;
+  return a < b ? -1 : 1;
 }

@@ -77,6 +77,11 @@ export const githubPush: StepDefinition<Config> = {
   },
 };
 
+type Git = (args: string[]) => Promise<string>;
+
+/** Whether the local repository has this commit. */
+const hasCommit = (git: Git, sha: string) => git(['cat-file', '-e', `${sha}^{commit}`]).then(() => true, () => false);
+
 async function pushWithRetries(ctx: StepContext, config: Config, p: Place, current: string): Promise<StepResult> {
   const git = (args: string[]) => runGit(args, { cwd: p.dir, signal: ctx.signal });
   for (let attempt = 1; ; attempt++) {
@@ -99,10 +104,11 @@ async function pushWithRetries(ctx: StepContext, config: Config, p: Place, curre
       const synced = p.branch === current ? await syncLocal(ctx, p, replayed.head) : true;
       return {
         status: 'Succeeded',
-        message:
-          `pushed ${replayed.count} commit${replayed.count === 1 ? '' : 's'} to ${p.branch} of ${p.api.repository} through GitHub's API ` +
-          `as ${replayed.head.slice(0, 7)}${attempt > 1 ? ` (attempt ${attempt})` : ''}` +
-          (synced ? '' : `; the working tree still has the local commits (fetching ${p.branch} failed)`),
+        message: [
+          `pushed ${replayed.count} commit${replayed.count === 1 ? '' : 's'} to ${p.branch} of ${p.api.repository} through GitHub's API`,
+          ` as ${replayed.head.slice(0, 7)}${attempt > 1 ? ` (attempt ${attempt})` : ''}`,
+          synced ? '' : `; the working tree still has the local commits (fetching ${p.branch} failed)`,
+        ].join(''),
         outputs: { branch: p.branch, commit: replayed.head, ...(replayed.url ? { commitURL: replayed.url } : {}) },
       };
     }
@@ -124,9 +130,7 @@ function alreadyThere(p: Place, commit: string): StepResult {
   };
 }
 
-type Git = (args: string[]) => Promise<string>;
 
-const hasCommit = (git: Git, sha: string) => git(['cat-file', '-e', `${sha}^{commit}`]).then(() => true, () => false);
 
 async function isAncestor(git: Git, ancestor: string, of: string): Promise<boolean> {
   try {
