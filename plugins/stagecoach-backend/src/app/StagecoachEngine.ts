@@ -319,6 +319,7 @@ export class StagecoachEngine {
       fetch: options.fetch,
       egress: options.egress,
       registry: this.registry,
+      registryCredentialsFor: project => repository => projectCredentials.forRegistry(project, repository),
       maxOutputBytes: options.maxOutputBytes,
       kube,
       argocd,

@@ -4,6 +4,7 @@ import { ManifestValidationError } from '../manifests/ManifestValidationError';
 import type { CredentialStore, StoredCredential } from '../store/CredentialStore';
 import type { GitCredentials, ScmApiAccess, ScmCredentials, ScmProviderKind } from '../integrations/scm/ScmCredentials';
 import { defaultApiBaseUrl, guessProvider, parseRepoURL } from '../integrations/scm/repoUrl';
+import type { CallOptions } from '../integrations/registry/RegistryClient';
 import { pickCredential } from './matching';
 import { CredentialSealer, ENCRYPTION_KEY_CONFIG } from './sealing';
 
@@ -11,6 +12,12 @@ import { CredentialSealer, ENCRYPTION_KEY_CONFIG } from './sealing';
 export interface BasicCredentials {
   username: string;
   password: string;
+}
+
+/** A project's credential with the name of its Secret (never shown: the values). */
+export interface NamedCredentials {
+  name: string;
+  credentials: BasicCredentials;
 }
 
 /** What a sealed credential is bound to: a row moved to another project, name or type does not open. */
@@ -101,11 +108,28 @@ export class ProjectCredentials {
    * and never its values, when the credential cannot be opened or would go over plain HTTP.
    */
   async find(project: string, type: Exclude<CredentialType, 'generic'>, url: string): Promise<BasicCredentials | undefined> {
+    return (await this.findNamed(project, type, url))?.credentials;
+  }
+
+  /** As find, with the Secret's name, for messages that say which credential a server refused. */
+  async findNamed(project: string, type: Exclude<CredentialType, 'generic'>, url: string): Promise<NamedCredentials | undefined> {
     const chosen = pickCredential(await this.options.store.ofType(project, type), type, url);
     if (!chosen) return undefined;
     this.refuseOverPlainHttp(chosen.name, url);
     const values = this.open(chosen) as { username?: string; password?: string };
-    return values.username && values.password ? { username: values.username, password: values.password } : undefined;
+    return values.username && values.password
+      ? { name: chosen.name, credentials: { username: values.username, password: values.password } }
+      : undefined;
+  }
+
+  /**
+   * The project's credential for an OCI repository (`host/path`, as the oci-* steps name it),
+   * as a registry call takes it: its image Secret for the repository, else its helm Secret for
+   * `oci://host/path` (a chart pushed to a registry), as discovery reads images and oci:// charts.
+   */
+  async forRegistry(project: string, repository: string): Promise<Pick<CallOptions, 'credentials' | 'credentialsName'> | undefined> {
+    const own = (await this.findNamed(project, 'image', repository)) ?? (await this.findNamed(project, 'helm', `oci://${repository}`));
+    return own && { credentials: own.credentials, credentialsName: `credential Secret/${own.name} of project "${project}"` };
   }
 
   /** A generic credential's values by the Secret's name (Kargo's `secret()`), or undefined. */

@@ -75,6 +75,8 @@ export interface PromotionRunnerOptions {
   uiBaseUrl?: string;
   /** For the oci-* steps: the engine's registry client (default: one without credentials). */
   registry?: RegistryClient;
+  /** For the oci-* steps: a project's own registry credentials (its image and helm Secrets), before the client's. */
+  registryCredentialsFor?: (project: string) => StepContext['registryCredentials'];
   /**
    * Told when set-freight-alias renamed freight, for the audit log (the step's own record
    * says it too). Must not throw.
@@ -426,6 +428,7 @@ export class PromotionRunner {
       fetch: this.options.fetch ?? globalThis.fetch,
       egress: this.options.egress ?? DEFAULT_EGRESS_POLICY,
       registry: this.registry(),
+      registryCredentials: this.options.registryCredentialsFor?.(p.project),
       kube: this.options.kube ?? unconfiguredClusters,
       argocd: this.options.argocd ?? DEFAULT_ARGOCD_SETTINGS,
       actor: p.createdBy,

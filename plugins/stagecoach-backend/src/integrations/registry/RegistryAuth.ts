@@ -47,6 +47,8 @@ export interface TokenCall {
   signal?: AbortSignal;
   /** Credentials for this call instead of the host's (a project's own): tokens got with them are cached apart. */
   credentials?: RegistryCredentials;
+  /** What messages call `credentials` when the registry refuses them: `credential Secret/ghcr of project "shop"`. */
+  credentialsName?: string;
 }
 
 /** The pull scope of a repository, as registries name it in their challenges. */
@@ -141,14 +143,14 @@ export class RegistryAuth {
     access: RepositoryAccess = 'pull',
   ): Promise<string> {
     const creds = call?.credentials ?? this.credentials(repo.registry);
-    if (creds && 'token' in creds) throw unauthorized(repo, creds);
+    if (creds && 'token' in creds) throw unauthorized(repo, creds, call);
     const challenge = parseAuthChallenge(wwwAuthenticate);
     const scheme = schemeFrom(challenge);
-    if (!scheme) throw unauthorized(repo, creds);
+    if (!scheme) throw unauthorized(repo, creds, call);
     this.schemes.set(repo.registry, scheme);
     if (scheme.scheme === 'basic') {
       const header = creds ? basicHeader(creds) : undefined;
-      if (!header || header === sent) throw unauthorized(repo, creds);
+      if (!header || header === sent) throw unauthorized(repo, creds, call);
       return header;
     }
     const key = tokenKey(repo, access, call);
@@ -164,7 +166,7 @@ export class RegistryAuth {
       call,
       access,
     );
-    if (header === sent) throw unauthorized(repo, creds);
+    if (header === sent) throw unauthorized(repo, creds, call);
     return header;
   }
 
@@ -253,7 +255,7 @@ export class RegistryAuth {
     url.searchParams.set('scope', scope);
     const res = await this.fetchToken(url, basic, repo, call);
     if (res.status === 401 || res.status === 403)
-      throw unauthorized(repo, creds);
+      throw unauthorized(repo, creds, call);
     if (res.status !== 200) {
       throw new RegistryError(
         'server',
@@ -318,15 +320,28 @@ function schemeFrom(
   return undefined;
 }
 
+/**
+ * Where the credentials a registry refused came from, for messages: the project's Secret that
+ * was sent (named, never its values), or, when none was sent, the two places credentials come
+ * from.
+ */
+export function credentialsHint(
+  host: string,
+  creds: RegistryCredentials | undefined,
+  call?: Pick<TokenCall, 'credentials' | 'credentialsName'>,
+): string {
+  if (call?.credentials && call.credentialsName) return `check the ${call.credentialsName}, which was sent`;
+  if (creds) return `check the credentials for ${host}`;
+  return `check the credentials for ${host} (none are configured for it in stagecoach.registries, nor in a credential Secret of the project: see docs/credentials.md)`;
+}
+
 /** `registry answered 401 for ghcr.io/acme/api: check the credentials for ghcr.io` */
 export function unauthorized(
   repo: ImageRepository,
   creds: RegistryCredentials | undefined,
+  call?: Pick<TokenCall, 'credentials' | 'credentialsName'>,
 ): RegistryError {
-  const host = displayRegistry(repo.registry);
-  const hint = creds
-    ? `check the credentials for ${host}`
-    : `check the credentials for ${host} (none are configured for it in stagecoach.registries)`;
+  const hint = credentialsHint(displayRegistry(repo.registry), creds, call);
   return new RegistryError(
     'unauthorized',
     `registry answered 401 for ${describeRepository(repo)}: ${hint}`,

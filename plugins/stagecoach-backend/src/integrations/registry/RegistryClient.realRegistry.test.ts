@@ -228,7 +228,7 @@ describe('RegistryClient against a real docker-registry on loopback', () => {
       const repo = parseImageRepository(`${p.host}/app`);
       const none = await errorOf(client().listTags(repo));
       expect(none.message).toBe(
-        `registry answered 401 for ${p.host}/app: check the credentials for ${p.host} (none are configured for it in stagecoach.registries)`,
+        `registry answered 401 for ${p.host}/app: check the credentials for ${p.host} (none are configured for it in stagecoach.registries, nor in a credential Secret of the project: see docs/credentials.md)`,
       );
       const wrong = await errorOf(
         client({

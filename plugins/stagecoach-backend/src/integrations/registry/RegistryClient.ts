@@ -63,6 +63,8 @@ export interface CallOptions {
   insecureSkipTLSVerify?: boolean;
   /** Credentials for this call instead of those configured for the host: a project's own (a Secret in its manifests). */
   credentials?: RegistryCredentials;
+  /** What messages call `credentials` when the registry refuses them: `credential Secret/ghcr of project "shop"`. */
+  credentialsName?: string;
   /**
    * For requests a manifest names (the oci-* steps): every request, redirect and token
    * request passes this policy. Discovery leaves it unset.
@@ -425,6 +427,7 @@ export class RegistryClient {
       egress: req.egress,
       signal: req.signal,
       credentials: req.credentials,
+      credentialsName: req.credentialsName,
     };
     const { header: first, done } = await this.auth.authorize(
       repo,
@@ -445,7 +448,7 @@ export class RegistryClient {
       }
       if ((res.status >= 200 && res.status < 300) || res.status === 404)
         return res;
-      throw this.statusError(repo, res, req.what, party, req.access, req.credentials);
+      throw this.statusError(repo, res, req.what, party, req.access, req);
     } finally {
       done();
     }
@@ -457,20 +460,23 @@ export class RegistryClient {
     what: string,
     party: string,
     access: RepositoryAccess = 'pull',
-    own?: RegistryCredentials,
+    call?: Pick<CallOptions, 'credentials' | 'credentialsName'>,
   ): RegistryError {
-    const creds = own ?? this.credentials(repo.registry);
+    const creds = call?.credentials ?? this.credentials(repo.registry);
     const host = displayRegistry(repo.registry);
+    const doing = access === 'push' ? 'pushing to' : 'pulling';
     switch (res.status) {
       case 401:
-        return unauthorized(repo, creds);
+        return unauthorized(repo, creds, call);
       case 403:
         return new RegistryError(
           'forbidden',
           `registry answered 403 for ${describeRepository(repo)}: ${
-            creds
-              ? `the credentials for ${host} do not allow ${access === 'push' ? 'pushing to' : 'pulling'} it`
-              : `it needs credentials for ${host} (none are configured for it in stagecoach.registries)`
+            call?.credentials && call.credentialsName
+              ? `the ${call.credentialsName} does not allow ${doing} it`
+              : creds
+                ? `the credentials for ${host} do not allow ${doing} it`
+                : `it needs credentials for ${host} (none are configured for it in stagecoach.registries, nor in a credential Secret of the project: see docs/credentials.md)`
           }`,
           403,
         );

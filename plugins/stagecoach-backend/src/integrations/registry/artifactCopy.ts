@@ -22,6 +22,9 @@ import { CallOptions, RegistryClient, sha256 } from './RegistryClient';
  */
 
 export interface CopyOptions extends CallOptions {
+  /** The credentials of the source's and of the destination's calls when they differ (a project's own for each repository). */
+  source?: Pick<CallOptions, 'credentials' | 'credentialsName'>;
+  destination?: Pick<CallOptions, 'credentials' | 'credentialsName'>;
   /** Set on the destination: on the index (an index only) and on each image manifest. */
   annotations?: { index: Record<string, string>; manifest: Record<string, string> };
   /** The most the blobs may take in all (their compressed sizes), unless nothing moves (a retag in place). */
@@ -113,8 +116,11 @@ export async function copyArtifact(
   dest: ImageRepository & { tag: string },
   options: CopyOptions,
 ): Promise<CopyResult> {
-  const { annotations, maxTotalBytes, tmpDir, blobTimeoutMs, ...call } = options;
-  const root = await readTree(client, src, manifestReference(src), call, 0);
+  const { annotations, maxTotalBytes, tmpDir, blobTimeoutMs, source, destination, ...shared } = options;
+  // reads go with the source's credentials, writes (and mounts, checks) with the destination's
+  const from: CallOptions = { ...shared, ...source };
+  const call: CallOptions = { ...shared, ...destination };
+  const root = await readTree(client, src, manifestReference(src), from, 0);
   const blobs = [...allBlobs(root).values()];
   const inPlace = sameRepository(src, dest);
   const counts = { copied: 0, mounted: 0, present: 0, bytes: 0 };
@@ -141,7 +147,7 @@ export async function copyArtifact(
       const file = path.join(tmpDir, `blob-${i}`);
       try {
         const size = await downloadBlob(client, src, blob, file, {
-          ...call,
+          ...from,
           maxBytes: maxTotalBytes - counts.bytes,
           timeoutMs: blobTimeoutMs,
         });

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { isRegistryError, RegistryError } from '../../integrations/registry';
+import { describeRepository, isRegistryError, RegistryError } from '../../integrations/registry';
 import { describeArtifact, manifestReference, parseArtifactReference } from '../../integrations/registry/artifactReference';
 import { BlobDescriptor, downloadBlob, formatBytes } from '../../integrations/registry/blobTransfer';
 import { confinedPath, StepConfigError } from '../workDir';
@@ -71,7 +71,13 @@ export const ociDownload: StepDefinition<Config> = {
     if (existing && !config.allowOverwrite) {
       return { status: 'Failed', message: `outPath "${config.outPath}" already exists; set allowOverwrite: true to replace it` };
     }
-    const call = { egress: ctx.egress, signal: ctx.signal, insecureSkipTLSVerify: config.insecureSkipTLSVerify };
+    const call = {
+      // the project's own credential for the repository, else stagecoach.registries'
+      ...(await ctx.registryCredentials?.(describeRepository(ref))),
+      egress: ctx.egress,
+      signal: ctx.signal,
+      insecureSkipTLSVerify: config.insecureSkipTLSVerify,
+    };
     const partial = path.join(path.dirname(target), `.${path.basename(target)}.${randomBytes(4).toString('hex')}.download`);
     try {
       const manifest = await ctx.registry.getManifestBytes(ref, manifestReference(ref), call).catch(registryFailure);

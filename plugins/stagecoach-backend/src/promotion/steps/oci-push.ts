@@ -70,6 +70,9 @@ export const ociPush: StepDefinition<Config> = {
     const tmpDir = await fs.mkdtemp(path.join(os.tmpdir(), 'stagecoach-oci-push-'));
     try {
       const copied = await copyArtifact(ctx.registry, src, { ...dest, tag: dest.tag }, {
+        // the project's own credential for each repository, else stagecoach.registries'
+        source: await ctx.registryCredentials?.(describeRepository(src)),
+        destination: await ctx.registryCredentials?.(describeRepository(dest)),
         egress: ctx.egress,
         signal: ctx.signal,
         insecureSkipTLSVerify: config.insecureSkipTLSVerify,

@@ -11,6 +11,7 @@ import type { GitIdentity } from '../../integrations/git/GitCli';
 import type { EgressPolicy } from '../../integrations/http/egress';
 import type { KubeClusters } from '../../integrations/kubernetes/types';
 import type { RegistryClient } from '../../integrations/registry';
+import type { CallOptions } from '../../integrations/registry/RegistryClient';
 import type { ScmCredentials } from '../../integrations/scm/ScmCredentials';
 import type { StoredFreight } from '../../store/FreightStore';
 
@@ -67,6 +68,12 @@ export interface StepContext
    * for the oci-* steps; they pass `egress` with every call.
    */
   registry: RegistryClient;
+  /**
+   * The project's own credential for an OCI repository (`host/path`), as a registry call takes
+   * it (the values, and what messages call them): its image credential Secret, else its helm
+   * one for `oci://host/path`. Undefined: the registry client's, from `stagecoach.registries`.
+   */
+  registryCredentials?: (repository: string) => Promise<Pick<CallOptions, 'credentials' | 'credentialsName'> | undefined>;
   /** The Kubernetes clusters (app-config `stagecoach.kubernetes`), for the argocd-* steps. */
   kube: KubeClusters;
   /** Argo CD's default namespace and UI address. */
