@@ -196,6 +196,66 @@ describe('EntityStagecoachContent', () => {
     expect(within(rows[1]).getByText('verified in dev')).toBeInTheDocument();
   });
 
+  it("shows a stage's links and its current freight's links on its card, a failed one not as a link", async () => {
+    const withLinks: EntityPipeline = {
+      ...withStage('dev', {
+        links: [
+          {
+            title: 'Argo CD app',
+            url: 'https://argocd.example.com/applications/argocd/shop-dev',
+          },
+          { title: 'Logs', error: 'url: undefined variable "cluster"' },
+        ],
+      }),
+      freight: [
+        {
+          ...braveFox,
+          links: [
+            {
+              title: 'Release v1.2.0',
+              url: 'https://github.com/acme/shop/releases/tag/v1.2.0',
+            },
+          ],
+        },
+        calmOwl,
+      ],
+    };
+    await renderTab(
+      mockStagecoachApi({
+        getEntityPipeline: jest.fn().mockResolvedValue(withLinks),
+      }),
+    );
+    await screen.findByTestId('stage-dev');
+    const dev = stageCard('dev');
+    const stageLinks = within(
+      dev.getByRole('list', { name: 'Links of stage dev' }),
+    );
+    expect(
+      stageLinks.getByRole('link', { name: /Argo CD app/ }),
+    ).toHaveAttribute(
+      'href',
+      'https://argocd.example.com/applications/argocd/shop-dev',
+    );
+    expect(stageLinks.getByText('Logs').closest('a')).toBeNull();
+    expect(stageLinks.getByText('Logs')).toHaveAttribute(
+      'title',
+      'url: undefined variable "cluster"',
+    );
+    expect(
+      within(
+        dev.getByRole('list', { name: 'Links of freight brave-fox' }),
+      ).getByRole('link', { name: /Release v1.2.0/ }),
+    ).toHaveAttribute(
+      'href',
+      'https://github.com/acme/shop/releases/tag/v1.2.0',
+    );
+    // stages without links have no Links section
+    expect(dev.getByRole('region', { name: 'Links' })).toBeInTheDocument();
+    expect(
+      stageCard('staging').queryByRole('region', { name: 'Links' }),
+    ).not.toBeInTheDocument();
+  });
+
   it('promotes the chosen freight and shows the new promotion', async () => {
     const created: Promotion = {
       ...stagingPromotion,

@@ -81,4 +81,50 @@ describe('FreightCard', () => {
       row('brave-fox').getByText('dev').closest('[title]'),
     ).toHaveAttribute('title', 'in dev; not verified yet');
   });
+
+  it("shows each freight's links in a Links column, only when some freight has links", async () => {
+    const { unmount } = await renderInTestApp(
+      <FreightCard freight={[braveFox, calmOwl]} stageOrder={stageOrder} />,
+    );
+    expect(
+      screen.queryByRole('columnheader', { name: 'Links' }),
+    ).not.toBeInTheDocument();
+    unmount();
+
+    await renderInTestApp(
+      <FreightCard
+        freight={[
+          {
+            ...braveFox,
+            links: [
+              {
+                title: 'Changes',
+                url: 'https://github.com/acme/shop/compare/v1.1.0...v1.2.0',
+                description: 'What changed since the last release',
+              },
+            ],
+          },
+          {
+            ...calmOwl,
+            links: [{ title: 'Changes', error: 'url: no previous release' }],
+          },
+        ]}
+        stageOrder={stageOrder}
+      />,
+    );
+    expect(
+      screen.getByRole('columnheader', { name: 'Links' }),
+    ).toBeInTheDocument();
+    expect(
+      row('brave-fox').getByRole('link', { name: /Changes/ }),
+    ).toHaveAttribute(
+      'href',
+      'https://github.com/acme/shop/compare/v1.1.0...v1.2.0',
+    );
+    expect(row('calm-owl').queryByRole('link')).not.toBeInTheDocument();
+    expect(row('calm-owl').getByText('Changes')).toHaveAttribute(
+      'title',
+      'url: no previous release',
+    );
+  });
 });

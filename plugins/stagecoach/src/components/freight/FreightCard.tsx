@@ -5,6 +5,7 @@ import { makeStyles } from '@material-ui/core/styles';
 import type { Freight } from '@stagecoach/plugin-stagecoach-common';
 import { FreightVersions } from './FreightVersions';
 import { DataTable, type DataRow } from '../shared/DataTable';
+import { DeepLinks } from '../shared/DeepLinks';
 import { absoluteTime, soakLabel, timeAgo } from '../shared/format';
 
 const useStyles = makeStyles(theme => ({
@@ -148,6 +149,15 @@ export function FreightCard(props: {
       ),
     },
   ];
+  // the ProjectConfig's freightLinks: a column only when the project has some
+  if (freight.some(f => (f.links ?? []).length > 0)) {
+    columns.push({
+      title: 'Links',
+      render: ({ freight: f }) => (
+        <DeepLinks links={f.links} aria-label={`Links of freight ${f.alias}`} />
+      ),
+    });
+  }
 
   return (
     <InfoCard title="Freight" subheader="Newest first" noPadding>

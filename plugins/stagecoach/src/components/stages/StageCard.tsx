@@ -16,6 +16,7 @@ import {
 import { FreightVersions } from '../freight/FreightVersions';
 import { PermittedButton } from '../permissions/PermittedButton';
 import { PromotionSummary } from '../promotions/PromotionSummary';
+import { DeepLinks } from '../shared/DeepLinks';
 import { sourcesLabel } from '../shared/format';
 import { VerificationSummary } from '../verification/VerificationSummary';
 import { HoldNotice } from './HoldNotice';
@@ -165,6 +166,12 @@ export function StageCard(props: {
                 {stage.currentFreight.alias}
               </Typography>
               {current && <FreightVersions freight={current} />}
+              {current && (
+                <DeepLinks
+                  links={current.links}
+                  aria-label={`Links of freight ${current.alias}`}
+                />
+              )}
             </>
           ) : (
             <Typography variant="body2" color="textSecondary">
@@ -172,6 +179,14 @@ export function StageCard(props: {
             </Typography>
           )}
         </StageSection>
+        {(stage.links ?? []).length > 0 && (
+          <StageSection title="Links">
+            <DeepLinks
+              links={stage.links}
+              aria-label={`Links of stage ${stage.name}`}
+            />
+          </StageSection>
+        )}
         {showHealth && <StageHealth stage={stage} apps={apps} now={now} />}
         {showVerification && (
           <StageSection title="Verification">
