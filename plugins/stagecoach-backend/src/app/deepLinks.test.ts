@@ -122,6 +122,56 @@ describe('ProjectConfig freightLinks and stageLinks', () => {
         expect(freight).not.toHaveProperty('links');
         expect((await engine.stages.get('demo', 'dev')).links).toBeUndefined();
       });
+
+      it("shows the ClusterConfig's links before each project's own, evaluated the same way", async () => {
+        await engine.cluster.apply(`apiVersion: kargo.akuity.io/v1alpha1
+kind: ClusterConfig
+metadata:
+  name: cluster
+spec:
+  freightLinks:
+    - title: Audit of \${{ project }}/\${{ freight.alias }}
+      url: https://audit.example.com/\${{ project }}/\${{ commitFrom("${git.appURL}").tag }}
+  stageLinks:
+    - title: Runbook
+      url: https://runbooks.example.com/\${{ project }}/\${{ stage.name }}
+      if: stage.name == "dev"
+`);
+        try {
+          // no ProjectConfig: the cluster's links alone
+          await engine.projects.applyManifests('demo', pipelineYaml(git));
+          const [freight] = await engine.freight.list('demo');
+          const audit = { title: `Audit of demo/${freight.alias}`, url: 'https://audit.example.com/demo/v1.2.0' };
+          expect(freight.links).toEqual([audit]);
+          expect((await engine.freight.get('demo', freight.alias)).links).toEqual([audit]);
+          expect((await engine.stages.list('demo')).map(s => s.links)).toEqual([
+            [{ title: 'Runbook', url: 'https://runbooks.example.com/demo/dev' }],
+            [],
+          ]);
+          // with the project's own: the cluster's come first
+          await engine.projects.applyManifests(
+            'demo',
+            pipelineYaml(git) +
+              projectConfig(`  freightLinks:
+    - title: Project link
+      url: https://demo.example.com/\${{ freight.id }}
+  stageLinks:
+    - title: Dashboard
+      url: https://grafana.example.com/\${{ stage.name }}`),
+          );
+          expect((await engine.freight.get('demo', freight.alias)).links).toEqual([
+            audit,
+            { title: 'Project link', url: `https://demo.example.com/${freight.id}` },
+          ]);
+          expect((await engine.stages.get('demo', 'dev')).links).toEqual([
+            { title: 'Runbook', url: 'https://runbooks.example.com/demo/dev' },
+            { title: 'Dashboard', url: 'https://grafana.example.com/dev' },
+          ]);
+        } finally {
+          await engine.cluster.apply('apiVersion: kargo.akuity.io/v1alpha1\nkind: ClusterConfig\nmetadata:\n  name: cluster\nspec: {}\n');
+        }
+        expect((await engine.stages.get('demo', 'dev')).links).toEqual([{ title: 'Dashboard', url: 'https://grafana.example.com/dev' }]);
+      });
     });
   });
 });

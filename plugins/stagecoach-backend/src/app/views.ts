@@ -11,6 +11,7 @@ import type { SubscriptionKinds } from '../discovery/SubscriptionKinds';
 import { pipelineOrder } from '../manifests/parseManifests';
 import { evaluateLinks } from './deepLinks';
 import { PolicyContext, StagePolicies } from '../stages/StagePolicies';
+import type { ClusterStore } from '../store/ClusterStore';
 import { FreightStore, StoredFreight } from '../store/FreightStore';
 import {
   PipelineStore,
@@ -29,6 +30,13 @@ export interface ViewsOptions {
   discovery: Pick<DiscoveryService, 'quietCheck'>;
   /** What warehouses subscribe to: the fields of a freight's artifacts, and their labels. */
   kinds: SubscriptionKinds;
+  /** The cluster scope: its ClusterConfig's stage links come before each project's. */
+  cluster?: Pick<ClusterStore, 'config'>;
+}
+
+/** The ClusterConfig's links, then the ProjectConfig's, as Kargo lists them. */
+function linksOf<L>(cluster: L[] | undefined, project: L[] | undefined): L[] {
+  return [...(cluster ?? []), ...(project ?? [])];
 }
 
 /**
@@ -59,9 +67,8 @@ export class Views {
       approvedFor: Object.keys(status.approvedFor).sort(),
       status,
     } satisfies Partial<Freight>;
-    const links = ctx.config?.freightLinks?.length
-      ? { links: evaluateLinks(ctx.config.freightLinks, this.linkScope(f.project, f)) }
-      : {};
+    const freightLinks = linksOf(ctx.clusterConfig?.freightLinks, ctx.config?.freightLinks);
+    const links = freightLinks.length ? { links: evaluateLinks(freightLinks, this.linkScope(f.project, f)) } : {};
     // between them each kind's field (commits, images, charts), typed by the API, not here
     return {
       ...head,
@@ -72,7 +79,7 @@ export class Views {
   }
 
   /**
-   * What a ProjectConfig link's expressions see: `project`; `freight` (its id, also as Kargo's
+   * What a ClusterConfig's or ProjectConfig's link's expressions see: `project`; `freight` (its id, also as Kargo's
    * `name`, alias, origin, createdAt and artifacts), null for a stage without freight; `stage`
    * for stage links; and commitFrom, imageFrom, chartFrom, … over that freight.
    */
@@ -122,12 +129,14 @@ export class Views {
     const { promotions, pipelines, verifications, freight, policies } = this.o;
     const order = pipelineOrder(stages);
     const byName = new Map(stages.map(s => [s.name, s]));
-    const [last, config, holds, latestVerifications] = await Promise.all([
+    const [last, config, holds, latestVerifications, clusterConfig] = await Promise.all([
       promotions.lastPerStage(project),
       pipelines.getProjectConfig(project),
       pipelines.listHolds(project),
       verifications.latestPerStage(project),
+      this.o.cluster?.config(),
     ]);
+    const stageLinks = linksOf(clusterConfig?.stageLinks, config?.stageLinks);
     const freightIds = [
       ...new Set(
         [
@@ -189,10 +198,10 @@ export class Views {
         analysisTemplates: (s.spec.verification?.analysisTemplates ?? []).map(
           t => t.name,
         ),
-        ...(config?.stageLinks?.length
+        ...(stageLinks.length
           ? {
               links: evaluateLinks(
-                config.stageLinks,
+                stageLinks,
                 this.linkScope(
                   project,
                   s.currentFreightId ? stored.get(s.currentFreightId) : undefined,

@@ -1,5 +1,7 @@
 import type { AutoPromotionHold, FreightStatus, Stage } from '@stagecoach/plugin-stagecoach-common';
+import type { ClusterConfigSpec } from '../manifests/clusterConfig';
 import type { ProjectConfigSpec } from '../manifests/projectConfig';
+import type { ClusterStore } from '../store/ClusterStore';
 import type { FreightStageRecord, FreightStay, FreightStore, StoredFreight } from '../store/FreightStore';
 import type { PipelineStore, StoredHold, StoredStage } from '../store/PipelineStore';
 import type { Clock } from '../util/types';
@@ -18,6 +20,8 @@ export interface PolicyContext {
   stages: StoredStage[];
   stage(name: string): StoredStage | undefined;
   config?: ProjectConfigSpec;
+  /** The cluster scope's ClusterConfig: its links come before the project's in the views. */
+  clusterConfig?: ClusterConfigSpec;
   facts(freightId: string): FreightFacts;
 }
 
@@ -40,7 +44,13 @@ function groupBy<T>(items: readonly T[], key: (t: T) => string): Map<string, T[]
 
 export class StagePolicies {
   constructor(
-    private readonly options: { pipelines: PipelineStore; freight: FreightStore; clock: Clock },
+    private readonly options: {
+      pipelines: PipelineStore;
+      freight: FreightStore;
+      clock: Clock;
+      /** The cluster scope, for its ClusterConfig (none: no cluster-wide settings). */
+      cluster?: Pick<ClusterStore, 'config'>;
+    },
   ) {}
 
   /**
@@ -52,10 +62,11 @@ export class StagePolicies {
     what: { freightIds?: string[]; stages?: StoredStage[] } = {},
   ): Promise<PolicyContext> {
     const { pipelines, freight } = this.options;
-    const [stages, config, records] = await Promise.all([
+    const [stages, config, records, clusterConfig] = await Promise.all([
       what.stages ?? pipelines.listStages(project),
       pipelines.getProjectConfig(project),
       freight.stageRecords(project, what.freightIds),
+      this.options.cluster?.config(),
     ]);
     const ids = what.freightIds ?? [...new Set(records.map(r => r.freightId))];
     const stays = await freight.stays(project, ids);
@@ -71,7 +82,15 @@ export class StagePolicies {
       }
       return f;
     };
-    return { project, now: this.options.clock.now().getTime(), stages, stage: n => byName.get(n), config, facts };
+    return {
+      project,
+      now: this.options.clock.now().getTime(),
+      stages,
+      stage: n => byName.get(n),
+      config,
+      ...(clusterConfig ? { clusterConfig } : {}),
+      facts,
+    };
   }
 
   /** Whether freight may enter a stage now, and why (not). */
