@@ -112,11 +112,23 @@ describe('project credentials against a Git server that requires basic auth (rea
       const of = (project: string) => results.find(r => r.project === project)!;
       expect(of('demo').error).toBeUndefined();
       expect(of('demo').createdFreightId).toBeDefined();
-      expect(of('other').error).toMatch(/auth|401|credential|Username/i);
+      // where credentials come from: app-config's integrations or the project's Secrets
+      expect(of('other').error).toContain(
+        "requires credentials and none are configured for it: add an integration for its host to app-config.yaml, or a git credential Secret for it to the project's manifests (see docs/credentials.md)",
+      );
       expect(of('other').error).not.toContain(TOKEN);
       expect(await engine.freight.list('other')).toEqual([]);
       const [freight] = await engine.freight.list('demo');
       expect(freight.commits).toEqual([expect.objectContaining({ tag: 'v1.2.0' })]);
+    });
+
+    it('names the Secret whose credentials the server refused, never its values', async () => {
+      const stale = header('stale', git.server.url).replace(TOKEN, 'revoked-token-value');
+      await engine.projects.applyManifests('stale', stale + pipelineYaml(git, 'stale'));
+      const results = await engine.workers.discovery.runDue();
+      const error = results.find(r => r.project === 'stale')?.error;
+      expect(error).toContain('refused the credential Secret/test-server of project "stale": check its username, its password or token');
+      expect(error).not.toContain('revoked-token-value');
     });
 
     it('promotes with it: git-clone and git-push to the GitOps repository', async () => {

@@ -35,7 +35,10 @@ export interface SubscriptionContext {
    * (a Secret in its manifests) first, then the backend's (Backstage integrations for git);
    * undefined: anonymous, or whatever the registry client has configured for the host.
    */
-  credentials(type: 'git' | 'helm' | 'image', url: string): Promise<{ username: string; password: string } | undefined>;
+  credentials(
+    type: 'git' | 'helm' | 'image',
+    url: string,
+  ): Promise<{ username: string; password: string; /** A project credential's name for messages (never a value). */ from?: string } | undefined>;
 }
 
 /** One kind of artifact source (git, image, chart): a module behind this interface. */

@@ -14,13 +14,14 @@ import { exchange, HttpExchangeError, isSuccessStatus, readBody } from '../../in
 import { semverRangeOf } from '../../util/semverConstraint';
 import { Discovery, Probe, Subscriber, SubscriptionContext } from '../types';
 
-type BasicCredentials = { username: string; password: string };
+/** `from`: a project credential's name, for messages (never a value). */
+type BasicCredentials = { username: string; password: string; from?: string };
 
 export interface ChartSubscriberOptions {
   /** Lists the tags of an OCI repository (`host/path/chart`), for `oci://` charts. */
   listOciTags?: (
     repository: string,
-    options: { insecureSkipTLSVerify?: boolean; credentials?: BasicCredentials; egress: EgressPolicy },
+    options: { insecureSkipTLSVerify?: boolean; credentials?: BasicCredentials; credentialsName?: string; egress: EgressPolicy },
   ) => Promise<string[]>;
   /** Basic credentials for a classic repository's host, if it needs them. */
   credentials?: (host: string) => { username: string; password: string } | undefined;
@@ -76,7 +77,7 @@ export class ChartSubscriber implements Subscriber<ChartSubscription, Chart> {
       // Helm writes a version's `+` as `_` in OCI tags (which cannot hold `+`): read it back
       const tags = await this.options.listOciTags(sub.repoURL.slice('oci://'.length), {
         insecureSkipTLSVerify: sub.insecureSkipTLSVerify,
-        ...(own ? { credentials: own } : {}),
+        ...(own ? { credentials: { username: own.username, password: own.password }, ...(own.from ? { credentialsName: own.from } : {}) } : {}),
         egress: this.egress,
       });
       return tags.map(chartVersionOfTag);
@@ -136,7 +137,12 @@ export class ChartSubscriber implements Subscriber<ChartSubscription, Chart> {
     }
     if (answer.status === 304 && cached) return cached;
     if (answer.status === 401 || answer.status === 403) {
-      throw new Error(`chart repository ${repoURL} answered ${answer.status} for index.yaml: check the credentials for ${host}`);
+      const hint = own?.from
+        ? `check the ${own.from}, which was sent`
+        : creds
+          ? `check the credentials for ${host}`
+          : `it needs credentials, and none are configured for it: add a helm credential Secret for ${repoURL} to the project's manifests (see docs/credentials.md)`;
+      throw new Error(`chart repository ${repoURL} answered ${answer.status} for index.yaml: ${hint}`);
     }
     if (!isSuccessStatus(answer.status)) throw new Error(`chart repository ${repoURL} answered ${answer.status} for index.yaml: check repoURL`);
     const fresh: CachedIndex = {

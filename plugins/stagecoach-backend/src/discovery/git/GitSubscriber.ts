@@ -3,6 +3,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { GitCommit } from '@stagecoach/plugin-stagecoach-common';
 import type { GitSubscription } from './schema';
+import { explainAuthFailure } from '../../integrations/git/authFailure';
 import { GitAuth, GitError, GitRunOptions, listRemoteRefs, remoteBranchHead, RemoteBranchHead, runGit } from '../../integrations/git/GitCli';
 import { checkGitRemote } from '../../integrations/git/gitEgress';
 import { DEFAULT_EGRESS_POLICY, EgressPolicy } from '../../integrations/http/egress';
@@ -111,6 +112,15 @@ export class GitSubscriber implements Subscriber<GitSubscription, GitCommit> {
   async probe(sub: GitSubscription, context?: SubscriptionContext): Promise<Probe> {
     await checkGitRemote(this.egress, sub.repoURL);
     const auth = await authFor(sub, context);
+    try {
+      return await this.probeWith(sub, auth);
+    } catch (e) {
+      // which credentials the host refused (a project Secret by name), or where they come from
+      throw explainAuthFailure(e, sub.repoURL, auth);
+    }
+  }
+
+  private async probeWith(sub: GitSubscription, auth: GitAuth | undefined): Promise<Probe> {
     if (strategyOf(sub) === 'NewestFromBranch') {
       const head = await remoteBranchHead(sub.repoURL, sub.branch, remoteOptions(sub, auth));
       if (sub.branch && !head.commit) throw branchNotFound(sub.branch, sub.repoURL);
@@ -128,10 +138,23 @@ export class GitSubscriber implements Subscriber<GitSubscription, GitCommit> {
   }
 
   async discover(sub: GitSubscription, probe: Probe, context?: SubscriptionContext): Promise<Discovery<GitCommit>> {
-    const filter = pathFilter(sub);
     const auth = await authFor(sub, context);
     // what a project's credentials fetched goes in a mirror of its own: another project cannot read it
     const owner = auth && context ? context.project : undefined;
+    try {
+      return await this.discoverWith(sub, probe, auth, owner);
+    } catch (e) {
+      throw explainAuthFailure(e, sub.repoURL, auth);
+    }
+  }
+
+  private async discoverWith(
+    sub: GitSubscription,
+    probe: Probe,
+    auth: GitAuth | undefined,
+    owner: string | undefined,
+  ): Promise<Discovery<GitCommit>> {
+    const filter = pathFilter(sub);
     if (strategyOf(sub) === 'NewestFromBranch') {
       return this.newestFromBranch(sub, probe.state as RemoteBranchHead, commitTest(sub, filter), auth, owner);
     }

@@ -263,12 +263,16 @@ export class ImageSubscriber implements Subscriber<ImageSubscription, Image> {
   }
 }
 
-/** How a subscription's tags are resolved: its platform, its TLS setting, the project's credentials for it. */
-function resolveOptions(sub: ImageSubscription, credentials?: RegistryCredentials): ResolveOptions {
+/**
+ * How a subscription's tags are resolved: its platform, its TLS setting, the project's
+ * credentials for it (and their Secret's name, for a refusal's message: `from`).
+ */
+function resolveOptions(sub: ImageSubscription, credentials?: RegistryCredentials & { from?: string }): ResolveOptions {
+  const { from, ...values } = credentials ?? {};
   return {
     platform: sub.platform ? parsePlatform(sub.platform) : undefined,
     insecureSkipTLSVerify: sub.insecureSkipTLSVerify,
-    ...(credentials ? { credentials } : {}),
+    ...(credentials ? { credentials: values as RegistryCredentials, ...(from ? { credentialsName: from } : {}) } : {}),
   };
 }
 

@@ -8,6 +8,11 @@
 export interface GitCredentials {
   username: string;
   password: string;
+  /**
+   * What messages call these credentials when a server refuses them (never a value): a
+   * project's own, `credential Secret/repo of project "shop"`; unset for the integrations config's.
+   */
+  from?: string;
 }
 
 export type ScmProviderKind = 'github' | 'gitlab' | 'gitea' | 'bitbucketCloud' | 'bitbucketServer';

@@ -5,10 +5,10 @@ import {
   GitAuth,
   GitIdentity,
   GitRunOptions,
-  isAuthFailure,
   isMissingIdentity,
   runGit,
 } from '../../integrations/git/GitCli';
+import { explainAuthFailure } from '../../integrations/git/authFailure';
 import { checkGitRemote } from '../../integrations/git/gitEgress';
 import { EgressRefusedError } from '../../integrations/http/egress';
 import { isInside, resolveInWorkDir, StepConfigError } from '../workDir';
@@ -21,7 +21,7 @@ export const authorSchema = z
     email: z.string().email('must be an email address'),
     signingKey: z
       .unknown()
-      .refine(v => v === undefined, 'signing commits is not supported: remove signingKey')
+      .refine(v => v === undefined, 'signing commits with a key is not supported: remove signingKey (for commits that GitHub shows as verified, push them with github-push, which has GitHub sign them)')
       .optional(),
   })
   .strict();
@@ -136,18 +136,8 @@ export async function runGitAs(
   }
 }
 
-/**
- * Rewrites a git error that is about credentials into one a user can act on; other errors
- * pass through. Neither form carries a secret.
- */
-export function explainAuthFailure(e: unknown, url: string, auth: GitAuth | undefined): unknown {
-  if (!isAuthFailure(e)) return e;
-  return new Error(
-    auth
-      ? `${url} refused the configured credentials: check the token and its permissions in the integrations config`
-      : `${url} requires credentials and none are configured for it: add an integration for its host to app-config.yaml`,
-  );
-}
+/** Rewrites a git error about credentials into one a user can act on (integrations/git/authFailure.ts). */
+export { explainAuthFailure };
 
 /** A name usable as a folder: the step's alias may hold `::` (steps of a PromotionTask). */
 export function safeName(name: string): string {
