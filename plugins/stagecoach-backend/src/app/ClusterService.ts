@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type {
   ApplyClusterManifestsResult,
   ClusterManifestApply,
@@ -9,7 +8,9 @@ import type { ClusterConfigSpec } from '../manifests/clusterConfig';
 import { parseClusterManifests } from '../manifests/clusterManifests';
 import type { ManifestExtension } from '../manifests/ManifestExtension';
 import type { PromotionTaskSpec } from '../manifests/schemas';
-import type { ClusterStore } from '../store/ClusterStore';
+import type { ClusterStore, SealedSharedSecret } from '../store/ClusterStore';
+import type { CredentialDefinition } from '../manifests/secrets';
+import { manifestDigest } from '../manifests/manifestDigest';
 import type { PipelineStore } from '../store/PipelineStore';
 import type { GitIdentity } from '../integrations/git/GitCli';
 import type { Clock } from '../util/types';
@@ -20,6 +21,8 @@ export interface ClusterServiceOptions {
   pipelines: PipelineStore;
   /** What the features add to the manifests: the step checks a ClusterPromotionTask's steps pass. */
   manifestExtensions: readonly ManifestExtension[];
+  /** Seals the set's generic Secrets (credentials/ProjectCredentials.sealShared); throws a ManifestValidationError without an encryption key. */
+  sealSecrets(secrets: readonly (CredentialDefinition & { document: number })[]): SealedSharedSecret[];
   clock: Clock;
 }
 
@@ -47,6 +50,8 @@ export class ClusterService {
     return {
       clusterPromotionTasks: scope.tasks.map(t => ({ name: t.name, spec: t.spec, appliedAt: t.appliedAt })),
       ...(scope.config ? { clusterConfig: { spec: scope.config.spec, appliedAt: scope.config.appliedAt } } : {}),
+      ...(scope.configMaps.length ? { configMaps: scope.configMaps.map(c => ({ name: c.name, data: c.spec, appliedAt: c.appliedAt })) } : {}),
+      ...(scope.secrets.length ? { secrets: scope.secrets } : {}),
       ...(lastApplied ? { lastApplied } : {}),
     };
   }
@@ -58,15 +63,20 @@ export class ClusterService {
   async apply(yamlText: string, options: ApplyClusterManifestsOptions = {}): Promise<ApplyClusterManifestsResult> {
     const revision = checkRevision(options.revision);
     const manifests = parseClusterManifests(yamlText, this.o.manifestExtensions);
-    const digest = `sha256:${createHash('sha256').update(yamlText).digest('hex')}`;
+    // sealed before anything is written; the digest leaves the Secrets' values out, as a project's does
+    const secrets = this.o.sealSecrets(manifests.secrets);
+    const digest = manifestDigest(yamlText);
     const changes = await this.o.cluster.apply(manifests, this.o.clock.now().toISOString(), {
       prune: options.prune,
       record: { by: options.actor, revision, digest },
+      secrets,
     });
     const touched = new Set([...changes.clusterPromotionTasks.changed, ...changes.clusterPromotionTasks.removed]);
     return {
       clusterPromotionTasks: manifests.tasks.map(t => t.name),
       clusterConfig: manifests.config !== undefined,
+      ...(manifests.configMaps.length ? { configMaps: manifests.configMaps.map(c => c.name) } : {}),
+      ...(secrets.length ? { secrets: secrets.map(c => c.name) } : {}),
       changes,
       staleStages: touched.size ? await this.stagesCalling(touched) : [],
       ...(manifests.warnings.length ? { warnings: manifests.warnings } : {}),

@@ -97,6 +97,7 @@ export class ProjectService {
       warehouses: manifests.warehouses.map(w => w.name),
       stages: pipelineOrder(manifests.stages),
       ...(credentials.length ? { credentials: credentials.map(c => c.name) } : {}),
+      ...(manifests.configMaps?.length ? { configMaps: manifests.configMaps.map(c => c.name) } : {}),
       ...(manifests.warnings?.length ? { warnings: manifests.warnings } : {}),
     };
     this.o.events.publish({

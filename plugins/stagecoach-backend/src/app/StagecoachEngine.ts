@@ -41,6 +41,7 @@ import { FreightService } from './FreightService';
 import { manifestExtensions } from './manifestExtensions';
 import { ProjectService } from './ProjectService';
 import { ClusterService } from './ClusterService';
+import { ProjectData } from './projectData';
 import { ClusterStore } from '../store/ClusterStore';
 import { DEFAULT_GIT_IDENTITY } from '../integrations/git/GitCli';
 import { PromotionService } from './PromotionService';
@@ -147,6 +148,8 @@ export class StagecoachEngine {
     this.stores = stores;
     // a project's own credentials first, then the backend's (Backstage integrations for git)
     const projectCredentials = new ProjectCredentials({ store: stores.credentials, ...options.projectCredentials });
+    // configMap(), secret() and their shared variants in promotion steps and verification args
+    const projectData = new ProjectData({ knex, credentials: projectCredentials });
     const scm = options.credentials ?? noScmCredentials;
     const subscriptionContext = (project: string): SubscriptionContext => ({
       project,
@@ -201,6 +204,7 @@ export class StagecoachEngine {
       verifications: stores.verifications,
       events,
       clock,
+      dataFunctions: (project, tx) => projectData.forVerification(project, tx),
       logger,
     });
     this.freight = new FreightService({
@@ -295,6 +299,7 @@ export class StagecoachEngine {
     this.projects = new ProjectService({
       pipelines: stores.pipelines,
       manifestApplies: stores.manifestApplies,
+      sealSecrets: secrets => projectCredentials.sealShared(secrets),
       credentials: projectCredentials,
       promotions: this.promotions,
       verifications: this.verifications,
@@ -329,6 +334,7 @@ export class StagecoachEngine {
       // a rename by a promotion's set-freight-alias step is audited as the API's renames are
       // (freight-update), on behalf of whoever created the promotion
       onFreightAliasChanged: ({ actor, ...meta }) =>
+      projectData: project => projectData.forPromotion(project),
         options.onAutomaticChange?.({
           eventId: 'freight-update',
           actor: actor ?? 'stagecoach:promotion',

@@ -13,6 +13,8 @@ import type { DomainEventBus } from './events/DomainEventBus';
 export interface VerificationServiceOptions {
   /** `commitFrom`, `imageFrom`, … over the verified freight, for `${{ }}` in the stage's verification args. */
   artifactFunctions?: (freight: StoredFreight) => Record<string, ExprFunction>;
+  /** `configMap()`, `sharedConfigMap()` over the project's data (read through `tx` when given), for the same args. */
+  dataFunctions?: (project: string, tx?: Knex.Transaction) => Promise<Record<string, ExprFunction>>;
   pipelines: PipelineStore;
   freight: FreightStore;
   verifications: VerificationStore;
@@ -74,9 +76,10 @@ export class VerificationService {
 
   /** The artifact functions over one freight, for the verification's args. */
   private async functionsOver(project: string, freightId: string, tx?: Knex.Transaction) {
-    if (!this.o.artifactFunctions) return undefined;
+    const data = (await this.o.dataFunctions?.(project, tx)) ?? {};
+    if (!this.o.artifactFunctions) return data;
     const store = tx ? this.o.freight.transacting(tx) : this.o.freight;
-    return this.o.artifactFunctions(await store.get(project, freightId));
+    return { ...this.o.artifactFunctions(await store.get(project, freightId)), ...data };
   }
 
   /** Verifies the stage's current freight again (Kargo's reverify): a new verification, which supersedes any in progress. */

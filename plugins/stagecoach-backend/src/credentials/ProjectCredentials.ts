@@ -7,6 +7,11 @@ import { defaultApiBaseUrl, guessProvider, parseRepoURL } from '../integrations/
 import type { CallOptions } from '../integrations/registry/RegistryClient';
 import { pickCredential } from './matching';
 import { CredentialSealer, ENCRYPTION_KEY_CONFIG } from './sealing';
+import type { SecretSource } from '../expressions/dataFunctions';
+import type { SealedSharedSecret } from '../store/ClusterStore';
+
+/** What the cluster scope's Secrets are bound to in place of a project: no project has this name. */
+const SHARED = '\0cluster';
 
 /** Basic credentials as every consumer takes them. */
 export interface BasicCredentials {
@@ -141,6 +146,55 @@ export class ProjectCredentials {
   /**
    * Git and SCM credentials for one project's promotions and discovery: its own git
    * credentials first (a matching Secret), then `fallback` (Backstage's integrations).
+  /** The project's generic Secrets for `secret()`: their names now, each opened when first asked for. */
+  async genericSource(project: string): Promise<SecretSource> {
+    const rows = await this.options.store.ofType(project, 'generic');
+    return {
+      names: rows.map(r => r.name),
+      open: name => (this.open(rows.find(r => r.name === name)!) as { data?: Record<string, string> }).data ?? {},
+    };
+  }
+
+  /**
+   * The cluster scope's generic Secrets, sealed as a project's are (bound to the cluster
+   * scope and their name); without an encryption key a set that has any is refused.
+   */
+  sealShared(definitions: readonly (CredentialDefinition & { document: number })[]): SealedSharedSecret[] {
+    if (definitions.length === 0) return [];
+    const sealer = this.sealer;
+    if (!sealer) {
+      throw new ManifestValidationError(
+        definitions.map(d => ({
+          document: d.document,
+          resource: `Secret/${d.name}`,
+          path: `metadata.labels["kargo.akuity.io/cred-type"]`,
+          message: `makes it a shared Secret, which is stored encrypted with the key in app-config ${ENCRYPTION_KEY_CONFIG}, and this backend has none: an administrator sets it (\`openssl rand -base64 32\`)`,
+        })),
+      );
+    }
+    return definitions.map(d => {
+      const payload = payloadOf(d);
+      return {
+        name: d.name,
+        keyId: sealer.keyId,
+        sealed: sealer.seal(payload, boundTo(SHARED, d.name, 'generic')),
+        fingerprint: sealer.fingerprint(`shared\0${payload}`),
+      };
+    });
+  }
+
+  /** The cluster scope's generic Secrets for `sharedSecret()`, from their sealed rows. */
+  sharedSource(rows: readonly SealedSharedSecret[]): SecretSource {
+    return {
+      names: rows.map(r => r.name),
+      open: name => {
+        const row = rows.find(r => r.name === name)!;
+        const stored = { ...row, project: SHARED, type: 'generic' as const, repoURLIsRegex: false, updatedAt: '' };
+        return (this.open(stored) as { data?: Record<string, string> }).data ?? {};
+      },
+    };
+  }
+
    */
   scmFor(project: string, fallback: ScmCredentials): ScmCredentials {
     return {
@@ -156,7 +210,7 @@ export class ProjectCredentials {
 
   private open(c: StoredCredential): unknown {
     const sealer = this.sealer;
-    const what = `credential Secret/${c.name} of project "${c.project}"`;
+    const what = c.project === SHARED ? `shared Secret/${c.name} of the cluster scope` : `credential Secret/${c.name} of project "${c.project}"`;
     if (!sealer) throw new Error(`${what} cannot be read: app-config ${ENCRYPTION_KEY_CONFIG} is not set (it was stored with a key)`);
     if (c.keyId !== sealer.keyId) {
       throw new Error(`${what} was stored with another key than app-config ${ENCRYPTION_KEY_CONFIG}: apply the project's manifests again`);

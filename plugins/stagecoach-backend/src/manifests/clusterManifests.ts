@@ -8,6 +8,8 @@ import { zodProblems } from './problems';
 import { KARGO_API_VERSION, metadataSchema, PromotionTaskSpec } from './schemas';
 import { skippedDocument } from './skippedDocuments';
 import { readYamlDocuments } from './yamlDocuments';
+import { ConfigMapDefinition, configMapKind } from './configMaps';
+import { CredentialDefinition, secretKind } from './secrets';
 
 /**
  * The cluster scope: Kargo's cluster-wide documents that are not a project's, ClusterPromotionTask
@@ -33,6 +35,10 @@ export interface ClusterManifests {
   tasks: ClusterTaskDefinition[];
   /** The ClusterConfig, when the set has one. */
   config?: ClusterConfigSpec;
+  /** Shared ConfigMaps, for `sharedConfigMap()` in every project. */
+  configMaps: ConfigMapDefinition[];
+  /** Shared generic Secrets (cred-type generic), for `sharedSecret()`: values in clear, to be sealed before they are stored. */
+  secrets: (CredentialDefinition & { document: number })[];
   /** Documents Stagecoach does not read (a Namespace), skipped and said. */
   warnings: ManifestWarning[];
 }
@@ -81,6 +87,8 @@ export function parseClusterManifests(text: string, extensions: readonly Manifes
   const problems: ManifestProblem[] = [];
   const warnings: ManifestWarning[] = [];
   const tasks: (ClusterTaskDefinition & { document: number })[] = [];
+  const configMaps: (ConfigMapDefinition & { document: number })[] = [];
+  const secrets: (CredentialDefinition & { document: number })[] = [];
   let config: { document: number; spec: ClusterConfigSpec } | undefined;
 
   const read = readYamlDocuments(text);
@@ -89,6 +97,12 @@ export function parseClusterManifests(text: string, extensions: readonly Manifes
     if (value === undefined || value === null) continue;
     if (typeof value !== 'object' || Array.isArray(value)) {
       problems.push({ document: index, path: '', message: 'must be a mapping with apiVersion, kind, metadata and spec' });
+      continue;
+    }
+    const shared = readSharedDocument(index, value as Record<string, unknown>, { configMaps, secrets });
+    if (shared) {
+      problems.push(...shared.problems);
+      warnings.push(...shared.warnings);
       continue;
     }
     const skipped = skippedDocument(value as Record<string, unknown>, new Set([...CLUSTER_KINDS, ...projectKinds]));
@@ -109,7 +123,7 @@ export function parseClusterManifests(text: string, extensions: readonly Manifes
         'kind',
         projectKinds.has(kind)
           ? `${kind} is a project's document, not a cluster-wide one: apply it with PUT /api/stagecoach/projects/{project}/manifests`
-          : `must be ClusterPromotionTask or ClusterConfig: the cluster scope holds only these`,
+          : `must be ClusterPromotionTask or ClusterConfig: the cluster scope holds only these, and v1 ConfigMaps and generic Secrets shared by every project`,
       );
       continue;
     }
@@ -150,6 +164,54 @@ export function parseClusterManifests(text: string, extensions: readonly Manifes
   return {
     tasks: tasks.map(({ name, spec }) => ({ name, spec })),
     ...(config ? { config: config.spec } : {}),
+    configMaps: configMaps.map(({ name, data }) => ({ name, data })),
+    secrets,
     warnings,
   };
+}
+
+const v1HeaderSchema = z.object({ apiVersion: z.literal('v1'), kind: z.enum(['ConfigMap', 'Secret']), metadata: metadataSchema });
+
+/**
+ * A `v1` ConfigMap or Secret of the cluster set, read as the shared data of every project
+ * (Kargo's shared namespace): a ConfigMap for `sharedConfigMap()`, a generic Secret for
+ * `sharedSecret()`. Undefined for any other document. A Secret without Kargo's cred-type
+ * label is skipped, as in a project's set; a git, helm or image credential is refused: the
+ * cluster scope holds no repository credentials (put them in the projects' manifests).
+ */
+function readSharedDocument(
+  index: number,
+  value: Record<string, unknown>,
+  kept: { configMaps: (ConfigMapDefinition & { document: number })[]; secrets: (CredentialDefinition & { document: number })[] },
+): { problems: ManifestProblem[]; warnings: ManifestWarning[] } | undefined {
+  if (value.apiVersion !== 'v1' || (value.kind !== 'ConfigMap' && value.kind !== 'Secret')) return undefined;
+  const problems: ManifestProblem[] = [];
+  const warnings: ManifestWarning[] = [];
+  const header = v1HeaderSchema.safeParse(value);
+  if (!header.success) {
+    problems.push(...zodProblems('', header.error).map(p => ({ document: index, ...p })));
+    return { problems, warnings };
+  }
+  const { kind, metadata } = header.data;
+  const resource = `${kind}/${metadata.name}`;
+  const at = (path: string, message: string) => problems.push({ document: index, resource, path, message });
+  if (metadata.namespace) at('metadata.namespace', `the cluster scope's ${kind}s are shared by every project: they have no namespace`);
+  const { apiVersion: _a, kind: _k, metadata: _m, ...fields } = value;
+  const document = { document: index, resource, name: metadata.name, spec: undefined, fields, ...(metadata.labels ? { labels: metadata.labels } : {}) };
+  if (kind === 'ConfigMap') {
+    const reading = configMapKind.read(document, { project: '', earlier: kept.configMaps.map(c => ({ document: c.document, name: c.name, spec: c })) });
+    for (const p of reading.problems) at(p.path, p.message);
+    if (reading.spec) kept.configMaps.push({ ...reading.spec, document: index });
+    return { problems, warnings };
+  }
+  const reading = secretKind.read(document, { project: '', earlier: kept.secrets.map(c => ({ document: c.document, name: c.name, spec: c })) });
+  for (const p of reading.problems) at(p.path, p.message);
+  if (reading.skipped) warnings.push({ document: index, resource, message: reading.skipped });
+  if (reading.spec && reading.spec.type !== 'generic') {
+    at(
+      'metadata.labels["kargo.akuity.io/cred-type"]',
+      `is ${reading.spec.type}, but the cluster scope holds generic Secrets only (for sharedSecret()): a ${reading.spec.type} credential goes in the manifests of the projects that use it`,
+    );
+  } else if (reading.spec && !reading.problems.length) kept.secrets.push({ ...reading.spec, document: index });
+  return { problems, warnings };
 }

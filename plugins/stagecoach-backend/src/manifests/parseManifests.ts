@@ -10,6 +10,7 @@ import { pipelineKinds } from './pipelineKinds';
 import { DocumentProblem, formatPath, zodProblems } from './problems';
 import { projectKind, ProjectDocumentSpec } from './projectDocument';
 import { CredentialDefinition, secretKind } from './secrets';
+import { ConfigMapDefinition, configMapKind } from './configMaps';
 import { skippedDocument } from './skippedDocuments';
 import { clusterKindsInProjects } from './clusterManifests';
 
@@ -35,6 +36,8 @@ export interface ProjectManifests {
   projectConfig?: ProjectConfigSpec;
   /** The project's credentials (Secrets labelled kargo.akuity.io/cred-type), values in clear: to be sealed before they are stored. */
   credentials?: CredentialDefinition[];
+  /** The project's config maps (ConfigMaps), for `configMap()`: stored as written. */
+  configMaps?: ConfigMapDefinition[];
   /** Documents the set holds that Stagecoach does not read (a Namespace, an Argo CD Application): skipped, and said. */
   warnings?: ManifestWarning[];
 }
@@ -96,6 +99,7 @@ export function parseManifests(
     pipeline.projectConfig,
     projectKind,
     secretKind,
+    configMapKind,
     ...clusterKindsInProjects,
     ...extensions.flatMap(e => e.kinds ?? []),
   ] as ManifestKind<unknown>[];
@@ -167,6 +171,7 @@ export function parseManifests(
   const projectDocument = set.kept('Project')[0] as KeptDocument<ProjectDocumentSpec> | undefined;
   const projectConfig = withProjectPolicies(configDocument, projectDocument, problems);
   const credentials = (set.kept('Secret') as KeptDocument<CredentialDefinition>[]).map(s => ({ ...s.spec, document: s.document }));
+  const configMaps = (set.kept('ConfigMap') as KeptDocument<ConfigMapDefinition>[]).map(c => ({ ...c.spec, document: c.document }));
 
   // the features complete each stage (AnalysisTemplates merged into its verification); then
   // PromotionTasks are inflated into the stages that use them: a stage stores the steps it runs
@@ -201,6 +206,7 @@ export function parseManifests(
     stages: runnable.map(({ name, spec, labels }) => ({ name, spec, ...(labels ? { labels } : {}) })),
     ...(projectConfig ? { projectConfig } : {}),
     credentials,
+    configMaps,
     warnings,
   };
 }

@@ -14,7 +14,8 @@ import { FreightStore, StoredFreight } from '../store/FreightStore';
 import { MetadataStore } from '../store/MetadataStore';
 import { ClaimedPromotion, FinalPhase, PromotionStore, StepRecord, stepAlias } from '../store/PromotionStore';
 import { parseDuration } from '../util/duration';
-import { redactSecrets } from '../util/secrets';
+import { redactSecrets, redactValues } from '../util/secrets';
+import type { DataFunctions } from '../expressions/dataFunctions';
 import { Clock, Logger } from '../util/types';
 import {
   evaluate,
@@ -73,6 +74,12 @@ export interface PromotionRunnerOptions {
   ): Record<string, ExprFunction>;
   /** Where people open the UI (Backstage's app.baseUrl), for `ctx.uiBaseUrl`. */
   uiBaseUrl?: string;
+  /**
+   * `configMap()`, `secret()`, `sharedConfigMap()`, `sharedSecret()` over the project's data,
+   * made once per run; the Secret values they return are kept out of the step messages and
+   * outputs the run records.
+   */
+  projectData?(project: string): Promise<DataFunctions>;
   /** For the oci-* steps: the engine's registry client (default: one without credentials). */
   registry?: RegistryClient;
   /** For the oci-* steps: a project's own registry credentials (its image and helm Secrets), before the client's. */
@@ -161,10 +168,11 @@ export class PromotionRunner {
     await fs.mkdir(folders.cloneStore, { recursive: true });
 
     let outcome: RunOutcome | { phase: FinalPhase; message?: string };
+    const secrets: SecretsRead = { values: () => [] };
     try {
-      outcome = await this.runSteps(p, folders, control);
+      outcome = await this.runSteps(p, folders, control, secrets);
     } catch (e) {
-      outcome = { phase: 'Errored', message: redactSecrets(e instanceof Error ? e.message : String(e)) };
+      outcome = { phase: 'Errored', message: redactValues(redactSecrets(e instanceof Error ? e.message : String(e)), secrets.values()) };
     }
     if (typeof outcome === 'string') {
       if (outcome !== 'waiting') await fs.rm(attemptDir, { recursive: true, force: true });
@@ -214,16 +222,21 @@ export class PromotionRunner {
     p: ClaimedPromotion,
     folders: { workDir: string; cloneStore: string },
     control: RunControl,
+    secrets: SecretsRead,
   ): Promise<RunOutcome | { phase: FinalPhase; message?: string }> {
     const { promotions } = this.options;
     // a fresh start has nothing recorded yet: its steps are all Pending
     const { gitIdentity: identity } = this.options;
-    const [freight, recorded, snapshot, gitIdentity] = await Promise.all([
+    const [freight, recorded, snapshot, gitIdentity, data] = await Promise.all([
       this.options.freight.get(p.project, p.freightId),
       p.fresh ? [] : promotions.stepRecords(p.id),
       this.options.metadata.snapshot(p.project),
       typeof identity === 'function' ? identity() : (identity ?? DEFAULT_GIT_IDENTITY),
+      this.options.projectData?.(p.project),
     ]);
+    // Secret values read by secret() and sharedSecret() are replaced with *** in what the run records
+    if (data) secrets.values = data.secretsRead;
+    const clean = (text: string) => redactValues(redactSecrets(text), secrets.values());
     const records = new Map(recorded.map(r => [r.idx, r]));
     const progress: Progress = { outputs: {}, statuses: new Map() };
     for (let idx = 0; idx < p.currentStep; idx++) {
@@ -266,6 +279,7 @@ export class PromotionRunner {
         statuses: progress.statuses,
         failed: !!progress.problem,
         metadata,
+        projectFunctions: data?.functions,
       });
     const baseVars = resolveVars(p.vars, {}, v => envFor({ uses: '' }, '', v));
 
@@ -303,7 +317,7 @@ export class PromotionRunner {
         result = await def.run(this.context(p, freight, alias, { ...folders, gitIdentity }, control, progress, rec, metadataWriter, freightAliases), this.config(def, step, env));
       } catch (e) {
         if (control.signal.aborted) return this.stop(p, idx, control);
-        const text = redactSecrets(e instanceof Error ? e.message : String(e));
+        const text = clean(e instanceof Error ? e.message : String(e));
         const errors = (rec?.errorCount ?? 0) + 1;
         if (!isTerminal(e)) {
           const threshold = step.retry?.errorThreshold ?? 1;
@@ -333,7 +347,8 @@ export class PromotionRunner {
       const tooLarge = outputsTooLarge(alias, step.uses, result.outputs, this.options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES);
       // outputs are stored and shown to every reader of the promotion: none at all rather than too many
       if (tooLarge) result = { status: 'Failed', message: tooLarge };
-      const message = result.message ? redactSecrets(result.message) : null;
+      const message = result.message ? clean(result.message) : null;
+      if (result.outputs && secrets.values().length) result = { ...result, outputs: redactDeep(result.outputs, secrets.values()) };
       if (result.status === 'Running') {
         const limit = step.retry?.timeout ? parseDuration(step.retry.timeout) : def.defaultTimeoutMs;
         const elapsed = this.options.clock.now().getTime() - Date.parse(startedAt);
@@ -494,6 +509,21 @@ export class PromotionRunner {
     }
     return { phase: 'Aborted', message: `aborted by ${by}` };
   }
+}
+
+/** The Secret values a run's expressions have read so far. */
+interface SecretsRead {
+  values(): string[];
+}
+
+/** Every string in a step's outputs with these values replaced (keys are left alone). */
+function redactDeep<T>(value: T, secrets: readonly string[]): T {
+  if (typeof value === 'string') return redactValues(value, secrets) as T;
+  if (Array.isArray(value)) return value.map(v => redactDeep(v, secrets)) as T;
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactDeep(v, secrets)])) as T;
+  }
+  return value;
 }
 
 /** The outputs of one call of a PromotionTask, by each step's alias inside the task. */

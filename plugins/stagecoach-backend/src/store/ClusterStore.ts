@@ -10,6 +10,17 @@ export const KEPT_CLUSTER_APPLIES = 100;
 
 const TASK = 'ClusterPromotionTask';
 const CONFIG = 'ClusterConfig';
+const CONFIG_MAP = 'ConfigMap';
+const SECRET = 'Secret';
+
+/** A shared generic Secret as stored: its values sealed (credentials/ProjectCredentials.sealShared), never in clear. */
+export interface SealedSharedSecret {
+  name: string;
+  keyId: string;
+  sealed: string;
+  /** Tells a changed Secret from an unchanged one (an HMAC, not the values). */
+  fingerprint: string;
+}
 
 interface ResourceRow {
   kind: string;
@@ -39,6 +50,10 @@ export interface StoredClusterResource<Spec> {
 export interface StoredClusterScope {
   tasks: StoredClusterResource<PromotionTaskSpec>[];
   config?: StoredClusterResource<ClusterConfigSpec>;
+  /** The shared ConfigMaps' data. */
+  configMaps: StoredClusterResource<Record<string, string>>[];
+  /** The shared generic Secrets' names (their values stay sealed here). */
+  secrets: { name: string; appliedAt: string }[];
 }
 
 /** An apply would remove cluster resources the set does not define, and prune was not asked. */
@@ -55,6 +70,8 @@ export class ClusterPruneRequiredError extends ConflictError {
 export interface ClusterApplyOptions {
   prune?: boolean;
   record: { by?: string; revision?: string; digest: string };
+  /** The set's generic Secrets, sealed. */
+  secrets?: readonly SealedSharedSecret[];
 }
 
 const toApply = (r: ApplyRow): ClusterManifestApply => ({
@@ -66,8 +83,15 @@ const toApply = (r: ApplyRow): ClusterManifestApply => ({
   changes: JSON.parse(r.changes_json) as ClusterManifestChanges,
 });
 
-const changesNothing = (c: ClusterManifestChanges) =>
-  !c.clusterConfig && !c.clusterPromotionTasks.added.length && !c.clusterPromotionTasks.changed.length && !c.clusterPromotionTasks.removed.length;
+const noChange = (r?: { added: string[]; changed: string[]; removed: string[] }) => !r || (!r.added.length && !r.changed.length && !r.removed.length);
+const changesNothing = (c: ClusterManifestChanges) => !c.clusterConfig && noChange(c.clusterPromotionTasks) && noChange(c.configMaps) && noChange(c.secrets);
+
+/** Whether a stored row holds what a new one would: a Secret by its fingerprint and key (each seal differs), the rest by spec. */
+function sameContent(old: ResourceRow, next: ResourceRow): boolean {
+  if (old.kind !== SECRET) return old.spec_json === next.spec_json;
+  const [a, b] = [JSON.parse(old.spec_json), JSON.parse(next.spec_json)] as SealedSharedSecret[];
+  return a.fingerprint === b.fingerprint && a.keyId === b.keyId;
+}
 
 /**
  * The cluster scope (tables stagecoach_cluster_resources and stagecoach_cluster_applies): the
@@ -84,7 +108,21 @@ export class ClusterStore {
     return {
       tasks: rows.filter(r => r.kind === TASK).map(r => read<PromotionTaskSpec>(r)),
       ...(config ? { config: read<ClusterConfigSpec>(config) } : {}),
+      configMaps: rows.filter(r => r.kind === CONFIG_MAP).map(r => read<Record<string, string>>(r)),
+      secrets: rows.filter(r => r.kind === SECRET).map(r => ({ name: r.name, appliedAt: r.applied_at })),
     };
+  }
+
+  /** The shared ConfigMaps, name → data: what `sharedConfigMap()` reads. */
+  async configMaps(): Promise<Map<string, Record<string, string>>> {
+    const rows: ResourceRow[] = await this.knex('stagecoach_cluster_resources').where({ kind: CONFIG_MAP }).orderBy('name');
+    return new Map(rows.map(r => [r.name, JSON.parse(r.spec_json) as Record<string, string>]));
+  }
+
+  /** The shared generic Secrets, sealed: what `sharedSecret()` opens. */
+  async secrets(): Promise<SealedSharedSecret[]> {
+    const rows: ResourceRow[] = await this.knex('stagecoach_cluster_resources').where({ kind: SECRET }).orderBy('name');
+    return rows.map(r => JSON.parse(r.spec_json) as SealedSharedSecret);
   }
 
   /** The ClusterPromotionTasks by name: what a project's stages may call. */
@@ -110,6 +148,8 @@ export class ClusterStore {
       const wanted: ResourceRow[] = [
         ...manifests.tasks.map(t => ({ kind: TASK, name: t.name, spec_json: JSON.stringify(t.spec), applied_at: now })),
         ...(manifests.config ? [{ kind: CONFIG, name: CLUSTER_CONFIG_NAME, spec_json: JSON.stringify(manifests.config), applied_at: now }] : []),
+        ...manifests.configMaps.map(c => ({ kind: CONFIG_MAP, name: c.name, spec_json: JSON.stringify(c.data), applied_at: now })),
+        ...(options.secrets ?? []).map(c => ({ kind: SECRET, name: c.name, spec_json: JSON.stringify(c), applied_at: now })),
       ];
       const key = (r: ResourceRow) => `${r.kind}/${r.name}`;
       const oldByKey = new Map(old.map(r => [key(r), r]));
@@ -118,14 +158,15 @@ export class ClusterStore {
       if (removed.length > 0 && !options.prune) throw new ClusterPruneRequiredError(removed.map(key));
 
       const added = wanted.filter(r => !oldByKey.has(key(r)));
-      const changed = wanted.filter(r => oldByKey.has(key(r)) && oldByKey.get(key(r))!.spec_json !== r.spec_json);
+      const changed = wanted.filter(r => oldByKey.has(key(r)) && !sameContent(oldByKey.get(key(r))!, r));
       for (const r of removed) await tx('stagecoach_cluster_resources').where({ kind: r.kind, name: r.name }).delete();
       if (added.length) await tx('stagecoach_cluster_resources').insert(added);
       for (const r of changed) {
         await tx('stagecoach_cluster_resources').where({ kind: r.kind, name: r.name }).update({ spec_json: r.spec_json, applied_at: now });
       }
 
-      const names = (rows: ResourceRow[]) => rows.filter(r => r.kind === TASK).map(r => r.name);
+      const names = (rows: ResourceRow[], kind = TASK) => rows.filter(r => r.kind === kind).map(r => r.name);
+      const ofKind = (kind: string) => ({ added: names(added, kind), changed: names(changed, kind), removed: names(removed, kind) });
       const configChange = [
         ['added', added],
         ['changed', changed],
@@ -134,6 +175,8 @@ export class ClusterStore {
       const changes: ClusterManifestChanges = {
         clusterPromotionTasks: { added: names(added), changed: names(changed), removed: names(removed) },
         ...(configChange ? { clusterConfig: configChange } : {}),
+        ...(noChange(ofKind(CONFIG_MAP)) ? {} : { configMaps: ofKind(CONFIG_MAP) }),
+        ...(noChange(ofKind(SECRET)) ? {} : { secrets: ofKind(SECRET) }),
       };
       await this.record(tx, now, Boolean(options.prune), options.record, changes);
       return changes;

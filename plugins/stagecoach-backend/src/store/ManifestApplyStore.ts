@@ -39,7 +39,7 @@ const toApply = (r: ManifestApplyRow): ManifestApply => ({
 /** Whether an apply changed nothing at all. */
 export function changesNothing(c: ManifestChanges): boolean {
   const none = (r: ManifestChanges['warehouses']) => !r.added.length && !r.changed.length && !r.removed.length;
-  return none(c.warehouses) && none(c.stages) && !c.projectConfig && (!c.credentials || none(c.credentials));
+  return none(c.warehouses) && none(c.stages) && !c.projectConfig && (!c.credentials || none(c.credentials)) && (!c.configMaps || none(c.configMaps));
 }
 
 /** Who applied which manifests to a project (table stagecoach_manifest_applies), newest first. */

@@ -8,6 +8,7 @@ import type { ProjectConfigSpec } from '../manifests/projectConfig';
 import type { AutoPromotionHoldRow, ProjectConfigRow, StageLabelsColumn } from './policyRows';
 import { ManifestApplyStore } from './ManifestApplyStore';
 import { CredentialStore, StoredCredential } from './CredentialStore';
+import { ConfigMapStore } from './ConfigMapStore';
 
 export interface StoredWarehouse extends WarehouseDefinition {
   project: string;
@@ -101,6 +102,7 @@ export class PruneRequiredError extends ConflictError {
       wouldRemove.warehouses.length ? `warehouses ${wouldRemove.warehouses.join(', ')}` : '',
       wouldRemove.stages.length ? `stages ${wouldRemove.stages.join(', ')}` : '',
       wouldRemove.credentials?.length ? `credentials (Secrets) ${wouldRemove.credentials.join(', ')}` : '',
+      wouldRemove.configMaps?.length ? `ConfigMaps ${wouldRemove.configMaps.join(', ')}` : '',
     ].filter(Boolean);
     super(
       `applying these manifests would remove ${parts.join(' and ')} from project "${project}", which the manifests do not define; ` +
@@ -191,14 +193,22 @@ export class PipelineStore {
       if (credentials && (credentials.added.length || credentials.changed.length || credentials.removed.length)) {
         changes.credentials = credentials;
       }
-      if ((changes.warehouses.removed.length || changes.stages.removed.length || credentials?.removed.length) && !options.prune) {
+      // a set read by parseManifests always has its ConfigMaps (none is none); one made by hand may leave them alone
+      const configMapStore = new ConfigMapStore(tx);
+      const configMaps = manifests.configMaps ? await configMapStore.diff(project, manifests.configMaps) : undefined;
+      if (configMaps && (configMaps.added.length || configMaps.changed.length || configMaps.removed.length)) {
+        changes.configMaps = configMaps;
+      }
+      if ((changes.warehouses.removed.length || changes.stages.removed.length || credentials?.removed.length || configMaps?.removed.length) && !options.prune) {
         throw new PruneRequiredError(project, {
           warehouses: changes.warehouses.removed,
           stages: changes.stages.removed,
           ...(credentials?.removed.length ? { credentials: credentials.removed } : {}),
+          ...(configMaps?.removed.length ? { configMaps: configMaps.removed } : {}),
         });
       }
       if (options.credentials) await credentialStore.replace(project, options.credentials, now);
+      if (manifests.configMaps && configMaps) await configMapStore.replace(project, manifests.configMaps, configMaps, now);
 
       const byName = new Map(existing.map(w => [w.name, w]));
       const keepW = manifests.warehouses.map(w => w.name);

@@ -14,6 +14,7 @@ const TABLES = [
   'stagecoach_project_credentials',
   'stagecoach_cluster_resources',
   'stagecoach_cluster_applies',
+  'stagecoach_project_config_maps',
 ];
 
 describe('migrations', () => {

@@ -344,8 +344,54 @@ export const spec = {
           clusterConfig: {
             $ref: '#/components/schemas/ClusterConfig',
           },
+          configMaps: {
+            type: 'array',
+            description:
+              'The shared ConfigMaps, which `sharedConfigMap()` reads in every project.',
+            items: {
+              $ref: '#/components/schemas/SharedConfigMap',
+            },
+          },
+          secrets: {
+            type: 'array',
+            description:
+              'The shared generic Secrets, which `sharedSecret()` reads in every project; by name, never their values.',
+            items: {
+              $ref: '#/components/schemas/SharedSecret',
+            },
+          },
           lastApplied: {
             $ref: '#/components/schemas/LastApplied',
+          },
+        },
+      },
+      SharedConfigMap: {
+        type: 'object',
+        required: ['name', 'data', 'appliedAt'],
+        properties: {
+          name: {
+            type: 'string',
+          },
+          data: {
+            type: 'object',
+            additionalProperties: {
+              type: 'string',
+            },
+          },
+          appliedAt: {
+            type: 'string',
+          },
+        },
+      },
+      SharedSecret: {
+        type: 'object',
+        required: ['name', 'appliedAt'],
+        properties: {
+          name: {
+            type: 'string',
+          },
+          appliedAt: {
+            type: 'string',
           },
         },
       },
@@ -359,6 +405,12 @@ export const spec = {
           clusterConfig: {
             type: 'string',
             enum: ['added', 'changed', 'removed'],
+          },
+          configMaps: {
+            $ref: '#/components/schemas/ManifestResourceChanges',
+          },
+          secrets: {
+            $ref: '#/components/schemas/ManifestResourceChanges',
           },
         },
       },
@@ -401,6 +453,20 @@ export const spec = {
           clusterConfig: {
             type: 'boolean',
             description: 'Whether the set has a ClusterConfig.',
+          },
+          configMaps: {
+            type: 'array',
+            description: 'The shared ConfigMaps the set defines.',
+            items: {
+              type: 'string',
+            },
+          },
+          secrets: {
+            type: 'array',
+            description: 'The shared generic Secrets the set defines.',
+            items: {
+              type: 'string',
+            },
           },
           changes: {
             $ref: '#/components/schemas/ClusterManifestChanges',
@@ -1681,6 +1747,11 @@ export const spec = {
             description:
               "The project's credentials (Secrets) the apply added, changed or removed, by name.",
           },
+          configMaps: {
+            $ref: '#/components/schemas/ManifestResourceChanges',
+            description:
+              "The project's ConfigMaps the apply added, changed or removed, by name.",
+          },
         },
       },
       ManifestApply: {
@@ -1760,6 +1831,14 @@ export const spec = {
             type: 'array',
             description:
               "The names of the project's credentials (Secrets labelled kargo.akuity.io/cred-type) the set defines.",
+            items: {
+              type: 'string',
+            },
+          },
+          configMaps: {
+            type: 'array',
+            description:
+              "The names of the project's ConfigMaps the set defines (what `configMap()` reads).",
             items: {
               type: 'string',
             },
@@ -1847,6 +1926,12 @@ export const spec = {
             },
           },
           credentials: {
+            type: 'array',
+            items: {
+              type: 'string',
+            },
+          },
+          configMaps: {
             type: 'array',
             items: {
               type: 'string',

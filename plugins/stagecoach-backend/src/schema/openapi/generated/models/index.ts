@@ -524,12 +524,29 @@ export interface components {
     ClusterManifests: {
       clusterPromotionTasks: components['schemas']['ClusterPromotionTask'][];
       clusterConfig?: components['schemas']['ClusterConfig'];
+      /** @description The shared ConfigMaps, which `sharedConfigMap()` reads in every project. */
+      configMaps?: components['schemas']['SharedConfigMap'][];
+      /** @description The shared generic Secrets, which `sharedSecret()` reads in every project; by name, never their values. */
+      secrets?: components['schemas']['SharedSecret'][];
       lastApplied?: components['schemas']['LastApplied'];
+    };
+    SharedConfigMap: {
+      name: string;
+      data: {
+        [key: string]: string;
+      };
+      appliedAt: string;
+    };
+    SharedSecret: {
+      name: string;
+      appliedAt: string;
     };
     ClusterManifestChanges: {
       clusterPromotionTasks: components['schemas']['ManifestResourceChanges'];
       /** @enum {string} */
       clusterConfig?: 'added' | 'changed' | 'removed';
+      configMaps?: components['schemas']['ManifestResourceChanges'];
+      secrets?: components['schemas']['ManifestResourceChanges'];
     };
     /** @description A stage that calls ClusterPromotionTasks an apply changed or removed. A stage keeps the steps it was applied with until its project's manifests are applied again. */
     ClusterTaskUse: {
@@ -542,6 +559,10 @@ export interface components {
       clusterPromotionTasks: string[];
       /** @description Whether the set has a ClusterConfig. */
       clusterConfig: boolean;
+      /** @description The shared ConfigMaps the set defines. */
+      configMaps?: string[];
+      /** @description The shared generic Secrets the set defines. */
+      secrets?: string[];
       changes: components['schemas']['ClusterManifestChanges'];
       /** @description The stages that call a ClusterPromotionTask this apply changed or removed; they run the steps they were applied with until their project is applied again. */
       staleStages: components['schemas']['ClusterTaskUse'][];
@@ -976,6 +997,8 @@ export interface components {
       projectConfig?: 'added' | 'changed' | 'removed';
       /** @description The project's credentials (Secrets) the apply added, changed or removed, by name. */
       credentials?: components['schemas']['ManifestResourceChanges'];
+      /** @description The project's ConfigMaps the apply added, changed or removed, by name. */
+      configMaps?: components['schemas']['ManifestResourceChanges'];
     };
     ManifestApply: {
       by?: string;
@@ -1002,6 +1025,8 @@ export interface components {
       stages: string[];
       /** @description The names of the project's credentials (Secrets labelled kargo.akuity.io/cred-type) the set defines. */
       credentials?: string[];
+      /** @description The names of the project's ConfigMaps the set defines (what `configMap()` reads). */
+      configMaps?: string[];
       /** @description Documents that were skipped (kinds Stagecoach does not read, Secrets that are not credentials), and why. */
       warnings?: components['schemas']['ManifestWarning'][];
     };
@@ -1029,6 +1054,7 @@ export interface components {
       warehouses: string[];
       stages: string[];
       credentials?: string[];
+      configMaps?: string[];
     };
     ManifestProblem: {
       /** @description Position of the YAML document in the set, counted from 1. */
@@ -1146,6 +1172,8 @@ export type ClusterPromotionTask =
   components['schemas']['ClusterPromotionTask'];
 export type ClusterConfig = components['schemas']['ClusterConfig'];
 export type ClusterManifests = components['schemas']['ClusterManifests'];
+export type SharedConfigMap = components['schemas']['SharedConfigMap'];
+export type SharedSecret = components['schemas']['SharedSecret'];
 export type ClusterManifestChanges =
   components['schemas']['ClusterManifestChanges'];
 export type ClusterTaskUse = components['schemas']['ClusterTaskUse'];
