@@ -448,7 +448,7 @@ export const builtins: Readonly<Record<string, Builtin>> = {
   },
 
   // time
-  now: exactly('now', 0, args => new ExprTime(Date.now())),
+  now: exactly('now', 0, () => new ExprTime(Date.now())),
   date: args => parseDate('date', args),
   duration: exactly('duration', 1, args => parseGoDuration('duration', args[0])),
 };
