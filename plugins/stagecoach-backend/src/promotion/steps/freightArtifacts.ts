@@ -1,7 +1,8 @@
-import type { Chart, Image } from '@stagecoach/plugin-stagecoach-common';
+import type { Chart, GitCommit, Image } from '@stagecoach/plugin-stagecoach-common';
 import { z } from 'zod';
 import { parseImageRepository } from '../../integrations/registry/imageReference';
 import type { StoredFreight } from '../../store/FreightStore';
+import { normalizeGitURL } from '../../util/gitUrl';
 import { StepConfigError } from '../workDir';
 
 /**
@@ -57,6 +58,19 @@ export function freightImage(freight: StoredFreight, image: string, field: strin
     );
   }
   return found[0];
+}
+
+/** The freight's commit of this repository (one spelling of its URL or another); the error names what the freight has. */
+export function freightCommit(freight: StoredFreight, repoURL: string, field: string): GitCommit {
+  const found = freight.artifacts.commits.find(c => normalizeGitURL(c.repoURL) === normalizeGitURL(repoURL));
+  if (!found) {
+    const commits = freight.artifacts.commits;
+    const has = commits.length ? `its commits: ${commits.map(c => `${c.repoURL}@${c.id.slice(0, 7)}`).join(', ')}` : 'it has no commits';
+    throw new StepConfigError(
+      `${field}: the freight being promoted (${freight.alias}) has no commit of ${repoURL} (${has}); check out a branch, tag or commit instead`,
+    );
+  }
+  return found;
 }
 
 const trimSlashes = (url: string) => url.replace(/\/+$/, '');

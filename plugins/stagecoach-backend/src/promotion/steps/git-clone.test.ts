@@ -4,7 +4,7 @@ import { createBareRepo, git, GitHttpServer, startGitHttpServer } from '@stageco
 import { createGitFixture, GitFixture, VALUES } from '../../__testUtils__/gitFixture';
 import { bareRepo } from '../../__testUtils__/gitWork';
 import { LOOPBACK_ALLOWED, loopbackServer } from '../../__testUtils__/loopbackHttp';
-import { runStep, tempWorkDir } from '../../__testUtils__/stepHarness';
+import { runStep, tempWorkDir, testFreight } from '../../__testUtils__/stepHarness';
 import { DEFAULT_EGRESS_POLICY, EgressPolicy } from '../../integrations/http/egress';
 import type { ScmCredentials } from '../../integrations/scm/ScmCredentials';
 import { gitClone } from './git-clone';
@@ -128,6 +128,30 @@ describe('git-clone (against a real Git server over HTTP)', () => {
     expect(commit).toEqual({ status: 'Failed', message: `commit deadbeefdeadbeef is not in ${f.appURL}` });
   });
 
+  it("checks out the freight's commit of the repository with fromFreight (Kargo v1.0–v1.2), and fails naming what the freight has", async () => {
+    const v100 = await serverCommit('app', 'v1.0.0');
+    const freight = testFreight({ artifacts: { commits: [{ repoURL: `${f.appURL}/`, id: v100 }], images: [], charts: [] } });
+    const result = await runStep(
+      gitClone,
+      { repoURL: f.appURL, checkout: [{ fromFreight: true, fromOrigin: { kind: 'Warehouse', name: 'app' }, path: './src' }] },
+      { workDir: work.dir, egress: LOOPBACK_ALLOWED, freight },
+    );
+    expect(result.status).toBe('Succeeded');
+    expect(await read('src/VERSION')).toBe('1.0.0\n');
+    expect(result.outputs).toEqual({ commits: { './src': v100 } });
+
+    await expect(
+      runStep(gitClone, { repoURL: f.gitopsURL, checkout: [{ fromFreight: true, path: './other' }] }, { workDir: work.dir, egress: LOOPBACK_ALLOWED, freight }),
+    ).rejects.toThrow(`checkout[0].fromFreight: the freight being promoted (brave-otter) has no commit of ${f.gitopsURL} (its commits: ${f.appURL}/@${v100.slice(0, 7)})`);
+    await expect(
+      runStep(
+        gitClone,
+        { repoURL: f.appURL, checkout: [{ fromFreight: true, fromOrigin: { kind: 'Warehouse', name: 'images' }, path: './other' }] },
+        { workDir: work.dir, egress: LOOPBACK_ALLOWED, freight },
+      ),
+    ).rejects.toThrow('checkout[0].fromOrigin names warehouse "images", but the freight being promoted comes from warehouse "app"');
+  });
+
   it('checks out only the listed directories (and the top-level files) with sparse', async () => {
     const result = await runStep(
       gitClone,
@@ -197,10 +221,10 @@ describe('git-clone (against a real Git server over HTTP)', () => {
 
     it('names what is wrong', async () => {
       expect(await problem({ repoURL: f.appURL, checkout: [{ branch: 'main', tag: 'v1', path: './a' }] })).toBe(
-        'config.checkout.0: set at most one of branch, tag and commit',
+        'config.checkout.0: set at most one of branch, tag, commit and fromFreight',
       );
       expect(await problem({ repoURL: f.appURL, checkout: [{ tag: 'v1.0.0', create: true, path: './a' }] })).toBe(
-        'config.checkout.0.create: only a branch can be created: remove tag or commit',
+        'config.checkout.0.create: only a branch can be created: remove tag, commit or fromFreight',
       );
       expect(await problem({ repoURL: f.appURL, checkout: [{ path: './a' }, { branch: 'x', path: './a' }] })).toBe(
         'config.checkout.1: "./a" is used by another checkout (path or as)',
@@ -211,7 +235,7 @@ describe('git-clone (against a real Git server over HTTP)', () => {
           author: { name: 'A', email: 'a@example.com', signingKey: 'KEY' },
           checkout: [{ path: './a' }],
         }),
-      ).toBe('config.author.signingKey: signing commits is not supported: remove signingKey');
+      ).toBe('config.author.signingKey: signing commits with a key is not supported: remove signingKey (for commits that GitHub shows as verified, push them with github-push, which has GitHub sign them)');
       expect(await problem({ repoURL: 'git@github.com:a/b.git', checkout: [{ path: './a' }] })).toBe(
         "config.repoURL: SSH URLs are not supported (Stagecoach speaks Git over HTTPS only): use the repository's HTTPS URL, " +
           "e.g. https://github.com/a/b.git, with credentials for github.com in Backstage's integrations config",

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { GitAuth, GitError, GitIdentity, runGit } from '../../integrations/git/GitCli';
 import { confinedPath, StepConfigError } from '../workDir';
+import { checkOrigin, freightCommit, fromOriginSchema } from './freightArtifacts';
 import { authFor, authorSchema, checkRemote, explainAuthFailure, identityOf, refNameSchema, safeName } from './gitWorkTree';
 import { StepContext, StepDefinition } from './types';
 
@@ -31,14 +32,21 @@ const checkoutSchema = z
     create: z.boolean().optional(),
     path: z.string().min(1, 'must not be empty'),
     sparse: z.array(z.string().min(1, 'must not be empty')).min(1, 'needs at least one directory').optional(),
+    /** Kargo v1.0–v1.2: check out the freight's commit of repoURL (today's spelling: commit: ${{ commitFrom(repoURL).ID }}). */
+    fromFreight: z.boolean().optional(),
+    /** With fromFreight: the warehouse whose freight holds that commit. */
+    fromOrigin: fromOriginSchema.optional(),
   })
   .strict()
   .superRefine((c, issue) => {
-    if ([c.branch, c.tag, c.commit].filter(Boolean).length > 1) {
-      issue.addIssue({ code: 'custom', message: 'set at most one of branch, tag and commit' });
+    if ([c.branch, c.tag, c.commit, c.fromFreight].filter(Boolean).length > 1) {
+      issue.addIssue({ code: 'custom', message: 'set at most one of branch, tag, commit and fromFreight' });
     }
-    if (c.create && (c.tag || c.commit)) {
-      issue.addIssue({ code: 'custom', path: ['create'], message: 'only a branch can be created: remove tag or commit' });
+    if (c.fromOrigin && !c.fromFreight) {
+      issue.addIssue({ code: 'custom', path: ['fromOrigin'], message: 'fromOrigin says whose freight fromFreight reads: set fromFreight: true, or remove fromOrigin' });
+    }
+    if (c.create && (c.tag || c.commit || c.fromFreight)) {
+      issue.addIssue({ code: 'custom', path: ['create'], message: 'only a branch can be created: remove tag, commit or fromFreight' });
     }
   });
 
@@ -109,7 +117,8 @@ export const gitClone: StepDefinition<Config> = {
   name: 'git-clone',
   description: 'Clone a Git repository and check out branches, tags or commits into folders of the work directory.',
   schema,
-  async run(ctx, config) {
+  async run(ctx, given) {
+    const config = { ...given, checkout: given.checkout.map((c, i) => withFreightCommit(ctx, c, given.repoURL, `checkout[${i}]`)) };
     const targets: string[] = [];
     for (const [i, c] of config.checkout.entries()) {
       targets.push(await confinedPath(ctx.workDir, c.path, `checkout[${i}].path`, { writes: true }));
@@ -139,6 +148,13 @@ export const gitClone: StepDefinition<Config> = {
     }
   },
 };
+
+/** A checkout with fromFreight checks out the commit of the freight being promoted. */
+function withFreightCommit(ctx: StepContext, c: Checkout, repoURL: string, field: string): Checkout {
+  if (!c.fromFreight) return c;
+  checkOrigin(ctx.freight, c.fromOrigin, field);
+  return { ...c, commit: freightCommit(ctx.freight, repoURL, `${field}.fromFreight`).id };
+}
 
 /**
  * Makes room for the clone and its worktrees. A step retried in the same work directory

@@ -35,6 +35,7 @@ import { gitMergePr } from './git-merge-pr';
 import { argocdUpdate } from './argocd-update';
 import { argocdWait } from './argocd-wait';
 import { StepDefinition } from './types';
+import { kargoEnterpriseStepProblem } from './kargoEnterpriseSteps';
 import { hasExpression } from '../../expressions/expressions';
 import { describeIssue } from '../../manifests/describeIssue';
 
@@ -95,6 +96,8 @@ export function validateStepConfig(
 ): { path: (string | number)[]; message: string }[] {
   const step = steps.get(uses);
   if (!step) {
+    const enterprise = kargoEnterpriseStepProblem(uses);
+    if (enterprise) return [{ path: ['uses'], message: enterprise }];
     return [{ path: ['uses'], message: `unknown step "${uses}" (known: ${[...steps.keys()].join(', ')})` }];
   }
   const parsed = step.schema.safeParse(config);
