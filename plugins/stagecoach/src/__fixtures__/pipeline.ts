@@ -4,6 +4,7 @@ import type {
   ArgoCdAppHealth,
   EntityPipeline,
   Freight,
+  ProjectCredentialList,
   Promotion,
   Stage,
   StageFreightList,
@@ -506,6 +507,31 @@ export function stageFreight(stageName: string): StageFreightList {
   return { stage: stageName, items: byStage[stageName] ?? [] };
 }
 
+/** What `GET /projects/shop/credentials` answers: never values, only what each is for. */
+export const credentials: ProjectCredentialList = {
+  items: [
+    {
+      name: 'shop-gitops',
+      type: 'git',
+      repoURL: 'https://github.com/acme/shop-gitops.git',
+      repoURLIsRegex: false,
+      updatedAt: '2026-03-01T09:00:00Z',
+    },
+    {
+      name: 'acme-images',
+      type: 'image',
+      repoURL: '^ghcr\\.io/acme/.*$',
+      repoURLIsRegex: true,
+      updatedAt: '2026-03-01T09:00:00Z',
+    },
+    {
+      name: 'release-token',
+      type: 'generic',
+      updatedAt: '2026-03-01T09:00:00Z',
+    },
+  ],
+};
+
 /** A StagecoachApi whose methods are jest mocks, answering with the pipeline above. */
 export function mockStagecoachApi(
   overrides: Partial<jest.Mocked<StagecoachApi>> = {},
@@ -543,6 +569,7 @@ export function mockStagecoachApi(
       }),
     reverify: jest.fn(),
     abortVerification: jest.fn(),
+    listProjectCredentials: jest.fn().mockResolvedValue(credentials),
     ...overrides,
   };
 }

@@ -4,6 +4,7 @@ import type {
   EntityPipeline,
   Freight,
   FreightList,
+  ProjectCredentialList,
   Promotion,
   Stage,
   StageFreightList,
@@ -74,6 +75,11 @@ export interface StagecoachApi {
    * (409) when none is under way.
    */
   abortVerification(project: string, stage: string): Promise<Verification>;
+  /**
+   * The project's credentials (Secrets labelled kargo.akuity.io/cred-type in its manifests):
+   * name, type and repository only; the API never sends their values.
+   */
+  listProjectCredentials(project: string): Promise<ProjectCredentialList>;
 }
 
 export const stagecoachApiRef = createApiRef<StagecoachApi>({

@@ -274,6 +274,26 @@ describe('StagecoachClient', () => {
     expect(errorMessage(error)).toBe(message);
   });
 
+  it("lists a project's credentials, encoding the project", async () => {
+    const answer = {
+      items: [
+        {
+          name: 'shop-repo',
+          type: 'git',
+          repoURL: 'https://github.com/acme/shop.git',
+          updatedAt: '2026-03-02T10:00:00Z',
+        },
+      ],
+    };
+    const { client, fetch } = setup(json(answer));
+    await expect(client.listProjectCredentials('my shop')).resolves.toEqual(
+      answer,
+    );
+    expect(fetch.mock.calls[0][0]).toBe(
+      `${baseUrl}/projects/my%20shop/credentials`,
+    );
+  });
+
   it('throws a ResponseError that carries the server message on non-2xx', async () => {
     const message =
       'freight brave-fox has not been promoted successfully to "staging" yet';

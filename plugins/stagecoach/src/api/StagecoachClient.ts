@@ -6,6 +6,7 @@ import {
   type EntityPipeline,
   type Freight,
   type FreightList,
+  type ProjectCredentialList,
   type Promotion,
   type Stage,
   type StageFreightList,
@@ -125,6 +126,12 @@ export class StagecoachClient implements StagecoachApi {
     stage: string,
   ): Promise<Verification> {
     return body(this.api.abortVerification({ path: { project, stage } }));
+  }
+
+  async listProjectCredentials(
+    project: string,
+  ): Promise<ProjectCredentialList> {
+    return body(this.api.listProjectCredentials({ path: { project } }));
   }
 }
 

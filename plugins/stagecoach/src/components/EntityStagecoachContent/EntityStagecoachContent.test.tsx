@@ -256,6 +256,16 @@ describe('EntityStagecoachContent', () => {
     ).not.toBeInTheDocument();
   });
 
+  it("lists the project's credentials by name, type and repository", async () => {
+    const api = mockStagecoachApi();
+    await renderTab(api);
+    const table = await screen.findByRole('table', { name: 'Credentials' });
+    expect(api.listProjectCredentials).toHaveBeenCalledWith('shop');
+    expect(
+      within(table).getByText('https://github.com/acme/shop-gitops.git'),
+    ).toBeInTheDocument();
+  });
+
   it('promotes the chosen freight and shows the new promotion', async () => {
     const created: Promotion = {
       ...stagingPromotion,

@@ -17,6 +17,7 @@ import RefreshIcon from '@material-ui/icons/Refresh';
 import { ANNOTATION_PROJECT } from '@stagecoach/plugin-stagecoach-common';
 import { errorMessage, errorStatus } from '../../api';
 import { ArgoCdApps } from '../argocd/ArgoCdApps';
+import { ProjectCredentials } from '../credentials/ProjectCredentials';
 import { FreightCard } from '../freight/FreightCard';
 import { usePipeline } from '../shared/usePipeline';
 import { StageList } from '../stages/StageList';
@@ -228,6 +229,9 @@ export function EntityStagecoachContent() {
           stageOrder={pipeline.stages.map(s => s.name)}
           now={now}
         />
+      </Grid>
+      <Grid item xs={12}>
+        <ProjectCredentials project={pipeline.project} now={now} />
       </Grid>
     </Grid>
   );
