@@ -125,6 +125,30 @@ test('promote the demo release to dev, then staging, from the Promotions tab', a
     expect(await isBefore(staging, prod)).toBe(true);
   });
 
+  await test.step("dev's card links to what its verification checks (the demo ProjectConfig's stageLinks); the others have no links", async () => {
+    const link = page
+      .getByTestId('stage-dev')
+      .getByRole('list', { name: 'Links of stage dev' })
+      .getByRole('link', { name: /dev health check/ });
+    await expect(link).toHaveAttribute(
+      'href',
+      'http://localhost:7007/.backstage/health/v1/liveness',
+    );
+    await expect(link).toHaveAttribute('target', '_blank');
+    await expect(link).toHaveAttribute('rel', /\bnoopener\b/);
+    await expect(
+      page.getByTestId('stage-staging').getByRole('list', {
+        name: 'Links of stage staging',
+      }),
+    ).toHaveCount(0);
+  });
+
+  await test.step('the demo project has no credentials: the Credentials card says how to add one', async () => {
+    await expect(
+      page.getByText(/Project demo has no credentials of its own/),
+    ).toContainText('kargo.akuity.io/cred-type');
+  });
+
   await test.step('the guest may not promote to prod (labelled env: prod): the button is disabled and says why', async () => {
     const reason =
       'Your permissions do not allow promoting to prod (stagecoach.promotion.create). Ask the owners of project demo or a Stagecoach admin.';
