@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { regexProblem } from '../util/safeRegex';
 import { syntaxProblem, unwrapExpression } from '../expressions/expressions';
+import { refusedField } from './refusedField';
 
 /**
  * Kargo-format manifests (`kargo.akuity.io/v1alpha1`) as Stagecoach accepts them.
@@ -199,7 +200,20 @@ const stepFields = {
 };
 
 /** A step that runs a built-in step (`uses`). */
-export const promotionTaskStepSchema = z.object({ uses: z.string().min(1), ...stepFields }).strict();
+export const promotionTaskStepSchema = z
+  .object({
+    uses: z.string().min(1).optional(),
+    /** Kargo expands the tasks a stage calls one level only: a task's step cannot call a task. */
+    task: refusedField(
+      "a task's steps run steps (uses), not other tasks: Kargo expands only the tasks a stage calls; list that task's steps here, or call both tasks from the stage",
+    ),
+    ...stepFields,
+  })
+  .strict()
+  .superRefine((s, ctx) => {
+    if (s.uses === undefined && s.task === undefined) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['uses'], message: 'is required' });
+  })
+  .transform(({ task: _task, ...s }) => ({ ...s, uses: s.uses as string }));
 
 /** A step of a stage's promotion template: a built-in step (`uses`) or a PromotionTask (`task`). */
 export const promotionStepSchema = z

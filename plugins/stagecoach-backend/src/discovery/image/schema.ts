@@ -48,6 +48,11 @@ export const imageSubscriptionSchema = z
      * constraint.
      */
     semverConstraint: z.string().optional(),
+    /**
+     * Kargo v1.0–v1.6: the repository of the image's source, which Kargo's UI linked to; Kargo
+     * v1.7 dropped it (Kubernetes prunes it from older manifests). Accepted and dropped here too.
+     */
+    gitRepoURL: z.string().optional(),
   })
   .strict()
   .superRefine((s, ctx) => {
@@ -69,7 +74,7 @@ export const imageSubscriptionSchema = z
       }
     }
   })
-  .transform(({ semverConstraint, ...s }) =>
+  .transform(({ semverConstraint, gitRepoURL: _dropped, ...s }) =>
     semverConstraint === undefined ? s : { ...s, constraint: semverConstraint },
   )
   .refine(s => s.imageSelectionStrategy !== 'Digest' || !!s.constraint, {
