@@ -109,6 +109,7 @@ export const stagecoachPlugin = createBackendPlugin({
           kinds: kinds.seal(),
           workDir: config.getOptionalString('stagecoach.workDir'),
           uiBaseUrl: config.getOptionalString('app.baseUrl'),
+          backendBaseUrl: config.getOptionalString('backend.baseUrl'),
           gitIdentity: {
             name:
               config.getOptionalString('stagecoach.gitClient.name') ??
@@ -284,8 +285,12 @@ export const stagecoachPlugin = createBackendPlugin({
 
         // a webhook receiver and an event from Backstage's events system refresh the same way:
         // the warehouses with a subscription the change concerns (each kind says which)
-        const refreshFor = async (event: WebhookEvent) => ({
-          warehouses: await engine.warehouses.refreshChanged(event),
+        const refreshFor = async (event: WebhookEvent, context?: object) => ({
+          // a project's own receiver refreshes that project's warehouses only
+          warehouses: await engine.warehouses.refreshChanged(
+            event,
+            context && 'project' in context ? (context.project as string) : undefined,
+          ),
         });
         await subscribeToEvents({
           events,
@@ -302,6 +307,7 @@ export const stagecoachPlugin = createBackendPlugin({
             receivers: readWebhookReceivers(config),
             logger,
             onEvent: refreshFor,
+            projectReceiver: hash => engine.projects.webhookReceiver(hash),
           }),
         );
         httpRouter.use(webhooks);

@@ -11,6 +11,8 @@ import type { PromotionTaskSpec } from '../manifests/schemas';
 import { parseManifests, pipelineOrder } from '../manifests/parseManifests';
 import type { PipelineStore } from '../store/PipelineStore';
 import type { ManifestApplyStore } from '../store/ManifestApplyStore';
+import type { WebhookReceiverStore } from '../store/WebhookReceiverStore';
+import type { ProjectReceiverProvider } from '../manifests/projectConfig';
 import type { Clock } from '../util/types';
 import type { DomainEventBus } from './events/DomainEventBus';
 import type { PromotionService } from './PromotionService';
@@ -38,9 +40,16 @@ export interface ProjectServiceOptions {
   manifestExtensions: readonly ManifestExtension[];
   /** The cluster scope's ClusterPromotionTasks, which stages may call (default: none). */
   clusterTasks?: () => Promise<ReadonlyMap<string, PromotionTaskSpec>>;
+  /** The projects' webhook receivers (ProjectConfig webhookReceivers), their secrets sealed. */
+  webhookReceivers?: WebhookReceiverStore;
+  /** The backend's base URL (`backend.baseUrl`), for the receivers' URLs. */
+  backendBaseUrl?: string;
   events: DomainEventBus;
   clock: Clock;
 }
+
+/** Where a project's receiver answers, under the plugin's base path. */
+const RECEIVER_PATH = (hash: string) => `/api/stagecoach/webhooks/${hash}`;
 
 /** Projects and their manifests: what the pipeline is, who applied it, from where. */
 export class ProjectService {
@@ -56,7 +65,28 @@ export class ProjectService {
       p => p.name === project,
     )!;
     const lastApplied = await this.o.manifestApplies.last(project);
-    return { ...summary, ...(lastApplied ? { lastApplied } : {}) };
+    const receivers = (await this.o.webhookReceivers?.list(project)) ?? [];
+    const base = this.o.backendBaseUrl?.replace(/\/+$/, '');
+    return {
+      ...summary,
+      ...(lastApplied ? { lastApplied } : {}),
+      ...(receivers.length
+        ? {
+            webhookReceivers: receivers.map(r => ({
+              name: r.name,
+              path: RECEIVER_PATH(r.pathHash),
+              ...(base ? { url: `${base}${RECEIVER_PATH(r.pathHash)}` } : {}),
+            })),
+          }
+        : {}),
+    };
+  }
+
+  /** The project receiver that answers at `/webhooks/<pathHash>`, with its secret (for the webhook router only). */
+  async webhookReceiver(pathHash: string): Promise<{ project: string; name: string; type: ProjectReceiverProvider; secret: string } | undefined> {
+    const r = await this.o.webhookReceivers?.byPath(pathHash);
+    if (!r) return undefined;
+    return { project: r.project, name: r.name, type: r.provider, secret: this.o.credentials.receiverSecret(r) };
   }
 
   /**
@@ -79,6 +109,7 @@ export class ProjectService {
     );
     // sealed before anything is written: without an encryption key, a set with credentials is refused whole
     const credentials = this.o.credentials.seal(project, manifests.credentials ?? []);
+    const webhookReceivers = this.o.credentials.sealReceivers(project, manifests.webhookReceivers ?? []);
     const digest = manifestDigest(yamlText);
     const changes = await this.o.pipelines.applyManifests(
       manifests,
@@ -87,6 +118,7 @@ export class ProjectService {
         prune: options.prune,
         record: { by: options.actor, revision, digest },
         credentials,
+        webhookReceivers,
       },
     );
     const removedStages = changes.stages.removed;

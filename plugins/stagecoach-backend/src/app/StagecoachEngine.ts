@@ -42,6 +42,7 @@ import { manifestExtensions } from './manifestExtensions';
 import { ProjectService } from './ProjectService';
 import { ClusterService } from './ClusterService';
 import { ProjectData } from './projectData';
+import { WebhookReceiverStore } from '../store/WebhookReceiverStore';
 import { ClusterStore } from '../store/ClusterStore';
 import { DEFAULT_GIT_IDENTITY } from '../integrations/git/GitCli';
 import { PromotionService } from './PromotionService';
@@ -310,6 +311,8 @@ export class StagecoachEngine {
     });
 
     const runner = new PromotionRunner({
+      webhookReceivers: new WebhookReceiverStore(knex),
+      backendBaseUrl: options.backendBaseUrl,
       promotions: stores.promotions,
       freight: stores.freight,
       metadata: new MetadataStore(knex),

@@ -55,6 +55,8 @@ export interface StagecoachEngineOptions {
   maxOutputBytes?: number;
   /** Where people open the UI (Backstage's app.baseUrl): `ctx.uiBaseUrl` in promotion steps. */
   uiBaseUrl?: string;
+  /** The backend's base URL (Backstage's backend.baseUrl): the URLs of projects' webhook receivers. */
+  backendBaseUrl?: string;
   /** Whether a new promotion aborts the stage's older pending ones (default false; a request may ask). */
   supersedePending?: boolean;
   /** Kubernetes clusters, for Argo CD (argocd-* steps, stage health) and job metrics (default: none). */

@@ -42,8 +42,8 @@ export class WarehouseService {
    * Discovers now every warehouse with a subscription a webhook's change concerns (each kind
    * says which of its subscriptions do). Returns `project/warehouse` of each.
    */
-  async refreshChanged(change: SourceChange): Promise<string[]> {
-    return this.refreshMatching(s => this.o.kinds.matchesChange(change, s));
+  async refreshChanged(change: SourceChange, project?: string): Promise<string[]> {
+    return this.refreshMatching(s => this.o.kinds.matchesChange(change, s), project);
   }
 
   /**
@@ -52,10 +52,12 @@ export class WarehouseService {
    */
   async refreshMatching(
     matches: (subscription: Subscription) => boolean,
+    /** Only this project's warehouses (a project's own webhook receiver). */
+    project?: string,
   ): Promise<string[]> {
     const { pipelines, discovery } = this.o;
-    const hit = (await pipelines.listAllWarehouses()).filter(w =>
-      w.spec.subscriptions.some(matches),
+    const hit = (await pipelines.listAllWarehouses()).filter(
+      w => (project === undefined || w.project === project) && w.spec.subscriptions.some(matches),
     );
     const now = this.now();
     for (const w of hit)

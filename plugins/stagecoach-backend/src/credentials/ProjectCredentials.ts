@@ -9,6 +9,9 @@ import { pickCredential } from './matching';
 import { CredentialSealer, ENCRYPTION_KEY_CONFIG } from './sealing';
 import type { SecretSource } from '../expressions/dataFunctions';
 import type { SealedSharedSecret } from '../store/ClusterStore';
+import type { StoredReceiver } from '../store/WebhookReceiverStore';
+import type { WebhookReceiverDefinition } from '../manifests/parseManifests';
+import { createHash } from 'node:crypto';
 
 /** What the cluster scope's Secrets are bound to in place of a project: no project has this name. */
 const SHARED = '\0cluster';
@@ -181,6 +184,44 @@ export class ProjectCredentials {
         fingerprint: sealer.fingerprint(`shared\0${payload}`),
       };
     });
+  }
+
+  /**
+   * The rows to store for a ProjectConfig's webhook receivers: each secret sealed (bound to the
+   * project and receiver), and the receiver's URL path, a SHA-256 of project, name and secret
+   * (a changed secret changes the URL, as in Kargo). Without an encryption key a set that has
+   * receivers is refused.
+   */
+  sealReceivers(project: string, receivers: readonly WebhookReceiverDefinition[]): StoredReceiver[] {
+    if (receivers.length === 0) return [];
+    const sealer = this.sealer;
+    if (!sealer) {
+      throw new ManifestValidationError(
+        receivers.map(r => ({
+          document: 1,
+          resource: `Secret/${r.secretName}`,
+          path: 'stringData.secret',
+          message: `is webhook receiver ${r.name}'s secret, which is stored encrypted with the key in app-config ${ENCRYPTION_KEY_CONFIG}, and this backend has none: an administrator sets it (\`openssl rand -base64 32\`)`,
+        })),
+      );
+    }
+    return receivers.map(r => ({
+      project,
+      name: r.name,
+      provider: r.provider,
+      secretName: r.secretName,
+      pathHash: createHash('sha256').update(`${project}\0${r.name}\0${r.secret}`).digest('hex'),
+      keyId: sealer.keyId,
+      sealed: sealer.seal(r.secret, boundTo(project, r.name, 'webhook-receiver')),
+    }));
+  }
+
+  /** A stored receiver's secret; throws naming the receiver (never the secret) when it cannot be opened. */
+  receiverSecret(r: StoredReceiver): string {
+    const sealer = this.sealer;
+    const what = `webhook receiver ${r.name} of project "${r.project}"`;
+    if (!sealer || sealer.keyId !== r.keyId) throw new Error(`${what} was stored with another key than app-config ${ENCRYPTION_KEY_CONFIG}: apply the project's manifests again`);
+    return sealer.open(r.sealed, boundTo(r.project, r.name, 'webhook-receiver'));
   }
 
   /** The cluster scope's generic Secrets for `sharedSecret()`, from their sealed rows. */

@@ -9,7 +9,7 @@ import { KARGO_API_VERSION, metadataSchema, PromotionTaskSpec } from './schemas'
 import { skippedDocument } from './skippedDocuments';
 import { readYamlDocuments } from './yamlDocuments';
 import { ConfigMapDefinition, configMapKind } from './configMaps';
-import { CredentialDefinition, secretKind } from './secrets';
+import { CredentialDefinition, secretKind, UNLABELLED_SECRET_SKIPPED } from './secrets';
 
 /**
  * The cluster scope: Kargo's cluster-wide documents that are not a project's, ClusterPromotionTask
@@ -207,7 +207,8 @@ function readSharedDocument(
   const reading = secretKind.read(document, { project: '', earlier: kept.secrets.map(c => ({ document: c.document, name: c.name, spec: c })) });
   for (const p of reading.problems) at(p.path, p.message);
   if (reading.skipped) warnings.push({ document: index, resource, message: reading.skipped });
-  if (reading.spec && reading.spec.type !== 'generic') {
+  if (reading.spec?.unlabelled) warnings.push({ document: index, resource, message: UNLABELLED_SECRET_SKIPPED });
+  else if (reading.spec && reading.spec.type !== 'generic') {
     at(
       'metadata.labels["kargo.akuity.io/cred-type"]',
       `is ${reading.spec.type}, but the cluster scope holds generic Secrets only (for sharedSecret()): a ${reading.spec.type} credential goes in the manifests of the projects that use it`,

@@ -9,7 +9,8 @@ import type { KeptDocument, ManifestExtension, ManifestKind, ReadSet } from './M
 import { pipelineKinds } from './pipelineKinds';
 import { DocumentProblem, formatPath, zodProblems } from './problems';
 import { projectKind, ProjectDocumentSpec } from './projectDocument';
-import { CredentialDefinition, secretKind } from './secrets';
+import { CredentialDefinition, secretKind, UNLABELLED_SECRET_SKIPPED } from './secrets';
+import { ProjectReceiverProvider, projectReceivers } from './projectConfig';
 import { ConfigMapDefinition, configMapKind } from './configMaps';
 import { skippedDocument } from './skippedDocuments';
 import { clusterKindsInProjects } from './clusterManifests';
@@ -36,10 +37,20 @@ export interface ProjectManifests {
   projectConfig?: ProjectConfigSpec;
   /** The project's credentials (Secrets labelled kargo.akuity.io/cred-type), values in clear: to be sealed before they are stored. */
   credentials?: CredentialDefinition[];
+  /** The ProjectConfig's webhook receivers, each with its Secret's `secret` in clear: to be sealed before it is stored. */
+  webhookReceivers?: WebhookReceiverDefinition[];
   /** The project's config maps (ConfigMaps), for `configMap()`: stored as written. */
   configMaps?: ConfigMapDefinition[];
   /** Documents the set holds that Stagecoach does not read (a Namespace, an Argo CD Application): skipped, and said. */
   warnings?: ManifestWarning[];
+}
+
+/** A ProjectConfig's webhook receiver with its secret (the `secret` key of the Secret it names). */
+export interface WebhookReceiverDefinition {
+  name: string;
+  provider: ProjectReceiverProvider;
+  secretName: string;
+  secret: string;
 }
 
 /**
@@ -170,7 +181,14 @@ export function parseManifests(
   const configDocument = set.kept('ProjectConfig')[0] as KeptDocument<ProjectConfigSpec> | undefined;
   const projectDocument = set.kept('Project')[0] as KeptDocument<ProjectDocumentSpec> | undefined;
   const projectConfig = withProjectPolicies(configDocument, projectDocument, problems);
-  const credentials = (set.kept('Secret') as KeptDocument<CredentialDefinition>[]).map(s => ({ ...s.spec, document: s.document }));
+  const secrets = set.kept('Secret') as KeptDocument<CredentialDefinition>[];
+  const webhookReceivers = receiversOf(configDocument, projectConfig, secrets, problems);
+  const named = new Set(webhookReceivers.map(r => r.secretName));
+  for (const s of secrets) {
+    if (s.spec.unlabelled && !named.has(s.name)) warnings.push({ document: s.document, resource: `Secret/${s.name}`, message: UNLABELLED_SECRET_SKIPPED });
+  }
+  // a Secret without the label is a receiver's only, never a credential
+  const credentials = secrets.filter(s => !s.spec.unlabelled).map(s => ({ ...s.spec, document: s.document }));
   const configMaps = (set.kept('ConfigMap') as KeptDocument<ConfigMapDefinition>[]).map(c => ({ ...c.spec, document: c.document }));
 
   // the features complete each stage (AnalysisTemplates merged into its verification); then
@@ -207,8 +225,47 @@ export function parseManifests(
     ...(projectConfig ? { projectConfig } : {}),
     credentials,
     configMaps,
+    webhookReceivers,
     warnings,
   };
+}
+
+/**
+ * The ProjectConfig's webhook receivers with their secrets: each names a Secret of the set
+ * (with or without the cred-type label, as in Kargo) that has the key `secret`.
+ */
+function receiversOf(
+  config: KeptDocument<ProjectConfigSpec> | undefined,
+  spec: ProjectConfigSpec | undefined,
+  secrets: readonly KeptDocument<CredentialDefinition>[],
+  problems: ManifestProblem[],
+): WebhookReceiverDefinition[] {
+  const out: WebhookReceiverDefinition[] = [];
+  projectReceivers(spec).forEach((r, i) => {
+    const at = `spec.webhookReceivers[${i}]`;
+    const problem = (path: string, message: string) => {
+      problems.push({ document: config?.document ?? 1, resource: `ProjectConfig/${config?.name ?? ''}`, path, message });
+    };
+    if (out.some(o => o.name === r.name)) {
+      problem(`${at}.name`, `another receiver is named "${r.name}"`);
+      return;
+    }
+    const secret = secrets.find(s => s.name === r.secretName);
+    if (!secret) {
+      problem(`${at}.${r.provider}.secretRef.name`, `names Secret "${r.secretName}", which is not in this set of manifests`);
+      return;
+    }
+    const value = secret.spec.data?.secret;
+    if (!value) {
+      problem(
+        `${at}.${r.provider}.secretRef.name`,
+        `Secret "${r.secretName}" (document ${secret.document}) has no key "secret": a receiver's Secret holds its secret there, as in Kargo`,
+      );
+      return;
+    }
+    out.push({ ...r, secret: value });
+  });
+  return out;
 }
 
 /**

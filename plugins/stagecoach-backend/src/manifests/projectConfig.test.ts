@@ -97,7 +97,7 @@ describe('ProjectConfig and stage sources in manifests', () => {
       automatic: true
   webhookReceivers:
     - name: gh
-      github: {secretRef: {name: gh-secret}}
+      azure: {secretRef: {name: gh-secret}}
 `,
             'other',
           ),
@@ -128,10 +128,8 @@ describe('ProjectConfig and stage sources in manifests', () => {
       { document: 4, path: 'spec.promotionPolicies[5]', message: expect.stringMatching(/automatic/) },
       {
         document: 4,
-        path: 'spec.webhookReceivers',
-        message: expect.stringMatching(
-          /^per-project webhook receivers are not available: .*Define the receiver in app-config \(stagecoach\.webhooks\.receivers/,
-        ),
+        path: 'spec.webhookReceivers[0].azure',
+        message: expect.stringMatching(/^Azure receivers are not supported: use a generic receiver in app-config \(stagecoach\.webhooks\.receivers/),
       },
     ]);
   });

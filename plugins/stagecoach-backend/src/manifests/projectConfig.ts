@@ -5,8 +5,8 @@ import { namePatternProblem } from '../util/namePatterns';
 /**
  * Kargo's ProjectConfig (`kind: ProjectConfig`, named after its project): project-wide
  * policy. Stagecoach acts on `promotionPolicies` and on `freightLinks` / `stageLinks`;
- * `promotionWindows` (Kargo Enterprise) is accepted and stored, and `webhookReceivers` refused
- * unless empty.
+ * `promotionWindows` (Kargo Enterprise) is accepted and stored, and `webhookReceivers` are
+ * the project's inbound webhooks (their secrets come from the set's Secrets).
  */
 
 const labelSelectorRequirementSchema = z
@@ -92,21 +92,57 @@ export const deepLinkSchema = z
 
 export type DeepLinkSpec = z.infer<typeof deepLinkSchema>;
 
+/** The senders a project's receiver may name, as Kargo spells them, that Stagecoach verifies and reads. */
+export const PROJECT_RECEIVER_PROVIDERS = ['github', 'gitlab', 'gitea', 'bitbucket', 'dockerhub', 'quay', 'harbor'] as const;
+export type ProjectReceiverProvider = (typeof PROJECT_RECEIVER_PROVIDERS)[number];
+/** Kargo's senders Stagecoach's project receivers do not take, and what to do instead. */
+const UNSUPPORTED_PROVIDERS: Record<string, string> = {
+  artifactory: 'Artifactory receivers are not supported: use a generic receiver in app-config (stagecoach.webhooks.receivers, docs/webhooks.md)',
+  azure: 'Azure receivers are not supported: use a generic receiver in app-config (stagecoach.webhooks.receivers, docs/webhooks.md)',
+  generic: "a project's generic receiver (Kargo's actions and targetSelectionCriteria) is not supported: use a generic receiver in app-config (stagecoach.webhooks.receivers, docs/webhooks.md)",
+};
+const secretRefSchema = z.object({ secretRef: z.object({ name: z.string().min(1) }).strict() }).strict();
+
+/** `{name, github: {secretRef: {name}}}`: exactly one provider. */
+const webhookReceiverSchema = z
+  .object({ name: z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'must be a lower-case name of letters, digits and "-", at most 63') })
+  .catchall(z.unknown())
+  .superRefine((receiver, ctx) => {
+    const providers = Object.keys(receiver).filter(k => k !== 'name');
+    for (const key of providers) {
+      if (UNSUPPORTED_PROVIDERS[key]) ctx.addIssue({ code: z.ZodIssueCode.custom, path: [key], message: UNSUPPORTED_PROVIDERS[key] });
+      else if (!(PROJECT_RECEIVER_PROVIDERS as readonly string[]).includes(key)) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, path: [key], message: `is not a receiver's field: name one provider, ${PROJECT_RECEIVER_PROVIDERS.join(', ')}` });
+      } else {
+        const parsed = secretRefSchema.safeParse(receiver[key]);
+        if (!parsed.success) ctx.addIssue({ code: z.ZodIssueCode.custom, path: [key], message: 'must be {secretRef: {name: <a Secret of the set, with the key secret>}}' });
+      }
+    }
+    if (providers.length !== 1) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: [], message: `must name exactly one provider (${PROJECT_RECEIVER_PROVIDERS.join(', ')}) with its secretRef` });
+    }
+  });
+
+/** A project's receiver as read: its name, provider and the Secret it takes its secret from. */
+export interface ProjectReceiverSpec {
+  name: string;
+  provider: ProjectReceiverProvider;
+  secretName: string;
+}
+
+/** The receivers of a (valid) ProjectConfig, read. */
+export function projectReceivers(spec: { webhookReceivers?: Record<string, unknown>[] } | undefined): ProjectReceiverSpec[] {
+  return (spec?.webhookReceivers ?? []).map(r => {
+    const provider = Object.keys(r).find(k => k !== 'name') as ProjectReceiverProvider;
+    return { name: r.name as string, provider, secretName: (r[provider] as { secretRef: { name: string } }).secretRef.name };
+  });
+}
+
 export const projectConfigSpecSchema = z
   .object({
     promotionPolicies: z.array(promotionPolicySchema).optional(),
-    /**
-     * Kargo's per-project receivers take their secret from a Secret of the project, which
-     * Stagecoach does not keep (only credential Secrets are read): refused unless empty,
-     * pointing to the receivers app-config defines.
-     */
-    webhookReceivers: z
-      .array(z.unknown())
-      .refine(r => r.length === 0, {
-        message:
-          "per-project webhook receivers are not available: their secret would come from a Secret of the project, which Stagecoach keeps only for credentials. Define the receiver in app-config (stagecoach.webhooks.receivers, see docs/webhooks.md: the same providers, each with its secret and its URL) and remove spec.webhookReceivers",
-      })
-      .optional(),
+    /** Kargo's per-project receivers: a provider, and the Secret of the set (key `secret`) their URL and checks come from. */
+    webhookReceivers: z.array(webhookReceiverSchema).optional(),
     freightLinks: z.array(deepLinkSchema).optional(),
     stageLinks: z.array(deepLinkSchema).optional(),
     /** Kargo Enterprise: accepted and ignored. */

@@ -25,7 +25,15 @@ export interface CredentialDefinition {
   password?: string;
   /** generic: every key of the Secret. */
   data?: Record<string, string>;
+  /**
+   * A Secret without the cred-type label (its `data` read, `type` generic): not a credential;
+   * kept only when a ProjectConfig's webhook receiver names it, else skipped with a warning.
+   */
+  unlabelled?: boolean;
 }
+
+/** Why a Secret without the cred-type label, that no webhook receiver names, is skipped. */
+export const UNLABELLED_SECRET_SKIPPED = `has no label ${CRED_TYPE_LABEL}, so it is not a Kargo credential: skipped`;
 
 /** The keys of a Kargo credential Secret that Stagecoach reads (generic Secrets may have any). */
 const TYPED_KEYS = ['repoURL', 'repoURLIsRegex', 'username', 'password'];
@@ -131,7 +139,10 @@ export const secretKind: ManifestKind<CredentialDefinition> = {
   read: ({ name, labels, fields }, { earlier }) => {
     const type = labels?.[CRED_TYPE_LABEL];
     if (type === undefined) {
-      return { problems: [], skipped: `has no label ${CRED_TYPE_LABEL}, so it is not a Kargo credential: skipped` };
+      // a webhook receiver may name it (parseManifests decides): kept when its values read, else skipped as before
+      const values = readValues(fields, []);
+      if (earlier.some(e => e.name === name)) return { problems: [], skipped: UNLABELLED_SECRET_SKIPPED };
+      return { problems: [], spec: { name, type: 'generic', unlabelled: true, data: Object.fromEntries([...values].map(([k, v]) => [k, v.value])) } };
     }
     if (!(CREDENTIAL_TYPES as readonly string[]).includes(type)) {
       return { problems: [{ path: `metadata.labels["${CRED_TYPE_LABEL}"]`, message: `must be ${CREDENTIAL_TYPES.slice(0, -1).join(', ')} or generic` }] };

@@ -9,6 +9,7 @@ import type { AutoPromotionHoldRow, ProjectConfigRow, StageLabelsColumn } from '
 import { ManifestApplyStore } from './ManifestApplyStore';
 import { CredentialStore, StoredCredential } from './CredentialStore';
 import { ConfigMapStore } from './ConfigMapStore';
+import { StoredReceiver, WebhookReceiverStore } from './WebhookReceiverStore';
 
 export interface StoredWarehouse extends WarehouseDefinition {
   project: string;
@@ -87,6 +88,8 @@ export interface ApplyOptions {
    * the stored credentials are left alone.
    */
   credentials?: readonly Omit<StoredCredential, 'updatedAt'>[];
+  /** The ProjectConfig's webhook receivers, sealed: they replace the stored ones. Undefined: left alone. */
+  webhookReceivers?: readonly StoredReceiver[];
 }
 
 /**
@@ -209,6 +212,7 @@ export class PipelineStore {
       }
       if (options.credentials) await credentialStore.replace(project, options.credentials, now);
       if (manifests.configMaps && configMaps) await configMapStore.replace(project, manifests.configMaps, configMaps, now);
+      if (options.webhookReceivers) await new WebhookReceiverStore(tx).replace(project, options.webhookReceivers);
 
       const byName = new Map(existing.map(w => [w.name, w]));
       const keepW = manifests.warehouses.map(w => w.name);

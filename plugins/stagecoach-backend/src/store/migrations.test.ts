@@ -15,6 +15,7 @@ const TABLES = [
   'stagecoach_cluster_resources',
   'stagecoach_cluster_applies',
   'stagecoach_project_config_maps',
+  'stagecoach_project_webhook_receivers',
 ];
 
 describe('migrations', () => {

@@ -16,12 +16,28 @@ export interface WebhookRouterOptions {
    */
   onEvent(
     event: WebhookEvent,
-    context: { receiver: string; type: WebhookProviderType },
+    context: { receiver: string; type: WebhookProviderType; project?: string },
   ): Promise<{ warehouses: string[] }>;
+  /**
+   * A project's receiver (its ProjectConfig's webhookReceivers) by the last segment of its
+   * URL, `/webhooks/<hash>`, with its secret; its events refresh that project's warehouses only.
+   */
+  projectReceiver?(pathHash: string): Promise<ProjectWebhookReceiver | undefined>;
   logger: LoggerService;
   /** Larger bodies are refused with 413. Default 5 MB. */
   maxBodyBytes?: number;
 }
+
+/** A project's receiver, as the router checks and serves it. */
+export interface ProjectWebhookReceiver {
+  project: string;
+  name: string;
+  type: WebhookProviderType;
+  secret: string;
+}
+
+/** What a project receiver's URL ends with: a SHA-256, hex. */
+const PATH_HASH = /^[0-9a-f]{64}$/;
 
 type ErrorName = 'NotFoundError' | 'AuthenticationError' | 'InputError' | 'NotAllowedError' | 'PayloadTooLargeError' | 'Error';
 
@@ -52,6 +68,13 @@ export function createWebhookRouter(options: WebhookRouterOptions): express.Rout
     redactPathSecret(req);
     const name = req.params.name;
     const receiver = receivers.get(name);
+    if (!receiver && options.projectReceiver && PATH_HASH.test(name) && req.params.pathSecret === undefined) {
+      serveProjectReceiver(req, res, name).catch(e => {
+        logger.error(`a project's webhook receiver failed: ${e instanceof Error ? e.message : String(e)}`);
+        if (!res.headersSent) fail(res, 500, 'Error', `the webhook receiver failed; the backend log has the details`);
+      });
+      return;
+    }
     if (!receiver) {
       fail(res, 404, 'NotFoundError', `no webhook receiver is named "${name}"`);
       return;
@@ -84,6 +107,35 @@ export function createWebhookRouter(options: WebhookRouterOptions): express.Rout
     });
   });
 
+  /** `/webhooks/<hash>`: the URL names the receiver (and, for senders that cannot sign, is its secret). */
+  async function serveProjectReceiver(req: Request, res: Response, pathHash: string) {
+    // the hash is as good as a secret for dockerhub and quay: not in any log
+    req.originalUrl = (req.originalUrl ?? req.url).replace(pathHash, '<redacted>');
+    const found = await options.projectReceiver!(pathHash);
+    if (!found) {
+      fail(res, 404, 'NotFoundError', 'no webhook receiver answers at this URL');
+      return;
+    }
+    const label = `${found.project}/${found.name}`;
+    if (req.method !== 'POST') {
+      res.setHeader('Allow', 'POST');
+      fail(res, 405, 'NotAllowedError', `webhook receiver ${label} only accepts POST`);
+      return;
+    }
+    readRawBody(req, res, (err?: unknown) => {
+      if (err) {
+        answerBodyError(res, label, err);
+        return;
+      }
+      // a sender that cannot sign proves itself by the URL, which holds a digest of the secret
+      const pathSecret = providers[found.type].secretInPath ? found.secret : undefined;
+      handle(req, res, { name: label, type: found.type, secret: found.secret }, { project: found.project, pathSecret }).catch(e => {
+        logger.error(`webhook receiver ${label}: ${e instanceof Error ? e.message : String(e)}`);
+        if (!res.headersSent) fail(res, 500, 'Error', `webhook receiver ${label} failed; the backend log has the details`);
+      });
+    });
+  }
+
   function answerBodyError(res: Response, name: string, err: unknown) {
     const type = (err as { type?: string }).type;
     if (type === 'entity.too.large') {
@@ -95,7 +147,7 @@ export function createWebhookRouter(options: WebhookRouterOptions): express.Rout
     }
   }
 
-  async function handle(req: Request, res: Response, receiver: WebhookReceiverConfig) {
+  async function handle(req: Request, res: Response, receiver: WebhookReceiverConfig, scope: { project?: string; pathSecret?: string } = {}) {
     const { name, type } = receiver;
     const provider = providers[type];
 
@@ -112,7 +164,7 @@ export function createWebhookRouter(options: WebhookRouterOptions): express.Rout
 
     let verified = false;
     try {
-      verified = provider.verify({ headers: req.headers, rawBody, pathSecret: req.params.pathSecret }, receiver.secret);
+      verified = provider.verify({ headers: req.headers, rawBody, pathSecret: scope.pathSecret ?? req.params.pathSecret }, receiver.secret);
     } catch {
       verified = false;
     }
@@ -149,7 +201,7 @@ export function createWebhookRouter(options: WebhookRouterOptions): express.Rout
     }
 
     const event = parsed;
-    const { warehouses } = await onEvent(event, { receiver: name, type });
+    const { warehouses } = await onEvent(event, { receiver: name, type, ...(scope.project ? { project: scope.project } : {}) });
     logger.info(
       `webhook receiver ${name} (${type}): ${describeEvent(event)} changed; refreshing ${warehouses.length} warehouse(s)${
         warehouses.length ? `: ${warehouses.join(', ')}` : ''

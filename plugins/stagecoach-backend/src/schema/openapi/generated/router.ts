@@ -1675,6 +1675,33 @@ export const spec = {
           lastApplied: {
             $ref: '#/components/schemas/LastApplied',
           },
+          webhookReceivers: {
+            type: 'array',
+            description:
+              "The project's inbound webhook receivers (its ProjectConfig's webhookReceivers), as Kargo's ProjectConfig status lists them; only in `GET /projects/{project}`.",
+            items: {
+              $ref: '#/components/schemas/ProjectWebhookReceiver',
+            },
+          },
+        },
+      },
+      ProjectWebhookReceiver: {
+        type: 'object',
+        required: ['name', 'path'],
+        properties: {
+          name: {
+            type: 'string',
+          },
+          path: {
+            type: 'string',
+            description:
+              "Where it answers, `/api/stagecoach/webhooks/<hash>` (a SHA-256 of the project, the receiver's name and its secret). For dockerhub and quay receivers the URL is their secret.",
+          },
+          url: {
+            type: 'string',
+            description:
+              "The path on the backend's base URL (`backend.baseUrl`), when the backend knows it.",
+          },
         },
       },
       ProjectList: {

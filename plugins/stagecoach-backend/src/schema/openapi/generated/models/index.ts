@@ -976,6 +976,15 @@ export interface components {
       warehouses: number;
       stages: number;
       lastApplied?: components['schemas']['LastApplied'];
+      /** @description The project's inbound webhook receivers (its ProjectConfig's webhookReceivers), as Kargo's ProjectConfig status lists them; only in `GET /projects/{project}`. */
+      webhookReceivers?: components['schemas']['ProjectWebhookReceiver'][];
+    };
+    ProjectWebhookReceiver: {
+      name: string;
+      /** @description Where it answers, `/api/stagecoach/webhooks/<hash>` (a SHA-256 of the project, the receiver's name and its secret). For dockerhub and quay receivers the URL is their secret. */
+      path: string;
+      /** @description The path on the backend's base URL (`backend.baseUrl`), when the backend knows it. */
+      url?: string;
     };
     ProjectList: {
       items: components['schemas']['ProjectSummary'][];
@@ -1231,6 +1240,8 @@ export type WarehouseStatus = components['schemas']['WarehouseStatus'];
 export type Warehouse = components['schemas']['Warehouse'];
 export type WarehouseList = components['schemas']['WarehouseList'];
 export type ProjectSummary = components['schemas']['ProjectSummary'];
+export type ProjectWebhookReceiver =
+  components['schemas']['ProjectWebhookReceiver'];
 export type ProjectList = components['schemas']['ProjectList'];
 export type LastApplied = components['schemas']['LastApplied'];
 export type ManifestResourceChanges =
