@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ConfigReader } from '@backstage/config';
-import { parse as parseYaml } from 'yaml';
+import { parseAllDocuments } from 'yaml';
 import { readWebhookReceivers, validateWebhookReceivers, WebhookConfigError } from './config';
 
 describe('webhook receiver configuration', () => {
@@ -61,7 +61,8 @@ describe('docs/webhooks.md', () => {
   const blocks = [...doc.matchAll(/^```yaml\n([\s\S]*?)^```$/gm)].map(m => m[1]);
   // what Backstage does with ${VAR} at startup
   const substituted = blocks.map(b => b.replace(/\$\{[A-Z_]+\}/g, 'c0ffee0123456789abcdef'));
-  const configs = substituted.map(b => parseYaml(b)).filter(v => v?.stagecoach?.webhooks);
+  // a block may hold several documents (a project's receivers: a ProjectConfig and its Secret)
+  const configs = substituted.flatMap(b => [...parseAllDocuments(b)].map(d => d.toJS())).filter(v => v?.stagecoach?.webhooks);
 
   it('configures every receiver type in a valid example', () => {
     const receivers = configs.flatMap(c => readWebhookReceivers(new ConfigReader(c)));
