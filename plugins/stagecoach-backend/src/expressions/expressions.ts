@@ -3,7 +3,7 @@ import { Builtin, builtins, order, Predicate, regex } from './builtins';
 import { ExpressionError } from './errors';
 import { Budget } from './limits';
 import { Node, parse } from './parser';
-import { deepEqual, ExprDuration, ExprTime, plain, stringify, typeName } from './values';
+import { deepEqual, ExprDuration, ExprTime, methodsOf, plain, stringify, typeName } from './values';
 
 /**
  * `${{ }}` expressions (step configuration, freight creation criteria, verification
@@ -255,6 +255,16 @@ function evalNode(node: Node, scope: Scope): unknown {
     }
     case 'Call':
       return callFunction(node, scope);
+    case 'MethodCall': {
+      const target = evalNode(node.object, scope);
+      const methods = methodsOf(target);
+      if (!methods || !Object.prototype.hasOwnProperty.call(methods, node.method)) {
+        throw new ExpressionError(
+          `${node.text}: ${methods ? `it has no method ${node.method} (its methods: ${Object.keys(methods).join(', ')})` : `a ${typeName(target)} has no methods (only the version semverParse() returns has)`}`,
+        );
+      }
+      return methods[node.method](...node.args.map(a => plain(evalNode(a, scope))));
+    }
     case 'Closure':
       throw new ExpressionError('a predicate ({ ... }) can only be an argument of filter, map, all and the like');
     case 'Let': {

@@ -17,6 +17,8 @@ export type Node =
   | { type: 'Member'; object: Node; property: Node; computed: boolean; optional: boolean; text: string }
   | { type: 'Slice'; object: Node; from?: Node; to?: Node }
   | { type: 'Call'; callee: string; args: Node[] }
+  /** `semverParse(v).IncMinor()`: one of VALUE_METHODS, on a value that has it (values.ts methodsOf). */
+  | { type: 'MethodCall'; object: Node; method: string; args: Node[]; text: string }
   | { type: 'Unary'; operator: string; argument: Node }
   | { type: 'Binary'; operator: string; left: Node; right: Node }
   | { type: 'Conditional'; test: Node; consequent: Node; alternate: Node }
@@ -43,6 +45,24 @@ export const PREDICATE_ARGUMENT: Readonly<Record<string, number>> = {
   sortBy: 1,
   reduce: 1,
 };
+
+/**
+ * The only names that may be called as methods (`x.Name()`): those of the version
+ * semverParse() returns, as Kargo's (Go) version value has them. Any other `.x()` is a
+ * syntax error, so no expression reaches a JavaScript method.
+ */
+export const VALUE_METHODS: ReadonlySet<string> = new Set([
+  'Major',
+  'Minor',
+  'Patch',
+  'Prerelease',
+  'Metadata',
+  'Original',
+  'String',
+  'IncMajor',
+  'IncMinor',
+  'IncPatch',
+]);
 
 /** The longest expression parsed, in characters. */
 export const MAX_EXPRESSION_LENGTH = 10_000;
@@ -460,6 +480,17 @@ class Parser {
     return { type: 'Call', callee, args };
   }
 
+  private methodCall(object: Node, method: string, text: string): Node {
+    this.expect('(', `after ${method}`);
+    const args: Node[] = [];
+    while (!this.is(')')) {
+      args.push(this.expression());
+      if (!this.is(')')) this.expect(',', `or ")" in the arguments of ${method}`);
+    }
+    this.next();
+    return { type: 'MethodCall', object, method, args, text };
+  }
+
   /** A predicate: `{ ... }` or a bare expression, where `#` and `.field` are the element. */
   private predicate(): Node {
     this.predicates++;
@@ -492,7 +523,11 @@ class Parser {
         }
         const name = this.next();
         if (name.kind !== 'name') this.fail(`Expected a field name after "${t.text}"`, name);
-        if (this.is('(')) this.fail('only named functions can be called', name);
+        if (this.is('(')) {
+          if (optional || !VALUE_METHODS.has(name.text)) this.fail('only named functions can be called', name);
+          node = this.methodCall(node, name.text, `${describe(node)}.${name.text}()`);
+          continue;
+        }
         node = {
           type: 'Member',
           object: node,
@@ -536,6 +571,7 @@ function describe(node: Node): string {
   if (node.type === 'Member') return node.text;
   if (node.type === 'Pointer') return `#${node.name}`;
   if (node.type === 'Call') return `${node.callee}(...)`;
+  if (node.type === 'MethodCall') return node.text;
   return node.type;
 }
 

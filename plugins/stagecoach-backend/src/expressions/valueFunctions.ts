@@ -1,6 +1,7 @@
 import semver from 'semver';
 import { stringify as toYaml } from 'yaml';
 import { ExpressionError, ExprFunction } from './expressions';
+import { withMethods } from './values';
 
 /**
  * Expression functions over plain values: quoting and versions. They need nothing from the
@@ -21,18 +22,41 @@ function parseVersion(v: unknown, fn: string): semver.SemVer {
   return parsed;
 }
 
-/** `semverParse("v1.2.3-rc.1+b5")`: major, minor, patch, prerelease, metadata and the original text. */
-const semverParse: ExprFunction = v => {
-  const p = parseVersion(v, 'semverParse');
-  return {
-    major: p.major,
-    minor: p.minor,
-    patch: p.patch,
-    prerelease: p.prerelease.join('.'),
-    metadata: p.build.join('.'),
-    original: v,
+/**
+ * A parsed version: its parts as fields (major, minor, patch, prerelease, metadata, original),
+ * and Kargo's methods: Major(), Minor(), Patch(), Prerelease(), Metadata(), Original(),
+ * String() (without a "v"), and IncMajor(), IncMinor(), IncPatch(), which give the next
+ * version (prerelease and metadata dropped; a prerelease's IncPatch() is its release), keeping
+ * a "v" the original had in its Original().
+ */
+function versionValue(p: semver.SemVer, original: string): Record<string, unknown> {
+  const prerelease = p.prerelease.join('.');
+  const metadata = p.build.join('.');
+  const text = `${p.major}.${p.minor}.${p.patch}${prerelease ? `-${prerelease}` : ''}${metadata ? `+${metadata}` : ''}`;
+  const prefix = /^v/i.test(original) ? original[0] : '';
+  const next = (major: number, minor: number, patch: number) => {
+    const n = semver.parse(`${major}.${minor}.${patch}`)!;
+    return versionValue(n, `${prefix}${n.version}`);
   };
-};
+  return withMethods(
+    { major: p.major, minor: p.minor, patch: p.patch, prerelease, metadata, original },
+    {
+      Major: () => p.major,
+      Minor: () => p.minor,
+      Patch: () => p.patch,
+      Prerelease: () => prerelease,
+      Metadata: () => metadata,
+      Original: () => original,
+      String: () => text,
+      IncMajor: () => next(p.major + 1, 0, 0),
+      IncMinor: () => next(p.major, p.minor + 1, 0),
+      IncPatch: () => (prerelease ? next(p.major, p.minor, p.patch) : next(p.major, p.minor, p.patch + 1)),
+    },
+  );
+}
+
+/** `semverParse("v1.2.3-rc.1+b5")`: the version's parts, as fields and as Kargo's methods (versionValue). */
+const semverParse: ExprFunction = v => versionValue(parseVersion(v, 'semverParse'), v as string);
 
 /**
  * `semverDiff(a, b)`: the most significant part in which two versions differ — Major, Minor,

@@ -60,6 +60,20 @@ export function stringify(v: unknown): string {
 }
 
 /** A value as config and step outputs hold it: times and durations as their text. */
+/** Values that have methods (VALUE_METHODS of parser.ts), and their methods: kept apart, never as properties. */
+const methodTables = new WeakMap<object, Readonly<Record<string, (...args: unknown[]) => unknown>>>();
+
+/** Gives a value (an object a function returned) methods that expressions can call, `v.Name()`. */
+export function withMethods<T extends object>(value: T, methods: Readonly<Record<string, (...args: unknown[]) => unknown>>): T {
+  methodTables.set(value, methods);
+  return value;
+}
+
+/** The methods of a value, if it has any. */
+export function methodsOf(value: unknown): Readonly<Record<string, (...args: unknown[]) => unknown>> | undefined {
+  return value !== null && typeof value === 'object' ? methodTables.get(value) : undefined;
+}
+
 export function plain(v: unknown): unknown {
   if (v instanceof ExprTime || v instanceof ExprDuration) return v.toJSON();
   return v;

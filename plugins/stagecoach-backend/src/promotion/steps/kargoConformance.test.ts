@@ -443,6 +443,9 @@ function withoutUndefined(config: Config): Config {
   return Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined));
 }
 
+/** What the apply-time check answers for a row: nothing, or the one refusal. */
+const expectedProblems = (refused?: RegExp) => (refused ? [{ path: expect.any(Array), message: expect.stringMatching(refused) }] : []);
+
 describe("Kargo's promotion steps, field by field", () => {
   it('has a table for every Kargo OSS step, and every Kargo OSS step is a built-in step', () => {
     expect(Object.keys(kargoSteps).sort()).toEqual([...KARGO_OSS_STEPS].sort());
@@ -451,12 +454,7 @@ describe("Kargo's promotion steps, field by field", () => {
 
   describe.each(Object.entries(kargoSteps))('%s', (uses, { base, rows }) => {
     it.each(rows.map(([field, fragment, refused]) => ({ field, fragment, refused })))('$field', ({ fragment, refused }) => {
-      const problems = validateStepConfig(uses, withoutUndefined({ ...base, ...fragment }));
-      if (refused) {
-        expect(problems).toEqual([{ path: expect.any(Array), message: expect.stringMatching(refused) }]);
-      } else {
-        expect(problems).toEqual([]);
-      }
+      expect(validateStepConfig(uses, withoutUndefined({ ...base, ...fragment }))).toEqual(expectedProblems(refused));
     });
   });
 
@@ -479,12 +477,7 @@ describe("Kargo's promotion steps, field by field", () => {
 
   describe.each(Object.entries(olderKargoFields))('%s, as older Kargo versions wrote it', (uses, { base, rows }) => {
     it.each(rows.map(([field, fragment, refused]) => ({ field, fragment, refused })))('$field', ({ fragment, refused }) => {
-      const problems = validateStepConfig(uses, withoutUndefined({ ...base, ...fragment }));
-      if (refused) {
-        expect(problems).toEqual([{ path: expect.any(Array), message: expect.stringMatching(refused) }]);
-      } else {
-        expect(problems).toEqual([]);
-      }
+      expect(validateStepConfig(uses, withoutUndefined({ ...base, ...fragment }))).toEqual(expectedProblems(refused));
     });
   });
 });
