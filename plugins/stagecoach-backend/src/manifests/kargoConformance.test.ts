@@ -49,6 +49,7 @@ const neighbours: Doc[] = [
     metadata: { name: 'health' },
     spec: { metrics: [{ name: 'up', provider: { web: { url: 'https://status.example.com/health', jsonPath: '{$.ok}' } }, successCondition: 'result == true' }] },
   },
+  { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'hook' }, stringData: { secret: 'a-webhook-secret' } },
   {
     apiVersion: 'argoproj.io/v1alpha1',
     kind: 'ClusterAnalysisTemplate',
@@ -215,6 +216,8 @@ const clusterPromotionTask: KindTable = {
 const policy = (p: Doc): Doc => ({ spec: { promotionPolicies: [p] } });
 const link = { title: 'Build', url: 'https://ci.example.com/${{ ctx.project }}', description: 'its CI run', if: '${{ true }}' };
 
+const receiver = (provider: string, extra: Doc = {}): Doc => ({ spec: { webhookReceivers: [{ name: `on-${provider}`, [provider]: { secretRef: { name: 'hook' }, ...extra } }] } });
+
 const projectConfig: KindTable = {
   base: kargo('ProjectConfig', PROJECT, {}),
   rows: [
@@ -226,6 +229,18 @@ const projectConfig: KindTable = {
     ['spec.promotionPolicies[].autoRollback (Kargo Enterprise: accepted, ignored)', policy({ stage: 'test', autoRollback: { onVerification: ['Failed'] } })],
     ['spec.freightLinks[].title, url, description, if', { spec: { freightLinks: [link] } }],
     ['spec.stageLinks[].title, url, description, if', { spec: { stageLinks: [link] } }],
+    ...['github', 'gitlab', 'gitea', 'bitbucket', 'dockerhub', 'quay', 'harbor'].map((p): Row => [`spec.webhookReceivers[].name, ${p}.secretRef.name`, receiver(p)]),
+    ...(
+      [
+        ['artifactory', { virtualRepoName: 'docker-virtual' }, /^Artifactory receivers are not supported: use a generic receiver in app-config \(stagecoach\.webhooks\.receivers/],
+        ['azure', {}, /^Azure receivers are not supported: use a generic receiver in app-config/],
+        ['generic', { actions: [{ action: 'Refresh', whenExpression: 'true', targetSelectionCriteria: [{ kind: 'Warehouse', name: 'app' }] }] }, /^a project's generic receiver .* is not supported: use a generic receiver in app-config/],
+      ] as const
+    ).map(([p, extra, message]): Row => [
+      `spec.webhookReceivers[].${p}${Object.keys(extra).length ? ` (with ${Object.keys(extra).join(', ')})` : ''}`,
+      receiver(p, extra),
+      { path: `spec.webhookReceivers[0].${p}`, message },
+    ]),
     ['spec.promotionWindows (Kargo Enterprise: accepted, ignored)', { spec: { promotionWindows: [{ name: 'weekdays', kind: 'allow', rrule: 'FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR', dtstart: '2026-01-01T09:00:00Z', dtend: '2026-01-01T17:00:00Z' }] } }],
   ],
 };
@@ -243,6 +258,11 @@ const clusterConfig: KindTable = {
   cluster: true,
   rows: [
     ['spec.gitClient.name, email', { spec: { gitClient: { name: 'Kargo', email: 'kargo@example.com' } } }],
+    [
+      'spec.webhookReceivers',
+      { spec: { webhookReceivers: [{ name: 'gh', github: { secretRef: { name: 'hook' } } }] } },
+      { path: 'spec.webhookReceivers', message: /^Stagecoach's webhook receivers are configured in app-config \(stagecoach\.webhooks\.receivers/ },
+    ],
     [
       'spec.gitClient.signingKeySecret',
       { spec: { gitClient: { name: 'Kargo', email: 'kargo@example.com', signingKeySecret: { name: 'gpg' } } } },
