@@ -21,7 +21,7 @@ import { ManifestApplyStore } from '../store/ManifestApplyStore';
 import { MetadataStore } from '../store/MetadataStore';
 import { applyMigrations } from '../store/migrations';
 import { CredentialStore } from '../store/CredentialStore';
-import { ProjectCredentials } from '../credentials/ProjectCredentials';
+import { describeCredential, ProjectCredentials } from '../credentials/ProjectCredentials';
 import { noScmCredentials } from '../integrations/scm/ScmCredentials';
 import type { SubscriptionContext } from '../discovery/types';
 import { PipelineStore } from '../store/PipelineStore';
@@ -154,12 +154,17 @@ export class StagecoachEngine {
     const scm = options.credentials ?? noScmCredentials;
     const subscriptionContext = (project: string): SubscriptionContext => ({
       project,
-      credentials: async (type, url) =>
-        (await projectCredentials.find(project, type, url)) ?? (type === 'git' ? scm.git(url) : undefined),
+      credentials: async (type, url) => {
+        if (type === 'git') return projectCredentials.scmFor(project, scm).git(url);
+        const own = await projectCredentials.findNamed(project, type, url);
+        // `from` names the Secret in a refusal's message
+        return own && { ...own.credentials, from: describeCredential(project, own.name) };
+      },
     });
     const policies = new StagePolicies({
       pipelines: stores.pipelines,
       freight: stores.freight,
+      cluster: stores.cluster,
       clock,
     });
 
@@ -200,12 +205,12 @@ export class StagecoachEngine {
     this.verifications = new VerificationService({
       artifactFunctions: f =>
         kinds.expressionFunctions(f.artifacts, `freight ${f.alias}`, { warehouse: f.warehouse }),
+      dataFunctions: (project, tx) => projectData.forVerification(project, tx),
       pipelines: stores.pipelines,
       freight: stores.freight,
       verifications: stores.verifications,
       events,
       clock,
-      dataFunctions: (project, tx) => projectData.forVerification(project, tx),
       logger,
     });
     this.freight = new FreightService({
@@ -295,24 +300,24 @@ export class StagecoachEngine {
       cluster: stores.cluster,
       pipelines: stores.pipelines,
       manifestExtensions: extensions,
+      sealSecrets: secrets => projectCredentials.sealShared(secrets),
       clock,
     });
     this.projects = new ProjectService({
       pipelines: stores.pipelines,
       manifestApplies: stores.manifestApplies,
-      sealSecrets: secrets => projectCredentials.sealShared(secrets),
       credentials: projectCredentials,
       promotions: this.promotions,
       verifications: this.verifications,
       manifestExtensions: extensions,
       clusterTasks: () => this.cluster.tasks(),
+      webhookReceivers: new WebhookReceiverStore(knex),
+      backendBaseUrl: options.backendBaseUrl,
       events,
       clock,
     });
 
     const runner = new PromotionRunner({
-      webhookReceivers: new WebhookReceiverStore(knex),
-      backendBaseUrl: options.backendBaseUrl,
       promotions: stores.promotions,
       freight: stores.freight,
       metadata: new MetadataStore(knex),
@@ -332,12 +337,12 @@ export class StagecoachEngine {
       kube,
       argocd,
       uiBaseUrl: options.uiBaseUrl,
+      projectData: project => projectData.forPromotion(project),
       artifactFunctions: (artifacts, owner, collection) =>
         kinds.expressionFunctions(artifacts, owner, collection),
       // a rename by a promotion's set-freight-alias step is audited as the API's renames are
       // (freight-update), on behalf of whoever created the promotion
       onFreightAliasChanged: ({ actor, ...meta }) =>
-      projectData: project => projectData.forPromotion(project),
         options.onAutomaticChange?.({
           eventId: 'freight-update',
           actor: actor ?? 'stagecoach:promotion',

@@ -28,6 +28,9 @@ export interface NamedCredentials {
   credentials: BasicCredentials;
 }
 
+/** How messages name a project's credential (never its values): `credential Secret/repo of project "shop"`. */
+export const describeCredential = (project: string, name: string) => `credential Secret/${name} of project "${project}"`;
+
 /** What a sealed credential is bound to: a row moved to another project, name or type does not open. */
 const boundTo = (project: string, name: string, type: string) => `${project}\0${name}\0${type}`;
 
@@ -137,7 +140,7 @@ export class ProjectCredentials {
    */
   async forRegistry(project: string, repository: string): Promise<Pick<CallOptions, 'credentials' | 'credentialsName'> | undefined> {
     const own = (await this.findNamed(project, 'image', repository)) ?? (await this.findNamed(project, 'helm', `oci://${repository}`));
-    return own && { credentials: own.credentials, credentialsName: `credential Secret/${own.name} of project "${project}"` };
+    return own && { credentials: own.credentials, credentialsName: describeCredential(project, own.name) };
   }
 
   /** A generic credential's values by the Secret's name (Kargo's `secret()`), or undefined. */
@@ -146,9 +149,6 @@ export class ProjectCredentials {
     return found ? ((this.open(found) as { data?: Record<string, string> }).data ?? {}) : undefined;
   }
 
-  /**
-   * Git and SCM credentials for one project's promotions and discovery: its own git
-   * credentials first (a matching Secret), then `fallback` (Backstage's integrations).
   /** The project's generic Secrets for `secret()`: their names now, each opened when first asked for. */
   async genericSource(project: string): Promise<SecretSource> {
     const rows = await this.options.store.ofType(project, 'generic');
@@ -236,10 +236,16 @@ export class ProjectCredentials {
     };
   }
 
+  /**
+   * Git and SCM credentials for one project's promotions and discovery: its own git
+   * credentials first (a matching Secret), then `fallback` (Backstage's integrations).
    */
   scmFor(project: string, fallback: ScmCredentials): ScmCredentials {
     return {
-      git: async repoURL => (await this.find(project, 'git', repoURL)) ?? fallback.git(repoURL),
+      git: async repoURL => {
+        const own = await this.findNamed(project, 'git', repoURL);
+        return own ? { ...own.credentials, from: describeCredential(project, own.name) } : fallback.git(repoURL);
+      },
       api: async (repoURL, provider) => {
         const own = await this.find(project, 'git', repoURL);
         const configured = await fallback.api(repoURL, provider);

@@ -304,8 +304,26 @@ describe('git-clone with credentials (against a real Git server requiring HTTP b
   it('fails saying that credentials are needed when none are configured', async () => {
     const repoURL = `${server.url}/private.git`;
     await expect(runStep(gitClone, { repoURL, checkout: [{ path: './out' }] }, { workDir: work.dir, egress: LOOPBACK_ALLOWED })).rejects.toThrow(
-      `${repoURL} requires credentials and none are configured for it: add an integration for its host to app-config.yaml`,
+      `${repoURL} requires credentials and none are configured for it: add an integration for its host to app-config.yaml, ` +
+        "or a git credential Secret for it to the project's manifests (see docs/credentials.md)",
     );
+  });
+
+  it("names the project's credential Secret the server refused, never its values", async () => {
+    const repoURL = `${server.url}/private.git`;
+    const own: ScmCredentials = {
+      git: async () => ({ username: 'ci', password: 'stale-token-value', from: 'credential Secret/gitops-repo of project "test"' }),
+      api: async () => undefined,
+    };
+    const error: Error = await runStep(gitClone, { repoURL, checkout: [{ path: './out' }] }, { workDir: work.dir, egress: LOOPBACK_ALLOWED, credentials: own }).then(
+      () => new Error('cloned'),
+      e => e,
+    );
+    expect(error.message).toBe(
+      `${repoURL} refused the credential Secret/gitops-repo of project "test": check its username, its password or token and the token's permissions ` +
+        "(the Secret is in the project's manifests, see docs/credentials.md)",
+    );
+    expect(error.message).not.toContain('stale-token-value');
   });
 
   it('fails saying the credentials were refused, without showing them, when they are wrong', async () => {
