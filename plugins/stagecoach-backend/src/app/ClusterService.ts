@@ -29,6 +29,11 @@ export interface ClusterServiceOptions {
 /** Who applies a cluster set, from which revision, and whether it may remove what the set does not define. */
 export interface ApplyClusterManifestsOptions {
   prune?: boolean;
+  /**
+   * Add and update the set's documents and leave every other stored one as it is, as
+   * `kubectl apply` does (`?merge=true`); `prune` then has no meaning (the route refuses both).
+   */
+  merge?: boolean;
   actor?: string;
   revision?: string;
 }
@@ -59,6 +64,9 @@ export class ClusterService {
   /**
    * Validates a cluster set and, only if all of it is valid, makes it the cluster scope, and
    * records who applied it. Removing a ClusterPromotionTask or the ClusterConfig needs `prune`.
+   * With `merge`, the set's documents are added or updated and the rest is kept: validating
+   * the documents sent is validating the merged scope, since no cluster document refers to
+   * another (a ClusterConfig replaces the stored one, a task replaces its namesake).
    */
   async apply(yamlText: string, options: ApplyClusterManifestsOptions = {}): Promise<ApplyClusterManifestsResult> {
     const revision = checkRevision(options.revision);
@@ -68,6 +76,7 @@ export class ClusterService {
     const digest = manifestDigest(yamlText);
     const changes = await this.o.cluster.apply(manifests, this.o.clock.now().toISOString(), {
       prune: options.prune,
+      merge: options.merge,
       record: { by: options.actor, revision, digest },
       secrets,
     });

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { Server } from 'node:http';
 import express from 'express';
@@ -110,6 +111,8 @@ describe('the cluster scope: PUT/GET /cluster/manifests (real engine, real git o
         egress: LOOPBACK_ALLOWED,
         workDir: `${git.root}/work-${databaseId}`,
         worker: { pollIntervalMs: 50 },
+        // seals the shared Secrets
+        projectCredentials: { encryptionKey: randomBytes(32).toString('base64') },
       });
       engine.start();
       const permissions = mockServices.permissions.mock({
@@ -283,6 +286,90 @@ describe('the cluster scope: PUT/GET /cluster/manifests (real engine, real git o
         clusterConfig: { spec: { gitClient: { name: 'Platform Bot', email: 'platform-bot@example.com' } }, appliedAt: expect.any(String) },
         lastApplied: { by: ADMIN, at: expect.any(String) },
       });
+    });
+
+    it('?merge=true adds and updates what it sends and keeps the rest, a shared Secret too (audited and recorded as a merge)', async () => {
+      const sharedSecret = (token: string) =>
+        `apiVersion: v1\nkind: Secret\nmetadata:\n  name: shared-token\n  labels: {kargo.akuity.io/cred-type: generic}\nstringData: {token: ${token}}\n`;
+      const sharedConfigMap = 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: shared-settings}\ndata: {region: eu-west-1}\n';
+      // the cluster scope holds the ClusterConfig only (the test before pruned the task)
+      const secrets = await putCluster(ADMIN, `${sharedSecret('s3cr3t-one')}---\n${sharedConfigMap}`, '?merge=true&revision=m1');
+      expect(secrets.status).toBe(200);
+      expect(secrets.body).toEqual({
+        clusterPromotionTasks: [],
+        clusterConfig: false,
+        configMaps: ['shared-settings'],
+        secrets: ['shared-token'],
+        changes: {
+          clusterPromotionTasks: { added: [], changed: [], removed: [] },
+          configMaps: { added: ['shared-settings'], changed: [], removed: [] },
+          secrets: { added: ['shared-token'], changed: [], removed: [] },
+        },
+        staleStages: [],
+      });
+      expect(JSON.stringify(secrets.body)).not.toContain('s3cr3t');
+      expect(audit.at(-1)).toMatchObject({ eventId: 'cluster-manifests-apply', meta: { mode: 'merge' }, outcome: 'success' });
+
+      // a task added, the ClusterConfig changed; the shared ConfigMap and Secret are left out and kept
+      const changedConfig = clusterConfig.replace('Platform Bot', 'Release Bot');
+      const merged = await putCluster(ADMIN, `${clusterTask(git)}---\n${changedConfig}`, '?merge=true');
+      expect(merged.status).toBe(200);
+      expect(merged.body.changes).toEqual({ clusterPromotionTasks: { added: ['update-values'], changed: [], removed: [] }, clusterConfig: 'changed' });
+      const scope = await as(JANE)(request(server).get('/api/stagecoach/cluster/manifests'));
+      expect(scope.body).toEqual({
+        clusterPromotionTasks: [expect.objectContaining({ name: 'update-values' })],
+        clusterConfig: { spec: { gitClient: { name: 'Release Bot', email: 'platform-bot@example.com' } }, appliedAt: expect.any(String) },
+        configMaps: [{ name: 'shared-settings', data: { region: 'eu-west-1' }, appliedAt: expect.any(String) }],
+        secrets: [{ name: 'shared-token', appliedAt: expect.any(String) }],
+        lastApplied: { by: ADMIN, at: expect.any(String) },
+      });
+      // the Secret is kept sealed, as applied
+      const [sealed] = await engine.stores.cluster.secrets();
+      expect(sealed.name).toBe('shared-token');
+
+      // sending the same Secret again changes nothing; a new value changes it
+      const same = await putCluster(ADMIN, sharedSecret('s3cr3t-one'), '?merge=true');
+      expect(same.body.changes).toEqual({ clusterPromotionTasks: { added: [], changed: [], removed: [] } });
+      const rotated = await putCluster(ADMIN, sharedSecret('s3cr3t-two'), '?merge=true');
+      expect(rotated.body.changes).toEqual({
+        clusterPromotionTasks: { added: [], changed: [], removed: [] },
+        secrets: { added: [], changed: ['shared-token'], removed: [] },
+      });
+
+      const history = await as(JANE)(request(server).get('/api/stagecoach/cluster/manifests/history?limit=4'));
+      expect(history.body.items.map((a: { pruned: boolean; merged: boolean; revision?: string }) => [a.merged, a.pruned, a.revision])).toEqual([
+        [true, false, undefined],
+        [true, false, undefined],
+        [true, false, undefined],
+        [true, false, 'm1'],
+      ]);
+      expect(history.body.items[2].changes).toEqual(merged.body.changes);
+
+      // a replace still names what it would remove
+      const replace = await putCluster(ADMIN, `${clusterTask(git)}---\n${changedConfig}`);
+      expect(replace.status).toBe(409);
+      expect(replace.body.error.message).toMatch(/would remove ConfigMap\/shared-settings, Secret\/shared-token/);
+      expect(audit.at(-1)).toMatchObject({ meta: { mode: 'replace' }, outcome: 'fail' });
+    });
+
+    it('refuses prune and merge together, a merge that is not true or false, and merge on a project (400, nothing applied)', async () => {
+      const before = await engine.cluster.get();
+      const both = await putCluster(ADMIN, clusterConfig, '?merge=true&prune=true');
+      expect(both.status).toBe(400);
+      expect(both.body.error.message).toBe(
+        'prune and merge cannot be asked together: ?merge=true keeps what the set does not define, ?prune=true removes it',
+      );
+      expect(audit.at(-1)).toMatchObject({ eventId: 'cluster-manifests-apply', meta: { mode: 'merge' }, outcome: 'fail' });
+      const wrong = await putCluster(ADMIN, clusterConfig, '?merge=yes');
+      expect(wrong.status).toBe(400);
+      expect(await engine.cluster.get()).toEqual(before);
+
+      const onProject = await as(ADMIN)(request(server).put('/api/stagecoach/projects/shared/manifests?merge=true'))
+        .set('Content-Type', 'application/yaml')
+        .send(project(git.appURL));
+      expect(onProject.status).toBe(400);
+      // a project's apply replaces its set: the route has no merge (OpenAPI's check of the request)
+      expect(onProject.body.error.message).toBe("Unknown query parameter 'merge'");
     });
   });
 });

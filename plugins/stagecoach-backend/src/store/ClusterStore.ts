@@ -36,6 +36,7 @@ interface ApplyRow {
   revision: string | null;
   digest: string;
   pruned: boolean | number;
+  merged: boolean | number;
   changes_json: string;
 }
 
@@ -69,6 +70,8 @@ export class ClusterPruneRequiredError extends ConflictError {
 
 export interface ClusterApplyOptions {
   prune?: boolean;
+  /** Add and update the set's resources and keep every other stored one (`?merge=true`); never with `prune`. */
+  merge?: boolean;
   record: { by?: string; revision?: string; digest: string };
   /** The set's generic Secrets, sealed. */
   secrets?: readonly SealedSharedSecret[];
@@ -80,6 +83,7 @@ const toApply = (r: ApplyRow): ClusterManifestApply => ({
   ...(r.revision ? { revision: r.revision } : {}),
   digest: r.digest,
   pruned: Boolean(r.pruned),
+  merged: Boolean(r.merged),
   changes: JSON.parse(r.changes_json) as ClusterManifestChanges,
 });
 
@@ -140,7 +144,8 @@ export class ClusterStore {
   /**
    * Makes the set the cluster scope, in one transaction, and records the apply (unless it
    * repeats the last one exactly and changed nothing). Removing what the set does not define
-   * needs `prune` (ClusterPruneRequiredError otherwise).
+   * needs `prune` (ClusterPruneRequiredError otherwise); with `merge`, what the set does not
+   * define stays as it is.
    */
   async apply(manifests: ClusterManifests, now: string, options: ClusterApplyOptions): Promise<ClusterManifestChanges> {
     return this.knex.transaction(async tx => {
@@ -154,7 +159,7 @@ export class ClusterStore {
       const key = (r: ResourceRow) => `${r.kind}/${r.name}`;
       const oldByKey = new Map(old.map(r => [key(r), r]));
       const wantedKeys = new Set(wanted.map(key));
-      const removed = old.filter(r => !wantedKeys.has(key(r)));
+      const removed = options.merge ? [] : old.filter(r => !wantedKeys.has(key(r)));
       if (removed.length > 0 && !options.prune) throw new ClusterPruneRequiredError(removed.map(key));
 
       const added = wanted.filter(r => !oldByKey.has(key(r)));
@@ -178,12 +183,18 @@ export class ClusterStore {
         ...(noChange(ofKind(CONFIG_MAP)) ? {} : { configMaps: ofKind(CONFIG_MAP) }),
         ...(noChange(ofKind(SECRET)) ? {} : { secrets: ofKind(SECRET) }),
       };
-      await this.record(tx, now, Boolean(options.prune), options.record, changes);
+      await this.record(tx, now, { pruned: Boolean(options.prune), merged: Boolean(options.merge) }, options.record, changes);
       return changes;
     });
   }
 
-  private async record(tx: Knex.Transaction, now: string, pruned: boolean, who: ClusterApplyOptions['record'], changes: ClusterManifestChanges) {
+  private async record(
+    tx: Knex.Transaction,
+    now: string,
+    mode: { pruned: boolean; merged: boolean },
+    who: ClusterApplyOptions['record'],
+    changes: ClusterManifestChanges,
+  ) {
     const last: ApplyRow | undefined = await tx('stagecoach_cluster_applies').orderBy('id', 'desc').first();
     const repeated =
       last && changesNothing(changes) && last.digest === who.digest && (last.applied_by ?? undefined) === who.by && (last.revision ?? undefined) === who.revision;
@@ -193,7 +204,7 @@ export class ClusterStore {
       applied_by: who.by ?? null,
       revision: who.revision ?? null,
       digest: who.digest,
-      pruned,
+      ...mode,
       changes_json: JSON.stringify(changes),
     });
     const keep = tx('stagecoach_cluster_applies').orderBy('id', 'desc').limit(KEPT_CLUSTER_APPLIES).select('id');

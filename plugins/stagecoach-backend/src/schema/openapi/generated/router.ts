@@ -489,7 +489,7 @@ export const spec = {
       },
       ClusterManifestApply: {
         type: 'object',
-        required: ['at', 'digest', 'pruned', 'changes'],
+        required: ['at', 'digest', 'pruned', 'merged', 'changes'],
         properties: {
           by: {
             type: 'string',
@@ -506,6 +506,11 @@ export const spec = {
           },
           pruned: {
             type: 'boolean',
+          },
+          merged: {
+            type: 'boolean',
+            description:
+              'The apply was a merge (`merge=true`): it added and updated, and kept what it did not send.',
           },
           changes: {
             $ref: '#/components/schemas/ClusterManifestChanges',
@@ -2273,14 +2278,25 @@ export const spec = {
         operationId: 'ApplyClusterManifests',
         tags: ['cluster'],
         description:
-          "Applies the cluster scope's set (ClusterPromotionTasks, at most one ClusterConfig named `cluster`), all or nothing, validated first; a project's document in it is a 400. Without `prune=true`, an apply that would remove a ClusterPromotionTask or the ClusterConfig is refused with 409. Needs `stagecoach.cluster.update`.",
+          "Applies the cluster scope's set (ClusterPromotionTasks, at most one ClusterConfig named `cluster`, shared ConfigMaps and generic Secrets), all or nothing, validated first; a project's document in it is a 400. The set replaces the cluster scope: without `prune=true`, an apply that would remove a stored resource is refused with 409. With `merge=true`, the set's documents are added or updated and every other stored resource is kept, as `kubectl apply` does. Needs `stagecoach.cluster.update`.",
         parameters: [
           {
             name: 'prune',
             in: 'query',
             required: false,
             description:
-              '`true` removes the ClusterPromotionTasks (and the ClusterConfig) the set does not define.',
+              '`true` removes the stored resources (ClusterPromotionTasks, the ClusterConfig, shared ConfigMaps and Secrets) the set does not define.',
+            schema: {
+              type: 'string',
+              enum: ['true', 'false'],
+            },
+          },
+          {
+            name: 'merge',
+            in: 'query',
+            required: false,
+            description:
+              "`true` adds and updates the set's documents and keeps every other stored resource (nothing is removed, nothing left out is a 409). With `prune=true`, a 400.",
             schema: {
               type: 'string',
               enum: ['true', 'false'],
@@ -2353,7 +2369,7 @@ export const spec = {
           },
           '409': {
             description:
-              'The apply would remove cluster resources and `prune=true` was not given.',
+              'The apply would remove cluster resources and neither `prune=true` nor `merge=true` was given.',
             content: {
               'application/json': {
                 schema: {

@@ -65,7 +65,7 @@ export interface paths {
     };
     /** @description The cluster scope: the ClusterPromotionTasks and the ClusterConfig, as applied. Needs `stagecoach.cluster.read`. */
     get: operations['GetClusterManifests'];
-    /** @description Applies the cluster scope's set (ClusterPromotionTasks, at most one ClusterConfig named `cluster`), all or nothing, validated first; a project's document in it is a 400. Without `prune=true`, an apply that would remove a ClusterPromotionTask or the ClusterConfig is refused with 409. Needs `stagecoach.cluster.update`. */
+    /** @description Applies the cluster scope's set (ClusterPromotionTasks, at most one ClusterConfig named `cluster`, shared ConfigMaps and generic Secrets), all or nothing, validated first; a project's document in it is a 400. The set replaces the cluster scope: without `prune=true`, an apply that would remove a stored resource is refused with 409. With `merge=true`, the set's documents are added or updated and every other stored resource is kept, as `kubectl apply` does. Needs `stagecoach.cluster.update`. */
     put: operations['ApplyClusterManifests'];
     post?: never;
     delete?: never;
@@ -575,6 +575,8 @@ export interface components {
       /** @description `sha256:<hex>` of the YAML text as sent. */
       digest: string;
       pruned: boolean;
+      /** @description The apply was a merge (`merge=true`): it added and updated, and kept what it did not send. */
+      merged: boolean;
       changes: components['schemas']['ClusterManifestChanges'];
     };
     ClusterManifestApplyList: {
@@ -1408,8 +1410,10 @@ export interface operations {
   ApplyClusterManifests: {
     parameters: {
       query?: {
-        /** @description `true` removes the ClusterPromotionTasks (and the ClusterConfig) the set does not define. */
+        /** @description `true` removes the stored resources (ClusterPromotionTasks, the ClusterConfig, shared ConfigMaps and Secrets) the set does not define. */
         prune?: 'true' | 'false';
+        /** @description `true` adds and updates the set's documents and keeps every other stored resource (nothing is removed, nothing left out is a 409). With `prune=true`, a 400. */
+        merge?: 'true' | 'false';
         /** @description The source revision (a commit SHA, a tag), recorded in the apply history. */
         revision?: string;
       };
@@ -1447,7 +1451,7 @@ export interface operations {
       };
       401: components['responses']['Unauthorized'];
       403: components['responses']['Forbidden'];
-      /** @description The apply would remove cluster resources and `prune=true` was not given. */
+      /** @description The apply would remove cluster resources and neither `prune=true` nor `merge=true` was given. */
       409: {
         headers: {
           [name: string]: unknown;

@@ -333,7 +333,7 @@ export class DefaultApiClient {
   }
 
   /**
-   * Applies the cluster scope's set (ClusterPromotionTasks, at most one ClusterConfig named `cluster`), all or nothing, validated first; a project's document in it is a 400. Without `prune=true`, an apply that would remove a ClusterPromotionTask or the ClusterConfig is refused with 409. Needs `stagecoach.cluster.update`.
+   * Applies the cluster scope's set (ClusterPromotionTasks, at most one ClusterConfig named `cluster`, shared ConfigMaps and generic Secrets), all or nothing, validated first; a project's document in it is a 400. The set replaces the cluster scope: without `prune=true`, an apply that would remove a stored resource is refused with 409. With `merge=true`, the set's documents are added or updated and every other stored resource is kept, as `kubectl apply` does. Needs `stagecoach.cluster.update`.
    * `PUT /cluster/manifests`
    */
   public async applyClusterManifests(
