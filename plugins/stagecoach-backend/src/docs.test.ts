@@ -115,8 +115,10 @@ describe('documentation examples', () => {
   it.each(manifestSets.map(p => [label(p.block), p] as const))('%s is a valid set of manifests', (_, p) => {
     const project = p.values.find(v => v?.metadata?.namespace)?.metadata.namespace ?? 'docs';
     const sets = splitByScope(p.block.text);
-    if (sets.cluster) expect(() => parseClusterManifests(sets.cluster, manifestExtensions())).not.toThrow();
-    if (sets.project.trim()) expect(() => parseManifests(project, sets.project)).not.toThrow();
+    expect(() => {
+      if (sets.cluster) parseClusterManifests(sets.cluster, manifestExtensions());
+      if (sets.project.trim()) parseManifests(project, sets.project);
+    }).not.toThrow();
   });
 
   it.each(stepLists.map(p => [label(p.block), p.values[0]] as const))('%s has valid steps', (_, steps) => {

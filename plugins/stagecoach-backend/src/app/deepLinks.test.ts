@@ -28,6 +28,7 @@ describe('ProjectConfig freightLinks and stageLinks', () => {
           { title: 'hidden', url: 'https://x.example.com', if: 'freight.alias == "blue-cat"' },
           { title: 'shown', url: 'https://x.example.com', if: '${{ freight.alias == "red-fox" }}' },
           { title: 'typo', url: 'https://x.example.com/${{ freight.nope.deeper }}' },
+          // eslint-disable-next-line no-script-url -- what a hostile manifest would write: it must not come back as a url
           { title: 'script', url: 'javascript:alert(1)' },
           { title: 'not a condition', url: 'https://x.example.com', if: 'freight.alias' },
         ],

@@ -151,7 +151,10 @@ export class Views {
       aliases.set(
         id,
         await freight.get(project, id).then(
-          f => (stored.set(id, f), f.alias),
+          f => {
+            stored.set(id, f);
+            return f.alias;
+          },
           () => id,
         ),
       );

@@ -62,10 +62,10 @@ export function promotionEnv(input: PromotionEnvInput): ExpressionEnv {
 }
 
 /** `warehouse("x")`: an origin, the last argument of `commitFrom`, `imageFrom`, `chartFrom`, … */
-const warehouse: ExprFunction = name => {
+function warehouse(name: unknown): { kind: 'Warehouse'; name: string } {
   if (typeof name !== 'string' || !name) throw new ExpressionError('warehouse(name) needs the name of a warehouse');
   return { kind: 'Warehouse', name };
-};
+}
 
 /** `success()`, `failure()`, `always()` and `status(alias)`, for a step's `if`. */
 function statusFunctions(statuses: ReadonlyMap<string, string>, failed: boolean): Record<string, ExprFunction> {

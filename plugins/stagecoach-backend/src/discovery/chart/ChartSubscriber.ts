@@ -137,11 +137,9 @@ export class ChartSubscriber implements Subscriber<ChartSubscription, Chart> {
     }
     if (answer.status === 304 && cached) return cached;
     if (answer.status === 401 || answer.status === 403) {
-      const hint = own?.from
-        ? `check the ${own.from}, which was sent`
-        : creds
-          ? `check the credentials for ${host}`
-          : `it needs credentials, and none are configured for it: add a helm credential Secret for ${repoURL} to the project's manifests (see docs/credentials.md)`;
+      let hint = `it needs credentials, and none are configured for it: add a helm credential Secret for ${repoURL} to the project's manifests (see docs/credentials.md)`;
+      if (own?.from) hint = `check the ${own.from}, which was sent`;
+      else if (creds) hint = `check the credentials for ${host}`;
       throw new Error(`chart repository ${repoURL} answered ${answer.status} for index.yaml: ${hint}`);
     }
     if (!isSuccessStatus(answer.status)) throw new Error(`chart repository ${repoURL} answered ${answer.status} for index.yaml: check repoURL`);

@@ -468,18 +468,12 @@ export class RegistryClient {
     switch (res.status) {
       case 401:
         return unauthorized(repo, creds, call);
-      case 403:
-        return new RegistryError(
-          'forbidden',
-          `registry answered 403 for ${describeRepository(repo)}: ${
-            call?.credentials && call.credentialsName
-              ? `the ${call.credentialsName} does not allow ${doing} it`
-              : creds
-                ? `the credentials for ${host} do not allow ${doing} it`
-                : `it needs credentials for ${host} (none are configured for it in stagecoach.registries, nor in a credential Secret of the project: see docs/credentials.md)`
-          }`,
-          403,
-        );
+      case 403: {
+        let why = `it needs credentials for ${host} (none are configured for it in stagecoach.registries, nor in a credential Secret of the project: see docs/credentials.md)`;
+        if (call?.credentials && call.credentialsName) why = `the ${call.credentialsName} does not allow ${doing} it`;
+        else if (creds) why = `the credentials for ${host} do not allow ${doing} it`;
+        return new RegistryError('forbidden', `registry answered 403 for ${describeRepository(repo)}: ${why}`, 403);
+      }
       case 429:
         return new RegistryError(
           'rate-limited',

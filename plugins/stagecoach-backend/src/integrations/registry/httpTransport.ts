@@ -83,7 +83,9 @@ export class HttpTransport {
       byKind = new Map();
       this.egressAgents.set(req.egress, byKind);
     }
-    const kind = !isHttps ? 'http' : req.insecureSkipTLSVerify ? 'insecure' : 'https';
+    let kind: 'http' | 'insecure' | 'https' = 'https';
+    if (!isHttps) kind = 'http';
+    else if (req.insecureSkipTLSVerify) kind = 'insecure';
     let agent = byKind.get(kind);
     if (!agent) {
       const options = { keepAlive: true, maxSockets: this.maxSockets, lookup: egressLookup(req.egress) as any };
@@ -166,10 +168,11 @@ export class HttpTransport {
         fail(new TransportFailure('timeout', `${req.timeoutMs}ms`));
         r.destroy();
       }, req.timeoutMs);
-      const onAbort = () => {
+      // a declaration, hoisted: fail() and the end handler remove it before this line runs
+      function onAbort() {
         fail(new TransportFailure('aborted', 'the request was cancelled'));
         r.destroy();
-      };
+      }
       if (req.signal?.aborted) onAbort();
       req.signal?.addEventListener('abort', onAbort, { once: true });
       r.on('error', e => fail(classify(e)));

@@ -215,7 +215,7 @@ stringData:
           expect.objectContaining({ path: 'spec.webhookReceivers[2].artifactory', message: expect.stringContaining('Artifactory receivers are not supported') }),
         ],
       });
-      await expect(engine.projects.applyManifests('bad', bad.replace(/    - name: c\n.*\n.*\n/, ''))).rejects.toMatchObject({
+      await expect(engine.projects.applyManifests('bad', bad.replace(/ {4}- name: c\n.*\n.*\n/, ''))).rejects.toMatchObject({
         problems: [
           expect.objectContaining({ path: 'spec.webhookReceivers[0].github.secretRef.name', message: 'names Secret "missing", which is not in this set of manifests' }),
           expect.objectContaining({ path: 'spec.webhookReceivers[1].gitlab.secretRef.name', message: expect.stringContaining('has no key "secret"') }),
