@@ -70,6 +70,18 @@ describe('http step (against a loopback HTTP server)', () => {
     expect(server.requests[0].headers['content-type']).toBeUndefined();
   });
 
+  it('sends any method Kargo would (OPTIONS, written in lower case), and refuses the ones no client sends', async () => {
+    const server = await serve((_req, res) => res.writeHead(204).end());
+    await run({ method: 'options', url: server.url });
+    expect(server.requests[0].method).toBe('OPTIONS');
+    expect(validateStepConfig('http', { url: 'https://example.com', method: 'TRACE' })).toEqual([
+      { path: ['config', 'method'], message: 'TRACE requests cannot be sent: use GET, POST, PUT, PATCH, DELETE, HEAD or OPTIONS' },
+    ]);
+    expect(validateStepConfig('http', { url: 'https://example.com', method: 'GET /x' })).toEqual([
+      { path: ['config', 'method'], message: 'must be an HTTP method such as GET, POST or OPTIONS' },
+    ]);
+  });
+
   it('takes outputs from a JSON body, the status and a header the expression selects', async () => {
     const server = await serve(
       json(200, { items: [{ name: 'api', version: '1.4.2' }], ready: true }, { 'X-Request-Id': 'req-77' }),

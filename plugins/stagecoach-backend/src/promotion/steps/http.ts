@@ -21,10 +21,23 @@ function checkExpression(text: string, ctx: z.RefinementCtx): void {
 const expressionSchema = z.string().superRefine(checkExpression);
 
 const BODYLESS_METHODS = new Set(['GET', 'HEAD']);
+/** Methods HTTP clients refuse to send (fetch's forbidden methods). */
+const UNSENDABLE_METHODS = new Set(['CONNECT', 'TRACE', 'TRACK']);
 
 const schema = z
   .object({
-    method: z.enum(['DELETE', 'GET', 'HEAD', 'PATCH', 'POST', 'PUT']).default('GET'),
+    /** Any method, as Kargo sends it (upper-cased); not the ones that open tunnels or echo requests. */
+    method: z
+      .string()
+      .default('GET')
+      .transform(m => m.toUpperCase())
+      .superRefine((m, ctx) => {
+        if (!/^[A-Z]{1,20}$/.test(m)) {
+          ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'must be an HTTP method such as GET, POST or OPTIONS' });
+        } else if (UNSENDABLE_METHODS.has(m)) {
+          ctx.addIssue({ code: z.ZodIssueCode.custom, message: `${m} requests cannot be sent: use GET, POST, PUT, PATCH, DELETE, HEAD or OPTIONS` });
+        }
+      }),
     url: httpUrlSchema,
     headers: headersSchema,
     queryParams: queryParamsSchema,
