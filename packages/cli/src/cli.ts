@@ -118,7 +118,7 @@ function program(io: CliIo, run: (action: Promise<number>) => void): Command {
     )
     .option(
       '--prune',
-      'let an apply remove the Stagecoach warehouses and stages that the Kargo project does not have',
+      "let an apply remove what Kargo does not have: the Stagecoach warehouses and stages of each imported project, and, when Kargo has ClusterPromotionTasks, whatever else the cluster scope holds (other tasks, the ClusterConfig, shared ConfigMaps and Secrets). Without it, the cluster scope gets Kargo's tasks as a merge and keeps the rest",
     )
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })

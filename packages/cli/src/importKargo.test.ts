@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import { createServer } from 'node:http';
 import type http from 'node:http';
@@ -44,7 +45,14 @@ beforeAll(async () => {
       catalogServiceMock.factory({ entities: [] }),
       mockServices.permissions.factory({ result: AuthorizeResult.ALLOW }),
       mockServices.rootConfig.factory({
-        data: { stagecoach: { workDir, egress: { allowLoopback: true } } },
+        data: {
+          stagecoach: {
+            workDir,
+            egress: { allowLoopback: true },
+            // seals the cluster scope's shared Secrets
+            credentials: { encryptionKey: randomBytes(32).toString('base64') },
+          },
+        },
       }),
     ],
   });
@@ -84,7 +92,7 @@ async function get(url: string): Promise<{ status: number; body: any }> {
 }
 
 /**
- * A Stagecoach from before the cluster scope, as a loopback HTTP server: GET /cluster/manifests
+ * A Stagecoach from before the cluster scope, as a loopback HTTP server: PUT /cluster/manifests
  * answers 404 as an unknown route does; a project's apply answers 200 and is recorded.
  */
 async function startOlderStagecoach() {
@@ -335,8 +343,8 @@ describe('stagecoach import kargo (loopback Kubernetes API, real Stagecoach back
     expect((await get('/projects/broken')).status).toBe(404);
   });
 
-  it('ClusterPromotionTasks go to the cluster scope first (PUT /cluster/manifests), keeping what Stagecoach has there; then the stages that call them apply', async () => {
-    // Stagecoach's cluster scope holds only a ClusterConfig (the earlier imports added the task): the import keeps it
+  it('ClusterPromotionTasks go to the cluster scope first (PUT /cluster/manifests?merge=true), keeping what Stagecoach has there, a shared Secret included; then the stages that call them apply', async () => {
+    // Stagecoach's cluster scope holds a ClusterConfig and a shared Secret, whose values it never shows (the earlier imports added the task)
     const before = await fetch(
       `${stagecoachUrl}/api/stagecoach/cluster/manifests?prune=true`,
       {
@@ -345,7 +353,9 @@ describe('stagecoach import kargo (loopback Kubernetes API, real Stagecoach back
           Authorization: mockCredentials.user.header(USER),
           'Content-Type': 'application/yaml',
         },
-        body: 'apiVersion: kargo.akuity.io/v1alpha1\nkind: ClusterConfig\nmetadata: {name: cluster}\nspec:\n  gitClient: {name: Kargo, email: kargo@example.com}\n',
+        body:
+          'apiVersion: kargo.akuity.io/v1alpha1\nkind: ClusterConfig\nmetadata: {name: cluster}\nspec:\n  gitClient: {name: Kargo, email: kargo@example.com}\n' +
+          '---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: notify-token\n  labels: {kargo.akuity.io/cred-type: generic}\nstringData: {token: s3cr3t}\n',
       },
     );
     expect(before.status).toBe(200);
@@ -365,8 +375,9 @@ describe('stagecoach import kargo (loopback Kubernetes API, real Stagecoach back
     );
     expect(stdout).not.toContain('refused');
     expect(code).toBe(0);
+    // only Kargo's task is sent
     expect(stdout).toMatch(
-      /^cluster scope\n {2}applied {6}ClusterPromotionTask\/standard-promote\n {2}applied {6}ClusterConfig\/cluster \(from Stagecoach, kept as it is\)\n/m,
+      /^cluster scope\n {2}applied {6}ClusterPromotionTask\/standard-promote\n\n/m,
     );
     expect(line(stdout, 'Stage/shared')).toMatch(/^ {2}applied /);
 
@@ -378,8 +389,49 @@ describe('stagecoach import kargo (loopback Kubernetes API, real Stagecoach back
       name: 'Kargo',
       email: 'kargo@example.com',
     });
+    expect(scope.body.secrets).toEqual([
+      { name: 'notify-token', appliedAt: expect.any(String) },
+    ]);
+    const [apply] = (await get('/cluster/manifests/history?limit=1')).body
+      .items;
+    expect(apply).toMatchObject({ merged: true, pruned: false });
     const stage = await get('/projects/platform/stages/shared');
     expect(stage.status).toBe(200);
+  });
+
+  it('with --prune the cluster scope becomes what Kargo has: the ClusterConfig and the shared Secret Stagecoach held are removed', async () => {
+    const { code } = await stagecoach(
+      [
+        'import',
+        'kargo',
+        '--context',
+        'kargo',
+        '--project',
+        'platform',
+        '--url',
+        stagecoachUrl,
+        '--prune',
+      ],
+      withToken,
+    );
+    expect(code).toBe(0);
+    const scope = await get('/cluster/manifests');
+    expect(scope.body).toEqual({
+      clusterPromotionTasks: [
+        expect.objectContaining({ name: 'standard-promote' }),
+      ],
+      lastApplied: expect.any(Object),
+    });
+    const [apply] = (await get('/cluster/manifests/history?limit=1')).body
+      .items;
+    expect(apply).toMatchObject({
+      merged: false,
+      pruned: true,
+      changes: {
+        clusterConfig: 'removed',
+        secrets: { added: [], changed: [], removed: ['notify-token'] },
+      },
+    });
   });
 
   it('a Stagecoach without a cluster scope (404) gets the projects, and the ClusterPromotionTasks their stages call are reported skipped', async () => {

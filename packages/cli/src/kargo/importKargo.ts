@@ -268,8 +268,9 @@ async function applyPlan(
 
 /**
  * The cluster scope's import: Kargo's ClusterPromotionTasks applied with PUT /cluster/manifests
- * before the projects whose stages call them. Answers whether the Stagecoach has a cluster
- * scope (an older one answers 404: the projects then report the tasks as skipped).
+ * before the projects whose stages call them, as a merge (what Stagecoach holds there besides
+ * is kept), or with --prune as the whole cluster scope. Answers whether the Stagecoach has a
+ * cluster scope (an older one answers 404: the projects then report the tasks as skipped).
  */
 async function importClusterScope(
   tasks: KubeObject[],
@@ -278,32 +279,21 @@ async function importClusterScope(
 ): Promise<boolean> {
   if (tasks.length === 0) return true;
   const { target } = options;
-  const base = { project: 'cluster scope', yaml: '', warnings: [] as string[] };
+  const plan = planCluster(tasks);
+  const base = {
+    project: 'cluster scope',
+    yaml: setYaml(plan),
+    warnings: [] as string[],
+  };
   if (!target) {
-    const plan = planCluster(tasks, undefined, options.prune);
-    report.cluster = await applyPlan(plan, undefined, {
-      ...base,
-      yaml: setYaml(plan),
-    });
+    report.cluster = await applyPlan(plan, undefined, base);
     return true;
   }
-  const existing = await target.clusterScope();
-  if ('unsupported' in existing) return false;
-  if ('failed' in existing) {
-    const plan = planCluster(tasks, undefined, options.prune);
-    report.cluster = {
-      ...base,
-      yaml: setYaml(plan),
-      ...reportOutcome(plan, { outcome: 'failed', message: existing.failed }),
-    };
-    return true;
-  }
-  const plan = planCluster(tasks, existing.scope, options.prune);
-  report.cluster = await applyPlan(
-    plan,
-    yaml => target.applyCluster(yaml, { prune: options.prune }),
-    { ...base, yaml: setYaml(plan) },
-  );
+  const outcome = await target.applyCluster(base.yaml, {
+    prune: options.prune,
+  });
+  if (outcome.outcome === 'unsupported') return false;
+  report.cluster = await applyPlan(plan, async () => outcome, base);
   return true;
 }
 

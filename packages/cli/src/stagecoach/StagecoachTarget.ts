@@ -22,14 +22,10 @@ export type ApplyOutcome =
       message: string;
       wouldRemove?: ManifestRemovals;
     }
+  /** 404 on the cluster scope: a Stagecoach from before it. */
+  | { outcome: 'unsupported'; message: string }
   /** Anything else: no credentials, not allowed, the backend unreachable. */
   | { outcome: 'failed'; message: string };
-
-/** The cluster scope as Stagecoach holds it (`GET /cluster/manifests`). */
-export interface ClusterScope {
-  clusterPromotionTasks: { name: string; spec: Record<string, unknown> }[];
-  clusterConfig?: { spec: Record<string, unknown> };
-}
 
 interface ErrorBody {
   error?: { message?: string; wouldRemove?: ManifestRemovals };
@@ -72,53 +68,45 @@ export class StagecoachTarget {
     );
   }
 
-  /** Applies the cluster scope's set (ClusterPromotionTasks, the ClusterConfig), all or nothing. */
+  /**
+   * Applies documents of the cluster scope, all or nothing, as a merge (`?merge=true`: added
+   * or updated, every other stored resource kept); with `prune`, as the whole cluster scope
+   * (what the set leaves out is removed). `unsupported` when the backend has no cluster scope.
+   */
   applyCluster(
     yaml: string,
     options: { prune: boolean },
   ): Promise<ApplyOutcome> {
-    return this.apply('the cluster scope', 'stagecoach.cluster.update', () =>
-      this.client.applyClusterManifests(
-        {
-          query: options.prune ? { prune: 'true' } : undefined,
-          body: { manifests: yaml },
-        },
-        { token: this.token },
-      ),
+    return this.apply(
+      'the cluster scope',
+      'stagecoach.cluster.update',
+      () =>
+        this.client.applyClusterManifests(
+          {
+            query: options.prune ? { prune: 'true' } : { merge: 'true' },
+            body: { manifests: yaml },
+          },
+          { token: this.token },
+        ),
+      { notFoundIsUnsupported: true },
     );
-  }
-
-  /**
-   * The cluster scope as applied; `unsupported` when the backend has none (a Stagecoach
-   * before cluster-scoped kinds: 404); a failure in words otherwise.
-   */
-  async clusterScope(): Promise<
-    { scope: ClusterScope } | { unsupported: true } | { failed: string }
-  > {
-    const response = await this.send(() =>
-      this.client.getClusterManifests({}, { token: this.token }),
-    );
-    if ('failed' in response) return response;
-    if (response.ok) return { scope: (await response.json()) as ClusterScope };
-    if (response.status === 404) return { unsupported: true };
-    return {
-      failed: this.failure(
-        response.status,
-        await this.errorMessage(response),
-        'the cluster scope',
-        'stagecoach.cluster.read',
-      ),
-    };
   }
 
   private async apply(
     what: string,
     permission: string,
     call: () => Promise<unknown>,
+    options: { notFoundIsUnsupported?: boolean } = {},
   ): Promise<ApplyOutcome> {
     const response = await this.send(call);
     if ('failed' in response) {
       return { outcome: 'failed', message: response.failed };
+    }
+    if (response.status === 404 && options.notFoundIsUnsupported) {
+      return {
+        outcome: 'unsupported',
+        message: `Stagecoach at ${this.url} has no ${what} (404)`,
+      };
     }
     if (response.ok) {
       const body = (await response.json()) as { warnings?: ApplyWarning[] };
@@ -161,15 +149,6 @@ export class StagecoachTarget {
           cause ? ` (${cause})` : ''
         }: is the backend running, and the --url right?`,
       };
-    }
-  }
-
-  private async errorMessage(response: Response): Promise<string> {
-    try {
-      const body = (await response.json()) as ErrorBody;
-      return body.error?.message ?? `${response.status} ${response.statusText}`;
-    } catch {
-      return `${response.status} ${response.statusText}`;
     }
   }
 
