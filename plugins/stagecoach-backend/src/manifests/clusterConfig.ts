@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { deepLinkSchema } from './projectConfig';
+import { deepLinkSchema, PROMOTION_WINDOWS_REFUSAL } from './projectConfig';
 
 /**
  * Kargo's ClusterConfig (`kind: ClusterConfig`, cluster-wide, named `cluster`): settings of
@@ -39,7 +39,7 @@ export const clusterConfigSpecSchema = z
     freightLinks: z.array(deepLinkSchema).optional(),
     /** Links shown on every project's stages, before the project's own. */
     stageLinks: z.array(deepLinkSchema).optional(),
-    promotionWindows: refused('promotion windows are a Kargo Enterprise feature that Stagecoach does not have: remove promotionWindows').optional(),
+    promotionWindows: refused(PROMOTION_WINDOWS_REFUSAL).optional(),
   })
   .strict();
 

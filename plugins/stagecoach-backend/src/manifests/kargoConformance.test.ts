@@ -226,7 +226,11 @@ const projectConfig: KindTable = {
     ['spec.promotionPolicies[].stageSelector.name (regex:, glob:)', { spec: { promotionPolicies: [{ stageSelector: { name: 'regex:^te' } }, { stageSelector: { name: 'glob:t*' } }] } }],
     ['spec.promotionPolicies[].stageSelector.matchLabels', policy({ stageSelector: { matchLabels: { tier: 'dev' } }, autoPromotionEnabled: true })],
     ['spec.promotionPolicies[].stageSelector.matchExpressions', policy({ stageSelector: { matchExpressions: [{ key: 'tier', operator: 'In', values: ['dev'] }] } })],
-    ['spec.promotionPolicies[].autoRollback (Kargo Enterprise: accepted, ignored)', policy({ stage: 'test', autoRollback: { onVerification: ['Failed'] } })],
+    [
+      'spec.promotionPolicies[].autoRollback (Kargo Enterprise)',
+      policy({ stage: 'test', autoRollback: { onVerification: ['Failed'] } }),
+      { path: 'spec.promotionPolicies[0].autoRollback', message: /^automatic rollback is a Kargo Enterprise feature that Stagecoach does not have: remove autoRollback/ },
+    ],
     ['spec.freightLinks[].title, url, description, if', { spec: { freightLinks: [link] } }],
     ['spec.stageLinks[].title, url, description, if', { spec: { stageLinks: [link] } }],
     ...['github', 'gitlab', 'gitea', 'bitbucket', 'dockerhub', 'quay', 'harbor'].map((p): Row => [`spec.webhookReceivers[].name, ${p}.secretRef.name`, receiver(p)]),
@@ -241,7 +245,11 @@ const projectConfig: KindTable = {
       receiver(p, extra),
       { path: `spec.webhookReceivers[0].${p}`, message },
     ]),
-    ['spec.promotionWindows (Kargo Enterprise: accepted, ignored)', { spec: { promotionWindows: [{ name: 'weekdays', kind: 'allow', rrule: 'FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR', dtstart: '2026-01-01T09:00:00Z', dtend: '2026-01-01T17:00:00Z' }] } }],
+    [
+      'spec.promotionWindows (Kargo Enterprise)',
+      { spec: { promotionWindows: [{ name: 'weekdays', kind: 'allow', rrule: 'FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR', dtstart: '2026-01-01T09:00:00Z', dtend: '2026-01-01T17:00:00Z' }] } },
+      { path: 'spec.promotionWindows', message: /^promotion windows are a Kargo Enterprise feature that Stagecoach does not enforce/ },
+    ],
   ],
 };
 
@@ -273,7 +281,7 @@ const clusterConfig: KindTable = {
     [
       'spec.promotionWindows (Kargo Enterprise)',
       { spec: { promotionWindows: [{ name: 'weekdays', kind: 'allow', rrule: 'FREQ=WEEKLY;BYDAY=MO' }] } },
-      { path: 'spec.promotionWindows', message: /^promotion windows are a Kargo Enterprise feature that Stagecoach does not have/ },
+      { path: 'spec.promotionWindows', message: /^promotion windows are a Kargo Enterprise feature that Stagecoach does not enforce/ },
     ],
   ],
 };

@@ -57,7 +57,6 @@ describe('ProjectConfig and stage sources in manifests', () => {
       autoPromotionEnabled: true
     - stageSelector: {name: "glob:stag*"}
       autoPromotionEnabled: true
-      autoRollback: {onPromotion: [Failed]}
     - stageSelector: {matchLabels: {tier: test}, matchExpressions: [{key: region, operator: NotIn, values: [eu]}]}
   webhookReceivers: []
   freightLinks:

@@ -1,11 +1,18 @@
 import { z } from 'zod';
 import { expressionsIn, syntaxProblem, unwrapExpression } from '../expressions/expressions';
 import { namePatternProblem } from '../util/namePatterns';
+import { refusedField } from './refusedField';
+
+/** Kargo Enterprise's promotion windows: a deny window ignored in silence would let promotions through. */
+export const PROMOTION_WINDOWS_REFUSAL =
+  'promotion windows are a Kargo Enterprise feature that Stagecoach does not enforce: remove promotionWindows (ignored, a deny window would let promotions through); to hold a stage, turn its auto-promotion off';
+const AUTO_ROLLBACK_REFUSAL =
+  'automatic rollback is a Kargo Enterprise feature that Stagecoach does not have: remove autoRollback; to go back, promote the earlier freight (a failed verification already keeps freight from moving on)';
 
 /**
  * Kargo's ProjectConfig (`kind: ProjectConfig`, named after its project): project-wide
  * policy. Stagecoach acts on `promotionPolicies` and on `freightLinks` / `stageLinks`;
- * `promotionWindows` (Kargo Enterprise) is accepted and stored, and `webhookReceivers` are
+ * `promotionWindows` and `autoRollback` (Kargo Enterprise) are refused, and `webhookReceivers` are
  * the project's inbound webhooks (their secrets come from the set's Secrets).
  */
 
@@ -51,14 +58,8 @@ const promotionPolicySchema = z
       .optional(),
     stageSelector: stageSelectorSchema.optional(),
     autoPromotionEnabled: z.boolean().optional(),
-    /** Kargo Enterprise: accepted and ignored. */
-    autoRollback: z
-      .object({
-        onPromotion: z.array(z.enum(['Failed', 'Errored'], { errorMap: () => ({ message: 'must be Failed or Errored' }) })).optional(),
-        onVerification: z.array(z.enum(['Failed', 'Error'], { errorMap: () => ({ message: 'must be Failed or Error' }) })).optional(),
-      })
-      .strict()
-      .optional(),
+    /** Kargo Enterprise: refused, so that nobody counts on a rollback that never comes. */
+    autoRollback: refusedField(AUTO_ROLLBACK_REFUSAL),
   })
   .strict();
 
@@ -145,8 +146,8 @@ export const projectConfigSpecSchema = z
     webhookReceivers: z.array(webhookReceiverSchema).optional(),
     freightLinks: z.array(deepLinkSchema).optional(),
     stageLinks: z.array(deepLinkSchema).optional(),
-    /** Kargo Enterprise: accepted and ignored. */
-    promotionWindows: z.array(z.record(z.unknown())).optional(),
+    /** Kargo Enterprise: refused, so that no deny window is ignored in silence. */
+    promotionWindows: refusedField(PROMOTION_WINDOWS_REFUSAL),
   })
   .strict()
   .superRefine((spec, ctx) => {
