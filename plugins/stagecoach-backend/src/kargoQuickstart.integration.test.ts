@@ -201,7 +201,8 @@ spec:
 `,
   };
   for (const stage of STAGES) {
-    files[`stages/${stage}/kustomization.yaml`] = `namespace: kargo-demo-${stage}\nresources:\n- ../../base\n- content.yaml\n`;
+    // `bases` for the folder: the kustomize in Debian's kubectl 1.20 (v2.0.3) reads only files from `resources`
+    files[`stages/${stage}/kustomization.yaml`] = `namespace: kargo-demo-${stage}\nbases:\n- ../../base\nresources:\n- content.yaml\n`;
     files[`stages/${stage}/content.yaml`] = `apiVersion: v1
 kind: ConfigMap
 metadata:
