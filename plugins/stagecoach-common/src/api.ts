@@ -62,6 +62,7 @@ export type ClusterTaskUse = Generated.ClusterTaskUse;
 export type ApplyClusterManifestsResult = Generated.ApplyClusterManifestsResult;
 export type ClusterManifestApply = Generated.ClusterManifestApply;
 export type EntityPipeline = Generated.EntityPipeline;
+export type PipelineSource = Generated.PipelineSource;
 export type FreightList = Generated.FreightList;
 export type PromotionList = Generated.PromotionList;
 

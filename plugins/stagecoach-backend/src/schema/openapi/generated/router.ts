@@ -2040,6 +2040,78 @@ export const spec = {
           appsError: {
             type: 'string',
           },
+          source: {
+            $ref: '#/components/schemas/PipelineSource',
+          },
+        },
+      },
+      PipelineSource: {
+        type: 'object',
+        description:
+          "Where the project's pipeline comes from when a catalog entity names its manifests with the `stagecoach.io/pipeline-ref` annotation (docs/pipelines-from-the-catalog.md): what was applied, when, by which entity, and what was refused. The last good pipeline stays in force.",
+        required: ['ref', 'entity', 'managed'],
+        properties: {
+          ref: {
+            type: 'string',
+            description:
+              "The owning entity's `stagecoach.io/pipeline-ref` (`dir:<path>` or `url:<url>`).",
+          },
+          entity: {
+            type: 'string',
+            description:
+              "The entity that owns the project's pipeline, as `kind:namespace/name`.",
+          },
+          managed: {
+            type: 'boolean',
+            description:
+              'False once the owning entity dropped the annotation (or left the catalog); the project stays as it was.',
+          },
+          revision: {
+            type: 'string',
+            description:
+              "The revision last applied (the source's commit or ETag).",
+          },
+          appliedAt: {
+            type: 'string',
+            format: 'date-time',
+          },
+          checkedAt: {
+            type: 'string',
+            format: 'date-time',
+            description: 'When the source was last read.',
+          },
+          refusedRevision: {
+            type: 'string',
+            description:
+              'The revision of the newest change, refused; `problems` says why.',
+          },
+          problems: {
+            type: 'array',
+            description:
+              'Why the newest change was refused; nothing of it was applied.',
+            items: {
+              allOf: [
+                {
+                  $ref: '#/components/schemas/ManifestProblem',
+                },
+                {
+                  type: 'object',
+                  properties: {
+                    file: {
+                      type: 'string',
+                      description:
+                        'The file the document is in, for a `dir:` source; `document` then counts in that file.',
+                    },
+                  },
+                },
+              ],
+            },
+          },
+          error: {
+            type: 'string',
+            description:
+              "Why the source could not be read or applied (other than invalid manifests), or which entity owns the project when this entity's claim is refused.",
+          },
         },
       },
       WebhookAccepted: {

@@ -1085,6 +1085,34 @@ export interface components {
         stage?: string;
       })[];
       appsError?: string;
+      source?: components['schemas']['PipelineSource'];
+    };
+    /** @description Where the project's pipeline comes from when a catalog entity names its manifests with the `stagecoach.io/pipeline-ref` annotation (docs/pipelines-from-the-catalog.md): what was applied, when, by which entity, and what was refused. The last good pipeline stays in force. */
+    PipelineSource: {
+      /** @description The owning entity's `stagecoach.io/pipeline-ref` (`dir:<path>` or `url:<url>`). */
+      ref: string;
+      /** @description The entity that owns the project's pipeline, as `kind:namespace/name`. */
+      entity: string;
+      /** @description False once the owning entity dropped the annotation (or left the catalog); the project stays as it was. */
+      managed: boolean;
+      /** @description The revision last applied (the source's commit or ETag). */
+      revision?: string;
+      /** Format: date-time */
+      appliedAt?: string;
+      /**
+       * Format: date-time
+       * @description When the source was last read.
+       */
+      checkedAt?: string;
+      /** @description The revision of the newest change, refused; `problems` says why. */
+      refusedRevision?: string;
+      /** @description Why the newest change was refused; nothing of it was applied. */
+      problems?: (components['schemas']['ManifestProblem'] & {
+        /** @description The file the document is in, for a `dir:` source; `document` then counts in that file. */
+        file?: string;
+      })[];
+      /** @description Why the source could not be read or applied (other than invalid manifests), or which entity owns the project when this entity's claim is refused. */
+      error?: string;
     };
     WebhookAccepted: {
       /** @description What the delivery says changed (a Git repository, an image or a chart repository). */
@@ -1262,6 +1290,7 @@ export type ProjectCredentialList =
 export type ManifestRemovals = components['schemas']['ManifestRemovals'];
 export type ManifestProblem = components['schemas']['ManifestProblem'];
 export type EntityPipeline = components['schemas']['EntityPipeline'];
+export type PipelineSource = components['schemas']['PipelineSource'];
 export type WebhookAccepted = components['schemas']['WebhookAccepted'];
 export type WebhookIgnored = components['schemas']['WebhookIgnored'];
 export type WebhookError = components['schemas']['WebhookError'];
