@@ -14,11 +14,38 @@ import type {
 import type { StagePolicies } from '../stages/StagePolicies';
 import { FREIGHT_ALIAS_RULE, isFreightAlias } from '../store/freightAlias';
 import type { FreightStore } from '../store/FreightStore';
-import type { PipelineStore, StoredStage } from '../store/PipelineStore';
+import type { PipelineStore } from '../store/PipelineStore';
 import type { Clock, Logger } from '../util/types';
 import type { SubscriptionContext } from '../discovery/types';
 import type { DomainEventBus } from './events/DomainEventBus';
 import type { Views } from './views';
+import {
+  collectFreightPage,
+  FREIGHT_PAGE_MAX,
+  FreightPageRequest,
+  freightPageCursor,
+  freightPageLimit,
+} from './freightPages';
+
+/** How a freight list may be narrowed: each filter applied on the server. */
+export interface FreightListFilter {
+  /** The origin warehouse. */
+  warehouse?: string;
+  /** Matches, ignoring case, the alias, the ID's start or the artifacts' text (tag, commit, version, repository). */
+  q?: string;
+  /** Only freight that may enter this stage now. */
+  stage?: string;
+  /** Only freight this stage holds now. */
+  inStage?: string;
+  /** Only freight verified in this stage. */
+  verifiedIn?: string;
+}
+
+/** A page of freight and, when more follows, the cursor of the next. */
+export interface FreightPage {
+  items: Freight[];
+  nextCursor?: string;
+}
 
 export interface FreightServiceOptions {
   pipelines: PipelineStore;
@@ -40,27 +67,73 @@ export interface FreightServiceOptions {
 export class FreightService {
   constructor(private readonly o: FreightServiceOptions) {}
 
+  /** The newest freight (of a warehouse), or with `stage` the newest that may enter it: at most `limit`. */
   async list(
     project: string,
     filter: { stage?: string; origin?: string; limit?: number } = {},
   ): Promise<Freight[]> {
+    const page = await this.page(project, {
+      stage: filter.stage,
+      warehouse: filter.origin,
+      limit: Math.min(filter.limit ?? FREIGHT_PAGE_MAX, FREIGHT_PAGE_MAX),
+    });
+    return page.items;
+  }
+
+  /**
+   * One page of freight, newest first, filtered on the database where it can be: `warehouse`
+   * (the origin), `q` (alias, ID or artifact text), `inStage` (held by that stage now),
+   * `verifiedIn` (verified in that stage); `stage` keeps the freight that may enter that
+   * stage now. `cursor` is a previous page's `nextCursor`.
+   */
+  async page(
+    project: string,
+    filter: FreightListFilter & FreightPageRequest,
+  ): Promise<FreightPage> {
     const { pipelines, freight, policies, views } = this.o;
+    const limit = freightPageLimit(filter.limit);
+    const after = freightPageCursor(filter.cursor);
     await pipelines.assertProject(project);
-    let stage: StoredStage | undefined;
-    if (filter.stage) stage = await pipelines.getStage(project, filter.stage);
-    const all = await freight.list(project, {
-      warehouses: filter.origin ? [filter.origin] : undefined,
-      limit: stage ? undefined : filter.limit,
-    });
-    const ctx = await policies.context(project, {
-      freightIds: all.map(f => f.id),
-    });
-    let items = all;
-    if (stage) {
-      items = all.filter(f => policies.availability(ctx, stage!, f).available);
-      if (filter.limit) items = items.slice(0, filter.limit);
+    const [available, holding, verified] = await Promise.all([
+      filter.stage ? pipelines.getStage(project, filter.stage) : undefined,
+      filter.inStage ? pipelines.getStage(project, filter.inStage) : undefined,
+      filter.verifiedIn ? pipelines.getStage(project, filter.verifiedIn) : undefined,
+    ]);
+    let ids: string[] | undefined;
+    if (holding) {
+      const held = await freight.heldInStage(project, holding.name);
+      ids = [...new Set([...(holding.currentFreightId ? [holding.currentFreightId] : []), ...[...held.values()].map(f => f.id)])];
     }
-    return items.map(f => views.freight(f, ctx));
+    const page = await collectFreightPage({
+      project,
+      policies,
+      limit,
+      after,
+      read: (from, n) =>
+        freight.page(project, {
+          warehouses: filter.warehouse ? [filter.warehouse] : undefined,
+          q: filter.q,
+          ids,
+          verifiedIn: verified?.name,
+          after: from,
+          limit: n,
+        }),
+      keep: available ? (f, ctx) => policies.availability(ctx, available, f).available : undefined,
+    });
+    return {
+      items: page.items.map(i => views.freight(i.freight, i.ctx)),
+      ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
+    };
+  }
+
+  /** Freight by ID, as the API shows it, newest first (those that no longer exist left out). */
+  async getMany(project: string, ids: string[]): Promise<Freight[]> {
+    const found = await this.o.freight.getMany(project, ids);
+    if (found.length === 0) return [];
+    const ctx = await this.o.policies.context(project, { freightIds: found.map(f => f.id) });
+    return found
+      .sort((a, b) => (a.createdAt === b.createdAt ? a.id.localeCompare(b.id) : a.createdAt < b.createdAt ? 1 : -1))
+      .map(f => this.o.views.freight(f, ctx));
   }
 
   async get(project: string, idOrAlias: string): Promise<Freight> {

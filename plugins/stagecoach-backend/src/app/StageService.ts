@@ -6,10 +6,11 @@ import type {
 import { autoPromotionCandidate } from '../stages/autoPromotion';
 import type { StagePolicies } from '../stages/StagePolicies';
 import type { FreightStore } from '../store/FreightStore';
-import type { PipelineStore } from '../store/PipelineStore';
+import type { PipelineStore, StoredStage } from '../store/PipelineStore';
 import type { Logger } from '../util/types';
 import type { DomainEventBus } from './events/DomainEventBus';
 import type { Views } from './views';
+import { collectFreightPage, FreightPageRequest, freightPageCursor, freightPageLimit } from './freightPages';
 
 export interface StageServiceOptions {
   pipelines: PipelineStore;
@@ -39,36 +40,42 @@ export class StageService {
   }
 
   /**
-   * Every freight of the stage's warehouses, newest first, with whether it may enter the
-   * stage now and why (not), and which one auto-promotion would promote.
+   * A page of the freight of the stage's warehouses, newest first, each with whether it may
+   * enter the stage now and why (not), and which one auto-promotion would promote. Filtered
+   * on the server: `warehouse` (one of the stage's), `q` (alias, ID or artifact text),
+   * `available` (only the freight that may enter now).
    */
   async freight(
     project: string,
     stageName: string,
-    filter: { limit?: number } = {},
+    filter: FreightPageRequest & { warehouse?: string; q?: string; available?: boolean } = {},
   ): Promise<StageFreightList> {
     const { pipelines, freight, policies, views } = this.o;
+    const limit = freightPageLimit(filter.limit);
+    const after = freightPageCursor(filter.cursor);
     const stage = await pipelines.getStage(project, stageName);
-    const all = await freight.list(project, {
-      warehouses: stage.spec.requestedFreight.map(r => r.origin.name),
-    });
-    const ctx = await policies.context(project, {
-      freightIds: all.map(f => f.id),
-    });
-    const candidates = new Set<string>();
-    if (policies.autoPromotion(ctx, stage).enabled) {
-      for (const r of stage.spec.requestedFreight) {
-        const c = autoPromotionCandidate(
-          policies,
-          ctx,
-          stage,
-          r,
-          all.filter(f => f.warehouse === r.origin.name),
-        );
-        if (c) candidates.add(c.id);
-      }
+    const origins = stage.spec.requestedFreight.map(r => r.origin.name);
+    if (filter.warehouse !== undefined && !origins.includes(filter.warehouse)) {
+      throw new InputError(
+        `warehouse ${filter.warehouse} is not one stage ${stageName} takes freight from (${origins.join(', ')})`,
+      );
     }
-    const items = all.slice(0, filter.limit ?? all.length).map(f => {
+    const page = await collectFreightPage({
+      project,
+      policies,
+      limit,
+      after,
+      read: (from, n) =>
+        freight.page(project, {
+          warehouses: filter.warehouse ? [filter.warehouse] : origins,
+          q: filter.q,
+          after: from,
+          limit: n,
+        }),
+      keep: filter.available ? (f, ctx) => policies.availability(ctx, stage, f).available : undefined,
+    });
+    const candidates = await this.autoPromotionCandidates(project, stage);
+    const items = page.items.map(({ freight: f, ctx }) => {
       const a = policies.availability(ctx, stage, f);
       return {
         freight: views.freight(f, ctx),
@@ -78,7 +85,41 @@ export class StageService {
         ...(candidates.has(f.id) ? { autoPromotionCandidate: true } : {}),
       };
     });
-    return { stage: stageName, items };
+    return { stage: stageName, items, ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) };
+  }
+
+  /**
+   * The freight auto-promotion would promote to the stage, one per origin, whatever page is
+   * shown: with MatchUpstream the freight the upstream stage holds (read by ID), else the
+   * newest available, found reading the origin's freight a batch at a time.
+   */
+  private async autoPromotionCandidates(project: string, stage: StoredStage): Promise<Set<string>> {
+    const { freight, policies } = this.o;
+    const candidates = new Set<string>();
+    const ctx0 = await policies.context(project, { freightIds: [] });
+    if (!policies.autoPromotion(ctx0, stage).enabled) return candidates;
+    for (const r of stage.spec.requestedFreight) {
+      if (r.sources.autoPromotionOptions?.selectionPolicy === 'MatchUpstream') {
+        const upstream = ctx0.stage(r.sources.stages?.[0] ?? '');
+        if (!upstream) continue;
+        const held = await freight.heldInStage(project, upstream.name);
+        const ids = [...new Set([upstream.currentFreightId, held.get(r.origin.name)?.id].filter((x): x is string => !!x))];
+        const ofOrigin = (await freight.getMany(project, ids)).filter(f => f.warehouse === r.origin.name);
+        const ctx = await policies.context(project, { freightIds: ofOrigin.map(f => f.id) });
+        const c = autoPromotionCandidate(policies, ctx, stage, r, ofOrigin);
+        if (c) candidates.add(c.id);
+        continue;
+      }
+      const first = await collectFreightPage({
+        project,
+        policies,
+        limit: 1,
+        read: (from, n) => freight.page(project, { warehouses: [r.origin.name], after: from, limit: n }),
+        keep: (f, ctx) => policies.availability(ctx, stage, f).available,
+      });
+      if (first.items[0]) candidates.add(first.items[0].freight.id);
+    }
+    return candidates;
   }
 
   /** Releases a stage's auto-promotion hold (of one origin, or all), so that auto-promotion resumes. */

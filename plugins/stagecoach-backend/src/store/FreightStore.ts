@@ -3,6 +3,7 @@ import { ConflictError, NotFoundError } from '@backstage/errors';
 import { ArtifactReferences, FreightArtifacts, freightId, randomAlias } from './freightIdentity';
 import { FreightRow, FreightStageRow } from './rows';
 import type { FreightApprovalColumns } from './policyRows';
+import type { FreightCursor } from './freightCursor';
 
 export interface StoredFreight {
   project: string;
@@ -20,6 +21,11 @@ async function inChunks<T>(ids: string[], read: (chunk: string[]) => Promise<T[]
   const out: T[] = [];
   for (let i = 0; i < ids.length; i += IN_LIST_MAX) out.push(...(await read(ids.slice(i, i + IN_LIST_MAX))));
   return out;
+}
+
+/** A LIKE pattern's text taken literally, with `!` as the escape character. */
+function likeEscape(text: string): string {
+  return text.replace(/[!%_]/g, c => `!${c}`);
 }
 
 /** How freight stands in one stage: verified, approved. */
@@ -133,6 +139,71 @@ export class FreightStore {
     if (filter.limit) q.limit(filter.limit);
     const rows: FreightRow[] = await q;
     return rows.map(toFreight);
+  }
+
+  /**
+   * One page of freight, newest first (created_at descending, id ascending), strictly after
+   * `after` when given: keyset pagination, so freight stored meanwhile never shifts a page.
+   * `q` matches, ignoring case, the alias, the ID's start or any text of the artifacts
+   * (repository, image tag, commit, chart version); `ids` keeps only those freight;
+   * `verifiedIn` only the freight verified in that stage.
+   */
+  async page(
+    project: string,
+    filter: {
+      warehouses?: string[];
+      q?: string;
+      ids?: string[];
+      verifiedIn?: string;
+      after?: FreightCursor;
+      limit: number;
+    },
+  ): Promise<StoredFreight[]> {
+    const k = this.knex;
+    const q = k('stagecoach_freight as f').where('f.project', project).orderBy([
+      { column: 'f.created_at', order: 'desc' },
+      { column: 'f.id', order: 'asc' },
+    ]);
+    if (filter.warehouses) q.whereIn('f.warehouse', filter.warehouses);
+    if (filter.ids) {
+      if (filter.ids.length === 0) return [];
+      q.whereIn('f.id', filter.ids.slice(0, IN_LIST_MAX));
+    }
+    if (filter.q) {
+      const pattern = `%${likeEscape(filter.q.toLowerCase())}%`;
+      const prefix = `${likeEscape(filter.q.toLowerCase())}%`;
+      q.where(b =>
+        b
+          .whereRaw("LOWER(f.alias) LIKE ? ESCAPE '!'", [pattern])
+          .orWhereRaw("f.id LIKE ? ESCAPE '!'", [prefix])
+          .orWhereRaw("LOWER(f.artifacts_json) LIKE ? ESCAPE '!'", [pattern]),
+      );
+    }
+    if (filter.verifiedIn) {
+      const stage = filter.verifiedIn;
+      q.whereExists(function verified() {
+        this.from('stagecoach_freight_stages as v')
+          .whereRaw('v.project = f.project')
+          .whereRaw('v.freight_id = f.id')
+          .where('v.stage', stage)
+          .whereNotNull('v.verified_at');
+      });
+    }
+    if (filter.after) {
+      const { createdAt, id } = filter.after;
+      q.where(b => b.where('f.created_at', '<', createdAt).orWhere(c => c.where('f.created_at', createdAt).andWhere('f.id', '>', id)));
+    }
+    const rows: FreightRow[] = await q.limit(filter.limit).select('f.*');
+    return rows.map(toFreight);
+  }
+
+  /** Freight by ID (those that exist), in no particular order. */
+  async getMany(project: string, ids: string[]): Promise<StoredFreight[]> {
+    if (ids.length === 0) return [];
+    return inChunks([...new Set(ids)], async chunk => {
+      const rows: FreightRow[] = await this.knex('stagecoach_freight').where({ project }).whereIn('id', chunk);
+      return rows.map(toFreight);
+    });
   }
 
   /** Gives freight a new alias; ConflictError when another freight of the project has it. */

@@ -56,6 +56,10 @@ export interface RouteContext {
   limitParam(req: ApiRequest): number | undefined;
   /** A query parameter given once, not empty. */
   stringParam(req: ApiRequest, name: string): string | undefined;
+  /** `limit` of a paginated list, as a number (its bounds are the list's to check). */
+  pageLimitParam(req: ApiRequest): number | undefined;
+  /** A query parameter `true` or `false`. */
+  booleanParam(req: ApiRequest, name: string): boolean | undefined;
 }
 
 export interface RouteContextOptions {
@@ -136,6 +140,19 @@ export function createRouteContext(options: RouteContextOptions): RouteContext {
       if (typeof v !== 'string' || !v)
         throw new InputError(`${name} must be a single non-empty value`);
       return v;
+    },
+    pageLimitParam(req) {
+      const raw = req.query.limit;
+      if (raw === undefined) return undefined;
+      const n = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\d+$/.test(raw) ? Number(raw) : NaN;
+      if (!Number.isInteger(n)) throw new InputError('limit must be a whole number of items per page');
+      return n;
+    },
+    booleanParam(req, name) {
+      const v = req.query[name];
+      if (v === undefined || typeof v === 'boolean') return v;
+      if (v !== 'true' && v !== 'false') throw new InputError(`${name} must be true or false`);
+      return v === 'true';
     },
   };
 }

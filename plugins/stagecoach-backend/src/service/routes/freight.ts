@@ -13,17 +13,22 @@ export function freightRoutes({
   readProject,
   change,
   actorOf,
-  limitParam,
+  pageLimitParam,
   stringParam,
 }: RouteContext): void {
   router.get('/projects/:project/freight', async (req, res) => {
     await readProject(req, req.params.project);
-    const items = await engine.freight.list(req.params.project, {
-      stage: stringParam(req, 'stage'),
-      origin: stringParam(req, 'origin'),
-      limit: limitParam(req),
-    });
-    res.json({ items });
+    res.json(
+      await engine.freight.page(req.params.project, {
+        stage: stringParam(req, 'stage'),
+        warehouse: stringParam(req, 'warehouse') ?? stringParam(req, 'origin'),
+        q: stringParam(req, 'q'),
+        inStage: stringParam(req, 'inStage'),
+        verifiedIn: stringParam(req, 'verifiedIn'),
+        limit: pageLimitParam(req),
+        cursor: stringParam(req, 'cursor'),
+      }),
+    );
   });
 
   // freight assembled by hand from what a warehouse discovered: 201 when new, 200 when it existed

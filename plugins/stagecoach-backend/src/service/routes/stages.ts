@@ -8,7 +8,8 @@ export function stagesRoutes({
   readProject,
   change,
   actorOf,
-  limitParam,
+  pageLimitParam,
+  booleanParam,
   stringParam,
 }: RouteContext): void {
   router.get('/projects/:project/stages', async (req, res) => {
@@ -21,12 +22,16 @@ export function stagesRoutes({
     res.json(await engine.stages.get(req.params.project, req.params.stage));
   });
 
-  // every freight of the stage's warehouses: available or not, and why
+  // a page of the freight of the stage's warehouses: available or not, and why
   router.get('/projects/:project/stages/:stage/freight', async (req, res) => {
     await readProject(req, req.params.project);
     res.json(
       await engine.stages.freight(req.params.project, req.params.stage, {
-        limit: limitParam(req),
+        warehouse: stringParam(req, 'warehouse'),
+        q: stringParam(req, 'q'),
+        available: booleanParam(req, 'available'),
+        limit: pageLimitParam(req),
+        cursor: stringParam(req, 'cursor'),
       }),
     );
   });

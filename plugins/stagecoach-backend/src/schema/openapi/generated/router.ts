@@ -151,6 +151,50 @@ export const spec = {
           minLength: 1,
         },
       },
+      warehouseFilter: {
+        name: 'warehouse',
+        in: 'query',
+        required: false,
+        description: 'Only the freight of this warehouse (its origin).',
+        schema: {
+          type: 'string',
+          minLength: 1,
+        },
+      },
+      freightQuery: {
+        name: 'q',
+        in: 'query',
+        required: false,
+        description:
+          'Only the freight whose alias, ID (its start) or artifacts (image tag, commit, chart version, repository) contain this text, ignoring case.',
+        schema: {
+          type: 'string',
+          minLength: 1,
+          maxLength: 200,
+        },
+      },
+      freightPageLimit: {
+        name: 'limit',
+        in: 'query',
+        required: false,
+        description: 'Freight per page (50 when absent).',
+        schema: {
+          type: 'integer',
+          minimum: 1,
+          maximum: 200,
+        },
+      },
+      freightCursor: {
+        name: 'cursor',
+        in: 'query',
+        required: false,
+        description:
+          'The `nextCursor` of the previous page, as it was answered (opaque); none for the first page. A cursor this API did not give is a 400.',
+        schema: {
+          type: 'string',
+          minLength: 1,
+        },
+      },
     },
     responses: {
       BadRequest: {
@@ -880,7 +924,7 @@ export const spec = {
         },
       },
       FreightList: {
-        description: 'Freight, newest first.',
+        description: 'A page of freight, newest first.',
         type: 'object',
         required: ['items'],
         properties: {
@@ -889,6 +933,11 @@ export const spec = {
             items: {
               $ref: '#/components/schemas/Freight',
             },
+          },
+          nextCursor: {
+            type: 'string',
+            description:
+              'Pass as `cursor` for the next page; absent on the last page.',
           },
         },
       },
@@ -1401,6 +1450,8 @@ export const spec = {
         },
       },
       StageFreightList: {
+        description:
+          "A page of the freight of a stage's warehouses, newest first.",
         type: 'object',
         required: ['stage', 'items'],
         properties: {
@@ -1412,6 +1463,11 @@ export const spec = {
             items: {
               $ref: '#/components/schemas/StageFreightAvailability',
             },
+          },
+          nextCursor: {
+            type: 'string',
+            description:
+              'Pass as `cursor` for the next page; absent on the last page.',
           },
         },
       },
@@ -2669,7 +2725,7 @@ export const spec = {
         operationId: 'ListFreight',
         tags: ['freight'],
         description:
-          'Freight, newest first; with `stage`, only the freight that may enter that stage now.',
+          'A page of freight, newest first, filtered on the server; with `stage`, only the freight that may enter that stage now. Follow `nextCursor` for the next page.',
         parameters: [
           {
             $ref: '#/components/parameters/project',
@@ -2678,10 +2734,39 @@ export const spec = {
             $ref: '#/components/parameters/stageFilter',
           },
           {
+            $ref: '#/components/parameters/warehouseFilter',
+          },
+          {
             $ref: '#/components/parameters/originFilter',
           },
           {
-            $ref: '#/components/parameters/limit',
+            $ref: '#/components/parameters/freightQuery',
+          },
+          {
+            name: 'inStage',
+            in: 'query',
+            required: false,
+            description: 'Only the freight this stage holds now.',
+            schema: {
+              type: 'string',
+              minLength: 1,
+            },
+          },
+          {
+            name: 'verifiedIn',
+            in: 'query',
+            required: false,
+            description: 'Only the freight verified in this stage.',
+            schema: {
+              type: 'string',
+              minLength: 1,
+            },
+          },
+          {
+            $ref: '#/components/parameters/freightPageLimit',
+          },
+          {
+            $ref: '#/components/parameters/freightCursor',
           },
         ],
         responses: {
@@ -2989,7 +3074,7 @@ export const spec = {
         operationId: 'ListStageFreight',
         tags: ['stages'],
         description:
-          "Every freight of the stage's warehouses, newest first, with whether (and why not) it may enter.",
+          "A page of the freight of the stage's warehouses, newest first, each with whether (and why not) it may enter. Follow `nextCursor` for the next page.",
         parameters: [
           {
             $ref: '#/components/parameters/project',
@@ -2998,7 +3083,26 @@ export const spec = {
             $ref: '#/components/parameters/stage',
           },
           {
-            $ref: '#/components/parameters/limit',
+            $ref: '#/components/parameters/warehouseFilter',
+          },
+          {
+            $ref: '#/components/parameters/freightQuery',
+          },
+          {
+            name: 'available',
+            in: 'query',
+            required: false,
+            description:
+              'With `true`, only the freight that may enter the stage now.',
+            schema: {
+              type: 'boolean',
+            },
+          },
+          {
+            $ref: '#/components/parameters/freightPageLimit',
+          },
+          {
+            $ref: '#/components/parameters/freightCursor',
           },
         ],
         responses: {

@@ -181,7 +181,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** @description Freight, newest first; with `stage`, only the freight that may enter that stage now. */
+    /** @description A page of freight, newest first, filtered on the server; with `stage`, only the freight that may enter that stage now. Follow `nextCursor` for the next page. */
     get: operations['ListFreight'];
     put?: never;
     /** @description Assembles freight from artifacts a warehouse discovered. */
@@ -265,7 +265,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** @description Every freight of the stage's warehouses, newest first, with whether (and why not) it may enter. */
+    /** @description A page of the freight of the stage's warehouses, newest first, each with whether (and why not) it may enter. Follow `nextCursor` for the next page. */
     get: operations['ListStageFreight'];
     put?: never;
     post?: never;
@@ -707,9 +707,11 @@ export interface components {
       origin: components['schemas']['FreightOrigin'];
       sources: components['schemas']['FreightSources'];
     };
-    /** @description Freight, newest first. */
+    /** @description A page of freight, newest first. */
     FreightList: {
       items: components['schemas']['Freight'][];
+      /** @description Pass as `cursor` for the next page; absent on the last page. */
+      nextCursor?: string;
     };
     /** @description Freight assembled by hand from artifacts its warehouse has discovered (listed in the warehouse's `status.discovered`), exactly one per subscription of the warehouse, in any order. */
     CreateFreightRequest: {
@@ -882,9 +884,12 @@ export interface components {
       availableAt?: string;
       autoPromotionCandidate?: boolean;
     };
+    /** @description A page of the freight of a stage's warehouses, newest first. */
     StageFreightList: {
       stage: string;
       items: components['schemas']['StageFreightAvailability'][];
+      /** @description Pass as `cursor` for the next page; absent on the last page. */
+      nextCursor?: string;
     };
     /** @enum {string} */
     VerificationPhase:
@@ -1197,6 +1202,14 @@ export interface components {
     stageFilter: string;
     /** @description The name of a warehouse (the freight's origin). */
     originFilter: string;
+    /** @description Only the freight of this warehouse (its origin). */
+    warehouseFilter: string;
+    /** @description Only the freight whose alias, ID (its start) or artifacts (image tag, commit, chart version, repository) contain this text, ignoring case. */
+    freightQuery: string;
+    /** @description Freight per page (50 when absent). */
+    freightPageLimit: number;
+    /** @description The `nextCursor` of the previous page, as it was answered (opaque); none for the first page. A cursor this API did not give is a 400. */
+    freightCursor: string;
   };
   requestBodies: never;
   headers: never;
@@ -1309,6 +1322,12 @@ export type ParameterVerificationId =
 export type ParameterLimit = components['parameters']['limit'];
 export type ParameterStageFilter = components['parameters']['stageFilter'];
 export type ParameterOriginFilter = components['parameters']['originFilter'];
+export type ParameterWarehouseFilter =
+  components['parameters']['warehouseFilter'];
+export type ParameterFreightQuery = components['parameters']['freightQuery'];
+export type ParameterFreightPageLimit =
+  components['parameters']['freightPageLimit'];
+export type ParameterFreightCursor = components['parameters']['freightCursor'];
 export type $defs = Record<string, never>;
 export interface operations {
   ListProjects: {
@@ -1657,10 +1676,20 @@ export interface operations {
     parameters: {
       query?: {
         stage?: components['parameters']['stageFilter'];
+        /** @description Only the freight of this warehouse (its origin). */
+        warehouse?: components['parameters']['warehouseFilter'];
         /** @description The name of a warehouse (the freight's origin). */
         origin?: components['parameters']['originFilter'];
-        /** @description At most this many items, newest first. */
-        limit?: components['parameters']['limit'];
+        /** @description Only the freight whose alias, ID (its start) or artifacts (image tag, commit, chart version, repository) contain this text, ignoring case. */
+        q?: components['parameters']['freightQuery'];
+        /** @description Only the freight this stage holds now. */
+        inStage?: string;
+        /** @description Only the freight verified in this stage. */
+        verifiedIn?: string;
+        /** @description Freight per page (50 when absent). */
+        limit?: components['parameters']['freightPageLimit'];
+        /** @description The `nextCursor` of the previous page, as it was answered (opaque); none for the first page. A cursor this API did not give is a 400. */
+        cursor?: components['parameters']['freightCursor'];
       };
       header?: never;
       path: {
@@ -1887,8 +1916,16 @@ export interface operations {
   ListStageFreight: {
     parameters: {
       query?: {
-        /** @description At most this many items, newest first. */
-        limit?: components['parameters']['limit'];
+        /** @description Only the freight of this warehouse (its origin). */
+        warehouse?: components['parameters']['warehouseFilter'];
+        /** @description Only the freight whose alias, ID (its start) or artifacts (image tag, commit, chart version, repository) contain this text, ignoring case. */
+        q?: components['parameters']['freightQuery'];
+        /** @description With `true`, only the freight that may enter the stage now. */
+        available?: boolean;
+        /** @description Freight per page (50 when absent). */
+        limit?: components['parameters']['freightPageLimit'];
+        /** @description The `nextCursor` of the previous page, as it was answered (opaque); none for the first page. A cursor this API did not give is a 400. */
+        cursor?: components['parameters']['freightCursor'];
       };
       header?: never;
       path: {

@@ -481,7 +481,7 @@ export class DefaultApiClient {
   }
 
   /**
-   * Freight, newest first; with `stage`, only the freight that may enter that stage now.
+   * A page of freight, newest first, filtered on the server; with `stage`, only the freight that may enter that stage now. Follow `nextCursor` for the next page.
    * `GET /projects/{project}/freight`
    */
   public async listFreight(
@@ -629,7 +629,7 @@ export class DefaultApiClient {
   }
 
   /**
-   * Every freight of the stage's warehouses, newest first, with whether (and why not) it may enter.
+   * A page of the freight of the stage's warehouses, newest first, each with whether (and why not) it may enter. Follow `nextCursor` for the next page.
    * `GET /projects/{project}/stages/{stage}/freight`
    */
   public async listStageFreight(
