@@ -12,7 +12,7 @@ import type { WarehouseService } from './WarehouseService';
 
 export interface EntityPipelineServiceOptions {
   pipelines: PipelineStore;
-  freight: Pick<FreightService, 'list'>;
+  freight: Pick<FreightService, 'listWithHeld'>;
   warehouses: Pick<WarehouseService, 'list'>;
   views: Views;
   kube: KubeClusters;
@@ -39,7 +39,7 @@ export class EntityPipelineService {
     }
     const [stageViews, freight, allWarehouses, apps] = await Promise.all([
       views.stages(project, stages),
-      this.o.freight.list(project, { limit: 100 }),
+      this.o.freight.listWithHeld(project, stages, 100),
       this.o.warehouses.list(project),
       entityApps(
         this.o.kube,

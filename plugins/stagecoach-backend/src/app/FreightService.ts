@@ -126,6 +126,23 @@ export class FreightService {
     };
   }
 
+  /**
+   * What a pipeline's page shows: the `limit` newest freight, then the older freight the
+   * stages hold (read by ID, however old), newest first. Each freight's stages are its own.
+   */
+  async listWithHeld(
+    project: string,
+    stages: { currentFreightId?: string }[],
+    limit: number,
+  ): Promise<Freight[]> {
+    const newest = await this.list(project, { limit });
+    const shown = new Set(newest.map(f => f.id));
+    const held = stages
+      .map(s => s.currentFreightId)
+      .filter((id): id is string => !!id && !shown.has(id));
+    return [...newest, ...(await this.getMany(project, held))];
+  }
+
   /** Freight by ID, as the API shows it, newest first (those that no longer exist left out). */
   async getMany(project: string, ids: string[]): Promise<Freight[]> {
     const found = await this.o.freight.getMany(project, ids);

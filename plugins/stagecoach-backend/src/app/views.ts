@@ -145,20 +145,13 @@ export class Views {
         ].filter((x): x is string => !!x),
       ),
     ];
-    const aliases = new Map<string, string>();
-    const stored = new Map<string, StoredFreight>();
-    for (const id of freightIds) {
-      aliases.set(
-        id,
-        await freight.get(project, id).then(
-          f => {
-            stored.set(id, f);
-            return f.alias;
-          },
-          () => id,
-        ),
-      );
-    }
+    // read by ID in one query, however old the freight: a stage's version is never searched for
+    const stored = new Map<string, StoredFreight>(
+      (await freight.getMany(project, freightIds)).map(f => [f.id, f]),
+    );
+    const aliases = new Map<string, string>(
+      freightIds.map(id => [id, stored.get(id)?.alias ?? id]),
+    );
     return order.map(name => {
       const s = byName.get(name)!;
       return {
