@@ -1,7 +1,10 @@
 import { renderTestApp } from '@backstage/frontend-test-utils';
 import { createTestEntityPage } from '@backstage/plugin-catalog-react/testUtils';
 import { screen, within } from '@testing-library/react';
-import stagecoachPlugin, { stagecoachEntityContent } from './alpha';
+import stagecoachPlugin, {
+  stagecoachEntityContent,
+  stagecoachEntityOverviewCard,
+} from './alpha';
 import { stagecoachApiRef } from './api';
 import { entity, mockStagecoachApi } from './__fixtures__/pipeline';
 
@@ -32,5 +35,43 @@ describe('stagecoach plugin (new frontend system)', () => {
       namespace: 'default',
       name: 'shop',
     });
+  });
+
+  it('renders the overview card with the version of each stage and a link to the tab', async () => {
+    renderTestApp({
+      extensions: [
+        createTestEntityPage({ entity }),
+        stagecoachEntityOverviewCard,
+      ],
+      apis: [[stagecoachApiRef, mockStagecoachApi()]],
+    });
+
+    const dev = await screen.findByTestId('overview-stage-dev');
+    expect(within(dev).getByLabelText('Versions in dev')).toHaveTextContent(
+      'v1.2.0',
+    );
+    expect(
+      screen.getByRole('link', { name: /Open the Promotions tab/ }),
+    ).toHaveAttribute('href', expect.stringMatching(/\/stagecoach$/));
+  });
+
+  it('leaves the overview card off the page of an entity without stagecoach.io/project', async () => {
+    const api = mockStagecoachApi();
+    renderTestApp({
+      extensions: [
+        createTestEntityPage({
+          entity: {
+            ...entity,
+            metadata: { name: 'plain', namespace: 'default' },
+          },
+        }),
+        stagecoachEntityOverviewCard,
+      ],
+      apis: [[stagecoachApiRef, api]],
+    });
+
+    // the catalog's test page filters its cards by their filter: none is left
+    expect(await screen.findByTestId('empty-entity-page')).toBeInTheDocument();
+    expect(api.getEntityPipeline).not.toHaveBeenCalled();
   });
 });

@@ -4,7 +4,10 @@ import {
   discoveryApiRef,
   fetchApiRef,
 } from '@backstage/frontend-plugin-api';
-import { EntityContentBlueprint } from '@backstage/plugin-catalog-react/alpha';
+import {
+  EntityCardBlueprint,
+  EntityContentBlueprint,
+} from '@backstage/plugin-catalog-react/alpha';
 import { StagecoachClient, stagecoachApiRef } from './api';
 import { isStagecoachAvailable } from './conditions';
 
@@ -32,8 +35,27 @@ export const stagecoachEntityContent = EntityContentBlueprint.make({
   },
 });
 
+/**
+ * The overview card (versions per stage, health, verification, last promotion) on the
+ * Overview tab of entities annotated with `stagecoach.io/project`.
+ */
+export const stagecoachEntityOverviewCard = EntityCardBlueprint.make({
+  name: 'overview',
+  params: {
+    filter: isStagecoachAvailable,
+    loader: () =>
+      import('./components/EntityStagecoachOverviewCard').then(m => (
+        <m.EntityStagecoachOverviewCard />
+      )),
+  },
+});
+
 /** Stagecoach for apps on the new frontend system. */
 export default createFrontendPlugin({
   pluginId: 'stagecoach',
-  extensions: [stagecoachApi, stagecoachEntityContent],
+  extensions: [
+    stagecoachApi,
+    stagecoachEntityContent,
+    stagecoachEntityOverviewCard,
+  ],
 });

@@ -1,13 +1,15 @@
 /**
- * Stagecoach frontend: the Promotions tab for catalog entities.
+ * Stagecoach frontend: the Promotions tab and the overview card for catalog entities.
  *
  * @packageDocumentation
  */
 export {
   stagecoachPlugin,
   EntityStagecoachContent,
+  EntityStagecoachOverviewCard,
   isStagecoachAvailable,
 } from './plugin';
+export type { EntityStagecoachOverviewCardProps } from './components/EntityStagecoachOverviewCard';
 export {
   StagecoachClient,
   stagecoachApiRef,

@@ -1,5 +1,6 @@
 import {
   createApiFactory,
+  createComponentExtension,
   createPlugin,
   createRoutableExtension,
   discoveryApiRef,
@@ -34,5 +35,21 @@ export const EntityStagecoachContent = stagecoachPlugin.provide(
         m => m.EntityStagecoachContent,
       ),
     mountPoint: rootRouteRef,
+  }),
+);
+
+/**
+ * A card for the entity's Overview tab: what version runs in each stage, its health and
+ * verification, its last promotion, and a link to the Promotions tab.
+ */
+export const EntityStagecoachOverviewCard = stagecoachPlugin.provide(
+  createComponentExtension({
+    name: 'EntityStagecoachOverviewCard',
+    component: {
+      lazy: () =>
+        import('./components/EntityStagecoachOverviewCard').then(
+          m => m.EntityStagecoachOverviewCard,
+        ),
+    },
   }),
 );

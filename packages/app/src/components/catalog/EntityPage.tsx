@@ -31,6 +31,7 @@ import {
 } from '@backstage/plugin-api-docs';
 import {
   EntityStagecoachContent,
+  EntityStagecoachOverviewCard,
   isStagecoachAvailable,
 } from '@stagecoach/plugin-stagecoach';
 
@@ -43,6 +44,17 @@ const promotionsRoute = (
   >
     <EntityStagecoachContent />
   </EntityLayout.Route>
+);
+
+// On the Overview: what version runs in each stage, with a link to the tab
+const promotionsCard = (
+  <EntitySwitch>
+    <EntitySwitch.Case if={isStagecoachAvailable}>
+      <Grid item xs={12}>
+        <EntityStagecoachOverviewCard />
+      </Grid>
+    </EntitySwitch.Case>
+  </EntitySwitch>
 );
 
 const entityWarningContent = (
@@ -80,6 +92,7 @@ const overviewContent = (
     <Grid item md={6} xs={12}>
       <EntityLinksCard />
     </Grid>
+    {promotionsCard}
     <Grid item md={8} xs={12}>
       <EntityHasSubcomponentsCard variant="gridItem" />
     </Grid>
@@ -164,6 +177,7 @@ const systemPage = (
         <Grid item md={6}>
           <EntityHasSystemsCard variant="gridItem" />
         </Grid>
+        {promotionsCard}
       </Grid>
     </EntityLayout.Route>
     {promotionsRoute}

@@ -4,6 +4,7 @@ import {
   compactRepoURL,
   formatDuration,
   httpUrl,
+  shortVersions,
   soakLabel,
   sourcesLabel,
   timeAgo,
@@ -99,5 +100,28 @@ describe('format', () => {
     expect(httpUrl('javascript:alert(1)')).toBeUndefined();
     expect(httpUrl('not a url')).toBeUndefined();
     expect(httpUrl(12)).toBeUndefined();
+  });
+
+  it('gives each artifact of a freight its short version: tag or short SHA, image tag, chart version', () => {
+    expect(
+      shortVersions({
+        commits: [
+          {
+            repoURL: 'https://github.com/a/b.git',
+            id: 'abcdef1234567890',
+            tag: 'v2.0.0',
+          },
+          { repoURL: 'https://github.com/a/c.git', id: '1234567890abcdef' },
+        ],
+        images: [{ repoURL: 'ghcr.io/a/b', tag: '2.0.0', digest: 'sha256:aa' }],
+        charts: [{ repoURL: 'oci://ghcr.io/a/charts/b', version: '0.3.1' }],
+      }),
+    ).toEqual([
+      { version: 'v2.0.0', label: 'github.com/a/b@v2.0.0' },
+      { version: '1234567', label: 'github.com/a/c@1234567' },
+      { version: '2.0.0', label: 'ghcr.io/a/b:2.0.0' },
+      { version: '0.3.1', label: 'b:0.3.1' },
+    ]);
+    expect(shortVersions({})).toEqual([]);
   });
 });

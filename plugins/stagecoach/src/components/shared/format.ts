@@ -1,5 +1,6 @@
 import type {
   Chart,
+  Freight,
   GitCommit,
   Image,
   RequestedFreight,
@@ -33,6 +34,34 @@ export function chartLabel(chart: Chart): string {
   const name =
     chart.name || compactRepoURL(chart.repoURL).split('/').pop() || 'chart';
   return `${name}:${chart.version}`;
+}
+
+/** One artifact of a freight as short as people say it, with the full name for a tooltip. */
+export interface ShortVersion {
+  /** `v1.2.0` (a commit's tag), `1234567` (its short SHA), `1.2.0` (an image tag), `0.9.1` (a chart version). */
+  version: string;
+  /** `github.com/acme/shop@v1.2.0`, `ghcr.io/acme/shop:1.2.0`, `shop:0.9.1`. */
+  label: string;
+}
+
+/** The versions a freight carries, shortest form, in the order commits, images, charts. */
+export function shortVersions(
+  freight: Partial<Pick<Freight, 'commits' | 'images' | 'charts'>>,
+): ShortVersion[] {
+  return [
+    ...(freight.commits ?? []).map(c => ({
+      version: commitVersion(c),
+      label: commitLabel(c),
+    })),
+    ...(freight.images ?? []).map(i => ({
+      version: i.tag || i.digest.slice(0, 19),
+      label: imageLabel(i),
+    })),
+    ...(freight.charts ?? []).map(c => ({
+      version: c.version,
+      label: chartLabel(c),
+    })),
+  ];
 }
 
 /** Where a stage takes freight from: "upstream: dev" or "direct from warehouse app". */

@@ -1,0 +1,4 @@
+export {
+  EntityStagecoachOverviewCard,
+  type EntityStagecoachOverviewCardProps,
+} from './EntityStagecoachOverviewCard';
