@@ -168,6 +168,11 @@ export interface Config {
       /** How often every promoted stage's health is checked again, in seconds. Default 30. */
       intervalSeconds?: number;
     };
+    /** Pipelines from the catalog: entities annotated `stagecoach.io/pipeline-ref` (docs/pipelines-from-the-catalog.md). */
+    catalogPipelines?: {
+      /** How often the catalog's pipeline-refs are read again (unchanged sources cost one conditional request), in seconds. Default 60. */
+      intervalSeconds?: number;
+    };
     verification?: {
       /**
        * Headers (credentials) sent by web and prometheus metrics to URLs under a prefix: the

@@ -5,6 +5,7 @@ import {
   coreServices,
   createBackendPlugin,
 } from '@backstage/backend-plugin-api';
+import { ScmIntegrations } from '@backstage/integration';
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
 import { eventsServiceRef } from '@backstage/plugin-events-node';
 import {
@@ -30,6 +31,7 @@ import {
   readEventsSettings,
   subscribeToEvents,
 } from './service/events';
+import { CatalogPipelineSync } from './service/catalogPipelines/CatalogPipelineSync';
 import { ProjectOwners, StagecoachAccess } from './service/permissions';
 import { createRouter } from './service/router';
 import { readByteLimit } from './util/bytes';
@@ -82,6 +84,7 @@ export const stagecoachPlugin = createBackendPlugin({
         permissions: coreServices.permissions,
         permissionsRegistry: coreServices.permissionsRegistry,
         scheduler: coreServices.scheduler,
+        urlReader: coreServices.urlReader,
         catalog: catalogServiceRef,
         events: eventsServiceRef,
       },
@@ -97,6 +100,7 @@ export const stagecoachPlugin = createBackendPlugin({
         permissions,
         permissionsRegistry,
         scheduler,
+        urlReader,
         catalog,
         events,
       }) {
@@ -277,6 +281,31 @@ export const stagecoachPlugin = createBackendPlugin({
           timeout: { minutes: 5 },
           fn: async () => {
             await engine.workers.health.checkAll();
+          },
+        });
+
+        // pipelines from the catalog: entities' stagecoach.io/pipeline-ref, read and applied when they change
+        const catalogPipelines = new CatalogPipelineSync({
+          catalog,
+          auth,
+          reader: urlReader,
+          integrations: ScmIntegrations.fromConfig(config),
+          projects: engine.projects,
+          store: engine.stores.catalogPipelines,
+          logger: logger.child({ task: 'catalog-pipelines' }),
+        });
+        await scheduler.scheduleTask({
+          id: 'stagecoach-catalog-pipelines',
+          scope: 'global',
+          frequency: {
+            seconds:
+              config.getOptionalNumber(
+                'stagecoach.catalogPipelines.intervalSeconds',
+              ) ?? 60,
+          },
+          timeout: { minutes: 10 },
+          fn: async () => {
+            await catalogPipelines.syncAll();
           },
         });
 

@@ -1,4 +1,7 @@
-import type { EntityPipeline } from '@stagecoach/plugin-stagecoach-common';
+import type {
+  EntityPipeline,
+  PipelineSource,
+} from '@stagecoach/plugin-stagecoach-common';
 import type { ArgoCdSettings } from '../integrations/argocd/types';
 import {
   entityApps,
@@ -6,12 +9,15 @@ import {
 } from '../integrations/argocd/entityApps';
 import type { KubeClusters } from '../integrations/kubernetes/types';
 import type { PipelineStore } from '../store/PipelineStore';
+import type { CatalogPipelineStore } from '../store/CatalogPipelineStore';
 import type { FreightService } from './FreightService';
 import type { Views } from './views';
 import type { WarehouseService } from './WarehouseService';
 
 export interface EntityPipelineServiceOptions {
   pipelines: PipelineStore;
+  /** Projects whose pipeline a catalog entity names: the view's `source`. */
+  catalogPipelines?: Pick<CatalogPipelineStore, 'get'>;
   freight: Pick<FreightService, 'listWithHeld'>;
   warehouses: Pick<WarehouseService, 'list'>;
   views: Views;
@@ -28,9 +34,17 @@ export class EntityPipelineService {
     project: string,
     warehouses?: string[],
     argocd: EntityArgoCdAnnotations = {},
+    entity?: EntityPipelineRef,
   ): Promise<EntityPipeline> {
     const { pipelines, views } = this.o;
-    await pipelines.assertProject(project);
+    try {
+      await pipelines.assertProject(project);
+    } catch (e) {
+      // a pipeline from the catalog refused before its first apply: the entity shows why
+      const source = await this.source(project, entity);
+      if (!source) throw e;
+      return { project, stages: [], freight: [], warehouses: [], source };
+    }
     let stages = await pipelines.listStages(project);
     if (warehouses?.length) {
       stages = stages.filter(s =>
@@ -49,6 +63,7 @@ export class EntityPipelineService {
         argocd,
       ),
     ]);
+    const source = await this.source(project, entity);
     const relevant = (name: string) =>
       !warehouses?.length || warehouses.includes(name);
     return {
@@ -57,6 +72,51 @@ export class EntityPipelineService {
       freight: freight.filter(f => relevant(f.origin.name)),
       warehouses: allWarehouses.filter(w => relevant(w.name)),
       ...apps,
+      ...(source ? { source } : {}),
     };
   }
+
+  /**
+   * Where the project's pipeline comes from, seen from one entity: the owner's state; for an
+   * entity whose own pipeline-ref is refused because another entity owns the project, that refusal.
+   */
+  private async source(
+    project: string,
+    entity?: EntityPipelineRef,
+  ): Promise<PipelineSource | undefined> {
+    const owned = await this.o.catalogPipelines?.get(project);
+    if (
+      owned &&
+      entity?.pipelineRef &&
+      owned.entity !== entity.ref &&
+      owned.managed
+    ) {
+      return {
+        ref: entity.pipelineRef,
+        entity: owned.entity,
+        managed: false,
+        error: `project ${project} takes its pipeline from ${owned.entity}; this entity's ${entity.pipelineRef} is not applied`,
+      };
+    }
+    if (!owned) return undefined;
+    return {
+      ref: owned.ref,
+      entity: owned.entity,
+      managed: owned.managed,
+      ...(owned.revision ? { revision: owned.revision } : {}),
+      ...(owned.appliedAt ? { appliedAt: owned.appliedAt } : {}),
+      ...(owned.checkedAt ? { checkedAt: owned.checkedAt } : {}),
+      ...(owned.refusedRevision
+        ? { refusedRevision: owned.refusedRevision }
+        : {}),
+      ...(owned.problems?.length ? { problems: owned.problems } : {}),
+      ...(owned.error ? { error: owned.error } : {}),
+    };
+  }
+}
+
+/** The entity a page is for: its ref and, when it has one, its `stagecoach.io/pipeline-ref`. */
+export interface EntityPipelineRef {
+  ref: string;
+  pipelineRef?: string;
 }

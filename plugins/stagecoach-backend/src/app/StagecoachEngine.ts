@@ -18,6 +18,7 @@ import { StagePolicies } from '../stages/StagePolicies';
 import { FreightStore } from '../store/FreightStore';
 import { GroupCommit } from '../store/GroupCommit';
 import { ManifestApplyStore } from '../store/ManifestApplyStore';
+import { CatalogPipelineStore } from '../store/CatalogPipelineStore';
 import { MetadataStore } from '../store/MetadataStore';
 import { applyMigrations } from '../store/migrations';
 import { CredentialStore } from '../store/CredentialStore';
@@ -65,6 +66,8 @@ export interface EngineStores {
   credentials: CredentialStore;
   /** The cluster scope: ClusterPromotionTasks, the ClusterConfig, their apply history. */
   cluster: ClusterStore;
+  /** Projects whose pipeline a catalog entity names (`stagecoach.io/pipeline-ref`): owner and state. */
+  catalogPipelines: CatalogPipelineStore;
 }
 
 /** What runs in the background; the host starts the workers and schedules the rest. */
@@ -145,6 +148,7 @@ export class StagecoachEngine {
       manifestApplies: new ManifestApplyStore(knex),
       credentials: new CredentialStore(knex),
       cluster: new ClusterStore(knex),
+      catalogPipelines: new CatalogPipelineStore(knex),
     };
     this.stores = stores;
     // a project's own credentials first, then the backend's (Backstage integrations for git)
@@ -242,6 +246,7 @@ export class StagecoachEngine {
     });
     this.entities = new EntityPipelineService({
       pipelines: stores.pipelines,
+      catalogPipelines: stores.catalogPipelines,
       freight: this.freight,
       warehouses: this.warehouses,
       views,

@@ -3,6 +3,7 @@ import {
   ANNOTATION_ARGOCD_APP_NAME,
   ANNOTATION_ARGOCD_APP_NAMESPACE,
   ANNOTATION_ARGOCD_APP_SELECTOR,
+  ANNOTATION_PIPELINE_REF,
   ANNOTATION_PROJECT,
   ANNOTATION_WAREHOUSES,
   stagecoachProjectReadPermission,
@@ -42,11 +43,16 @@ export function entitiesRoutes({
       .filter(Boolean);
     const annotations = entity.metadata.annotations ?? {};
     res.json(
-      await engine.entities.get(project, warehouses, {
-        appName: annotations[ANNOTATION_ARGOCD_APP_NAME],
-        appSelector: annotations[ANNOTATION_ARGOCD_APP_SELECTOR],
-        appNamespace: annotations[ANNOTATION_ARGOCD_APP_NAMESPACE],
-      }),
+      await engine.entities.get(
+        project,
+        warehouses,
+        {
+          appName: annotations[ANNOTATION_ARGOCD_APP_NAME],
+          appSelector: annotations[ANNOTATION_ARGOCD_APP_SELECTOR],
+          appNamespace: annotations[ANNOTATION_ARGOCD_APP_NAMESPACE],
+        },
+        { ref, pipelineRef: annotations[ANNOTATION_PIPELINE_REF] },
+      ),
     );
   });
 }

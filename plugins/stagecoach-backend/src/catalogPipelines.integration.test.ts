@@ -1,0 +1,253 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { Server } from 'node:http';
+import {
+  createServiceFactory,
+  type SchedulerService,
+  type ServiceFactory,
+} from '@backstage/backend-plugin-api';
+import {
+  mockCredentials,
+  mockServices,
+  startTestBackend,
+} from '@backstage/backend-test-utils';
+import type { Entity } from '@backstage/catalog-model';
+import {
+  catalogServiceRef,
+  type CatalogService,
+} from '@backstage/plugin-catalog-node';
+import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
+import { AuthorizeResult } from '@backstage/plugin-permission-common';
+import request from 'supertest';
+import type {
+  EntityPipeline,
+  ManifestApply,
+} from '@stagecoach/plugin-stagecoach-common';
+import { stagecoachPlugin } from './plugin';
+import { pipelineWithoutStage, pipelineYaml } from './__testUtils__/gitFixture';
+import { staticServer } from './__testUtils__/staticServer';
+
+jest.setTimeout(120_000);
+
+/**
+ * Pipelines from the catalog (issue 14), through the real backend plugin and Backstage's real
+ * URL reader: the manifests are files on a loopback web server (answering ETag / 304 as any
+ * would), read by the reader Backstage builds for a host in `backend.reading.allow`. The
+ * catalog is an in-memory one whose entities the test changes; the scheduled task is run by
+ * the test (the mock scheduler), one pass at a time.
+ */
+const TASK = 'stagecoach-catalog-pipelines';
+const PROJECT = 'shop';
+// nothing is discovered here (discovery is never run): the URLs only have to be well formed
+const REPOS = {
+  appURL: 'http://127.0.0.1:9/app.git',
+  gitopsURL: 'http://127.0.0.1:9/gitops.git',
+};
+
+describe('pipelines from the catalog (stagecoach.io/pipeline-ref, Backstage URL reader on a loopback web server)', () => {
+  let root: string;
+  let web: Awaited<ReturnType<typeof staticServer>>;
+  let backend: Awaited<ReturnType<typeof startTestBackend>>;
+  let server: Server;
+  // the mock scheduler: the test runs the task itself (its factory installs this instance)
+  const scheduler = mockServices.scheduler() as SchedulerService & {
+    factory(options?: { skipTaskRunOnStartup?: boolean }): ServiceFactory;
+  };
+  let entities: Entity[] = [];
+
+  const component = (
+    name: string,
+    annotations: Record<string, string>,
+  ): Entity => ({
+    apiVersion: 'backstage.io/v1alpha1',
+    kind: 'Component',
+    metadata: { name, namespace: 'default', annotations },
+    spec: { type: 'service', owner: 'team', lifecycle: 'production' },
+  });
+  const writeFile = async (rel: string, text: string) => {
+    await fs.mkdir(path.dirname(path.join(root, rel)), { recursive: true });
+    await fs.writeFile(path.join(root, rel), text);
+  };
+  const pass = () => scheduler.triggerTask(TASK);
+  const get = (p: string) =>
+    request(server)
+      .get(`/api/stagecoach${p}`)
+      .set('Authorization', mockCredentials.user.header('user:default/jane'));
+  const view = async (name: string): Promise<EntityPipeline> => {
+    const res = await get(`/entities/component/default/${name}/pipeline`);
+    expect(res.status).toBe(200);
+    return res.body;
+  };
+  const history = async (): Promise<ManifestApply[]> =>
+    (await get(`/projects/${PROJECT}/manifests/history`)).body.items;
+
+  beforeAll(async () => {
+    root = await fs.mkdtemp(path.join(os.tmpdir(), 'stagecoach-catalog-'));
+    web = await staticServer(root);
+    const host = new URL(web.url).host;
+    const catalog = createServiceFactory({
+      service: catalogServiceRef,
+      deps: {},
+      // the entities as they are at each call: the test adds, changes and removes them
+      factory: () =>
+        ({
+          getEntities: (req, options) =>
+            catalogServiceMock({ entities }).getEntities(req, options),
+          getEntityByRef: (ref, options) =>
+            catalogServiceMock({ entities }).getEntityByRef(ref, options),
+        } as Partial<CatalogService> as CatalogService),
+    });
+    backend = await startTestBackend({
+      features: [
+        stagecoachPlugin,
+        catalog,
+        scheduler.factory({ skipTaskRunOnStartup: true }),
+        mockServices.permissions.factory({ result: AuthorizeResult.ALLOW }),
+        mockServices.rootConfig.factory({
+          data: {
+            backend: { reading: { allow: [{ host }] } },
+            stagecoach: { workDir: path.join(root, 'work') },
+          },
+        }),
+      ],
+    });
+    server = backend.server;
+  });
+  afterAll(async () => {
+    await backend?.stop();
+    web?.close();
+    await fs.rm(root, { recursive: true, force: true });
+  });
+
+  it('applies what changed, keeps the last good pipeline over a refused change, refuses a second owner and lets go when the annotation goes', async () => {
+    await writeFile(
+      'shop/.stagecoach/pipeline.yaml',
+      pipelineYaml(REPOS, PROJECT),
+    );
+    await writeFile('copy/pipeline.yaml', pipelineYaml(REPOS, PROJECT));
+    const owner = component('shop', {
+      'stagecoach.io/project': PROJECT,
+      // relative to the entity's source location, as techdocs-ref is
+      'backstage.io/source-location': `url:${web.url}/shop/`,
+      'stagecoach.io/pipeline-ref': 'dir:./.stagecoach/pipeline.yaml',
+    });
+    const rival = component('shop-copy', {
+      'stagecoach.io/project': PROJECT,
+      'stagecoach.io/pipeline-ref': `url:${web.url}/copy/pipeline.yaml`,
+    });
+    entities = [rival, owner];
+
+    // first apply: the first entity (by ref) owns the project
+    await pass();
+    let shop = await view('shop');
+    expect(shop.stages.map(s => s.name)).toEqual(['dev', 'staging']);
+    expect(shop.source).toEqual({
+      ref: 'dir:./.stagecoach/pipeline.yaml',
+      entity: 'component:default/shop',
+      managed: true,
+      revision: expect.any(String),
+      appliedAt: expect.any(String),
+      checkedAt: expect.any(String),
+    });
+    const first = shop.source!.revision;
+    expect(await history()).toEqual([
+      expect.objectContaining({
+        by: 'component:default/shop',
+        revision: first,
+        pruned: true,
+      }),
+    ]);
+
+    // the second entity naming the project is refused, with the owner's name
+    const copy = await view('shop-copy');
+    expect(copy.source).toEqual({
+      ref: `url:${web.url}/copy/pipeline.yaml`,
+      entity: 'component:default/shop',
+      managed: false,
+      error: expect.stringContaining(
+        'takes its pipeline from component:default/shop',
+      ),
+    });
+    expect(web.requests.filter(r => r.url.startsWith('/copy/'))).toEqual([]);
+
+    // unchanged: one conditional request answered 304, nothing applied again
+    await pass();
+    expect(
+      web.requests.filter(r => r.url.startsWith('/shop/')).map(r => r.status),
+    ).toEqual([200, 304]);
+    expect(await history()).toHaveLength(1);
+
+    // a broken change: recorded with its problems, the last good pipeline stays
+    await writeFile(
+      'shop/.stagecoach/pipeline.yaml',
+      pipelineYaml(REPOS, PROJECT).replace(
+        'kind: Warehouse, name: app}',
+        'kind: Warehouse, name: missing}',
+      ),
+    );
+    await pass();
+    shop = await view('shop');
+    expect(shop.stages.map(s => s.name)).toEqual(['dev', 'staging']);
+    expect(shop.source).toMatchObject({
+      managed: true,
+      revision: first,
+      refusedRevision: expect.any(String),
+      problems: expect.arrayContaining([
+        expect.objectContaining({
+          document: 2,
+          resource: 'Stage/dev',
+          path: expect.stringContaining('requestedFreight'),
+          message: expect.any(String),
+        }),
+      ]),
+    });
+    expect(shop.source!.refusedRevision).not.toBe(first);
+    expect(await history()).toHaveLength(1);
+    // and it is not tried again while it stays the same
+    await pass();
+    expect(web.requests.at(-1)).toEqual({
+      url: '/shop/.stagecoach/pipeline.yaml',
+      status: 304,
+    });
+
+    // a fixed change that leaves a stage out: applied with prune, the repository is the source of truth
+    await writeFile(
+      'shop/.stagecoach/pipeline.yaml',
+      pipelineWithoutStage(pipelineYaml(REPOS, PROJECT), 'staging'),
+    );
+    await pass();
+    shop = await view('shop');
+    expect(shop.stages.map(s => s.name)).toEqual(['dev']);
+    expect(shop.source).toEqual({
+      ref: 'dir:./.stagecoach/pipeline.yaml',
+      entity: 'component:default/shop',
+      managed: true,
+      revision: expect.any(String),
+      appliedAt: expect.any(String),
+      checkedAt: expect.any(String),
+    });
+    expect(shop.source!.revision).not.toBe(first);
+    expect(await history()).toEqual([
+      expect.objectContaining({
+        by: 'component:default/shop',
+        revision: shop.source!.revision,
+      }),
+      expect.objectContaining({ revision: first }),
+    ]);
+
+    // the owner drops the annotation (and the rival is gone): the project stays, no longer managed
+    const { 'stagecoach.io/pipeline-ref': _dropped, ...kept } =
+      owner.metadata.annotations!;
+    entities = [component('shop', kept)];
+    await writeFile('shop/.stagecoach/pipeline.yaml', '# gone\n');
+    await pass();
+    shop = await view('shop');
+    expect(shop.stages.map(s => s.name)).toEqual(['dev']);
+    expect(shop.source).toMatchObject({
+      entity: 'component:default/shop',
+      managed: false,
+    });
+    expect(await history()).toHaveLength(2);
+  });
+});
