@@ -16,6 +16,7 @@ const TABLES = [
   'stagecoach_cluster_applies',
   'stagecoach_project_config_maps',
   'stagecoach_project_webhook_receivers',
+  'stagecoach_catalog_pipelines',
 ];
 
 describe('migrations', () => {
