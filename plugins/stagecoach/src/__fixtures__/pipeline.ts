@@ -11,7 +11,7 @@ import type {
   Verification,
   Warehouse,
 } from '@stagecoach/plugin-stagecoach-common';
-import type { StagecoachApi } from '../api';
+import type { FreightPageQuery, StagecoachApi } from '../api';
 
 export const entity: Entity = {
   apiVersion: 'backstage.io/v1alpha1',
@@ -532,6 +532,36 @@ export const credentials: ProjectCredentialList = {
   ],
 };
 
+/**
+ * One page of `items` as the server pages them: `q` matched (ignoring case) against the
+ * alias, ID and versions, `limit` per page (50 by default), and an opaque cursor (here the
+ * index where the next page starts).
+ */
+export function pageOf<T, R>(
+  items: T[],
+  freightOf: (item: T) => Freight,
+  query: FreightPageQuery | undefined,
+  shape: (page: { items: T[]; nextCursor?: string }) => R,
+): R {
+  const q = query?.q?.toLowerCase();
+  const matching = q
+    ? items.filter(i => {
+        const f = freightOf(i);
+        return [f.alias, f.id, JSON.stringify([f.commits, f.images, f.charts])]
+          .join(' ')
+          .toLowerCase()
+          .includes(q);
+      })
+    : items;
+  const start = query?.cursor ? Number(query.cursor.replace(/^at-/, '')) : 0;
+  const limit = query?.limit ?? 50;
+  const end = start + limit;
+  return shape({
+    items: matching.slice(start, end),
+    ...(end < matching.length ? { nextCursor: `at-${end}` } : {}),
+  });
+}
+
 /** A StagecoachApi whose methods are jest mocks, answering with the pipeline above. */
 export function mockStagecoachApi(
   overrides: Partial<jest.Mocked<StagecoachApi>> = {},
@@ -545,8 +575,30 @@ export function mockStagecoachApi(
       })),
     listStageFreight: jest
       .fn()
-      .mockImplementation(async (_project: string, stageName: string) =>
-        stageFreight(stageName),
+      .mockImplementation(
+        async (_project: string, stageName: string, query?: FreightPageQuery) =>
+          pageOf(
+            stageFreight(stageName).items,
+            i => i.freight,
+            query,
+            page => ({ stage: stageName, ...page }),
+          ),
+      ),
+    listFreight: jest
+      .fn()
+      .mockImplementation(
+        async (
+          _project: string,
+          query?: FreightPageQuery & { warehouse?: string },
+        ) =>
+          pageOf(
+            pipeline.freight.filter(
+              f => !query?.warehouse || f.origin.name === query.warehouse,
+            ),
+            f => f,
+            query,
+            page => page,
+          ),
       ),
     approveFreight: jest.fn(),
     releaseAutoPromotionHold: jest.fn(),

@@ -12,6 +12,16 @@ import type {
   VerificationList,
 } from '@stagecoach/plugin-stagecoach-common';
 
+/** Which page of a freight list, and what it matches. */
+export interface FreightPageQuery {
+  /** Text the alias, ID or artifacts (tag, commit, version) contain. */
+  q?: string;
+  /** A previous page's `nextCursor`. */
+  cursor?: string;
+  /** Freight per page (the server's default when absent, at most 200). */
+  limit?: number;
+}
+
 /** The catalog entity whose pipeline is asked for. */
 export interface StagecoachEntityRef {
   kind: string;
@@ -26,10 +36,20 @@ export interface StagecoachApi {
   /** The freight that may be promoted into `stage` now. */
   getStageFreight(project: string, stage: string): Promise<FreightList>;
   /**
-   * Every freight of the stage's warehouses, newest first, each with whether it may enter
-   * the stage now and why (not), and which one auto-promotion would pick.
+   * A page of the freight of the stage's warehouses, newest first, each with whether it may
+   * enter the stage now and why (not), and which one auto-promotion would pick. Without
+   * `page`, the first page; `nextCursor` leads to the next.
    */
-  listStageFreight(project: string, stage: string): Promise<StageFreightList>;
+  listStageFreight(
+    project: string,
+    stage: string,
+    page?: FreightPageQuery & { available?: boolean },
+  ): Promise<StageFreightList>;
+  /** A page of the project's freight, newest first, filtered on the server. */
+  listFreight(
+    project: string,
+    page?: FreightPageQuery & { warehouse?: string },
+  ): Promise<FreightList>;
   /** Approves freight (by ID or alias) for `stage`: it may enter unverified; answers the freight. */
   approveFreight(
     project: string,

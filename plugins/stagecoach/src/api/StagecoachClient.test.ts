@@ -73,6 +73,36 @@ describe('StagecoachClient', () => {
     expect(fetch.mock.calls[0][1]?.method ?? 'GET').toBe('GET');
   });
 
+  it('asks for a page of freight with its cursor and search on the query string', async () => {
+    const answer = { stage: 'prod', items: [], nextCursor: 'next' };
+    const { client, fetch } = setup(json(answer), json({ items: [] }));
+
+    await expect(
+      client.listStageFreight('shop', 'prod', {
+        q: 'v1.2',
+        cursor: 'abc',
+        limit: 25,
+        available: true,
+      }),
+    ).resolves.toEqual(answer);
+    const stageUrl = new URL(fetch.mock.calls[0][0] as string);
+    expect(stageUrl.pathname).toMatch(/\/projects\/shop\/stages\/prod\/freight$/);
+    expect(Object.fromEntries(stageUrl.searchParams)).toEqual({
+      q: 'v1.2',
+      cursor: 'abc',
+      limit: '25',
+      available: 'true',
+    });
+
+    await client.listFreight('shop', { warehouse: 'app', q: 'fox' });
+    const url = new URL(fetch.mock.calls[1][0] as string);
+    expect(url.pathname).toMatch(/\/projects\/shop\/freight$/);
+    expect(Object.fromEntries(url.searchParams)).toEqual({
+      warehouse: 'app',
+      q: 'fox',
+    });
+  });
+
   it('approves freight for a stage with the stage in a JSON body', async () => {
     const freight = { id: 'abc', alias: 'brave-fox', approvedFor: ['prod'] };
     const { client, fetch } = setup(json(freight));

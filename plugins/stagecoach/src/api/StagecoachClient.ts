@@ -14,10 +14,15 @@ import {
   type Verification,
   type VerificationList,
 } from '@stagecoach/plugin-stagecoach-common';
-import type { StagecoachApi, StagecoachEntityRef } from './StagecoachApi';
+import type {
+  FreightPageQuery,
+  StagecoachApi,
+  StagecoachEntityRef,
+} from './StagecoachApi';
 
 export {
   stagecoachApiRef,
+  type FreightPageQuery,
   type StagecoachApi,
   type StagecoachEntityRef,
 } from './StagecoachApi';
@@ -48,8 +53,23 @@ export class StagecoachClient implements StagecoachApi {
   async listStageFreight(
     project: string,
     stage: string,
+    page?: FreightPageQuery & { available?: boolean },
   ): Promise<StageFreightList> {
-    return body(this.api.listStageFreight({ path: { project, stage } }));
+    return body(
+      this.api.listStageFreight({
+        path: { project, stage },
+        ...(page ? { query: page } : {}),
+      }),
+    );
+  }
+
+  async listFreight(
+    project: string,
+    page?: FreightPageQuery & { warehouse?: string },
+  ): Promise<FreightList> {
+    return body(
+      this.api.listFreight({ path: { project }, ...(page ? { query: page } : {}) }),
+    );
   }
 
   async approveFreight(

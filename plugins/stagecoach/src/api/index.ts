@@ -1,6 +1,7 @@
 export {
   StagecoachClient,
   stagecoachApiRef,
+  type FreightPageQuery,
   type StagecoachApi,
   type StagecoachEntityRef,
 } from './StagecoachClient';

@@ -20,10 +20,12 @@ import {
   type Stage,
   type StageFreightAvailability,
 } from '@stagecoach/plugin-stagecoach-common';
-import { useEffect, useState } from 'react';
+import { useCallback, useEffect, useState } from 'react';
 import { errorMessage, stagecoachApiRef } from '../../api';
 import { FreightVersions } from '../freight/FreightVersions';
 import { absoluteTime, timeAgo } from '../shared/format';
+import { FreightSearchField, LoadMore } from '../shared/FreightPaging';
+import { useFreightPages } from '../shared/useFreightPages';
 import { PermittedButton } from '../permissions/PermittedButton';
 
 const useStyles = makeStyles(theme => ({
@@ -63,6 +65,8 @@ const useStyles = makeStyles(theme => ({
   },
   summary: { marginBottom: theme.spacing(1) },
   notice: { marginTop: theme.spacing(2) },
+  search: { marginBottom: theme.spacing(1.5) },
+  more: { display: 'flex', flexDirection: 'column', alignItems: 'center' },
 }));
 
 /** Why a stage has no freight to take, in words that say what to do next. */
@@ -202,8 +206,9 @@ function Consequences(props: {
 }
 
 /**
- * Every freight of the stage's warehouses, newest first: what may enter can be chosen and
- * promoted; what may not says why, and can be approved for the stage.
+ * The freight of the stage's warehouses, newest first, a page at a time (searched on the
+ * server): what may enter can be chosen and promoted; what may not says why, and can be
+ * approved for the stage.
  */
 export function PromoteDialog(props: {
   project: string;
@@ -216,24 +221,44 @@ export function PromoteDialog(props: {
   const classes = useStyles();
   const { project, stage, onClose, onPromoted, onApproved } = props;
   const api = useApi(stagecoachApiRef);
-  const [items, setItems] = useState<StageFreightAvailability[]>();
-  const [loadError, setLoadError] = useState<unknown>();
+  const [q, setQ] = useState('');
+  // the first page without arguments: what the dialog always asked for
+  const load = useCallback(
+    (cursor?: string) =>
+      q || cursor
+        ? api.listStageFreight(project, stage.name, {
+            ...(q ? { q } : {}),
+            ...(cursor ? { cursor } : {}),
+          })
+        : api.listStageFreight(project, stage.name),
+    [api, project, stage.name, q],
+  );
+  const pages = useFreightPages(load, `${project}/${stage.name}?${q}`);
+  const { items, error: loadError } = pages;
+  // the stage's freight, for the rollback notice, when no loaded page holds it
+  const [currentItem, setCurrentItem] = useState<StageFreightAvailability>();
   const [selected, setSelected] = useState<string>();
   const [submitting, setSubmitting] = useState(false);
   const [approving, setApproving] = useState<string>();
   const [error, setError] = useState<unknown>();
   const titleId = `stagecoach-promote-${stage.name}`;
 
+  const currentId = stage.currentFreight?.id;
+  const currentLoaded = !!items?.some(i => i.freight.id === currentId);
   useEffect(() => {
+    if (!currentId || !items || currentLoaded || currentItem?.freight.id === currentId) return;
     let cancelled = false;
-    api.listStageFreight(project, stage.name).then(
-      list => !cancelled && setItems(list.items),
-      e => !cancelled && setLoadError(e),
+    api.listStageFreight(project, stage.name, { q: currentId, limit: 1 }).then(
+      list => {
+        const found = list.items.find(i => i.freight.id === currentId);
+        if (!cancelled && found) setCurrentItem(found);
+      },
+      () => undefined, // without it, only the rollback notice is missing
     );
     return () => {
       cancelled = true;
     };
-  }, [api, project, stage.name]);
+  }, [api, project, stage.name, currentId, items, currentLoaded, currentItem]);
 
   const confirm = async () => {
     if (!selected) return;
@@ -254,24 +279,22 @@ export function PromoteDialog(props: {
     try {
       const freight = await api.approveFreight(project, id, stage.name);
       onApproved?.(freight);
-      // the list again, for the reasons and the candidate as they are now; should that fail,
-      // the approval still let the freight in
-      const next = await api.listStageFreight(project, stage.name).then(
-        list => list.items,
-        () =>
-          (items ?? []).map(i =>
-            i.freight.id === id
-              ? {
-                  ...i,
-                  freight,
-                  available: true,
-                  reason: `approved for ${stage.name}`,
-                }
-              : i,
-          ),
-      );
-      setItems(next);
-      if (next.some(i => i.freight.id === id && i.available)) setSelected(id);
+      // this freight again, for its reason as it is now; should that fail, the approval
+      // still let the freight in
+      const fresh = await api
+        .listStageFreight(project, stage.name, { q: id, limit: 1 })
+        .then(
+          list => list.items.find(i => i.freight.id === id),
+          () => undefined,
+        );
+      const next: StageFreightAvailability = fresh ?? {
+        ...item,
+        freight,
+        available: true,
+        reason: `approved for ${stage.name}`,
+      };
+      pages.update(all => all.map(i => (i.freight.id === id ? next : i)));
+      if (next.available) setSelected(id);
     } catch (e) {
       setError(
         new Error(
@@ -285,8 +308,9 @@ export function PromoteDialog(props: {
     }
   };
 
-  const current = items?.find(
-    i => i.freight.id === stage.currentFreight?.id,
+  const current = (
+    items?.find(i => i.freight.id === currentId) ??
+    (currentItem?.freight.id === currentId ? currentItem : undefined)
   )?.freight;
   const chosen = items?.find(i => i.freight.id === selected && i.available);
   const availableReasons = new Set(
@@ -309,7 +333,7 @@ export function PromoteDialog(props: {
   } else if (!items.length) {
     body = (
       <Typography variant="body2" color="textSecondary">
-        {noCandidatesText(stage)}
+        {q ? `No freight of ${stage.name}'s warehouses matches “${q}”.` : noCandidatesText(stage)}
       </Typography>
     );
   } else {
@@ -370,6 +394,11 @@ export function PromoteDialog(props: {
             </div>
           ))}
         </RadioGroup>
+        <LoadMore
+          pages={pages}
+          label={`Load more freight for ${stage.name}`}
+          className={classes.more}
+        />
         {chosen && (
           <Consequences stage={stage} item={chosen} current={current} />
         )}
@@ -387,6 +416,11 @@ export function PromoteDialog(props: {
     >
       <DialogTitle id={titleId}>Promote to {stage.name}</DialogTitle>
       <DialogContent dividers>
+        <FreightSearchField
+          label={`Search freight for ${stage.name}`}
+          onSearch={setQ}
+          className={classes.search}
+        />
         {body}
         {error !== undefined && (
           <Alert severity="error" className={classes.notice}>
