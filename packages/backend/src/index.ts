@@ -14,6 +14,7 @@ backend.add(
 backend.add(import('@backstage/plugin-catalog-backend-module-logs'));
 
 backend.add(import('@backstage/plugin-scaffolder-backend'));
+backend.add(import('@stagecoach/plugin-scaffolder-backend-module-stagecoach'));
 
 backend.add(import('@backstage/plugin-permission-backend'));
 // the example tenancy policy: everyone reads, owners promote, prod needs platform-team
