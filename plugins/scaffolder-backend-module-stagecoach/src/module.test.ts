@@ -20,6 +20,8 @@ import {
   type TemplateAction,
 } from '@backstage/plugin-scaffolder-node';
 import { createMockActionContext } from '@backstage/plugin-scaffolder-node-test-utils';
+// the test runs the real Stagecoach plugin next to the module (a dev dependency only)
+// eslint-disable-next-line @backstage/no-mixed-plugin-imports
 import stagecoachPlugin from '@stagecoach/plugin-stagecoach-backend';
 import {
   createBareRepo,
@@ -57,10 +59,14 @@ const policy = createServiceFactory({
   deps: {},
   factory: (): PermissionsService => ({
     async authorize(requests, { credentials }) {
-      return requests.map(r => ({ result: decide(credentials, r.permission.name) })) as any;
+      return requests.map(r => ({
+        result: decide(credentials, r.permission.name),
+      })) as any;
     },
     async authorizeConditional(requests, { credentials }) {
-      return requests.map(r => ({ result: decide(credentials, r.permission.name) })) as any;
+      return requests.map(r => ({
+        result: decide(credentials, r.permission.name),
+      })) as any;
     },
   }),
 });
@@ -76,13 +82,20 @@ describe('Stagecoach scaffolder actions (real Stagecoach plugin on a loopback te
     root = await fs.mkdtemp(path.join(os.tmpdir(), 'stagecoach-scaffolder-'));
     const repos = path.join(root, 'repos');
     await createBareRepo(repos, 'app', [
-      { files: { VERSION: '1.0.0\n' }, message: 'release 1.0.0', tag: 'v1.0.0' },
+      {
+        files: { VERSION: '1.0.0\n' },
+        message: 'release 1.0.0',
+        tag: 'v1.0.0',
+      },
     ]);
     gitServer = await startGitHttpServer({ root: repos });
     appURL = `${gitServer.url}/app.git`;
     backend = await startTestBackend({
       extensionPoints: [
-        [scaffolderActionsExtensionPoint, { addActions: (...a: any[]) => actions.push(...a) }],
+        [
+          scaffolderActionsExtensionPoint,
+          { addActions: (...a: any[]) => actions.push(...a) },
+        ],
       ],
       features: [
         scaffolderModuleStagecoach,
@@ -108,7 +121,8 @@ describe('Stagecoach scaffolder actions (real Stagecoach plugin on a loopback te
 
   const action = (id: string) => {
     const found = actions.find(a => a.id === id);
-    if (!found) throw new Error(`no action ${id}: ${actions.map(a => a.id).join(', ')}`);
+    if (!found)
+      throw new Error(`no action ${id}: ${actions.map(a => a.id).join(', ')}`);
     return found;
   };
 
@@ -146,7 +160,10 @@ describe('Stagecoach scaffolder actions (real Stagecoach plugin on a loopback te
       `http://localhost:${backend.server.port()}/api/stagecoach${url}`,
       { headers: { Authorization: mockCredentials.user.header(JANE) } },
     );
-    return { status: res.status, body: await res.json().catch(() => undefined) };
+    return {
+      status: res.status,
+      body: await res.json().catch(() => undefined),
+    };
   }
 
   it('registers the five actions, each with a schema, examples and dry run', () => {
@@ -200,7 +217,9 @@ describe('Stagecoach scaffolder actions (real Stagecoach plugin on a loopback te
       'Stage/staging',
       'Stage/prod',
     ]);
-    expect(docs[3].spec.requestedFreight[0].sources).toEqual({ stages: ['dev'] });
+    expect(docs[3].spec.requestedFreight[0].sources).toEqual({
+      stages: ['dev'],
+    });
 
     const applied = await run(
       'stagecoach:manifests:apply',
@@ -213,7 +232,11 @@ describe('Stagecoach scaffolder actions (real Stagecoach plugin on a loopback te
       warnings: [],
     });
     const stages = await get('/projects/shop/stages');
-    expect(stages.body.items.map((s: { name: string }) => s.name)).toEqual(['dev', 'staging', 'prod']);
+    expect(stages.body.items.map((s: { name: string }) => s.name)).toEqual([
+      'dev',
+      'staging',
+      'prod',
+    ]);
   });
 
   it('pipeline:create writes a branch-per-env pipeline without a PromotionTask that the API accepts', async () => {
@@ -228,7 +251,9 @@ describe('Stagecoach scaffolder actions (real Stagecoach plugin on a loopback te
       argocdApps: { prod: 'payments-prod' },
       path: 'deploy/pipeline.yaml',
     });
-    const docs = parseAllDocuments(String(created.outputs.manifests)).map((d: any) => d.toJS());
+    const docs = parseAllDocuments(String(created.outputs.manifests)).map(
+      (d: any) => d.toJS(),
+    );
     expect(docs.map(d => d.kind)).toEqual(['Warehouse', 'Stage', 'Stage']);
     const steps = docs[2].spec.promotionTemplate.spec.steps;
     expect(steps.map((s: { uses: string }) => s.uses)).toEqual([
@@ -248,7 +273,9 @@ describe('Stagecoach scaffolder actions (real Stagecoach plugin on a loopback te
       { project: 'payments', path: 'deploy/pipeline.yaml' },
       { workspacePath: created.workspacePath },
     );
-    expect(applied.outputs.stages).toEqual(expect.arrayContaining(['test', 'prod']));
+    expect(applied.outputs.stages).toEqual(
+      expect.arrayContaining(['test', 'prod']),
+    );
   });
 
   it('refuses a path outside the workspace, and names bad inputs', async () => {
@@ -261,7 +288,9 @@ describe('Stagecoach scaffolder actions (real Stagecoach plugin on a loopback te
         gitopsRepoURL: 'https://git.example.com/acme/gitops.git',
         path: '../../escape.yaml',
       }),
-    ).rejects.toThrow('input path "../../escape.yaml" points outside the workspace');
+    ).rejects.toThrow(
+      'input path "../../escape.yaml" points outside the workspace',
+    );
     await expect(
       run('stagecoach:pipeline:create', {
         project: 'shop',
@@ -271,10 +300,17 @@ describe('Stagecoach scaffolder actions (real Stagecoach plugin on a loopback te
         gitopsRepoURL: 'https://git.example.com/acme/gitops.git',
         argocdApps: { qa: 'shop-qa' },
       }),
-    ).rejects.toThrow('input argocdApps names stage "qa", which is not in input stages (dev)');
+    ).rejects.toThrow(
+      'input argocdApps names stage "qa", which is not in input stages (dev)',
+    );
     await expect(
-      run('stagecoach:manifests:apply', { project: 'shop', path: '/etc/passwd' }),
-    ).rejects.toThrow('input path "/etc/passwd" must be a path relative to the workspace');
+      run('stagecoach:manifests:apply', {
+        project: 'shop',
+        path: '/etc/passwd',
+      }),
+    ).rejects.toThrow(
+      'input path "/etc/passwd" must be a path relative to the workspace',
+    );
   });
 
   it('manifests:apply names the problems the API found', async () => {
@@ -322,18 +358,27 @@ spec:
   it('dry runs change nothing and say what they would do', async () => {
     const applied = await run(
       'stagecoach:manifests:apply',
-      { project: 'drydock', manifests: flow().replace(/namespace: flow/g, 'namespace: drydock'), prune: true },
+      {
+        project: 'drydock',
+        manifests: flow().replace(/namespace: flow/g, 'namespace: drydock'),
+        prune: true,
+      },
       { isDryRun: true },
     );
     expect(applied.outputs).toEqual({
       warehouses: ['app'],
       stages: ['dev'],
       warnings: [],
-      dryRun: 'would apply 2 documents (Warehouse/app, Stage/dev) from input manifests to project drydock with prune',
+      dryRun:
+        'would apply 2 documents (Warehouse/app, Stage/dev) from input manifests to project drydock with prune',
     });
     const freight = await run(
       'stagecoach:freight:create',
-      { project: 'drydock', warehouse: 'app', commits: [{ repoURL: appURL, tag: 'v1.0.0' }] },
+      {
+        project: 'drydock',
+        warehouse: 'app',
+        commits: [{ repoURL: appURL, tag: 'v1.0.0' }],
+      },
       { isDryRun: true },
     );
     expect(freight.outputs.dryRun).toBe(
@@ -359,7 +404,11 @@ spec:
   });
 
   it('freight:wait finds the discovered freight, freight:create names it, promote waits for its end and outputs the commit', async () => {
-    await run('stagecoach:manifests:apply', { project: 'flow', manifests: flow(), revision: 'r1' });
+    await run('stagecoach:manifests:apply', {
+      project: 'flow',
+      manifests: flow(),
+      revision: 'r1',
+    });
     const discovered = await run('stagecoach:freight:wait', {
       project: 'flow',
       warehouse: 'app',
@@ -367,9 +416,17 @@ spec:
       commits: [{ repoURL: appURL, tag: 'v1.0.0' }],
       timeoutSeconds: 600,
     });
-    const sha = (await git(path.join(root, 'repos', 'app.git'), 'rev-parse', 'v1.0.0^{commit}')).trim();
+    const sha = (
+      await git(
+        path.join(root, 'repos', 'app.git'),
+        'rev-parse',
+        'v1.0.0^{commit}',
+      )
+    ).trim();
     expect(discovered.outputs.freight).toMatchObject({
-      commits: [expect.objectContaining({ repoURL: appURL, tag: 'v1.0.0', id: sha })],
+      commits: [
+        expect.objectContaining({ repoURL: appURL, tag: 'v1.0.0', id: sha }),
+      ],
     });
 
     const named = await run('stagecoach:freight:create', {
@@ -404,7 +461,9 @@ spec:
         `Promotion ${promoted.outputs.promotionId}: Succeeded`,
       ]),
     );
-    const promotion = await get(`/projects/flow/promotions/${promoted.outputs.promotionId}`);
+    const promotion = await get(
+      `/projects/flow/promotions/${promoted.outputs.promotionId}`,
+    );
     expect(promotion.body.createdBy).toBe(JANE);
 
     const verified = await run('stagecoach:freight:wait', {
@@ -418,15 +477,33 @@ spec:
 
   it("acts as the user running the template: one the permission policy refuses gets Stagecoach's 403", async () => {
     await expect(
-      run('stagecoach:promote', { project: 'flow', stage: 'dev', freight: 'first-release' }, { user: MALLORY }),
+      run(
+        'stagecoach:promote',
+        { project: 'flow', stage: 'dev', freight: 'first-release' },
+        { user: MALLORY },
+      ),
     ).rejects.toThrow(
       'promoting freight "first-release" (input freight) into stage "dev" (input stage) of project "flow": Stagecoach answered 403 NotAllowedError: stagecoach.promotion.create on',
     );
     await expect(
-      run('stagecoach:manifests:apply', { project: 'flow', manifests: flow('mallory') }, { user: MALLORY }),
-    ).rejects.toThrow(/Stagecoach answered 403 NotAllowedError: stagecoach\.manifests\.apply on .* is not allowed for you by the permission policy/);
+      run(
+        'stagecoach:manifests:apply',
+        { project: 'flow', manifests: flow('mallory') },
+        { user: MALLORY },
+      ),
+    ).rejects.toThrow(
+      /Stagecoach answered 403 NotAllowedError: stagecoach\.manifests\.apply on .* is not allowed for you by the permission policy/,
+    );
     await expect(
-      run('stagecoach:freight:create', { project: 'flow', warehouse: 'app', commits: [{ repoURL: appURL, tag: 'v1.0.0' }] }, { user: MALLORY }),
+      run(
+        'stagecoach:freight:create',
+        {
+          project: 'flow',
+          warehouse: 'app',
+          commits: [{ repoURL: appURL, tag: 'v1.0.0' }],
+        },
+        { user: MALLORY },
+      ),
     ).rejects.toThrow(/Stagecoach answered 403/);
   });
 });

@@ -19,36 +19,55 @@ export const artifactsInput: Record<
   images: (z: Zod) =>
     z
       .array(
-      z.object({
-        repoURL: z.string().min(1).describe('The image repository, as the warehouse subscribes to it'),
-        tag: z.string().optional().describe('The tag'),
-        digest: z.string().optional().describe('The digest (sha256:…)'),
-      }),
-    )
-    .optional()
-    .describe('Images, each by tag, digest or both'),
+        z.object({
+          repoURL: z
+            .string()
+            .min(1)
+            .describe(
+              'The image repository, as the warehouse subscribes to it',
+            ),
+          tag: z.string().optional().describe('The tag'),
+          digest: z.string().optional().describe('The digest (sha256:…)'),
+        }),
+      )
+      .optional()
+      .describe('Images, each by tag, digest or both'),
   commits: (z: Zod) =>
     z
-    .array(
-      z.object({
-        repoURL: z.string().min(1).describe('The Git repository, as the warehouse subscribes to it'),
-        id: z.string().optional().describe('The commit SHA (at least 7 leading characters)'),
-        tag: z.string().optional().describe('The tag'),
-      }),
-    )
-    .optional()
-    .describe('Commits, each by id, tag or both'),
+      .array(
+        z.object({
+          repoURL: z
+            .string()
+            .min(1)
+            .describe('The Git repository, as the warehouse subscribes to it'),
+          id: z
+            .string()
+            .optional()
+            .describe('The commit SHA (at least 7 leading characters)'),
+          tag: z.string().optional().describe('The tag'),
+        }),
+      )
+      .optional()
+      .describe('Commits, each by id, tag or both'),
   charts: (z: Zod) =>
     z
-    .array(
-      z.object({
-        repoURL: z.string().min(1).describe('The chart repository, as the warehouse subscribes to it'),
-        name: z.string().optional().describe("The chart's name (classic Helm repositories)"),
-        version: z.string().min(1).describe("The chart's version"),
-      }),
-    )
-    .optional()
-    .describe('Charts, each by version'),
+      .array(
+        z.object({
+          repoURL: z
+            .string()
+            .min(1)
+            .describe(
+              'The chart repository, as the warehouse subscribes to it',
+            ),
+          name: z
+            .string()
+            .optional()
+            .describe("The chart's name (classic Helm repositories)"),
+          version: z.string().min(1).describe("The chart's version"),
+        }),
+      )
+      .optional()
+      .describe('Charts, each by version'),
 };
 
 export interface Artifacts {
@@ -64,10 +83,14 @@ interface FreightArtifacts {
 }
 
 const sameRepo = (a: string, b: string) =>
-  a.replace(/\/+$|\.git$/g, '').toLowerCase() === b.replace(/\/+$|\.git$/g, '').toLowerCase();
+  a.replace(/\/+$|\.git$/g, '').toLowerCase() ===
+  b.replace(/\/+$|\.git$/g, '').toLowerCase();
 
 /** Whether a freight holds every artifact asked for (each field given must match). */
-export function freightHolds(freight: FreightArtifacts, wanted: Artifacts): boolean {
+export function freightHolds(
+  freight: FreightArtifacts,
+  wanted: Artifacts,
+): boolean {
   const images = (wanted.images ?? []).every(w =>
     freight.images.some(
       i =>
@@ -98,9 +121,18 @@ export function freightHolds(freight: FreightArtifacts, wanted: Artifacts): bool
 /** The artifacts in words, for logs and errors. */
 export function describeArtifacts(a: Artifacts): string {
   return [
-    ...(a.images ?? []).map(i => `${i.repoURL}${i.tag ? `:${i.tag}` : ''}${i.digest ? `@${i.digest}` : ''}`),
-    ...(a.commits ?? []).map(c => `${c.repoURL}${c.tag ? ` ${c.tag}` : ''}${c.id ? ` ${c.id}` : ''}`),
-    ...(a.charts ?? []).map(c => `${c.repoURL}${c.name ? ` ${c.name}` : ''} ${c.version}`),
+    ...(a.images ?? []).map(
+      i =>
+        `${i.repoURL}${i.tag ? `:${i.tag}` : ''}${
+          i.digest ? `@${i.digest}` : ''
+        }`,
+    ),
+    ...(a.commits ?? []).map(
+      c => `${c.repoURL}${c.tag ? ` ${c.tag}` : ''}${c.id ? ` ${c.id}` : ''}`,
+    ),
+    ...(a.charts ?? []).map(
+      c => `${c.repoURL}${c.name ? ` ${c.name}` : ''} ${c.version}`,
+    ),
   ].join(', ');
 }
 

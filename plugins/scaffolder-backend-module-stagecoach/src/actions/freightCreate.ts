@@ -9,7 +9,8 @@ import {
 
 const examples = [
   {
-    description: 'Freight of an image tag the warehouse discovered, with an alias',
+    description:
+      'Freight of an image tag the warehouse discovered, with an alias',
     example: `steps:
   - id: freight
     action: stagecoach:freight:create
@@ -29,24 +30,35 @@ export function createFreightCreateAction(options: StagecoachActionOptions) {
   return createTemplateAction({
     id: 'stagecoach:freight:create',
     description:
-      "Assembles freight from artifacts its warehouse has discovered (one per subscription), as the user running the template. Freight with the same artifacts is answered as it is (renamed when alias is given).",
+      'Assembles freight from artifacts its warehouse has discovered (one per subscription), as the user running the template. Freight with the same artifacts is answered as it is (renamed when alias is given).',
     examples,
     supportsDryRun: true,
     schema: {
       input: {
         project: z => z.string().min(1).describe('The Stagecoach project'),
-        warehouse: z => z.string().min(1).describe("The freight's warehouse (its origin)"),
+        warehouse: z =>
+          z.string().min(1).describe("The freight's warehouse (its origin)"),
         ...artifactsInput,
         alias: z =>
-          z.string().optional().describe("The freight's alias (default: one Stagecoach chooses)"),
+          z
+            .string()
+            .optional()
+            .describe("The freight's alias (default: one Stagecoach chooses)"),
       },
       output: {
         freightId: z => z.string().describe("The freight's ID"),
         alias: z => z.string().describe("The freight's alias"),
         created: z =>
-          z.boolean().describe('false when freight with these artifacts already existed'),
+          z
+            .boolean()
+            .describe(
+              'false when freight with these artifacts already existed',
+            ),
         dryRun: z =>
-          z.string().optional().describe('In a dry run: what would have been created'),
+          z
+            .string()
+            .optional()
+            .describe('In a dry run: what would have been created'),
       },
     },
     async handler(ctx) {
@@ -57,7 +69,9 @@ export function createFreightCreateAction(options: StagecoachActionOptions) {
           'give the artifacts of the freight: at least one of input images, commits or charts',
         );
       }
-      const what = `freight of ${describeArtifacts(artifacts)} from warehouse "${warehouse}" (input warehouse) of project "${project}"`;
+      const what = `freight of ${describeArtifacts(
+        artifacts,
+      )} from warehouse "${warehouse}" (input warehouse) of project "${project}"`;
       if (ctx.isDryRun) {
         const plan = `would create ${what}${alias ? ` as ${alias}` : ''}`;
         ctx.logger.info(`Dry run: ${plan}`);
@@ -84,7 +98,9 @@ export function createFreightCreateAction(options: StagecoachActionOptions) {
       const created = response.status === 201;
       const freight = await answerOf(response, `creating ${what}`);
       ctx.logger.info(
-        `${created ? 'Created' : 'Found existing'} freight ${freight.alias} (${freight.id}) in project ${project}`,
+        `${created ? 'Created' : 'Found existing'} freight ${freight.alias} (${
+          freight.id
+        }) in project ${project}`,
       );
       ctx.output('freightId', freight.id);
       ctx.output('alias', freight.alias);

@@ -74,38 +74,72 @@ export function createFreightWaitAction(options: StagecoachActionOptions) {
       input: {
         project: z => z.string().min(1).describe('The Stagecoach project'),
         freight: z =>
-          z.string().optional().describe("The freight's ID or alias; or give its artifacts"),
+          z
+            .string()
+            .optional()
+            .describe("The freight's ID or alias; or give its artifacts"),
         warehouse: z =>
-          z.string().optional().describe("The freight's warehouse (needed for refresh)"),
+          z
+            .string()
+            .optional()
+            .describe("The freight's warehouse (needed for refresh)"),
         ...artifactsInput,
         stage: z =>
-          z.string().optional().describe('With until current or verified: the stage'),
+          z
+            .string()
+            .optional()
+            .describe('With until current or verified: the stage'),
         until: z =>
           z
             .enum(['exists', 'current', 'verified'])
             .optional()
-            .describe('exists (default): the freight exists; current: the stage holds it; verified: the stage verified it'),
+            .describe(
+              'exists (default): the freight exists; current: the stage holds it; verified: the stage verified it',
+            ),
         refresh: z =>
-          z.boolean().optional().describe('true: ask the warehouse to look for new artifacts first'),
+          z
+            .boolean()
+            .optional()
+            .describe(
+              'true: ask the warehouse to look for new artifacts first',
+            ),
         timeoutSeconds: z =>
           z
             .number()
             .int()
             .min(1)
             .optional()
-            .describe(`Give up after this many seconds (default ${DEFAULT_TIMEOUT_SECONDS})`),
+            .describe(
+              `Give up after this many seconds (default ${DEFAULT_TIMEOUT_SECONDS})`,
+            ),
       },
       output: {
         freightId: z => z.string().describe("The freight's ID"),
         alias: z => z.string().describe("The freight's alias"),
         freight: z =>
-          z.record(z.unknown()).describe('The freight as the API shows it (artifacts, currentlyIn, verifiedIn, ...)'),
+          z
+            .record(z.unknown())
+            .describe(
+              'The freight as the API shows it (artifacts, currentlyIn, verifiedIn, ...)',
+            ),
         dryRun: z =>
-          z.string().optional().describe('In a dry run: what would have been waited for'),
+          z
+            .string()
+            .optional()
+            .describe('In a dry run: what would have been waited for'),
       },
     },
     async handler(ctx) {
-      const { project, freight, warehouse, images, commits, charts, stage, refresh } = ctx.input;
+      const {
+        project,
+        freight,
+        warehouse,
+        images,
+        commits,
+        charts,
+        stage,
+        refresh,
+      } = ctx.input;
       const until = ctx.input.until ?? 'exists';
       const artifacts: Artifacts = { images, commits, charts };
       if ((freight === undefined) === (artifactCount(artifacts) === 0)) {
@@ -117,17 +151,25 @@ export function createFreightWaitAction(options: StagecoachActionOptions) {
         throw new InputError(`input until is ${until}: give input stage`);
       }
       if (refresh && !warehouse) {
-        throw new InputError('input refresh needs input warehouse: the warehouse to refresh');
+        throw new InputError(
+          'input refresh needs input warehouse: the warehouse to refresh',
+        );
       }
       const named = freight
         ? `freight "${freight}"`
-        : `freight of ${describeArtifacts(artifacts)}${warehouse ? ` from warehouse "${warehouse}"` : ''}`;
+        : `freight of ${describeArtifacts(artifacts)}${
+            warehouse ? ` from warehouse "${warehouse}"` : ''
+          }`;
       const goal =
         until === 'exists'
           ? `${named} to exist in project "${project}"`
-          : `${named} to be ${until === 'current' ? 'in' : 'verified in'} stage "${stage}" of project "${project}"`;
+          : `${named} to be ${
+              until === 'current' ? 'in' : 'verified in'
+            } stage "${stage}" of project "${project}"`;
       if (ctx.isDryRun) {
-        const plan = `would ${refresh ? `refresh warehouse "${warehouse}" and ` : ''}wait for ${goal}`;
+        const plan = `would ${
+          refresh ? `refresh warehouse "${warehouse}" and ` : ''
+        }wait for ${goal}`;
         ctx.logger.info(`Dry run: ${plan}`);
         ctx.output('freightId', '');
         ctx.output('alias', freight ?? '');
@@ -138,30 +180,50 @@ export function createFreightWaitAction(options: StagecoachActionOptions) {
       const { client, token } = await stagecoachAsInitiator(options, ctx);
       if (refresh) {
         await answerOf(
-          await client.refreshWarehouse({ path: { project, warehouse: warehouse! } }, { token }),
+          await client.refreshWarehouse(
+            { path: { project, warehouse: warehouse! } },
+            { token },
+          ),
           `refreshing warehouse "${warehouse}" (input warehouse) of project "${project}"`,
         );
       }
       const look = async (): Promise<FoundFreight | undefined> => {
         if (freight) {
-          const response = await client.getFreight({ path: { project, freight } }, { token });
+          const response = await client.getFreight(
+            { path: { project, freight } },
+            { token },
+          );
           if (response.status === 404) return undefined;
-          return (await answerOf(response, `reading freight "${freight}" (input freight) of project "${project}"`)) as FoundFreight;
+          return (await answerOf(
+            response,
+            `reading freight "${freight}" (input freight) of project "${project}"`,
+          )) as FoundFreight;
         }
         const list = await answerOf(
           await client.listFreight(
-            { path: { project }, query: { limit: SEARCHED, ...(warehouse ? { origin: warehouse } : {}) } },
+            {
+              path: { project },
+              query: {
+                limit: SEARCHED,
+                ...(warehouse ? { origin: warehouse } : {}),
+              },
+            },
             { token },
           ),
-          `listing the freight of project "${project}"${warehouse ? ` from warehouse "${warehouse}" (input warehouse)` : ''}`,
+          `listing the freight of project "${project}"${
+            warehouse ? ` from warehouse "${warehouse}" (input warehouse)` : ''
+          }`,
         );
-        return (list.items as FoundFreight[]).find(f => freightHolds(f, artifacts));
+        return (list.items as FoundFreight[]).find(f =>
+          freightHolds(f, artifacts),
+        );
       };
       const reached = (f: FoundFreight) =>
         until === 'exists' ||
         (until === 'current' ? f.currentlyIn : f.verifiedIn).includes(stage!);
 
-      const timeoutSeconds = ctx.input.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
+      const timeoutSeconds =
+        ctx.input.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
       const deadline = Date.now() + timeoutSeconds * 1000;
       ctx.logger.info(`Waiting for ${goal}`);
       let last = '';
@@ -174,7 +236,9 @@ export function createFreightWaitAction(options: StagecoachActionOptions) {
           if (!(e instanceof StagecoachApiError && e.status === 404)) throw e;
         }
         const now = found
-          ? `freight ${found.alias} exists; in ${found.currentlyIn.join(', ') || 'no stage'}, verified in ${found.verifiedIn.join(', ') || 'no stage'}`
+          ? `freight ${found.alias} exists; in ${
+              found.currentlyIn.join(', ') || 'no stage'
+            }, verified in ${found.verifiedIn.join(', ') || 'no stage'}`
           : 'no such freight yet';
         if (now !== last) {
           ctx.logger.info(now);

@@ -63,27 +63,43 @@ export function createManifestsApplyAction(options: StagecoachActionOptions) {
           z
             .string()
             .optional()
-            .describe('A YAML file in the workspace (relative path); give this or manifests'),
+            .describe(
+              'A YAML file in the workspace (relative path); give this or manifests',
+            ),
         manifests: z =>
-          z.string().optional().describe('The manifests as multi-document YAML; give this or path'),
+          z
+            .string()
+            .optional()
+            .describe(
+              'The manifests as multi-document YAML; give this or path',
+            ),
         prune: z =>
           z
             .boolean()
             .optional()
-            .describe('true: remove the stages, warehouses and ConfigMaps the set leaves out (default false)'),
+            .describe(
+              'true: remove the stages, warehouses and ConfigMaps the set leaves out (default false)',
+            ),
         revision: z =>
           z
             .string()
             .optional()
-            .describe('The source revision (a commit SHA, a tag) recorded in the apply history'),
+            .describe(
+              'The source revision (a commit SHA, a tag) recorded in the apply history',
+            ),
       },
       output: {
-        warehouses: z => z.array(z.string()).describe('The warehouses the project has now'),
-        stages: z => z.array(z.string()).describe('The stages the project has now'),
+        warehouses: z =>
+          z.array(z.string()).describe('The warehouses the project has now'),
+        stages: z =>
+          z.array(z.string()).describe('The stages the project has now'),
         warnings: z =>
           z.array(z.string()).describe('Documents Stagecoach skipped, and why'),
         dryRun: z =>
-          z.string().optional().describe('In a dry run: what would have been applied'),
+          z
+            .string()
+            .optional()
+            .describe('In a dry run: what would have been applied'),
       },
     },
     async handler(ctx) {
@@ -101,16 +117,26 @@ export function createManifestsApplyAction(options: StagecoachActionOptions) {
           .readFile(workspaceFile(ctx.workspacePath, 'path', file), 'utf8')
           .catch(e => {
             throw new InputError(
-              `${source} cannot be read from the workspace: ${e.code ?? e.message}`,
+              `${source} cannot be read from the workspace: ${
+                e.code ?? e.message
+              }`,
             );
           });
       }
       if (ctx.isDryRun) {
         const defined = describeSet(yaml);
-        const plan = `would apply ${defined.length} documents (${defined.join(', ')}) from ${source} to project ${project}${prune ? ' with prune' : ''}`;
+        const plan = `would apply ${defined.length} documents (${defined.join(
+          ', ',
+        )}) from ${source} to project ${project}${prune ? ' with prune' : ''}`;
         ctx.logger.info(`Dry run: ${plan}`);
-        ctx.output('warehouses', defined.filter(d => d.startsWith('Warehouse/')).map(d => d.slice(10)));
-        ctx.output('stages', defined.filter(d => d.startsWith('Stage/')).map(d => d.slice(6)));
+        ctx.output(
+          'warehouses',
+          defined.filter(d => d.startsWith('Warehouse/')).map(d => d.slice(10)),
+        );
+        ctx.output(
+          'stages',
+          defined.filter(d => d.startsWith('Stage/')).map(d => d.slice(6)),
+        );
         ctx.output('warnings', []);
         ctx.output('dryRun', plan);
         return;
@@ -128,10 +154,15 @@ export function createManifestsApplyAction(options: StagecoachActionOptions) {
         `applying ${source} to project "${project}" (input project)`,
       );
       const warnings = (result.warnings ?? []).map(
-        w => `document ${w.document}${w.resource ? ` (${w.resource})` : ''}: ${w.message}`,
+        w =>
+          `document ${w.document}${w.resource ? ` (${w.resource})` : ''}: ${
+            w.message
+          }`,
       );
       ctx.logger.info(
-        `Applied ${source} to project ${project}: warehouses ${result.warehouses.join(', ') || 'none'}, stages ${result.stages.join(', ') || 'none'}`,
+        `Applied ${source} to project ${project}: warehouses ${
+          result.warehouses.join(', ') || 'none'
+        }, stages ${result.stages.join(', ') || 'none'}`,
       );
       for (const w of warnings) ctx.logger.warn(`Skipped ${w}`);
       ctx.output('warehouses', result.warehouses);

@@ -2,7 +2,11 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { InputError } from '@backstage/errors';
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
-import { pipelineDocuments, pipelineYaml, type PipelineSpec } from './pipelineManifests';
+import {
+  pipelineDocuments,
+  pipelineYaml,
+  type PipelineSpec,
+} from './pipelineManifests';
 import { workspaceFile } from './workspacePath';
 
 const DEFAULT_PATH = 'stagecoach/pipeline.yaml';
@@ -67,7 +71,9 @@ export function createPipelineCreateAction() {
           z
             .string()
             .min(1)
-            .describe("The Stagecoach project: the manifests' metadata.namespace"),
+            .describe(
+              "The Stagecoach project: the manifests' metadata.namespace",
+            ),
         warehouse: z =>
           z
             .string()
@@ -79,12 +85,24 @@ export function createPipelineCreateAction() {
               images: z
                 .array(
                   z.object({
-                    repoURL: z.string().min(1).describe('The image repository, such as ghcr.io/acme/app'),
+                    repoURL: z
+                      .string()
+                      .min(1)
+                      .describe(
+                        'The image repository, such as ghcr.io/acme/app',
+                      ),
                     imageSelectionStrategy: z
                       .enum(['SemVer', 'Lexical', 'NewestBuild', 'Digest'])
                       .optional()
-                      .describe('How the newest tag is chosen (default SemVer)'),
-                    constraint: z.string().optional().describe('A semver range (SemVer), or the tag to follow (Digest)'),
+                      .describe(
+                        'How the newest tag is chosen (default SemVer)',
+                      ),
+                    constraint: z
+                      .string()
+                      .optional()
+                      .describe(
+                        'A semver range (SemVer), or the tag to follow (Digest)',
+                      ),
                   }),
                 )
                 .optional()
@@ -92,13 +110,29 @@ export function createPipelineCreateAction() {
               git: z
                 .array(
                   z.object({
-                    repoURL: z.string().min(1).describe('The http(s) URL of the Git repository'),
+                    repoURL: z
+                      .string()
+                      .min(1)
+                      .describe('The http(s) URL of the Git repository'),
                     commitSelectionStrategy: z
-                      .enum(['NewestFromBranch', 'SemVer', 'Lexical', 'NewestTag'])
+                      .enum([
+                        'NewestFromBranch',
+                        'SemVer',
+                        'Lexical',
+                        'NewestTag',
+                      ])
                       .optional()
-                      .describe('Which commit is newest (default NewestFromBranch)'),
-                    branch: z.string().optional().describe('NewestFromBranch: the branch to follow'),
-                    semverConstraint: z.string().optional().describe('SemVer: a range of tags'),
+                      .describe(
+                        'Which commit is newest (default NewestFromBranch)',
+                      ),
+                    branch: z
+                      .string()
+                      .optional()
+                      .describe('NewestFromBranch: the branch to follow'),
+                    semverConstraint: z
+                      .string()
+                      .optional()
+                      .describe('SemVer: a range of tags'),
                   }),
                 )
                 .optional()
@@ -109,26 +143,47 @@ export function createPipelineCreateAction() {
                     repoURL: z
                       .string()
                       .min(1)
-                      .describe('A Helm repository (https://…, then name is needed) or an OCI chart (oci://…/chart)'),
-                    name: z.string().optional().describe("The chart's name in a classic Helm repository"),
-                    semverConstraint: z.string().optional().describe('A range of versions'),
+                      .describe(
+                        'A Helm repository (https://…, then name is needed) or an OCI chart (oci://…/chart)',
+                      ),
+                    name: z
+                      .string()
+                      .optional()
+                      .describe(
+                        "The chart's name in a classic Helm repository",
+                      ),
+                    semverConstraint: z
+                      .string()
+                      .optional()
+                      .describe('A range of versions'),
                   }),
                 )
                 .optional()
                 .describe('Helm charts to watch'),
             })
-            .describe('What the Warehouse watches; at least one image, Git repository or chart'),
+            .describe(
+              'What the Warehouse watches; at least one image, Git repository or chart',
+            ),
         stages: z =>
           z
             .array(z.string().min(1))
             .min(1)
-            .describe('The stage names, in promotion order: the first takes freight from the warehouse, each next one what the stage before it verified'),
+            .describe(
+              'The stage names, in promotion order: the first takes freight from the warehouse, each next one what the stage before it verified',
+            ),
         layout: z =>
           z
             .enum(['folder-per-env', 'branch-per-env'])
-            .describe('folder-per-env: a folder per stage on one branch; branch-per-env: each stage folder, updated, becomes the content of the stage\'s own branch'),
+            .describe(
+              "folder-per-env: a folder per stage on one branch; branch-per-env: each stage folder, updated, becomes the content of the stage's own branch",
+            ),
         gitopsRepoURL: z =>
-          z.string().min(1).describe('The http(s) URL of the GitOps repository the stages update'),
+          z
+            .string()
+            .min(1)
+            .describe(
+              'The http(s) URL of the GitOps repository the stages update',
+            ),
         gitopsBranch: z =>
           z
             .string()
@@ -138,25 +193,34 @@ export function createPipelineCreateAction() {
           z
             .string()
             .optional()
-            .describe('The folder of the stage folders, and the prefix of the stage branches (default env: env/<stage>)'),
+            .describe(
+              'The folder of the stage folders, and the prefix of the stage branches (default env: env/<stage>)',
+            ),
         argocdApps: z =>
           z
             .record(z.string())
             .optional()
-            .describe('Argo CD Application names by stage name: each is synced to the pushed commit after a promotion'),
+            .describe(
+              'Argo CD Application names by stage name: each is synced to the pushed commit after a promotion',
+            ),
         promotionTask: z =>
           z
             .boolean()
             .optional()
-            .describe('true (default): the steps are a PromotionTask that every stage calls; false: each stage lists them'),
+            .describe(
+              'true (default): the steps are a PromotionTask that every stage calls; false: each stage lists them',
+            ),
         path: z =>
           z
             .string()
             .optional()
-            .describe(`Where to write the manifests, relative to the workspace (default ${DEFAULT_PATH})`),
+            .describe(
+              `Where to write the manifests, relative to the workspace (default ${DEFAULT_PATH})`,
+            ),
       },
       output: {
-        path: z => z.string().describe('The file written, relative to the workspace'),
+        path: z =>
+          z.string().describe('The file written, relative to the workspace'),
         manifests: z => z.string().describe('The multi-document YAML written'),
         warehouse: z => z.string().describe("The Warehouse's name"),
         stages: z => z.array(z.string()).describe('The stage names, in order'),
@@ -212,7 +276,8 @@ function checkSpec(spec: PipelineSpec) {
   spec.stages.forEach((s, i) => name(`stages[${i}]`, s));
   const seen = new Set<string>();
   spec.stages.forEach((s, i) => {
-    if (seen.has(s)) throw new InputError(`input stages[${i}] "${s}" is listed twice`);
+    if (seen.has(s))
+      throw new InputError(`input stages[${i}] "${s}" is listed twice`);
     seen.add(s);
   });
   if (spec.images.length + spec.git.length + spec.charts.length === 0) {
@@ -235,11 +300,18 @@ function checkSpec(spec: PipelineSpec) {
   for (const stage of Object.keys(spec.argocdApps)) {
     if (!seen.has(stage)) {
       throw new InputError(
-        `input argocdApps names stage "${stage}", which is not in input stages (${spec.stages.join(', ')})`,
+        `input argocdApps names stage "${stage}", which is not in input stages (${spec.stages.join(
+          ', ',
+        )})`,
       );
     }
   }
-  if (!spec.envFolder || spec.envFolder.split('/').some(p => p === '..' || p === '.' || p === '')) {
-    throw new InputError(`input envFolder "${spec.envFolder}" must be a relative folder such as env`);
+  if (
+    !spec.envFolder ||
+    spec.envFolder.split('/').some(p => p === '..' || p === '.' || p === '')
+  ) {
+    throw new InputError(
+      `input envFolder "${spec.envFolder}" must be a relative folder such as env`,
+    );
   }
 }

@@ -74,10 +74,16 @@ function warehouse(spec: PipelineSpec): Json {
 }
 
 /** A chart as Chart.yaml names its dependency: an OCI chart's last path part is its name. */
-function chartDependency(c: ChartArtifact): { repository: string; name: string } {
+function chartDependency(c: ChartArtifact): {
+  repository: string;
+  name: string;
+} {
   if (c.repoURL.startsWith('oci://') && !c.name) {
     const cut = c.repoURL.replace(/\/+$/, '').lastIndexOf('/');
-    return { repository: c.repoURL.slice(0, cut), name: c.repoURL.slice(cut + 1) };
+    return {
+      repository: c.repoURL.slice(0, cut),
+      name: c.repoURL.slice(cut + 1),
+    };
   }
   return { repository: c.repoURL, name: c.name ?? '' };
 }
@@ -89,7 +95,11 @@ function deploySteps(spec: PipelineSpec, env: string): Json[] {
   const stageFolder = `${source}/${spec.envFolder}/${env}`;
   const checkout: Json[] = [{ branch: spec.gitopsBranch, path: source }];
   if (branchPerEnv) {
-    checkout.push({ branch: `${spec.envFolder}/${env}`, create: true, path: './out' });
+    checkout.push({
+      branch: `${spec.envFolder}/${env}`,
+      create: true,
+      path: './out',
+    });
   }
   const steps: Json[] = [
     { uses: 'git-clone', config: { repoURL: spec.gitopsRepoURL, checkout } },
@@ -145,7 +155,8 @@ function argocdStep(spec: PipelineSpec, app: string, commit: string): Json {
   };
 }
 
-export const promotionTaskName = (spec: PipelineSpec) => `${spec.warehouse}-deploy`;
+export const promotionTaskName = (spec: PipelineSpec) =>
+  `${spec.warehouse}-deploy`;
 
 function promotionTask(spec: PipelineSpec): Json {
   return {

@@ -13,7 +13,8 @@ const POLL_MS = 1000;
 
 const examples = [
   {
-    description: 'Promote the freight created in an earlier step to dev and wait for it',
+    description:
+      'Promote the freight created in an earlier step to dev and wait for it',
     example: `steps:
   - id: promote
     action: stagecoach:promote
@@ -26,7 +27,8 @@ const examples = [
 `,
   },
   {
-    description: "Promote the newest freight of warehouse app that staging may take, without waiting",
+    description:
+      'Promote the newest freight of warehouse app that staging may take, without waiting',
     example: `steps:
   - id: promote
     action: stagecoach:promote
@@ -68,37 +70,61 @@ export function createPromoteAction(options: StagecoachActionOptions) {
         project: z => z.string().min(1).describe('The Stagecoach project'),
         stage: z => z.string().min(1).describe('The stage to promote into'),
         freight: z =>
-          z.string().optional().describe("The freight's ID or alias; give this or origin"),
+          z
+            .string()
+            .optional()
+            .describe("The freight's ID or alias; give this or origin"),
         origin: z =>
           z
             .string()
             .optional()
-            .describe('A warehouse: promote the newest of its freight the stage may take; give this or freight'),
+            .describe(
+              'A warehouse: promote the newest of its freight the stage may take; give this or freight',
+            ),
         supersede: z =>
-          z.boolean().optional().describe("true: abort the stage's older pending promotions"),
+          z
+            .boolean()
+            .optional()
+            .describe("true: abort the stage's older pending promotions"),
         wait: z =>
           z
             .boolean()
             .optional()
-            .describe('true: wait until the promotion ends, and fail unless it succeeded (default false)'),
+            .describe(
+              'true: wait until the promotion ends, and fail unless it succeeded (default false)',
+            ),
         timeoutSeconds: z =>
           z
             .number()
             .int()
             .min(1)
             .optional()
-            .describe(`With wait: give up after this many seconds, leaving the promotion running (default ${DEFAULT_TIMEOUT_SECONDS})`),
+            .describe(
+              `With wait: give up after this many seconds, leaving the promotion running (default ${DEFAULT_TIMEOUT_SECONDS})`,
+            ),
       },
       output: {
         promotionId: z => z.string().describe("The promotion's ID"),
         phase: z =>
-          z.string().describe('Its phase when the action ended: Pending or Running without wait, else how it ended'),
+          z
+            .string()
+            .describe(
+              'Its phase when the action ended: Pending or Running without wait, else how it ended',
+            ),
         freight: z => z.string().describe("The promoted freight's alias"),
         freightId: z => z.string().describe("The promoted freight's ID"),
         commit: z =>
-          z.string().optional().describe("The commit a step made (the last step output named commit), when there is one"),
+          z
+            .string()
+            .optional()
+            .describe(
+              'The commit a step made (the last step output named commit), when there is one',
+            ),
         dryRun: z =>
-          z.string().optional().describe('In a dry run: what would have been promoted'),
+          z
+            .string()
+            .optional()
+            .describe('In a dry run: what would have been promoted'),
       },
     },
     async handler(ctx) {
@@ -130,7 +156,9 @@ export function createPromoteAction(options: StagecoachActionOptions) {
           {
             path: { project, stage },
             body: {
-              ...(freight ? { freight } : { origin: { kind: 'Warehouse' as const, name: origin! } }),
+              ...(freight
+                ? { freight }
+                : { origin: { kind: 'Warehouse' as const, name: origin! } }),
               ...(supersede ? { supersede } : {}),
             },
           },
@@ -153,14 +181,17 @@ export function createPromoteAction(options: StagecoachActionOptions) {
         report();
         return;
       }
-      const timeoutSeconds = ctx.input.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
+      const timeoutSeconds =
+        ctx.input.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
       const deadline = Date.now() + timeoutSeconds * 1000;
       const seen = new Map<string, string>();
       let phase = promotion.phase;
       for (;;) {
         // a step's progress, once per change of its status
         for (const step of promotion.steps as Step[]) {
-          const line = `${step.status}${step.message ? `: ${step.message}` : ''}`;
+          const line = `${step.status}${
+            step.message ? `: ${step.message}` : ''
+          }`;
           if (seen.get(step.alias) !== line) {
             seen.set(step.alias, line);
             if (step.status !== 'Pending') {
@@ -175,7 +206,9 @@ export function createPromoteAction(options: StagecoachActionOptions) {
         if (ENDED.includes(promotion.phase)) break;
         if (ctx.signal?.aborted) {
           report();
-          throw new Error(`The task was cancelled while waiting for promotion ${promotion.id} (${promotion.phase}); the promotion goes on`);
+          throw new Error(
+            `The task was cancelled while waiting for promotion ${promotion.id} (${promotion.phase}); the promotion goes on`,
+          );
         }
         if (Date.now() >= deadline) {
           report();
@@ -195,7 +228,11 @@ export function createPromoteAction(options: StagecoachActionOptions) {
       report();
       if (promotion.phase !== 'Succeeded') {
         throw new Error(
-          `Promotion ${promotion.id} of freight ${promotion.freight.alias} into stage "${stage}" ended ${promotion.phase}${promotion.message ? `: ${promotion.message}` : ''}`,
+          `Promotion ${promotion.id} of freight ${
+            promotion.freight.alias
+          } into stage "${stage}" ended ${promotion.phase}${
+            promotion.message ? `: ${promotion.message}` : ''
+          }`,
         );
       }
     },
