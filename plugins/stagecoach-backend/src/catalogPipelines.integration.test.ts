@@ -26,6 +26,8 @@ import type {
 } from '@stagecoach/plugin-stagecoach-common';
 import { stagecoachPlugin } from './plugin';
 import { pipelineWithoutStage, pipelineYaml } from './__testUtils__/gitFixture';
+import { git } from '@stagecoach/git-server';
+import { startGiteaApi } from './__testUtils__/giteaApi';
 import { staticServer } from './__testUtils__/staticServer';
 
 jest.setTimeout(120_000);
@@ -48,6 +50,8 @@ const REPOS = {
 describe('pipelines from the catalog (stagecoach.io/pipeline-ref, Backstage URL reader on a loopback web server)', () => {
   let root: string;
   let web: Awaited<ReturnType<typeof staticServer>>;
+  let gitea: Awaited<ReturnType<typeof startGiteaApi>>;
+  let repo: string;
   let backend: Awaited<ReturnType<typeof startTestBackend>>;
   let server: Server;
   // the mock scheduler: the test runs the task itself (its factory installs this instance)
@@ -85,6 +89,10 @@ describe('pipelines from the catalog (stagecoach.io/pipeline-ref, Backstage URL 
   beforeAll(async () => {
     root = await fs.mkdtemp(path.join(os.tmpdir(), 'stagecoach-catalog-'));
     web = await staticServer(root);
+    repo = path.join(root, 'api.git-work');
+    await fs.mkdir(repo);
+    await git(repo, 'init', '-q', '-b', 'main');
+    gitea = await startGiteaApi({ 'acme/api': repo });
     const host = new URL(web.url).host;
     const catalog = createServiceFactory({
       service: catalogServiceRef,
@@ -107,6 +115,9 @@ describe('pipelines from the catalog (stagecoach.io/pipeline-ref, Backstage URL 
         mockServices.rootConfig.factory({
           data: {
             backend: { reading: { allow: [{ host }] } },
+            integrations: {
+              gitea: [{ host: gitea.host, baseUrl: gitea.baseUrl }],
+            },
             stagecoach: { workDir: path.join(root, 'work') },
           },
         }),
@@ -117,6 +128,7 @@ describe('pipelines from the catalog (stagecoach.io/pipeline-ref, Backstage URL 
   afterAll(async () => {
     await backend?.stop();
     web?.close();
+    await gitea?.close();
     await fs.rm(root, { recursive: true, force: true });
   });
 
@@ -249,5 +261,73 @@ describe('pipelines from the catalog (stagecoach.io/pipeline-ref, Backstage URL 
       managed: false,
     });
     expect(await history()).toHaveLength(2);
+  });
+
+  it('reads a dir: folder of an SCM at its commit (Gitea API on loopback over a real git repository), placing problems in their file', async () => {
+    const [warehouse, ...stages] = pipelineYaml(REPOS, 'api')
+      .split(/^---\n/m)
+      .filter(Boolean);
+    const commit = async (files: Record<string, string>) => {
+      for (const [file, text] of Object.entries(files)) {
+        await fs.mkdir(path.dirname(path.join(repo, file)), {
+          recursive: true,
+        });
+        await fs.writeFile(path.join(repo, file), text);
+      }
+      await git(repo, 'add', '-A');
+      await git(repo, 'commit', '-q', '-m', 'pipeline');
+      return git(repo, 'rev-parse', 'HEAD');
+    };
+    const first = await commit({
+      'README.md': '# api\n',
+      'deploy/stagecoach/warehouse.yaml': warehouse,
+      'deploy/stagecoach/stages.yaml': stages.join('---\n'),
+      'deploy/stagecoach/notes.txt': 'not a manifest',
+    });
+    entities = [
+      component('api', {
+        'stagecoach.io/project': 'api',
+        'backstage.io/source-location': `url:${gitea.baseUrl}/acme/api/src/branch/main/`,
+        'stagecoach.io/pipeline-ref': 'dir:./deploy/stagecoach',
+      }),
+    ];
+
+    await pass();
+    let api = await view('api');
+    expect(api.stages.map(s => s.name)).toEqual(['dev', 'staging']);
+    expect(api.source).toMatchObject({ managed: true, revision: first });
+    const archives = () =>
+      gitea.requests.filter(r => r.includes('/archive/')).length;
+    expect(archives()).toBe(1);
+
+    // the same commit: the reader asks for the commit only, and nothing is applied again
+    await pass();
+    expect(archives()).toBe(1);
+    expect(gitea.requests.at(-1)).toBe(
+      '/api/v1/repos/acme/api/git/commits/main',
+    );
+
+    const broken = await commit({
+      'deploy/stagecoach/stages.yaml': stages
+        .join('---\n')
+        .replace(
+          'kind: Warehouse, name: app}',
+          'kind: Warehouse, name: missing}',
+        ),
+    });
+    await pass();
+    api = await view('api');
+    expect(api.stages.map(s => s.name)).toEqual(['dev', 'staging']);
+    expect(api.source).toMatchObject({
+      revision: first,
+      refusedRevision: broken,
+      problems: expect.arrayContaining([
+        expect.objectContaining({
+          file: 'stages.yaml',
+          document: 1,
+          resource: 'Stage/dev',
+        }),
+      ]),
+    });
   });
 });
