@@ -483,7 +483,7 @@ spec:
         { user: MALLORY },
       ),
     ).rejects.toThrow(
-      'promoting freight "first-release" (input freight) into stage "dev" (input stage) of project "flow": Stagecoach answered 403 NotAllowedError: stagecoach.promotion.create on',
+      'promoting freight "first-release" (input freight) into stage "dev" (input stage) of project "flow": Stagecoach answered 403 NotAllowedError: stagecoach.promotion.create on stage dev of project flow is not allowed for you by the permission policy',
     );
     await expect(
       run(
