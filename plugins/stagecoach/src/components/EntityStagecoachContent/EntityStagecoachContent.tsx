@@ -228,6 +228,8 @@ export function EntityStagecoachContent() {
           freight={pipeline.freight}
           stageOrder={pipeline.stages.map(s => s.name)}
           now={now}
+          project={pipeline.project}
+          warehouses={pipeline.warehouses?.map(w => w.name)}
         />
       </Grid>
       <Grid item xs={12}>

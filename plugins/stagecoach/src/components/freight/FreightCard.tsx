@@ -7,12 +7,18 @@ import { FreightVersions } from './FreightVersions';
 import { DataTable, type DataRow } from '../shared/DataTable';
 import { DeepLinks } from '../shared/DeepLinks';
 import { absoluteTime, soakLabel, timeAgo } from '../shared/format';
+import { FreightSearchField, LoadMore } from '../shared/FreightPaging';
+import { Progress } from '@backstage/core-components';
+import { useFreightTable } from './useFreightTable';
+import { errorMessage } from '../../api';
 
 const useStyles = makeStyles(theme => ({
   alias: { fontFamily: 'monospace', fontWeight: 600, whiteSpace: 'nowrap' },
   nowrap: { whiteSpace: 'nowrap' },
   stages: { display: 'flex', flexWrap: 'wrap', gap: theme.spacing(0.5) },
   empty: { padding: theme.spacing(2) },
+  search: { padding: theme.spacing(1, 2) },
+  more: { display: 'flex', flexDirection: 'column', alignItems: 'center', padding: theme.spacing(1) },
 }));
 
 /** `dev (soaked 2h 05m)` when the freight's status says how long it soaked there. */
@@ -105,15 +111,27 @@ type FreightRow = DataRow & { freight: Freight };
 
 const rowTestId = (row: FreightRow) => `freight-${row.freight.alias}`;
 
-/** All the freight of the entity's warehouses, newest first, and which stages hold it. */
+/**
+ * The freight of the entity's warehouses, newest first, and which stages hold it. With a
+ * `project`, older freight loads a page at a time ("Load more") and a search box asks the
+ * server.
+ */
 export function FreightCard(props: {
+  /** The pipeline's freight: its newest and those its stages hold. */
   freight: Freight[];
   /** Stage names in pipeline order, to list a freight's stages in that order. */
   stageOrder: string[];
   now?: number;
+  /** The project, to read more freight from the server. */
+  project?: string;
+  /** The entity's warehouses, when it shows only some of the project's. */
+  warehouses?: string[];
 }) {
   const classes = useStyles();
-  const { freight, stageOrder, now } = props;
+  const { stageOrder, now } = props;
+  const table = useFreightTable(props.project, props.freight, props.warehouses);
+  const freight = table.rows;
+  const searching = table.pageable && !!table.q;
   const inOrder = (names: string[]) =>
     [...names].sort((a, b) => stageOrder.indexOf(a) - stageOrder.indexOf(b));
   const columns: TableColumn<FreightRow>[] = [
@@ -159,23 +177,60 @@ export function FreightCard(props: {
     });
   }
 
+  let body: React.ReactNode;
+  if (searching && table.searchPages.error !== undefined) {
+    body = (
+      <Typography variant="body2" color="error" className={classes.empty} role="alert">
+        Could not search the freight: {errorMessage(table.searchPages.error)}
+      </Typography>
+    );
+  } else if (searching && !table.searchPages.items) {
+    body = <Progress />;
+  } else if (freight.length === 0) {
+    body = (
+      <Typography
+        variant="body2"
+        color="textSecondary"
+        className={classes.empty}
+      >
+        {searching
+          ? `No freight matches “${table.q}”.`
+          : 'No freight discovered yet: a warehouse creates freight when it finds new artifact versions.'}
+      </Typography>
+    );
+  } else {
+    body = (
+      <DataTable
+        aria-label="Freight"
+        columns={columns}
+        data={freight.map(f => ({ id: f.id, freight: f }))}
+        rowTestId={rowTestId}
+      />
+    );
+  }
+
   return (
     <InfoCard title="Freight" subheader="Newest first" noPadding>
-      {freight.length === 0 ? (
-        <Typography
-          variant="body2"
-          color="textSecondary"
-          className={classes.empty}
-        >
-          No freight discovered yet: a warehouse creates freight when it finds
-          new artifact versions.
-        </Typography>
+      {table.pageable && (
+        <div className={classes.search}>
+          <FreightSearchField label="Search freight" onSearch={table.search} />
+        </div>
+      )}
+      {body}
+      {searching ? (
+        <LoadMore pages={table.searchPages} label="Load more freight" className={classes.more} />
       ) : (
-        <DataTable
-          aria-label="Freight"
-          columns={columns}
-          data={freight.map(f => ({ id: f.id, freight: f }))}
-          rowTestId={rowTestId}
+        <LoadMore
+          pages={{
+            items: freight,
+            hasMore: table.hasMore,
+            loadingMore: table.loadingMore,
+            moreError: table.moreError,
+            loadMore: table.loadMore,
+            update: () => undefined,
+          }}
+          label="Load more freight"
+          className={classes.more}
         />
       )}
     </InfoCard>
