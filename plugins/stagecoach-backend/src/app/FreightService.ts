@@ -97,12 +97,19 @@ export class FreightService {
     const [available, holding, verified] = await Promise.all([
       filter.stage ? pipelines.getStage(project, filter.stage) : undefined,
       filter.inStage ? pipelines.getStage(project, filter.inStage) : undefined,
-      filter.verifiedIn ? pipelines.getStage(project, filter.verifiedIn) : undefined,
+      filter.verifiedIn
+        ? pipelines.getStage(project, filter.verifiedIn)
+        : undefined,
     ]);
     let ids: string[] | undefined;
     if (holding) {
       const held = await freight.heldInStage(project, holding.name);
-      ids = [...new Set([...(holding.currentFreightId ? [holding.currentFreightId] : []), ...[...held.values()].map(f => f.id)])];
+      ids = [
+        ...new Set([
+          ...(holding.currentFreightId ? [holding.currentFreightId] : []),
+          ...[...held.values()].map(f => f.id),
+        ]),
+      ];
     }
     const page = await collectFreightPage({
       project,
@@ -118,7 +125,9 @@ export class FreightService {
           after: from,
           limit: n,
         }),
-      keep: available ? (f, ctx) => policies.availability(ctx, available, f).available : undefined,
+      keep: available
+        ? (f, ctx) => policies.availability(ctx, available, f).available
+        : undefined,
     });
     return {
       items: page.items.map(i => views.freight(i.freight, i.ctx)),
@@ -147,9 +156,17 @@ export class FreightService {
   async getMany(project: string, ids: string[]): Promise<Freight[]> {
     const found = await this.o.freight.getMany(project, ids);
     if (found.length === 0) return [];
-    const ctx = await this.o.policies.context(project, { freightIds: found.map(f => f.id) });
+    const ctx = await this.o.policies.context(project, {
+      freightIds: found.map(f => f.id),
+    });
     return found
-      .sort((a, b) => (a.createdAt === b.createdAt ? a.id.localeCompare(b.id) : a.createdAt < b.createdAt ? 1 : -1))
+      .sort((a, b) =>
+        a.createdAt === b.createdAt
+          ? a.id.localeCompare(b.id)
+          : a.createdAt < b.createdAt
+          ? 1
+          : -1,
+      )
       .map(f => this.o.views.freight(f, ctx));
   }
 

@@ -10,7 +10,12 @@ import type { PipelineStore, StoredStage } from '../store/PipelineStore';
 import type { Logger } from '../util/types';
 import type { DomainEventBus } from './events/DomainEventBus';
 import type { Views } from './views';
-import { collectFreightPage, FreightPageRequest, freightPageCursor, freightPageLimit } from './freightPages';
+import {
+  collectFreightPage,
+  FreightPageRequest,
+  freightPageCursor,
+  freightPageLimit,
+} from './freightPages';
 
 export interface StageServiceOptions {
   pipelines: PipelineStore;
@@ -48,7 +53,11 @@ export class StageService {
   async freight(
     project: string,
     stageName: string,
-    filter: FreightPageRequest & { warehouse?: string; q?: string; available?: boolean } = {},
+    filter: FreightPageRequest & {
+      warehouse?: string;
+      q?: string;
+      available?: boolean;
+    } = {},
   ): Promise<StageFreightList> {
     const { pipelines, freight, policies, views } = this.o;
     const limit = freightPageLimit(filter.limit);
@@ -57,7 +66,11 @@ export class StageService {
     const origins = stage.spec.requestedFreight.map(r => r.origin.name);
     if (filter.warehouse !== undefined && !origins.includes(filter.warehouse)) {
       throw new InputError(
-        `warehouse ${filter.warehouse} is not one stage ${stageName} takes freight from (${origins.join(', ')})`,
+        `warehouse ${
+          filter.warehouse
+        } is not one stage ${stageName} takes freight from (${origins.join(
+          ', ',
+        )})`,
       );
     }
     const page = await collectFreightPage({
@@ -72,7 +85,9 @@ export class StageService {
           after: from,
           limit: n,
         }),
-      keep: filter.available ? (f, ctx) => policies.availability(ctx, stage, f).available : undefined,
+      keep: filter.available
+        ? (f, ctx) => policies.availability(ctx, stage, f).available
+        : undefined,
     });
     const candidates = await this.autoPromotionCandidates(project, stage);
     const items = page.items.map(({ freight: f, ctx }) => {
@@ -85,7 +100,11 @@ export class StageService {
         ...(candidates.has(f.id) ? { autoPromotionCandidate: true } : {}),
       };
     });
-    return { stage: stageName, items, ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) };
+    return {
+      stage: stageName,
+      items,
+      ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
+    };
   }
 
   /**
@@ -93,7 +112,10 @@ export class StageService {
    * shown: with MatchUpstream the freight the upstream stage holds (read by ID), else the
    * newest available, found reading the origin's freight a batch at a time.
    */
-  private async autoPromotionCandidates(project: string, stage: StoredStage): Promise<Set<string>> {
+  private async autoPromotionCandidates(
+    project: string,
+    stage: StoredStage,
+  ): Promise<Set<string>> {
     const { freight, policies } = this.o;
     const candidates = new Set<string>();
     const ctx0 = await policies.context(project, { freightIds: [] });
@@ -103,9 +125,19 @@ export class StageService {
         const upstream = ctx0.stage(r.sources.stages?.[0] ?? '');
         if (!upstream) continue;
         const held = await freight.heldInStage(project, upstream.name);
-        const ids = [...new Set([upstream.currentFreightId, held.get(r.origin.name)?.id].filter((x): x is string => !!x))];
-        const ofOrigin = (await freight.getMany(project, ids)).filter(f => f.warehouse === r.origin.name);
-        const ctx = await policies.context(project, { freightIds: ofOrigin.map(f => f.id) });
+        const ids = [
+          ...new Set(
+            [upstream.currentFreightId, held.get(r.origin.name)?.id].filter(
+              (x): x is string => !!x,
+            ),
+          ),
+        ];
+        const ofOrigin = (await freight.getMany(project, ids)).filter(
+          f => f.warehouse === r.origin.name,
+        );
+        const ctx = await policies.context(project, {
+          freightIds: ofOrigin.map(f => f.id),
+        });
         const c = autoPromotionCandidate(policies, ctx, stage, r, ofOrigin);
         if (c) candidates.add(c.id);
         continue;
@@ -114,7 +146,12 @@ export class StageService {
         project,
         policies,
         limit: 1,
-        read: (from, n) => freight.page(project, { warehouses: [r.origin.name], after: from, limit: n }),
+        read: (from, n) =>
+          freight.page(project, {
+            warehouses: [r.origin.name],
+            after: from,
+            limit: n,
+          }),
         keep: (f, ctx) => policies.availability(ctx, stage, f).available,
       });
       if (first.items[0]) candidates.add(first.items[0].freight.id);

@@ -48,7 +48,11 @@ spec:
 const APP_FREIGHT = 150;
 const OTHER_FREIGHT = 20;
 
-async function waitFinal(engine: StagecoachEngine, project: string, id: string) {
+async function waitFinal(
+  engine: StagecoachEngine,
+  project: string,
+  id: string,
+) {
   for (let i = 0; i < 600; i++) {
     const p = await engine.promotions.get(project, id);
     if (!['Pending', 'Running'].includes(p.phase)) return p;
@@ -70,11 +74,17 @@ describe('freight pages: cursor, limit and server-side filters', () => {
     async function store(warehouse: string, repoURL: string, i: number) {
       const tag = `v1.${i}.0`;
       // three freight per second: ties on created_at are broken by ID
-      const at = new Date(Date.parse('2026-12-01T10:00:00.000Z') + Math.floor(i / 3) * 1000).toISOString();
+      const at = new Date(
+        Date.parse('2026-12-01T10:00:00.000Z') + Math.floor(i / 3) * 1000,
+      ).toISOString();
       const { freight } = await engine.stores.freight.ensure(
         project,
         warehouse,
-        { commits: [{ repoURL, id: `${warehouse}${i}`.padEnd(40, '0'), tag }], images: [], charts: [] },
+        {
+          commits: [{ repoURL, id: `${warehouse}${i}`.padEnd(40, '0'), tag }],
+          images: [],
+          charts: [],
+        },
         at,
       );
       return { id: freight.id, alias: freight.alias, tag };
@@ -85,16 +95,30 @@ describe('freight pages: cursor, limit and server-side filters', () => {
       engine = await StagecoachEngine.create({
         knex,
         logger: silentLogger,
-        workDir: path.join(os.tmpdir(), `stagecoach-freight-pages-${process.pid}-${databaseId}`),
+        workDir: path.join(
+          os.tmpdir(),
+          `stagecoach-freight-pages-${process.pid}-${databaseId}`,
+        ),
         worker: { pollIntervalMs: 20 },
       });
       engine.start();
       await engine.projects.applyManifests(project, manifests(project));
-      for (let i = 0; i < APP_FREIGHT; i++) app.push(await store('app', REPO, i));
+      for (let i = 0; i < APP_FREIGHT; i++)
+        app.push(await store('app', REPO, i));
       for (let i = 0; i < OTHER_FREIGHT; i++) await store('other', OTHER, i);
       // the oldest freight goes to dev and on to prod; the tenth oldest to dev after it
-      for (const [stage, f] of [['dev', app[0]], ['prod', app[0]], ['dev', app[9]]] as const) {
-        const p = await waitFinal(engine, project, (await engine.promotions.promote(project, stage, f.alias)).id);
+      for (const [stage, f] of [
+        ['dev', app[0]],
+        ['prod', app[0]],
+        ['dev', app[9]],
+      ] as const) {
+        const p = await waitFinal(
+          engine,
+          project,
+          (
+            await engine.promotions.promote(project, stage, f.alias)
+          ).id,
+        );
         expect(p.phase).toBe('Succeeded');
       }
     });
@@ -104,7 +128,9 @@ describe('freight pages: cursor, limit and server-side filters', () => {
     });
 
     /** Every page of a list, following nextCursor. */
-    async function all<T>(read: (cursor?: string) => Promise<{ items: T[]; nextCursor?: string }>) {
+    async function all<T>(
+      read: (cursor?: string) => Promise<{ items: T[]; nextCursor?: string }>,
+    ) {
       const pages: T[][] = [];
       let cursor: string | undefined;
       do {
@@ -116,7 +142,9 @@ describe('freight pages: cursor, limit and server-side filters', () => {
     }
 
     it('pages cover every freight once, newest first, 50 a page by default', async () => {
-      const pages = await all(cursor => engine.freight.page(project, { cursor }));
+      const pages = await all(cursor =>
+        engine.freight.page(project, { cursor }),
+      );
       expect(pages.map(p => p.length)).toEqual([50, 50, 50, 20]);
       const ids = pages.flat().map(f => f.id);
       expect(new Set(ids).size).toBe(APP_FREIGHT + OTHER_FREIGHT);
@@ -128,87 +156,202 @@ describe('freight pages: cursor, limit and server-side filters', () => {
     });
 
     it('a cursor stays good when newer freight arrives: the next page neither repeats nor skips', async () => {
-      const first = await engine.freight.page(project, { warehouse: 'other', limit: 7 });
+      const first = await engine.freight.page(project, {
+        warehouse: 'other',
+        limit: 7,
+      });
       const late = await engine.stores.freight.ensure(
         project,
         'other',
-        { commits: [{ repoURL: OTHER, id: 'late'.padEnd(40, '0'), tag: 'v9.0.0' }], images: [], charts: [] },
+        {
+          commits: [
+            { repoURL: OTHER, id: 'late'.padEnd(40, '0'), tag: 'v9.0.0' },
+          ],
+          images: [],
+          charts: [],
+        },
         '2026-12-31T00:00:00.000Z',
       );
-      const rest = await all(cursor => engine.freight.page(project, { warehouse: 'other', limit: 7, cursor: cursor ?? first.nextCursor }));
+      const rest = await all(cursor =>
+        engine.freight.page(project, {
+          warehouse: 'other',
+          limit: 7,
+          cursor: cursor ?? first.nextCursor,
+        }),
+      );
       const seen = [...first.items, ...rest.flat()].map(f => f.id);
       expect(seen).toHaveLength(OTHER_FREIGHT);
       expect(new Set(seen).size).toBe(OTHER_FREIGHT);
       expect(seen).not.toContain(late.freight.id);
       // a new first page starts with it
-      expect((await engine.freight.page(project, { warehouse: 'other', limit: 1 })).items[0].id).toBe(late.freight.id);
-      await knex('stagecoach_freight').where({ project, id: late.freight.id }).delete();
+      expect(
+        (await engine.freight.page(project, { warehouse: 'other', limit: 1 }))
+          .items[0].id,
+      ).toBe(late.freight.id);
+      await knex('stagecoach_freight')
+        .where({ project, id: late.freight.id })
+        .delete();
     });
 
     it('filters on the server: warehouse, q, inStage, verifiedIn, and what may enter a stage', async () => {
-      const ofApp = (await all(cursor => engine.freight.page(project, { warehouse: 'app', limit: 200, cursor }))).flat();
+      const ofApp = (
+        await all(cursor =>
+          engine.freight.page(project, {
+            warehouse: 'app',
+            limit: 200,
+            cursor,
+          }),
+        )
+      ).flat();
       expect(ofApp).toHaveLength(APP_FREIGHT);
       expect(ofApp.every(f => f.origin.name === 'app')).toBe(true);
       // the old `origin` name still works through the route; here by tag, alias and ID
-      expect((await engine.freight.page(project, { q: 'V1.42.0' })).items.map(f => f.id)).toEqual([app[42].id]);
-      expect((await engine.freight.page(project, { q: app[77].alias })).items.map(f => f.id)).toEqual([app[77].id]);
-      expect((await engine.freight.page(project, { q: app[5].id.slice(0, 12) })).items.map(f => f.id)).toEqual([app[5].id]);
+      expect(
+        (await engine.freight.page(project, { q: 'V1.42.0' })).items.map(
+          f => f.id,
+        ),
+      ).toEqual([app[42].id]);
+      expect(
+        (await engine.freight.page(project, { q: app[77].alias })).items.map(
+          f => f.id,
+        ),
+      ).toEqual([app[77].id]);
+      expect(
+        (
+          await engine.freight.page(project, { q: app[5].id.slice(0, 12) })
+        ).items.map(f => f.id),
+      ).toEqual([app[5].id]);
       // LIKE's wildcards are taken literally
-      expect((await engine.freight.page(project, { q: '%' })).items).toEqual([]);
-      expect((await engine.freight.page(project, { q: 'v1._.0' })).items).toEqual([]);
+      expect((await engine.freight.page(project, { q: '%' })).items).toEqual(
+        [],
+      );
+      expect(
+        (await engine.freight.page(project, { q: 'v1._.0' })).items,
+      ).toEqual([]);
 
-      expect((await engine.freight.page(project, { inStage: 'dev' })).items.map(f => f.id)).toEqual([app[9].id]);
-      expect((await engine.freight.page(project, { inStage: 'prod' })).items.map(f => f.id)).toEqual([app[0].id]);
-      expect((await engine.freight.page(project, { verifiedIn: 'dev' })).items.map(f => f.id)).toEqual([app[9].id, app[0].id]);
+      expect(
+        (await engine.freight.page(project, { inStage: 'dev' })).items.map(
+          f => f.id,
+        ),
+      ).toEqual([app[9].id]);
+      expect(
+        (await engine.freight.page(project, { inStage: 'prod' })).items.map(
+          f => f.id,
+        ),
+      ).toEqual([app[0].id]);
+      expect(
+        (await engine.freight.page(project, { verifiedIn: 'dev' })).items.map(
+          f => f.id,
+        ),
+      ).toEqual([app[9].id, app[0].id]);
       // prod takes what dev verified: the two, found beyond the newest 100
-      expect((await engine.freight.page(project, { stage: 'prod', limit: 1 })).items.map(f => f.id)).toEqual([app[9].id]);
-      const prod = await all(cursor => engine.freight.page(project, { stage: 'prod', limit: 1, cursor }));
+      expect(
+        (
+          await engine.freight.page(project, { stage: 'prod', limit: 1 })
+        ).items.map(f => f.id),
+      ).toEqual([app[9].id]);
+      const prod = await all(cursor =>
+        engine.freight.page(project, { stage: 'prod', limit: 1, cursor }),
+      );
       expect(prod.flat().map(f => f.id)).toEqual([app[9].id, app[0].id]);
 
-      await expect(engine.freight.page(project, { inStage: 'nowhere' })).rejects.toThrow(/nowhere/);
+      await expect(
+        engine.freight.page(project, { inStage: 'nowhere' }),
+      ).rejects.toThrow(/nowhere/);
     });
 
     it('a stage page: its warehouses only, q, and the available filter across pages', async () => {
-      const pages = await all(cursor => engine.stages.freight(project, 'prod', { limit: 60, cursor }));
+      const pages = await all(cursor =>
+        engine.stages.freight(project, 'prod', { limit: 60, cursor }),
+      );
       expect(pages.map(p => p.length)).toEqual([60, 60, 30]);
       const items = pages.flat();
       expect(items.every(i => i.freight.origin.name === 'app')).toBe(true);
-      expect(items.filter(i => i.available).map(i => i.freight.id)).toEqual([app[9].id, app[0].id]);
-      const available = await engine.stages.freight(project, 'prod', { available: true });
-      expect(available.items.map(i => i.freight.id)).toEqual([app[9].id, app[0].id]);
+      expect(items.filter(i => i.available).map(i => i.freight.id)).toEqual([
+        app[9].id,
+        app[0].id,
+      ]);
+      const available = await engine.stages.freight(project, 'prod', {
+        available: true,
+      });
+      expect(available.items.map(i => i.freight.id)).toEqual([
+        app[9].id,
+        app[0].id,
+      ]);
       expect(available.nextCursor).toBeUndefined();
-      expect((await engine.stages.freight(project, 'dev', { q: 'v1.3.0' })).items.map(i => i.freight.id)).toEqual([app[3].id]);
-      await expect(engine.stages.freight(project, 'dev', { warehouse: 'other' })).rejects.toThrow(
-        new InputError('warehouse other is not one stage dev takes freight from (app)'),
+      expect(
+        (
+          await engine.stages.freight(project, 'dev', { q: 'v1.3.0' })
+        ).items.map(i => i.freight.id),
+      ).toEqual([app[3].id]);
+      await expect(
+        engine.stages.freight(project, 'dev', { warehouse: 'other' }),
+      ).rejects.toThrow(
+        new InputError(
+          'warehouse other is not one stage dev takes freight from (app)',
+        ),
       );
     });
 
     it('refuses a cursor it did not give, and a limit out of bounds, naming them', async () => {
-      for (const cursor of ['nope!', 'bm9wZQ', encodeFreightCursor({ createdAt: 'x', id: 'y' }).replace(/^.../, 'AAA')]) {
-        await expect(engine.freight.page(project, { cursor })).rejects.toThrow(InputError);
-        await expect(engine.freight.page(project, { cursor })).rejects.toThrow(/^cursor /);
-        await expect(engine.stages.freight(project, 'dev', { cursor })).rejects.toThrow(/^cursor /);
+      for (const cursor of [
+        'nope!',
+        'bm9wZQ',
+        encodeFreightCursor({ createdAt: 'x', id: 'y' }).replace(/^.../, 'AAA'),
+      ]) {
+        await expect(engine.freight.page(project, { cursor })).rejects.toThrow(
+          InputError,
+        );
+        await expect(engine.freight.page(project, { cursor })).rejects.toThrow(
+          /^cursor /,
+        );
+        await expect(
+          engine.stages.freight(project, 'dev', { cursor }),
+        ).rejects.toThrow(/^cursor /);
       }
       for (const limit of [0, 201, 1.5]) {
-        await expect(engine.freight.page(project, { limit })).rejects.toThrow(new InputError('limit must be an integer from 1 to 200 (freight per page)'));
-        await expect(engine.stages.freight(project, 'dev', { limit })).rejects.toThrow(/^limit /);
+        await expect(engine.freight.page(project, { limit })).rejects.toThrow(
+          new InputError(
+            'limit must be an integer from 1 to 200 (freight per page)',
+          ),
+        );
+        await expect(
+          engine.stages.freight(project, 'dev', { limit }),
+        ).rejects.toThrow(/^limit /);
       }
-      expect((await engine.freight.page(project, { limit: 200 })).items).toHaveLength(APP_FREIGHT + OTHER_FREIGHT > 200 ? 200 : APP_FREIGHT + OTHER_FREIGHT);
-      expect((await engine.freight.page(project, { limit: 1 })).items).toHaveLength(1);
+      expect(
+        (await engine.freight.page(project, { limit: 200 })).items,
+      ).toHaveLength(
+        APP_FREIGHT + OTHER_FREIGHT > 200 ? 200 : APP_FREIGHT + OTHER_FREIGHT,
+      );
+      expect(
+        (await engine.freight.page(project, { limit: 1 })).items,
+      ).toHaveLength(1);
     });
 
     it('views at scale: a stage shows its freight however old, and each freight its stages', async () => {
       const stages = await engine.stages.list(project);
-      expect(stages.find(s => s.name === 'prod')!.currentFreight).toEqual({ id: app[0].id, alias: app[0].alias });
+      expect(stages.find(s => s.name === 'prod')!.currentFreight).toEqual({
+        id: app[0].id,
+        alias: app[0].alias,
+      });
       const pipeline = await engine.entities.get(project);
       // the 100 newest, then the older freight the stages hold: both are older than the newest 100
       expect(pipeline.freight).toHaveLength(102);
       const shown = new Map(pipeline.freight.map(f => [f.id, f]));
       expect(shown.get(app[0].id)!.currentlyIn).toEqual(['prod']);
       expect(shown.get(app[9].id)!.currentlyIn).toEqual(['dev']);
-      expect(pipeline.freight.slice(100).map(f => f.id)).toEqual([app[9].id, app[0].id]);
-      const page = await engine.freight.page(project, { warehouse: 'app', limit: 200 });
-      expect(page.items.find(f => f.id === app[0].id)!.currentlyIn).toEqual(['prod']);
+      expect(pipeline.freight.slice(100).map(f => f.id)).toEqual([
+        app[9].id,
+        app[0].id,
+      ]);
+      const page = await engine.freight.page(project, {
+        warehouse: 'app',
+        limit: 200,
+      });
+      expect(page.items.find(f => f.id === app[0].id)!.currentlyIn).toEqual([
+        'prod',
+      ]);
     });
   });
 });

@@ -22,13 +22,17 @@ export interface FreightPageRequest {
 export function freightPageLimit(limit: number | undefined): number {
   if (limit === undefined) return FREIGHT_PAGE_DEFAULT;
   if (!Number.isInteger(limit) || limit < 1 || limit > FREIGHT_PAGE_MAX) {
-    throw new InputError(`limit must be an integer from 1 to ${FREIGHT_PAGE_MAX} (freight per page)`);
+    throw new InputError(
+      `limit must be an integer from 1 to ${FREIGHT_PAGE_MAX} (freight per page)`,
+    );
   }
   return limit;
 }
 
 /** The cursor a request passes, read (an InputError naming `cursor` when it is not one this API gave). */
-export function freightPageCursor(cursor: string | undefined): FreightCursor | undefined {
+export function freightPageCursor(
+  cursor: string | undefined,
+): FreightCursor | undefined {
   return cursor === undefined ? undefined : decodeFreightCursor(cursor);
 }
 
@@ -48,7 +52,10 @@ export async function collectFreightPage(options: {
   policies: StagePolicies;
   limit: number;
   after?: FreightCursor;
-  read: (after: FreightCursor | undefined, limit: number) => Promise<StoredFreight[]>;
+  read: (
+    after: FreightCursor | undefined,
+    limit: number,
+  ) => Promise<StoredFreight[]>;
   keep?: (f: StoredFreight, ctx: PolicyContext) => boolean;
 }): Promise<CollectedPage> {
   const { project, policies, limit, keep } = options;
@@ -59,12 +66,20 @@ export async function collectFreightPage(options: {
   for (;;) {
     const rows = await options.read(after, batch);
     if (rows.length === 0) break;
-    const ctx = await policies.context(project, { freightIds: rows.map(f => f.id) });
+    const ctx = await policies.context(project, {
+      freightIds: rows.map(f => f.id),
+    });
     for (const f of rows) {
       if (keep && !keep(f, ctx)) continue;
       if (items.length === limit) {
         const last = items[items.length - 1].freight;
-        return { items, nextCursor: encodeFreightCursor({ createdAt: last.createdAt, id: last.id }) };
+        return {
+          items,
+          nextCursor: encodeFreightCursor({
+            createdAt: last.createdAt,
+            id: last.id,
+          }),
+        };
       }
       items.push({ freight: f, ctx });
     }

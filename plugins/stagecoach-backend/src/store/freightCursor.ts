@@ -14,13 +14,20 @@ const VERSION = 'f1';
 
 /** The opaque form a client passes back (`?cursor=`): base64url of a small JSON. */
 export function encodeFreightCursor(c: FreightCursor): string {
-  return Buffer.from(JSON.stringify([VERSION, c.createdAt, c.id]), 'utf8').toString('base64url');
+  return Buffer.from(
+    JSON.stringify([VERSION, c.createdAt, c.id]),
+    'utf8',
+  ).toString('base64url');
 }
 
 /** Reads a cursor this API gave; an InputError naming `cursor` when it is not one. */
 export function decodeFreightCursor(raw: string): FreightCursor {
   const refuse = () =>
-    new InputError(`cursor "${raw.length > 80 ? `${raw.slice(0, 80)}…` : raw}" is not one this API gave: pass a nextCursor as it was answered, or none for the first page`);
+    new InputError(
+      `cursor "${
+        raw.length > 80 ? `${raw.slice(0, 80)}…` : raw
+      }" is not one this API gave: pass a nextCursor as it was answered, or none for the first page`,
+    );
   if (raw.length > 512 || !/^[A-Za-z0-9_-]+$/.test(raw)) throw refuse();
   let parsed: unknown;
   try {

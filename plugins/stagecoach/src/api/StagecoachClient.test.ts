@@ -86,7 +86,9 @@ describe('StagecoachClient', () => {
       }),
     ).resolves.toEqual(answer);
     const stageUrl = new URL(fetch.mock.calls[0][0] as string);
-    expect(stageUrl.pathname).toMatch(/\/projects\/shop\/stages\/prod\/freight$/);
+    expect(stageUrl.pathname).toMatch(
+      /\/projects\/shop\/stages\/prod\/freight$/,
+    );
     expect(Object.fromEntries(stageUrl.searchParams)).toEqual({
       q: 'v1.2',
       cursor: 'abc',

@@ -68,7 +68,10 @@ export class StagecoachClient implements StagecoachApi {
     page?: FreightPageQuery & { warehouse?: string },
   ): Promise<FreightList> {
     return body(
-      this.api.listFreight({ path: { project }, ...(page ? { query: page } : {}) }),
+      this.api.listFreight({
+        path: { project },
+        ...(page ? { query: page } : {}),
+      }),
     );
   }
 

@@ -144,14 +144,21 @@ export function createRouteContext(options: RouteContextOptions): RouteContext {
     pageLimitParam(req) {
       const raw = req.query.limit;
       if (raw === undefined) return undefined;
-      const n = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\d+$/.test(raw) ? Number(raw) : NaN;
-      if (!Number.isInteger(n)) throw new InputError('limit must be a whole number of items per page');
+      const n =
+        typeof raw === 'number'
+          ? raw
+          : typeof raw === 'string' && /^\d+$/.test(raw)
+          ? Number(raw)
+          : NaN;
+      if (!Number.isInteger(n))
+        throw new InputError('limit must be a whole number of items per page');
       return n;
     },
     booleanParam(req, name) {
       const v = req.query[name];
       if (v === undefined || typeof v === 'boolean') return v;
-      if (v !== 'true' && v !== 'false') throw new InputError(`${name} must be true or false`);
+      if (v !== 'true' && v !== 'false')
+        throw new InputError(`${name} must be true or false`);
       return v === 'true';
     },
   };

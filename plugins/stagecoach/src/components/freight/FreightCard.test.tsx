@@ -143,7 +143,9 @@ describe('FreightCard', () => {
       alias: `fox-${i}`,
       commits: [{ ...braveFox.commits[0], tag: `v2.${129 - i}.0` }],
       images: [],
-      createdAt: new Date(Date.parse('2026-03-02T10:00:00Z') - i * 60_000).toISOString(),
+      createdAt: new Date(
+        Date.parse('2026-03-02T10:00:00Z') - i * 60_000,
+      ).toISOString(),
       currentlyIn: i === 129 ? ['prod'] : [],
       verifiedIn: [],
     }));
@@ -154,8 +156,17 @@ describe('FreightCard', () => {
       const api = mockStagecoachApi({
         listFreight: jest
           .fn()
-          .mockImplementation(async (_p: string, query?: { q?: string; cursor?: string; limit?: number }) =>
-            pageOf(all, f => f, query, page => page),
+          .mockImplementation(
+            async (
+              _p: string,
+              query?: { q?: string; cursor?: string; limit?: number },
+            ) =>
+              pageOf(
+                all,
+                f => f,
+                query,
+                page => page,
+              ),
           ),
       });
       await renderInTestApp(
@@ -165,7 +176,10 @@ describe('FreightCard', () => {
       );
       return api;
     }
-    const rowCount = () => within(screen.getByRole('table', { name: 'Freight' })).getAllByTestId(/^freight-/).length;
+    const rowCount = () =>
+      within(screen.getByRole('table', { name: 'Freight' })).getAllByTestId(
+        /^freight-/,
+      ).length;
 
     it('shows the pipeline’s freight with its stages, then older freight on "Load more", each once, newest first', async () => {
       const user = userEvent.setup();
@@ -175,27 +189,45 @@ describe('FreightCard', () => {
       expect(row('fox-129').getByText('prod')).toBeInTheDocument();
       expect(api.listFreight).not.toHaveBeenCalled();
 
-      await user.click(screen.getByRole('button', { name: 'Load more freight' }));
+      await user.click(
+        screen.getByRole('button', { name: 'Load more freight' }),
+      );
       await waitFor(() => expect(rowCount()).toBe(130));
       expect(api.listFreight).toHaveBeenCalledWith('shop', { limit: 100 });
-      expect(api.listFreight).toHaveBeenCalledWith('shop', { limit: 50, cursor: 'at-100' });
+      expect(api.listFreight).toHaveBeenCalledWith('shop', {
+        limit: 50,
+        cursor: 'at-100',
+      });
       const shown = within(screen.getByRole('table', { name: 'Freight' }))
         .getAllByTestId(/^freight-/)
         .map(r => r.getAttribute('data-testid'));
       expect(shown).toEqual(all.map(f => `freight-${f.alias}`));
-      expect(screen.queryByRole('button', { name: 'Load more freight' })).not.toBeInTheDocument();
+      expect(
+        screen.queryByRole('button', { name: 'Load more freight' }),
+      ).not.toBeInTheDocument();
     });
 
     it('searches on the server', async () => {
       const user = userEvent.setup();
       const api = await renderPaged();
-      await user.type(screen.getByRole('textbox', { name: 'Search freight' }), 'v2.3.0');
+      await user.type(
+        screen.getByRole('textbox', { name: 'Search freight' }),
+        'v2.3.0',
+      );
       await waitFor(() => expect(rowCount()).toBe(1));
-      expect(api.listFreight).toHaveBeenCalledWith('shop', { q: 'v2.3.0', limit: 50 });
+      expect(api.listFreight).toHaveBeenCalledWith('shop', {
+        q: 'v2.3.0',
+        limit: 50,
+      });
       expect(row('fox-126')).toBeTruthy();
       await user.clear(screen.getByRole('textbox', { name: 'Search freight' }));
-      await user.type(screen.getByRole('textbox', { name: 'Search freight' }), 'nothing like it');
-      expect(await screen.findByText('No freight matches “nothing like it”.')).toBeInTheDocument();
+      await user.type(
+        screen.getByRole('textbox', { name: 'Search freight' }),
+        'nothing like it',
+      );
+      expect(
+        await screen.findByText('No freight matches “nothing like it”.'),
+      ).toBeInTheDocument();
       await user.clear(screen.getByRole('textbox', { name: 'Search freight' }));
       await waitFor(() => expect(rowCount()).toBe(101));
     });

@@ -18,7 +18,12 @@ const useStyles = makeStyles(theme => ({
   stages: { display: 'flex', flexWrap: 'wrap', gap: theme.spacing(0.5) },
   empty: { padding: theme.spacing(2) },
   search: { padding: theme.spacing(1, 2) },
-  more: { display: 'flex', flexDirection: 'column', alignItems: 'center', padding: theme.spacing(1) },
+  more: {
+    display: 'flex',
+    flexDirection: 'column',
+    alignItems: 'center',
+    padding: theme.spacing(1),
+  },
 }));
 
 /** `dev (soaked 2h 05m)` when the freight's status says how long it soaked there. */
@@ -180,7 +185,12 @@ export function FreightCard(props: {
   let body: React.ReactNode;
   if (searching && table.searchPages.error !== undefined) {
     body = (
-      <Typography variant="body2" color="error" className={classes.empty} role="alert">
+      <Typography
+        variant="body2"
+        color="error"
+        className={classes.empty}
+        role="alert"
+      >
         Could not search the freight: {errorMessage(table.searchPages.error)}
       </Typography>
     );
@@ -218,7 +228,11 @@ export function FreightCard(props: {
       )}
       {body}
       {searching ? (
-        <LoadMore pages={table.searchPages} label="Load more freight" className={classes.more} />
+        <LoadMore
+          pages={table.searchPages}
+          label="Load more freight"
+          className={classes.more}
+        />
       ) : (
         <LoadMore
           pages={{

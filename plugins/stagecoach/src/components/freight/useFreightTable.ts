@@ -44,21 +44,19 @@ export function useFreightTable(
   const api = useApiHolder().get(stagecoachApiRef);
   const pageable = !!project && !!api;
   const warehouse = warehouses?.length === 1 ? warehouses[0] : undefined;
-  const relevant = (f: Freight) => !warehouses?.length || warehouses.includes(f.origin.name);
+  const relevant = (f: Freight) =>
+    !warehouses?.length || warehouses.includes(f.origin.name);
   const [q, setQ] = useState('');
-  const searchPages = useFreightPages<Freight>(
-    async cursor => {
-      if (!q || !pageable) return { items: [] };
-      const page = await api!.listFreight(project!, {
-        q,
-        limit: FREIGHT_TABLE_PAGE,
-        ...(cursor ? { cursor } : {}),
-        ...(warehouse ? { warehouse } : {}),
-      });
-      return { ...page, items: page.items.filter(relevant) };
-    },
-    `${project}/${warehouses?.join(',')}?${q}`,
-  );
+  const searchPages = useFreightPages<Freight>(async cursor => {
+    if (!q || !pageable) return { items: [] };
+    const page = await api!.listFreight(project!, {
+      q,
+      limit: FREIGHT_TABLE_PAGE,
+      ...(cursor ? { cursor } : {}),
+      ...(warehouse ? { warehouse } : {}),
+    });
+    return { ...page, items: page.items.filter(relevant) };
+  }, `${project}/${warehouses?.join(',')}?${q}`);
 
   // older freight: undefined before the first load, null when none is left
   const [older, setOlder] = useState<Freight[]>([]);
@@ -75,12 +73,19 @@ export function useFreightTable(
       const found: Freight[] = [];
       if (cursor === undefined) {
         // the pipeline carries the newest: skip past them to where the older start
-        const newest = await api!.listFreight(project!, { ...base, limit: PIPELINE_NEWEST_FREIGHT });
+        const newest = await api!.listFreight(project!, {
+          ...base,
+          limit: PIPELINE_NEWEST_FREIGHT,
+        });
         found.push(...newest.items);
         cursor = newest.nextCursor ?? null;
       }
       if (cursor) {
-        const page = await api!.listFreight(project!, { ...base, limit: FREIGHT_TABLE_PAGE, cursor });
+        const page = await api!.listFreight(project!, {
+          ...base,
+          limit: FREIGHT_TABLE_PAGE,
+          cursor,
+        });
         found.push(...page.items);
         cursor = page.nextCursor ?? null;
       }
@@ -97,12 +102,15 @@ export function useFreightTable(
   for (const f of older) byId.set(f.id, f);
   // the pipeline's copy is the freshest (its poll)
   for (const f of live) byId.set(f.id, f);
-  const rows = q && pageable
-    ? (searchPages.items ?? []).map(f => byId.get(f.id) ?? f)
-    : [...byId.values()].filter(relevant).sort(newestFirst);
+  const rows =
+    q && pageable
+      ? (searchPages.items ?? []).map(f => byId.get(f.id) ?? f)
+      : [...byId.values()].filter(relevant).sort(newestFirst);
   const hasMore =
     pageable &&
-    (olderCursor === undefined ? live.length >= PIPELINE_NEWEST_FREIGHT : olderCursor !== null);
+    (olderCursor === undefined
+      ? live.length >= PIPELINE_NEWEST_FREIGHT
+      : olderCursor !== null);
   return {
     rows,
     pageable,

@@ -299,28 +299,46 @@ describe('PromoteDialog', () => {
 
   describe('with many freight (a page at a time)', () => {
     /** 70 freight, newest first (a minute apart), every one available to dev. */
-    const many: StageFreightList['items'] = Array.from({ length: 70 }, (_, i) => ({
-      freight: {
-        ...braveFox,
-        id: `f-${i}`,
-        alias: `fox-${i}`,
-        commits: [{ ...braveFox.commits[0], tag: `v1.${69 - i}.0` }],
-        images: [],
-        createdAt: new Date(Date.parse('2026-03-02T10:00:00Z') - i * 60_000).toISOString(),
-        currentlyIn: i === 60 ? ['dev'] : [],
-      },
-      available: true,
-      reason: i % 2 ? 'dev takes freight directly' : 'approved for dev',
-    }));
+    const many: StageFreightList['items'] = Array.from(
+      { length: 70 },
+      (_, i) => ({
+        freight: {
+          ...braveFox,
+          id: `f-${i}`,
+          alias: `fox-${i}`,
+          commits: [{ ...braveFox.commits[0], tag: `v1.${69 - i}.0` }],
+          images: [],
+          createdAt: new Date(
+            Date.parse('2026-03-02T10:00:00Z') - i * 60_000,
+          ).toISOString(),
+          currentlyIn: i === 60 ? ['dev'] : [],
+        },
+        available: true,
+        reason: i % 2 ? 'dev takes freight directly' : 'approved for dev',
+      }),
+    );
     const pagedApi = () =>
       mockStagecoachApi({
         listStageFreight: jest
           .fn()
-          .mockImplementation(async (_p: string, stage: string, query?: { q?: string; cursor?: string; limit?: number }) =>
-            pageOf(many, i => i.freight, query, page => ({ stage, ...page })),
+          .mockImplementation(
+            async (
+              _p: string,
+              stage: string,
+              query?: { q?: string; cursor?: string; limit?: number },
+            ) =>
+              pageOf(
+                many,
+                i => i.freight,
+                query,
+                page => ({ stage, ...page }),
+              ),
           ),
       });
-    const devHoldingOld: Stage = { ...dev, currentFreight: { id: 'f-60', alias: 'fox-60' } };
+    const devHoldingOld: Stage = {
+      ...dev,
+      currentFreight: { id: 'f-60', alias: 'fox-60' },
+    };
 
     it('shows the first page and loads the next on "Load more" until none is left', async () => {
       const user = userEvent.setup();
@@ -329,13 +347,23 @@ describe('PromoteDialog', () => {
 
       expect(dialog.getAllByRole('radio')).toHaveLength(50);
       expect(api.listStageFreight).toHaveBeenCalledWith('shop', 'dev');
-      const more = dialog.getByRole('button', { name: 'Load more freight for dev' });
+      const more = dialog.getByRole('button', {
+        name: 'Load more freight for dev',
+      });
       await user.click(more);
-      await waitFor(() => expect(dialog.getAllByRole('radio')).toHaveLength(70));
-      expect(api.listStageFreight).toHaveBeenCalledWith('shop', 'dev', { cursor: 'at-50' });
-      expect(dialog.queryByRole('button', { name: 'Load more freight for dev' })).not.toBeInTheDocument();
+      await waitFor(() =>
+        expect(dialog.getAllByRole('radio')).toHaveLength(70),
+      );
+      expect(api.listStageFreight).toHaveBeenCalledWith('shop', 'dev', {
+        cursor: 'at-50',
+      });
+      expect(
+        dialog.queryByRole('button', { name: 'Load more freight for dev' }),
+      ).not.toBeInTheDocument();
       // each freight once, in the server's order
-      expect(dialog.getAllByRole('radio').map(r => (r as HTMLInputElement).value)).toEqual(many.map(i => i.freight.id));
+      expect(
+        dialog.getAllByRole('radio').map(r => (r as HTMLInputElement).value),
+      ).toEqual(many.map(i => i.freight.id));
     });
 
     it('looks the stage’s freight up by ID when no loaded page holds it: choosing older freight says rollback', async () => {
@@ -343,12 +371,22 @@ describe('PromoteDialog', () => {
       const api = pagedApi();
       const { dialog } = await renderDialog(api, devHoldingOld);
 
-      await waitFor(() => expect(api.listStageFreight).toHaveBeenCalledWith('shop', 'dev', { q: 'f-60', limit: 1 }));
+      await waitFor(() =>
+        expect(api.listStageFreight).toHaveBeenCalledWith('shop', 'dev', {
+          q: 'f-60',
+          limit: 1,
+        }),
+      );
       // fox-65 is older than fox-60, the freight in dev: it is on a later page, found by a search
-      await user.type(dialog.getByRole('textbox', { name: 'Search freight for dev' }), 'fox-65');
+      await user.type(
+        dialog.getByRole('textbox', { name: 'Search freight for dev' }),
+        'fox-65',
+      );
       await waitFor(() => expect(dialog.getAllByRole('radio')).toHaveLength(1));
       await user.click(dialog.getByRole('radio', { name: /fox-65/ }));
-      expect(await dialog.findByText(/Rollback: fox-65 is older than fox-60/)).toBeInTheDocument();
+      expect(
+        await dialog.findByText(/Rollback: fox-65 is older than fox-60/),
+      ).toBeInTheDocument();
     });
 
     it('searches on the server and starts over from the first page', async () => {
@@ -356,14 +394,28 @@ describe('PromoteDialog', () => {
       const api = pagedApi();
       const { dialog } = await renderDialog(api, dev);
 
-      await user.type(dialog.getByRole('textbox', { name: 'Search freight for dev' }), 'v1.7.0');
+      await user.type(
+        dialog.getByRole('textbox', { name: 'Search freight for dev' }),
+        'v1.7.0',
+      );
       await waitFor(() => expect(dialog.getAllByRole('radio')).toHaveLength(1));
-      expect(api.listStageFreight).toHaveBeenCalledWith('shop', 'dev', { q: 'v1.7.0' });
+      expect(api.listStageFreight).toHaveBeenCalledWith('shop', 'dev', {
+        q: 'v1.7.0',
+      });
       expect(dialog.getByRole('radio', { name: /fox-62/ })).toBeEnabled();
 
-      await user.clear(dialog.getByRole('textbox', { name: 'Search freight for dev' }));
-      await user.type(dialog.getByRole('textbox', { name: 'Search freight for dev' }), 'no such thing');
-      expect(await dialog.findByText('No freight of dev\'s warehouses matches “no such thing”.')).toBeInTheDocument();
+      await user.clear(
+        dialog.getByRole('textbox', { name: 'Search freight for dev' }),
+      );
+      await user.type(
+        dialog.getByRole('textbox', { name: 'Search freight for dev' }),
+        'no such thing',
+      );
+      expect(
+        await dialog.findByText(
+          "No freight of dev's warehouses matches “no such thing”.",
+        ),
+      ).toBeInTheDocument();
     });
   });
 });

@@ -246,7 +246,13 @@ export function PromoteDialog(props: {
   const currentId = stage.currentFreight?.id;
   const currentLoaded = !!items?.some(i => i.freight.id === currentId);
   useEffect(() => {
-    if (!currentId || !items || currentLoaded || currentItem?.freight.id === currentId) return;
+    if (
+      !currentId ||
+      !items ||
+      currentLoaded ||
+      currentItem?.freight.id === currentId
+    )
+      return;
     let cancelled = false;
     api.listStageFreight(project, stage.name, { q: currentId, limit: 1 }).then(
       list => {
@@ -333,7 +339,9 @@ export function PromoteDialog(props: {
   } else if (!items.length) {
     body = (
       <Typography variant="body2" color="textSecondary">
-        {q ? `No freight of ${stage.name}'s warehouses matches “${q}”.` : noCandidatesText(stage)}
+        {q
+          ? `No freight of ${stage.name}'s warehouses matches “${q}”.`
+          : noCandidatesText(stage)}
       </Typography>
     );
   } else {

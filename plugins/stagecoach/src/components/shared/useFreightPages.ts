@@ -78,7 +78,8 @@ export function useFreightPages<T>(
   }, [cursor, loadingMore]);
 
   const update = useCallback(
-    (change: (current: T[]) => T[]) => setItems(prev => (prev ? change(prev) : prev)),
+    (change: (current: T[]) => T[]) =>
+      setItems(prev => (prev ? change(prev) : prev)),
     [],
   );
 
