@@ -112,6 +112,12 @@ export class CatalogPipelineSync {
           [`metadata.annotations.${ANNOTATION_PIPELINE_REF}`]:
             CATALOG_FILTER_EXISTS,
         },
+        fields: [
+          'kind',
+          'metadata.name',
+          'metadata.namespace',
+          'metadata.annotations',
+        ],
       },
       { credentials },
     );
