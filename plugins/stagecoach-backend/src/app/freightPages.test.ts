@@ -1,4 +1,8 @@
 import { InputError } from '@backstage/errors';
+import { mockErrorHandler, mockServices } from '@backstage/backend-test-utils';
+import express from 'express';
+import request from 'supertest';
+import { createRouter, RouterOptions } from '../service/router';
 import { Knex } from 'knex';
 import os from 'node:os';
 import path from 'node:path';
@@ -327,6 +331,68 @@ describe('freight pages: cursor, limit and server-side filters', () => {
       expect(
         (await engine.freight.page(project, { limit: 1 })).items,
       ).toHaveLength(1);
+    });
+
+    it('over HTTP: {items, nextCursor}, and a 400 naming a bad cursor or limit', async () => {
+      const api = express()
+        .use(
+          await createRouter({
+            engine,
+            httpAuth: mockServices.httpAuth(),
+            // every read allowed: the permission checks are router.test.ts's
+            access: {
+              checkProject: async () => undefined,
+              checkStage: async () => undefined,
+            } as unknown as RouterOptions['access'],
+            auditor: mockServices.auditor.mock(),
+            catalog: {} as RouterOptions['catalog'],
+            logger: mockServices.logger.mock(),
+          }),
+        )
+        .use(mockErrorHandler());
+      const first = await request(api).get(
+        `/projects/${project}/freight?warehouse=app&limit=100`,
+      );
+      expect(first.status).toBe(200);
+      expect(first.body.items).toHaveLength(100);
+      const second = await request(api)
+        .get(`/projects/${project}/freight`)
+        .query({ warehouse: 'app', limit: 100, cursor: first.body.nextCursor });
+      expect(second.body.items).toHaveLength(APP_FREIGHT - 100);
+      expect(second.body.nextCursor).toBeUndefined();
+      // the older name of the warehouse filter still works
+      expect(
+        (
+          await request(api).get(
+            `/projects/${project}/freight?origin=other&limit=200`,
+          )
+        ).body.items,
+      ).toHaveLength(OTHER_FREIGHT);
+      const stage = await request(api).get(
+        `/projects/${project}/stages/prod/freight?available=true&q=v1.9.0`,
+      );
+      expect(stage.body).toEqual({
+        stage: 'prod',
+        items: [
+          expect.objectContaining({
+            available: true,
+            freight: expect.objectContaining({ id: app[9].id }),
+          }),
+        ],
+      });
+
+      const bad = await request(api).get(
+        `/projects/${project}/stages/dev/freight?cursor=not-a-cursor`,
+      );
+      expect(bad.status).toBe(400);
+      expect(bad.body.error.message).toMatch(
+        /^cursor "not-a-cursor" is not one this API gave/,
+      );
+      const big = await request(api).get(
+        `/projects/${project}/freight?limit=201`,
+      );
+      expect(big.status).toBe(400);
+      expect(big.body.error.message).toMatch(/limit must be <= 200/);
     });
 
     it('views at scale: a stage shows its freight however old, and each freight its stages', async () => {

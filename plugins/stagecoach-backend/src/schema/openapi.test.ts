@@ -138,8 +138,13 @@ describe('the OpenAPI document (src/schema/openapi.yaml)', () => {
       ],
       [
         'a query parameter out of range',
-        () => request(app).get('/projects/demo/freight?limit=1001'),
+        () => request(app).get('/projects/demo/promotions?limit=1001'),
         /limit must be <= 1000/,
+      ],
+      [
+        'a freight page larger than 200',
+        () => request(app).get('/projects/demo/freight?limit=201'),
+        /limit must be <= 200/,
       ],
       [
         'a query parameter of the wrong type',
