@@ -278,6 +278,52 @@ describe('Stagecoach scaffolder actions (real Stagecoach plugin on a loopback te
     );
   });
 
+  it('pipeline:create writes a branch-per-env pipeline with a PromotionTask, images and charts that the API accepts', async () => {
+    const created = await run('stagecoach:pipeline:create', {
+      project: 'catalogue',
+      artifacts: {
+        images: [{ repoURL: 'ghcr.io/acme/catalogue' }],
+        charts: [
+          { repoURL: 'https://charts.example.com', name: 'catalogue' },
+          { repoURL: 'oci://ghcr.io/acme/charts/worker' },
+        ],
+      },
+      stages: ['qa', 'live'],
+      layout: 'branch-per-env',
+      gitopsRepoURL: 'https://git.example.com/acme/catalogue-gitops.git',
+      envFolder: 'environments',
+      argocdApps: { qa: 'catalogue-qa', live: 'catalogue-live' },
+    });
+    const docs = parseAllDocuments(String(created.outputs.manifests)).map(
+      (d: any) => d.toJS(),
+    );
+    const task = docs[1];
+    expect(task.kind).toBe('PromotionTask');
+    expect(task.spec.steps[0].config.checkout[1]).toEqual({
+      branch: 'environments/${{ vars.env }}',
+      create: true,
+      path: './out',
+    });
+    expect(task.spec.steps[2]).toEqual({
+      uses: 'helm-update-chart',
+      as: 'update-chart',
+      config: {
+        path: './src/environments/${{ vars.env }}',
+        charts: [
+          { repository: 'https://charts.example.com', name: 'catalogue' },
+          { repository: 'oci://ghcr.io/acme/charts', name: 'worker' },
+        ],
+      },
+    });
+    const applied = await run('stagecoach:manifests:apply', {
+      project: 'catalogue',
+      manifests: created.outputs.manifests,
+    });
+    expect(applied.outputs.stages).toEqual(
+      expect.arrayContaining(['qa', 'live']),
+    );
+  });
+
   it('refuses a path outside the workspace, and names bad inputs', async () => {
     await expect(
       run('stagecoach:pipeline:create', {
