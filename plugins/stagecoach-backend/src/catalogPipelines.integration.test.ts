@@ -28,6 +28,7 @@ import { stagecoachPlugin } from './plugin';
 import { pipelineWithoutStage, pipelineYaml } from './__testUtils__/gitFixture';
 import { git } from '@stagecoach/git-server';
 import { startGiteaApi } from './__testUtils__/giteaApi';
+import { until } from './__testUtils__/until';
 import { staticServer } from './__testUtils__/staticServer';
 
 jest.setTimeout(120_000);
@@ -40,6 +41,7 @@ jest.setTimeout(120_000);
  * the test (the mock scheduler), one pass at a time.
  */
 const TASK = 'stagecoach-catalog-pipelines';
+const SECRET = 'a-generic-receiver-secret-for-the-test-0123456789';
 const PROJECT = 'shop';
 // nothing is discovered here (discovery is never run): the URLs only have to be well formed
 const REPOS = {
@@ -118,7 +120,12 @@ describe('pipelines from the catalog (stagecoach.io/pipeline-ref, Backstage URL 
             integrations: {
               gitea: [{ host: gitea.host, baseUrl: gitea.baseUrl }],
             },
-            stagecoach: { workDir: path.join(root, 'work') },
+            stagecoach: {
+              workDir: path.join(root, 'work'),
+              webhooks: {
+                receivers: [{ name: 'ci', type: 'generic', secret: SECRET }],
+              },
+            },
           },
         }),
       ],
@@ -328,6 +335,29 @@ describe('pipelines from the catalog (stagecoach.io/pipeline-ref, Backstage URL 
           resource: 'Stage/dev',
         }),
       ]),
+    });
+
+    // fixed and pushed: a Git push webhook runs the pass at once, without waiting for the schedule
+    const fixed = await commit({
+      'deploy/stagecoach/stages.yaml': stages.join('---\n'),
+    });
+    const hook = await request(server)
+      .post('/api/stagecoach/webhooks/ci')
+      .set('Authorization', `Bearer ${SECRET}`)
+      .send({ repoURLs: [`${gitea.baseUrl}/acme/api.git`] });
+    expect(hook.status).toBe(202);
+    api = await until(
+      () => view('api'),
+      v => v.source?.revision === fixed,
+      'the pushed pipeline applied',
+    );
+    expect(api.source).toEqual({
+      ref: 'dir:./deploy/stagecoach',
+      entity: 'component:default/api',
+      managed: true,
+      revision: fixed,
+      appliedAt: expect.any(String),
+      checkedAt: expect.any(String),
     });
   });
 });

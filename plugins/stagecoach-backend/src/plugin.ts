@@ -48,6 +48,7 @@ import {
 } from './service/webhooks';
 
 const DISCOVERY_TASK = 'stagecoach-discovery';
+const CATALOG_PIPELINES_TASK = 'stagecoach-catalog-pipelines';
 
 /** The Stagecoach backend plugin: wires Backstage's core services into the engine; nothing else. */
 export const stagecoachPlugin = createBackendPlugin({
@@ -295,7 +296,7 @@ export const stagecoachPlugin = createBackendPlugin({
           logger: logger.child({ task: 'catalog-pipelines' }),
         });
         await scheduler.scheduleTask({
-          id: 'stagecoach-catalog-pipelines',
+          id: CATALOG_PIPELINES_TASK,
           scope: 'global',
           frequency: {
             seconds:
@@ -314,13 +315,22 @@ export const stagecoachPlugin = createBackendPlugin({
 
         // a webhook receiver and an event from Backstage's events system refresh the same way:
         // the warehouses with a subscription the change concerns (each kind says which)
-        const refreshFor = async (event: WebhookEvent, context?: object) => ({
-          // a project's own receiver refreshes that project's warehouses only
-          warehouses: await engine.warehouses.refreshChanged(
-            event,
-            context && 'project' in context ? (context.project as string) : undefined,
-          ),
-        });
+        const refreshFor = async (event: WebhookEvent, context?: object) => {
+          // a push may change a pipeline from the catalog: its pass runs now (an unchanged source is a 304)
+          if (event.kind === 'git')
+            scheduler
+              .triggerTask(CATALOG_PIPELINES_TASK)
+              .catch(() => undefined);
+          return {
+            // a project's own receiver refreshes that project's warehouses only
+            warehouses: await engine.warehouses.refreshChanged(
+              event,
+              context && 'project' in context
+                ? (context.project as string)
+                : undefined,
+            ),
+          };
+        };
         await subscribeToEvents({
           events,
           topics: eventsSettings.topics,
