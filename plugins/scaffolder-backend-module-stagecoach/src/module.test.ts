@@ -1,4 +1,6 @@
 import fs from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
@@ -519,6 +521,60 @@ spec:
       until: 'current',
     });
     expect(verified.outputs.alias).toBe('first-release');
+  });
+
+  it('promote with wait gives up after timeoutSeconds and the promotion goes on (a loopback HTTP status endpoint the promotion polls)', async () => {
+    let done = false;
+    const status = http.createServer((_req, res) => {
+      res.setHeader('Content-Type', 'application/json');
+      res.end(JSON.stringify({ status: done ? 'done' : 'working' }));
+    });
+    await new Promise<void>(r => status.listen(0, '127.0.0.1', r));
+    try {
+      const { port } = status.address() as AddressInfo;
+      await run('stagecoach:manifests:apply', {
+        project: 'slow',
+        manifests: `${flow()
+          .replace(/namespace: flow/g, 'namespace: slow')
+          .replace(
+            /        - uses: compose-output[\s\S]*$/,
+            `        - uses: http
+          as: rollout
+          config:
+            url: http://127.0.0.1:${port}/status
+            pollInterval: 1s
+            successExpression: response.body.status == 'done'
+`,
+          )}`,
+      });
+      const freight = await run('stagecoach:freight:wait', {
+        project: 'slow',
+        warehouse: 'app',
+        refresh: true,
+        commits: [{ repoURL: appURL, tag: 'v1.0.0' }],
+      });
+      await expect(
+        run('stagecoach:promote', {
+          project: 'slow',
+          stage: 'dev',
+          freight: freight.outputs.alias,
+          wait: true,
+          timeoutSeconds: 2,
+        }),
+      ).rejects.toThrow(
+        /^Promotion \S+ into stage "dev" is still (Pending|Running) after 2 s \(input timeoutSeconds\); it goes on in Stagecoach$/,
+      );
+      done = true;
+      const arrived = await run('stagecoach:freight:wait', {
+        project: 'slow',
+        freight: freight.outputs.alias,
+        stage: 'dev',
+        until: 'current',
+      });
+      expect(arrived.outputs.freight).toMatchObject({ currentlyIn: ['dev'] });
+    } finally {
+      await new Promise(r => status.close(r));
+    }
   });
 
   it("acts as the user running the template: one the permission policy refuses gets Stagecoach's 403", async () => {
