@@ -170,6 +170,8 @@ describe('pipelines from the catalog (stagecoach.io/pipeline-ref, Backstage URL 
       checkedAt: expect.any(String),
     });
     const first = shop.source!.revision;
+    // the web server's ETag, shown without its quotes
+    expect(first).toMatch(/^[^"]+$/);
     expect(await history()).toEqual([
       expect.objectContaining({
         by: 'component:default/shop',

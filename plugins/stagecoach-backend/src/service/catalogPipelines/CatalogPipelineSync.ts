@@ -49,9 +49,16 @@ export type SyncOutcome =
   | 'conflict'
   | 'failed';
 
-/** The ETag as a revision the apply history takes: printable, no spaces, at most 255 characters. */
+/**
+ * The ETag as a revision the apply history takes: an SCM reader's is the commit; a web server's
+ * is shown without its weak prefix and quotes. Printable, no spaces, at most 255 characters.
+ */
 const asRevision = (etag: string | undefined) => {
-  const r = etag?.replace(/[^\x21-\x7e]/g, '').slice(0, 255);
+  const r = etag
+    ?.replace(/^W\//, '')
+    .replace(/^"(.*)"$/, '$1')
+    .replace(/[^\x21-\x7e]/g, '')
+    .slice(0, 255);
   return r || undefined;
 };
 
