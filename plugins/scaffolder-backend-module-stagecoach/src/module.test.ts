@@ -537,7 +537,7 @@ spec:
         manifests: `${flow()
           .replace(/namespace: flow/g, 'namespace: slow')
           .replace(
-            /        - uses: compose-output[\s\S]*$/,
+            / {8}- uses: compose-output[\s\S]*$/,
             `        - uses: http
           as: rollout
           config:
