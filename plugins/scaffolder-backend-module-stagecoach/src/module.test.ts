@@ -518,9 +518,13 @@ spec:
       project: 'flow',
       freight: 'first-release',
       stage: 'dev',
-      until: 'current',
+      until: 'verified',
     });
-    expect(verified.outputs.alias).toBe('first-release');
+    expect(verified.outputs.freight).toMatchObject({
+      alias: 'first-release',
+      currentlyIn: ['dev'],
+      verifiedIn: ['dev'],
+    });
   });
 
   it('promote with wait gives up after timeoutSeconds and the promotion goes on (a loopback HTTP status endpoint the promotion polls)', async () => {
