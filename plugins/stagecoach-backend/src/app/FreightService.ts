@@ -21,6 +21,7 @@ import type { DomainEventBus } from './events/DomainEventBus';
 import type { Views } from './views';
 import {
   collectFreightPage,
+  mayEnterFilter,
   FREIGHT_PAGE_MAX,
   FreightPageRequest,
   freightPageCursor,
@@ -122,9 +123,11 @@ export class FreightService {
           q: filter.q,
           ids,
           verifiedIn: verified?.name,
+          mayEnter: available ? mayEnterFilter(available) : undefined,
           after: from,
           limit: n,
         }),
+      stages: await pipelines.listStages(project),
       keep: available
         ? (f, ctx) => policies.availability(ctx, available, f).available
         : undefined,

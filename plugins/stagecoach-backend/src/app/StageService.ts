@@ -13,6 +13,7 @@ import type { Views } from './views';
 import {
   collectFreightPage,
   FreightPageRequest,
+  mayEnterFilter,
   freightPageCursor,
   freightPageLimit,
 } from './freightPages';
@@ -73,6 +74,7 @@ export class StageService {
         )})`,
       );
     }
+    const stages = await pipelines.listStages(project);
     const page = await collectFreightPage({
       project,
       policies,
@@ -82,14 +84,20 @@ export class StageService {
         freight.page(project, {
           warehouses: filter.warehouse ? [filter.warehouse] : origins,
           q: filter.q,
+          mayEnter: filter.available ? mayEnterFilter(stage) : undefined,
           after: from,
           limit: n,
         }),
+      stages,
       keep: filter.available
         ? (f, ctx) => policies.availability(ctx, stage, f).available
         : undefined,
     });
-    const candidates = await this.autoPromotionCandidates(project, stage);
+    const candidates = await this.autoPromotionCandidates(
+      project,
+      stage,
+      stages,
+    );
     const items = page.items.map(({ freight: f, ctx }) => {
       const a = policies.availability(ctx, stage, f);
       return {
@@ -115,10 +123,11 @@ export class StageService {
   private async autoPromotionCandidates(
     project: string,
     stage: StoredStage,
+    stages: StoredStage[],
   ): Promise<Set<string>> {
     const { freight, policies } = this.o;
     const candidates = new Set<string>();
-    const ctx0 = await policies.context(project, { freightIds: [] });
+    const ctx0 = await policies.context(project, { freightIds: [], stages });
     if (!policies.autoPromotion(ctx0, stage).enabled) return candidates;
     for (const r of stage.spec.requestedFreight) {
       if (r.sources.autoPromotionOptions?.selectionPolicy === 'MatchUpstream') {
@@ -136,6 +145,7 @@ export class StageService {
           f => f.warehouse === r.origin.name,
         );
         const ctx = await policies.context(project, {
+          stages,
           freightIds: ofOrigin.map(f => f.id),
         });
         const c = autoPromotionCandidate(policies, ctx, stage, r, ofOrigin);
@@ -149,9 +159,11 @@ export class StageService {
         read: (from, n) =>
           freight.page(project, {
             warehouses: [r.origin.name],
+            mayEnter: mayEnterFilter(stage),
             after: from,
             limit: n,
           }),
+        stages,
         keep: (f, ctx) => policies.availability(ctx, stage, f).available,
       });
       if (first.items[0]) candidates.add(first.items[0].freight.id);

@@ -419,5 +419,34 @@ describe('freight pages: cursor, limit and server-side filters', () => {
         'prod',
       ]);
     });
+
+    it('freight approved for a stage may enter it: the database lets it through, found among the old', async () => {
+      await engine.freight.approve(
+        project,
+        app[50].alias,
+        'prod',
+        'user:default/ada',
+      );
+      const available = await engine.stages.freight(project, 'prod', {
+        available: true,
+        limit: 2,
+      });
+      expect(available.items.map(i => i.freight.id)).toEqual([
+        app[50].id,
+        app[9].id,
+      ]);
+      const rest = await engine.stages.freight(project, 'prod', {
+        available: true,
+        limit: 2,
+        cursor: available.nextCursor,
+      });
+      expect(rest.items.map(i => i.freight.id)).toEqual([app[0].id]);
+      expect(rest.nextCursor).toBeUndefined();
+      expect(
+        (await engine.freight.page(project, { stage: 'prod' })).items.map(
+          f => f.id,
+        ),
+      ).toEqual([app[50].id, app[9].id, app[0].id]);
+    });
   });
 });

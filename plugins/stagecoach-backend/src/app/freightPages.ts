@@ -6,6 +6,27 @@ import {
   FreightCursor,
 } from '../store/freightCursor';
 import type { StoredFreight } from '../store/FreightStore';
+import type { StoredStage } from '../store/PipelineStore';
+
+/**
+ * What freight could enter a stage, for the database to narrow a scan: every freight of a
+ * warehouse the stage takes directly, and otherwise only freight approved for it or verified
+ * upstream. Availability itself (soak, `All`) is judged on what this lets through.
+ */
+export function mayEnterFilter(stage: StoredStage): {
+  stage: string;
+  directWarehouses: string[];
+  upstream: string[];
+} {
+  const requested = stage.spec.requestedFreight;
+  return {
+    stage: stage.name,
+    directWarehouses: requested
+      .filter(r => r.sources.direct)
+      .map(r => r.origin.name),
+    upstream: [...new Set(requested.flatMap(r => r.sources.stages ?? []))],
+  };
+}
 
 /** Freight per page when the request names no `limit`. */
 export const FREIGHT_PAGE_DEFAULT = 50;
@@ -57,17 +78,20 @@ export async function collectFreightPage(options: {
     limit: number,
   ) => Promise<StoredFreight[]>;
   keep?: (f: StoredFreight, ctx: PolicyContext) => boolean;
+  /** The project's stages, read once for every batch's context. */
+  stages?: StoredStage[];
 }): Promise<CollectedPage> {
   const { project, policies, limit, keep } = options;
   const items: CollectedPage['items'] = [];
   let after = options.after;
   // without a filter of its own, one read of limit + 1 tells whether more follows
-  const batch = keep ? Math.max(limit * 2, 100) : limit + 1;
+  const batch = keep ? Math.max(limit * 2, 200) : limit + 1;
   for (;;) {
     const rows = await options.read(after, batch);
     if (rows.length === 0) break;
     const ctx = await policies.context(project, {
       freightIds: rows.map(f => f.id),
+      ...(options.stages ? { stages: options.stages } : {}),
     });
     for (const f of rows) {
       if (keep && !keep(f, ctx)) continue;

@@ -146,7 +146,9 @@ export class FreightStore {
    * `after` when given: keyset pagination, so freight stored meanwhile never shifts a page.
    * `q` matches, ignoring case, the alias, the ID's start or any text of the artifacts
    * (repository, image tag, commit, chart version); `ids` keeps only those freight;
-   * `verifiedIn` only the freight verified in that stage.
+   * `verifiedIn` only the freight verified in that stage; `mayEnter` only the freight that
+   * could enter a stage (of a warehouse it takes directly, approved for it, or verified in one
+   * of its upstream stages): a superset of what may enter, soak and `All` judged after.
    */
   async page(
     project: string,
@@ -155,6 +157,7 @@ export class FreightStore {
       q?: string;
       ids?: string[];
       verifiedIn?: string;
+      mayEnter?: { stage: string; directWarehouses: string[]; upstream: string[] };
       after?: FreightCursor;
       limit: number;
     },
@@ -187,6 +190,21 @@ export class FreightStore {
           .whereRaw('v.freight_id = f.id')
           .where('v.stage', stage)
           .whereNotNull('v.verified_at');
+      });
+    }
+    if (filter.mayEnter) {
+      const { stage, directWarehouses, upstream } = filter.mayEnter;
+      q.where(b => {
+        if (directWarehouses.length > 0) b.whereIn('f.warehouse', directWarehouses);
+        b.orWhereExists(function qualified() {
+          this.from('stagecoach_freight_stages as m')
+            .whereRaw('m.project = f.project')
+            .whereRaw('m.freight_id = f.id')
+            .where(c => {
+              c.where(a => a.where('m.stage', stage).whereNotNull('m.approved_at'));
+              if (upstream.length > 0) c.orWhere(v => v.whereIn('m.stage', upstream).whereNotNull('m.verified_at'));
+            });
+        });
       });
     }
     if (filter.after) {
