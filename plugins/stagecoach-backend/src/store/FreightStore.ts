@@ -194,17 +194,20 @@ export class FreightStore {
     }
     if (filter.mayEnter) {
       const { stage, directWarehouses, upstream } = filter.mayEnter;
+      const qualified = this.knex('stagecoach_freight_stages as m')
+        .where('m.project', project)
+        .where(c => {
+          c.where(a => a.where('m.stage', stage).whereNotNull('m.approved_at'));
+          if (upstream.length > 0) c.orWhere(v => v.whereIn('m.stage', upstream).whereNotNull('m.verified_at'));
+        })
+        .distinct('m.freight_id');
+      // the qualified freight are usually few: read first, they make the page an index lookup
+      // whatever the planner guesses (a semi-join probed per freight row when it has no statistics)
+      const few: { freight_id: string }[] = await qualified.clone().limit(IN_LIST_MAX + 1);
       q.where(b => {
         if (directWarehouses.length > 0) b.whereIn('f.warehouse', directWarehouses);
-        b.orWhereExists(function qualified() {
-          this.from('stagecoach_freight_stages as m')
-            .whereRaw('m.project = f.project')
-            .whereRaw('m.freight_id = f.id')
-            .where(c => {
-              c.where(a => a.where('m.stage', stage).whereNotNull('m.approved_at'));
-              if (upstream.length > 0) c.orWhere(v => v.whereIn('m.stage', upstream).whereNotNull('m.verified_at'));
-            });
-        });
+        if (few.length <= IN_LIST_MAX) b.orWhereIn('f.id', few.map(r => r.freight_id));
+        else b.orWhereIn('f.id', qualified);
       });
     }
     if (filter.after) {
