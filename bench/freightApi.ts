@@ -77,8 +77,21 @@ async function writeFreight(knex: Knex, project: string, n: number) {
     const tag = `1.${Math.floor(i / 100)}.${i % 100}`;
     const commit = createHash('sha1').update(`${project}-${i}`).digest('hex');
     const artifacts = {
-      commits: [{ repoURL: REPO, id: commit, tag: `v${tag}`, message: `release ${tag}` }],
-      images: [{ repoURL: IMAGE, tag, digest: `sha256:${createHash('sha256').update(commit).digest('hex')}` }],
+      commits: [
+        {
+          repoURL: REPO,
+          id: commit,
+          tag: `v${tag}`,
+          message: `release ${tag}`,
+        },
+      ],
+      images: [
+        {
+          repoURL: IMAGE,
+          tag,
+          digest: `sha256:${createHash('sha256').update(commit).digest('hex')}`,
+        },
+      ],
       charts: [],
     };
     return {
@@ -90,11 +103,16 @@ async function writeFreight(knex: Knex, project: string, n: number) {
       created_at: new Date(start + i * 60_000).toISOString(),
     };
   });
-  for (let i = 0; i < rows.length; i += 200) await knex('stagecoach_freight').insert(rows.slice(i, i + 200));
+  for (let i = 0; i < rows.length; i += 200)
+    await knex('stagecoach_freight').insert(rows.slice(i, i + 200));
   return rows;
 }
 
-async function waitFinal(engine: StagecoachEngine, project: string, id: string) {
+async function waitFinal(
+  engine: StagecoachEngine,
+  project: string,
+  id: string,
+) {
   for (;;) {
     const p = await engine.promotions.get(project, id);
     if (!['Pending', 'Running'].includes(p.phase)) return p;
@@ -105,7 +123,9 @@ async function waitFinal(engine: StagecoachEngine, project: string, id: string) 
 /** The 95th percentile (nearest rank). */
 function p95(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil(sorted.length * 0.95) - 1)];
+  return sorted[
+    Math.min(sorted.length - 1, Math.ceil(sorted.length * 0.95) - 1)
+  ];
 }
 
 interface Figures {
@@ -118,7 +138,9 @@ interface Figures {
 async function main() {
   const cleanup: Array<() => unknown> = [];
   try {
-    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'stagecoach-bench-freight-'));
+    const tmp = fs.mkdtempSync(
+      path.join(os.tmpdir(), 'stagecoach-bench-freight-'),
+    );
     cleanup.unshift(() => fs.rmSync(tmp, { recursive: true, force: true }));
     const knex = await openDatabase(tmp, cleanup);
     const engine = await StagecoachEngine.create({
@@ -130,17 +152,31 @@ async function main() {
     cleanup.unshift(() => engine.close());
     engine.start();
 
-    log(`setup: project big (${FREIGHT} freight, ${STAGES} stages), project small (${SMALL_FREIGHT} freight, 3 stages)`);
+    log(
+      `setup: project big (${FREIGHT} freight, ${STAGES} stages), project small (${SMALL_FREIGHT} freight, 3 stages)`,
+    );
     await engine.projects.applyManifests('big', manifests('big', STAGES));
     await engine.projects.applyManifests('small', manifests('small', 3));
     const big = await writeFreight(knex, 'big', FREIGHT);
     const small = await writeFreight(knex, 'small', SMALL_FREIGHT);
     // every stage holds freight older than the newest 100: a chain of promotions of one old freight
-    for (const [project, rows, stages] of [['big', big, STAGES], ['small', small, 3]] as const) {
+    for (const [project, rows, stages] of [
+      ['big', big, STAGES],
+      ['small', small, 3],
+    ] as const) {
       const held = rows[Math.floor(rows.length / 3)];
       for (let i = 0; i < stages; i++) {
-        const p = await waitFinal(engine, project, (await engine.promotions.promote(project, `stage-${i}`, held.id)).id);
-        if (p.phase !== 'Succeeded') throw new Error(`promotion to ${project}/stage-${i}: ${p.phase} ${p.message ?? ''}`);
+        const p = await waitFinal(
+          engine,
+          project,
+          (
+            await engine.promotions.promote(project, `stage-${i}`, held.id)
+          ).id,
+        );
+        if (p.phase !== 'Succeeded')
+          throw new Error(
+            `promotion to ${project}/stage-${i}: ${p.phase} ${p.message ?? ''}`,
+          );
       }
     }
     log('setup done');
@@ -151,7 +187,10 @@ async function main() {
           engine,
           httpAuth: mockServices.httpAuth(),
           // every read allowed: the permission checks are not what is measured
-          access: { checkProject: async () => undefined, checkStage: async () => undefined } as unknown as RouterOptions['access'],
+          access: {
+            checkProject: async () => undefined,
+            checkStage: async () => undefined,
+          } as unknown as RouterOptions['access'],
           // only reads: nothing is audited
           auditor: {} as RouterOptions['auditor'],
           catalog: {} as RouterOptions['catalog'],
@@ -166,21 +205,35 @@ async function main() {
 
     // a cursor deep in each project's list: the page after the middle
     const deepCursor: Record<string, string> = {};
-    for (const [project, rows] of [['big', big], ['small', small]] as const) {
+    for (const [project, rows] of [
+      ['big', big],
+      ['small', small],
+    ] as const) {
       const middle = rows[Math.floor(rows.length / 2)];
-      deepCursor[project] = Buffer.from(JSON.stringify(['f1', middle.created_at, middle.id])).toString('base64url');
+      deepCursor[project] = Buffer.from(
+        JSON.stringify(['f1', middle.created_at, middle.id]),
+      ).toString('base64url');
     }
-    const last = (project: string) => `stage-${project === 'big' ? STAGES - 1 : 2}`;
+    const last = (project: string) =>
+      `stage-${project === 'big' ? STAGES - 1 : 2}`;
     const requests: Record<string, (project: string) => string> = {
       freightFirstPage: p => `/projects/${p}/freight`,
       freightDeepPage: p => `/projects/${p}/freight?cursor=${deepCursor[p]}`,
       freightSearch: p => `/projects/${p}/freight?q=1.0.2`,
       freightInStage: p => `/projects/${p}/freight?inStage=${last(p)}`,
       stageFreightFirstPage: p => `/projects/${p}/stages/${last(p)}/freight`,
-      stageFreightAvailable: p => `/projects/${p}/stages/${last(p)}/freight?available=true`,
+      stageFreightAvailable: p =>
+        `/projects/${p}/stages/${last(p)}/freight?available=true`,
     };
-    const samples: Record<string, Record<string, { ms: number[]; bytes: number; items: number }>> = {};
-    const time = async (name: string, project: string, run: () => Promise<{ bytes: number; items: number }>) => {
+    const samples: Record<
+      string,
+      Record<string, { ms: number[]; bytes: number; items: number }>
+    > = {};
+    const time = async (
+      name: string,
+      project: string,
+      run: () => Promise<{ bytes: number; items: number }>,
+    ) => {
       const started = performance.now();
       const { bytes, items } = await run();
       const ms = performance.now() - started;
@@ -191,7 +244,10 @@ async function main() {
       const res = await fetch(`${base}${url}`);
       const text = await res.text();
       if (!res.ok) throw new Error(`GET ${url}: ${res.status} ${text}`);
-      return { bytes: Buffer.byteLength(text), items: (JSON.parse(text).items ?? []).length };
+      return {
+        bytes: Buffer.byteLength(text),
+        items: (JSON.parse(text).items ?? []).length,
+      };
     };
     log(`measuring: ${SAMPLES} samples of each, the projects taking turns`);
     for (let i = 0; i <= SAMPLES; i++) {
@@ -201,25 +257,46 @@ async function main() {
         }
         await time('entityPipeline', project, async () => {
           const view = await engine.entities.get(project);
-          return { bytes: Buffer.byteLength(JSON.stringify(view)), items: view.freight.length };
+          return {
+            bytes: Buffer.byteLength(JSON.stringify(view)),
+            items: view.freight.length,
+          };
         });
       }
       // the first round warms up (connections, statement caches): not counted
-      if (i === 0) for (const byProject of Object.values(samples)) for (const s of Object.values(byProject)) s.ms = [];
+      if (i === 0)
+        for (const byProject of Object.values(samples))
+          for (const s of Object.values(byProject)) s.ms = [];
     }
 
-    const results: Record<string, { big: Figures; small: Figures; p95Ratio: number; bytesRatio: number }> = {};
+    const results: Record<
+      string,
+      { big: Figures; small: Figures; p95Ratio: number; bytesRatio: number }
+    > = {};
     for (const [name, byProject] of Object.entries(samples)) {
-      const fig = (s: { ms: number[]; bytes: number; items: number }): Figures => ({
+      const fig = (s: {
+        ms: number[];
+        bytes: number;
+        items: number;
+      }): Figures => ({
         p95Ms: round2(p95(s.ms)),
-        medianMs: round2([...s.ms].sort((a, b) => a - b)[Math.floor(s.ms.length / 2)]),
+        medianMs: round2(
+          [...s.ms].sort((a, b) => a - b)[Math.floor(s.ms.length / 2)],
+        ),
         bytes: s.bytes,
         items: s.items,
       });
       const b = fig(byProject.big);
       const sm = fig(byProject.small);
-      results[name] = { big: b, small: sm, p95Ratio: round2(b.p95Ms / sm.p95Ms), bytesRatio: round2(b.bytes / sm.bytes) };
-      log(`${name}: big p95 ${b.p95Ms} ms, ${b.bytes} B, ${b.items} items; small p95 ${sm.p95Ms} ms, ${sm.bytes} B; ratio ${results[name].p95Ratio}`);
+      results[name] = {
+        big: b,
+        small: sm,
+        p95Ratio: round2(b.p95Ms / sm.p95Ms),
+        bytesRatio: round2(b.bytes / sm.bytes),
+      };
+      log(
+        `${name}: big p95 ${b.p95Ms} ms, ${b.bytes} B, ${b.items} items; small p95 ${sm.p95Ms} ms, ${sm.bytes} B; ratio ${results[name].p95Ratio}`,
+      );
     }
     process.stdout.write(
       `${JSON.stringify({
@@ -228,7 +305,11 @@ async function main() {
         stages: STAGES,
         smallFreight: SMALL_FREIGHT,
         samples: SAMPLES,
-        apiP95Ms: Math.max(...Object.entries(results).filter(([n]) => n !== 'entityPipeline').map(([, r]) => r.big.p95Ms)),
+        apiP95Ms: Math.max(
+          ...Object.entries(results)
+            .filter(([n]) => n !== 'entityPipeline')
+            .map(([, r]) => r.big.p95Ms),
+        ),
         results,
       })}\n`,
     );

@@ -11,22 +11,37 @@ exports.up = async function up(knex) {
     table.index(['project', 'created_at', 'id'], 'stagecoach_freight_page_idx');
   });
   await knex.schema.alterTable('stagecoach_promotions', table => {
-    table.index(['project', 'freight_id', 'phase'], 'stagecoach_promotions_freight_idx');
+    table.index(
+      ['project', 'freight_id', 'phase'],
+      'stagecoach_promotions_freight_idx',
+    );
   });
   await knex.schema.alterTable('stagecoach_freight_stages', table => {
-    table.index(['project', 'stage', 'verified_at'], 'stagecoach_freight_stages_stage_idx');
+    table.index(
+      ['project', 'stage', 'verified_at'],
+      'stagecoach_freight_stages_stage_idx',
+    );
   });
 };
 
 /** @param {import('knex').Knex} knex */
 exports.down = async function down(knex) {
   await knex.schema.alterTable('stagecoach_freight_stages', table => {
-    table.dropIndex(['project', 'stage', 'verified_at'], 'stagecoach_freight_stages_stage_idx');
+    table.dropIndex(
+      ['project', 'stage', 'verified_at'],
+      'stagecoach_freight_stages_stage_idx',
+    );
   });
   await knex.schema.alterTable('stagecoach_promotions', table => {
-    table.dropIndex(['project', 'freight_id', 'phase'], 'stagecoach_promotions_freight_idx');
+    table.dropIndex(
+      ['project', 'freight_id', 'phase'],
+      'stagecoach_promotions_freight_idx',
+    );
   });
   await knex.schema.alterTable('stagecoach_freight', table => {
-    table.dropIndex(['project', 'created_at', 'id'], 'stagecoach_freight_page_idx');
+    table.dropIndex(
+      ['project', 'created_at', 'id'],
+      'stagecoach_freight_page_idx',
+    );
   });
 };
