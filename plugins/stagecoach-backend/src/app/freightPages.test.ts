@@ -448,5 +448,61 @@ describe('freight pages: cursor, limit and server-side filters', () => {
         ),
       ).toEqual([app[50].id, app[9].id, app[0].id]);
     });
+
+    it('the auto-promotion candidate is marked on whichever page holds it', async () => {
+      const auto = 'auto';
+      await engine.projects.applyManifests(
+        auto,
+        `${manifests(auto)}---
+apiVersion: kargo.akuity.io/v1alpha1
+kind: ProjectConfig
+metadata: {name: ${auto}, namespace: ${auto}}
+spec:
+  promotionPolicies:
+    - stageSelector: {name: prod}
+      autoPromotionEnabled: true
+`,
+      );
+      const ids: string[] = [];
+      for (let i = 0; i < 120; i++) {
+        const { freight } = await engine.stores.freight.ensure(
+          auto,
+          'app',
+          {
+            commits: [
+              {
+                repoURL: REPO,
+                id: `auto${i}`.padEnd(40, '0'),
+                tag: `v2.${i}.0`,
+              },
+            ],
+            images: [],
+            charts: [],
+          },
+          new Date(
+            Date.parse('2026-12-02T10:00:00.000Z') + i * 1000,
+          ).toISOString(),
+        );
+        ids.push(freight.id);
+      }
+      // the oldest freight is verified in dev: the only one prod may take, so its candidate
+      const p = await waitFinal(
+        engine,
+        auto,
+        (
+          await engine.promotions.promote(auto, 'dev', ids[0])
+        ).id,
+      );
+      expect(p.phase).toBe('Succeeded');
+      const pages = await all(cursor =>
+        engine.stages.freight(auto, 'prod', { cursor }),
+      );
+      expect(pages.map(x => x.length)).toEqual([50, 50, 20]);
+      const marked = pages.flat().filter(i => i.autoPromotionCandidate);
+      expect(marked.map(i => i.freight.id)).toEqual([ids[0]]);
+      expect(pages[2][19].freight.id).toBe(ids[0]);
+      await engine.workers.autoPromotion.idle();
+      await engine.workers.promotion.idle();
+    });
   });
 });
