@@ -203,6 +203,28 @@ test('promote the demo release to dev, then staging, from the Promotions tab', a
     await expect(page.getByTestId('stage-dev')).toContainText(RELEASE);
   });
 
+  await test.step(`the Overview's Stagecoach card shows ${freight.alias} (${RELEASE}) in dev and links back to the tab`, async () => {
+    await page.getByRole('tab', { name: 'Overview' }).click();
+    const card = page.getByRole('table', { name: 'Stages of demo' });
+    const dev = card.getByTestId('overview-stage-dev');
+    await expect(dev).toContainText(freight.alias, { timeout: 30_000 });
+    await expect(dev.getByLabel('Versions in dev')).toContainText(RELEASE);
+    await expect(dev).toContainText('Succeeded');
+    await fs.mkdir(ARTIFACTS_DIR, { recursive: true });
+    const toTab = page.getByRole('link', { name: /Open the Promotions tab/ });
+    // the innermost element holding both the table and the link: the card
+    const body = await page
+      .locator('div')
+      .filter({ has: card })
+      .filter({ has: toTab })
+      .last()
+      .screenshot({ path: path.join(ARTIFACTS_DIR, 'overview-card.png') });
+    await testInfo.attach('overview-card', { body, contentType: 'image/png' });
+    await toTab.click();
+    await expect(page).toHaveURL(TAB_URL);
+    await expect(page.getByTestId('stage-dev')).toBeVisible();
+  });
+
   await test.step('the GitOps repository has the release in both environments, comments kept', async () => {
     await withClone('gitops', async dir => {
       for (const env of ['dev', 'staging']) {
