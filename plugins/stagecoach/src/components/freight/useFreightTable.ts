@@ -12,7 +12,8 @@ export const FREIGHT_TABLE_PAGE = 50;
 /** Newest first, as the server orders freight: createdAt descending, then ID. */
 function newestFirst(a: Freight, b: Freight): number {
   if (a.createdAt !== b.createdAt) return a.createdAt < b.createdAt ? 1 : -1;
-  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+  if (a.id === b.id) return 0;
+  return a.id < b.id ? -1 : 1;
 }
 
 /** The rows of the freight table, and how to get more. */

@@ -252,7 +252,7 @@ export function PromoteDialog(props: {
       currentLoaded ||
       currentItem?.freight.id === currentId
     )
-      return;
+      return undefined;
     let cancelled = false;
     api.listStageFreight(project, stage.name, { q: currentId, limit: 1 }).then(
       list => {
