@@ -163,13 +163,11 @@ export class FreightService {
       freightIds: found.map(f => f.id),
     });
     return found
-      .sort((a, b) =>
-        a.createdAt === b.createdAt
-          ? a.id.localeCompare(b.id)
-          : a.createdAt < b.createdAt
-          ? 1
-          : -1,
-      )
+      .sort((a, b) => {
+        // newest first, then by ID, as pages are ordered
+        if (a.createdAt === b.createdAt) return a.id.localeCompare(b.id);
+        return a.createdAt < b.createdAt ? 1 : -1;
+      })
       .map(f => this.o.views.freight(f, ctx));
   }
 

@@ -144,12 +144,9 @@ export function createRouteContext(options: RouteContextOptions): RouteContext {
     pageLimitParam(req) {
       const raw = req.query.limit;
       if (raw === undefined) return undefined;
-      const n =
-        typeof raw === 'number'
-          ? raw
-          : typeof raw === 'string' && /^\d+$/.test(raw)
-          ? Number(raw)
-          : NaN;
+      let n = NaN;
+      if (typeof raw === 'number') n = raw;
+      else if (typeof raw === 'string' && /^\d+$/.test(raw)) n = Number(raw);
       if (!Number.isInteger(n))
         throw new InputError('limit must be a whole number of items per page');
       return n;
