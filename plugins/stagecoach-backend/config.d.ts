@@ -172,6 +172,12 @@ export interface Config {
     catalogPipelines?: {
       /** How often the catalog's pipeline-refs are read again (unchanged sources cost one conditional request), in seconds. Default 60. */
       intervalSeconds?: number;
+      /**
+       * Projects that exist already (applied through the API or from app-config) and may be taken
+       * over by the catalog entity that names them. A project the catalog did not create is
+       * otherwise out of its reach: whoever may register an entity must not replace its pipeline.
+       */
+      adopt?: string[];
     };
     verification?: {
       /**

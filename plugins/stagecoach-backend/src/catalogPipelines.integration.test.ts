@@ -122,6 +122,8 @@ describe('pipelines from the catalog (stagecoach.io/pipeline-ref, Backstage URL 
             },
             stagecoach: {
               workDir: path.join(root, 'work'),
+              // an administrator hands over this project, applied through the API, to the catalog
+              catalogPipelines: { adopt: ['handed'] },
               webhooks: {
                 receivers: [{ name: 'ci', type: 'generic', secret: SECRET }],
               },
@@ -270,6 +272,45 @@ describe('pipelines from the catalog (stagecoach.io/pipeline-ref, Backstage URL 
       managed: false,
     });
     expect(await history()).toHaveLength(2);
+  });
+
+  it('leaves a project applied another way out of reach of a catalog entity, unless an administrator hands it over (stagecoach.catalogPipelines.adopt)', async () => {
+    const apply = (project: string) =>
+      request(server)
+        .put(`/api/stagecoach/projects/${project}/manifests`)
+        .set('Authorization', mockCredentials.user.header('user:default/jane'))
+        .set('Content-Type', 'application/yaml')
+        .send(pipelineYaml(REPOS, project));
+    expect((await apply('kept')).status).toBe(200);
+    expect((await apply('handed')).status).toBe(200);
+    // both entities' pipelines would drop staging: the repository would be the source of truth
+    await writeFile('taker/pipeline.yaml', pipelineWithoutStage(pipelineYaml(REPOS, 'kept'), 'staging'));
+    await writeFile('heir/pipeline.yaml', pipelineWithoutStage(pipelineYaml(REPOS, 'handed'), 'staging'));
+    entities = [
+      component('taker', { 'stagecoach.io/project': 'kept', 'stagecoach.io/pipeline-ref': `url:${web.url}/taker/pipeline.yaml` }),
+      component('heir', { 'stagecoach.io/project': 'handed', 'stagecoach.io/pipeline-ref': `url:${web.url}/heir/pipeline.yaml` }),
+    ];
+    await pass();
+
+    // kept: nothing read, nothing applied, and the entity says why
+    const taker = await view('taker');
+    expect(taker.stages.map(s => s.name)).toEqual(['dev', 'staging']);
+    expect(taker.source).toEqual({
+      ref: `url:${web.url}/taker/pipeline.yaml`,
+      entity: 'component:default/taker',
+      managed: false,
+      error:
+        "project kept is not managed from the catalog (it was applied another way): component:default/taker's " +
+        `url:${web.url}/taker/pipeline.yaml is not applied until an administrator hands the project over by listing it in stagecoach.catalogPipelines.adopt`,
+    });
+    expect(web.requests.filter(r => r.url.startsWith('/taker/'))).toEqual([]);
+    const keptHistory = (await get('/projects/kept/manifests/history')).body.items as ManifestApply[];
+    expect(keptHistory.map(h => h.by)).toEqual(['user:default/jane']);
+
+    // handed: the administrator's list lets the entity take it over, with prune
+    const heir = await view('heir');
+    expect(heir.stages.map(s => s.name)).toEqual(['dev']);
+    expect(heir.source).toMatchObject({ entity: 'component:default/heir', managed: true });
   });
 
   it('reads a dir: folder of an SCM at its commit (Gitea API on loopback over a real git repository), placing problems in their file', async () => {

@@ -115,6 +115,7 @@ export const stagecoachPlugin = createBackendPlugin({
           workDir: config.getOptionalString('stagecoach.workDir'),
           uiBaseUrl: config.getOptionalString('app.baseUrl'),
           backendBaseUrl: config.getOptionalString('backend.baseUrl'),
+          catalogAdopt: config.getOptionalStringArray('stagecoach.catalogPipelines.adopt'),
           gitIdentity: {
             name:
               config.getOptionalString('stagecoach.gitClient.name') ??
@@ -292,6 +293,7 @@ export const stagecoachPlugin = createBackendPlugin({
           reader: urlReader,
           integrations: ScmIntegrations.fromConfig(config),
           projects: engine.projects,
+          adopt: config.getOptionalStringArray('stagecoach.catalogPipelines.adopt'),
           store: engine.stores.catalogPipelines,
           logger: logger.child({ task: 'catalog-pipelines' }),
         });

@@ -10,6 +10,7 @@ import {
 import type { KubeClusters } from '../integrations/kubernetes/types';
 import type { PipelineStore } from '../store/PipelineStore';
 import type { CatalogPipelineStore } from '../store/CatalogPipelineStore';
+import { adoptionRefusal } from './catalogAdoption';
 import type { FreightService } from './FreightService';
 import type { Views } from './views';
 import type { WarehouseService } from './WarehouseService';
@@ -18,6 +19,8 @@ export interface EntityPipelineServiceOptions {
   pipelines: PipelineStore;
   /** Projects whose pipeline a catalog entity names: the view's `source`. */
   catalogPipelines?: Pick<CatalogPipelineStore, 'get'>;
+  /** Projects an administrator hands over to the catalog (`stagecoach.catalogPipelines.adopt`). */
+  catalogAdopt?: readonly string[];
   freight: Pick<FreightService, 'listWithHeld'>;
   warehouses: Pick<WarehouseService, 'list'>;
   views: Views;
@@ -41,7 +44,7 @@ export class EntityPipelineService {
       await pipelines.assertProject(project);
     } catch (e) {
       // a pipeline from the catalog refused before its first apply: the entity shows why
-      const source = await this.source(project, entity);
+      const source = await this.source(project, entity, false);
       if (!source) throw e;
       return { project, stages: [], freight: [], warehouses: [], source };
     }
@@ -63,7 +66,7 @@ export class EntityPipelineService {
         argocd,
       ),
     ]);
-    const source = await this.source(project, entity);
+    const source = await this.source(project, entity, true);
     const relevant = (name: string) =>
       !warehouses?.length || warehouses.includes(name);
     return {
@@ -82,9 +85,25 @@ export class EntityPipelineService {
    */
   private async source(
     project: string,
-    entity?: EntityPipelineRef,
+    entity: EntityPipelineRef | undefined,
+    projectExists: boolean,
   ): Promise<PipelineSource | undefined> {
     const owned = await this.o.catalogPipelines?.get(project);
+    const refusal =
+      this.o.catalogPipelines && entity?.pipelineRef && !owned?.managed
+        ? adoptionRefusal({
+            project,
+            entity: entity.ref,
+            pipelineRef: entity.pipelineRef,
+            owned,
+            projectExists,
+            adopt: this.o.catalogAdopt ?? [],
+          })
+        : undefined;
+    if (refusal) {
+      // `entity`: whoever last managed it from the catalog, else the entity asking
+      return { ref: entity!.pipelineRef!, entity: owned?.entity ?? entity!.ref, managed: false, error: refusal };
+    }
     if (
       owned &&
       entity?.pipelineRef &&

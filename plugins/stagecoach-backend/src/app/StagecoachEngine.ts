@@ -247,6 +247,7 @@ export class StagecoachEngine {
     this.entities = new EntityPipelineService({
       pipelines: stores.pipelines,
       catalogPipelines: stores.catalogPipelines,
+      catalogAdopt: options.catalogAdopt,
       freight: this.freight,
       warehouses: this.warehouses,
       views,

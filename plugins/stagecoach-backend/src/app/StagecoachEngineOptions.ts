@@ -57,6 +57,11 @@ export interface StagecoachEngineOptions {
   uiBaseUrl?: string;
   /** The backend's base URL (Backstage's backend.baseUrl): the URLs of projects' webhook receivers. */
   backendBaseUrl?: string;
+  /**
+   * Existing projects an administrator hands over to pipelines from the catalog
+   * (`stagecoach.catalogPipelines.adopt`); any other project not made by the catalog stays out of its reach.
+   */
+  catalogAdopt?: string[];
   /** Whether a new promotion aborts the stage's older pending ones (default false; a request may ask). */
   supersedePending?: boolean;
   /** Kubernetes clusters, for Argo CD (argocd-* steps, stage health) and job metrics (default: none). */

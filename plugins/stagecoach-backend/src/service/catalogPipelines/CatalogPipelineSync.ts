@@ -5,7 +5,7 @@ import type {
 } from '@backstage/backend-plugin-api';
 import { CATALOG_FILTER_EXISTS } from '@backstage/catalog-client';
 import { stringifyEntityRef, type Entity } from '@backstage/catalog-model';
-import { InputError, isError, NotModifiedError } from '@backstage/errors';
+import { InputError, isError, NotFoundError, NotModifiedError } from '@backstage/errors';
 import type { ScmIntegrationRegistry } from '@backstage/integration';
 import type { CatalogService } from '@backstage/plugin-catalog-node';
 import {
@@ -13,6 +13,7 @@ import {
   ANNOTATION_PROJECT,
 } from '@stagecoach/plugin-stagecoach-common';
 import type { ProjectService } from '../../app/ProjectService';
+import { adoptionRefusal } from '../../app/catalogAdoption';
 import { ManifestValidationError } from '../../manifests/ManifestValidationError';
 import type {
   CatalogPipeline,
@@ -26,7 +27,9 @@ export interface CatalogPipelineSyncOptions {
   auth: AuthService;
   reader: UrlReaderService;
   integrations: Pick<ScmIntegrationRegistry, 'resolveUrl'>;
-  projects: Pick<ProjectService, 'applyManifests'>;
+  projects: Pick<ProjectService, 'applyManifests' | 'get'>;
+  /** Projects an administrator hands over to the catalog (`stagecoach.catalogPipelines.adopt`). */
+  adopt?: readonly string[];
   store: CatalogPipelineStore;
   logger: LoggerService;
   now?: () => Date;
@@ -146,6 +149,16 @@ export class CatalogPipelineSync {
     return claims.sort((a, b) => a.ref.localeCompare(b.ref, 'en-US'));
   }
 
+  private projectExists(project: string): Promise<boolean> {
+    return this.o.projects.get(project).then(
+      () => true,
+      e => {
+        if (e instanceof NotFoundError) return false;
+        throw e;
+      },
+    );
+  }
+
   private async sync(claim: Claim): Promise<SyncOutcome> {
     const { project, ref } = claim;
     const owned = await this.o.store.get(project);
@@ -153,6 +166,18 @@ export class CatalogPipelineSync {
       this.o.logger.warn(
         `${ref} names a pipeline for project ${project}, which takes its pipeline from ${owned.entity}: refused`,
       );
+      return 'conflict';
+    }
+    const refusal = adoptionRefusal({
+      project,
+      entity: ref,
+      pipelineRef: claim.pipelineRef,
+      owned,
+      projectExists: await this.projectExists(project),
+      adopt: this.o.adopt ?? [],
+    });
+    if (refusal) {
+      this.o.logger.warn(refusal);
       return 'conflict';
     }
     // this entity's own state, kept while it names the same source; a new owner or source starts afresh
