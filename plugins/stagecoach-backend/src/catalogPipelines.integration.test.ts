@@ -284,11 +284,23 @@ describe('pipelines from the catalog (stagecoach.io/pipeline-ref, Backstage URL 
     expect((await apply('kept')).status).toBe(200);
     expect((await apply('handed')).status).toBe(200);
     // both entities' pipelines would drop staging: the repository would be the source of truth
-    await writeFile('taker/pipeline.yaml', pipelineWithoutStage(pipelineYaml(REPOS, 'kept'), 'staging'));
-    await writeFile('heir/pipeline.yaml', pipelineWithoutStage(pipelineYaml(REPOS, 'handed'), 'staging'));
+    await writeFile(
+      'taker/pipeline.yaml',
+      pipelineWithoutStage(pipelineYaml(REPOS, 'kept'), 'staging'),
+    );
+    await writeFile(
+      'heir/pipeline.yaml',
+      pipelineWithoutStage(pipelineYaml(REPOS, 'handed'), 'staging'),
+    );
     entities = [
-      component('taker', { 'stagecoach.io/project': 'kept', 'stagecoach.io/pipeline-ref': `url:${web.url}/taker/pipeline.yaml` }),
-      component('heir', { 'stagecoach.io/project': 'handed', 'stagecoach.io/pipeline-ref': `url:${web.url}/heir/pipeline.yaml` }),
+      component('taker', {
+        'stagecoach.io/project': 'kept',
+        'stagecoach.io/pipeline-ref': `url:${web.url}/taker/pipeline.yaml`,
+      }),
+      component('heir', {
+        'stagecoach.io/project': 'handed',
+        'stagecoach.io/pipeline-ref': `url:${web.url}/heir/pipeline.yaml`,
+      }),
     ];
     await pass();
 
@@ -304,13 +316,17 @@ describe('pipelines from the catalog (stagecoach.io/pipeline-ref, Backstage URL 
         `url:${web.url}/taker/pipeline.yaml is not applied until an administrator hands the project over by listing it in stagecoach.catalogPipelines.adopt`,
     });
     expect(web.requests.filter(r => r.url.startsWith('/taker/'))).toEqual([]);
-    const keptHistory = (await get('/projects/kept/manifests/history')).body.items as ManifestApply[];
+    const keptHistory = (await get('/projects/kept/manifests/history')).body
+      .items as ManifestApply[];
     expect(keptHistory.map(h => h.by)).toEqual(['user:default/jane']);
 
     // handed: the administrator's list lets the entity take it over, with prune
     const heir = await view('heir');
     expect(heir.stages.map(s => s.name)).toEqual(['dev']);
-    expect(heir.source).toMatchObject({ entity: 'component:default/heir', managed: true });
+    expect(heir.source).toMatchObject({
+      entity: 'component:default/heir',
+      managed: true,
+    });
   });
 
   it('reads a dir: folder of an SCM at its commit (Gitea API on loopback over a real git repository), placing problems in their file', async () => {

@@ -102,7 +102,12 @@ export class EntityPipelineService {
         : undefined;
     if (refusal) {
       // `entity`: whoever last managed it from the catalog, else the entity asking
-      return { ref: entity!.pipelineRef!, entity: owned?.entity ?? entity!.ref, managed: false, error: refusal };
+      return {
+        ref: entity!.pipelineRef!,
+        entity: owned?.entity ?? entity!.ref,
+        managed: false,
+        error: refusal,
+      };
     }
     if (
       owned &&

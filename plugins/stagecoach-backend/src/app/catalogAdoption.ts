@@ -17,7 +17,14 @@ export function adoptionRefusal(o: {
   projectExists: boolean;
   adopt: readonly string[];
 }): string | undefined {
-  if (!o.projectExists || o.owned?.entity === o.entity || o.adopt.includes(o.project)) return undefined;
-  const before = o.owned ? `its pipeline came from ${o.owned.entity}, which let it go` : 'it was applied another way';
+  if (
+    !o.projectExists ||
+    o.owned?.entity === o.entity ||
+    o.adopt.includes(o.project)
+  )
+    return undefined;
+  const before = o.owned
+    ? `its pipeline came from ${o.owned.entity}, which let it go`
+    : 'it was applied another way';
   return `project ${o.project} is not managed from the catalog (${before}): ${o.entity}'s ${o.pipelineRef} is not applied until an administrator hands the project over by listing it in stagecoach.catalogPipelines.adopt`;
 }

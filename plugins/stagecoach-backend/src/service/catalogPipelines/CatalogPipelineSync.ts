@@ -5,7 +5,12 @@ import type {
 } from '@backstage/backend-plugin-api';
 import { CATALOG_FILTER_EXISTS } from '@backstage/catalog-client';
 import { stringifyEntityRef, type Entity } from '@backstage/catalog-model';
-import { InputError, isError, NotFoundError, NotModifiedError } from '@backstage/errors';
+import {
+  InputError,
+  isError,
+  NotFoundError,
+  NotModifiedError,
+} from '@backstage/errors';
 import type { ScmIntegrationRegistry } from '@backstage/integration';
 import type { CatalogService } from '@backstage/plugin-catalog-node';
 import {
