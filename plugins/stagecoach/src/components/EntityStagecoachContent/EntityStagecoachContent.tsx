@@ -15,11 +15,17 @@ import Typography from '@material-ui/core/Typography';
 import { makeStyles } from '@material-ui/core/styles';
 import RefreshIcon from '@material-ui/icons/Refresh';
 import { ANNOTATION_PROJECT } from '@stagecoach/plugin-stagecoach-common';
+import { useCallback, useState } from 'react';
 import { errorMessage, errorStatus } from '../../api';
 import { ArgoCdApps } from '../argocd/ArgoCdApps';
 import { ProjectCredentials } from '../credentials/ProjectCredentials';
 import { FreightCard } from '../freight/FreightCard';
+import { PipelineGraph } from '../graph/PipelineGraph';
 import { usePipeline } from '../shared/usePipeline';
+import {
+  StageHighlightContext,
+  type StageHighlight,
+} from '../stages/StageHighlight';
 import { StageList } from '../stages/StageList';
 
 const useStyles = makeStyles(theme => ({
@@ -110,6 +116,11 @@ export function EntityStagecoachContent() {
     namespace: entity.metadata.namespace ?? 'default',
     name: entity.metadata.name,
   });
+  const [highlight, setHighlight] = useState<StageHighlight>({ seq: 0 });
+  const selectStage = useCallback(
+    (stage: string) => setHighlight(h => ({ stage, seq: h.seq + 1 })),
+    [],
+  );
 
   if (!project) {
     return <MissingAnnotationEmptyState annotation={ANNOTATION_PROJECT} />;
@@ -200,13 +211,18 @@ export function EntityStagecoachContent() {
           </IconButton>
         </Box>
       </Grid>
-      <StageList
-        pipeline={pipeline}
-        created={created}
-        apps={apps}
-        now={now}
-        reload={{ refresh, addPromotion, updateStage }}
-      />
+      <Grid item xs={12}>
+        <PipelineGraph pipeline={pipeline} onSelect={selectStage} />
+      </Grid>
+      <StageHighlightContext.Provider value={highlight}>
+        <StageList
+          pipeline={pipeline}
+          created={created}
+          apps={apps}
+          now={now}
+          reload={{ refresh, addPromotion, updateStage }}
+        />
+      </StageHighlightContext.Provider>
       {undriven.length > 0 && (
         <Grid item xs={12}>
           <InfoCard

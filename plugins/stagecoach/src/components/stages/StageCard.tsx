@@ -20,6 +20,7 @@ import { DeepLinks } from '../shared/DeepLinks';
 import { sourcesLabel } from '../shared/format';
 import { VerificationSummary } from '../verification/VerificationSummary';
 import { HoldNotice } from './HoldNotice';
+import { useStageHighlight } from './StageHighlight';
 import { StageHealth, stageApps } from './StageHealth';
 import { StageSection } from './StageSection';
 import type { StageActions } from './useStageActions';
@@ -54,6 +55,11 @@ const useStyles = makeStyles(theme => ({
     fontWeight: 600,
     marginBottom: theme.spacing(0.5),
   },
+  highlighted: {
+    borderColor: theme.palette.primary.main,
+    boxShadow: `0 0 0 2px ${theme.palette.primary.main}`,
+    outline: 'none',
+  },
   subheader: {
     display: 'flex',
     alignItems: 'center',
@@ -85,6 +91,7 @@ export function StageCard(props: {
     ? props.freight.find(f => f.id === stage.currentFreight!.id)
     : undefined;
   const holds = stage.autoPromotionHolds ?? [];
+  const { highlighted, ref } = useStageHighlight<HTMLElement>(stage.name);
   const apps = stageApps(stage, props.apps ?? []);
   // nothing to say about the health or verification of a stage nothing was promoted to
   const showHealth = !!stage.health || apps.length > 0;
@@ -96,10 +103,15 @@ export function StageCard(props: {
   return (
     <Card
       variant="outlined"
-      className={classes.card}
+      className={
+        highlighted ? `${classes.card} ${classes.highlighted}` : classes.card
+      }
       data-testid={`stage-${stage.name}`}
       component="article"
       aria-label={`Stage ${stage.name}`}
+      aria-current={highlighted ? 'true' : undefined}
+      tabIndex={-1}
+      ref={ref}
     >
       <CardHeader
         className={classes.header}
