@@ -20,6 +20,7 @@ import { errorMessage, errorStatus } from '../../api';
 import { ArgoCdApps } from '../argocd/ArgoCdApps';
 import { ProjectCredentials } from '../credentials/ProjectCredentials';
 import { FreightCard } from '../freight/FreightCard';
+import { FreightTimeline } from '../freight/FreightTimeline';
 import { PipelineGraph } from '../graph/PipelineGraph';
 import { usePipeline } from '../shared/usePipeline';
 import {
@@ -239,6 +240,13 @@ export function EntityStagecoachContent() {
           </InfoCard>
         </Grid>
       )}
+      <Grid item xs={12}>
+        <FreightTimeline
+          pipeline={pipeline}
+          now={now}
+          reload={{ refresh, addPromotion, updateStage }}
+        />
+      </Grid>
       <Grid item xs={12}>
         <FreightCard
           freight={pipeline.freight}

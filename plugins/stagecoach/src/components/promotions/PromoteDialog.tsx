@@ -217,9 +217,15 @@ export function PromoteDialog(props: {
   onPromoted(promotion: Promotion): void;
   /** Told after freight was approved for the stage here. */
   onApproved?(freight: Freight): void;
+  /**
+   * Freight chosen beforehand (in the freight timeline): selected, and listed first when no
+   * loaded page holds it.
+   */
+  freight?: Freight;
 }) {
   const classes = useStyles();
   const { project, stage, onClose, onPromoted, onApproved } = props;
+  const preselected = props.freight?.id;
   const api = useApi(stagecoachApiRef);
   const [q, setQ] = useState('');
   // the first page without arguments: what the dialog always asked for
@@ -234,10 +240,10 @@ export function PromoteDialog(props: {
     [api, project, stage.name, q],
   );
   const pages = useFreightPages(load, `${project}/${stage.name}?${q}`);
-  const { items, error: loadError } = pages;
+  const { items, error: loadError, update: updatePages } = pages;
   // the stage's freight, for the rollback notice, when no loaded page holds it
   const [currentItem, setCurrentItem] = useState<StageFreightAvailability>();
-  const [selected, setSelected] = useState<string>();
+  const [selected, setSelected] = useState<string | undefined>(preselected);
   const [submitting, setSubmitting] = useState(false);
   const [approving, setApproving] = useState<string>();
   const [error, setError] = useState<unknown>();
@@ -265,6 +271,41 @@ export function PromoteDialog(props: {
       cancelled = true;
     };
   }, [api, project, stage.name, currentId, items, currentLoaded, currentItem]);
+
+  // the freight chosen beforehand, looked up for this stage when the first page lacks it
+  const preselectedLoaded = !!items?.some(i => i.freight.id === preselected);
+  const [lookedUp, setLookedUp] = useState<string>();
+  useEffect(() => {
+    if (!preselected || !items || preselectedLoaded || q) return undefined;
+    if (lookedUp === preselected) return undefined;
+    setLookedUp(preselected);
+    api
+      .listStageFreight(project, stage.name, { q: preselected, limit: 1 })
+      .then(
+        list => {
+          const found = list.items.find(i => i.freight.id === preselected);
+          if (found) {
+            updatePages(all =>
+              all.some(i => i.freight.id === preselected)
+                ? all
+                : [found, ...all],
+            );
+          }
+        },
+        () => undefined, // the user can still search for it
+      );
+    return undefined;
+  }, [
+    api,
+    project,
+    stage.name,
+    preselected,
+    items,
+    preselectedLoaded,
+    q,
+    lookedUp,
+    updatePages,
+  ]);
 
   const confirm = async () => {
     if (!selected) return;

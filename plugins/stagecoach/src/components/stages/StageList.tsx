@@ -49,6 +49,7 @@ export function StageList(props: {
         <PromoteDialog
           project={pipeline.project}
           stage={actions.promoteTo}
+          freight={actions.promoteFreight}
           onClose={actions.closePromote}
           onPromoted={actions.promoted}
           onApproved={actions.approved}

@@ -1,5 +1,6 @@
 import { alertApiRef, useApi } from '@backstage/core-plugin-api';
 import type {
+  Freight,
   Promotion,
   Stage,
   Verification,
@@ -15,7 +16,9 @@ import type { PipelineState } from '../shared/usePipeline';
 export interface StageActions {
   /** The stage whose promote dialog is open. */
   promoteTo?: Stage;
-  openPromote(stage: Stage): void;
+  /** The freight chosen beforehand for that dialog (from the freight timeline), if any. */
+  promoteFreight?: Freight;
+  openPromote(stage: Stage, freight?: Freight): void;
   closePromote(): void;
   /** The promote dialog queued a promotion: closes the dialog and shows it. */
   promoted(promotion: Promotion): void;
@@ -52,6 +55,7 @@ export function useStageActions(
   const api = useApi(stagecoachApiRef);
   const { refresh, addPromotion, updateStage } = pipeline;
   const [promoteTo, setPromoteTo] = useState<Stage>();
+  const [promoteFreight, setPromoteFreight] = useState<Freight>();
   const [detailsOf, setDetailsOf] = useState<string>();
   /** The actions under way, by key: their buttons say so and take no second click. */
   const [pending, setPending] = useState<ReadonlySet<string>>(new Set());
@@ -170,7 +174,11 @@ export function useStageActions(
 
   return {
     promoteTo,
-    openPromote: stage => setPromoteTo(stage),
+    promoteFreight,
+    openPromote: (stage, freight) => {
+      setPromoteTo(stage);
+      setPromoteFreight(freight);
+    },
     closePromote: () => setPromoteTo(undefined),
     promoted,
     approved: refresh,
