@@ -289,6 +289,19 @@ describe('FreightTimeline', () => {
       q: calmOwl.id,
       limit: 1,
     });
+    // listed first; the dialog's next page, which holds it too, does not list it again
+    await user.click(
+      within(dialog).getByRole('button', { name: 'Load more freight for dev' }),
+    );
+    await waitFor(() =>
+      expect(within(dialog).getAllByRole('radio')).toHaveLength(62),
+    );
+    expect(
+      within(dialog).getAllByRole('radio', { name: /calm-owl/ }),
+    ).toHaveLength(1);
+    expect(
+      within(dialog).getByRole('radio', { name: /calm-owl/ }),
+    ).toBeChecked();
   });
 
   describe('with more freight than the pipeline carries', () => {

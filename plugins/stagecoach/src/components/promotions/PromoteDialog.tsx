@@ -20,7 +20,7 @@ import {
   type Stage,
   type StageFreightAvailability,
 } from '@stagecoach/plugin-stagecoach-common';
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useMemo, useState } from 'react';
 import { errorMessage, stagecoachApiRef } from '../../api';
 import { FreightVersions } from '../freight/FreightVersions';
 import { absoluteTime, timeAgo } from '../shared/format';
@@ -68,6 +68,19 @@ const useStyles = makeStyles(theme => ({
   search: { marginBottom: theme.spacing(1.5) },
   more: { display: 'flex', flexDirection: 'column', alignItems: 'center' },
 }));
+
+/** The list without repeats of a freight (the first of each stays). */
+function uniqueFreight(
+  items: StageFreightAvailability[] | undefined,
+): StageFreightAvailability[] | undefined {
+  if (!items) return undefined;
+  const seen = new Set<string>();
+  return items.filter(i => {
+    if (seen.has(i.freight.id)) return false;
+    seen.add(i.freight.id);
+    return true;
+  });
+}
 
 /** Why a stage has no freight to take, in words that say what to do next. */
 export function noCandidatesText(stage: Stage): string {
@@ -240,7 +253,9 @@ export function PromoteDialog(props: {
     [api, project, stage.name, q],
   );
   const pages = useFreightPages(load, `${project}/${stage.name}?${q}`);
-  const { items, error: loadError, update: updatePages } = pages;
+  const { error: loadError, update: updatePages } = pages;
+  // once: freight chosen beforehand and listed first comes again with its own page
+  const items = useMemo(() => uniqueFreight(pages.items), [pages.items]);
   // the stage's freight, for the rollback notice, when no loaded page holds it
   const [currentItem, setCurrentItem] = useState<StageFreightAvailability>();
   const [selected, setSelected] = useState<string | undefined>(preselected);
