@@ -28,10 +28,10 @@ import { stagecoachPlugin } from './plugin';
 import { pipelineWithoutStage, pipelineYaml } from './__testUtils__/gitFixture';
 import { git } from '@stagecoach/git-server';
 import { startGiteaApi } from './__testUtils__/giteaApi';
-import { until } from './__testUtils__/until';
+import { PROGRESS_TEST_TIMEOUT_MS, untilProgress } from './__testUtils__/until';
 import { staticServer } from './__testUtils__/staticServer';
 
-jest.setTimeout(120_000);
+jest.setTimeout(PROGRESS_TEST_TIMEOUT_MS);
 
 /**
  * Pipelines from the catalog (issue 14), through the real backend plugin and Backstage's real
@@ -405,10 +405,12 @@ describe('pipelines from the catalog (stagecoach.io/pipeline-ref, Backstage URL 
       .set('Authorization', `Bearer ${SECRET}`)
       .send({ repoURLs: [`${gitea.baseUrl}/acme/api.git`] });
     expect(hook.status).toBe(202);
-    api = await until(
+    api = await untilProgress(
       () => view('api'),
       v => v.source?.revision === fixed,
       'the pushed pipeline applied',
+      // each pass of the catalog records when it checked the source
+      { progress: v => v.source?.checkedAt },
     );
     expect(api.source).toEqual({
       ref: 'dir:./deploy/stagecoach',

@@ -1,4 +1,7 @@
-import type { Promotion, Verification } from '@stagecoach/plugin-stagecoach-common';
+import type {
+  Promotion,
+  Verification,
+} from '@stagecoach/plugin-stagecoach-common';
 
 /**
  * Reads until `done` says so, `tries` times at most, `everyMs` apart; the last value read
@@ -15,7 +18,10 @@ export async function until<T>(
     await new Promise(r => setTimeout(r, everyMs));
     value = await read();
   }
-  if (!done(value)) throw new Error(`${what} did not happen: ${JSON.stringify(value, null, 2)}`);
+  if (!done(value))
+    throw new Error(
+      `${what} did not happen: ${JSON.stringify(value, null, 2)}`,
+    );
   return value;
 }
 
@@ -42,7 +48,11 @@ export async function untilProgress<T>(
     progress = value => value,
     stallMs = STALL_MS,
     everyMs = 200,
-  }: { progress?: (value: T) => unknown; stallMs?: number; everyMs?: number } = {},
+  }: {
+    progress?: (value: T) => unknown;
+    stallMs?: number;
+    everyMs?: number;
+  } = {},
 ): Promise<T> {
   const started = Date.now();
   let value = await read();
@@ -53,8 +63,12 @@ export async function untilProgress<T>(
       const seconds = (ms: number) => `${Math.round(ms / 1000)} s`;
       const last = JSON.stringify(value, null, 2);
       throw new Error(
-        `${what} stalled: nothing moved for ${seconds(Date.now() - movedAt)} (${seconds(Date.now() - started)} in all); ` +
-          `${seen === JSON.stringify(value) ? '' : `progress stayed at ${seen}; `}last seen: ${last}`,
+        `${what} stalled: nothing moved for ${seconds(
+          Date.now() - movedAt,
+        )} (${seconds(Date.now() - started)} in all); ` +
+          `${
+            seen === JSON.stringify(value) ? '' : `progress stayed at ${seen}; `
+          }last seen: ${last}`,
       );
     }
     await new Promise(r => setTimeout(r, everyMs));
@@ -69,9 +83,27 @@ export async function untilProgress<T>(
 }
 
 /** What moves while a promotion runs: its phase, and each step's status and errors so far. */
-export const promotionProgress = (p: Pick<Promotion, 'phase' | 'steps'> | undefined) =>
-  p && [p.phase, p.steps.map(s => [s.status, s.errorCount ?? 0])];
+export const promotionProgress = (
+  p: Pick<Promotion, 'phase' | 'steps'> | undefined,
+) => p && [p.phase, p.steps.map(s => [s.status, s.errorCount ?? 0])];
+
+/**
+ * Reads a promotion until it has ended (neither Pending nor Running), for as long as it keeps
+ * moving: what every test that runs a promotion through the engine waits for.
+ */
+export function untilPromotionEnds(
+  read: () => Promise<Promotion>,
+  what = 'the promotion',
+): Promise<Promotion> {
+  return untilProgress(
+    read,
+    p => !['Pending', 'Running'].includes(p.phase),
+    what,
+    { progress: promotionProgress, everyMs: 20 },
+  );
+}
 
 /** What moves while a verification runs: which one it is, its phase, and each metric's phase and measurements. */
-export const verificationProgress = (v: Pick<Verification, 'id' | 'phase' | 'metrics'> | undefined) =>
-  v && [v.id, v.phase, v.metrics.map(m => [m.phase, m.count, m.error])];
+export const verificationProgress = (
+  v: Pick<Verification, 'id' | 'phase' | 'metrics'> | undefined,
+) => v && [v.id, v.phase, v.metrics.map(m => [m.phase, m.count, m.error])];

@@ -1,3 +1,7 @@
+import {
+  PROGRESS_TEST_TIMEOUT_MS,
+  untilPromotionEnds,
+} from '../__testUtils__/until';
 import { InputError } from '@backstage/errors';
 import { mockErrorHandler, mockServices } from '@backstage/backend-test-utils';
 import express from 'express';
@@ -11,7 +15,7 @@ import { createTestDatabases } from '../__testUtils__/databases';
 import { silentLogger } from '../util/types';
 import { encodeFreightCursor } from '../store/freightCursor';
 
-jest.setTimeout(180_000);
+jest.setTimeout(PROGRESS_TEST_TIMEOUT_MS);
 
 const REPO = 'https://git.example.com/acme/app.git';
 const OTHER = 'https://git.example.com/acme/other.git';
@@ -52,18 +56,11 @@ spec:
 const APP_FREIGHT = 150;
 const OTHER_FREIGHT = 20;
 
-async function waitFinal(
-  engine: StagecoachEngine,
-  project: string,
-  id: string,
-) {
-  for (let i = 0; i < 600; i++) {
-    const p = await engine.promotions.get(project, id);
-    if (!['Pending', 'Running'].includes(p.phase)) return p;
-    await new Promise(r => setTimeout(r, 20));
-  }
-  throw new Error(`promotion ${id} did not finish`);
-}
+const waitFinal = (engine: StagecoachEngine, project: string, id: string) =>
+  untilPromotionEnds(
+    () => engine.promotions.get(project, id),
+    `promotion ${id}`,
+  );
 
 describe('freight pages: cursor, limit and server-side filters', () => {
   const databases = createTestDatabases();
@@ -124,7 +121,10 @@ describe('freight pages: cursor, limit and server-side filters', () => {
           ).id,
         );
         // the setup needs these promotions to have succeeded: said here, not asserted outside a test
-        if (p.phase !== 'Succeeded') throw new Error(`setup: the promotion to ${stage} ended ${p.phase}: ${p.message}`);
+        if (p.phase !== 'Succeeded')
+          throw new Error(
+            `setup: the promotion to ${stage} ended ${p.phase}: ${p.message}`,
+          );
       }
     });
     afterAll(async () => {

@@ -1,3 +1,4 @@
+import { PROGRESS_TEST_TIMEOUT_MS, untilPromotionEnds } from '../__testUtils__/until';
 import { randomBytes } from 'node:crypto';
 import type { Promotion } from '@stagecoach/plugin-stagecoach-common';
 import { Knex } from 'knex';
@@ -7,7 +8,7 @@ import { createGitFixture, GitFixture } from '../__testUtils__/gitFixture';
 import { LOOPBACK_ALLOWED } from '../__testUtils__/loopbackHttp';
 import { silentLogger } from '../util/types';
 
-jest.setTimeout(120_000);
+jest.setTimeout(PROGRESS_TEST_TIMEOUT_MS);
 
 /*
  * Kargo's configMap(), secret(), sharedConfigMap() and sharedSecret() through the engine: a
@@ -16,7 +17,6 @@ jest.setTimeout(120_000);
  * value must never show: step outputs, messages, the apply history.
  */
 
-const FINAL = (p: Promotion) => !['Pending', 'Running'].includes(p.phase);
 const TOKEN = 's3cr3t-token-value';
 const SHARED_KEY = 'shared-key-value-42';
 
@@ -116,13 +116,7 @@ describe('configMap(), secret() and the shared variants (real Git on loopback)',
       await engine.workers.discovery.runDue();
       const [freight] = await engine.freight.list(project);
       const { id } = await engine.promotions.promote(project, 'dev', freight.alias, 'user:default/ops');
-      let last: Promotion | undefined;
-      for (let i = 0; i < 1500; i++) {
-        last = await engine.promotions.get(project, id);
-        if (FINAL(last)) return last;
-        await new Promise(r => setTimeout(r, 20));
-      }
-      throw new Error(`promotion ${id} never finished: ${JSON.stringify(last)}`);
+      return untilPromotionEnds(() => engine.promotions.get(project, id), `promotion ${id}`);
     }
 
     it('writes the values into a file that is committed and pushed, and keeps Secret values out of outputs', async () => {

@@ -1,3 +1,4 @@
+import { PROGRESS_TEST_TIMEOUT_MS, untilPromotionEnds } from '../__testUtils__/until';
 import type { Promotion } from '@stagecoach/plugin-stagecoach-common';
 import { Knex } from 'knex';
 import { stringify } from 'yaml';
@@ -7,7 +8,7 @@ import { createGitFixture, GitFixture } from '../__testUtils__/gitFixture';
 import { LOOPBACK_ALLOWED } from '../__testUtils__/loopbackHttp';
 import { silentLogger } from '../util/types';
 
-jest.setTimeout(120_000);
+jest.setTimeout(PROGRESS_TEST_TIMEOUT_MS);
 
 /*
  * What promotion steps' expressions read of freight, as a Kargo user writes them, through
@@ -15,7 +16,6 @@ jest.setTimeout(120_000);
  * not exist, and the origin argument of a stage fed by two warehouses.
  */
 
-const FINAL = (p: Promotion) => !['Pending', 'Running'].includes(p.phase);
 
 describe('expressions over freight in promotion steps (real Git on loopback)', () => {
   const databases = createTestDatabases();
@@ -44,15 +44,8 @@ describe('expressions over freight in promotion steps (real Git on loopback)', (
       await git.close();
     });
 
-    async function finished(project: string, id: string): Promise<Promotion> {
-      let last: Promotion | undefined;
-      for (let i = 0; i < 1500; i++) {
-        last = await engine.promotions.get(project, id);
-        if (FINAL(last)) return last;
-        await new Promise(r => setTimeout(r, 20));
-      }
-      throw new Error(`promotion ${id} never finished: ${JSON.stringify(last)}`);
-    }
+    const finished = (project: string, id: string): Promise<Promotion> =>
+      untilPromotionEnds(() => engine.promotions.get(project, id), `promotion ${id}`);
 
     const header = (kind: string, name: string) => ({ apiVersion: 'kargo.akuity.io/v1alpha1', kind, metadata: { name } });
     const stage = (name: string, steps: unknown[]) => ({

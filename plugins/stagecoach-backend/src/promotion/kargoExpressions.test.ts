@@ -1,3 +1,4 @@
+import { PROGRESS_TEST_TIMEOUT_MS, untilPromotionEnds } from '../__testUtils__/until';
 import { randomBytes } from 'node:crypto';
 import type { Promotion } from '@stagecoach/plugin-stagecoach-common';
 import { Knex } from 'knex';
@@ -8,7 +9,7 @@ import { createGitFixture, GitFixture } from '../__testUtils__/gitFixture';
 import { LOOPBACK_ALLOWED } from '../__testUtils__/loopbackHttp';
 import { silentLogger } from '../util/types';
 
-jest.setTimeout(120_000);
+jest.setTimeout(PROGRESS_TEST_TIMEOUT_MS);
 
 /*
  * Kargo's expression functions and ctx fields, one row each, as a promotion step sees them:
@@ -152,10 +153,7 @@ describe("Kargo's expression functions and ctx fields in promotion steps (real G
       await engine.workers.discovery.runDue();
       const [freight] = await engine.freight.list(project);
       const { id } = await engine.promotions.promote(project, 'dev', freight.alias, 'user:default/ops');
-      for (let i = 0; i < 3000 && !(promotion && FINAL(promotion)); i++) {
-        promotion = await engine.promotions.get(project, id);
-        if (!FINAL(promotion)) await new Promise(r => setTimeout(r, 20));
-      }
+      promotion = await untilPromotionEnds(() => engine.promotions.get(project, id), `promotion ${id}`);
       fixture = { project, freight: { id: freight.id, alias: freight.alias }, promotionId: id, appURL: git.appURL };
     });
     afterAll(async () => {
