@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Server } from 'node:http';
 import {
+  coreServices,
   createServiceFactory,
   type SchedulerService,
   type ServiceFactory,
@@ -61,6 +62,31 @@ describe('pipelines from the catalog (stagecoach.io/pipeline-ref, Backstage URL 
     factory(options?: { skipTaskRunOnStartup?: boolean }): ServiceFactory;
   };
   let entities: Entity[] = [];
+  /** What the plugin's auditor was told: each event and how it ended. */
+  const audit: Array<{
+    eventId: string;
+    meta?: Record<string, unknown>;
+    outcome?: string;
+  }> = [];
+  const auditor = createServiceFactory({
+    service: coreServices.auditor,
+    deps: {},
+    factory: () =>
+      mockServices.auditor.mock({
+        createEvent: async ({ eventId, meta }) => {
+          const event: (typeof audit)[number] = { eventId, meta };
+          audit.push(event);
+          return {
+            success: async () => {
+              event.outcome = 'success';
+            },
+            fail: async () => {
+              event.outcome = 'fail';
+            },
+          };
+        },
+      }),
+  });
 
   const component = (
     name: string,
@@ -112,6 +138,7 @@ describe('pipelines from the catalog (stagecoach.io/pipeline-ref, Backstage URL 
       features: [
         stagecoachPlugin,
         catalog,
+        auditor,
         scheduler.factory({ skipTaskRunOnStartup: true }),
         mockServices.permissions.factory({ result: AuthorizeResult.ALLOW }),
         mockServices.rootConfig.factory({
@@ -181,6 +208,20 @@ describe('pipelines from the catalog (stagecoach.io/pipeline-ref, Backstage URL 
         pruned: true,
       }),
     ]);
+    // audited as the REST API's applies are, with the entity as actor
+    expect(audit.filter(e => e.eventId === 'manifests-apply')).toEqual([
+      {
+        eventId: 'manifests-apply',
+        meta: {
+          project: PROJECT,
+          actor: 'component:default/shop',
+          source: 'dir:./.stagecoach/pipeline.yaml',
+          revision: first,
+          prune: true,
+        },
+        outcome: 'success',
+      },
+    ]);
 
     // the second entity naming the project is refused, with the owner's name
     const copy = await view('shop-copy');
@@ -226,6 +267,9 @@ describe('pipelines from the catalog (stagecoach.io/pipeline-ref, Backstage URL 
       ]),
     });
     expect(shop.source!.refusedRevision).not.toBe(first);
+    expect(
+      audit.filter(e => e.eventId === 'manifests-apply').map(e => e.outcome),
+    ).toEqual(['success', 'fail']);
     expect(await history()).toHaveLength(1);
     // and it is not tried again while it stays the same
     await pass();

@@ -115,7 +115,9 @@ export const stagecoachPlugin = createBackendPlugin({
           workDir: config.getOptionalString('stagecoach.workDir'),
           uiBaseUrl: config.getOptionalString('app.baseUrl'),
           backendBaseUrl: config.getOptionalString('backend.baseUrl'),
-          catalogAdopt: config.getOptionalStringArray('stagecoach.catalogPipelines.adopt'),
+          catalogAdopt: config.getOptionalStringArray(
+            'stagecoach.catalogPipelines.adopt',
+          ),
           gitIdentity: {
             name:
               config.getOptionalString('stagecoach.gitClient.name') ??
@@ -148,8 +150,12 @@ export const stagecoachPlugin = createBackendPlugin({
           credentials: scmCredentialsFromConfig(config),
           // Secrets labelled kargo.akuity.io/cred-type in a project's manifests: sealed with this key
           projectCredentials: {
-            encryptionKey: config.getOptionalString('stagecoach.credentials.encryptionKey'),
-            insecureHosts: config.getOptionalStringArray('stagecoach.git.allowInsecureCredentials'),
+            encryptionKey: config.getOptionalString(
+              'stagecoach.credentials.encryptionKey',
+            ),
+            insecureHosts: config.getOptionalStringArray(
+              'stagecoach.git.allowInsecureCredentials',
+            ),
           },
           registry: registryAccessFromSettings(
             readRegistryHostSettings(config),
@@ -293,9 +299,12 @@ export const stagecoachPlugin = createBackendPlugin({
           reader: urlReader,
           integrations: ScmIntegrations.fromConfig(config),
           projects: engine.projects,
-          adopt: config.getOptionalStringArray('stagecoach.catalogPipelines.adopt'),
+          adopt: config.getOptionalStringArray(
+            'stagecoach.catalogPipelines.adopt',
+          ),
           store: engine.stores.catalogPipelines,
           logger: logger.child({ task: 'catalog-pipelines' }),
+          auditor,
         });
         await scheduler.scheduleTask({
           id: CATALOG_PIPELINES_TASK,

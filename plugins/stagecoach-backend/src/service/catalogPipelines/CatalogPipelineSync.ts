@@ -1,4 +1,5 @@
 import type {
+  AuditorService,
   AuthService,
   LoggerService,
   UrlReaderService,
@@ -37,6 +38,8 @@ export interface CatalogPipelineSyncOptions {
   adopt?: readonly string[];
   store: CatalogPipelineStore;
   logger: LoggerService;
+  /** Each apply is audited as the REST API's are (`manifests-apply`), with the entity as actor. */
+  auditor?: AuditorService;
   now?: () => Date;
 }
 
@@ -226,13 +229,26 @@ export class CatalogPipelineSync {
     }
 
     const revision = asRevision(read.etag);
+    const audit = await this.o.auditor?.createEvent({
+      eventId: 'manifests-apply',
+      severityLevel: 'medium',
+      meta: {
+        project,
+        actor: ref,
+        source: claim.pipelineRef,
+        revision,
+        prune: true,
+      },
+    });
     try {
       await this.o.projects.applyManifests(project, read.text, {
         prune: true,
         actor: ref,
         revision,
       });
+      await audit?.success();
     } catch (e) {
+      await audit?.fail({ error: isError(e) ? e : new Error(String(e)) });
       if (e instanceof ManifestValidationError) {
         await this.o.store.put({
           ...base,
